@@ -1,0 +1,166 @@
+//! Command-line parsing and exit codes. No logic here: `main.rs` picks the front end.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::FlagOverrides;
+
+/// Process exit codes, documented in the README and `--help` so cron and monitoring can act
+/// on them.
+pub mod exit {
+    /// Everything worked.
+    pub const OK: i32 = 0;
+    /// Partly done: some items or resources failed, the rest was stored.
+    pub const PARTIAL: i32 = 1;
+    /// Bad configuration, bad command line, or the API rejected the credentials.
+    pub const CONFIG: i32 = 2;
+    /// The GreenLake API is unreachable or the circuit breaker is open.
+    pub const API: i32 = 3;
+    /// Another sync (this host or another) holds the workspace lock.
+    pub const LOCKED: i32 = 4;
+    /// The database is unreachable or a statement failed.
+    pub const DATABASE: i32 = 5;
+    /// Stopped by SIGINT/SIGTERM; the run was recorded as cancelled.
+    pub const CANCELLED: i32 = 6;
+    /// `status`: the last sync failed or is older than the threshold.
+    pub const STALE: i32 = 7;
+}
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  ok
+  1  partial: some items or resources failed, the rest was stored
+  2  configuration, command-line or credential error
+  3  GreenLake API unreachable, or circuit breaker open
+  4  another sync holds the workspace lock
+  5  database unreachable or failing
+  6  cancelled by SIGINT/SIGTERM (the run is recorded as cancelled)
+  7  status: last sync failed or is too old";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "glp-console",
+    version,
+    about = "Terminal console for HPE GreenLake Platform device and subscription inventory",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Start the console on built-in demo data (in-process simulator + local PostgreSQL).
+    #[arg(long, conflicts_with_all = ["sync_only", "expiring_days"])]
+    pub demo: bool,
+
+    /// Sync once without a terminal UI (for cron) and exit.
+    #[arg(long)]
+    pub sync_only: bool,
+
+    /// With --sync-only: only devices.
+    #[arg(long, requires = "sync_only")]
+    pub devices: bool,
+
+    /// With --sync-only: only subscriptions.
+    #[arg(long, requires = "sync_only")]
+    pub subscriptions: bool,
+
+    /// With --sync-only: a full sync (reconciles removals) instead of an incremental one.
+    #[arg(long, requires = "sync_only")]
+    pub full: bool,
+
+    /// Print what expires within N days (subscriptions and the devices they cover) and exit.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub expiring_days: Option<u32>,
+
+    /// With --expiring-days: ask the API instead of the database.
+    #[arg(long, requires = "expiring_days")]
+    pub live: bool,
+
+    /// Output CSV (with --expiring-days).
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+
+    /// Hide every write path in the console (assignments, undo).
+    #[arg(long)]
+    pub read_only: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Config file (default: ~/.config/glp-console/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// PostgreSQL URL (overrides DATABASE_URL and the config file).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// API base URL (overrides GLP_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// OAuth2 token URL (overrides GLP_TOKEN_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub token_url: Option<String>,
+
+    /// API client id (overrides GLP_CLIENT_ID).
+    #[arg(long, global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Log level: off, error, warn, info, debug, trace.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Directory for the rolling log files.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+
+    /// More output on stderr (headless commands).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Machine-readable JSON output (headless commands).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl GlobalArgs {
+    pub fn overrides(&self) -> FlagOverrides {
+        FlagOverrides {
+            base_url: self.base_url.clone(),
+            token_url: self.token_url.clone(),
+            client_id: self.client_id.clone(),
+            database_url: self.database_url.clone(),
+            log_level: self.log_level.clone(),
+            log_dir: self.log_dir.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the effective values, secrets masked.
+    Check,
+    /// Print where the config file, logs and data live.
+    Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending schema migrations (also done on every start).
+    Migrate,
+}

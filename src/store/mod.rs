@@ -1,0 +1,119 @@
+//! PostgreSQL persistence. Knows nothing about HTTP: it takes parsed GLP items and stores
+//! them set-based, and answers the queries the views need.
+
+pub mod cluster;
+pub mod inventory;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+use crate::config::mask_url;
+
+/// Embedded migrations (`migrations/`), applied on start and by `glp-console db migrate`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot connect to PostgreSQL at {url}: {reason}. Check that the server runs and the URL \
+         is right (DATABASE_URL or [database] url in config.toml)"
+    )]
+    Connect { url: String, reason: String },
+    #[error("database URL {url} is not valid: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("applying database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A handle on the database: a small pool plus the statements the rest of the app needs.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connect (with a short timeout so an unreachable server is reported quickly).
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let opts = parse_url(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: mask_url(url),
+                reason: e.to_string(),
+            })?;
+        Ok(Store { pool })
+    }
+
+    /// Connect and bring the schema up to date.
+    pub async fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let store = Self::connect(url, pool_size).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn from_pool(pool: PgPool) -> Store {
+        Store { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Apply pending migrations; a no-op when the schema is current.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Parse a PostgreSQL URL, quiet about every statement (logs would drown otherwise).
+pub fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| StoreError::BadUrl {
+        url: mask_url(url),
+        reason: e.to_string(),
+    })?;
+    Ok(opts
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(5))
+        .application_name("glp-console"))
+}
+
+/// Create the database named in `url` if it does not exist (used by `--demo`).
+pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
+    let opts = parse_url(url)?;
+    let name = opts
+        .get_database()
+        .unwrap_or("postgres")
+        .to_string();
+    let admin = opts.clone().database("postgres");
+    let mut conn = admin
+        .connect()
+        .await
+        .map_err(|e| StoreError::Connect {
+            url: mask_url(url),
+            reason: e.to_string(),
+        })?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let stmt = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut conn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The sync engine: one engine, two front ends (TUI and `--sync-only`).
+//!
+//! UI → engine: a bounded `mpsc` of [`SyncCommand`]. Engine → UI: a bounded `mpsc` of
+//! [`SyncEvent`] plus a `watch` of the latest [`EngineStatus`] for values where only the newest
+//! matters (design.md §1). The engine never imports ratatui or crossterm.
+
+pub mod events;
+
+pub use events::*;

@@ -1,0 +1,1 @@
+//! The terminal console (ratatui + crossterm). Never blocks on I/O while drawing.
