@@ -2,7 +2,9 @@
 //! them set-based, and answers the queries the views need.
 
 pub mod cluster;
+pub mod history;
 pub mod inventory;
+pub mod lock;
 
 use std::time::Duration;
 

@@ -1,0 +1,208 @@
+//! `sync_history`: one row per run, written when it starts (so a crash leaves a trace) and
+//! finished with its outcome and counters.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, StoreError};
+use crate::sync::{Mode, ResourceSummary, Scope, SyncSummary, Trigger};
+
+/// A past run, as `glp-console status` and the TUI show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunRecord {
+    pub id: i64,
+    pub trigger: String,
+    pub mode: String,
+    pub scope: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub requests: i32,
+    pub retries: i32,
+    pub throttled: i32,
+    pub breaker_trips: i32,
+    pub duration_ms: Option<i64>,
+    pub host: Option<String>,
+}
+
+/// What the engine needs to choose full vs incremental.
+#[derive(Debug, Clone, Default)]
+pub struct SyncBaseline {
+    /// Start of the last run that completed this resource (any mode).
+    pub last_good_start: Option<DateTime<Utc>>,
+    /// Start of the last complete full sync of this resource.
+    pub last_full_start: Option<DateTime<Utc>>,
+    /// Completed incremental runs of this resource since that full sync.
+    pub incrementals_since_full: i64,
+}
+
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+}
+
+impl Store {
+    /// Record the start of a run. Runs still marked `running` are from a process that died
+    /// (we hold the lock, so nobody else is running): mark them abandoned first.
+    pub async fn begin_run(
+        &self,
+        trigger: Trigger,
+        mode: Mode,
+        scope: Scope,
+        incremental_since: Option<DateTime<Utc>>,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "UPDATE sync_history SET outcome = 'abandoned', finished_at = now(), \
+             error = coalesce(error, 'the process ended before the run finished (killed or crashed)') \
+             WHERE outcome = 'running'",
+        )
+        .execute(self.pool())
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sync_history (trigger, mode, scope, incremental_since, host, pid) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(trigger.as_str())
+        .bind(mode.as_str())
+        .bind(scope.as_str())
+        .bind(incremental_since)
+        .bind(hostname())
+        .bind(std::process::id() as i32)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Record a run's end with its counters.
+    pub async fn finish_run(&self, s: &SyncSummary) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE sync_history SET finished_at = now(), outcome = $2, error = $3, requests = $4, \
+             retries = $5, throttled = $6, breaker_trips = $7, duration_ms = $8, mode = $9 \
+             WHERE id = $1",
+        )
+        .bind(s.run_id)
+        .bind(s.outcome.as_str())
+        .bind(&s.error)
+        .bind(clamp_i32(s.requests))
+        .bind(clamp_i32(s.retries))
+        .bind(clamp_i32(s.throttled))
+        .bind(clamp_i32(s.breaker_trips))
+        .bind(s.duration.as_millis() as i64)
+        .bind(s.mode.as_str())
+        .execute(&mut *tx)
+        .await?;
+        for r in &s.resources {
+            let Some(res) = r.resource else { continue };
+            sqlx::query(
+                "INSERT INTO sync_history_resources \
+                   (sync_id, resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (sync_id, resource) DO UPDATE SET pages = EXCLUDED.pages, \
+                   fetched = EXCLUDED.fetched, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated, \
+                   unchanged = EXCLUDED.unchanged, removed = EXCLUDED.removed, \
+                   restored = EXCLUDED.restored, complete = EXCLUDED.complete",
+            )
+            .bind(s.run_id)
+            .bind(res.as_str())
+            .bind(clamp_i32(r.pages))
+            .bind(clamp_i32(r.fetched))
+            .bind(clamp_i32(r.inserted))
+            .bind(clamp_i32(r.updated))
+            .bind(clamp_i32(r.unchanged))
+            .bind(clamp_i32(r.removed))
+            .bind(clamp_i32(r.restored))
+            .bind(r.complete)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// When the resource was last synced completely, and how.
+    pub async fn baseline(
+        &self,
+        resource: crate::store::inventory::Resource,
+    ) -> Result<SyncBaseline, StoreError> {
+        let row: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT max(h.started_at), max(h.started_at) FILTER (WHERE h.mode = 'full') \
+             FROM sync_history h JOIN sync_history_resources r ON r.sync_id = h.id \
+             WHERE r.resource = $1 AND r.complete",
+        )
+        .bind(resource.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        let since_full: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sync_history h JOIN sync_history_resources r ON r.sync_id = h.id \
+             WHERE r.resource = $1 AND r.complete AND h.mode = 'incremental' \
+               AND h.started_at > coalesce($2, '-infinity'::timestamptz)",
+        )
+        .bind(resource.as_str())
+        .bind(row.1)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(SyncBaseline {
+            last_good_start: row.0,
+            last_full_start: row.1,
+            incrementals_since_full: since_full,
+        })
+    }
+
+    /// The most recent runs, newest first.
+    pub async fn recent_runs(&self, limit: i64) -> Result<Vec<RunRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, trigger, mode, scope, started_at, finished_at, outcome, error, requests, \
+             retries, throttled, breaker_trips, duration_ms, host \
+             FROM sync_history ORDER BY started_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Per-resource counters of a run.
+    pub async fn run_resources(&self, run_id: i64) -> Result<Vec<ResourceSummary>, StoreError> {
+        let rows: Vec<(String, i32, i32, i32, i32, i32, i32, i32, bool)> = sqlx::query_as(
+            "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete \
+             FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
+        )
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ResourceSummary {
+                resource: match r.0.as_str() {
+                    "devices" => Some(crate::store::inventory::Resource::Devices),
+                    "subscriptions" => Some(crate::store::inventory::Resource::Subscriptions),
+                    _ => None,
+                },
+                pages: r.1 as u64,
+                fetched: r.2 as u64,
+                inserted: r.3 as u64,
+                updated: r.4 as u64,
+                unchanged: r.5 as u64,
+                removed: r.6 as u64,
+                restored: r.7 as u64,
+                skipped: 0,
+                complete: r.8,
+            })
+            .collect())
+    }
+
+    /// Start of the last run that ended well (for "last good sync" displays).
+    pub async fn last_success(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded'",
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
+
+fn clamp_i32(v: u64) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
