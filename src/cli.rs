@@ -149,6 +149,21 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Export the stored inventory (json = the exact API items; csv/xlsx = flat columns).
+    Export {
+        /// devices or subscriptions
+        #[arg(value_parser = ["devices", "subscriptions"])]
+        what: String,
+        /// json, csv or xlsx
+        #[arg(long, default_value = "csv", value_parser = ["json", "csv", "xlsx"])]
+        format: String,
+        /// Output file (required for xlsx; stdout otherwise).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Show the last sync runs; exits 7 if the last sync failed or is older than
+    /// [sync] stale_after_minutes (for monitoring).
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,8 +5,10 @@ use clap::Parser;
 
 use glp_console::cli::{Cli, Command, ConfigCommand, DbCommand, exit};
 use glp_console::config::Config;
+use glp_console::headless::reports::{self, ExportWhat, Format};
 use glp_console::headless::{self, Failure};
 use glp_console::logging;
+use glp_console::store::Store;
 
 fn main() {
     glp_console::tls::init();
@@ -55,9 +57,57 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{msg}");
             Ok(())
         }
-        None => Err(Failure::new(
-            exit::CONFIG,
-            "nothing to do yet: try `glp-console config check` or `--help`",
-        )),
+        Some(Command::Export {
+            what,
+            format,
+            output,
+        }) => rt.block_on(async {
+            let store = Store::open(&cfg.database.url, 2).await?;
+            let what = if what == "devices" {
+                ExportWhat::Devices
+            } else {
+                ExportWhat::Subscriptions
+            };
+            let msg =
+                reports::export(&store, what, Format::parse(&format)?, output.as_deref()).await?;
+            if !msg.is_empty() {
+                eprintln!("{msg}");
+            }
+            Ok(())
+        }),
+        Some(Command::Status) => rt.block_on(async {
+            let store = Store::open(&cfg.database.url, 2).await?;
+            let (text, code) =
+                reports::status(&store, cfg.sync.stale_after, cli.global.json).await?;
+            print!("{text}");
+            if code == exit::OK {
+                Ok(())
+            } else {
+                Err(Failure::new(
+                    code,
+                    "the last sync failed or is too old (see above)",
+                ))
+            }
+        }),
+        None => {
+            if let Some(days) = cli.expiring_days {
+                return rt.block_on(async {
+                    let store = Store::open(&cfg.database.url, 2).await?;
+                    let format = if cli.global.json {
+                        Format::Json
+                    } else if cli.csv {
+                        Format::Csv
+                    } else {
+                        Format::Text
+                    };
+                    print!("{}", reports::expiring(&store, days, format).await?);
+                    Ok(())
+                });
+            }
+            Err(Failure::new(
+                exit::CONFIG,
+                "nothing to do yet: try `glp-console config check` or `--help`",
+            ))
+        }
     }
 }

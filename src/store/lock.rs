@@ -30,12 +30,13 @@ impl Store {
     /// Try to take the workspace sync lock without waiting. `Ok(None)`: another sync holds it.
     pub async fn try_sync_lock(&self, url: &str, key: i64) -> Result<Option<SyncLock>, StoreError> {
         let opts = parse_url(url)?;
-        let mut conn = PgConnection::connect_with(&opts)
-            .await
-            .map_err(|e| StoreError::Connect {
-                url: mask_url(url),
-                reason: e.to_string(),
-            })?;
+        let mut conn =
+            PgConnection::connect_with(&opts)
+                .await
+                .map_err(|e| StoreError::Connect {
+                    url: mask_url(url),
+                    reason: e.to_string(),
+                })?;
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
             .fetch_one(&mut conn)

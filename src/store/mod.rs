@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod history;
 pub mod inventory;
 pub mod lock;
+pub mod reports;
 
 use std::time::Duration;
 
@@ -43,6 +44,26 @@ impl Store {
     /// Connect (with a short timeout so an unreachable server is reported quickly).
     pub async fn connect(url: &str, pool_size: u32) -> Result<Store, StoreError> {
         let opts = parse_url(url)?;
+        // One direct attempt first: the pool would retry a refused connection until its
+        // timeout and then only say "timed out"; this gives the real cause at once.
+        let probe = tokio::time::timeout(Duration::from_secs(10), opts.connect()).await;
+        match probe {
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::Connect {
+                    url: mask_url(url),
+                    reason: describe(&e),
+                });
+            }
+            Err(_) => {
+                return Err(StoreError::Connect {
+                    url: mask_url(url),
+                    reason: "no answer within 10 s".into(),
+                });
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(pool_size.max(1))
             .acquire_timeout(Duration::from_secs(10))
@@ -50,14 +71,23 @@ impl Store {
             .await
             .map_err(|e| StoreError::Connect {
                 url: mask_url(url),
-                reason: e.to_string(),
+                reason: describe(&e),
             })?;
         Ok(Store { pool })
     }
 
-    /// Connect and bring the schema up to date.
+    /// Connect and bring the schema up to date. A database that does not exist yet is
+    /// created first (the server and role must exist; the database need not).
     pub async fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
-        let store = Self::connect(url, pool_size).await?;
+        let store = match Self::connect(url, pool_size).await {
+            Err(StoreError::Connect { reason, .. })
+                if reason.contains("3D000") || reason.contains("does not exist") =>
+            {
+                ensure_database(url).await?;
+                Self::connect(url, pool_size).await?
+            }
+            other => other?,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -91,6 +121,18 @@ pub fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
         .log_statements(log::LevelFilter::Trace)
         .log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(5))
         .application_name("glp-console"))
+}
+
+/// A connection error as a person wants to read it (with the SQLSTATE for database errors).
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => format!(
+            "{} (SQLSTATE {})",
+            d.message(),
+            d.code().as_deref().unwrap_or("?")
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// Create the database named in `url` if it does not exist (used by `--demo`).

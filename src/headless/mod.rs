@@ -1,6 +1,8 @@
 //! The non-interactive commands: no raw mode, no alternate screen; plain or `--json` output
 //! on stdout, problems on stderr, and the exit codes of [`crate::cli::exit`].
 
+pub mod reports;
+
 use std::path::Path;
 
 use crate::cli::exit;

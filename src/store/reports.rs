@@ -1,0 +1,153 @@
+//! Read queries for the headless reports (`--expiring-days`, `export`, `status`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+
+/// A subscription ending within the window, with how many devices it covers.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExpiringSubscription {
+    pub id: String,
+    pub key: Option<String>,
+    pub subscription_type: Option<String>,
+    pub tier: Option<String>,
+    pub subscription_status: Option<String>,
+    pub quantity: Option<i64>,
+    pub available_quantity: Option<i64>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub days_left: Option<i32>,
+    pub devices: Option<i64>,
+}
+
+/// A device covered by an expiring subscription.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AffectedDevice {
+    pub device_id: String,
+    pub serial_number: String,
+    pub mac_address: Option<String>,
+    pub device_type: Option<String>,
+    pub model: Option<String>,
+    pub region: Option<String>,
+    pub subscription_id: String,
+    pub subscription_key: Option<String>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub days_left: Option<i32>,
+}
+
+/// One device as exported to CSV/XLSX: the columns a person filters on, tags flattened.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeviceExportRow {
+    pub id: String,
+    pub serial_number: String,
+    pub mac_address: Option<String>,
+    pub part_number: Option<String>,
+    pub device_type: Option<String>,
+    pub model: Option<String>,
+    pub device_name: Option<String>,
+    pub region: Option<String>,
+    pub application_id: Option<String>,
+    pub assigned_state: Option<String>,
+    pub archived: bool,
+    pub subscription_keys: Option<String>,
+    pub subscription_end: Option<DateTime<Utc>>,
+    pub tags: Option<String>,
+    pub location_name: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub last_seen_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SubscriptionExportRow {
+    pub id: String,
+    pub key: Option<String>,
+    pub subscription_type: Option<String>,
+    pub tier: Option<String>,
+    pub subscription_status: Option<String>,
+    pub quantity: Option<i64>,
+    pub available_quantity: Option<i64>,
+    pub sku: Option<String>,
+    pub sku_description: Option<String>,
+    pub start_time: Option<DateTime<Utc>>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub product_type: Option<String>,
+    pub is_eval: Option<bool>,
+    pub tags: Option<String>,
+    pub devices: i64,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub async fn expiring_subscriptions(
+        &self,
+        days: u32,
+    ) -> Result<Vec<ExpiringSubscription>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM subscriptions_expiring($1)")
+            .bind(days as i32)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn devices_on_expiring(&self, days: u32) -> Result<Vec<AffectedDevice>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM devices_on_expiring_subscriptions($1)")
+                .bind(days as i32)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// Devices for export, by serial. Removed devices are included (marked) so an export is
+    /// a faithful picture of the table.
+    pub async fn export_devices(&self) -> Result<Vec<DeviceExportRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT d.id, d.serial_number, d.mac_address, d.part_number, d.device_type, d.model, \
+               d.device_name, d.region, d.application_id, d.assigned_state, d.archived, \
+               (SELECT string_agg(coalesce(ds.key, ds.subscription_id), ' ' ORDER BY ds.end_time) \
+                  FROM device_subscriptions ds WHERE ds.device_id = d.id) AS subscription_keys, \
+               (SELECT min(ds.end_time) FROM device_subscriptions ds WHERE ds.device_id = d.id) \
+                  AS subscription_end, \
+               (SELECT string_agg(t.tag_key || '=' || coalesce(t.tag_value, ''), '; ' ORDER BY t.tag_key) \
+                  FROM device_tags t WHERE t.device_id = d.id) AS tags, \
+               d.location_name, d.updated_at, d.last_seen_at, d.removed_at \
+             FROM devices d ORDER BY d.serial_number, d.id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn export_subscriptions(&self) -> Result<Vec<SubscriptionExportRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quantity, \
+               s.available_quantity, s.sku, s.sku_description, s.start_time, s.end_time, \
+               s.product_type, s.is_eval, \
+               (SELECT string_agg(t.tag_key || '=' || coalesce(t.tag_value, ''), '; ' ORDER BY t.tag_key) \
+                  FROM subscription_tags t WHERE t.subscription_id = s.id) AS tags, \
+               (SELECT count(*) FROM device_subscriptions ds WHERE ds.subscription_id = s.id) AS devices, \
+               s.removed_at \
+             FROM subscriptions s ORDER BY s.end_time NULLS LAST, s.key",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The exact JSON GLP sent, for `export --format json` (lossless).
+    pub async fn raw_items(&self, table: RawTable) -> Result<Vec<serde_json::Value>, StoreError> {
+        let sql = match table {
+            RawTable::Devices => {
+                "SELECT raw_data FROM devices WHERE removed_at IS NULL ORDER BY serial_number, id"
+            }
+            RawTable::Subscriptions => {
+                "SELECT raw_data FROM subscriptions WHERE removed_at IS NULL ORDER BY key, id"
+            }
+        };
+        Ok(sqlx::query_scalar(sql).fetch_all(self.pool()).await?)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum RawTable {
+    Devices,
+    Subscriptions,
+}
