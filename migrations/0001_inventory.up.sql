@@ -50,7 +50,9 @@ CREATE TABLE devices (
     created_at                TIMESTAMPTZ,
     updated_at                TIMESTAMPTZ,
     raw_data                  JSONB NOT NULL,
-    -- bookkeeping (ours, not the API's)
+    -- bookkeeping (ours, not the API's). raw_hash: 64-bit FNV-1a of the item's JSON text, so
+    -- a sync can skip unchanged items without shipping them to the server.
+    raw_hash                  BIGINT,
     first_seen_at             TIMESTAMPTZ NOT NULL DEFAULT now(),
     last_seen_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
     changed_at                TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -93,6 +95,7 @@ CREATE TABLE subscriptions (
     created_at           TIMESTAMPTZ,
     updated_at           TIMESTAMPTZ,
     raw_data             JSONB NOT NULL,
+    raw_hash             BIGINT,
     first_seen_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     last_seen_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
     changed_at           TIMESTAMPTZ NOT NULL DEFAULT now(),

@@ -10,13 +10,10 @@ use crate::config::mask_url;
 /// Lock key: a stable hash of the workspace identity (API base URL + client id), so two
 /// workspaces sharing a database do not block each other.
 pub fn lock_key(base_url: &str, client_id: &str) -> i64 {
-    // FNV-1a: stable across Rust versions, unlike DefaultHasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in base_url.bytes().chain([0u8]).chain(client_id.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h as i64
+    let mut bytes = base_url.as_bytes().to_vec();
+    bytes.push(0);
+    bytes.extend_from_slice(client_id.as_bytes());
+    super::fnv1a64(&bytes) as i64
 }
 
 /// Held while it lives; released on drop (the connection closes) or by [`SyncLock::release`].

@@ -123,6 +123,17 @@ pub fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
         .application_name("glp-console"))
 }
 
+/// 64-bit FNV-1a: tiny, and stable across Rust versions and platforms (unlike the std
+/// hasher), so values stored in the database stay comparable.
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// A connection error as a person wants to read it (with the SQLSTATE for database errors).
 fn describe(e: &sqlx::Error) -> String {
     match e {
