@@ -1,0 +1,534 @@
+//! Pagination as a `Stream` of pages.
+//!
+//! The first page tells the total; the remaining offsets are then fetched concurrently
+//! (`max_concurrency` in flight, each paced by the endpoint's schedule) and delivered in
+//! offset order. Memory holds at most the in-flight pages plus one 8-byte hash per item id
+//! (for de-duplication).
+//!
+//! Offset paging over a collection that changes while it is read can skip or repeat items:
+//! an insert before an already-planned offset shifts everything right (a repeat at one page
+//! boundary, and a skip if a later page was answered before an earlier one), a delete shifts
+//! left (a skip). Every page carries the `total` GreenLake saw when it answered, so a change
+//! is visible. Repeats are removed by id. When the totals disagree, the client re-reads a
+//! window of ±Δ (Δ = how much the total moved) around every page boundary whose neighbours
+//! saw different totals, the first Δ items and the tail, until a round sees no further change
+//! (at most [`MAX_REPAIR_ROUNDS`]). Pages of such a repair carry only items not yet delivered.
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use futures_util::stream::{FuturesOrdered, Stream, StreamExt};
+use reqwest::Method;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use crate::glp::client::{Call, Client};
+use crate::glp::error::{ErrorKind, GlpError};
+use crate::glp::model::{
+    Device, HasId, Item, ItemError, RawPage, Subscription, parse_items,
+};
+use crate::glp::pace::Endpoint;
+
+/// Repair rounds before giving up on a collection that keeps changing.
+pub const MAX_REPAIR_ROUNDS: usize = 3;
+
+/// Page size GreenLake has always accepted for subscriptions; used when a larger one is
+/// refused with 400 (the API before August 2026).
+pub const SUBSCRIPTIONS_FALLBACK_PAGE_SIZE: u32 = 50;
+
+/// One delivered page with progress figures.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// Items not delivered before in this run, in API order.
+    pub items: Vec<Item<T>>,
+    /// Items of this page that could not be used (no id, not an object).
+    pub skipped: Vec<ItemError>,
+    /// 1-based number of this delivered page.
+    pub page: u64,
+    /// Pages expected (from the latest total); repair pages may go past it.
+    pub pages_total: Option<u64>,
+    /// Distinct items delivered so far, including this page.
+    pub items_so_far: u64,
+    /// Latest `total` GreenLake reported.
+    pub items_total: Option<u64>,
+    /// Items of this page dropped because they were already delivered.
+    pub duplicates: u64,
+}
+
+/// What to list.
+#[derive(Debug, Clone)]
+pub(crate) struct ListSpec {
+    pub endpoint: Endpoint,
+    pub path: &'static str,
+    pub filter: Option<String>,
+    pub page_size: u32,
+    pub fallback_page_size: Option<u32>,
+}
+
+struct Fetched<T> {
+    offset: u64,
+    items: Vec<Item<T>>,
+    skipped: Vec<ItemError>,
+    raw_len: u64,
+    total: Option<u64>,
+    seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rec {
+    offset: u64,
+    total: Option<u64>,
+    seq: u64,
+}
+
+async fn fetch<T>(client: Client, spec: ListSpec, offset: u64, limit: u64) -> Result<Fetched<T>, GlpError>
+where
+    T: for<'de> Deserialize<'de> + HasId,
+{
+    let mut q = vec![("offset", offset.to_string()), ("limit", limit.to_string())];
+    if let Some(f) = &spec.filter {
+        q.push(("filter", f.clone()));
+    }
+    let call = Call {
+        method: Method::GET,
+        endpoint: spec.endpoint,
+        url: client.url(spec.path, &q)?,
+        body: None,
+    };
+    let (raw_len, total, items, skipped) = client
+        .execute(&call, |r| {
+            let page: RawPage = serde_json::from_slice(&r.body)
+                .map_err(|e| format!("not a GreenLake page ({e})"))?;
+            let n = page.items.len() as u64;
+            let total = page.total;
+            let (ok, bad) = parse_items::<T>(page.items);
+            Ok((n, total, ok, bad))
+        })
+        .await?;
+    Ok(Fetched {
+        offset,
+        items,
+        skipped,
+        raw_len,
+        total,
+        seq: client.next_seq(),
+    })
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+struct Emitter<T> {
+    tx: mpsc::Sender<Result<Page<T>, GlpError>>,
+    seen: HashSet<u64>,
+    page: u64,
+    items_so_far: u64,
+    limit: u64,
+    total: Option<u64>,
+    total_seq: u64,
+}
+
+struct Closed;
+
+impl<T> Emitter<T> {
+    fn note_total(&mut self, total: Option<u64>, seq: u64) {
+        if let Some(t) = total
+            && (self.total.is_none() || seq >= self.total_seq)
+        {
+            self.total = Some(t);
+            self.total_seq = seq;
+        }
+    }
+
+    async fn emit(&mut self, f: Fetched<T>, always: bool) -> Result<(), Closed>
+    where
+        T: HasId,
+    {
+        self.note_total(f.total, f.seq);
+        let before = f.items.len() as u64;
+        let items: Vec<Item<T>> = f
+            .items
+            .into_iter()
+            .filter(|i| self.seen.insert(id_hash(i.data.id())))
+            .collect();
+        let duplicates = before - items.len() as u64;
+        if !always && items.is_empty() && f.skipped.is_empty() {
+            return Ok(());
+        }
+        self.page += 1;
+        self.items_so_far += items.len() as u64;
+        let pages_total = self
+            .total
+            .map(|t| t.div_ceil(self.limit).max(1).max(self.page));
+        let page = Page {
+            items,
+            skipped: f.skipped,
+            page: self.page,
+            pages_total,
+            items_so_far: self.items_so_far,
+            items_total: self.total,
+            duplicates,
+        };
+        self.tx.send(Ok(page)).await.map_err(|_| Closed)
+    }
+}
+
+/// Windows `[start, end)` to re-read after the totals moved by up to `d` during the pass.
+fn repair_windows(recs: &[Rec], limit: u64, final_total: u64, d: u64) -> Vec<(u64, u64)> {
+    let mut w = Vec::new();
+    let Some(first) = recs.first() else {
+        return w;
+    };
+    if first.total != Some(final_total) {
+        w.push((0, d));
+    }
+    for pair in recs.windows(2) {
+        if pair[0].total != pair[1].total || pair[0].total.is_none() {
+            let b = pair[1].offset;
+            w.push((b.saturating_sub(d), b + d));
+        }
+    }
+    if let Some(last) = recs.last() {
+        let end = last.offset + limit;
+        if last.total != Some(final_total) || final_total > end {
+            w.push((end.saturating_sub(d), end.max(final_total) + d));
+        }
+    }
+    w.sort();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (s, e) in w {
+        let e = e.min(final_total + d);
+        if s >= e {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(m) if s <= m.1 => m.1 = m.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+async fn produce<T>(
+    client: Client,
+    spec: ListSpec,
+    tx: mpsc::Sender<Result<Page<T>, GlpError>>,
+    cancel: CancellationToken,
+) -> Result<(), GlpError>
+where
+    T: for<'de> Deserialize<'de> + HasId + Send + 'static,
+{
+    let cancelled = cancel.cancelled_owned();
+    tokio::pin!(cancelled);
+    let mut limit = u64::from(spec.page_size.max(1));
+    let first = match fetch::<T>(client.clone(), spec.clone(), 0, limit).await {
+        Err(e)
+            if e.kind() == ErrorKind::BadRequest
+                && spec
+                    .fallback_page_size
+                    .is_some_and(|f| u64::from(f) < limit) =>
+        {
+            limit = u64::from(spec.fallback_page_size.unwrap_or(spec.page_size));
+            tracing::info!(
+                path = spec.path,
+                limit,
+                "page size refused with 400; falling back"
+            );
+            fetch::<T>(client.clone(), spec.clone(), 0, limit).await?
+        }
+        r => r?,
+    };
+    let mut em = Emitter {
+        tx: tx.clone(),
+        seen: HashSet::new(),
+        page: 0,
+        items_so_far: 0,
+        limit,
+        total: None,
+        total_seq: 0,
+    };
+    let mut recs = vec![Rec {
+        offset: 0,
+        total: first.total,
+        seq: first.seq,
+    }];
+    let first_len = first.raw_len;
+    let first_total = first.total;
+    if em.emit(first, true).await.is_err() {
+        return Ok(());
+    }
+    let done_after_first = first_len == 0
+        || match first_total {
+            Some(t) => first_len >= t,
+            None => first_len < limit,
+        };
+    if done_after_first {
+        return Ok(());
+    }
+    if first_len < limit {
+        // More items than this page, yet a short page: the server caps the page size below
+        // what we asked. Step by what it gives, or offsets would jump over items.
+        limit = first_len;
+        em.limit = limit;
+    }
+
+    let conc = client.config().max_concurrency.max(1) as usize;
+    let mut max_total = first_total;
+    let mut next = limit;
+    let mut ended = false;
+    let mut inflight = FuturesOrdered::new();
+    loop {
+        while inflight.len() < conc {
+            let go = match max_total {
+                Some(t) => next < t,
+                None => inflight.is_empty() && !ended,
+            };
+            if !go {
+                break;
+            }
+            inflight.push_back(fetch::<T>(client.clone(), spec.clone(), next, limit));
+            next += limit;
+        }
+        let res = tokio::select! {
+            _ = &mut cancelled => return Ok(()),
+            r = inflight.next() => r,
+        };
+        let Some(res) = res else { break };
+        let f = res?;
+        recs.push(Rec {
+            offset: f.offset,
+            total: f.total,
+            seq: f.seq,
+        });
+        if let Some(t) = f.total {
+            max_total = Some(max_total.map_or(t, |m| m.max(t)));
+        } else if max_total.is_none() && f.raw_len < limit {
+            ended = true;
+        }
+        if max_total.is_none() && f.raw_len == 0 {
+            ended = true;
+        }
+        if em.emit(f, false).await.is_err() {
+            return Ok(());
+        }
+    }
+
+    // Repair if the collection changed while it was read.
+    let mut extra_d = 0u64;
+    for round in 0..MAX_REPAIR_ROUNDS {
+        let totals: Vec<u64> = recs.iter().filter_map(|r| r.total).collect();
+        let (Some(mn), Some(mx)) = (totals.iter().min(), totals.iter().max()) else {
+            return Ok(());
+        };
+        let Some(final_total) = em.total else {
+            return Ok(());
+        };
+        if mn == mx && extra_d == 0 {
+            return Ok(());
+        }
+        let d = (mx - mn).max(mx.abs_diff(final_total)) + extra_d;
+        let main: Vec<Rec> = {
+            let mut v: Vec<Rec> = recs.iter().copied().filter(|r| r.offset % limit == 0).collect();
+            v.sort_by_key(|r| r.offset);
+            v.dedup_by_key(|r| r.offset);
+            v
+        };
+        let windows = repair_windows(&main, limit, final_total, d.max(1));
+        tracing::info!(
+            path = spec.path,
+            round,
+            delta = d,
+            windows = windows.len(),
+            "the collection changed while paging; re-reading the affected windows"
+        );
+        let mut changed = false;
+        let mut reqs = Vec::new();
+        for (s, e) in windows {
+            let mut o = s;
+            while o < e {
+                let l = (e - o).min(limit);
+                reqs.push((o, l));
+                o += l;
+            }
+        }
+        let mut q = FuturesOrdered::new();
+        let mut it = reqs.into_iter();
+        loop {
+            while q.len() < conc {
+                let Some((o, l)) = it.next() else { break };
+                q.push_back(fetch::<T>(client.clone(), spec.clone(), o, l));
+            }
+            let r = tokio::select! {
+                _ = &mut cancelled => return Ok(()),
+                r = q.next() => r,
+            };
+            let Some(r) = r else { break };
+            let f = r?;
+            if f.total.is_some() && f.total != Some(final_total) {
+                changed = true;
+                extra_d += f.total.map_or(0, |t| t.abs_diff(final_total));
+            }
+            if em.emit(f, false).await.is_err() {
+                return Ok(());
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+    }
+    tracing::warn!(
+        path = spec.path,
+        "the collection kept changing while it was read; a later sync will pick up the rest"
+    );
+    Ok(())
+}
+
+/// Run `produce` on its own task, feeding a bounded channel; the stream ends after an error.
+pub(crate) fn list<T>(
+    client: &Client,
+    spec: ListSpec,
+) -> impl Stream<Item = Result<Page<T>, GlpError>> + Send + 'static
+where
+    T: for<'de> Deserialize<'de> + HasId + Send + 'static,
+{
+    enum St<T> {
+        Init(Client, ListSpec),
+        /// The guard cancels the producer when the stream is dropped.
+        Run(mpsc::Receiver<Result<Page<T>, GlpError>>, DropGuard),
+    }
+    futures_util::stream::unfold(Some(St::Init(client.clone(), spec)), |st| async move {
+        let (mut rx, guard) = match st? {
+            St::Init(c, s) => {
+                let (tx, rx) = mpsc::channel(1);
+                let cancel = CancellationToken::new();
+                let child = cancel.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = produce::<T>(c, s, tx.clone(), child).await {
+                        let _ = tx.send(Err(e)).await;
+                    }
+                });
+                (rx, cancel.drop_guard())
+            }
+            St::Run(rx, guard) => (rx, guard),
+        };
+        let item = rx.recv().await?;
+        Some((item, Some(St::Run(rx, guard))))
+    })
+}
+
+impl Client {
+    /// All devices (`GET /devices/v1/devices`), optionally filtered (OData, e.g.
+    /// `updatedAt gt '2026-01-01T00:00:00Z'`). Page size from `[api] page_size.devices`.
+    pub fn devices(
+        &self,
+        filter: Option<String>,
+    ) -> impl Stream<Item = Result<Page<Device>, GlpError>> + Send + 'static {
+        list(
+            self,
+            ListSpec {
+                endpoint: Endpoint::DevicesGet,
+                path: "/devices/v1/devices",
+                filter,
+                page_size: self.config().page_size.devices,
+                fallback_page_size: None,
+            },
+        )
+    }
+
+    /// All subscriptions (`GET /subscriptions/v1/subscriptions`). Tries the configured page
+    /// size (200 by default, the newer API) and falls back to 50 on a 400.
+    pub fn subscriptions(
+        &self,
+        filter: Option<String>,
+    ) -> impl Stream<Item = Result<Page<Subscription>, GlpError>> + Send + 'static {
+        list(
+            self,
+            ListSpec {
+                endpoint: Endpoint::SubscriptionsGet,
+                path: "/subscriptions/v1/subscriptions",
+                filter,
+                page_size: self.config().page_size.subscriptions,
+                fallback_page_size: Some(SUBSCRIPTIONS_FALLBACK_PAGE_SIZE),
+            },
+        )
+    }
+
+    /// One subscription by id.
+    pub async fn subscription(&self, id: &str) -> Result<Item<Subscription>, GlpError> {
+        let path = format!("/subscriptions/v1/subscriptions/{}", path_segment(id)?);
+        self.get_item(Endpoint::SubscriptionGetById, &path).await
+    }
+
+    /// One device by id (`GET /devices/v1/devices/{id}`, paced with the device list).
+    pub async fn device(&self, id: &str) -> Result<Item<Device>, GlpError> {
+        let path = format!("/devices/v1/devices/{}", path_segment(id)?);
+        self.get_item(Endpoint::DevicesGet, &path).await
+    }
+
+    async fn get_item<T>(&self, endpoint: Endpoint, path: &str) -> Result<Item<T>, GlpError>
+    where
+        T: for<'de> Deserialize<'de> + HasId,
+    {
+        let call = Call {
+            method: Method::GET,
+            endpoint,
+            url: self.url(path, &[])?,
+            body: None,
+        };
+        self.execute(&call, |r| {
+            let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(&r.body)
+                .map_err(|e| format!("not JSON ({e})"))?;
+            let (mut ok, bad) = parse_items::<T>(vec![raw]);
+            match ok.pop() {
+                Some(item) => Ok(item),
+                None => Err(bad
+                    .first()
+                    .map(|b| b.reason.clone())
+                    .unwrap_or_else(|| "no item".into())),
+            }
+        })
+        .await
+    }
+}
+
+/// An id used as a path segment: must not smuggle `/`, `?` or `#`.
+pub(crate) fn path_segment(id: &str) -> Result<&str, GlpError> {
+    let id = id.trim();
+    if id.is_empty() || id.contains(['/', '?', '#', '%', ' ']) {
+        return Err(GlpError::Invalid(format!(
+            "{id:?} is not a GreenLake id (expected a UUID)"
+        )));
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(offset: u64, total: u64) -> Rec {
+        Rec {
+            offset,
+            total: Some(total),
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn no_change_no_windows_needed_beyond_tail() {
+        let r = [rec(0, 10), rec(5, 10)];
+        assert!(repair_windows(&r, 5, 10, 0).is_empty());
+    }
+
+    #[test]
+    fn insert_mid_run() {
+        // Pages of 10; page at offset 20 answered after one insert.
+        let r = [rec(0, 40), rec(10, 40), rec(20, 41), rec(30, 40)];
+        let w = repair_windows(&r, 10, 41, 1);
+        assert_eq!(w, vec![(0, 1), (19, 21), (29, 31), (39, 42)]);
+    }
+}

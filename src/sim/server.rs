@@ -1,0 +1,62 @@
+//! The accept loop. We serve connections with hyper directly (not `axum::serve`) so that a
+//! response marked [`DropConnection`] becomes a connection closed without any response —
+//! the "dropped connection" fault.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::routes::DropConnection;
+
+/// Why a connection was closed on purpose.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by the simulator (fault drop_rate)")]
+struct Dropped;
+
+/// Serve `router` on `listener` until `stop` is cancelled; open connections are aborted then.
+pub(crate) async fn serve(listener: TcpListener, router: Router, stop: CancellationToken) {
+    let svc = Arc::new(TowerToHyperService::new(router));
+    let mut conns = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => break,
+            a = listener.accept() => a,
+            // Reap finished connections so the set does not grow.
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let _ = stream.set_nodelay(true);
+        let svc = Arc::clone(&svc);
+        conns.spawn(async move {
+            let service = service_fn(move |req: hyper::Request<Incoming>| {
+                let svc = Arc::clone(&svc);
+                async move {
+                    let resp = match hyper::service::Service::call(&*svc, req).await {
+                        Ok(r) => r,
+                        Err(e) => match e {},
+                    };
+                    if resp.extensions().get::<DropConnection>().is_some() {
+                        return Err(Dropped);
+                    }
+                    Ok::<_, Dropped>(resp)
+                }
+            });
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+    let _: Option<Infallible> = None;
+}
