@@ -6,9 +6,11 @@ use clap::Parser;
 use glp_console::cli::{Cli, Command, ConfigCommand, DbCommand, exit};
 use glp_console::config::Config;
 use glp_console::headless::reports::{self, ExportWhat, Format};
+use glp_console::headless::sync_only::{self, SyncOnly};
 use glp_console::headless::{self, Failure};
 use glp_console::logging;
 use glp_console::store::Store;
+use glp_console::sync::{Scope, Trigger};
 
 fn main() {
     glp_console::tls::init();
@@ -16,7 +18,9 @@ fn main() {
     let code = match run(cli) {
         Ok(()) => exit::OK,
         Err(f) => {
-            eprintln!("glp-console: {}", f.message);
+            if !f.message.is_empty() {
+                eprintln!("glp-console: {}", f.message);
+            }
             f.code
         }
     };
@@ -90,6 +94,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }),
         None => {
+            if cli.sync_only {
+                let scope = match (cli.devices, cli.subscriptions) {
+                    (true, false) => Scope::Devices,
+                    (false, true) => Scope::Subscriptions,
+                    _ => Scope::Both,
+                };
+                let opts = SyncOnly {
+                    scope,
+                    full: cli.full,
+                    json: cli.global.json,
+                    verbose: cli.global.verbose,
+                    trigger: Trigger::Cron,
+                };
+                let code = rt.block_on(sync_only::run(&cfg, opts))?;
+                return if code == exit::OK {
+                    Ok(())
+                } else {
+                    // The engine already printed what happened.
+                    Err(Failure::silent(code))
+                };
+            }
             if let Some(days) = cli.expiring_days {
                 return rt.block_on(async {
                     let store = Store::open(&cfg.database.url, 2).await?;

@@ -37,7 +37,10 @@ pub enum ClientEvent {
         reason: String,
     },
     /// A 429 (or an exhausted window): the endpoint waits `wait` before its next request.
-    RateLimited { endpoint: String, wait: Duration },
+    RateLimited {
+        endpoint: String,
+        wait: Duration,
+    },
     BreakerChanged(BreakerSnapshot),
 }
 
@@ -117,7 +120,10 @@ impl std::fmt::Debug for Client {
 enum Outcome<T> {
     Done(T),
     /// Give up now; `healthy` says whether GreenLake itself answered (breaker success).
-    Fatal { error: GlpError, healthy: bool },
+    Fatal {
+        error: GlpError,
+        healthy: bool,
+    },
     Transient {
         error: GlpError,
         reason: String,
@@ -153,12 +159,20 @@ impl Client {
                 b.redirect(reqwest::redirect::Policy::none())
             };
             b.build().map_err(|e| {
-                GlpError::Config(format!("cannot build the HTTP client: {}", describe_reqwest(&e)))
+                GlpError::Config(format!(
+                    "cannot build the HTTP client: {}",
+                    describe_reqwest(&e)
+                ))
             })
         };
         let http = build(true)?;
         let token_http = build(false)?;
-        let auth = Auth::new(cfg.token_url.trim(), cfg.client_id.trim(), &secret, token_http)?;
+        let auth = Auth::new(
+            cfg.token_url.trim(),
+            cfg.client_id.trim(),
+            &secret,
+            token_http,
+        )?;
         let (events, _) = broadcast::channel(256);
         Ok(Client {
             inner: Arc::new(Inner {

@@ -136,7 +136,8 @@ impl RateHeaders {
 pub fn parse_retry_after(s: &str) -> Option<Duration> {
     let s = s.trim();
     if let Ok(v) = s.parse::<f64>() {
-        return (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v).min(MAX_SERVER_WAIT));
+        return (v.is_finite() && v >= 0.0)
+            .then(|| Duration::from_secs_f64(v).min(MAX_SERVER_WAIT));
     }
     let t = chrono::DateTime::parse_from_rfc2822(s).ok()?;
     let d = t.with_timezone(&chrono::Utc) - chrono::Utc::now();
@@ -304,7 +305,10 @@ mod tests {
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("12"), Some(Duration::from_secs(12)));
         assert_eq!(parse_retry_after("99999"), Some(MAX_SERVER_WAIT));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-reset", HeaderValue::from_static("1700000000"));

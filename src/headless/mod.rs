@@ -2,6 +2,7 @@
 //! on stdout, problems on stderr, and the exit codes of [`crate::cli::exit`].
 
 pub mod reports;
+pub mod sync_only;
 
 use std::path::Path;
 
@@ -21,6 +22,16 @@ impl Failure {
         Failure {
             code,
             message: message.into(),
+        }
+    }
+}
+
+impl Failure {
+    /// An exit code whose explanation was already printed.
+    pub fn silent(code: i32) -> Self {
+        Failure {
+            code,
+            message: String::new(),
         }
     }
 }

@@ -1,0 +1,231 @@
+//! `glp-console --sync-only`: one sync for cron, through the same engine as the TUI.
+//!
+//! Quiet on success (cron mails whatever a job prints) unless `-v` or `--json`; on failure the
+//! error goes to stderr and the exit code says what kind (see `cli::exit`). SIGINT/SIGTERM
+//! cancel the run cleanly: pages already stored stay, the run is recorded as cancelled.
+
+use std::io::{IsTerminal, Write};
+
+use super::Failure;
+use crate::cli::exit;
+use crate::config::Config;
+use crate::glp::client::Client;
+use crate::store::Store;
+use crate::store::lock::lock_key;
+use crate::sync::engine::{self, EngineConfig};
+use crate::sync::{
+    FailureKind, Mode, Outcome, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger,
+};
+
+/// Options of one headless sync.
+#[derive(Debug, Clone)]
+pub struct SyncOnly {
+    pub scope: Scope,
+    pub full: bool,
+    pub json: bool,
+    pub verbose: u8,
+    pub trigger: Trigger,
+}
+
+/// Build the API client from the configuration (credentials resolved here).
+pub fn build_client(cfg: &Config) -> Result<Client, Failure> {
+    cfg.require_api_credentials()?;
+    let secret = cfg.api.client_secret.resolve()?;
+    Client::new(&cfg.api, secret).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
+}
+
+pub fn engine_config(cfg: &Config) -> EngineConfig {
+    EngineConfig {
+        sync: cfg.sync.clone(),
+        database_url: cfg.database.url.clone(),
+        lock_key: lock_key(&cfg.api.base_url, &cfg.api.client_id),
+    }
+}
+
+/// Run one sync and return the exit code.
+pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
+    let client = build_client(cfg)?;
+    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    let mut handle = engine::spawn(client, store.clone(), engine_config(cfg));
+    let mode = if opts.full { Mode::Full } else { Mode::Auto };
+    handle
+        .commands
+        .send(SyncCommand::SyncNow {
+            scope: opts.scope,
+            mode,
+            trigger: opts.trigger,
+        })
+        .await
+        .map_err(|_| Failure::new(exit::API, "the sync engine stopped unexpectedly"))?;
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Failure::new(exit::CONFIG, format!("cannot watch SIGTERM: {e}")))?;
+    let progress = std::io::stderr().is_terminal() && !opts.json;
+    let mut cancelled = false;
+    let code = loop {
+        let ev = tokio::select! {
+            ev = handle.events.recv() => ev,
+            _ = tokio::signal::ctrl_c(), if !cancelled => {
+                cancelled = true;
+                let _ = handle.commands.send(SyncCommand::Cancel).await;
+                continue;
+            }
+            _ = sigterm.recv(), if !cancelled => {
+                cancelled = true;
+                let _ = handle.commands.send(SyncCommand::Cancel).await;
+                continue;
+            }
+        };
+        let Some(ev) = ev else {
+            break exit::API;
+        };
+        match ev {
+            SyncEvent::Page {
+                resource,
+                page,
+                pages_total,
+                items,
+                items_total,
+            } if progress => {
+                let total = pages_total.map(|t| format!("/{t}")).unwrap_or_default();
+                let items_total = items_total.map(|t| format!("/{t}")).unwrap_or_default();
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "\r\x1b[2K{resource}: page {page}{total}, {items}{items_total} items"
+                );
+                let _ = err.flush();
+            }
+            SyncEvent::Retry {
+                attempt,
+                delay,
+                reason,
+            } if opts.verbose > 0 => {
+                clear_line(progress);
+                eprintln!("retry {attempt} in {:.1}s: {reason}", delay.as_secs_f64());
+            }
+            SyncEvent::RateLimited { endpoint, wait } if opts.verbose > 0 => {
+                clear_line(progress);
+                eprintln!(
+                    "rate limited on {endpoint}: waiting {:.1}s",
+                    wait.as_secs_f64()
+                );
+            }
+            SyncEvent::Finished(summary) => {
+                clear_line(progress);
+                report(&summary, None, &opts);
+                break exit::OK;
+            }
+            SyncEvent::Failed {
+                kind,
+                error,
+                summary,
+            } => {
+                clear_line(progress);
+                let code = match (kind, summary.as_ref().map(|s| s.outcome)) {
+                    (FailureKind::Cancelled, _) => exit::CANCELLED,
+                    (_, Some(Outcome::Partial)) => exit::PARTIAL,
+                    (FailureKind::Auth, _) => exit::CONFIG,
+                    (FailureKind::Api, _) => exit::API,
+                    (FailureKind::Locked, _) => exit::LOCKED,
+                    (FailureKind::Database, _) => exit::DATABASE,
+                };
+                match summary {
+                    Some(s) => report(&s, Some(&error), &opts),
+                    None if opts.json => println!(
+                        "{}",
+                        serde_json::json!({"outcome": "failed", "kind": format!("{kind:?}").to_lowercase(), "error": error})
+                    ),
+                    None => eprintln!("glp-console: sync not started: {error}"),
+                }
+                break code;
+            }
+            _ => {}
+        }
+    };
+    let _ = handle.commands.send(SyncCommand::Shutdown).await;
+    let _ = handle.task.await;
+    store.close().await;
+    Ok(code)
+}
+
+fn clear_line(progress: bool) {
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+}
+
+fn report(s: &SyncSummary, error: Option<&str>, opts: &SyncOnly) {
+    if opts.json {
+        println!("{}", summary_json(s));
+        return;
+    }
+    let line = summary_line(s);
+    match error {
+        None if opts.verbose > 0 => println!("{line}"),
+        None => {}
+        Some(e) => {
+            eprintln!("glp-console: {line}");
+            eprintln!("glp-console: {e}");
+        }
+    }
+}
+
+/// One line for logs and cron mail.
+pub fn summary_line(s: &SyncSummary) -> String {
+    let parts: Vec<String> = s
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let res = r.resource?;
+            Some(format!(
+                "{res} {} fetched ({} new, {} updated, {} unchanged, {} removed{}){}",
+                r.fetched,
+                r.inserted,
+                r.updated,
+                r.unchanged,
+                r.removed,
+                if r.skipped > 0 {
+                    format!(", {} unusable", r.skipped)
+                } else {
+                    String::new()
+                },
+                if r.complete { "" } else { " INCOMPLETE" }
+            ))
+        })
+        .collect();
+    format!(
+        "sync #{} {} ({} {}): {} in {:.1}s; {} requests, {} retries, {} throttled",
+        s.run_id,
+        s.outcome.as_str(),
+        s.mode.as_str(),
+        s.scope.as_str(),
+        parts.join("; "),
+        s.duration.as_secs_f64(),
+        s.requests,
+        s.retries,
+        s.throttled
+    )
+}
+
+pub fn summary_json(s: &SyncSummary) -> serde_json::Value {
+    serde_json::json!({
+        "run_id": s.run_id,
+        "outcome": s.outcome.as_str(),
+        "mode": s.mode.as_str(),
+        "scope": s.scope.as_str(),
+        "started_at": s.started_at,
+        "duration_seconds": s.duration.as_secs_f64(),
+        "requests": s.requests,
+        "retries": s.retries,
+        "throttled": s.throttled,
+        "breaker_trips": s.breaker_trips,
+        "error": s.error,
+        "resources": s.resources.iter().map(|r| serde_json::json!({
+            "resource": r.resource.map(|x| x.as_str()),
+            "pages": r.pages, "fetched": r.fetched, "inserted": r.inserted, "updated": r.updated,
+            "unchanged": r.unchanged, "removed": r.removed, "restored": r.restored,
+            "skipped": r.skipped, "complete": r.complete,
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,543 @@
+//! The engine task: takes [`SyncCommand`]s, runs one sync at a time, reports progress as
+//! [`SyncEvent`]s and keeps a `watch` of [`EngineStatus`].
+//!
+//! A run: take the workspace advisory lock (another process syncing → `Locked`), choose full
+//! or incremental per the history, record the start, then for each resource stream pages from
+//! the client and write each one in its own transaction as it arrives — so memory holds only
+//! the pages in flight, and a failure or cancel leaves every committed page intact. A full run
+//! that read a resource completely marks what it did not see as removed.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::events::*;
+use crate::config::SyncConfig;
+use crate::glp::client::{Client, ClientEvent};
+use crate::glp::error::{ErrorKind, GlpError};
+use crate::store::inventory::Resource;
+use crate::store::{Store, StoreError};
+
+/// What the engine needs besides the client and the store.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub sync: SyncConfig,
+    /// Database URL for the lock's dedicated connection.
+    pub database_url: String,
+    /// Workspace lock key (see `store::lock::lock_key`).
+    pub lock_key: i64,
+}
+
+/// The front end's ends of the engine's channels.
+pub struct EngineHandle {
+    pub commands: mpsc::Sender<SyncCommand>,
+    pub events: mpsc::Receiver<SyncEvent>,
+    pub status: watch::Receiver<EngineStatus>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Start the engine task.
+pub fn spawn(client: Client, store: Store, cfg: EngineConfig) -> EngineHandle {
+    let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    let (ev_tx, ev_rx) = mpsc::channel(256);
+    let (status_tx, status_rx) = watch::channel(EngineStatus {
+        breaker: client.breaker().borrow().clone(),
+        ..Default::default()
+    });
+    let engine = Engine {
+        shared: Arc::new(Shared {
+            client,
+            store,
+            cfg,
+            events: ev_tx,
+            status: status_tx,
+        }),
+    };
+    let task = tokio::spawn(engine.main_loop(cmd_rx));
+    EngineHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+        status: status_rx,
+        task,
+    }
+}
+
+struct Shared {
+    client: Client,
+    store: Store,
+    cfg: EngineConfig,
+    events: mpsc::Sender<SyncEvent>,
+    status: watch::Sender<EngineStatus>,
+}
+
+impl Shared {
+    /// Events are for display: if the front end is slow, drop progress rather than stall a
+    /// sync (the `watch` keeps the latest state anyway). Final events are awaited.
+    fn emit(&self, e: SyncEvent) {
+        let _ = self.events.try_send(e);
+    }
+
+    async fn emit_final(&self, e: SyncEvent) {
+        let _ = self.events.send(e).await;
+    }
+}
+
+struct Engine {
+    shared: Arc<Shared>,
+}
+
+struct Running {
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Engine {
+    async fn main_loop(self, mut commands: mpsc::Receiver<SyncCommand>) {
+        let s = self.shared.clone();
+        if let Ok(Some(t)) = s.store.last_success().await {
+            s.status.send_modify(|st| st.last_success = Some(t));
+        }
+        let mut breaker = s.client.breaker();
+        let mut client_events = s.client.subscribe();
+        let mut running: Option<Running> = None;
+        loop {
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(SyncCommand::SyncNow { scope, mode, trigger }) => {
+                        if running.as_ref().is_some_and(|r| !r.task.is_finished()) {
+                            s.emit(SyncEvent::AlreadyRunning);
+                            continue;
+                        }
+                        let cancel = CancellationToken::new();
+                        let task = tokio::spawn(run(s.clone(), scope, mode, trigger, cancel.clone()));
+                        running = Some(Running { cancel, task });
+                    }
+                    Some(SyncCommand::Cancel) => {
+                        if let Some(r) = &running {
+                            r.cancel.cancel();
+                        }
+                    }
+                    Some(SyncCommand::Shutdown) | None => {
+                        if let Some(r) = running.take() {
+                            r.cancel.cancel();
+                            let _ = r.task.await;
+                        }
+                        break;
+                    }
+                },
+                changed = breaker.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    let snap = breaker.borrow_and_update().clone();
+                    s.status.send_modify(|st| st.breaker = snap.clone());
+                    s.emit(SyncEvent::Breaker(snap));
+                }
+                ev = client_events.recv() => match ev {
+                    Ok(ClientEvent::Retry { attempt, delay, reason }) => {
+                        s.emit(SyncEvent::Retry { attempt, delay, reason });
+                    }
+                    Ok(ClientEvent::RateLimited { endpoint, wait }) => {
+                        s.emit(SyncEvent::RateLimited { endpoint, wait });
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        client_events = s.client.subscribe();
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Items/s over the last few seconds, for the status bar.
+struct RateMeter {
+    window: VecDeque<(Instant, u64)>,
+}
+
+impl RateMeter {
+    fn new() -> Self {
+        RateMeter {
+            window: VecDeque::new(),
+        }
+    }
+
+    fn record(&mut self, items_total: u64) -> f64 {
+        let now = Instant::now();
+        self.window.push_back((now, items_total));
+        while self
+            .window
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(5))
+            && self.window.len() > 2
+        {
+            self.window.pop_front();
+        }
+        match (self.window.front(), self.window.back()) {
+            (Some((t0, n0)), Some((t1, n1))) if t1 > t0 => {
+                (n1 - n0) as f64 / t1.duration_since(*t0).as_secs_f64()
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// Why a resource stopped early.
+enum Stop {
+    Cancelled,
+    Api(GlpError),
+    Db(StoreError),
+}
+
+fn failure_kind(e: &GlpError) -> FailureKind {
+    match e.kind() {
+        ErrorKind::Auth | ErrorKind::Config => FailureKind::Auth,
+        _ => FailureKind::Api,
+    }
+}
+
+fn odata_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Pick the mode for this run. Full when asked, on the first run of a resource, after
+/// `full_every_runs` incrementals, or when the last full sync is older than `full_every`.
+async fn choose_mode(
+    s: &Shared,
+    scope: Scope,
+    asked: Mode,
+) -> Result<(Mode, Option<DateTime<Utc>>), StoreError> {
+    if asked == Mode::Full {
+        return Ok((Mode::Full, None));
+    }
+    let mut since: Option<DateTime<Utc>> = None;
+    for &res in scope.resources() {
+        let b = s.store.baseline(res).await?;
+        let (Some(last_full), Some(last_good)) = (b.last_full_start, b.last_good_start) else {
+            return Ok((Mode::Full, None));
+        };
+        let too_many = b.incrementals_since_full >= i64::from(s.cfg.sync.full_every_runs);
+        let too_old = (Utc::now() - last_full).to_std().unwrap_or_default() > s.cfg.sync.full_every;
+        if asked == Mode::Auto && (too_many || too_old) {
+            return Ok((Mode::Full, None));
+        }
+        let skew = chrono::Duration::from_std(s.cfg.sync.incremental_skew).unwrap_or_default();
+        let start = last_good - skew;
+        since = Some(since.map_or(start, |x: DateTime<Utc>| x.min(start)));
+    }
+    Ok((Mode::Incremental, since))
+}
+
+async fn run(
+    s: Arc<Shared>,
+    scope: Scope,
+    asked: Mode,
+    trigger: Trigger,
+    cancel: CancellationToken,
+) {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let fail = |kind: FailureKind, error: String| SyncEvent::Failed {
+        kind,
+        error,
+        summary: None,
+    };
+    let lock = match s
+        .store
+        .try_sync_lock(&s.cfg.database_url, s.cfg.lock_key)
+        .await
+    {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            s.emit_final(fail(
+                FailureKind::Locked,
+                "another sync of this workspace is running (on this or another host); it was \
+                 left alone — try again when it has finished"
+                    .into(),
+            ))
+            .await;
+            return;
+        }
+        Err(e) => {
+            s.emit_final(fail(FailureKind::Database, e.to_string()))
+                .await;
+            return;
+        }
+    };
+    let (mode, since) = match choose_mode(&s, scope, asked).await {
+        Ok(m) => m,
+        Err(e) => {
+            lock.release().await;
+            s.emit_final(fail(FailureKind::Database, e.to_string()))
+                .await;
+            return;
+        }
+    };
+    let run_id = match s.store.begin_run(trigger, mode, scope, since).await {
+        Ok(id) => id,
+        Err(e) => {
+            lock.release().await;
+            s.emit_final(fail(FailureKind::Database, e.to_string()))
+                .await;
+            return;
+        }
+    };
+    tracing::info!(
+        run_id,
+        scope = scope.as_str(),
+        mode = mode.as_str(),
+        trigger = trigger.as_str(),
+        "sync started"
+    );
+    s.emit(SyncEvent::Started {
+        run_id,
+        scope,
+        mode,
+        trigger,
+    });
+    let before = s.client.counters();
+    let mut resources = Vec::new();
+    let mut stop: Option<Stop> = None;
+    for &res in scope.resources() {
+        let mut summary = ResourceSummary {
+            resource: Some(res),
+            ..Default::default()
+        };
+        if stop.is_none() {
+            stop = sync_resource(&s, res, mode, since, run_id, &cancel, &mut summary).await;
+        }
+        resources.push(summary);
+    }
+    s.status.send_modify(|st| st.running = None);
+    let after = s.client.counters();
+    let complete = resources.iter().filter(|r| r.complete).count();
+    let (outcome, error, kind) = match &stop {
+        None => (Outcome::Succeeded, None, None),
+        Some(Stop::Cancelled) => (
+            Outcome::Cancelled,
+            Some("cancelled before it finished; pages already stored are kept".to_string()),
+            Some(FailureKind::Cancelled),
+        ),
+        Some(Stop::Api(e)) => (
+            if complete > 0 {
+                Outcome::Partial
+            } else {
+                Outcome::Failed
+            },
+            Some(e.to_string()),
+            Some(failure_kind(e)),
+        ),
+        Some(Stop::Db(e)) => (
+            if complete > 0 {
+                Outcome::Partial
+            } else {
+                Outcome::Failed
+            },
+            Some(e.to_string()),
+            Some(FailureKind::Database),
+        ),
+    };
+    if stop.is_some() && mode == Mode::Full {
+        // The seen-marks of an incomplete full sync must not outlive it.
+        let _ = s.store.forget_seen(run_id).await;
+    }
+    let summary = SyncSummary {
+        run_id,
+        scope,
+        mode,
+        outcome,
+        started_at,
+        duration: started.elapsed(),
+        resources,
+        requests: after.requests - before.requests,
+        retries: after.retries - before.retries,
+        throttled: after.throttled - before.throttled,
+        breaker_trips: after.breaker_trips - before.breaker_trips,
+        error: error.clone(),
+    };
+    if let Err(e) = s.store.finish_run(&summary).await {
+        tracing::error!(run_id, error = %e, "could not record the end of the sync run");
+    }
+    lock.release().await;
+    tracing::info!(
+        run_id,
+        outcome = outcome.as_str(),
+        secs = summary.duration.as_secs_f64(),
+        "sync finished"
+    );
+    match (outcome, kind) {
+        (Outcome::Succeeded, _) => {
+            let now = Utc::now();
+            s.status.send_modify(|st| {
+                st.last_success = Some(now);
+                st.last_error = None;
+                st.stale = false;
+            });
+            s.emit_final(SyncEvent::Finished(summary)).await;
+        }
+        (_, kind) => {
+            let kind = kind.unwrap_or(FailureKind::Api);
+            let message = error.unwrap_or_default();
+            s.status.send_modify(|st| {
+                st.last_error = Some(message.clone());
+                st.stale = matches!(kind, FailureKind::Api | FailureKind::Auth);
+            });
+            s.emit_final(SyncEvent::Failed {
+                kind,
+                error: message,
+                summary: Some(summary),
+            })
+            .await;
+        }
+    }
+}
+
+/// Fetch and store one resource. Pages are fetched ahead by a producer task while the
+/// previous page is written, so network and database work overlap.
+async fn sync_resource(
+    s: &Arc<Shared>,
+    res: Resource,
+    mode: Mode,
+    since: Option<DateTime<Utc>>,
+    run_id: i64,
+    cancel: &CancellationToken,
+    summary: &mut ResourceSummary,
+) -> Option<Stop> {
+    let filter = match (mode, since) {
+        (Mode::Incremental, Some(t)) => Some(format!("updatedAt gt '{}'", odata_time(t))),
+        _ => None,
+    };
+    let seen_by = (mode == Mode::Full).then_some(run_id);
+    let mut meter = RateMeter::new();
+    s.status.send_modify(|st| {
+        st.running = Some(Progress {
+            resource: Some(res),
+            ..Default::default()
+        })
+    });
+    // Producer: pulls pages from the client into a small buffer.
+    let (tx, mut rx) = mpsc::channel(2);
+    let client = s.client.clone();
+    let producer_cancel = cancel.child_token();
+    let producer = tokio::spawn({
+        let producer_cancel = producer_cancel.clone();
+        async move {
+            match res {
+                Resource::Devices => {
+                    let mut pages = Box::pin(client.devices(filter));
+                    while let Some(p) = tokio::select! {
+                        p = pages.next() => p,
+                        _ = producer_cancel.cancelled() => None,
+                    } {
+                        if tx.send(PageMsg::Devices(p)).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Resource::Subscriptions => {
+                    let mut pages = Box::pin(client.subscriptions(filter));
+                    while let Some(p) = tokio::select! {
+                        p = pages.next() => p,
+                        _ = producer_cancel.cancelled() => None,
+                    } {
+                        if tx.send(PageMsg::Subscriptions(p)).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let result = loop {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = cancel.cancelled() => break Some(Stop::Cancelled),
+        };
+        let Some(msg) = msg else { break None };
+        let (progress, write) = match msg {
+            PageMsg::Devices(Err(e)) | PageMsg::Subscriptions(Err(e)) => break Some(Stop::Api(e)),
+            PageMsg::Devices(Ok(p)) => {
+                summary.skipped += p.skipped.len() as u64;
+                let w = s.store.upsert_devices(&p.items, seen_by).await;
+                (
+                    (
+                        p.page,
+                        p.pages_total,
+                        p.items_so_far,
+                        p.items_total,
+                        p.items.len(),
+                    ),
+                    w,
+                )
+            }
+            PageMsg::Subscriptions(Ok(p)) => {
+                summary.skipped += p.skipped.len() as u64;
+                let w = s.store.upsert_subscriptions(&p.items, seen_by).await;
+                (
+                    (
+                        p.page,
+                        p.pages_total,
+                        p.items_so_far,
+                        p.items_total,
+                        p.items.len(),
+                    ),
+                    w,
+                )
+            }
+        };
+        let counts = match write {
+            Ok(c) => c,
+            Err(e) => break Some(Stop::Db(e)),
+        };
+        let (page, pages_total, items, items_total, n) = progress;
+        summary.pages += 1;
+        summary.fetched += n as u64;
+        summary.inserted += counts.inserted;
+        summary.updated += counts.updated;
+        summary.unchanged += counts.unchanged;
+        summary.restored += counts.restored;
+        let rate = meter.record(items);
+        s.status.send_modify(|st| {
+            st.running = Some(Progress {
+                resource: Some(res),
+                page,
+                pages_total,
+                items,
+                items_total,
+                rate,
+            })
+        });
+        s.emit(SyncEvent::Page {
+            resource: res,
+            page,
+            pages_total,
+            items,
+            items_total,
+        });
+    };
+    producer_cancel.cancel();
+    drop(rx);
+    let _ = producer.await;
+    if result.is_some() {
+        return result;
+    }
+    if mode == Mode::Full {
+        match s.store.reconcile_removed(run_id, res).await {
+            Ok(n) => summary.removed = n,
+            Err(e) => return Some(Stop::Db(e)),
+        }
+    }
+    summary.complete = true;
+    None
+}
+
+enum PageMsg {
+    Devices(Result<crate::glp::page::Page<crate::glp::model::Device>, GlpError>),
+    Subscriptions(Result<crate::glp::page::Page<crate::glp::model::Subscription>, GlpError>),
+}
