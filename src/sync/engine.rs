@@ -455,9 +455,11 @@ async fn sync_resource(
         }
     });
     let result = loop {
+        // Cancellation first: a buffered page must not outrun a cancel.
         let msg = tokio::select! {
-            m = rx.recv() => m,
+            biased;
             _ = cancel.cancelled() => break Some(Stop::Cancelled),
+            m = rx.recv() => m,
         };
         let Some(msg) = msg else { break None };
         let (progress, write) = match msg {
