@@ -308,7 +308,7 @@ pub struct MonthBucket {
 /// "Already expired" first, then the 12 calendar months starting with the current one.
 pub fn month_buckets(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> Vec<MonthBucket> {
     let mut out = vec![MonthBucket {
-        label: "expired".into(),
+        label: "past".into(),
         subscriptions: 0,
         devices: 0,
     }];
@@ -320,7 +320,7 @@ pub fn month_buckets(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> Vec<Mon
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ][m as usize];
         let label = if i == 0 || m == 0 {
-            format!("{name} {:02}", y % 100)
+            format!("{name}{:02}", y % 100)
         } else {
             name.to_string()
         };

@@ -30,7 +30,7 @@ pub fn draw_month_chart(frame: &mut Frame, area: Rect, app: &App) {
         buf,
         area.x,
         area.y,
-        "Subscriptions ending per month (devices covered underneath) — ▒ already expired",
+        "Subscriptions ending per month (devices covered underneath) — ▒ past = already expired",
         area.width,
         t.header,
     );
