@@ -6,6 +6,7 @@ pub mod history;
 pub mod inventory;
 pub mod lock;
 pub mod reports;
+pub mod views;
 
 use std::time::Duration;
 

@@ -1,1 +1,18 @@
 //! The terminal console (ratatui + crossterm). Never blocks on I/O while drawing.
+//!
+//! Layers, as in k9s and gitui: `store::views` (queries → records), [`model`] (display rows,
+//! sort, filter results, selection), [`view`] (widgets drawing the state), [`app`] (state and
+//! pure key/event handlers), [`keymap`] and [`theme`] (data-driven, overridable), and
+//! [`run`] (the one `select!` loop) with [`terminal`] (guard, panic hook, signals).
+
+pub mod app;
+pub mod clipboard;
+pub mod filter;
+pub mod keymap;
+pub mod model;
+pub mod run;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+
+pub use run::{TuiContext, run};

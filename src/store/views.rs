@@ -1,0 +1,351 @@
+//! Read-only queries behind the console's tabs.
+//!
+//! One query per tab, returning plain records: the TUI turns them into display strings once
+//! per load, off the draw path. The queries are written for full scans of ~100 000 devices:
+//! hash joins over pre-aggregated link and tag sets instead of a sub-query per row.
+//! Relative values (days left, ages) are *not* computed here — the caller owns "now", so
+//! screens and snapshots stay stable.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// One line of the Devices tab.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRecord {
+    pub id: String,
+    pub serial_number: String,
+    pub mac_address: Option<String>,
+    pub device_type: Option<String>,
+    pub model: Option<String>,
+    pub region: Option<String>,
+    pub application_id: Option<String>,
+    pub assigned_state: Option<String>,
+    pub archived: bool,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub device_name: Option<String>,
+    /// The linked subscription that ends first (a device usually has one).
+    pub subscription_key: Option<String>,
+    pub subscription_end: Option<DateTime<Utc>>,
+    pub subscription_count: i64,
+    /// `key=value` pairs, sorted by key, comma separated.
+    pub tags: Option<String>,
+}
+
+/// One line of the Subscriptions tab (also the source of the Expiring tab).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionRecord {
+    pub id: String,
+    pub key: Option<String>,
+    pub subscription_type: Option<String>,
+    pub tier: Option<String>,
+    pub status: Option<String>,
+    pub quantity: Option<i64>,
+    pub available_quantity: Option<i64>,
+    pub start_time: Option<DateTime<Utc>>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub sku: Option<String>,
+    pub is_eval: Option<bool>,
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Devices (not removed) linked to this subscription.
+    pub devices: i64,
+}
+
+/// A device covered by a subscription, for the Expiring tab's "devices covered" pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoveredDevice {
+    pub subscription_id: String,
+    pub device_id: String,
+    pub serial_number: String,
+    pub device_type: Option<String>,
+    pub model: Option<String>,
+}
+
+/// One past assignment run (the Assign tab).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentRunRecord {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub kind: String,
+    pub status: String,
+    pub source_file: Option<String>,
+    pub operator: Option<String>,
+    pub devices: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub operations: i64,
+}
+
+/// A linked record shown in a detail pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub id: String,
+    /// Serial (for devices) or key (for subscriptions).
+    pub name: String,
+    pub info: String,
+    pub end_time: Option<DateTime<Utc>>,
+}
+
+/// Everything the detail pane shows for one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    /// The record exactly as GLP sent it.
+    pub raw: serde_json::Value,
+    pub links: Vec<Link>,
+    /// Total linked records (the list may be capped).
+    pub links_total: i64,
+}
+
+/// How many links a detail pane lists at most (a subscription may cover 50 000 devices).
+pub const DETAIL_LINK_CAP: i64 = 500;
+
+const DEVICES_SQL: &str = "
+WITH firstsub AS (
+    SELECT DISTINCT ON (ds.device_id) ds.device_id,
+           coalesce(ds.key, s.key) AS key,
+           coalesce(ds.end_time, s.end_time) AS end_time,
+           count(*) OVER (PARTITION BY ds.device_id) AS n
+      FROM device_subscriptions ds
+      LEFT JOIN subscriptions s ON s.id = ds.subscription_id
+     ORDER BY ds.device_id, coalesce(ds.end_time, s.end_time) NULLS LAST
+), tags AS (
+    SELECT device_id,
+           string_agg(tag_key || '=' || coalesce(tag_value, ''), ',' ORDER BY tag_key) AS tags
+      FROM device_tags GROUP BY device_id
+)
+SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d.application_id,
+       d.assigned_state, d.archived, d.removed_at, d.last_seen_at, d.device_name,
+       f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count, t.tags
+  FROM devices d
+  LEFT JOIN firstsub f ON f.device_id = d.id
+  LEFT JOIN tags t ON t.device_id = d.id
+ ORDER BY d.serial_number, d.id";
+
+const SUBSCRIPTIONS_SQL: &str = "
+WITH counts AS (
+    SELECT ds.subscription_id, count(*) AS n
+      FROM device_subscriptions ds JOIN devices d ON d.id = ds.device_id
+     WHERE d.removed_at IS NULL
+     GROUP BY ds.subscription_id
+)
+SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quantity,
+       s.available_quantity, s.start_time, s.end_time, s.sku, s.is_eval, s.removed_at,
+       coalesce(c.n, 0) AS devices
+  FROM subscriptions s LEFT JOIN counts c ON c.subscription_id = s.id
+ ORDER BY s.end_time NULLS LAST, s.key, s.id";
+
+impl Store {
+    /// Every device, removed and archived ones included (the UI marks them).
+    pub async fn view_devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        let rows = sqlx::query(DEVICES_SQL).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeviceRecord {
+                    id: r.try_get("id")?,
+                    serial_number: r.try_get("serial_number")?,
+                    mac_address: r.try_get("mac_address")?,
+                    device_type: r.try_get("device_type")?,
+                    model: r.try_get("model")?,
+                    region: r.try_get("region")?,
+                    application_id: r.try_get("application_id")?,
+                    assigned_state: r.try_get("assigned_state")?,
+                    archived: r.try_get("archived")?,
+                    removed_at: r.try_get("removed_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                    device_name: r.try_get("device_name")?,
+                    subscription_key: r.try_get("sub_key")?,
+                    subscription_end: r.try_get("sub_end")?,
+                    subscription_count: r.try_get("sub_count")?,
+                    tags: r.try_get("tags")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Every subscription with its count of covered devices.
+    pub async fn view_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError> {
+        let rows = sqlx::query(SUBSCRIPTIONS_SQL)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SubscriptionRecord {
+                    id: r.try_get("id")?,
+                    key: r.try_get("key")?,
+                    subscription_type: r.try_get("subscription_type")?,
+                    tier: r.try_get("tier")?,
+                    status: r.try_get("subscription_status")?,
+                    quantity: r.try_get("quantity")?,
+                    available_quantity: r.try_get("available_quantity")?,
+                    start_time: r.try_get("start_time")?,
+                    end_time: r.try_get("end_time")?,
+                    sku: r.try_get("sku")?,
+                    is_eval: r.try_get("is_eval")?,
+                    removed_at: r.try_get("removed_at")?,
+                    devices: r.try_get("devices")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Devices (not removed) covered by subscriptions that end before `until` — the expiring
+    /// and the already expired ones.
+    pub async fn view_covered_devices(
+        &self,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<CoveredDevice>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id AS sid, d.id AS did, d.serial_number, d.device_type, d.model
+               FROM subscriptions s
+               JOIN device_subscriptions ds ON ds.subscription_id = s.id
+               JOIN devices d ON d.id = ds.device_id
+              WHERE s.removed_at IS NULL AND d.removed_at IS NULL AND s.end_time < $1
+              ORDER BY s.id, d.serial_number",
+        )
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CoveredDevice {
+                    subscription_id: r.try_get("sid")?,
+                    device_id: r.try_get("did")?,
+                    serial_number: r.try_get("serial_number")?,
+                    device_type: r.try_get("device_type")?,
+                    model: r.try_get("model")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Past assignment runs, newest first, with per-device outcome counts.
+    pub async fn view_assignment_runs(&self) -> Result<Vec<AssignmentRunRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.created_at, r.finished_at, r.kind, r.status, r.source_file, r.operator,
+                    (SELECT count(*) FROM assignment_devices d WHERE d.run_id = r.id) AS devices,
+                    (SELECT count(*) FROM assignment_devices d
+                      WHERE d.run_id = r.id AND d.outcome = 'succeeded') AS succeeded,
+                    (SELECT count(*) FROM assignment_devices d
+                      WHERE d.run_id = r.id AND d.outcome = 'failed') AS failed,
+                    (SELECT count(*) FROM assignment_operations o WHERE o.run_id = r.id) AS operations
+               FROM assignment_runs r ORDER BY r.created_at DESC, r.id DESC LIMIT 1000",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AssignmentRunRecord {
+                    id: r.try_get("id")?,
+                    created_at: r.try_get("created_at")?,
+                    finished_at: r.try_get("finished_at")?,
+                    kind: r.try_get("kind")?,
+                    status: r.try_get("status")?,
+                    source_file: r.try_get("source_file")?,
+                    operator: r.try_get("operator")?,
+                    devices: r.try_get("devices")?,
+                    succeeded: r.try_get("succeeded")?,
+                    failed: r.try_get("failed")?,
+                    operations: r.try_get("operations")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// A device's raw JSON and its linked subscriptions.
+    pub async fn view_device_detail(&self, id: &str) -> Result<Option<Detail>, StoreError> {
+        let raw: Option<serde_json::Value> =
+            sqlx::query_scalar("SELECT raw_data FROM devices WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        let Some(raw) = raw else { return Ok(None) };
+        let rows = sqlx::query(
+            "SELECT ds.subscription_id, coalesce(ds.key, s.key, ds.subscription_id) AS name,
+                    concat_ws(' ', coalesce(s.subscription_type, ''), coalesce(ds.tier, s.tier, ''),
+                              coalesce(s.subscription_status, 'not synced')) AS info,
+                    coalesce(ds.end_time, s.end_time) AS end_time
+               FROM device_subscriptions ds LEFT JOIN subscriptions s ON s.id = ds.subscription_id
+              WHERE ds.device_id = $1 ORDER BY 4 NULLS LAST, 2",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let links = rows
+            .iter()
+            .map(|r| {
+                Ok(Link {
+                    id: r.try_get("subscription_id")?,
+                    name: r.try_get("name")?,
+                    info: r.try_get("info")?,
+                    end_time: r.try_get("end_time")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let links_total = links.len() as i64;
+        Ok(Some(Detail {
+            raw,
+            links,
+            links_total,
+        }))
+    }
+
+    /// A subscription's raw JSON and the devices it covers (at most [`DETAIL_LINK_CAP`]).
+    pub async fn view_subscription_detail(&self, id: &str) -> Result<Option<Detail>, StoreError> {
+        let raw: Option<serde_json::Value> =
+            sqlx::query_scalar("SELECT raw_data FROM subscriptions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        let Some(raw) = raw else { return Ok(None) };
+        let links_total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM device_subscriptions WHERE subscription_id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        let rows = sqlx::query(
+            "SELECT d.id, d.serial_number,
+                    concat_ws(' ', coalesce(d.device_type, ''), coalesce(d.model, ''),
+                              CASE WHEN d.removed_at IS NOT NULL THEN 'REMOVED'
+                                   WHEN d.archived THEN 'archived' ELSE '' END) AS info
+               FROM device_subscriptions ds JOIN devices d ON d.id = ds.device_id
+              WHERE ds.subscription_id = $1 ORDER BY d.serial_number LIMIT $2",
+        )
+        .bind(id)
+        .bind(DETAIL_LINK_CAP)
+        .fetch_all(self.pool())
+        .await?;
+        let links = rows
+            .iter()
+            .map(|r| {
+                Ok(Link {
+                    id: r.try_get("id")?,
+                    name: r.try_get("serial_number")?,
+                    info: r.try_get::<String, _>("info")?.trim().to_string(),
+                    end_time: None,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Some(Detail {
+            raw,
+            links,
+            links_total,
+        }))
+    }
+
+    /// When the last successful sync finished (before the engine reports its own status).
+    pub async fn view_last_good_sync(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded'",
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}

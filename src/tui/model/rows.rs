@@ -1,0 +1,393 @@
+//! Records → display rows. Runs in the loader task once per load, never while drawing; every
+//! relative value is computed from the `now` passed in, so snapshots are stable.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::table::{Column, Mark, Row, TableData, breakdown};
+use crate::store::views::{AssignmentRunRecord, CoveredDevice, DeviceRecord, SubscriptionRecord};
+
+pub fn device_columns() -> Vec<Column> {
+    vec![
+        Column::text("Serial", 20),
+        Column::text("State", 8),
+        Column::text("MAC", 17),
+        Column::text("Type", 12),
+        Column::text("Model", 18),
+        Column::text("Region/App", 20),
+        Column::text("Assigned", 10),
+        Column::text("Subscription", 18),
+        Column::text("Sub end", 10),
+        Column::text("Tags", 24),
+        Column::num("Last seen", 9),
+        Column::text("Name", 24).hidden(),
+    ]
+}
+/// Devices: `y` copies the serial; the breakdown counts types.
+pub const DEVICE_COPY: usize = 0;
+pub const DEVICE_BREAKDOWN: usize = 3;
+
+pub fn subscription_columns() -> Vec<Column> {
+    vec![
+        Column::text("Key", 18),
+        Column::text("Type", 20),
+        Column::text("Tier", 22),
+        Column::text("Status", 10),
+        Column::num("Used/Qty", 12),
+        Column::num("Avail", 7),
+        Column::text("Start", 10),
+        Column::text("End", 10),
+        Column::num("Days left", 9),
+        Column::num("Devices", 8),
+        Column::text("SKU", 12).hidden(),
+    ]
+}
+pub const SUBSCRIPTION_COPY: usize = 0;
+pub const SUBSCRIPTION_BREAKDOWN: usize = 3;
+
+pub fn expiring_columns() -> Vec<Column> {
+    vec![
+        Column::text("Key", 18),
+        Column::num("Days left", 9),
+        Column::text("End", 10),
+        Column::text("Type", 20),
+        Column::text("Tier", 22),
+        Column::num("Devices", 8),
+        Column::text("Status", 10),
+    ]
+}
+
+pub fn assign_columns() -> Vec<Column> {
+    vec![
+        Column::num("Run", 6),
+        Column::text("Started", 16),
+        Column::text("Kind", 8),
+        Column::text("Status", 10),
+        Column::text("File", 28),
+        Column::num("Devices", 8),
+        Column::num("OK", 7),
+        Column::num("Failed", 7),
+        Column::num("Ops", 6),
+        Column::text("Operator", 12),
+        Column::text("Finished", 16),
+    ]
+}
+
+/// `1,234,567`.
+pub fn fmt_int(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn fmt_date(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+pub fn fmt_datetime(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// `42s`, `5m`, `3h`, `12d` — an age or a countdown, compact.
+pub fn fmt_age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Whole days from `now` to `end`, rounded down (negative once expired).
+pub fn days_left(end: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (end - now).num_seconds().div_euclid(86_400)
+}
+
+fn short_state(s: Option<&str>) -> &str {
+    match s {
+        Some("ASSIGNED_TO_SERVICE") => "service",
+        Some("UNASSIGNED") => "unassigned",
+        Some("ASSIGNED_TO_ACTIVATE_CONFIG") => "activate",
+        Some("ASSIGNED_TO_DEDICATED_PLATFORM") => "dedicated",
+        Some(o) => o,
+        None => "",
+    }
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+pub fn device_rows(recs: &[DeviceRecord], now: DateTime<Utc>) -> TableData {
+    let rows: Vec<Row> = recs
+        .iter()
+        .map(|d| {
+            let (state, mark) = if d.removed_at.is_some() {
+                ("REMOVED", Mark::Dim)
+            } else if d.archived {
+                ("archived", Mark::Dim)
+            } else {
+                ("", Mark::Normal)
+            };
+            let region_app = match (&d.region, &d.application_id) {
+                (Some(r), Some(a)) => format!("{r} · {}", a.get(..8).unwrap_or(a)),
+                (Some(r), None) => r.clone(),
+                (None, Some(a)) => a.get(..8).unwrap_or(a).to_string(),
+                (None, None) => String::new(),
+            };
+            let sub = match (&d.subscription_key, d.subscription_count) {
+                (Some(k), n) if n > 1 => format!("{k} +{}", n - 1),
+                (Some(k), _) => k.clone(),
+                (None, n) if n > 0 => format!("({n} linked)"),
+                _ => String::new(),
+            };
+            let seen = d
+                .last_seen_at
+                .map(|t| format!("{} ago", fmt_age((now - t).num_seconds())))
+                .unwrap_or_default();
+            Row::new(
+                d.id.as_str(),
+                vec![
+                    d.serial_number.clone(),
+                    state.into(),
+                    opt(&d.mac_address),
+                    opt(&d.device_type),
+                    opt(&d.model),
+                    region_app,
+                    short_state(d.assigned_state.as_deref()).into(),
+                    sub,
+                    fmt_date(d.subscription_end),
+                    d.tags.clone().unwrap_or_default(),
+                    seen,
+                    opt(&d.device_name),
+                ],
+                mark,
+            )
+        })
+        .collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(DEVICE_BREAKDOWN)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+fn qty(s: &SubscriptionRecord) -> String {
+    match (s.quantity, s.available_quantity) {
+        (Some(q), Some(a)) => format!("{}/{}", fmt_int(q - a), fmt_int(q)),
+        (Some(q), None) => format!("?/{}", fmt_int(q)),
+        _ => String::new(),
+    }
+}
+
+fn days_cell(end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    end.map(|e| format!("{}d", days_left(e, now)))
+        .unwrap_or_default()
+}
+
+pub fn subscription_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> TableData {
+    let rows: Vec<Row> = recs
+        .iter()
+        .map(|s| {
+            let expired = s.end_time.is_some_and(|e| e < now);
+            let mark = if s.removed_at.is_some() || expired {
+                Mark::Dim
+            } else if s.end_time.is_some_and(|e| days_left(e, now) < 30) {
+                Mark::Warn
+            } else {
+                Mark::Normal
+            };
+            let status = if s.removed_at.is_some() {
+                "REMOVED".to_string()
+            } else {
+                opt(&s.status)
+            };
+            Row::new(
+                s.id.as_str(),
+                vec![
+                    opt(&s.key),
+                    opt(&s.subscription_type),
+                    opt(&s.tier),
+                    status,
+                    qty(s),
+                    s.available_quantity.map(fmt_int).unwrap_or_default(),
+                    fmt_date(s.start_time),
+                    fmt_date(s.end_time),
+                    days_cell(s.end_time, now),
+                    fmt_int(s.devices),
+                    opt(&s.sku),
+                ],
+                mark,
+            )
+        })
+        .collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(SUBSCRIPTION_BREAKDOWN)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+fn expiring_row(s: &SubscriptionRecord, now: DateTime<Utc>, expired: bool) -> Row {
+    let mark = if expired { Mark::Dim } else { Mark::Warn };
+    Row::new(
+        s.id.as_str(),
+        vec![
+            opt(&s.key),
+            days_cell(s.end_time, now),
+            fmt_date(s.end_time),
+            opt(&s.subscription_type),
+            opt(&s.tier),
+            fmt_int(s.devices),
+            if expired {
+                "EXPIRED".into()
+            } else {
+                opt(&s.status)
+            },
+        ],
+        mark,
+    )
+}
+
+/// STARTED subscriptions ending within `days`, soonest first.
+pub fn expiring_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>, days: u32) -> TableData {
+    let until = now + chrono::Duration::days(i64::from(days));
+    let mut sel: Vec<&SubscriptionRecord> = recs
+        .iter()
+        .filter(|s| {
+            s.removed_at.is_none()
+                && s.status.as_deref() == Some("STARTED")
+                && s.end_time.is_some_and(|e| e >= now && e < until)
+        })
+        .collect();
+    sel.sort_by(|a, b| a.end_time.cmp(&b.end_time).then_with(|| a.key.cmp(&b.key)));
+    let rows: Vec<Row> = sel.iter().map(|s| expiring_row(s, now, false)).collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(3)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+/// Subscriptions already past their end, most recently expired first.
+pub fn expired_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> TableData {
+    let mut sel: Vec<&SubscriptionRecord> = recs
+        .iter()
+        .filter(|s| s.removed_at.is_none() && s.end_time.is_some_and(|e| e < now))
+        .collect();
+    sel.sort_by(|a, b| b.end_time.cmp(&a.end_time).then_with(|| a.key.cmp(&b.key)));
+    let rows: Vec<Row> = sel.iter().map(|s| expiring_row(s, now, true)).collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(3)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+/// One bar of the Expiring chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthBucket {
+    pub label: String,
+    pub subscriptions: u64,
+    pub devices: u64,
+}
+
+/// "Already expired" first, then the 12 calendar months starting with the current one.
+pub fn month_buckets(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> Vec<MonthBucket> {
+    let mut out = vec![MonthBucket {
+        label: "past".into(),
+        subscriptions: 0,
+        devices: 0,
+    }];
+    let (y0, m0) = (now.year(), now.month0() as i32);
+    for i in 0..12 {
+        let m = (m0 + i) % 12;
+        let y = y0 + (m0 + i) / 12;
+        let name = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ][m as usize];
+        let label = if i == 0 || m == 0 {
+            format!("{name}{:02}", y % 100)
+        } else {
+            name.to_string()
+        };
+        out.push(MonthBucket {
+            label,
+            subscriptions: 0,
+            devices: 0,
+        });
+    }
+    for s in recs.iter().filter(|s| s.removed_at.is_none()) {
+        let Some(end) = s.end_time else { continue };
+        let idx = if end < now {
+            Some(0)
+        } else if s.status.as_deref() == Some("STARTED") {
+            let months = (end.year() - y0) * 12 + end.month0() as i32 - m0;
+            (0..12).contains(&months).then(|| months as usize + 1)
+        } else {
+            None
+        };
+        if let Some(i) = idx {
+            out[i].subscriptions += 1;
+            out[i].devices += s.devices.max(0) as u64;
+        }
+    }
+    out
+}
+
+/// Covered devices grouped by subscription id.
+pub fn group_covered(devs: Vec<CoveredDevice>) -> HashMap<String, Vec<CoveredDevice>> {
+    let mut map: HashMap<String, Vec<CoveredDevice>> = HashMap::new();
+    for d in devs {
+        map.entry(d.subscription_id.clone()).or_default().push(d);
+    }
+    map
+}
+
+pub fn assign_rows(recs: &[AssignmentRunRecord]) -> TableData {
+    let rows: Vec<Row> = recs
+        .iter()
+        .map(|r| {
+            let mark = match r.status.as_str() {
+                "failed" => Mark::Error,
+                "partial" => Mark::Warn,
+                _ => Mark::Normal,
+            };
+            Row::new(
+                r.id.to_string(),
+                vec![
+                    r.id.to_string(),
+                    fmt_datetime(Some(r.created_at)),
+                    r.kind.clone(),
+                    r.status.clone(),
+                    opt(&r.source_file),
+                    fmt_int(r.devices),
+                    fmt_int(r.succeeded),
+                    fmt_int(r.failed),
+                    fmt_int(r.operations),
+                    opt(&r.operator),
+                    fmt_datetime(r.finished_at),
+                ],
+                mark,
+            )
+        })
+        .collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(3)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}

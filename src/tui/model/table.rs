@@ -1,0 +1,464 @@
+//! The table model shared by every tab: rows with their display strings and cell widths
+//! computed once per load, a sort order, the filter result, and a selection anchored to the
+//! row's id so a refresh never makes the cursor jump.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use unicode_width::UnicodeWidthStr;
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: &'static str,
+    /// Sort by the number at the start of the cell rather than by text.
+    pub numeric: bool,
+    /// Widest the column may get (in terminal cells); longer values are cut with `…`.
+    pub max_width: u16,
+    pub visible: bool,
+}
+
+impl Column {
+    pub const fn text(name: &'static str, max_width: u16) -> Column {
+        Column {
+            name,
+            numeric: false,
+            max_width,
+            visible: true,
+        }
+    }
+    pub const fn num(name: &'static str, max_width: u16) -> Column {
+        Column {
+            name,
+            numeric: true,
+            max_width,
+            visible: true,
+        }
+    }
+    pub const fn hidden(mut self) -> Column {
+        self.visible = false;
+        self
+    }
+}
+
+/// How a row should stand out. Each mark also shows as text in a cell, so the meaning never
+/// rests on the style alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mark {
+    #[default]
+    Normal,
+    /// Archived, removed, expired: de-emphasised.
+    Dim,
+    Warn,
+    Error,
+}
+
+/// One row: the id it is anchored by and its display cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: Box<str>,
+    pub cells: Box<[Box<str>]>,
+    /// Width of each cell in terminal cells (unicode-width), computed once.
+    pub widths: Box<[u16]>,
+    pub mark: Mark,
+}
+
+impl Row {
+    pub fn new(id: impl Into<Box<str>>, cells: Vec<String>, mark: Mark) -> Row {
+        let widths = cells
+            .iter()
+            .map(|c| u16::try_from(c.width()).unwrap_or(u16::MAX))
+            .collect();
+        Row {
+            id: id.into(),
+            cells: cells.into_iter().map(String::into_boxed_str).collect(),
+            widths,
+            mark,
+        }
+    }
+    pub fn cell(&self, col: usize) -> &str {
+        self.cells.get(col).map_or("", |c| c)
+    }
+}
+
+/// What a loader hands to a table: rows in their default order plus counts for the one-line
+/// breakdown above the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableData {
+    pub rows: Vec<Row>,
+    pub breakdown: Vec<(String, usize)>,
+}
+
+/// Count the rows by one column's value, largest first (ties by name).
+pub fn breakdown<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(k, n)| {
+            (
+                if k.is_empty() {
+                    "—".to_string()
+                } else {
+                    k.to_string()
+                },
+                n,
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// The state of one table on screen.
+#[derive(Debug, Clone)]
+pub struct TableModel {
+    pub columns: Vec<Column>,
+    rows: Arc<Vec<Row>>,
+    /// Width each column gets: max of header and cells, capped by `max_width`.
+    widths: Vec<u16>,
+    /// Row indices in sort order.
+    order: Vec<u32>,
+    /// `order` restricted to the filter's matches: what is on screen.
+    view: Vec<u32>,
+    mask: Option<Arc<Vec<bool>>>,
+    pub sort: Option<(usize, bool)>,
+    selected: usize,
+    offset: usize,
+    /// The live filter text (empty: no filter).
+    pub filter: String,
+    /// Generation of the filter request whose result is awaited; older results are dropped.
+    pub awaited: u64,
+    /// Counts by the breakdown column over what is shown.
+    pub breakdown: Vec<(String, usize)>,
+    all_breakdown: Vec<(String, usize)>,
+    /// The column whose value `y` copies.
+    pub copy_col: usize,
+    /// The column the breakdown line counts.
+    pub breakdown_col: Option<usize>,
+    pub loaded: bool,
+}
+
+impl TableModel {
+    pub fn new(columns: Vec<Column>, copy_col: usize, breakdown_col: Option<usize>) -> TableModel {
+        let mut m = TableModel {
+            widths: Vec::new(),
+            columns,
+            rows: Arc::new(Vec::new()),
+            order: Vec::new(),
+            view: Vec::new(),
+            mask: None,
+            sort: None,
+            selected: 0,
+            offset: 0,
+            filter: String::new(),
+            awaited: 0,
+            breakdown: Vec::new(),
+            all_breakdown: Vec::new(),
+            copy_col,
+            breakdown_col,
+            loaded: false,
+        };
+        m.compute_widths();
+        m
+    }
+
+    pub fn rows(&self) -> &Arc<Vec<Row>> {
+        &self.rows
+    }
+    pub fn len(&self) -> usize {
+        self.view.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.view.is_empty()
+    }
+    pub fn total(&self) -> usize {
+        self.rows.len()
+    }
+    pub fn selected_index(&self) -> usize {
+        self.selected
+    }
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+    pub fn width(&self, col: usize) -> u16 {
+        self.widths.get(col).copied().unwrap_or(0)
+    }
+    pub fn visible_columns(&self) -> Vec<usize> {
+        (0..self.columns.len())
+            .filter(|c| self.columns[*c].visible)
+            .collect()
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.view
+            .get(self.selected)
+            .and_then(|i| self.rows.get(*i as usize))
+    }
+
+    /// The row at a position of the view.
+    pub fn row_at(&self, pos: usize) -> Option<&Row> {
+        self.view.get(pos).and_then(|i| self.rows.get(*i as usize))
+    }
+
+    /// Replace the rows (a load or a refresh after a sync). Sort and filter are kept; the
+    /// selection stays on the same id, or on the same position if that row went away.
+    /// Returns true when a filter must be re-run for the new rows.
+    pub fn set_data(&mut self, data: TableData) -> bool {
+        let anchor = self.selected_row().map(|r| r.id.clone());
+        self.rows = Arc::new(data.rows);
+        self.all_breakdown = data.breakdown;
+        self.loaded = true;
+        self.compute_widths();
+        self.order = (0..self.rows.len() as u32).collect();
+        if let Some((col, desc)) = self.sort {
+            self.sort_order(col, desc);
+        }
+        // A stale mask would hide or show the wrong rows: show all until the new result.
+        self.mask = None;
+        self.rebuild_view();
+        if let Some(id) = anchor {
+            self.select_id(&id);
+        }
+        self.clamp();
+        !self.filter.is_empty()
+    }
+
+    fn compute_widths(&mut self) {
+        self.widths = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, col)| {
+                let header = u16::try_from(col.name.width()).unwrap_or(u16::MAX) + 2;
+                let cells = self
+                    .rows
+                    .iter()
+                    .map(|r| r.widths.get(c).copied().unwrap_or(0))
+                    .max()
+                    .unwrap_or(0);
+                header.max(cells).min(col.max_width.max(header))
+            })
+            .collect();
+    }
+
+    fn rebuild_view(&mut self) {
+        self.view = match &self.mask {
+            Some(mask) => self
+                .order
+                .iter()
+                .copied()
+                .filter(|i| mask.get(*i as usize).copied().unwrap_or(false))
+                .collect(),
+            None => self.order.clone(),
+        };
+        if self.mask.is_none() {
+            self.breakdown = self.all_breakdown.clone();
+        }
+    }
+
+    fn sort_order(&mut self, col: usize, desc: bool) {
+        let rows = &self.rows;
+        if self.columns.get(col).is_some_and(|c| c.numeric) {
+            let mut keyed: Vec<(i64, u32)> = self
+                .order
+                .iter()
+                .map(|i| (leading_number(rows[*i as usize].cell(col)), *i))
+                .collect();
+            keyed.sort_by(|a, b| {
+                let o = a.0.cmp(&b.0);
+                let o = if desc { o.reverse() } else { o };
+                o.then(a.1.cmp(&b.1))
+            });
+            self.order = keyed.into_iter().map(|(_, i)| i).collect();
+        } else {
+            self.order.sort_by(|a, b| {
+                let ra = rows[*a as usize].cell(col);
+                let rb = rows[*b as usize].cell(col);
+                let o = cmp_text(ra, rb);
+                let o = if desc { o.reverse() } else { o };
+                o.then(a.cmp(b))
+            });
+        }
+    }
+
+    /// Sort by a column (stable: ties keep the load order); the selection keeps its row.
+    pub fn sort_by(&mut self, col: usize, desc: bool) {
+        if col >= self.columns.len() {
+            return;
+        }
+        let anchor = self.selected_row().map(|r| r.id.clone());
+        self.sort = Some((col, desc));
+        self.order = (0..self.rows.len() as u32).collect();
+        self.sort_order(col, desc);
+        self.rebuild_view();
+        if let Some(id) = anchor {
+            self.select_id(&id);
+        }
+    }
+
+    /// Take a filter result if it is the one awaited. Returns false for stale results.
+    pub fn apply_filter(
+        &mut self,
+        generation: u64,
+        mask: Arc<Vec<bool>>,
+        counts: Vec<(String, usize)>,
+    ) -> bool {
+        if generation != self.awaited || mask.len() != self.rows.len() {
+            return false;
+        }
+        let anchor = self.selected_row().map(|r| r.id.clone());
+        self.mask = Some(mask);
+        self.rebuild_view();
+        self.breakdown = counts;
+        if let Some(id) = anchor
+            && !self.select_id(&id)
+        {
+            self.selected = 0;
+            self.offset = 0;
+        }
+        self.clamp();
+        true
+    }
+
+    /// Drop the filter and show every row again.
+    pub fn clear_filter(&mut self) {
+        let anchor = self.selected_row().map(|r| r.id.clone());
+        self.filter.clear();
+        self.awaited = self.awaited.wrapping_add(1_000_000_000);
+        self.mask = None;
+        self.rebuild_view();
+        if let Some(id) = anchor {
+            self.select_id(&id);
+        }
+        self.clamp();
+    }
+
+    /// Is a filter result still outstanding?
+    pub fn filter_active(&self) -> bool {
+        !self.filter.is_empty()
+    }
+
+    /// Move the selection to the row with this id. False when it is not in the view.
+    pub fn select_id(&mut self, id: &str) -> bool {
+        let rows = &self.rows;
+        if let Some(pos) = self.view.iter().position(|i| &*rows[*i as usize].id == id) {
+            self.selected = pos;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn clamp(&mut self) {
+        if self.view.is_empty() {
+            self.selected = 0;
+            self.offset = 0;
+        } else if self.selected >= self.view.len() {
+            self.selected = self.view.len() - 1;
+        }
+    }
+
+    /// Move by `delta` rows (clamped).
+    pub fn move_by(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            return;
+        }
+        let max = self.view.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
+    }
+    pub fn top(&mut self) {
+        self.selected = 0;
+    }
+    pub fn bottom(&mut self) {
+        self.selected = self.view.len().saturating_sub(1);
+    }
+
+    /// Adjust the scroll offset so the selection is inside a window of `height` rows, and
+    /// return the range of view positions to draw.
+    pub fn window(&mut self, height: usize) -> std::ops::Range<usize> {
+        if height == 0 {
+            return 0..0;
+        }
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.view.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+        self.offset..(self.offset + height).min(self.view.len())
+    }
+
+    /// Rows of the current view in order (for export).
+    pub fn view_rows(&self) -> impl Iterator<Item = &Row> {
+        self.view.iter().map(|i| &self.rows[*i as usize])
+    }
+
+    /// Toggle a column's visibility (at least one stays visible).
+    pub fn toggle_column(&mut self, col: usize) {
+        let visible = self.columns.iter().filter(|c| c.visible).count();
+        if let Some(c) = self.columns.get_mut(col) {
+            if c.visible && visible <= 1 {
+                return;
+            }
+            c.visible = !c.visible;
+        }
+    }
+
+    /// Column index by (case-insensitive, prefix) name.
+    pub fn column_by_name(&self, name: &str) -> Option<usize> {
+        let n = name.to_ascii_lowercase();
+        let norm = |s: &str| s.to_ascii_lowercase().replace([' ', '/'], "");
+        self.columns
+            .iter()
+            .position(|c| norm(c.name) == norm(&n))
+            .or_else(|| {
+                self.columns
+                    .iter()
+                    .position(|c| norm(c.name).starts_with(&norm(&n)))
+            })
+    }
+}
+
+/// Text order that puts empty cells last and ignores ASCII case.
+fn cmp_text(a: &str, b: &str) -> Ordering {
+    match (a.is_empty(), b.is_empty()) {
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        _ => {}
+    }
+    let ab = a.bytes().map(|c| c.to_ascii_lowercase());
+    let bb = b.bytes().map(|c| c.to_ascii_lowercase());
+    ab.cmp(bb)
+}
+
+/// The signed integer a cell starts with (`-12d`, `1 203`, `37/100`); empty or non-numeric
+/// cells sort last.
+pub fn leading_number(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let mut v: i64 = 0;
+    let mut any = false;
+    for c in digits.chars() {
+        match c {
+            '0'..='9' => {
+                any = true;
+                v = v
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(c as u8 - b'0'));
+            }
+            ' ' | '\u{202f}' | ',' if any => {}
+            _ => break,
+        }
+    }
+    if !any {
+        return i64::MAX;
+    }
+    if neg { -v } else { v }
+}

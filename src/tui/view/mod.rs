@@ -1,0 +1,314 @@
+//! Drawing. Reads the app state (and records the page height it learns); never does I/O.
+
+pub mod chart;
+pub mod overlay;
+pub mod status;
+pub mod table;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, InputMode, T_EXPIRED, T_EXPIRING, Tab};
+use super::model::rows::fmt_int;
+use table::{draw_table, put};
+
+/// Smallest usable screen.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
+    let tabs = Rect { height: 1, ..area };
+    let info = Rect {
+        y: area.y + 1,
+        height: 1,
+        ..area
+    };
+    let status = Rect {
+        y: area.y + area.height - 2,
+        height: 1,
+        ..area
+    };
+    let footer = Rect {
+        y: area.y + area.height - 1,
+        height: 1,
+        ..area
+    };
+    let body = Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(4),
+        ..area
+    };
+    draw_tabs(frame, tabs, app);
+    draw_info(frame, info, app);
+    match app.tab {
+        Tab::Expiring => draw_expiring(frame, body, app),
+        _ => {
+            let t = app.active_table();
+            app.page_height = body.height.saturating_sub(1) as usize;
+            let (theme, matcher) = (&app.theme, &mut app.matcher);
+            draw_table(
+                frame.buffer_mut(),
+                body,
+                &mut app.tables[t],
+                theme,
+                true,
+                matcher,
+            );
+        }
+    }
+    status::draw_status(frame, status, app);
+    status::draw_footer(frame, footer, app);
+    match app.mode {
+        InputMode::Help => overlay::draw_help(frame, body, app),
+        InputMode::Detail => overlay::draw_detail(frame, body, app),
+        InputMode::Columns => overlay::draw_columns(frame, body, app),
+        _ => {}
+    }
+    overlay::draw_toasts(frame, body, app);
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let lines = vec![
+        Line::from("Terminal too small"),
+        Line::from(format!(
+            "{}×{} — need at least {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::from("Enlarge the window (or zoom out); Ctrl-C quits."),
+    ];
+    let y = area.y + area.height.saturating_sub(3) / 2;
+    let r = Rect {
+        y,
+        height: area.height.min(3),
+        ..area
+    };
+    frame.render_widget(Paragraph::new(lines).centered(), r);
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        let count = match tab {
+            Tab::Devices => app.tables[0].total(),
+            Tab::Subscriptions => app.tables[1].total(),
+            Tab::Expiring => app.tables[T_EXPIRING].total(),
+            Tab::Assign => app.tables[4].total(),
+        };
+        let label = format!(" {} {} {} ", i + 1, tab.title(), fmt_int(count as i64));
+        let style = if *tab == app.tab {
+            t.tab_active
+        } else {
+            t.base
+        };
+        let label = if *tab == app.tab {
+            format!("[{}]", label.trim())
+        } else {
+            label
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    let right = if app.read_only {
+        "glp-console [read-only] "
+    } else {
+        "glp-console "
+    };
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let w = right.chars().count() as u16;
+    if area.width > w + 60 {
+        put(
+            frame.buffer_mut(),
+            area.x + area.width - w,
+            area.y,
+            right,
+            w,
+            t.dim,
+        );
+    }
+}
+
+/// Breakdown counts on the left, the filter chip and row counts on the right.
+fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let table = app.table();
+    let mut chip = String::new();
+    if app.mode == InputMode::Filter || table.filter_active() {
+        let f = if app.mode == InputMode::Filter {
+            app.input.as_str()
+        } else {
+            table.filter.as_str()
+        };
+        chip = format!("filter ⟨{f}⟩ ");
+    }
+    let counts = if table.filter_active() || table.len() != table.total() {
+        format!(
+            "{} of {}",
+            fmt_int(table.len() as i64),
+            fmt_int(table.total() as i64)
+        )
+    } else {
+        format!("{} rows", fmt_int(table.total() as i64))
+    };
+    let right = format!("{chip}{counts} ");
+    let rw = right.chars().count() as u16;
+    let label = match app.tab {
+        Tab::Devices => "by type: ",
+        Tab::Subscriptions => "by status: ",
+        Tab::Expiring => "",
+        Tab::Assign => "by status: ",
+    };
+    let mut left = String::from(label);
+    if app.tab == Tab::Expiring {
+        left = format!(
+            "window {}d [{}] · {} expiring · {} expired",
+            app.window_days,
+            app.keymap.label(super::keymap::Action::Window),
+            fmt_int(app.tables[T_EXPIRING].total() as i64),
+            fmt_int(app.tables[T_EXPIRED].total() as i64),
+        );
+    } else {
+        let parts: Vec<String> = table
+            .breakdown
+            .iter()
+            .map(|(k, n)| format!("{k} {}", fmt_int(*n as i64)))
+            .collect();
+        left.push_str(&parts.join(" · "));
+    }
+    let lw = area.width.saturating_sub(rw + 1);
+    put(frame.buffer_mut(), area.x, area.y, &left, lw, t.dim);
+    let chip_style = if chip.is_empty() { t.dim } else { t.accent };
+    put(
+        frame.buffer_mut(),
+        area.x + area.width.saturating_sub(rw),
+        area.y,
+        &right,
+        rw,
+        chip_style,
+    );
+}
+
+/// Expiring: the month chart on top, then the expiring list (or the expired list) with the
+/// devices covered by the selected subscription beside it.
+fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
+    let chart_h = if area.height >= 30 { 10 } else { 7 };
+    let chart = Rect {
+        height: chart_h.min(area.height),
+        ..area
+    };
+    chart::draw_month_chart(frame, chart, app);
+    let rest = Rect {
+        y: area.y + chart.height,
+        height: area.height - chart.height,
+        ..area
+    };
+    if rest.height < 3 {
+        return;
+    }
+    let side_w = if rest.width >= 120 {
+        40
+    } else if rest.width >= 80 {
+        28
+    } else {
+        0
+    };
+    let main = Rect {
+        width: rest.width - side_w,
+        ..rest
+    };
+    let title = Rect { height: 1, ..main };
+    let table_area = Rect {
+        y: main.y + 1,
+        height: main.height - 1,
+        ..main
+    };
+    let t = app.active_table();
+    let heading = if t == T_EXPIRED {
+        format!(
+            "Expired ({}) — [{}] back to expiring",
+            fmt_int(app.tables[T_EXPIRED].total() as i64),
+            app.keymap.label(super::keymap::Action::FocusExpired)
+        )
+    } else {
+        format!(
+            "Ending within {} days ({}) — [{}] expired ({})",
+            app.window_days,
+            fmt_int(app.tables[T_EXPIRING].total() as i64),
+            app.keymap.label(super::keymap::Action::FocusExpired),
+            fmt_int(app.tables[T_EXPIRED].total() as i64)
+        )
+    };
+    put(
+        frame.buffer_mut(),
+        title.x,
+        title.y,
+        &heading,
+        title.width,
+        app.theme.header,
+    );
+    app.page_height = table_area.height.saturating_sub(1) as usize;
+    let (theme, matcher) = (&app.theme, &mut app.matcher);
+    draw_table(
+        frame.buffer_mut(),
+        table_area,
+        &mut app.tables[t],
+        theme,
+        true,
+        matcher,
+    );
+    if side_w > 0 {
+        let side = Rect {
+            x: main.x + main.width,
+            width: side_w,
+            ..rest
+        };
+        draw_covered(frame, side, app);
+    }
+}
+
+fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let buf = frame.buffer_mut();
+    let x = area.x + 1;
+    let w = area.width.saturating_sub(1);
+    for y in area.y..area.y + area.height {
+        put(buf, area.x, y, "│", 1, t.dim);
+    }
+    let sel = app.table().selected_row();
+    let Some(row) = sel else {
+        put(buf, x, area.y, "Devices covered", w, t.header);
+        return;
+    };
+    let devs = app.covered.get(&*row.id).map(Vec::as_slice).unwrap_or(&[]);
+    put(
+        buf,
+        x,
+        area.y,
+        &format!("Devices on {} ({})", row.cell(0), devs.len()),
+        w,
+        t.header,
+    );
+    let max = area.height.saturating_sub(1) as usize;
+    for (i, d) in devs.iter().take(max).enumerate() {
+        let line = if i + 1 == max && devs.len() > max {
+            format!("… {} more (Enter for all)", devs.len() - i)
+        } else {
+            format!(
+                "{:<14} {} {}",
+                d.serial_number,
+                d.device_type.as_deref().unwrap_or(""),
+                d.model.as_deref().unwrap_or("")
+            )
+        };
+        put(buf, x, area.y + 1 + i as u16, &line, w, Style::default());
+    }
+}

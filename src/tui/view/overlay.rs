@@ -1,0 +1,200 @@
+//! Panes drawn over the table: help (generated from the live keymap), the detail pane, the
+//! column picker and toasts.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Borders, Clear};
+
+use super::table::put;
+use crate::tui::app::{App, DetailStyle, ToastLevel};
+
+fn boxed(frame: &mut Frame, area: Rect, title: &str, app: &App) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {title} "))
+        .border_style(app.theme.accent);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
+    let entries = app.keymap.help_entries();
+    let mut lines: Vec<(bool, String)> = Vec::new();
+    let mut group = "";
+    for (g, keys, desc) in &entries {
+        if *g != group {
+            if !group.is_empty() {
+                lines.push((false, String::new()));
+            }
+            lines.push((true, g.to_string()));
+            group = g;
+        }
+        lines.push((false, format!("  {keys:<14} {desc}")));
+    }
+    lines.push((false, String::new()));
+    lines.push((true, "Always".into()));
+    lines.push((false, "  Ctrl-C         quit from anywhere".into()));
+    lines.push((
+        false,
+        "  Esc            leave filter / command / pane".into(),
+    ));
+    if app.read_only {
+        lines.push((false, String::new()));
+        lines.push((
+            true,
+            "Read-only mode: sync and other write actions are hidden".into(),
+        ));
+    }
+    let rect = centered(area, 72, area.height);
+    let inner = boxed(frame, rect, "Help — keys from the live keymap", app);
+    let buf = frame.buffer_mut();
+    let max_scroll = lines.len().saturating_sub(inner.height as usize);
+    let scroll = app.help_scroll.min(max_scroll);
+    for (i, (heading, text)) in lines
+        .iter()
+        .skip(scroll)
+        .take(inner.height as usize)
+        .enumerate()
+    {
+        let style = if *heading {
+            app.theme.header
+        } else {
+            app.theme.base
+        };
+        put(
+            buf,
+            inner.x + 1,
+            inner.y + i as u16,
+            text,
+            inner.width.saturating_sub(1),
+            style,
+        );
+    }
+}
+
+pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(d) = &app.detail else { return };
+    let rect = if area.width >= 120 {
+        Rect {
+            x: area.x + area.width / 3,
+            width: area.width - area.width / 3,
+            ..area
+        }
+    } else {
+        area
+    };
+    let title = if d.loading {
+        format!("{} (loading…)", d.title)
+    } else {
+        d.title.clone()
+    };
+    let inner = boxed(frame, rect, &title, app);
+    let buf = frame.buffer_mut();
+    for (i, (style, text)) in d
+        .lines
+        .iter()
+        .skip(d.scroll)
+        .take(inner.height as usize)
+        .enumerate()
+    {
+        let st = match style {
+            DetailStyle::Heading => app.theme.header,
+            DetailStyle::Field | DetailStyle::Text => app.theme.base,
+            DetailStyle::Json => app.theme.dim,
+        };
+        put(
+            buf,
+            inner.x + 1,
+            inner.y + i as u16,
+            text,
+            inner.width.saturating_sub(1),
+            st,
+        );
+    }
+    if d.lines.len() > inner.height as usize {
+        let pos = format!(" {}/{} ", d.scroll + 1, d.lines.len());
+        let w = pos.chars().count() as u16;
+        put(
+            buf,
+            rect.x + rect.width.saturating_sub(w + 2),
+            rect.y + rect.height - 1,
+            &pos,
+            w,
+            app.theme.dim,
+        );
+    }
+}
+
+pub fn draw_columns(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.table();
+    let h = t.columns.len() as u16 + 2;
+    let rect = centered(area, 34, h);
+    let inner = boxed(frame, rect, "Columns", app);
+    let buf = frame.buffer_mut();
+    for (i, c) in t.columns.iter().enumerate().take(inner.height as usize) {
+        let mark = if c.visible { "[x]" } else { "[ ]" };
+        let line = format!("{mark} {}", c.name);
+        let mut style = app.theme.base;
+        if i == app.columns_cursor {
+            style = style.patch(app.theme.selected);
+        }
+        put(
+            buf,
+            inner.x + 1,
+            inner.y + i as u16,
+            &line,
+            inner.width.saturating_sub(1),
+            style,
+        );
+    }
+}
+
+pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
+    let mut y = area.y + 1;
+    for toast in &app.toasts {
+        if y + 1 >= area.y + area.height {
+            break;
+        }
+        let (glyph, style) = match toast.level {
+            ToastLevel::Info => ("ℹ", app.theme.accent),
+            ToastLevel::Warn => ("⚠", app.theme.warn),
+            ToastLevel::Error => ("✖", app.theme.error),
+        };
+        let text = format!(" {glyph} {} ", toast.text);
+        let max_w = (area.width * 2 / 3).max(30).min(area.width);
+        let w = (text.chars().count() as u16).min(max_w);
+        let x = area.x + area.width - w;
+        let r = Rect {
+            x,
+            y,
+            width: w,
+            height: 1,
+        };
+        frame.render_widget(Clear, r);
+        frame
+            .buffer_mut()
+            .set_style(r, style.patch(app.theme.selected));
+        put(
+            frame.buffer_mut(),
+            x,
+            y,
+            &text,
+            w,
+            style.patch(app.theme.selected),
+        );
+        y += 1;
+    }
+}

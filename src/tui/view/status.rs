@@ -1,0 +1,237 @@
+//! The status bar (sync progress per resource, breaker state in text and glyph with its
+//! retry countdown, last good sync and its age, the stale marker, a sparkline of items/s) and
+//! the footer (hints from the live keymap, or the filter/command line).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::table::put;
+use crate::glp::breaker::BreakerState;
+use crate::tui::app::{App, InputMode};
+use crate::tui::model::rows::{fmt_age, fmt_int};
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// `▕████▌     ▏` with eighth-cell resolution.
+pub fn gauge(ratio: f64, width: usize) -> String {
+    let r = ratio.clamp(0.0, 1.0);
+    let eighths = (r * width as f64 * 8.0).round() as usize;
+    let mut s = String::from("▕");
+    for i in 0..width {
+        let e = eighths.saturating_sub(i * 8).min(8);
+        s.push(match e {
+            0 => ' ',
+            8 => '█',
+            n => ['▏', '▎', '▍', '▌', '▋', '▊', '▉'][n - 1],
+        });
+    }
+    s.push('▏');
+    s
+}
+
+/// The last `width` samples as a sparkline.
+pub fn sparkline(samples: impl Iterator<Item = u64>, width: usize) -> String {
+    let v: Vec<u64> = samples.collect();
+    let tail = &v[v.len().saturating_sub(width)..];
+    let max = tail.iter().copied().max().unwrap_or(0).max(1);
+    tail.iter()
+        .map(|s| SPARK[((*s * 7) / max) as usize])
+        .collect()
+}
+
+fn fmt_eta(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The sync part of the status line.
+pub fn sync_text(app: &App, wide: bool) -> String {
+    let s = &app.sync;
+    if !s.running {
+        return match app.last_good {
+            Some(t) => format!(
+                "✓ synced {} ({} ago)",
+                t.format("%Y-%m-%d %H:%M"),
+                fmt_age((app.now - t).num_seconds())
+            ),
+            None => "· never synced".to_string(),
+        };
+    }
+    let mut parts = Vec::new();
+    for (name, p) in &s.resources {
+        let short = if *name == "subscriptions" {
+            "subs"
+        } else {
+            name
+        };
+        if p.done {
+            parts.push(format!("{short} ✓ {}", fmt_int(p.items as i64)));
+            continue;
+        }
+        let current = s.current.map(|c| c.as_str()) == Some(*name);
+        if !current {
+            parts.push(format!("{short} …"));
+            continue;
+        }
+        let pages = match p.pages_total {
+            Some(t) => format!("p{}/{}", p.page, t),
+            None => format!("p{}", p.page),
+        };
+        let ratio = match (p.items_total, p.pages_total) {
+            (Some(t), _) if t > 0 => p.items as f64 / t as f64,
+            (_, Some(t)) if t > 0 => p.page as f64 / t as f64,
+            _ => 0.0,
+        };
+        let items = match p.items_total {
+            Some(t) => format!("{}/{}", fmt_int(p.items as i64), fmt_int(t as i64)),
+            None => fmt_int(p.items as i64),
+        };
+        let eta = match p.items_total {
+            Some(t) if s.rate > 0.0 && t > p.items => {
+                format!(" ETA {}", fmt_eta((t - p.items) as f64 / s.rate))
+            }
+            _ => String::new(),
+        };
+        let g = if wide {
+            format!(" {} ", gauge(ratio, 10))
+        } else {
+            format!(" {:>3}% ", (ratio * 100.0) as u32)
+        };
+        parts.push(format!(
+            "{short} {pages}{g}{items} {}/s{eta}",
+            fmt_int(s.rate as i64)
+        ));
+    }
+    format!("⟳ {}", parts.join(" · "))
+}
+
+/// Breaker state as glyph + text (+ countdown while open).
+pub fn breaker_text(app: &App) -> String {
+    let b = app.breaker();
+    match b.state {
+        BreakerState::Closed => "● API ok".to_string(),
+        BreakerState::HalfOpen => "◐ breaker half-open (probing)".to_string(),
+        BreakerState::Open => match app.breaker_retry_secs() {
+            Some(s) => format!("✖ breaker OPEN · retry in {}", fmt_age(s)),
+            None => "✖ breaker OPEN".to_string(),
+        },
+    }
+}
+
+pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let buf = frame.buffer_mut();
+    buf.set_style(area, t.base);
+    let wide = area.width >= 120;
+    let spark_w: u16 = if wide { 20 } else { 10 };
+    let breaker = breaker_text(app);
+    let stale = if app.status.stale { "⚠ STALE " } else { "" };
+    let right = format!("{stale}{breaker}");
+    let rw = right.chars().count() as u16;
+    let right_style = match app.breaker().state {
+        BreakerState::Closed if app.status.stale => t.warn,
+        BreakerState::Closed => t.ok,
+        BreakerState::HalfOpen => t.warn,
+        BreakerState::Open => t.error,
+    };
+    let rx = area.x + area.width.saturating_sub(rw);
+    put(buf, rx, area.y, &right, rw, right_style);
+    let show_spark = !app.sync.history.is_empty();
+    let spark_x = rx.saturating_sub(spark_w + 1);
+    if show_spark {
+        let sp = sparkline(app.sync.history.iter().copied(), spark_w as usize);
+        put(buf, spark_x, area.y, &sp, spark_w, t.accent);
+    }
+    let left_w = if show_spark {
+        spark_x.saturating_sub(area.x + 1)
+    } else {
+        rx.saturating_sub(area.x + 1)
+    };
+    let style = if app.sync.running {
+        t.accent
+    } else {
+        Style::default()
+    };
+    put(buf, area.x, area.y, &sync_text(app, wide), left_w, style);
+}
+
+pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let buf = frame.buffer_mut();
+    match app.mode {
+        InputMode::Filter => {
+            let s = format!("/{}█", app.input);
+            put(buf, area.x, area.y, &s, area.width, t.accent);
+            let hint = "Enter keep · Esc clear · ↑↓ move";
+            let hw = hint.chars().count() as u16;
+            if area.width > s.chars().count() as u16 + hw + 2 {
+                put(buf, area.x + area.width - hw, area.y, hint, hw, t.dim);
+            }
+        }
+        InputMode::Command => {
+            let s = format!(":{}█", app.input);
+            put(buf, area.x, area.y, &s, area.width, t.accent);
+            let comp = app.completions.join(" ");
+            let x = area.x + s.chars().count() as u16 + 2;
+            if !comp.is_empty() && x < area.x + area.width {
+                put(
+                    buf,
+                    x,
+                    area.y,
+                    &format!("Tab: {comp}"),
+                    area.x + area.width - x,
+                    t.dim,
+                );
+            }
+        }
+        InputMode::Detail => {
+            put(
+                buf,
+                area.x,
+                area.y,
+                "Esc close · j/k scroll · PgUp/PgDn · y copy",
+                area.width,
+                t.dim,
+            );
+        }
+        InputMode::Columns => {
+            put(
+                buf,
+                area.x,
+                area.y,
+                "Space toggle column · j/k move · Esc done",
+                area.width,
+                t.dim,
+            );
+        }
+        InputMode::Help => {
+            put(
+                buf,
+                area.x,
+                area.y,
+                "Esc/? close help · j/k scroll",
+                area.width,
+                t.dim,
+            );
+        }
+        InputMode::Normal => {
+            let mut x = area.x;
+            let end = area.x + area.width;
+            for (k, label) in app.keymap.hints() {
+                let kw = k.chars().count() as u16;
+                let lw = label.chars().count() as u16;
+                if x + kw + lw + 2 > end {
+                    break;
+                }
+                put(buf, x, area.y, &k, kw, t.accent);
+                put(buf, x + kw + 1, area.y, label, lw, t.dim);
+                x += kw + lw + 3;
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The virtual table: only the rows in the window are touched; cells are the precomputed
+//! strings, cut to the column width in terminal cells. Filter matches are highlighted by
+//! re-matching just the visible rows.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use unicode_width::UnicodeWidthChar;
+
+use crate::tui::filter::{SEP, highlight_indices, join_cells};
+use crate::tui::model::table::{Mark, TableModel};
+use crate::tui::theme::Theme;
+
+/// Draw `model` into `area` (header + rows). `focused` shows the selection.
+pub fn draw_table(
+    buf: &mut Buffer,
+    area: Rect,
+    model: &mut TableModel,
+    theme: &Theme,
+    focused: bool,
+    matcher: &mut nucleo_matcher::Matcher,
+) {
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
+    let vis = model.visible_columns();
+    // Header with the sort indicator (text, not colour).
+    let mut x = area.x;
+    let right = area.x + area.width;
+    for c in &vis {
+        if x >= right {
+            break;
+        }
+        let w = model.width(*c);
+        let mut name = model.columns[*c].name.to_string();
+        if let Some((sc, desc)) = model.sort
+            && sc == *c
+        {
+            name.push(if desc { '▼' } else { '▲' });
+        }
+        put(buf, x, area.y, &name, w.min(right - x), theme.header);
+        x = x.saturating_add(w + 1);
+    }
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 1,
+        ..area
+    };
+    if model.is_empty() {
+        let msg = if !model.loaded {
+            "loading…"
+        } else if model.filter_active() {
+            "no rows match the filter (Esc clears it)"
+        } else {
+            "no rows yet — press s to sync, or check the database connection"
+        };
+        put(
+            buf,
+            body.x + 1,
+            body.y,
+            msg,
+            body.width.saturating_sub(1),
+            theme.dim,
+        );
+        return;
+    }
+    let range = model.window(body.height as usize);
+    let query = model.filter.clone();
+    for (line, pos) in range.enumerate() {
+        let y = body.y + line as u16;
+        let Some(row) = model.row_at(pos) else { break };
+        let selected = focused && pos == model.selected_index();
+        let mut style = match row.mark {
+            Mark::Normal => theme.base,
+            Mark::Dim => theme.dim,
+            Mark::Warn => theme.warn,
+            Mark::Error => theme.error,
+        };
+        if selected {
+            style = style.patch(theme.selected);
+            buf.set_style(
+                Rect {
+                    x: body.x,
+                    y,
+                    width: body.width,
+                    height: 1,
+                },
+                style,
+            );
+        }
+        // Highlights: char positions in the joined line → per cell.
+        let hl = if query.is_empty() {
+            Vec::new()
+        } else {
+            highlight_indices(&query, &join_cells(row, &vis), matcher)
+        };
+        let mut x = body.x;
+        let mut line_pos: u32 = 0;
+        let sep = SEP.chars().count() as u32;
+        for (n, c) in vis.iter().enumerate() {
+            if n > 0 {
+                line_pos += sep;
+            }
+            let cell = row.cell(*c);
+            let w = model.width(*c);
+            if x < right {
+                let avail = w.min(right - x);
+                if hl.is_empty() {
+                    if row.widths.get(*c).copied().unwrap_or(0) <= avail {
+                        buf.set_stringn(x, y, cell, avail as usize, style);
+                    } else {
+                        put(buf, x, y, cell, avail, style);
+                    }
+                } else {
+                    put_highlighted(
+                        buf,
+                        x,
+                        y,
+                        cell,
+                        avail,
+                        style,
+                        style.patch(theme.matched),
+                        &hl,
+                        line_pos,
+                    );
+                }
+            }
+            line_pos += cell.chars().count() as u32;
+            x = x.saturating_add(w + 1);
+        }
+    }
+}
+
+/// Write `s` cut to `width` cells, with `…` when cut.
+pub fn put(buf: &mut Buffer, x: u16, y: u16, s: &str, width: u16, style: Style) {
+    if width == 0 {
+        return;
+    }
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width as usize {
+        buf.set_stringn(x, y, s, width as usize, style);
+        return;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let cw = ch.width().unwrap_or(0);
+        if used + cw > width as usize - 1 {
+            break;
+        }
+        used += cw;
+        out.push(ch);
+    }
+    out.push('…');
+    buf.set_stringn(x, y, &out, width as usize, style);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn put_highlighted(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    s: &str,
+    width: u16,
+    style: Style,
+    hl_style: Style,
+    hl: &[u32],
+    start: u32,
+) {
+    let mut cx = x;
+    let end = x + width;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    let cut = total > width as usize;
+    for (i, ch) in s.chars().enumerate() {
+        let cw = ch.width().unwrap_or(0) as u16;
+        if cx + cw > end || (cut && cx + cw >= end) {
+            if cut && cx < end {
+                buf.set_stringn(cx, y, "…", 1, style);
+            }
+            return;
+        }
+        let st = if hl.binary_search(&(start + i as u32)).is_ok() {
+            hl_style
+        } else {
+            style
+        };
+        let mut tmp = [0u8; 4];
+        buf.set_stringn(cx, y, ch.encode_utf8(&mut tmp), cw.max(1) as usize, st);
+        cx += cw;
+    }
+}

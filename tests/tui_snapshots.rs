@@ -1,0 +1,527 @@
+//! Whole-screen snapshots of the console (ratatui TestBackend + insta) against data loaded
+//! from a real PostgreSQL through the same queries the console runs, with a fixed "now".
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::TestDb;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use glp_console::config::UiConfig;
+use glp_console::glp::breaker::{BreakerSnapshot, BreakerState};
+use glp_console::glp::model::{Device, Item, RawPage, Subscription, parse_items};
+use glp_console::store::inventory::Resource;
+use glp_console::sync::events::{EngineStatus, Mode, Progress, Scope, SyncEvent, Trigger};
+use glp_console::tui::app::{App, Effect, Loaded, T_DEVICES};
+use glp_console::tui::filter::{FilterWorker, MatcherKind};
+use glp_console::tui::run::load_all;
+use glp_console::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+use serde_json::{Value, json};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+fn iso(days: i64) -> String {
+    (now() + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn items<T: for<'de> serde::Deserialize<'de> + glp_console::glp::model::HasId>(
+    values: &[Value],
+) -> Vec<Item<T>> {
+    let page: RawPage = serde_json::from_value(json!({ "items": values })).unwrap();
+    let (ok, bad) = parse_items::<T>(page.items);
+    assert!(bad.is_empty(), "{bad:?}");
+    ok
+}
+
+/// (key, type, tier, status, qty, avail, end in days from now)
+const SUBS: &[(&str, &str, &str, &str, i64, i64, i64)] = &[
+    (
+        "PAT4DYYJAEEEJA",
+        "CENTRAL_AP",
+        "FOUNDATION_AP",
+        "STARTED",
+        100,
+        37,
+        10,
+    ),
+    (
+        "SW7QK2LM9X01",
+        "CENTRAL_SWITCH",
+        "ADVANCED_SWITCH_6300",
+        "STARTED",
+        50,
+        10,
+        45,
+    ),
+    (
+        "GW11PLM22QA",
+        "CENTRAL_GW",
+        "FOUNDATION_70XX",
+        "STARTED",
+        20,
+        18,
+        80,
+    ),
+    (
+        "APLONG99887766",
+        "CENTRAL_AP",
+        "ADVANCED_AP",
+        "STARTED",
+        500,
+        120,
+        400,
+    ),
+    (
+        "OLDAP0001",
+        "CENTRAL_AP",
+        "FOUNDATION_AP",
+        "ENDED",
+        10,
+        0,
+        -20,
+    ),
+    (
+        "OLDSW0002",
+        "CENTRAL_SWITCH",
+        "FOUNDATION_SWITCH_6200",
+        "STARTED",
+        25,
+        5,
+        -3,
+    ),
+    (
+        "CMP6MONTHS01",
+        "CENTRAL_COMPUTE",
+        "ENHANCED_PROLIANT",
+        "STARTED",
+        8,
+        2,
+        170,
+    ),
+    (
+        "EVALSUSP001",
+        "CENTRAL_AP",
+        "FOUNDATION_AP",
+        "SUSPENDED",
+        5,
+        5,
+        200,
+    ),
+];
+
+fn sub_id(i: usize) -> String {
+    format!("5ub00000-0000-0000-0000-{:012}", i)
+}
+
+/// (serial, type, model, state, region, subscription index, tags)
+const DEVS: &[(
+    &str,
+    &str,
+    &str,
+    &str,
+    Option<&str>,
+    Option<usize>,
+    &[(&str, &str)],
+)] = &[
+    (
+        "VNT8KWC09Q",
+        "AP",
+        "AP-635-US",
+        "ASSIGNED_TO_SERVICE",
+        Some("us-west"),
+        Some(0),
+        &[("site", "HQ")],
+    ),
+    (
+        "VNT8KWC10R",
+        "AP",
+        "AP-635-US",
+        "ASSIGNED_TO_SERVICE",
+        Some("us-west"),
+        Some(0),
+        &[("site", "HQ"), ("floor", "3")],
+    ),
+    (
+        "CN12SWX001",
+        "SWITCH",
+        "6300M-48G",
+        "ASSIGNED_TO_SERVICE",
+        Some("eu-central"),
+        Some(1),
+        &[],
+    ),
+    (
+        "CN12SWX002",
+        "SWITCH",
+        "6200F-24G-4SFP+",
+        "UNASSIGNED",
+        None,
+        Some(5),
+        &[],
+    ),
+    (
+        "GW7000A1",
+        "GATEWAY",
+        "9004-US",
+        "ASSIGNED_TO_ACTIVATE_CONFIG",
+        Some("us-east"),
+        Some(2),
+        &[("role", "branch")],
+    ),
+    (
+        "AP515OLD01",
+        "AP",
+        "AP-515",
+        "UNASSIGNED",
+        None,
+        Some(4),
+        &[],
+    ),
+    (
+        "SGH123ABCD",
+        "COMPUTE",
+        "ProLiant DL360 Gen11",
+        "ASSIGNED_TO_SERVICE",
+        Some("us-west"),
+        Some(6),
+        &[],
+    ),
+    ("ARCHIVED01", "AP", "AP-505", "UNASSIGNED", None, None, &[]),
+    (
+        "GONE000001",
+        "SWITCH",
+        "2930F",
+        "UNASSIGNED",
+        None,
+        None,
+        &[],
+    ),
+    (
+        "ÜNÏ-序列号-1",
+        "AP",
+        "AP-655 会議室",
+        "ASSIGNED_TO_SERVICE",
+        Some("ap-northeast"),
+        Some(3),
+        &[("Ort", "Zürich")],
+    ),
+];
+
+async fn seed(db: &TestDb) {
+    let subs: Vec<Value> = SUBS
+        .iter()
+        .enumerate()
+        .map(|(i, (key, ty, tier, st, q, a, end))| {
+            json!({"id": sub_id(i), "type": "subscriptions/subscription", "key": key,
+                   "subscriptionType": ty, "subscriptionStatus": st, "quantity": q,
+                   "availableQuantity": a, "sku": "R4H16AAE", "tier": tier,
+                   "startTime": iso(end - 365), "endTime": iso(*end), "isEval": st == &"SUSPENDED",
+                   "tags": {}, "createdAt": iso(-400), "updatedAt": iso(-1)})
+        })
+        .collect();
+    db.store
+        .upsert_subscriptions(&items::<Subscription>(&subs), None)
+        .await
+        .unwrap();
+    let devs: Vec<Value> = DEVS
+        .iter()
+        .enumerate()
+        .map(|(i, (serial, ty, model, state, region, sub, tags))| {
+            let subscription = sub.map(|s| {
+                json!([{"id": sub_id(s), "resourceUri": format!("/subscriptions/v1beta1/subscriptions/{}", sub_id(s)),
+                        "key": SUBS[s].0, "tier": SUBS[s].2, "startTime": iso(SUBS[s].6 - 365), "endTime": iso(SUBS[s].6)}])
+            });
+            let tags: serde_json::Map<String, Value> = tags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+            json!({"id": format!("de000000-0000-0000-0000-{:012}", i), "type": "devices/device",
+                   "serialNumber": serial, "partNumber": "R7J28A",
+                   "macAddress": format!("3C:E8:6E:C1:8A:{:02X}", i), "deviceType": ty, "model": model,
+                   "assignedState": state, "archived": serial == &"ARCHIVED01", "region": region,
+                   "application": region.map(|_| json!({"id": "df5b41c4-7c35-4158-af63-302042b9911b",
+                        "resourceUri": "/service-catalog/v1beta1/service-managers/df5b41c4-7c35-4158-af63-302042b9911b"})),
+                   "deviceName": if i == 0 { json!("lobby-ap") } else { Value::Null },
+                   "tags": tags, "subscription": subscription,
+                   "createdAt": iso(-300), "updatedAt": iso(-2)})
+        })
+        .collect();
+    db.store
+        .upsert_devices(&items::<Device>(&devs), None)
+        .await
+        .unwrap();
+    let pool = db.store.pool();
+    sqlx::query("UPDATE devices SET last_seen_at = $1 - interval '1 hour', removed_at = CASE WHEN serial_number = 'GONE000001' THEN $1 - interval '2 days' END")
+        .bind(now())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO sync_history (trigger, mode, scope, started_at, finished_at, outcome) VALUES ('cron','full','both',$1 - interval '2 hours 1 minute',$1 - interval '2 hours','succeeded')")
+        .bind(now())
+        .execute(pool)
+        .await
+        .unwrap();
+    let run: i64 = sqlx::query_scalar("INSERT INTO assignment_runs (created_at, finished_at, kind, status, source_file, operator) VALUES ($1 - interval '3 days', $1 - interval '3 days' + interval '4 minutes', 'apply', 'partial', 'branch-rollout.xlsx', 'netops') RETURNING id")
+        .bind(now())
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    for (serial, outcome) in [
+        ("VNT8KWC09Q", "succeeded"),
+        ("VNT8KWC10R", "succeeded"),
+        ("CN12SWX002", "failed"),
+    ] {
+        sqlx::query("INSERT INTO assignment_devices (run_id, serial, outcome) VALUES ($1, $2, $3)")
+            .bind(run)
+            .bind(serial)
+            .bind(outcome)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO assignment_runs (created_at, finished_at, kind, status, source_file, operator) VALUES ($1 - interval '10 days', $1 - interval '10 days', 'dry_run', 'succeeded', 'q3.csv', 'alice')")
+        .bind(now())
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+async fn app(db: &TestDb, read_only: bool) -> App {
+    let mut app = App::new(&UiConfig::default(), read_only, false, now());
+    let msgs = Mutex::new(Vec::new());
+    load_all(&db.store, now(), &|l| msgs.lock().unwrap().push(l))
+        .await
+        .unwrap();
+    for l in msgs.into_inner().unwrap() {
+        app.on_loaded(l);
+    }
+    assert!(matches!(app.take_effects().as_slice(), [Effect::Reload]));
+    app
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    t
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Run pending filter jobs on a real worker and wait for their results; load details.
+async fn settle(app: &mut App, db: &TestDb) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
+        let _ = tx.send(r);
+    });
+    for e in app.take_effects() {
+        match e {
+            Effect::Filter(job) => {
+                worker.submit(job);
+                let r = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+                app.on_filter(r);
+            }
+            Effect::LoadDetail { table, id } => {
+                let detail = if table == T_DEVICES {
+                    db.store.view_device_detail(&id).await.unwrap()
+                } else {
+                    db.store.view_subscription_detail(&id).await.unwrap()
+                };
+                app.on_loaded(Loaded::Detail { table, id, detail });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Marks every underlined (matched) cell with `^`, for the filter-highlight snapshot.
+fn underlines(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            line.push(if c.modifier.contains(Modifier::UNDERLINED) {
+                '^'
+            } else {
+                ' '
+            });
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn status_rows(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let h = buf.area.height;
+    let mut out = String::new();
+    for y in h - 2..h {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_tab_at_both_sizes() {
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let mut app = app(&db, false).await;
+    for (key, name) in [
+        ('1', "devices"),
+        ('2', "subscriptions"),
+        ('3', "expiring"),
+        ('4', "assign"),
+    ] {
+        press(&mut app, KeyCode::Char(key));
+        for (w, h) in [(80, 24), (160, 48)] {
+            let t = screen(&mut app, w, h);
+            insta::assert_snapshot!(format!("tab_{name}_{w}x{h}"), t.backend());
+        }
+    }
+    // The Expiring tab with the 30-day window and the expired list in focus.
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('w'));
+    let t = screen(&mut app, 80, 24);
+    insta::assert_snapshot!("expiring_window_30_80x24", t.backend());
+    press(&mut app, KeyCode::Char('x'));
+    let t = screen(&mut app, 160, 48);
+    insta::assert_snapshot!("expiring_expired_list_160x48", t.backend());
+}
+
+#[tokio::test]
+async fn detail_help_filter_and_too_small() {
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let mut app = app(&db, false).await;
+    // Detail of the first device, then scrolled into the raw JSON.
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app, &db).await;
+    insta::assert_snapshot!("detail_device_80x24", screen(&mut app, 80, 24).backend());
+    insta::assert_snapshot!("detail_device_160x48", screen(&mut app, 160, 48).backend());
+    for _ in 0..30 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    insta::assert_snapshot!(
+        "detail_device_scrolled_80x24",
+        screen(&mut app, 80, 24).backend()
+    );
+    press(&mut app, KeyCode::Esc);
+    // Subscription detail lists the devices it covers.
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app, &db).await;
+    insta::assert_snapshot!(
+        "detail_subscription_160x48",
+        screen(&mut app, 160, 48).backend()
+    );
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('1'));
+
+    press(&mut app, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_80x24", screen(&mut app, 80, 24).backend());
+    insta::assert_snapshot!("help_160x48", screen(&mut app, 160, 48).backend());
+    press(&mut app, KeyCode::Esc);
+
+    press(&mut app, KeyCode::Char('/'));
+    app.type_str("cn12");
+    settle(&mut app, &db).await;
+    let t = screen(&mut app, 80, 24);
+    insta::assert_snapshot!("filter_typing_80x24", t.backend());
+    insta::assert_snapshot!("filter_typing_80x24_highlights", underlines(&t));
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("filter_chip_160x48", screen(&mut app, 160, 48).backend());
+
+    let mut small = Terminal::new(TestBackend::new(50, 12)).unwrap();
+    small.draw(|f| view::draw(f, &mut app)).unwrap();
+    insta::assert_snapshot!("too_small_50x12", small.backend());
+}
+
+#[tokio::test]
+async fn status_bar_in_each_breaker_state_and_mid_sync() {
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let mut app = app(&db, false).await;
+    let mut shots = String::new();
+    let mut shot = |app: &mut App, label: &str| {
+        for w in [80, 160] {
+            shots.push_str(&format!("--- {label} @{w}\n"));
+            shots.push_str(&status_rows(&screen(app, w, 24)));
+        }
+    };
+    shot(&mut app, "idle, breaker closed");
+    app.on_sync_event(SyncEvent::Breaker(BreakerSnapshot {
+        state: BreakerState::Open,
+        failures: 5,
+        retry_in: Some(Duration::from_secs(60)),
+        trips: 1,
+    }));
+    app.on_tick(now() + chrono::Duration::seconds(18));
+    app.status.stale = true;
+    app.toasts.clear();
+    shot(&mut app, "breaker open, 42 s to retry, stale");
+    app.on_sync_event(SyncEvent::Breaker(BreakerSnapshot {
+        state: BreakerState::HalfOpen,
+        failures: 5,
+        retry_in: None,
+        trips: 1,
+    }));
+    shot(&mut app, "breaker half-open");
+    app.on_sync_event(SyncEvent::Breaker(BreakerSnapshot::default()));
+    app.status.stale = false;
+
+    // Mid-sync: subscriptions done, devices on page 12 of 50.
+    app.on_sync_event(SyncEvent::Started {
+        run_id: 7,
+        scope: Scope::Both,
+        mode: Mode::Full,
+        trigger: Trigger::Tui,
+    });
+    app.on_sync_event(SyncEvent::Page {
+        resource: Resource::Subscriptions,
+        page: 1,
+        pages_total: Some(1),
+        items: 8,
+        items_total: Some(8),
+    });
+    let mut t = now() + chrono::Duration::seconds(18);
+    for page in 1..=12u64 {
+        t += chrono::Duration::seconds(1);
+        app.on_tick(t);
+        app.on_status(EngineStatus {
+            running: Some(Progress {
+                resource: Some(Resource::Devices),
+                page,
+                pages_total: Some(50),
+                items: page * 2000,
+                items_total: Some(100_000),
+                rate: 1500.0 + (page as f64 * 50.0),
+            }),
+            last_success: app.status.last_success,
+            ..app.status.clone()
+        });
+        app.on_sync_event(SyncEvent::Page {
+            resource: Resource::Devices,
+            page,
+            pages_total: Some(50),
+            items: page * 2000,
+            items_total: Some(100_000),
+        });
+    }
+    app.toasts.clear();
+    shot(&mut app, "mid-sync, devices page 12/50");
+    insta::assert_snapshot!("status_bar_states", shots);
+    // A full-screen picture of the mid-sync state too.
+    insta::assert_snapshot!("mid_sync_160x48", screen(&mut app, 160, 48).backend());
+}
