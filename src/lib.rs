@@ -8,8 +8,10 @@
 pub mod assign;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod glp;
 pub mod headless;
+pub mod launch;
 pub mod logging;
 pub mod sim;
 pub mod store;

@@ -8,6 +8,7 @@ use glp_console::config::Config;
 use glp_console::headless::reports::{self, ExportWhat, Format};
 use glp_console::headless::sync_only::{self, SyncOnly};
 use glp_console::headless::{self, Failure};
+use glp_console::launch::{self, FirstSync};
 use glp_console::logging;
 use glp_console::store::Store;
 use glp_console::sync::{Scope, Trigger};
@@ -32,17 +33,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
     for w in &cfg.warnings {
         eprintln!("glp-console: warning: {w}");
     }
-    let stderr_level = match cli.global.verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+    // The console owns the terminal: its logs go to files only.
+    let interactive = cli.command.is_none() && !cli.sync_only && cli.expiring_days.is_none();
+    let stderr = match (interactive, cli.global.verbose) {
+        (true, _) => logging::Stderr::Off,
+        (false, 0) => logging::Stderr::Level(tracing::Level::WARN),
+        (false, 1) => logging::Stderr::Level(tracing::Level::INFO),
+        (false, _) => logging::Stderr::Level(tracing::Level::DEBUG),
     };
-    let _guard = logging::init(
-        &cfg.log_dir(),
-        &cfg.log.level,
-        logging::Stderr::Level(stderr_level),
-    )
-    .map_err(|m| Failure::new(exit::CONFIG, m))?;
+    let _guard = logging::init(&cfg.log_dir(), &cfg.log.level, stderr)
+        .map_err(|m| Failure::new(exit::CONFIG, m))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -129,10 +129,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     Ok(())
                 });
             }
-            Err(Failure::new(
-                exit::CONFIG,
-                "nothing to do yet: try `glp-console config check` or `--help`",
-            ))
+            if cli.demo {
+                return rt.block_on(async {
+                    let demo = glp_console::demo::prepare(&cfg).await?;
+                    let r =
+                        launch::console(&demo.config, cli.read_only, FirstSync::Now(Trigger::Demo))
+                            .await;
+                    demo.shutdown().await;
+                    r
+                });
+            }
+            rt.block_on(launch::console(&cfg, cli.read_only, FirstSync::None))
         }
     }
 }
