@@ -117,7 +117,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             if let Some(days) = cli.expiring_days {
                 return rt.block_on(async {
-                    let store = Store::open(&cfg.database.url, 2).await?;
                     let format = if cli.global.json {
                         Format::Json
                     } else if cli.csv {
@@ -125,6 +124,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     } else {
                         Format::Text
                     };
+                    if cli.live {
+                        let client = sync_only::build_client(&cfg)?;
+                        let store = Store::open(&cfg.database.url, 2).await.ok();
+                        let (text, note) =
+                            reports::expiring_live(&client, store.as_ref(), days, format).await?;
+                        print!("{text}");
+                        if let Some(note) = note {
+                            eprintln!("glp-console: note: {note}");
+                        }
+                        return Ok(());
+                    }
+                    let store = Store::open(&cfg.database.url, 2).await?;
                     print!("{}", reports::expiring(&store, days, format).await?);
                     Ok(())
                 });

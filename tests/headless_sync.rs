@@ -419,3 +419,50 @@ async fn status_and_reports_after_a_sync() {
     assert!(csv_text.starts_with("id,serial_number,mac_address"));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn sigkill_mid_sync_leaves_consistent_data_and_the_next_run_completes_it() {
+    let db = TestDb::new().await;
+    let sim = start_sim(3000).await;
+    sim.set_faults(Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let dir = tempdir();
+    let mut child = command(Some(&sim), &db, &dir).args(["--sync-only", "--devices", "--full"]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap_or(0);
+        if n > 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup at all
+    let _ = child.wait();
+    // Every stored device is whole: its tags and links committed with it.
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM device_tags t WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = t.device_id)",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(db.store.pool()).await.unwrap();
+    assert!(n % 100 == 0, "whole pages only: {n}");
+
+    sim.set_faults(Faults::default());
+    let out = wait(command(Some(&sim), &db, &dir).args(["--sync-only", "--devices"]).spawn().unwrap()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let runs = db.store.recent_runs(2).await.unwrap();
+    assert_eq!(runs[0].outcome, "succeeded");
+    assert_eq!(runs[1].outcome, "abandoned", "the killed run is recorded as such");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(db.store.pool()).await.unwrap();
+    assert_eq!(n, 3000);
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_seen").fetch_one(db.store.pool()).await.unwrap();
+    assert_eq!(seen, 0, "the killed full sync's scratch marks are gone");
+    sim.shutdown().await;
+}

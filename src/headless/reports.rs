@@ -48,6 +48,80 @@ fn csv_err(e: impl std::fmt::Display) -> Failure {
 pub async fn expiring(store: &Store, days: u32, format: Format) -> Result<String, Failure> {
     let subs = store.expiring_subscriptions(days).await?;
     let devices = store.devices_on_expiring(days).await?;
+    render_expiring(days, &subs, &devices, format)
+}
+
+/// The same report with the subscriptions asked from the API (`--live`): GLP's own filter
+/// (`subscriptionStatus eq 'STARTED' and endTime …`). Covered devices come from the database
+/// when it answers (the device API cannot filter by subscription); otherwise they are left
+/// out and a note says so.
+pub async fn expiring_live(
+    client: &crate::glp::client::Client,
+    store: Option<&Store>,
+    days: u32,
+    format: Format,
+) -> Result<(String, Option<String>), Failure> {
+    use futures_util::StreamExt;
+    let now = Utc::now();
+    let end = now + chrono::Duration::days(i64::from(days));
+    let f = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let filter = format!(
+        "subscriptionStatus eq 'STARTED' and endTime gt '{}' and endTime lt '{}'",
+        f(now),
+        f(end)
+    );
+    let mut pages = Box::pin(client.subscriptions(Some(filter)));
+    let mut subs = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            let code = match e.kind() {
+                crate::glp::error::ErrorKind::Auth | crate::glp::error::ErrorKind::Config => {
+                    exit::CONFIG
+                }
+                _ => exit::API,
+            };
+            Failure::new(code, e.to_string())
+        })?;
+        for item in page.items {
+            let d = item.data;
+            subs.push(crate::store::reports::ExpiringSubscription {
+                days_left: d.end_time.map(|t| ((t - now).num_seconds() / 86_400) as i32),
+                id: d.id,
+                key: d.key,
+                subscription_type: d.subscription_type,
+                tier: d.tier,
+                subscription_status: d.subscription_status,
+                quantity: d.quantity,
+                available_quantity: d.available_quantity,
+                end_time: d.end_time,
+                devices: None,
+            });
+        }
+    }
+    subs.sort_by(|a, b| a.end_time.cmp(&b.end_time).then(a.key.cmp(&b.key)));
+    let (devices, note) = match store {
+        Some(store) => {
+            let ids: Vec<String> = subs.iter().map(|s| s.id.clone()).collect();
+            let devices = store.devices_for_subscriptions(&ids).await?;
+            for s in &mut subs {
+                s.devices = Some(devices.iter().filter(|d| d.subscription_id == s.id).count() as i64);
+            }
+            (devices, None)
+        }
+        None => (
+            Vec::new(),
+            Some("the database did not answer: covered devices are not listed".to_string()),
+        ),
+    };
+    Ok((render_expiring(days, &subs, &devices, format)?, note))
+}
+
+fn render_expiring(
+    days: u32,
+    subs: &[crate::store::reports::ExpiringSubscription],
+    devices: &[crate::store::reports::AffectedDevice],
+    format: Format,
+) -> Result<String, Failure> {
     match format {
         Format::Json => {
             #[derive(Serialize)]
@@ -58,8 +132,8 @@ pub async fn expiring(store: &Store, days: u32, format: Format) -> Result<String
             }
             serde_json::to_string_pretty(&Out {
                 days,
-                subscriptions: &subs,
-                devices: &devices,
+                subscriptions: subs,
+                devices,
             })
             .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
         }
@@ -81,7 +155,7 @@ pub async fn expiring(store: &Store, days: u32, format: Format) -> Result<String
                 "region",
             ])
             .map_err(csv_err)?;
-            for s in &subs {
+            for s in subs {
                 let covered: Vec<_> = devices
                     .iter()
                     .filter(|d| d.subscription_id == s.id)
@@ -130,7 +204,7 @@ pub async fn expiring(store: &Store, days: u32, format: Format) -> Result<String
                 "KEY", "TYPE", "TIER", "ENDS", "DAYS", "DEVICES"
             ));
             let mut per_type = std::collections::BTreeMap::<String, (u64, i64)>::new();
-            for s in &subs {
+            for s in subs {
                 let ty = s.subscription_type.clone().unwrap_or_else(|| "-".into());
                 let e = per_type.entry(ty.clone()).or_default();
                 e.0 += 1;

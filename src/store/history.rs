@@ -53,13 +53,20 @@ impl Store {
         scope: Scope,
         incremental_since: Option<DateTime<Utc>>,
     ) -> Result<i64, StoreError> {
-        sqlx::query(
+        let abandoned: Vec<i64> = sqlx::query_scalar(
             "UPDATE sync_history SET outcome = 'abandoned', finished_at = now(), \
              error = coalesce(error, 'the process ended before the run finished (killed or crashed)') \
-             WHERE outcome = 'running'",
+             WHERE outcome = 'running' RETURNING id",
         )
-        .execute(self.pool())
+        .fetch_all(self.pool())
         .await?;
+        if !abandoned.is_empty() {
+            // Seen-marks of a full sync that never finished are scratch: drop them.
+            sqlx::query("DELETE FROM sync_seen WHERE sync_id = ANY($1)")
+                .bind(&abandoned)
+                .execute(self.pool())
+                .await?;
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sync_history (trigger, mode, scope, incremental_since, host, pid) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

@@ -98,6 +98,25 @@ impl Store {
         )
     }
 
+    /// Stored devices linked to any of these subscriptions (for `--expiring-days --live`, where
+    /// the subscriptions come from the API).
+    pub async fn devices_for_subscriptions(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<AffectedDevice>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT d.id AS device_id, d.serial_number, d.mac_address, d.device_type, d.model, \
+               d.region, ds.subscription_id, ds.key AS subscription_key, ds.end_time, \
+               floor(extract(epoch FROM (ds.end_time - now())) / 86400)::int AS days_left \
+             FROM device_subscriptions ds JOIN devices d ON d.id = ds.device_id \
+             WHERE ds.subscription_id = ANY($1) AND d.removed_at IS NULL \
+             ORDER BY ds.end_time, ds.key, d.serial_number",
+        )
+        .bind(ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Devices for export, by serial. Removed devices are included (marked) so an export is
     /// a faithful picture of the table.
     pub async fn export_devices(&self) -> Result<Vec<DeviceExportRow>, StoreError> {
