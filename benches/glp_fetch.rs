@@ -106,7 +106,10 @@ async fn throughput() -> Result<(), Box<dyn std::error::Error>> {
         service_catalog_get: 1_000_000,
     };
     for conc in [1u32, 4, 8] {
-        let c = Client::new(&api_cfg(&sim, off.clone(), conc), Secret::new(sim.client_secret()))?;
+        let c = Client::new(
+            &api_cfg(&sim, off.clone(), conc),
+            Secret::new(sim.client_secret()),
+        )?;
         sim.reset_stats();
         let base = rss_kib();
         let sampler = RssSampler::start();
@@ -146,7 +149,10 @@ async fn pacing() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     let limits = RateLimits::default();
-    let c = Client::new(&api_cfg(&sim, limits.clone(), 4), Secret::new(sim.client_secret()))?;
+    let c = Client::new(
+        &api_cfg(&sim, limits.clone(), 4),
+        Secret::new(sim.client_secret()),
+    )?;
     let dc = c.clone();
     let sc = c.clone();
     let t = Instant::now();
@@ -178,7 +184,14 @@ async fn pacing() -> Result<(), Box<dyn std::error::Error>> {
         );
     };
     report("devices", di, dp, dreq, limits.devices_get, dend);
-    report("subscriptions", si, sp, sreq, limits.subscriptions_get, send);
+    report(
+        "subscriptions",
+        si,
+        sp,
+        sreq,
+        limits.subscriptions_get,
+        send,
+    );
     println!(
         "pacing: 429 answers devices {} subscriptions {}; peak devices requests in any 60 s: {} \
          (limit {}), subscriptions: {} (limit {})",

@@ -180,24 +180,24 @@ impl Auth {
             let http = http.clone();
             let status_ref = status_w.clone();
             async move {
-            let (parts, body) = req.into_parts();
-            let resp = http
-                .request(parts.method, parts.uri.to_string())
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| TransportError(describe_reqwest(&e)))?;
-            status_ref.store(resp.status().as_u16(), Ordering::Relaxed);
-            let mut out = HttpResponse::new(Vec::new());
-            *out.status_mut() = resp.status();
-            *out.headers_mut() = resp.headers().clone();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| TransportError(describe_reqwest(&e)))?;
-            *out.body_mut() = bytes.to_vec();
-            Ok::<_, TransportError>(out)
+                let (parts, body) = req.into_parts();
+                let resp = http
+                    .request(parts.method, parts.uri.to_string())
+                    .headers(parts.headers)
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| TransportError(describe_reqwest(&e)))?;
+                status_ref.store(resp.status().as_u16(), Ordering::Relaxed);
+                let mut out = HttpResponse::new(Vec::new());
+                *out.status_mut() = resp.status();
+                *out.headers_mut() = resp.headers().clone();
+                let bytes = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| TransportError(describe_reqwest(&e)))?;
+                *out.body_mut() = bytes.to_vec();
+                Ok::<_, TransportError>(out)
             }
         };
         let started = Instant::now();

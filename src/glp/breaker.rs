@@ -319,7 +319,10 @@ mod tests {
         assert_eq!(rej.retry_in, Some(Duration::from_secs(60)));
 
         tokio::time::advance(Duration::from_secs(59)).await;
-        assert_eq!(b.acquire().unwrap_err().retry_in, Some(Duration::from_secs(1)));
+        assert_eq!(
+            b.acquire().unwrap_err().retry_in,
+            Some(Duration::from_secs(1))
+        );
         tokio::time::advance(Duration::from_secs(1)).await;
 
         let (probe, tr) = b.acquire().unwrap();

@@ -110,7 +110,8 @@ impl Client {
             body: None,
         };
         self.execute(&call, |r| {
-            let v: Value = serde_json::from_slice(&r.body).map_err(|e| format!("not JSON ({e})"))?;
+            let v: Value =
+                serde_json::from_slice(&r.body).map_err(|e| format!("not JSON ({e})"))?;
             if v.is_object() {
                 Ok(v)
             } else {
@@ -125,7 +126,10 @@ impl Client {
         let mut out = Vec::new();
         let mut offset = 0u64;
         for _ in 0..MAX_CATALOG_PAGES {
-            let mut q = vec![("offset", offset.to_string()), ("limit", CATALOG_PAGE.to_string())];
+            let mut q = vec![
+                ("offset", offset.to_string()),
+                ("limit", CATALOG_PAGE.to_string()),
+            ];
             if let Some(f) = filter {
                 q.push(("filter", f.to_string()));
             }

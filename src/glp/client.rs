@@ -37,7 +37,10 @@ pub enum ClientEvent {
         reason: String,
     },
     /// A 429 (or an exhausted window): the endpoint waits `wait` before its next request.
-    RateLimited { endpoint: String, wait: Duration },
+    RateLimited {
+        endpoint: String,
+        wait: Duration,
+    },
     BreakerChanged(BreakerSnapshot),
 }
 
@@ -117,7 +120,10 @@ impl std::fmt::Debug for Client {
 enum Outcome<T> {
     Done(T),
     /// Give up now; `healthy` says whether GreenLake itself answered (breaker success).
-    Fatal { error: GlpError, healthy: bool },
+    Fatal {
+        error: GlpError,
+        healthy: bool,
+    },
     Transient {
         error: GlpError,
         reason: String,
@@ -153,12 +159,20 @@ impl Client {
                 b.redirect(reqwest::redirect::Policy::none())
             };
             b.build().map_err(|e| {
-                GlpError::Config(format!("cannot build the HTTP client: {}", describe_reqwest(&e)))
+                GlpError::Config(format!(
+                    "cannot build the HTTP client: {}",
+                    describe_reqwest(&e)
+                ))
             })
         };
         let http = build(true)?;
         let token_http = build(false)?;
-        let auth = Auth::new(cfg.token_url.trim(), cfg.client_id.trim(), &secret, token_http)?;
+        let auth = Auth::new(
+            cfg.token_url.trim(),
+            cfg.client_id.trim(),
+            &secret,
+            token_http,
+        )?;
         let (events, _) = broadcast::channel(256);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -365,29 +379,15 @@ impl Client {
         let inner = &*self.inner;
         let method = call.method.to_string();
         let url_s = call.url.to_string();
+        // Token first (a cold client's first token fetch must not eat into the slot), then
+        // the slot, then the token again (cached; refreshed if the slot wait was long).
+        if let Err(e) = inner.auth.token().await {
+            return self.token_failure(e, method, url_s, permit);
+        }
         inner.pacer.acquire(call.endpoint).await;
         let token = match inner.auth.token().await {
             Ok(t) => t,
-            Err(TokenError::Fatal(e)) => {
-                // Bad credentials say nothing about the API's health.
-                self.finish(permit, None);
-                return Outcome::Fatal {
-                    error: e,
-                    healthy: false,
-                };
-            }
-            Err(TokenError::Transient(m)) => {
-                return Outcome::Transient {
-                    error: GlpError::Unreachable {
-                        method,
-                        url: url_s,
-                        attempts: 1,
-                        detail: m.clone(),
-                    },
-                    reason: m,
-                    hint: None,
-                };
-            }
+            Err(e) => return self.token_failure(e, method, url_s, permit),
         };
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let mut rb = inner
@@ -502,6 +502,35 @@ impl Client {
                     attempts: 1,
                 },
                 healthy: true,
+            },
+        }
+    }
+
+    fn token_failure<T>(
+        &self,
+        e: TokenError,
+        method: String,
+        url: String,
+        permit: &mut Option<Permit>,
+    ) -> Outcome<T> {
+        match e {
+            TokenError::Fatal(e) => {
+                // Bad credentials say nothing about the API's health.
+                self.finish(permit, None);
+                Outcome::Fatal {
+                    error: e,
+                    healthy: false,
+                }
+            }
+            TokenError::Transient(m) => Outcome::Transient {
+                error: GlpError::Unreachable {
+                    method,
+                    url,
+                    attempts: 1,
+                    detail: m.clone(),
+                },
+                reason: m,
+                hint: None,
             },
         }
     }

@@ -130,7 +130,9 @@ impl ApiErrorBody {
                         let subject = i.get("subject").and_then(scalar);
                         let desc = i.get("description").and_then(scalar);
                         match (subject, desc) {
-                            (Some(s), Some(d)) => out.details.push(short(&format!("{s}: {d}"), 300)),
+                            (Some(s), Some(d)) => {
+                                out.details.push(short(&format!("{s}: {d}"), 300))
+                            }
                             (None, Some(d)) => out.details.push(short(&d, 300)),
                             _ => {}
                         }
@@ -274,10 +276,14 @@ fn attempts_note(attempts: u32) -> String {
 fn hint_for(status: u16) -> &'static str {
     match status {
         400 | 422 => "GreenLake rejected the request as invalid: check the values named above",
-        401 => "The token was rejected even after a fresh one was fetched: check that the API \
-                client belongs to this workspace",
-        403 => "The API client lacks the permission for this call: give it the needed role \
-                (e.g. device-management edit) in GreenLake",
+        401 => {
+            "The token was rejected even after a fresh one was fetched: check that the API \
+                client belongs to this workspace"
+        }
+        403 => {
+            "The API client lacks the permission for this call: give it the needed role \
+                (e.g. device-management edit) in GreenLake"
+        }
         404 => "Not found: the id or path does not exist (or an async operation expired)",
         409 => "Conflict: the resource changed or already exists; reload and retry",
         500..=599 => "GreenLake had a server error; retry later",
@@ -346,7 +352,9 @@ mod tests {
             attempts: 1,
         };
         let s = err.to_string();
-        assert!(s.contains("HPE_GL_ERROR_BAD_REQUEST") && s.contains("dbg-1") && s.contains("limit"));
+        assert!(
+            s.contains("HPE_GL_ERROR_BAD_REQUEST") && s.contains("dbg-1") && s.contains("limit")
+        );
         assert_eq!(err.kind(), ErrorKind::BadRequest);
     }
 

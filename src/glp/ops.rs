@@ -75,7 +75,9 @@ impl NewDevice {
     fn validate(&self) -> Result<(), GlpError> {
         let serial = self.serial_number.trim();
         if serial.is_empty() {
-            return Err(GlpError::Invalid("a device to add has an empty serial number".into()));
+            return Err(GlpError::Invalid(
+                "a device to add has an empty serial number".into(),
+            ));
         }
         let blank = |o: &Option<String>| o.as_deref().is_none_or(|s| s.trim().is_empty());
         match self.kind {
@@ -240,10 +242,16 @@ impl OperationStatus {
         let progress = raw
             .get("progressPercent")
             .or_else(|| raw.get("progress"))
-            .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            });
         let suggested_poll = raw
             .get("suggestedPollingIntervalSeconds")
-            .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+            .and_then(|v| {
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(|s| Duration::from_secs_f64(s.clamp(1.0, 60.0)));
         OperationStatus {
@@ -264,11 +272,16 @@ impl OperationStatus {
         let mut failed = device_results(result.and_then(|r| r.get("failedDevices")));
         failed.extend(device_results(result.and_then(|r| r.get("failed"))));
         if let Some(Value::Array(serials)) = result.and_then(|r| r.get("failedDevicesSerial")) {
-            failed.extend(serials.iter().filter_map(str_of).map(|s| DeviceResult {
-                serial_number: Some(s),
-                reason: Some("GreenLake did not add this serial (already claimed, unknown, or \
-                               serial/MAC mismatch)".into()),
-                ..DeviceResult::default()
+            failed.extend(serials.iter().filter_map(str_of).map(|s| {
+                DeviceResult {
+                    serial_number: Some(s),
+                    reason: Some(
+                        "GreenLake did not add this serial (already claimed, unknown, or \
+                               serial/MAC mismatch)"
+                            .into(),
+                    ),
+                    ..DeviceResult::default()
+                }
             }));
         }
         let message = ["error", "errorMessage", "message", "detail", "errors"]
@@ -330,10 +343,14 @@ fn accepted(r: &Response) -> Result<Accepted, String> {
 /// Which kind of PATCH a body is, for the mixing rules.
 fn check_patch_body(body: &Value) -> Result<(), GlpError> {
     let Value::Object(m) = body else {
-        return Err(GlpError::Invalid("a device PATCH body must be a JSON object".into()));
+        return Err(GlpError::Invalid(
+            "a device PATCH body must be a JSON object".into(),
+        ));
     };
     if m.is_empty() {
-        return Err(GlpError::Invalid("a device PATCH body must change something".into()));
+        return Err(GlpError::Invalid(
+            "a device PATCH body must change something".into(),
+        ));
     }
     if m.contains_key("archived") && m.len() > 1 {
         return Err(GlpError::Invalid(
@@ -362,7 +379,9 @@ impl Client {
         dry_run: bool,
     ) -> Result<Accepted, GlpError> {
         if ids.is_empty() {
-            return Err(GlpError::Invalid("PATCH devices: no device ids given".into()));
+            return Err(GlpError::Invalid(
+                "PATCH devices: no device ids given".into(),
+            ));
         }
         if ids.len() > MAX_PATCH_IDS {
             return Err(GlpError::Invalid(format!(
@@ -398,7 +417,11 @@ impl Client {
     }
 
     /// `POST /devices/v2beta1/devices`: add one device.
-    pub async fn add_device_v2(&self, device: &NewDevice, dry_run: bool) -> Result<Accepted, GlpError> {
+    pub async fn add_device_v2(
+        &self,
+        device: &NewDevice,
+        dry_run: bool,
+    ) -> Result<Accepted, GlpError> {
         device.validate()?;
         let q: Vec<(&str, String)> = if dry_run {
             vec![("dry-run", "true".into())]
@@ -449,8 +472,12 @@ impl Client {
     /// absolute: only its path and query are used, against the configured base URL).
     pub async fn operation(&self, location: &str) -> Result<OperationStatus, GlpError> {
         let path = operation_path(location)?;
-        let url = reqwest::Url::parse(&format!("{}{}", self.config().base_url.trim_end_matches('/'), path))
-            .map_err(|e| GlpError::Invalid(format!("operation location {location:?}: {e}")))?;
+        let url = reqwest::Url::parse(&format!(
+            "{}{}",
+            self.config().base_url.trim_end_matches('/'),
+            path
+        ))
+        .map_err(|e| GlpError::Invalid(format!("operation location {location:?}: {e}")))?;
         let call = Call {
             method: Method::GET,
             endpoint: Endpoint::AsyncOperationsGet,
@@ -458,7 +485,8 @@ impl Client {
             body: None,
         };
         self.execute(&call, |r| {
-            let v: Value = serde_json::from_slice(&r.body).map_err(|e| format!("not JSON ({e})"))?;
+            let v: Value =
+                serde_json::from_slice(&r.body).map_err(|e| format!("not JSON ({e})"))?;
             if !v.is_object() {
                 return Err("not a JSON object".into());
             }
@@ -515,7 +543,9 @@ fn operation_path(location: &str) -> Result<String, GlpError> {
         format!("/{l}")
     };
     if path.contains("..") {
-        return Err(GlpError::Invalid(format!("operation location {l:?} is not a plain path")));
+        return Err(GlpError::Invalid(format!(
+            "operation location {l:?} is not a plain path"
+        )));
     }
     Ok(path)
 }
@@ -546,7 +576,9 @@ mod tests {
         assert_eq!(o.succeeded[1].id.as_deref(), Some("d2"));
         assert_eq!(st.suggested_poll, Some(Duration::from_secs(2)));
 
-        let st = OperationStatus::parse(json!({"status":"FAILED","result":{"failedDevicesSerial":["SN1"]}}));
+        let st = OperationStatus::parse(
+            json!({"status":"FAILED","result":{"failedDevicesSerial":["SN1"]}}),
+        );
         let o = st.outcome().unwrap();
         assert_eq!(o.state, OperationState::Failed);
         assert_eq!(o.failed[0].serial_number.as_deref(), Some("SN1"));
@@ -556,14 +588,23 @@ mod tests {
         assert_eq!(st.outcome().unwrap().state, OperationState::Succeeded);
         let st = OperationStatus::parse(json!({"status":"FAILED","error":{"message":"boom"}}));
         assert_eq!(st.outcome().unwrap().message.as_deref(), Some("boom"));
-        assert!(OperationStatus::parse(json!({"status":"RUNNING"})).outcome().is_none());
+        assert!(
+            OperationStatus::parse(json!({"status":"RUNNING"}))
+                .outcome()
+                .is_none()
+        );
     }
 
     #[test]
     fn patch_rules() {
         assert!(check_patch_body(&json!({"archived":true,"tags":{}})).is_err());
         assert!(check_patch_body(&json!({"subscription":[],"tags":{}})).is_err());
-        assert!(check_patch_body(&json!({"application":{"id":"a"},"region":"us-west","tags":{"a":null}})).is_ok());
+        assert!(
+            check_patch_body(
+                &json!({"application":{"id":"a"},"region":"us-west","tags":{"a":null}})
+            )
+            .is_ok()
+        );
         assert!(check_patch_body(&json!({})).is_err());
     }
 
@@ -573,7 +614,10 @@ mod tests {
             operation_path("https://h.example/devices/v1/async-operations/x?a=1").unwrap(),
             "/devices/v1/async-operations/x?a=1"
         );
-        assert_eq!(operation_path("devices/v1/async-operations/x").unwrap(), "/devices/v1/async-operations/x");
+        assert_eq!(
+            operation_path("devices/v1/async-operations/x").unwrap(),
+            "/devices/v1/async-operations/x"
+        );
         assert!(operation_path("").is_err());
     }
 

@@ -25,9 +25,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::glp::client::{Call, Client};
 use crate::glp::error::{ErrorKind, GlpError};
-use crate::glp::model::{
-    Device, HasId, Item, ItemError, RawPage, Subscription, parse_items,
-};
+use crate::glp::model::{Device, HasId, Item, ItemError, RawPage, Subscription, parse_items};
 use crate::glp::pace::Endpoint;
 
 /// Repair rounds before giving up on a collection that keeps changing.
@@ -82,7 +80,12 @@ struct Rec {
     seq: u64,
 }
 
-async fn fetch<T>(client: Client, spec: ListSpec, offset: u64, limit: u64) -> Result<Fetched<T>, GlpError>
+async fn fetch<T>(
+    client: Client,
+    spec: ListSpec,
+    offset: u64,
+    limit: u64,
+) -> Result<Fetched<T>, GlpError>
 where
     T: for<'de> Deserialize<'de> + HasId,
 {
@@ -332,7 +335,11 @@ where
         }
         let d = (mx - mn).max(mx.abs_diff(final_total)) + extra_d;
         let main: Vec<Rec> = {
-            let mut v: Vec<Rec> = recs.iter().copied().filter(|r| r.offset % limit == 0).collect();
+            let mut v: Vec<Rec> = recs
+                .iter()
+                .copied()
+                .filter(|r| r.offset % limit == 0)
+                .collect();
             v.sort_by_key(|r| r.offset);
             v.dedup_by_key(|r| r.offset);
             v
@@ -480,8 +487,8 @@ impl Client {
             body: None,
         };
         self.execute(&call, |r| {
-            let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(&r.body)
-                .map_err(|e| format!("not JSON ({e})"))?;
+            let raw: Box<serde_json::value::RawValue> =
+                serde_json::from_slice(&r.body).map_err(|e| format!("not JSON ({e})"))?;
             let (mut ok, bad) = parse_items::<T>(vec![raw]);
             match ok.pop() {
                 Some(item) => Ok(item),

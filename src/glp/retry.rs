@@ -28,7 +28,12 @@ pub fn backoff(cfg: &RetryConfig, retry: u32) -> Duration {
 }
 
 /// Whether another attempt fits: attempts left and the delay ends inside the total budget.
-pub fn may_retry(cfg: &RetryConfig, attempts_made: u32, elapsed: Duration, delay: Duration) -> bool {
+pub fn may_retry(
+    cfg: &RetryConfig,
+    attempts_made: u32,
+    elapsed: Duration,
+    delay: Duration,
+) -> bool {
     attempts_made < cfg.max_attempts.max(1) && elapsed + delay <= cfg.max_total
 }
 
@@ -60,7 +65,10 @@ mod tests {
         assert!(ds.iter().all(|d| *d <= Duration::from_secs(2)));
         let min = ds.iter().min().copied().unwrap_or_default();
         let max = ds.iter().max().copied().unwrap_or_default();
-        assert!(max - min > Duration::from_millis(500), "no spread: {min:?}..{max:?}");
+        assert!(
+            max - min > Duration::from_millis(500),
+            "no spread: {min:?}..{max:?}"
+        );
     }
 
     #[test]
@@ -68,6 +76,11 @@ mod tests {
         let c = cfg();
         assert!(may_retry(&c, 1, Duration::ZERO, Duration::from_secs(1)));
         assert!(!may_retry(&c, 5, Duration::ZERO, Duration::ZERO));
-        assert!(!may_retry(&c, 1, Duration::from_secs(59), Duration::from_secs(2)));
+        assert!(!may_retry(
+            &c,
+            1,
+            Duration::from_secs(59),
+            Duration::from_secs(2)
+        ));
     }
 }
