@@ -311,10 +311,10 @@ impl Client {
                             method: call.method.to_string(),
                             url: call.url.to_string(),
                             status: 401,
-                            body: ApiErrorBody {
+                            body: Box::new(ApiErrorBody {
                                 message: Some("the API refused a freshly issued token".into()),
                                 ..ApiErrorBody::default()
-                            },
+                            }),
                             attempts: attempts + 2,
                         });
                     }
@@ -331,7 +331,7 @@ impl Client {
                             url: call.url.to_string(),
                             attempts: attempts + throttles,
                             waited: elapsed,
-                            body,
+                            body: Box::new(body),
                         });
                     }
                     inner.pacer.block(call.endpoint, wait);
@@ -487,7 +487,7 @@ impl Client {
                         method,
                         url: url_s,
                         status: status.as_u16(),
-                        body: api,
+                        body: Box::new(api),
                         attempts: 0,
                     },
                     reason,
@@ -498,7 +498,7 @@ impl Client {
                     method,
                     url: url_s,
                     status: s,
-                    body: api,
+                    body: Box::new(api),
                     attempts: 1,
                 },
                 healthy: true,
