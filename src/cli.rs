@@ -150,7 +150,7 @@ pub enum Command {
     #[command(subcommand)]
     Db(DbCommand),
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
-    Simulate(SimulateArgs),
+    Simulate(Box<SimulateArgs>),
 }
 
 /// `glp-console simulate`: data size, credentials, rate limits and fault switches.

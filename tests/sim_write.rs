@@ -122,7 +122,8 @@ async fn patch_validation_400_rules() {
     let many: Vec<String> = (0..26).map(|_| uuid::Uuid::new_v4().to_string()).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     let (app, region) = t.s.provisioned_applications()[0].clone();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Value, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, Value, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], vec![], ok_body.clone(), "no ids"),
         (many.clone(), vec![], ok_body.clone(), "26 ids"),
         (vec!["not-a-uuid"], vec![], ok_body.clone(), "bad uuid"),

@@ -310,7 +310,7 @@ pub(super) async fn post_v1(
             ("storage", "STORAGE"),
         ] {
             for (i, e) in v[k].as_array().into_iter().flatten().enumerate() {
-                devices.push(new_device(e, cat, &format!("{k}[{i}].")).map_err(|e| e)?);
+                devices.push(new_device(e, cat, &format!("{k}[{i}]."))?);
             }
         }
         if devices.is_empty() {
