@@ -336,7 +336,12 @@ impl Shared {
             work: Some(work),
             done: None,
         };
-        lock(&self.ops).insert(id.clone(), op);
+        {
+            let mut ops = lock(&self.ops);
+            let keep = self.cfg.op_retention;
+            ops.retain(|_, o| o.done.as_ref().is_none_or(|d| d.1.elapsed() <= keep));
+            ops.insert(id.clone(), op);
+        }
         if self.cfg.op_delay.is_zero() {
             self.finish_op(&id);
         } else {
