@@ -611,3 +611,55 @@ async fn legacy_vocabulary_and_retention() {
     );
     t.s.shutdown().await;
 }
+
+#[tokio::test]
+async fn patch_v1_rules() {
+    let t = setup(SimConfig {
+        op_delay: Duration::ZERO,
+        ..SimConfig::default()
+    })
+    .await;
+    let (app, region) = t.s.provisioned_applications()[0].clone();
+    let d = t.find(|d| d["archived"] == false && d["application"].is_null());
+    let did = id(&d);
+    let send = |ids: Vec<String>, body: Value| {
+        let q: Vec<(String, String)> = ids.into_iter().map(|i| ("id".to_string(), i)).collect();
+        t.c.patch(format!("{}/devices/v1/devices", t.s.base_url()))
+            .bearer_auth(&t.tok)
+            .query(&q)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string())
+            .send()
+    };
+    let six: Vec<String> = (0..6).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let assign = json!({"application": {"id": app}, "region": region});
+    assert_eq!(
+        send(six, assign.clone()).await.unwrap().status(),
+        400,
+        "more than 5 ids"
+    );
+    let both = json!({"application": {"id": app}, "region": region, "subscription": []});
+    assert_eq!(
+        send(vec![did.clone()], both).await.unwrap().status(),
+        400,
+        "two operations"
+    );
+    assert_eq!(
+        send(vec![did.clone()], json!({"tags": {"a": "b"}}))
+            .await
+            .unwrap()
+            .status(),
+        400,
+        "tags not in v1"
+    );
+    let r = send(vec![did.clone()], assign).await.unwrap();
+    assert_eq!(r.status(), 202);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(t.wait(&loc).await["status"], "SUCCEEDED");
+    assert_eq!(
+        t.s.device(&did).unwrap()["assignedState"],
+        "ASSIGNED_TO_SERVICE"
+    );
+    assert_eq!(t.s.stats().endpoint("devices_v1_patch").requests, 4);
+    t.s.shutdown().await;
+}

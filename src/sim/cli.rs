@@ -44,6 +44,7 @@ impl SimulateArgs {
                 "devices_patch" => &mut l.devices_patch,
                 "devices_post" => &mut l.devices_post,
                 "devices_v1_post" => &mut l.devices_v1_post,
+                "devices_v1_patch" => &mut l.devices_v1_patch,
                 "async_get" => &mut l.async_get,
                 "subscriptions_get" => &mut l.subscriptions_get,
                 "subscription_get" => &mut l.subscription_get,
