@@ -164,6 +164,94 @@ pub enum Command {
     /// Show the last sync runs; exits 7 if the last sync failed or is older than
     /// [sync] stale_after_minutes (for monitoring).
     Status,
+    /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
+    Simulate(Box<SimulateArgs>),
+}
+
+/// `glp-console simulate`: data size, credentials, rate limits and fault switches.
+/// The client id is the global `--client-id` (default `sim-client`).
+#[derive(Debug, Args, Clone)]
+pub struct SimulateArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8700)]
+    pub port: u16,
+    /// Client secret the token endpoint accepts.
+    #[arg(long, value_name = "S", default_value = "sim-secret")]
+    pub client_secret: String,
+    /// Devices to generate.
+    #[arg(long = "devices", value_name = "N", default_value_t = 1000)]
+    pub sim_devices: usize,
+    /// Subscriptions to generate.
+    #[arg(long = "subscriptions", value_name = "M", default_value_t = 200)]
+    pub sim_subscriptions: usize,
+    /// Seed: the same seed gives the same data.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// `expires_in` of issued tokens, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub token_ttl: u64,
+    /// Largest subscription page size accepted (GLP: 50, newer: 200).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub subscription_page_max: u32,
+    /// Rate-limit profile: `glp-sync-2` (early-2026 numbers), `spec-2026` (doubled writes) or `off`.
+    #[arg(long, value_name = "PROFILE", default_value = "glp-sync-2")]
+    pub limits: String,
+    /// Override one endpoint's per-minute limit, e.g. `devices_get=60` (repeatable).
+    #[arg(long = "limit", value_name = "ENDPOINT=N")]
+    pub limit_overrides: Vec<String>,
+    /// Send `Retry-After` on 429 and 5xx responses.
+    #[arg(long)]
+    pub retry_after: bool,
+    /// How long an async operation takes, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub op_delay_ms: u64,
+    /// Report async operations as PENDING/IN_PROGRESS/COMPLETED (GLP-Sync-2's vocabulary).
+    #[arg(long)]
+    pub legacy_status_vocab: bool,
+    /// Probability (0..1) of a 5xx answer.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Statuses used by --error-rate.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "500,502,503"
+    )]
+    pub error_statuses: Vec<u16>,
+    /// `retryAfterSeconds` in 5xx bodies.
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    pub retry_after_seconds: u64,
+    /// Latency added to every API call, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of dropping the connection without a response.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Probability of a GET answered with malformed JSON.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub malformed_rate: f64,
+    /// Probability of a GET answered with truncated JSON.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub truncated_rate: f64,
+    /// Probability of a list page without `total`.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub missing_total_rate: f64,
+    /// Start an outage (all 503) after this many requests...
+    #[arg(long, value_name = "K", requires = "outage_secs")]
+    pub outage_after: Option<u64>,
+    /// ...lasting this many seconds.
+    #[arg(long, value_name = "T", requires = "outage_after")]
+    pub outage_secs: Option<u64>,
+    /// Tokens stop working after this many seconds, whatever `expires_in` says.
+    #[arg(long, value_name = "SECS")]
+    pub token_expiry_secs: Option<u64>,
+    /// Insert a device at offset 0 before the next device page with offset > 0 (once).
+    #[arg(long)]
+    pub insert_between_pages: bool,
+    /// Device ids or serials whose async operations fail (comma-separated).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub fail_ops_for: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

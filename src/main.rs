@@ -29,6 +29,20 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    if let Some(Command::Simulate(args)) = &cli.command {
+        let cfg = args
+            .to_sim_config(cli.global.client_id.clone())
+            .map_err(|m| Failure::new(exit::CONFIG, m))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Failure::new(exit::CONFIG, format!("cannot start the async runtime: {e}"))
+            })?;
+        return rt
+            .block_on(glp_console::sim::run_cli(cfg))
+            .map_err(|e| Failure::new(exit::CONFIG, e.to_string()));
+    }
     let cfg = Config::load(cli.global.config.as_deref(), &cli.global.overrides())?;
     for w in &cfg.warnings {
         eprintln!("glp-console: warning: {w}");
@@ -93,6 +107,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ))
             }
         }),
+        // Handled before the configuration is loaded (the simulator needs none).
+        Some(Command::Simulate(_)) => Ok(()),
         None => {
             if cli.sync_only {
                 let scope = match (cli.devices, cli.subscriptions) {

@@ -429,7 +429,10 @@ async fn sigkill_mid_sync_leaves_consistent_data_and_the_next_run_completes_it()
         ..Faults::default()
     });
     let dir = tempdir();
-    let mut child = command(Some(&sim), &db, &dir).args(["--sync-only", "--devices", "--full"]).spawn().unwrap();
+    let mut child = command(Some(&sim), &db, &dir)
+        .args(["--sync-only", "--devices", "--full"])
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
@@ -451,18 +454,36 @@ async fn sigkill_mid_sync_leaves_consistent_data_and_the_next_run_completes_it()
     .await
     .unwrap();
     assert_eq!(orphans, 0);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(db.store.pool()).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert!(n % 100 == 0, "whole pages only: {n}");
 
     sim.set_faults(Faults::default());
-    let out = wait(command(Some(&sim), &db, &dir).args(["--sync-only", "--devices"]).spawn().unwrap()).await;
+    let out = wait(
+        command(Some(&sim), &db, &dir)
+            .args(["--sync-only", "--devices"])
+            .spawn()
+            .unwrap(),
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let runs = db.store.recent_runs(2).await.unwrap();
     assert_eq!(runs[0].outcome, "succeeded");
-    assert_eq!(runs[1].outcome, "abandoned", "the killed run is recorded as such");
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(db.store.pool()).await.unwrap();
+    assert_eq!(
+        runs[1].outcome, "abandoned",
+        "the killed run is recorded as such"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert_eq!(n, 3000);
-    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_seen").fetch_one(db.store.pool()).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_seen")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert_eq!(seen, 0, "the killed full sync's scratch marks are gone");
     sim.shutdown().await;
 }

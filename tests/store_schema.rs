@@ -149,7 +149,16 @@ async fn device_examples_round_trip_losslessly() {
         );
     }
     // Normalised columns of the full example.
-    let row: (String, Option<String>, Option<String>, Option<String>, Option<String>, bool, Option<String>) =
+    type Columns = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<String>,
+    );
+    let row: Columns =
         sqlx::query_as(
             "SELECT serial_number, mac_address, device_type, region, application_id, archived, assigned_state \
              FROM devices WHERE id = $1",

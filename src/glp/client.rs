@@ -311,10 +311,10 @@ impl Client {
                             method: call.method.to_string(),
                             url: call.url.to_string(),
                             status: 401,
-                            body: ApiErrorBody {
+                            body: Box::new(ApiErrorBody {
                                 message: Some("the API refused a freshly issued token".into()),
                                 ..ApiErrorBody::default()
-                            },
+                            }),
                             attempts: attempts + 2,
                         });
                     }
@@ -331,7 +331,7 @@ impl Client {
                             url: call.url.to_string(),
                             attempts: attempts + throttles,
                             waited: elapsed,
-                            body,
+                            body: Box::new(body),
                         });
                     }
                     inner.pacer.block(call.endpoint, wait);
@@ -379,29 +379,15 @@ impl Client {
         let inner = &*self.inner;
         let method = call.method.to_string();
         let url_s = call.url.to_string();
+        // Token first (a cold client's first token fetch must not eat into the slot), then
+        // the slot, then the token again (cached; refreshed if the slot wait was long).
+        if let Err(e) = inner.auth.token().await {
+            return self.token_failure(e, method, url_s, permit);
+        }
         inner.pacer.acquire(call.endpoint).await;
         let token = match inner.auth.token().await {
             Ok(t) => t,
-            Err(TokenError::Fatal(e)) => {
-                // Bad credentials say nothing about the API's health.
-                self.finish(permit, None);
-                return Outcome::Fatal {
-                    error: e,
-                    healthy: false,
-                };
-            }
-            Err(TokenError::Transient(m)) => {
-                return Outcome::Transient {
-                    error: GlpError::Unreachable {
-                        method,
-                        url: url_s,
-                        attempts: 1,
-                        detail: m.clone(),
-                    },
-                    reason: m,
-                    hint: None,
-                };
-            }
+            Err(e) => return self.token_failure(e, method, url_s, permit),
         };
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let mut rb = inner
@@ -501,7 +487,7 @@ impl Client {
                         method,
                         url: url_s,
                         status: status.as_u16(),
-                        body: api,
+                        body: Box::new(api),
                         attempts: 0,
                     },
                     reason,
@@ -512,10 +498,39 @@ impl Client {
                     method,
                     url: url_s,
                     status: s,
-                    body: api,
+                    body: Box::new(api),
                     attempts: 1,
                 },
                 healthy: true,
+            },
+        }
+    }
+
+    fn token_failure<T>(
+        &self,
+        e: TokenError,
+        method: String,
+        url: String,
+        permit: &mut Option<Permit>,
+    ) -> Outcome<T> {
+        match e {
+            TokenError::Fatal(e) => {
+                // Bad credentials say nothing about the API's health.
+                self.finish(permit, None);
+                Outcome::Fatal {
+                    error: e,
+                    healthy: false,
+                }
+            }
+            TokenError::Transient(m) => Outcome::Transient {
+                error: GlpError::Unreachable {
+                    method,
+                    url,
+                    attempts: 1,
+                    detail: m.clone(),
+                },
+                reason: m,
+                hint: None,
             },
         }
     }

@@ -219,7 +219,7 @@ pub enum GlpError {
         method: String,
         url: String,
         status: u16,
-        body: ApiErrorBody,
+        body: Box<ApiErrorBody>,
         attempts: u32,
     },
     /// 429s did not stop within the retry budget.
@@ -233,7 +233,7 @@ pub enum GlpError {
         url: String,
         attempts: u32,
         waited: Duration,
-        body: ApiErrorBody,
+        body: Box<ApiErrorBody>,
     },
     /// A 2xx body that could not be understood, after retries.
     #[error(
@@ -348,7 +348,7 @@ mod tests {
             method: "GET".into(),
             url: "http://x/devices".into(),
             status: 400,
-            body: e,
+            body: Box::new(e),
             attempts: 1,
         };
         let s = err.to_string();

@@ -85,7 +85,9 @@ pub async fn expiring_live(
         for item in page.items {
             let d = item.data;
             subs.push(crate::store::reports::ExpiringSubscription {
-                days_left: d.end_time.map(|t| ((t - now).num_seconds() / 86_400) as i32),
+                days_left: d
+                    .end_time
+                    .map(|t| ((t - now).num_seconds() / 86_400) as i32),
                 id: d.id,
                 key: d.key,
                 subscription_type: d.subscription_type,
@@ -104,7 +106,8 @@ pub async fn expiring_live(
             let ids: Vec<String> = subs.iter().map(|s| s.id.clone()).collect();
             let devices = store.devices_for_subscriptions(&ids).await?;
             for s in &mut subs {
-                s.devices = Some(devices.iter().filter(|d| d.subscription_id == s.id).count() as i64);
+                s.devices =
+                    Some(devices.iter().filter(|d| d.subscription_id == s.id).count() as i64);
             }
             (devices, None)
         }

@@ -202,7 +202,19 @@ const NETWORK_OUIS: &[&str] = &[
 ];
 const COMPUTE_OUIS: &[&str] = &["94:40:C9", "1C:98:EC", "98:F2:B3"];
 
-const SITES: &[(&str, &str, &str, &str, &str, &str, f64, f64)] = &[
+/// (name, city, state, country, postal code, street, latitude, longitude)
+type Site = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+);
+
+const SITES: &[Site] = &[
     (
         "Main Office",
         "New York",
@@ -644,7 +656,7 @@ impl Data {
         let n = (self
             .mac_counter
             .wrapping_mul(0x9E37_79B1)
-            .wrapping_add(0x1234_57))
+            .wrapping_add(0x0012_3457))
             & 0xFF_FFFF;
         self.mac_counter += 1;
         format!(
@@ -729,9 +741,9 @@ impl Data {
         m.insert("serialNumber".into(), json!(serial));
         m.insert("partNumber".into(), json!(part));
         let mac = match kind.category {
-            "NETWORK" => Some(json!(self.next_mac(*pick(rng, NETWORK_OUIS)))),
+            "NETWORK" => Some(json!(self.next_mac(pick::<&str>(rng, NETWORK_OUIS)))),
             "COMPUTE" if rng.random::<f64>() < 0.8 => {
-                Some(json!(self.next_mac(*pick(rng, COMPUTE_OUIS))))
+                Some(json!(self.next_mac(pick::<&str>(rng, COMPUTE_OUIS))))
             }
             _ => None,
         };
@@ -877,11 +889,9 @@ fn gen_tags(rng: &mut StdRng) -> Value {
     };
     let mut m = Map::new();
     for i in 0..n {
-        let key = if i < TAG_KEYS.len() {
-            TAG_KEYS[i].to_string()
-        } else {
-            format!("label.{i}")
-        };
+        let key = TAG_KEYS
+            .get(i)
+            .map_or_else(|| format!("label.{i}"), |k| k.to_string());
         let v = if rng.random::<f64>() < 0.03 {
             "long-value ".repeat(23) + "end" // 256 characters
         } else {

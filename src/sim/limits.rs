@@ -28,6 +28,8 @@ pub struct Limits {
     pub devices_post: Option<u32>,
     /// POST /devices/v1/devices.
     pub devices_v1_post: Option<u32>,
+    /// PATCH /devices/v1/devices.
+    pub devices_v1_patch: Option<u32>,
     /// GET /devices/v1/async-operations/{id}.
     pub async_get: Option<u32>,
     /// GET /subscriptions/v1/subscriptions.
@@ -47,6 +49,7 @@ impl Default for Limits {
             devices_patch: Some(20),
             devices_post: Some(25),
             devices_v1_post: Some(25),
+            devices_v1_patch: Some(20),
             async_get: Some(90),
             subscriptions_get: Some(60),
             subscription_get: Some(20),
@@ -62,6 +65,7 @@ impl Limits {
             devices_patch: Some(40),
             devices_post: Some(50),
             devices_v1_post: Some(50),
+            devices_v1_patch: Some(40),
             ..Limits::default()
         }
     }
@@ -76,6 +80,7 @@ impl Limits {
             devices_patch: n,
             devices_post: n,
             devices_v1_post: n,
+            devices_v1_patch: n,
             async_get: n,
             subscriptions_get: n,
             subscription_get: n,
@@ -92,6 +97,7 @@ impl Limits {
             Endpoint::DevicesPatch => self.devices_patch,
             Endpoint::DevicesPost => self.devices_post,
             Endpoint::DevicesV1Post => self.devices_v1_post,
+            Endpoint::DevicesV1Patch => self.devices_v1_patch,
             Endpoint::AsyncGet => self.async_get,
             Endpoint::SubscriptionsGet => self.subscriptions_get,
             Endpoint::SubscriptionGet => self.subscription_get,

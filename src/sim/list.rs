@@ -68,13 +68,11 @@ pub(crate) fn parse(
                 }
                 q.offset = n as usize;
             }
-            "filter" => {
-                if !v.trim().is_empty() {
-                    q.filter = Some(
-                        filter::parse(v, Target::Fields)
-                            .map_err(|e| ApiError::bad_param("filter", e))?,
-                    );
-                }
+            "filter" if !v.trim().is_empty() => {
+                q.filter = Some(
+                    filter::parse(v, Target::Fields)
+                        .map_err(|e| ApiError::bad_param("filter", e))?,
+                );
             }
             "filter-tags" => {
                 if !allow_tags {

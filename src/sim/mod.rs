@@ -12,6 +12,7 @@
 //! key clash) are reported per device in a `FAILED` async operation, not as 400.
 
 mod catalog;
+mod cli;
 mod data;
 mod errors;
 mod faults;
@@ -33,6 +34,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use cli::run_cli;
 pub use faults::{Faults, Outage};
 pub use filter::{Expr as FilterExpr, Target as FilterTarget, parse as parse_filter};
 pub use limits::Limits;

@@ -45,6 +45,9 @@ pub(crate) enum Work {
     Add { devices: Vec<NewDevice> },
 }
 
+/// A finished operation: (ended at, ended instant, status, result, error message).
+pub(crate) type Done = (DateTime<Utc>, Instant, &'static str, Value, Option<String>);
+
 /// One async operation.
 #[derive(Debug)]
 pub(crate) struct Op {
@@ -56,7 +59,7 @@ pub(crate) struct Op {
     pub result_type: &'static str,
     pub work: Option<Work>,
     /// Set when done: (ended_at, ended instant, status, result, error message)
-    pub done: Option<(DateTime<Utc>, Instant, &'static str, Value, Option<String>)>,
+    pub done: Option<Done>,
 }
 
 const TAG_CHARS: &str = " _.:=+-@";
@@ -333,7 +336,12 @@ impl Shared {
             work: Some(work),
             done: None,
         };
-        lock(&self.ops).insert(id.clone(), op);
+        {
+            let mut ops = lock(&self.ops);
+            let keep = self.cfg.op_retention;
+            ops.retain(|_, o| o.done.as_ref().is_none_or(|d| d.1.elapsed() <= keep));
+            ops.insert(id.clone(), op);
+        }
         if self.cfg.op_delay.is_zero() {
             self.finish_op(&id);
         } else {

@@ -16,6 +16,7 @@ pub enum Endpoint {
     DevicesPatch,
     DevicesPost,
     DevicesV1Post,
+    DevicesV1Patch,
     AsyncGet,
     SubscriptionsGet,
     SubscriptionGet,
@@ -35,6 +36,7 @@ impl Endpoint {
             Endpoint::DevicesPatch => "devices_patch",
             Endpoint::DevicesPost => "devices_post",
             Endpoint::DevicesV1Post => "devices_v1_post",
+            Endpoint::DevicesV1Patch => "devices_v1_patch",
             Endpoint::AsyncGet => "async_get",
             Endpoint::SubscriptionsGet => "subscriptions_get",
             Endpoint::SubscriptionGet => "subscription_get",
@@ -67,6 +69,7 @@ impl Endpoint {
             (&Method::PATCH, ["devices", "v2beta1", "devices"]) => Endpoint::DevicesPatch,
             (&Method::POST, ["devices", "v2beta1", "devices"]) => Endpoint::DevicesPost,
             (&Method::POST, ["devices", "v1", "devices"]) => Endpoint::DevicesV1Post,
+            (&Method::PATCH, ["devices", "v1", "devices"]) => Endpoint::DevicesV1Patch,
             (&Method::GET, ["devices", "v1" | "v1beta1", "async-operations", _]) => {
                 Endpoint::AsyncGet
             }

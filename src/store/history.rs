@@ -172,30 +172,43 @@ impl Store {
 
     /// Per-resource counters of a run.
     pub async fn run_resources(&self, run_id: i64) -> Result<Vec<ResourceSummary>, StoreError> {
-        let rows: Vec<(String, i32, i32, i32, i32, i32, i32, i32, bool)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            resource: String,
+            pages: i32,
+            fetched: i32,
+            inserted: i32,
+            updated: i32,
+            unchanged: i32,
+            removed: i32,
+            restored: i32,
+            complete: bool,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete \
              FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
         )
         .bind(run_id)
         .fetch_all(self.pool())
         .await?;
+        let n = |v: i32| u64::try_from(v).unwrap_or(0);
         Ok(rows
             .into_iter()
             .map(|r| ResourceSummary {
-                resource: match r.0.as_str() {
+                resource: match r.resource.as_str() {
                     "devices" => Some(crate::store::inventory::Resource::Devices),
                     "subscriptions" => Some(crate::store::inventory::Resource::Subscriptions),
                     _ => None,
                 },
-                pages: r.1 as u64,
-                fetched: r.2 as u64,
-                inserted: r.3 as u64,
-                updated: r.4 as u64,
-                unchanged: r.5 as u64,
-                removed: r.6 as u64,
-                restored: r.7 as u64,
+                pages: n(r.pages),
+                fetched: n(r.fetched),
+                inserted: n(r.inserted),
+                updated: n(r.updated),
+                unchanged: n(r.unchanged),
+                removed: n(r.removed),
+                restored: n(r.restored),
                 skipped: 0,
-                complete: r.8,
+                complete: r.complete,
             })
             .collect())
     }

@@ -111,7 +111,21 @@ pub(super) async fn patch_v2(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match patch_inner(&sh, &q, &headers, &body) {
+    match patch_inner(&sh, &q, &headers, &body, false) {
+        Ok(id) => accepted(&id),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `PATCH /devices/v1/devices?id=…` (merge-patch): application/region or subscription only,
+/// one operation per call, at most 5 ids.
+pub(super) async fn patch_v1(
+    State(sh): State<Arc<Shared>>,
+    Query(q): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match patch_inner(&sh, &q, &headers, &body, true) {
         Ok(id) => accepted(&id),
         Err(e) => e.into_response(),
     }
@@ -122,6 +136,7 @@ fn patch_inner(
     q: &[(String, String)],
     headers: &HeaderMap,
     body: &Bytes,
+    v1: bool,
 ) -> Result<String, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -145,13 +160,11 @@ fn patch_inner(
             "at least one device id is required",
         ));
     }
-    if ids.len() > 25 {
+    let max = if v1 { 5 } else { 25 };
+    if ids.len() > max {
         return Err(ApiError::bad_param(
             "id",
-            format!(
-                "Maximum twenty five devices per request ({} given).",
-                ids.len()
-            ),
+            format!("at most {max} devices per request ({} given).", ids.len()),
         ));
     }
     let mut seen = HashSet::new();
@@ -170,9 +183,44 @@ fn patch_inner(
         }
     }
     let dry = dry_run(q)?;
-    let v = json_body(body)?;
+    let mut v = json_body(body)?;
+    if v1 {
+        v = v1_body(v)?;
+    }
     let patch = parse_patch(&v, sh)?;
     Ok(sh.start_op(Work::Patch { ids, patch }, dry, "PatchDeviceResponseV2"))
+}
+
+/// Check a v1 PATCH body (application/region, or subscription, never both) and rename
+/// `tenantPlatformCustomerId` to the v2beta1 `tenantWorkspaceId`.
+fn v1_body(mut v: Value) -> Result<Value, ApiError> {
+    let Some(obj) = v.as_object_mut() else {
+        return Err(ApiError::bad_field(
+            "body",
+            "the body must be a JSON object",
+        ));
+    };
+    if let Some(k) = obj.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "application" | "region" | "subscription" | "tenantPlatformCustomerId"
+        )
+    }) {
+        return Err(ApiError::bad_field(
+            k,
+            format!("'{k}' is not accepted by the v1 PATCH"),
+        ));
+    }
+    if obj.contains_key("subscription") && obj.contains_key("application") {
+        return Err(ApiError::bad_field(
+            "subscription",
+            "only one operation per call",
+        ));
+    }
+    if let Some(t) = obj.remove("tenantPlatformCustomerId") {
+        obj.insert("tenantWorkspaceId".into(), t);
+    }
+    Ok(v)
 }
 
 fn is_mac(s: &str) -> bool {
@@ -310,7 +358,7 @@ pub(super) async fn post_v1(
             ("storage", "STORAGE"),
         ] {
             for (i, e) in v[k].as_array().into_iter().flatten().enumerate() {
-                devices.push(new_device(e, cat, &format!("{k}[{i}].")).map_err(|e| e)?);
+                devices.push(new_device(e, cat, &format!("{k}[{i}]."))?);
             }
         }
         if devices.is_empty() {

@@ -35,7 +35,9 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
         .route("/authorization/v2/oauth2/{ws}/token", post(auth::token))
         .route(
             "/devices/v1/devices",
-            get(devices::list_v1).post(devices::post_v1),
+            get(devices::list_v1)
+                .post(devices::post_v1)
+                .patch(devices::patch_v1),
         )
         .route("/devices/v1beta1/devices", get(devices::list_v1))
         .route("/devices/v1/devices/{id}", get(devices::get_one))
