@@ -42,8 +42,32 @@ fn id_of(v: &Value) -> String {
 }
 
 impl Collection {
+    /// Build from values, serialising on all cores (100 000 devices must load in seconds).
     pub fn from_values(values: Vec<Value>) -> Collection {
-        let items: Vec<Entry> = values.into_iter().map(Entry::new).collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = values.len().div_ceil(threads).max(1);
+        let bytes: Vec<Box<[u8]>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = values
+                .chunks(chunk)
+                .map(|c| scope.spawn(move || c.iter().map(serialize).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let items: Vec<Entry> = if bytes.len() == values.len() {
+            values
+                .into_iter()
+                .zip(bytes)
+                .map(|(value, bytes)| Entry { value, bytes })
+                .collect()
+        } else {
+            // A serialising thread panicked: fall back to doing it here.
+            values.into_iter().map(Entry::new).collect()
+        };
         let mut c = Collection {
             items,
             index: HashMap::new(),
