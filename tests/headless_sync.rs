@@ -487,3 +487,49 @@ async fn sigkill_mid_sync_leaves_consistent_data_and_the_next_run_completes_it()
     assert_eq!(seen, 0, "the killed full sync's scratch marks are gone");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn expiring_live_asks_the_api_and_matches_the_database_view() {
+    let db = TestDb::new().await;
+    let sim = start_sim(300).await;
+    let dir = tempdir();
+    let out = wait(
+        command(Some(&sim), &db, &dir)
+            .arg("--sync-only")
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let from_db = wait(
+        command(None, &db, &dir)
+            .args(["--expiring-days", "60", "--json"])
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    let live = wait(
+        command(Some(&sim), &db, &dir)
+            .args(["--expiring-days", "60", "--json", "--live"])
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(live.status.code(), Some(0), "{}", text(&live));
+    let keys = |o: &Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let mut k: Vec<String> = v["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect();
+        k.sort();
+        k
+    };
+    assert!(!keys(&live).is_empty());
+    assert_eq!(keys(&live), keys(&from_db));
+    let requests = sim.stats().endpoint("subscriptions_get").requests;
+    assert!(requests > 0);
+    sim.shutdown().await;
+}
