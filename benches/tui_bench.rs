@@ -47,7 +47,14 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 async fn seed(db: &common::TestDb) {
     let types = ["AP", "SWITCH", "GATEWAY", "COMPUTE", "IAP", "STORAGE"];
-    let models = ["AP-635-US", "6300M-48G", "9004-US", "ProLiant DL360 Gen11", "IAP-225-US", "Alletra 6000"];
+    let models = [
+        "AP-635-US",
+        "6300M-48G",
+        "9004-US",
+        "ProLiant DL360 Gen11",
+        "IAP-225-US",
+        "Alletra 6000",
+    ];
     let regions = ["us-west", "us-east", "eu-central", "ap-northeast"];
     let now = Utc::now();
     let subs: Vec<serde_json::Value> = (0..SUBS)
@@ -97,7 +104,12 @@ fn key(c: char) -> KeyEvent {
 
 /// Type each query a key at a time; after every key wait for its result, drawing frames
 /// meanwhile (as the run loop would at ≤30 fps). Returns (latencies, frame times).
-fn filter_run(app: &mut App, t: &mut Terminal<TestBackend>, kind: MatcherKind, queries: &[&str]) -> (Vec<f64>, Vec<f64>) {
+fn filter_run(
+    app: &mut App,
+    t: &mut Terminal<TestBackend>,
+    kind: MatcherKind,
+    queries: &[&str],
+) -> (Vec<f64>, Vec<f64>) {
     let (tx, rx) = mpsc::channel();
     let worker = FilterWorker::spawn(kind, move |r| {
         let _ = tx.send(r);
@@ -136,7 +148,10 @@ fn filter_run(app: &mut App, t: &mut Terminal<TestBackend>, kind: MatcherKind, q
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let db = common::TestDb::new().await;
         let s = Instant::now();

@@ -143,7 +143,7 @@ pub fn device_rows(recs: &[DeviceRecord], now: DateTime<Utc>) -> TableData {
                 ("", Mark::Normal)
             };
             let region_app = match (&d.region, &d.application_id) {
-                (Some(r), Some(a)) => format!("{r} · {}", a.get(..8).unwrap_or(a)),
+                (Some(r), Some(a)) => format!("{r} / {}", a.get(..8).unwrap_or(a)),
                 (Some(r), None) => r.clone(),
                 (None, Some(a)) => a.get(..8).unwrap_or(a).to_string(),
                 (None, None) => String::new(),
