@@ -665,8 +665,12 @@ impl Config {
                 ));
             }
             if let Some(v) = api.client_secret {
-                a.client_secret =
-                    SecretSource::Inline(Secret::new(nonempty(o, "api", "client_secret", &v)?));
+                a.client_secret = SecretSource::Inline(Secret::new(nonempty(
+                    o,
+                    "api",
+                    "client_secret",
+                    &v,
+                )?));
             }
             if let Some(v) = api.client_secret_env {
                 let name = nonempty(o, "api", "client_secret_env", &v)?;
@@ -685,8 +689,7 @@ impl Config {
                     SecretSource::Command(nonempty(o, "api", "client_secret_command", &v)?);
             }
             if let Some(v) = api.timeout_secs {
-                a.timeout =
-                    Duration::from_secs(int_in(o, "api", "timeout_secs", v, 1, 600)?.into());
+                a.timeout = Duration::from_secs(int_in(o, "api", "timeout_secs", v, 1, 600)?.into());
             }
             if let Some(v) = api.connect_timeout_secs {
                 a.connect_timeout = Duration::from_secs(
@@ -968,10 +971,7 @@ impl Config {
         s.push_str(&format!("url = {}\n", q(&mask_url(&self.database.url))));
         s.push_str(&format!("pool_size = {}\n", self.database.pool_size));
         s.push_str("\n[sync]\n");
-        s.push_str(&format!(
-            "full_every_runs = {}\n",
-            self.sync.full_every_runs
-        ));
+        s.push_str(&format!("full_every_runs = {}\n", self.sync.full_every_runs));
         s.push_str(&format!(
             "full_every_hours = {}\n",
             self.sync.full_every.as_secs() / 3600

@@ -86,13 +86,7 @@ pub fn config_path(cfg: &Config) -> String {
         .or_else(Config::default_file)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "(no config directory on this platform)".into());
-    let exists = |p: &str| {
-        if Path::new(p).exists() {
-            ""
-        } else {
-            " (not present)"
-        }
-    };
+    let exists = |p: &str| if Path::new(p).exists() { "" } else { " (not present)" };
     format!(
         "config file: {file}{}\nlog directory: {}\ndatabase: {}\n",
         exists(&file),

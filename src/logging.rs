@@ -36,10 +36,7 @@ pub fn init(dir: &Path, level: &str, stderr: Stderr) -> Result<Option<WorkerGuar
                 .map_err(|e| format!("cannot open log files in {}: {e}", dir.display()))?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
             Some((
-                fmt::layer()
-                    .with_writer(writer)
-                    .with_ansi(false)
-                    .with_target(true),
+                fmt::layer().with_writer(writer).with_ansi(false).with_target(true),
                 guard,
             ))
         }

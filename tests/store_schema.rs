@@ -60,13 +60,7 @@ async fn migrations_apply_to_empty_database_and_reapply_as_noop() {
             .unwrap()
     };
     let first = count().await;
-    assert_eq!(
-        first as usize,
-        MIGRATOR
-            .iter()
-            .filter(|m| m.migration_type.is_up_migration())
-            .count()
-    );
+    assert_eq!(first as usize, MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).count());
     db.store.migrate().await.unwrap();
     assert_eq!(count().await, first, "re-applying must be a no-op");
     // The views and functions the console uses exist and run.
@@ -79,10 +73,7 @@ async fn migrations_apply_to_empty_database_and_reapply_as_noop() {
         "SELECT count(*) FROM device_summary",
         "SELECT count(*) FROM subscription_summary",
     ] {
-        sqlx::query(q)
-            .execute(db.store.pool())
-            .await
-            .unwrap_or_else(|e| panic!("{q}: {e}"));
+        sqlx::query(q).execute(db.store.pool()).await.unwrap_or_else(|e| panic!("{q}: {e}"));
     }
     // And the down migration takes everything away again.
     MIGRATOR.undo(db.store.pool(), 0).await.unwrap();
@@ -100,8 +91,7 @@ async fn migrations_apply_to_empty_database_and_reapply_as_noop() {
 async fn device_examples_round_trip_losslessly() {
     let db = TestDb::new().await;
     let example = device_example();
-    let (mut nulls, mut missing) =
-        variants(&example, &["id", "type", "serialNumber", "partNumber"]);
+    let (mut nulls, mut missing) = variants(&example, &["id", "type", "serialNumber", "partNumber"]);
     nulls["id"] = json!("00000000-0000-0000-0000-000000000001");
     nulls["serialNumber"] = json!("NULLS00001");
     missing["id"] = json!("00000000-0000-0000-0000-000000000002");
@@ -129,12 +119,7 @@ async fn device_examples_round_trip_losslessly() {
         d["assignedState"] = json!(st);
         states.push(d);
     }
-    let mut all = vec![
-        example.clone(),
-        nulls.clone(),
-        missing.clone(),
-        extra.clone(),
-    ];
+    let mut all = vec![example.clone(), nulls.clone(), missing.clone(), extra.clone()];
     all.extend(states);
     let parsed = items::<Device>(&all);
     let counts = db.store.upsert_devices(&parsed, None).await.unwrap();
@@ -142,11 +127,7 @@ async fn device_examples_round_trip_losslessly() {
 
     for v in &all {
         let id = v["id"].as_str().unwrap();
-        assert_eq!(
-            &raw_of(&db, "devices", id).await,
-            v,
-            "raw_data of {id} must be exactly what the API sent"
-        );
+        assert_eq!(&raw_of(&db, "devices", id).await, v, "raw_data of {id} must be exactly what the API sent");
     }
     // Normalised columns of the full example.
     let row: (String, Option<String>, Option<String>, Option<String>, Option<String>, bool, Option<String>) =
@@ -162,10 +143,7 @@ async fn device_examples_round_trip_losslessly() {
     assert_eq!(row.1.as_deref(), Some("3C:E8:6E:C1:8A:B0"));
     assert_eq!(row.2.as_deref(), Some("AP"));
     assert_eq!(row.3.as_deref(), Some("us-west"));
-    assert_eq!(
-        row.4.as_deref(),
-        Some("df5b41c4-7c35-4158-af63-302042b9911b")
-    );
+    assert_eq!(row.4.as_deref(), Some("df5b41c4-7c35-4158-af63-302042b9911b"));
     assert!(!row.5);
     assert_eq!(row.6.as_deref(), Some("ASSIGNED_TO_SERVICE"));
     // Tags and links of the unicode variant and the example.
@@ -184,11 +162,7 @@ async fn device_examples_round_trip_losslessly() {
             ("空".into(), "".into())
         ]
     );
-    let link: (
-        String,
-        Option<String>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    ) = sqlx::query_as(
+    let link: (String, Option<String>, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
         "SELECT subscription_id, key, end_time FROM device_subscriptions WHERE device_id = $1",
     )
     .bind(example["id"].as_str().unwrap())
@@ -200,10 +174,7 @@ async fn device_examples_round_trip_losslessly() {
     assert_eq!(link.2.unwrap().to_rfc3339(), "2028-01-01T00:00:00+00:00");
     // The null/missing variants have no tags or links and do not break the summary views.
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM device_tags WHERE device_id = ANY($1)")
-        .bind(vec![
-            nulls["id"].as_str().unwrap(),
-            missing["id"].as_str().unwrap(),
-        ])
+        .bind(vec![nulls["id"].as_str().unwrap(), missing["id"].as_str().unwrap()])
         .fetch_one(db.store.pool())
         .await
         .unwrap();
@@ -228,13 +199,7 @@ async fn subscription_examples_round_trip_losslessly() {
     none["subscriptionStatus"] = json!("NONE");
     none["quantity"] = json!(0);
     none["unknownNewField"] = json!(true);
-    let all = vec![
-        example.clone(),
-        nulls,
-        missing,
-        as_string.clone(),
-        none.clone(),
-    ];
+    let all = vec![example.clone(), nulls, missing, as_string.clone(), none.clone()];
     let parsed = items::<Subscription>(&all);
     db.store.upsert_subscriptions(&parsed, None).await.unwrap();
     for v in &all {
@@ -253,26 +218,14 @@ async fn subscription_examples_round_trip_losslessly() {
             .unwrap()
         }
     };
-    assert_eq!(
-        q("11111111-2222-3333-4444-555555555555").await,
-        (Some(100), Some(37), Some("STARTED".into()))
-    );
-    assert_eq!(
-        q("s-string-qty").await,
-        (Some(20), Some(0), Some("LOCKED".into()))
-    );
-    assert_eq!(
-        q("s-none").await,
-        (Some(0), Some(37), Some("NONE".into())),
-        "a numeric 0 stays 0, not NULL"
-    );
+    assert_eq!(q("11111111-2222-3333-4444-555555555555").await, (Some(100), Some(37), Some("STARTED".into())));
+    assert_eq!(q("s-string-qty").await, (Some(20), Some(0), Some("LOCKED".into())));
+    assert_eq!(q("s-none").await, (Some(0), Some(37), Some("NONE".into())), "a numeric 0 stays 0, not NULL");
     assert_eq!(q("s-nulls").await, (None, None, None));
-    let tag: String = sqlx::query_scalar(
-        "SELECT tag_value FROM subscription_tags WHERE subscription_id = 's-string-qty'",
-    )
-    .fetch_one(db.store.pool())
-    .await
-    .unwrap();
+    let tag: String = sqlx::query_scalar("SELECT tag_value FROM subscription_tags WHERE subscription_id = 's-string-qty'")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert_eq!(tag, "Ingeniería ✓");
 }
 
@@ -283,17 +236,12 @@ async fn reused_serial_and_unknown_subscription_link_do_not_abort() {
     a["subscription"][0]["id"] = json!("not-stored-subscription");
     let mut b = device_example();
     b["id"] = json!("another-id-same-serial");
-    let counts = db
-        .store
-        .upsert_devices(&items::<Device>(&[a, b]), None)
+    let counts = db.store.upsert_devices(&items::<Device>(&[a, b]), None).await.unwrap();
+    assert_eq!(counts.inserted, 2);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices WHERE serial_number = 'VNT8KWC09Q'")
+        .fetch_one(db.store.pool())
         .await
         .unwrap();
-    assert_eq!(counts.inserted, 2);
-    let n: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM devices WHERE serial_number = 'VNT8KWC09Q'")
-            .fetch_one(db.store.pool())
-            .await
-            .unwrap();
     assert_eq!(n, 2);
 }
 
@@ -308,43 +256,22 @@ async fn unchanged_rows_are_not_rewritten_and_removals_are_marked() {
         d
     };
     let first: Vec<Value> = (0..10).map(|i| mk(i, "HQ")).collect();
-    let c = db
-        .store
-        .upsert_devices(&items::<Device>(&first), None)
-        .await
-        .unwrap();
+    let c = db.store.upsert_devices(&items::<Device>(&first), None).await.unwrap();
     assert_eq!((c.inserted, c.updated, c.unchanged), (10, 0, 0));
-    let c = db
-        .store
-        .upsert_devices(&items::<Device>(&first), None)
-        .await
-        .unwrap();
-    assert_eq!(
-        (c.inserted, c.updated, c.unchanged),
-        (0, 0, 10),
-        "nothing changed → no row written"
-    );
+    let c = db.store.upsert_devices(&items::<Device>(&first), None).await.unwrap();
+    assert_eq!((c.inserted, c.updated, c.unchanged), (0, 0, 10), "nothing changed → no row written");
 
     // A "full sync" that sees 0..8 with device 3 changed: 9 is marked removed.
     let mut seen: Vec<Value> = (0..9).map(|i| mk(i, "HQ")).collect();
     seen[3] = mk(3, "Branch");
-    let c = db
-        .store
-        .upsert_devices(&items::<Device>(&seen), Some(42))
-        .await
-        .unwrap();
+    let c = db.store.upsert_devices(&items::<Device>(&seen), Some(42)).await.unwrap();
     assert_eq!((c.inserted, c.updated, c.unchanged), (0, 1, 8));
-    let removed = db
-        .store
-        .reconcile_removed(42, Resource::Devices)
+    let removed = db.store.reconcile_removed(42, Resource::Devices).await.unwrap();
+    assert_eq!(removed, 1);
+    let tag: String = sqlx::query_scalar("SELECT tag_value FROM device_tags WHERE device_id = 'dev-3'")
+        .fetch_one(db.store.pool())
         .await
         .unwrap();
-    assert_eq!(removed, 1);
-    let tag: String =
-        sqlx::query_scalar("SELECT tag_value FROM device_tags WHERE device_id = 'dev-3'")
-            .fetch_one(db.store.pool())
-            .await
-            .unwrap();
     assert_eq!(tag, "Branch");
     let gone: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT removed_at FROM devices WHERE id = 'dev-9'")
@@ -359,11 +286,7 @@ async fn unchanged_rows_are_not_rewritten_and_removals_are_marked() {
     assert_eq!(leftover, 0);
 
     // It comes back: restored, not duplicated.
-    let c = db
-        .store
-        .upsert_devices(&items::<Device>(&[mk(9, "HQ")]), None)
-        .await
-        .unwrap();
+    let c = db.store.upsert_devices(&items::<Device>(&[mk(9, "HQ")]), None).await.unwrap();
     assert_eq!((c.updated, c.restored), (1, 1));
     let gone: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT removed_at FROM devices WHERE id = 'dev-9'")
@@ -377,10 +300,6 @@ async fn unchanged_rows_are_not_rewritten_and_removals_are_marked() {
 async fn a_page_repeating_an_item_is_stored_once() {
     let db = TestDb::new().await;
     let d = device_example();
-    let c = db
-        .store
-        .upsert_devices(&items::<Device>(&[d.clone(), d]), None)
-        .await
-        .unwrap();
+    let c = db.store.upsert_devices(&items::<Device>(&[d.clone(), d]), None).await.unwrap();
     assert_eq!(c.inserted, 1);
 }

@@ -240,13 +240,7 @@ impl TempCluster {
     pub fn stop(&self) {
         let _ = self
             .command("pg_ctl")
-            .args([
-                "-D",
-                &self.root.join("d").display().to_string(),
-                "-m",
-                "fast",
-                "stop",
-            ])
+            .args(["-D", &self.root.join("d").display().to_string(), "-m", "fast", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();

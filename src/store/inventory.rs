@@ -130,10 +130,7 @@ impl<'a> DeviceRow<'a> {
             secondary_name: s(&d.secondary_name),
             resource_type: s(&d.resource_type),
             application_id: d.application.as_ref().and_then(|a| a.id.as_deref()),
-            application_resource_uri: d
-                .application
-                .as_ref()
-                .and_then(|a| a.resource_uri.as_deref()),
+            application_resource_uri: d.application.as_ref().and_then(|a| a.resource_uri.as_deref()),
             region: s(&d.region),
             tenant_workspace_id: s(&d.tenant_workspace_id),
             dedicated_platform_id: d
@@ -365,10 +362,7 @@ impl Store {
             let mut link_tier: Vec<Option<&str>> = Vec::new();
             let mut link_start: Vec<Option<DateTime<Utc>>> = Vec::new();
             let mut link_end: Vec<Option<DateTime<Utc>>> = Vec::new();
-            for it in items
-                .iter()
-                .filter(|i| changed.contains(i.data.id.as_str()))
-            {
+            for it in items.iter().filter(|i| changed.contains(i.data.id.as_str())) {
                 let d = &it.data;
                 for (k, v) in d.tags.iter().flatten() {
                     tag_dev.push(d.id.as_str());
@@ -456,10 +450,7 @@ impl Store {
             let mut ids = Vec::new();
             let mut keys = Vec::new();
             let mut vals = Vec::new();
-            for it in items
-                .iter()
-                .filter(|i| changed.contains(i.data.id.as_str()))
-            {
+            for it in items.iter().filter(|i| changed.contains(i.data.id.as_str())) {
                 for (k, v) in it.data.tags.iter().flatten() {
                     ids.push(it.data.id.as_str());
                     keys.push(k.as_str());

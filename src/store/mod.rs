@@ -95,12 +95,18 @@ pub fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
 /// Create the database named in `url` if it does not exist (used by `--demo`).
 pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
     let opts = parse_url(url)?;
-    let name = opts.get_database().unwrap_or("postgres").to_string();
+    let name = opts
+        .get_database()
+        .unwrap_or("postgres")
+        .to_string();
     let admin = opts.clone().database("postgres");
-    let mut conn = admin.connect().await.map_err(|e| StoreError::Connect {
-        url: mask_url(url),
-        reason: e.to_string(),
-    })?;
+    let mut conn = admin
+        .connect()
+        .await
+        .map_err(|e| StoreError::Connect {
+            url: mask_url(url),
+            reason: e.to_string(),
+        })?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(&name)
@@ -108,9 +114,7 @@ pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
             .await?;
     if !exists {
         let stmt = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-        sqlx::query(sqlx::AssertSqlSafe(stmt))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut conn).await?;
     }
     Ok(())
 }

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use glp_console::store::Store;
 use glp_console::store::cluster::TempCluster;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::postgres::PgConnectOptions;
 
 struct Server {
     admin_url: String,
@@ -134,10 +134,7 @@ impl TestDb {
     /// A new, migrated database.
     pub async fn new() -> TestDb {
         let db = Self::empty().await;
-        db.store
-            .migrate()
-            .await
-            .expect("migrations apply to an empty database");
+        db.store.migrate().await.expect("migrations apply to an empty database");
         db
     }
 
@@ -155,9 +152,7 @@ impl TestDb {
             .expect("CREATE DATABASE");
         let _ = conn.close().await;
         let url = with_database(&server().admin_url, &name);
-        let store = Store::connect(&url, 4)
-            .await
-            .expect("connect to the test database");
+        let store = Store::connect(&url, 4).await.expect("connect to the test database");
         TestDb { name, url, store }
     }
 }
