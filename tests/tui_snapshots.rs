@@ -121,15 +121,18 @@ fn sub_id(i: usize) -> String {
 }
 
 /// (serial, type, model, state, region, subscription index, tags)
-const DEVS: &[(
-    &str,
-    &str,
-    &str,
-    &str,
-    Option<&str>,
+/// (serial, type, model, state, region, subscription index, tags)
+type DevSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
     Option<usize>,
-    &[(&str, &str)],
-)] = &[
+    &'static [(&'static str, &'static str)],
+);
+
+const DEVS: &[DevSpec] = &[
     (
         "VNT8KWC09Q",
         "AP",

@@ -333,10 +333,10 @@ impl App {
         if status.breaker != self.status.breaker {
             self.breaker_at = self.now;
         }
-        if let Some(p) = &status.running {
-            if p.rate > 0.0 {
-                self.sync.rate = p.rate;
-            }
+        if let Some(p) = &status.running
+            && p.rate > 0.0
+        {
+            self.sync.rate = p.rate;
         }
         if status.last_success.is_some() {
             self.last_good = status.last_success.max(self.last_good);

@@ -82,7 +82,7 @@ pub fn fmt_int(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -143,7 +143,7 @@ pub fn device_rows(recs: &[DeviceRecord], now: DateTime<Utc>) -> TableData {
                 ("", Mark::Normal)
             };
             let region_app = match (&d.region, &d.application_id) {
-                (Some(r), Some(a)) => format!("{r} · {}", a.get(..8).unwrap_or(a)),
+                (Some(r), Some(a)) => format!("{r} / {}", a.get(..8).unwrap_or(a)),
                 (Some(r), None) => r.clone(),
                 (None, Some(a)) => a.get(..8).unwrap_or(a).to_string(),
                 (None, None) => String::new(),

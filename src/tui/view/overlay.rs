@@ -163,8 +163,7 @@ pub fn draw_columns(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
-    let mut y = area.y + 1;
-    for toast in &app.toasts {
+    for (y, toast) in (area.y + 1..).zip(app.toasts.iter()) {
         if y + 1 >= area.y + area.height {
             break;
         }
@@ -195,6 +194,5 @@ pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
             w,
             style.patch(app.theme.selected),
         );
-        y += 1;
     }
 }

@@ -1,0 +1,222 @@
+//! TUI benchmark with 100 000 devices in PostgreSQL (issue #6 targets):
+//! first frame after start ≤ 300 ms; while filtering no frame over 16 ms and the filtered
+//! result on screen ≤ 100 ms (p95) after a keystroke — for nucleo-matcher and fuzzy-matcher;
+//! a scroll frame ≤ 2 ms; RSS ≤ 120 MB.
+//!
+//! `cargo bench --bench tui_bench` (uses the test harness's PostgreSQL: a local server or a
+//! throwaway cluster).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use glp_console::config::UiConfig;
+use glp_console::glp::model::{Device, RawPage, Subscription, parse_items};
+use glp_console::tui::app::{App, Effect};
+use glp_console::tui::filter::{FilterWorker, MatcherKind};
+use glp_console::tui::run::load_all;
+use glp_console::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+const DEVICES: usize = 100_000;
+const SUBS: usize = 2_000;
+
+fn rss_mb(field: &str) -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn seed(db: &common::TestDb) {
+    let types = ["AP", "SWITCH", "GATEWAY", "COMPUTE", "IAP", "STORAGE"];
+    let models = [
+        "AP-635-US",
+        "6300M-48G",
+        "9004-US",
+        "ProLiant DL360 Gen11",
+        "IAP-225-US",
+        "Alletra 6000",
+    ];
+    let regions = ["us-west", "us-east", "eu-central", "ap-northeast"];
+    let now = Utc::now();
+    let subs: Vec<serde_json::Value> = (0..SUBS)
+        .map(|i| {
+            let end = now + chrono::Duration::days(i as i64 % 500 - 60);
+            json!({"id": format!("sub-{i:06}"), "type": "subscriptions/subscription",
+                   "key": format!("KEY{i:010}"), "subscriptionType": "CENTRAL_AP",
+                   "subscriptionStatus": "STARTED", "quantity": 100, "availableQuantity": 20,
+                   "tier": "FOUNDATION_AP", "startTime": (end - chrono::Duration::days(365)).to_rfc3339(),
+                   "endTime": end.to_rfc3339()})
+        })
+        .collect();
+    let page: RawPage = serde_json::from_value(json!({ "items": subs })).unwrap();
+    let (items, _) = parse_items::<Subscription>(page.items);
+    db.store.upsert_subscriptions(&items, None).await.unwrap();
+    for chunk in (0..DEVICES).collect::<Vec<_>>().chunks(2000) {
+        let devs: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|&i| {
+                let s = i % SUBS;
+                json!({"id": format!("dev-{i:07}"), "type": "devices/device",
+                       "serialNumber": format!("SN{:08X}", i * 2654435761usize % 0xFFFF_FFFF),
+                       "partNumber": "R7J28A", "macAddress": format!("3C:E8:6E:{:02X}:{:02X}:{:02X}", i >> 16 & 255, i >> 8 & 255, i & 255),
+                       "deviceType": types[i % types.len()], "model": models[i % models.len()],
+                       "assignedState": if i % 5 == 0 { "UNASSIGNED" } else { "ASSIGNED_TO_SERVICE" },
+                       "archived": i % 97 == 0, "region": regions[i % regions.len()],
+                       "application": {"id": "df5b41c4-7c35-4158-af63-302042b9911b", "resourceUri": "/x"},
+                       "tags": if i % 3 == 0 { json!({"site": format!("site-{}", i % 40)}) } else { json!({}) },
+                       "subscription": [{"id": format!("sub-{s:06}"), "resourceUri": "/s", "key": format!("KEY{s:010}")}]})
+            })
+            .collect();
+        let page: RawPage = serde_json::from_value(json!({ "items": devs })).unwrap();
+        let (items, _) = parse_items::<Device>(page.items);
+        db.store.upsert_devices(&items, None).await.unwrap();
+    }
+}
+
+fn draw(t: &mut Terminal<TestBackend>, app: &mut App) -> f64 {
+    let s = Instant::now();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    s.elapsed().as_secs_f64() * 1000.0
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+/// Type each query a key at a time; after every key wait for its result, drawing frames
+/// meanwhile (as the run loop would at ≤30 fps). Returns (latencies, frame times).
+fn filter_run(
+    app: &mut App,
+    t: &mut Terminal<TestBackend>,
+    kind: MatcherKind,
+    queries: &[&str],
+) -> (Vec<f64>, Vec<f64>) {
+    let (tx, rx) = mpsc::channel();
+    let worker = FilterWorker::spawn(kind, move |r| {
+        let _ = tx.send(r);
+    });
+    let mut lat = Vec::new();
+    let mut frames = Vec::new();
+    for q in queries {
+        app.handle_key(key('/'));
+        for c in q.chars() {
+            let start = Instant::now();
+            app.handle_key(key(c));
+            for e in app.take_effects() {
+                if let Effect::Filter(j) = e {
+                    worker.submit(j);
+                }
+            }
+            frames.push(draw(t, app)); // the keystroke echo frame
+            loop {
+                match rx.recv_timeout(Duration::from_millis(33)) {
+                    Ok(r) => {
+                        let mine = r.generation == app.table().awaited;
+                        app.on_filter(r);
+                        if mine {
+                            frames.push(draw(t, app));
+                            lat.push(start.elapsed().as_secs_f64() * 1000.0);
+                            break;
+                        }
+                    }
+                    Err(_) => frames.push(draw(t, app)),
+                }
+            }
+        }
+        app.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    }
+    (lat, frames)
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = common::TestDb::new().await;
+        let s = Instant::now();
+        seed(&db).await;
+        eprintln!("seeded {DEVICES} devices, {SUBS} subscriptions in {:.1}s", s.elapsed().as_secs_f64());
+        let rss_before = rss_mb("VmRSS:");
+
+        // First frame: App created, the loading screen drawn, then every tab loaded.
+        let start = Instant::now();
+        let now = Utc::now();
+        let mut app = App::new(&UiConfig::default(), false, false, now);
+        let mut t = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        draw(&mut t, &mut app);
+        let first_paint = start.elapsed().as_secs_f64() * 1000.0;
+        let msgs = Mutex::new(Vec::new());
+        let mut devices_at = 0.0;
+        load_all(&db.store, now, &|l| {
+            msgs.lock().unwrap().push((l, start.elapsed()));
+        })
+        .await
+        .unwrap();
+        for (l, at) in msgs.into_inner().unwrap() {
+            let is_dev = matches!(l, glp_console::tui::app::Loaded::Devices(_));
+            app.on_loaded(l);
+            if is_dev {
+                devices_at = at.as_secs_f64() * 1000.0;
+                draw(&mut t, &mut app);
+            }
+        }
+        let first_data_frame = start.elapsed().as_secs_f64() * 1000.0;
+        app.take_effects();
+        draw(&mut t, &mut app);
+        println!("first frame (loading screen): {first_paint:.1} ms");
+        println!("first frame with 100k devices: {devices_at:.0} ms (devices loaded), all tabs {first_data_frame:.0} ms");
+
+        // Scroll frames.
+        let mut scroll = Vec::new();
+        for i in 0..2000 {
+            app.handle_key(key(if i < 1500 { 'j' } else { 'k' }));
+            scroll.push(draw(&mut t, &mut app));
+        }
+        app.handle_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE));
+        let p50 = pct(&mut scroll.clone(), 0.5);
+        let p95 = pct(&mut scroll.clone(), 0.95);
+        let max = pct(&mut scroll, 1.0);
+        println!("scroll frame: p50 {p50:.2} ms, p95 {p95:.2} ms, max {max:.2} ms");
+
+        let queries = ["ap-635", "sn1a2b", "us-west", "key00000123", "6300m eu"];
+        for kind in [MatcherKind::Nucleo, MatcherKind::Skim] {
+            let (mut lat, mut frames) = filter_run(&mut app, &mut t, kind, &queries);
+            println!(
+                "filter {:?}: keystroke→result on screen p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} keys); frame while filtering p95 {:.2} ms, max {:.2} ms",
+                kind,
+                pct(&mut lat.clone(), 0.5),
+                pct(&mut lat.clone(), 0.95),
+                pct(&mut lat, 1.0),
+                queries.iter().map(|q| q.len()).sum::<usize>(),
+                pct(&mut frames.clone(), 0.95),
+                pct(&mut frames, 1.0),
+            );
+        }
+        println!(
+            "RSS: {:.0} MB now, {:.0} MB peak (before loading: {rss_before:.0} MB; includes the tokio runtime and sqlx pool)",
+            rss_mb("VmRSS:"),
+            rss_mb("VmHWM:")
+        );
+    });
+}
