@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Dimensions, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook_from_rs};
+use calamine::{
+    Data, Dimensions, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook_from_rs,
+};
 
 use super::header::{self, Field, HeaderMap};
 use super::normalize::{Category, clean, normalize_mac, normalize_region, normalize_serial};
@@ -84,13 +86,17 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file} is {size} bytes; the limit is 10 MB. Delete unused sheets or columns, or split the devices over several files")]
+    #[error(
+        "{file} is {size} bytes; the limit is 10 MB. Delete unused sheets or columns, or split the devices over several files"
+    )]
     TooLarge { file: String, size: u64 },
     #[error("{file} is empty; add a header row with \"Serial Number\" and one device per row")]
     Empty { file: String },
     #[error("{file}: cannot tell the file type; save it as .xlsx, .xls, .ods or .csv")]
     UnknownFormat { file: String },
-    #[error("{file} is not a readable {kind} file ({reason}); open it in your spreadsheet program and save it again")]
+    #[error(
+        "{file} is not a readable {kind} file ({reason}); open it in your spreadsheet program and save it again"
+    )]
     Unreadable {
         file: String,
         kind: &'static str,
@@ -104,7 +110,9 @@ pub enum LoadError {
     },
     #[error("{file}{}: no header row with a serial-number column in the first 20 rows. Add a header cell \"Serial Number\" (also accepted: Serial, SN, S/N, Serial No.) above the serials", sheet.as_ref().map(|s| format!(", sheet \"{s}\"")).unwrap_or_default())]
     NoHeader { file: String, sheet: Option<String> },
-    #[error("{file}, sheet \"{sheet}\": the header is on row {header_row} but no device rows follow it; add one serial per row below the header")]
+    #[error(
+        "{file}, sheet \"{sheet}\": the header is on row {header_row} but no device rows follow it; add one serial per row below the header"
+    )]
     NoRows {
         file: String,
         sheet: String,
@@ -127,7 +135,10 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Sheet, LoadError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let io = |source| LoadError::Io { file: file.clone(), source };
+    let io = |source| LoadError::Io {
+        file: file.clone(),
+        source,
+    };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > MAX_FILE_BYTES {
         return Err(LoadError::TooLarge { file, size });
@@ -140,7 +151,10 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Sheet, LoadError> {
 pub fn load_bytes(file: &str, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Sheet, LoadError> {
     let size = bytes.len() as u64;
     if size > MAX_FILE_BYTES {
-        return Err(LoadError::TooLarge { file: file.into(), size });
+        return Err(LoadError::TooLarge {
+            file: file.into(),
+            size,
+        });
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(LoadError::Empty { file: file.into() });
@@ -174,8 +188,10 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Shee
                     available: vec![name],
                 });
             }
-            parse_grid(file, &name, vec![name.clone()], grid)?
-                .ok_or_else(|| LoadError::NoHeader { file: file.into(), sheet: None })
+            parse_grid(file, &name, vec![name.clone()], grid)?.ok_or_else(|| LoadError::NoHeader {
+                file: file.into(),
+                sheet: None,
+            })
         }
         _ => workbook(file, bytes, kind, opts),
     }
@@ -207,7 +223,12 @@ fn sniff(bytes: &[u8]) -> Option<Kind> {
     None
 }
 
-fn workbook(file: &str, bytes: Vec<u8>, kind: Kind, opts: &LoadOptions) -> Result<Sheet, LoadError> {
+fn workbook(
+    file: &str,
+    bytes: Vec<u8>,
+    kind: Kind,
+    opts: &LoadOptions,
+) -> Result<Sheet, LoadError> {
     let cursor = Cursor::new(bytes);
     let unreadable = |kind: &'static str, e: String| LoadError::Unreadable {
         file: file.into(),
@@ -216,19 +237,31 @@ fn workbook(file: &str, bytes: Vec<u8>, kind: Kind, opts: &LoadOptions) -> Resul
     };
     let (mut wb, kind_name): (Sheets<Cursor<Vec<u8>>>, &'static str) = match kind {
         Kind::Xlsx => (
-            Sheets::Xlsx(open_workbook_from_rs::<Xlsx<_>, _>(cursor).map_err(|e| unreadable("Excel (.xlsx)", e.to_string()))?),
+            Sheets::Xlsx(
+                open_workbook_from_rs::<Xlsx<_>, _>(cursor)
+                    .map_err(|e| unreadable("Excel (.xlsx)", e.to_string()))?,
+            ),
             "Excel (.xlsx)",
         ),
         Kind::Xls => (
-            Sheets::Xls(open_workbook_from_rs::<Xls<_>, _>(cursor).map_err(|e| unreadable("Excel 97-2003 (.xls)", e.to_string()))?),
+            Sheets::Xls(
+                open_workbook_from_rs::<Xls<_>, _>(cursor)
+                    .map_err(|e| unreadable("Excel 97-2003 (.xls)", e.to_string()))?,
+            ),
             "Excel 97-2003 (.xls)",
         ),
         Kind::Xlsb => (
-            Sheets::Xlsb(open_workbook_from_rs::<Xlsb<_>, _>(cursor).map_err(|e| unreadable("Excel binary (.xlsb)", e.to_string()))?),
+            Sheets::Xlsb(
+                open_workbook_from_rs::<Xlsb<_>, _>(cursor)
+                    .map_err(|e| unreadable("Excel binary (.xlsb)", e.to_string()))?,
+            ),
             "Excel binary (.xlsb)",
         ),
         Kind::Ods => (
-            Sheets::Ods(open_workbook_from_rs::<Ods<_>, _>(cursor).map_err(|e| unreadable("OpenDocument (.ods)", e.to_string()))?),
+            Sheets::Ods(
+                open_workbook_from_rs::<Ods<_>, _>(cursor)
+                    .map_err(|e| unreadable("OpenDocument (.ods)", e.to_string()))?,
+            ),
             "OpenDocument (.ods)",
         ),
         Kind::Csv(_) => return Err(LoadError::UnknownFormat { file: file.into() }),
@@ -312,7 +345,11 @@ fn range_grid(range: &Range<Data>, merges: Vec<Dimensions>) -> Grid {
             end: (m.end.0 - r0, m.end.1),
         })
         .collect();
-    Grid { rows, row_numbers, merges }
+    Grid {
+        rows,
+        row_numbers,
+        merges,
+    }
 }
 
 /// Bytes to text: UTF-8 (BOM allowed), UTF-16 with a BOM (Excel's "Unicode text"), or
@@ -325,7 +362,13 @@ fn decode_text(bytes: &[u8]) -> String {
     let utf16 = |rest: &[u8], le: bool| {
         let units: Vec<u16> = rest
             .chunks_exact(2)
-            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
             .collect();
         String::from_utf16_lossy(&units)
     };
@@ -344,7 +387,11 @@ fn decode_text(bytes: &[u8]) -> String {
 /// Pick the delimiter that splits the most lines (`;` from European Excel, `,`, tab):
 /// counting lines rather than characters keeps decimal commas in data from winning.
 fn sniff_delimiter(text: &str) -> u8 {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
     let mut best = (b',', 0usize, 0usize);
     for d in [b',', b';', b'\t', b'|'] {
         let mut lines_with = 0;
@@ -387,11 +434,18 @@ fn csv_grid(file: &str, bytes: &[u8], delim: Option<u8>) -> Result<Grid, LoadErr
             kind: "CSV",
             reason: e.to_string(),
         })?;
-        let line = rec.position().map(|p| p.line() as u32).unwrap_or(rows.len() as u32 + 1);
+        let line = rec
+            .position()
+            .map(|p| p.line() as u32)
+            .unwrap_or(rows.len() as u32 + 1);
         rows.push(rec.iter().map(str::to_string).collect());
         row_numbers.push(line);
     }
-    Ok(Grid { rows, row_numbers, merges: Vec::new() })
+    Ok(Grid {
+        rows,
+        row_numbers,
+        merges: Vec::new(),
+    })
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -401,7 +455,12 @@ fn opt(s: &str) -> Option<String> {
 
 /// Header detection, merged-cell filling, normalisation and the file-level validation of
 /// one grid. `Ok(None)` when the grid has no header (the caller tries the next sheet).
-fn parse_grid(file: &str, sheet: &str, sheet_names: Vec<String>, mut grid: Grid) -> Result<Option<Sheet>, LoadError> {
+fn parse_grid(
+    file: &str,
+    sheet: &str,
+    sheet_names: Vec<String>,
+    mut grid: Grid,
+) -> Result<Option<Sheet>, LoadError> {
     let merges = grid.merges.clone();
     let header_end = |i: usize| {
         merges
@@ -449,14 +508,19 @@ fn parse_grid(file: &str, sheet: &str, sheet_names: Vec<String>, mut grid: Grid)
             ..InputRow::default()
         };
         for col in &header.columns {
-            let text = cells.get(col.index as usize).map(String::as_str).unwrap_or("");
+            let text = cells
+                .get(col.index as usize)
+                .map(String::as_str)
+                .unwrap_or("");
             match &col.field {
                 Field::Serial => row.serial = normalize_serial(text),
                 Field::Mac => {
                     row.mac_raw = opt(text);
                     row.mac = row.mac_raw.as_deref().and_then(normalize_mac);
                 }
-                Field::SubscriptionKey => row.subscription_key = opt(text).map(|s| s.to_uppercase()),
+                Field::SubscriptionKey => {
+                    row.subscription_key = opt(text).map(|s| s.to_uppercase())
+                }
                 Field::Region => row.region = opt(text).map(|s| normalize_region(&s)),
                 Field::Application => row.application = opt(text),
                 Field::PartNumber => row.part_number = opt(text).map(|s| s.to_uppercase()),

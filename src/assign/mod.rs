@@ -9,7 +9,12 @@
 //! undo; [`diff`] summarises a plan for review. Applying a plan over HTTP comes later and
 //! consumes [`plan::Plan`] as it is.
 
+pub mod diff;
 pub mod header;
 pub mod load;
+pub mod matching;
 pub mod normalize;
+pub mod options;
+pub mod plan;
+pub mod template;
 pub mod validate;

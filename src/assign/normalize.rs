@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 /// Characters spreadsheets and copy-paste leave around values (NBSP, zero-width space, BOM);
 /// `str::trim` alone does not remove them all.
 fn is_junk(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{a0}' | '\u{200b}' | '\u{feff}' | '\u{2007}' | '\u{202f}')
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{a0}' | '\u{200b}' | '\u{feff}' | '\u{2007}' | '\u{202f}'
+        )
 }
 
 /// Trim whitespace, NBSP, zero-width characters and a BOM from both ends.
@@ -230,7 +234,11 @@ mod tests {
             "aa:bb:cc:dd:ee:ff",
             " AA BB CC DD EE FF\u{a0}",
         ] {
-            assert_eq!(normalize_mac(s).as_deref(), Some("AA:BB:CC:DD:EE:FF"), "{s}");
+            assert_eq!(
+                normalize_mac(s).as_deref(),
+                Some("AA:BB:CC:DD:EE:FF"),
+                "{s}"
+            );
         }
     }
 
@@ -254,7 +262,11 @@ mod tests {
         assert_eq!(normalize_serial("  vnt8kwc09q\u{a0}"), "VNT8KWC09Q");
         assert_eq!(normalize_serial("\u{feff}abc"), "ABC");
         assert!(serial_problem("VNT8KWC09Q").is_none());
-        assert!(serial_problem("1.23457E+11").unwrap().contains("scientific"));
+        assert!(
+            serial_problem("1.23457E+11")
+                .unwrap()
+                .contains("scientific")
+        );
         assert!(serial_problem("#N/A").unwrap().contains("error"));
         assert!(serial_problem("AB C").unwrap().contains("' '"));
     }

@@ -77,12 +77,38 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn error(kind: IssueKind, sheet: &str, row: Option<u32>, column: Option<String>, message: String) -> Issue {
-        Issue { severity: Severity::Error, kind, sheet: sheet.to_string(), row, column, message }
+    pub fn error(
+        kind: IssueKind,
+        sheet: &str,
+        row: Option<u32>,
+        column: Option<String>,
+        message: String,
+    ) -> Issue {
+        Issue {
+            severity: Severity::Error,
+            kind,
+            sheet: sheet.to_string(),
+            row,
+            column,
+            message,
+        }
     }
 
-    pub fn warning(kind: IssueKind, sheet: &str, row: Option<u32>, column: Option<String>, message: String) -> Issue {
-        Issue { severity: Severity::Warning, kind, sheet: sheet.to_string(), row, column, message }
+    pub fn warning(
+        kind: IssueKind,
+        sheet: &str,
+        row: Option<u32>,
+        column: Option<String>,
+        message: String,
+    ) -> Issue {
+        Issue {
+            severity: Severity::Warning,
+            kind,
+            sheet: sheet.to_string(),
+            row,
+            column,
+            message,
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -124,7 +150,12 @@ fn col(header: &HeaderMap, field: &Field) -> Option<String> {
 /// The file-level rules: header problems, empty/invalid/duplicate serials, malformed MACs,
 /// unknown device types, tag rules, row-count limits. `truncated` says rows were dropped
 /// past [`MAX_ROWS`].
-pub fn validate_rows(sheet: &str, header: &HeaderMap, rows: &[InputRow], truncated: bool) -> Vec<Issue> {
+pub fn validate_rows(
+    sheet: &str,
+    header: &HeaderMap,
+    rows: &[InputRow],
+    truncated: bool,
+) -> Vec<Issue> {
     let mut out = Vec::new();
     for d in &header.duplicates {
         out.push(Issue::warning(
@@ -187,7 +218,13 @@ pub fn validate_rows(sheet: &str, header: &HeaderMap, rows: &[InputRow], truncat
                 "the serial number is empty; type the device's serial or delete the row".into(),
             ));
         } else if let Some(p) = serial_problem(&r.serial) {
-            out.push(Issue::error(IssueKind::InvalidSerial, sheet, Some(r.row), serial_col.clone(), p));
+            out.push(Issue::error(
+                IssueKind::InvalidSerial,
+                sheet,
+                Some(r.row),
+                serial_col.clone(),
+                p,
+            ));
         } else if let Some(first) = first_seen.get(r.serial.as_str()) {
             out.push(Issue::error(
                 IssueKind::DuplicateSerial,
