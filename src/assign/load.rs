@@ -428,16 +428,27 @@ fn csv_grid(file: &str, bytes: &[u8], delim: Option<u8>) -> Result<Grid, LoadErr
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut row_numbers = Vec::new();
+    // Line numbers: the reader's own positions lag behind skipped blank lines and CRLF, so
+    // count newlines up to the first character of each record ourselves.
+    let raw = text.as_bytes();
+    let (mut scanned, mut newlines) = (0usize, 0u32);
     for rec in reader.records() {
         let rec = rec.map_err(|e| LoadError::Unreadable {
             file: file.into(),
             kind: "CSV",
             reason: e.to_string(),
         })?;
-        let line = rec
+        let mut start = rec
             .position()
-            .map(|p| p.line() as u32)
-            .unwrap_or(rows.len() as u32 + 1);
+            .map(|p| p.byte() as usize)
+            .unwrap_or(scanned)
+            .max(scanned);
+        while start < raw.len() && matches!(raw[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        newlines += raw[scanned..start].iter().filter(|&&b| b == b'\n').count() as u32;
+        scanned = start;
+        let line = newlines + 1;
         rows.push(rec.iter().map(str::to_string).collect());
         row_numbers.push(line);
     }
