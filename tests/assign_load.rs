@@ -21,13 +21,22 @@ fn kinds(sheet: &Sheet) -> Vec<(IssueKind, Option<u32>)> {
 }
 
 fn load_csv(text: &str) -> Sheet {
-    load_bytes("devices.csv", text.as_bytes().to_vec(), &LoadOptions::default()).unwrap()
+    load_bytes(
+        "devices.csv",
+        text.as_bytes().to_vec(),
+        &LoadOptions::default(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn shared_sample_devices_xlsx() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sample_devices.xlsx");
-    let p = if p.exists() { p } else { PathBuf::from("/work/shared/fixtures/sample_devices.xlsx") };
+    let p = if p.exists() {
+        p
+    } else {
+        PathBuf::from("/work/shared/fixtures/sample_devices.xlsx")
+    };
     let s = load_path(&p, &LoadOptions::default()).unwrap();
     assert_eq!(s.sheet, "Devices");
     assert_eq!(s.rows.len(), 6);
@@ -37,7 +46,10 @@ fn shared_sample_devices_xlsx() {
     assert_eq!(s.rows[0].mac.as_deref(), Some("F0:1A:A0:98:44:4D"));
     assert_eq!(s.rows[5].serial, "FAKE123456");
     assert_eq!(s.rows[5].row, 7);
-    assert_eq!(s.header.column(&Field::Mac).unwrap().describe(), "B (\"MAC Address\")");
+    assert_eq!(
+        s.header.column(&Field::Mac).unwrap().describe(),
+        "B (\"MAC Address\")"
+    );
 }
 
 /// A workbook with a notes sheet first, a title, blank rows, a number typed as a serial,
@@ -50,7 +62,8 @@ fn messy_workbook() -> Vec<u8> {
     notes.write_string(0, 0, "nothing to see here").unwrap();
     let ws = wb.add_worksheet();
     ws.set_name("Site 4").unwrap();
-    ws.merge_range(0, 0, 0, 4, "Devices for site 4", &bold).unwrap();
+    ws.merge_range(0, 0, 0, 4, "Devices for site 4", &bold)
+        .unwrap();
     // Row 3-4: a two-row header; "S/N" merged over both rows, "Target" over D3:E3.
     ws.merge_range(2, 0, 3, 0, "S/N", &bold).unwrap();
     ws.merge_range(2, 1, 3, 1, "MAC", &bold).unwrap();
@@ -61,7 +74,8 @@ fn messy_workbook() -> Vec<u8> {
     ws.write_string(4, 0, " abc123 ").unwrap();
     ws.write_string(4, 1, "aabb.ccdd.eeff").unwrap();
     // The region is written once, merged over rows 5-7.
-    ws.merge_range(4, 3, 6, 3, "US West", &Format::new()).unwrap();
+    ws.merge_range(4, 3, 6, 3, "US West", &Format::new())
+        .unwrap();
     ws.write_string(4, 4, "HQ").unwrap();
     // row 6 blank in the serial column but merged region → it is a row without serial
     ws.write_number(6, 0, 12345.0).unwrap();
@@ -80,18 +94,35 @@ fn messy_xlsx_multiple_sheets_titles_merged_headers_numbers() {
     assert_eq!(s.sheet, "Site 4", "the first sheet with a header is chosen");
     assert_eq!(s.sheet_names, vec!["Notes", "Site 4"]);
     assert_eq!(s.header.column(&Field::Region).unwrap().index, 3);
-    assert_eq!(s.header.column(&Field::Tag("Site".into())).unwrap().index, 4);
+    assert_eq!(
+        s.header.column(&Field::Tag("Site".into())).unwrap().index,
+        4
+    );
     let rows: Vec<(u32, &str)> = s.rows.iter().map(|r| (r.row, r.serial.as_str())).collect();
-    assert_eq!(rows, vec![(5, "ABC123"), (6, ""), (7, "12345"), (10, "987654321012")]);
+    assert_eq!(
+        rows,
+        vec![(5, "ABC123"), (6, ""), (7, "12345"), (10, "987654321012")]
+    );
     assert_eq!(s.rows[0].mac.as_deref(), Some("AA:BB:CC:DD:EE:FF"));
     assert_eq!(s.rows[0].region.as_deref(), Some("us-west"));
-    assert_eq!(s.rows[2].region.as_deref(), Some("us-west"), "merged data cell fills down");
+    assert_eq!(
+        s.rows[2].region.as_deref(),
+        Some("us-west"),
+        "merged data cell fills down"
+    );
     assert_eq!(s.rows[0].tags.get("Site"), Some(&Some("HQ".to_string())));
-    assert_eq!(s.rows[3].tags.get("Site"), Some(&None), "<remove> removes the tag");
+    assert_eq!(
+        s.rows[3].tags.get("Site"),
+        Some(&None),
+        "<remove> removes the tag"
+    );
     // Row 6 has only the merged region: an empty serial.
     assert_eq!(kinds(&s), vec![(IssueKind::EmptySerial, Some(6))]);
     let msg = s.issues[0].to_string();
-    assert!(msg.contains("sheet \"Site 4\", row 6, column A (\"S/N\")"), "{msg}");
+    assert!(
+        msg.contains("sheet \"Site 4\", row 6, column A (\"S/N\")"),
+        "{msg}"
+    );
     assert_eq!(s.valid_rows().len(), 3);
 }
 
@@ -107,10 +138,28 @@ fn explicit_sheet_choice_and_missing_sheet() {
     }
     wb.save(&path).unwrap();
     let s = load_path(&path, &LoadOptions::default()).unwrap();
-    assert_eq!((s.sheet.as_str(), s.rows[0].serial.as_str()), ("One", "AAA1"));
-    let s = load_path(&path, &LoadOptions { sheet: Some("two".into()) }).unwrap();
-    assert_eq!((s.sheet.as_str(), s.rows[0].serial.as_str()), ("Two", "BBB2"));
-    let e = load_path(&path, &LoadOptions { sheet: Some("Three".into()) }).unwrap_err();
+    assert_eq!(
+        (s.sheet.as_str(), s.rows[0].serial.as_str()),
+        ("One", "AAA1")
+    );
+    let s = load_path(
+        &path,
+        &LoadOptions {
+            sheet: Some("two".into()),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (s.sheet.as_str(), s.rows[0].serial.as_str()),
+        ("Two", "BBB2")
+    );
+    let e = load_path(
+        &path,
+        &LoadOptions {
+            sheet: Some("Three".into()),
+        },
+    )
+    .unwrap_err();
     assert!(matches!(e, LoadError::SheetNotFound { .. }));
     assert!(e.to_string().contains("One, Two"), "{e}");
 }
@@ -143,7 +192,12 @@ fn csv_semicolon_with_bom_and_crlf() {
 
 #[test]
 fn tsv_and_utf16_and_title_lines() {
-    let s = load_bytes("d.tsv", b"Inventory export\n\nS/N\tMAC\nABC\taabbccddeeff\n".to_vec(), &LoadOptions::default()).unwrap();
+    let s = load_bytes(
+        "d.tsv",
+        b"Inventory export\n\nS/N\tMAC\nABC\taabbccddeeff\n".to_vec(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
     assert_eq!((s.rows[0].row, s.rows[0].serial.as_str()), (4, "ABC"));
     let text = "Serial\tMAC\r\nXYZ\t00:11:22:33:44:55\r\n";
     let mut bytes = vec![0xFF, 0xFE];
@@ -183,7 +237,10 @@ fn empty_duplicate_invalid_serials_and_bad_macs() {
     assert!(s.issues[2].message.contains("zz:bb"), "{}", s.issues[2]);
     assert_eq!(s.issues[2].column.as_deref(), Some("B (\"MAC Address\")"));
     assert_eq!(s.rows[0].category, Some(Category::Network));
-    assert_eq!(s.valid_rows().iter().map(|r| r.row).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(
+        s.valid_rows().iter().map(|r| r.row).collect::<Vec<_>>(),
+        vec![2]
+    );
 }
 
 #[test]
@@ -200,7 +257,11 @@ fn tag_rules_in_the_sheet() {
     assert!(k.contains(&(IssueKind::BadTagKey, None)), "{k:?}");
     assert!(k.contains(&(IssueKind::BadTagValue, Some(3))), "{k:?}");
     assert!(k.contains(&(IssueKind::BadTagValue, Some(4))), "{k:?}");
-    let dup = s.issues.iter().find(|i| i.kind == IssueKind::DuplicateColumn).unwrap();
+    let dup = s
+        .issues
+        .iter()
+        .find(|i| i.kind == IssueKind::DuplicateColumn)
+        .unwrap();
     assert_eq!(dup.severity, Severity::Warning);
     assert_eq!(dup.column.as_deref(), Some("D (\"tag:SITE\")"));
     // More than 50 tags on one row.
@@ -233,18 +294,37 @@ fn row_limits() {
 
 #[test]
 fn file_level_errors() {
-    let e = load_bytes("big.csv", vec![b'a'; 10 * 1024 * 1024 + 1], &LoadOptions::default()).unwrap_err();
+    let e = load_bytes(
+        "big.csv",
+        vec![b'a'; 10 * 1024 * 1024 + 1],
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, LoadError::TooLarge { .. }), "{e}");
     let e = load_bytes("empty.csv", Vec::new(), &LoadOptions::default()).unwrap_err();
     assert!(matches!(e, LoadError::Empty { .. }), "{e}");
-    let e = load_bytes("x.csv", b"Name,MAC\nfoo,bar\n".to_vec(), &LoadOptions::default()).unwrap_err();
+    let e = load_bytes(
+        "x.csv",
+        b"Name,MAC\nfoo,bar\n".to_vec(),
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, LoadError::NoHeader { .. }), "{e}");
     assert!(e.to_string().contains("Serial Number"), "{e}");
     let e = load_bytes("x.csv", b"Serial,MAC\n".to_vec(), &LoadOptions::default()).unwrap_err();
     assert!(matches!(e, LoadError::NoRows { header_row: 1, .. }), "{e}");
-    let e = load_bytes("x.xlsx", b"this is not a workbook".to_vec(), &LoadOptions::default()).unwrap_err();
+    let e = load_bytes(
+        "x.xlsx",
+        b"this is not a workbook".to_vec(),
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, LoadError::Unreadable { .. }), "{e}");
-    let e = load_path(Path::new("/nonexistent/devices.xlsx"), &LoadOptions::default()).unwrap_err();
+    let e = load_path(
+        Path::new("/nonexistent/devices.xlsx"),
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, LoadError::Io { .. }), "{e}");
     // A workbook with an unknown extension is sniffed.
     let s = load_bytes("download", messy_workbook(), &LoadOptions::default()).unwrap();
@@ -261,14 +341,29 @@ fn template_asset() {
         glp_console::assign::template::write_template(&asset).unwrap();
     }
     for bytes in [template_bytes().unwrap(), std::fs::read(&asset).unwrap()] {
-        let e = load_bytes("assignment_template.xlsx", bytes.clone(), &LoadOptions::default()).unwrap_err();
+        let e = load_bytes(
+            "assignment_template.xlsx",
+            bytes.clone(),
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
         // Header only: the loader finds the Devices sheet and says rows are missing.
-        assert!(matches!(&e, LoadError::NoRows { sheet, header_row: 1, .. } if sheet == "Devices"), "{e}");
-        let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        assert!(
+            matches!(&e, LoadError::NoRows { sheet, header_row: 1, .. } if sheet == "Devices"),
+            "{e}"
+        );
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
         use calamine::Reader;
         assert_eq!(wb.sheet_names(), vec!["Instructions", "Devices"]);
         let r = wb.worksheet_range("Devices").unwrap();
-        let headers: Vec<String> = r.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let headers: Vec<String> = r
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(headers, TEMPLATE_HEADERS);
     }
     // Every template header is recognised.

@@ -6,13 +6,17 @@ mod common;
 use common::TestDb;
 use glp_console::assign::load::{LoadOptions, load_bytes};
 use glp_console::assign::matching::{MatchState, count, match_rows};
-use glp_console::assign::options::{Catalog, WizardChoices, resolve, subscription_choices, tag_choices};
+use glp_console::assign::options::{
+    Catalog, WizardChoices, resolve, subscription_choices, tag_choices,
+};
 use glp_console::assign::plan::{AppTarget, Phase, plan};
 use glp_console::assign::validate::IssueKind;
 use glp_console::glp::model::{Device, Item, RawPage, Subscription, parse_items};
 use serde_json::{Value, json};
 
-fn items<T: for<'de> serde::Deserialize<'de> + glp_console::glp::model::HasId>(values: Vec<Value>) -> Vec<Item<T>> {
+fn items<T: for<'de> serde::Deserialize<'de> + glp_console::glp::model::HasId>(
+    values: Vec<Value>,
+) -> Vec<Item<T>> {
     let page: RawPage = serde_json::from_value(json!({ "items": values })).unwrap();
     let (ok, bad) = parse_items::<T>(page.items);
     assert!(bad.is_empty(), "{bad:?}");
@@ -34,18 +38,34 @@ fn device(id: &str, serial: &str, mac: &str, extra: Value) -> Value {
 async fn seeded() -> TestDb {
     let db = TestDb::new().await;
     let devices = vec![
-        device("d1", "PHT5KSL377", "F0:1A:A0:98:44:4D", json!({
-            "application": {"id": "app-1", "resourceUri": "/service-catalog/v1beta1/service-managers/app-1"},
-            "region": "us-west", "tags": {"Site": "HQ"},
-            "subscription": [{"id": "sub-1", "resourceUri": "/subscriptions/v1beta1/subscriptions/sub-1", "key": "KEY1"}]
-        })),
+        device(
+            "d1",
+            "PHT5KSL377",
+            "F0:1A:A0:98:44:4D",
+            json!({
+                "application": {"id": "app-1", "resourceUri": "/service-catalog/v1beta1/service-managers/app-1"},
+                "region": "us-west", "tags": {"Site": "HQ"},
+                "subscription": [{"id": "sub-1", "resourceUri": "/subscriptions/v1beta1/subscriptions/sub-1", "key": "KEY1"}]
+            }),
+        ),
         device("d2", "VNT8KWC09Q", "3C:E8:6E:C1:8A:B0", json!({})),
-        device("d3", "VNSQLHJ11N", "F0:1A:A0:47:DA:44", json!({"archived": true})),
+        device(
+            "d3",
+            "VNSQLHJ11N",
+            "F0:1A:A0:47:DA:44",
+            json!({"archived": true}),
+        ),
         device("d4", "VNSRLHJ0KZ", "F0:1A:A0:47:EF:A7", json!({})),
         device("d5", "PHT6KPP7TS", "68:51:34:C9:ED:B0", json!({})),
     ];
-    db.store.upsert_devices(&items::<Device>(devices), None).await.unwrap();
-    sqlx::query("UPDATE devices SET removed_at = now() WHERE id = 'd4'").execute(db.store.pool()).await.unwrap();
+    db.store
+        .upsert_devices(&items::<Device>(devices), None)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE devices SET removed_at = now() WHERE id = 'd4'")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
     let subs = vec![
         json!({"id": "sub-1", "type": "subscriptions/subscription", "key": "KEY1", "subscriptionType": "CENTRAL_AP",
                "subscriptionStatus": "STARTED", "quantity": 10, "availableQuantity": 1, "tier": "FOUNDATION_AP",
@@ -55,7 +75,10 @@ async fn seeded() -> TestDb {
         json!({"id": "sub-3", "type": "subscriptions/subscription", "key": "KEY3", "subscriptionType": "CENTRAL_AP",
                "subscriptionStatus": "ENDED", "quantity": 10, "availableQuantity": 10, "endTime": "2020-01-01T00:00:00.000Z"}),
     ];
-    db.store.upsert_subscriptions(&items::<Subscription>(subs), None).await.unwrap();
+    db.store
+        .upsert_subscriptions(&items::<Subscription>(subs), None)
+        .await
+        .unwrap();
     db
 }
 
@@ -71,7 +94,12 @@ const SHEET: &str = "Serial Number,MAC Address\n\
 #[tokio::test]
 async fn found_not_found_archived_removed_and_mac_contradicts() {
     let db = seeded().await;
-    let sheet = load_bytes("sample.csv", SHEET.as_bytes().to_vec(), &LoadOptions::default()).unwrap();
+    let sheet = load_bytes(
+        "sample.csv",
+        SHEET.as_bytes().to_vec(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
     assert!(sheet.issues.is_empty(), "{:?}", sheet.issues);
     let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
     let stored = db.store.devices_by_serials(&serials).await.unwrap();
@@ -81,7 +109,10 @@ async fn found_not_found_archived_removed_and_mac_contradicts() {
     assert_eq!(d1.tags.get("Site").map(String::as_str), Some("HQ"));
     let rows: Vec<_> = sheet.rows.iter().collect();
     let (matches, issues) = match_rows(&sheet, &rows, &stored);
-    let states: Vec<(&str, MatchState)> = matches.iter().map(|m| (m.input.serial.as_str(), m.state)).collect();
+    let states: Vec<(&str, MatchState)> = matches
+        .iter()
+        .map(|m| (m.input.serial.as_str(), m.state))
+        .collect();
     assert_eq!(
         states,
         vec![
@@ -106,7 +137,11 @@ async fn found_not_found_archived_removed_and_mac_contradicts() {
             (IssueKind::AddNeedsDeviceType, Some(8)),
         ]
     );
-    assert!(issues[0].message.contains("3C:E8:6E:C1:8A:B0"), "{}", issues[0]);
+    assert!(
+        issues[0].message.contains("3C:E8:6E:C1:8A:B0"),
+        "{}",
+        issues[0]
+    );
 }
 
 #[tokio::test]
@@ -135,24 +170,40 @@ async fn options_resolve_and_plan_end_to_end() {
     let now = chrono::Utc::now();
     let choices = subscription_choices(&catalog, &matches, now);
     // Network devices only: KEY1 (compatible, started), not KEY2 (compute) nor KEY3 (ended).
-    assert_eq!(choices.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(), vec!["KEY1"]);
+    assert_eq!(
+        choices.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+        vec!["KEY1"]
+    );
     assert!(!choices[0].enough, "1 seat left for several devices");
     let wizard = WizardChoices {
-        application: Some(AppTarget { application_id: "app-1".into(), region: "us-west".into() }),
+        application: Some(AppTarget {
+            application_id: "app-1".into(),
+            region: "us-west".into(),
+        }),
         subscription_id: Some("sub-1".into()),
         tags: [("Site".to_string(), Some("HQ".to_string()))].into(),
     };
     let (targets, issues) = resolve(&sheet, &matches, &catalog, &wizard, now);
     let k: Vec<(IssueKind, Option<u32>)> = issues.iter().map(|i| (i.kind, i.row)).collect();
-    assert!(k.contains(&(IssueKind::SubscriptionNotUsable, Some(5))), "{k:?}");
+    assert!(
+        k.contains(&(IssueKind::SubscriptionNotUsable, Some(5))),
+        "{k:?}"
+    );
     assert!(k.contains(&(IssueKind::UnknownRegion, Some(6))), "{k:?}");
-    assert!(k.contains(&(IssueKind::SubscriptionQuantity, None)), "{k:?}");
+    assert!(
+        k.contains(&(IssueKind::SubscriptionQuantity, None)),
+        "{k:?}"
+    );
     let serials: Vec<&str> = targets.iter().map(|t| t.serial.as_str()).collect();
     assert_eq!(serials, vec!["PHT5KSL377", "PHT6KPP7TS", "FAKE123456"]);
     let p = plan(&targets);
     // PHT5KSL377 already has app-1/us-west, sub-1 and Site=HQ: untouched.
     assert_eq!(p.unchanged, vec!["PHT5KSL377"]);
-    let phases: Vec<(Phase, Vec<String>)> = p.steps.iter().map(|s| (s.phase, s.serials.clone())).collect();
+    let phases: Vec<(Phase, Vec<String>)> = p
+        .steps
+        .iter()
+        .map(|s| (s.phase, s.serials.clone()))
+        .collect();
     assert_eq!(
         phases,
         vec![
@@ -165,6 +216,12 @@ async fn options_resolve_and_plan_end_to_end() {
             (Phase::Tags, vec!["PHT6KPP7TS".to_string()]),
         ]
     );
-    assert_eq!(p.steps[1].body, json!({"application": {"id": "app-1"}, "region": "eu-west"}));
-    assert_eq!(p.steps[5].body, json!({"tags": {"Floor": "2", "Site": "HQ"}}));
+    assert_eq!(
+        p.steps[1].body,
+        json!({"application": {"id": "app-1"}, "region": "eu-west"})
+    );
+    assert_eq!(
+        p.steps[5].body,
+        json!({"tags": {"Floor": "2", "Site": "HQ"}})
+    );
 }

@@ -499,8 +499,8 @@ fn parse_grid(
             if row.len() <= m.end.1 as usize {
                 row.resize(m.end.1 as usize + 1, String::new());
             }
-            for cc in c..=m.end.1 as usize {
-                row[cc] = value.clone();
+            for cell in row.iter_mut().take(m.end.1 as usize + 1).skip(c) {
+                *cell = value.clone();
             }
         }
     }

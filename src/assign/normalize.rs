@@ -34,10 +34,7 @@ pub fn serial_problem(serial: &str) -> Option<String> {
         return None;
     }
     let sci = {
-        let (mantissa, exp) = match serial.split_once('E') {
-            Some(p) => p,
-            None => ("", ""),
-        };
+        let (mantissa, exp) = serial.split_once('E').unwrap_or_default();
         !mantissa.is_empty()
             && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
             && (exp.starts_with('+') || exp.starts_with('-'))
@@ -202,7 +199,7 @@ pub fn tag_value_problem(value: &str) -> Option<String> {
 pub fn normalize_region(s: &str) -> String {
     clean(s)
         .to_lowercase()
-        .split(|c: char| c == ' ' || c == '_' || c == '-')
+        .split([' ', '_', '-'])
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("-")

@@ -419,7 +419,7 @@ pub fn resolve(
             continue;
         }
         if let (Desired::Set(ids), Some(s)) = (&subscription, sub)
-            && !current.as_ref().is_some_and(|c| c.subscription_ids == *ids)
+            && current.as_ref().is_none_or(|c| c.subscription_ids != *ids)
         {
             *seats.entry(s.id.clone()).or_default() += 1;
         }

@@ -309,11 +309,14 @@ fn tag_patch(
     (patch, changes)
 }
 
+/// Phase, "devices are being added", body text.
+type GroupKey = (Phase, bool, String);
+
 /// Groups of devices sharing one body, kept in first-seen order for a stable plan.
 #[derive(Default)]
 struct Groups {
     order: Vec<(Phase, bool, String)>,
-    members: HashMap<(Phase, bool, String), (Value, Vec<(String, String)>)>,
+    members: HashMap<GroupKey, (Value, Vec<(String, String)>)>,
 }
 
 impl Groups {
