@@ -1,6 +1,7 @@
 //! PostgreSQL persistence. Knows nothing about HTTP: it takes parsed GLP items and stores
 //! them set-based, and answers the queries the views need.
 
+pub mod assign;
 pub mod cluster;
 pub mod history;
 pub mod inventory;

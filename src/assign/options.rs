@@ -1,0 +1,456 @@
+//! What the wizard can offer, and turning the user's choices plus the sheet's per-row
+//! values into one [`DeviceTarget`] per device.
+//!
+//! Per-row values from the sheet win over wizard-wide choices, field by field.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::header::Field;
+use super::load::Sheet;
+use super::matching::{MatchState, RowMatch};
+use super::normalize::{Category, TAGS_PER_DEVICE_MAX};
+use super::plan::{AddDevice, AppTarget, Desired, DeviceState, DeviceTarget};
+use super::validate::{Issue, IssueKind};
+use crate::store::assign::{RegionPair, StoredSubscription, TagUse};
+
+/// Region codes GLP documents (§2.7), accepted even when no stored device uses them yet.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "ap-ausnz",
+    "ap-east",
+    "ap-northeast",
+    "ap-south",
+    "ap-southeast",
+    "ca-central",
+    "ca-east",
+    "cn-east",
+    "cn-north",
+    "eu-central",
+    "eu-north",
+    "eu-west",
+    "mea",
+    "sa-east",
+    "us-central",
+    "us-east",
+    "us-gov",
+    "us-west",
+    "att-mcd-us-west",
+    "att-ent-us-west",
+    "att-hilton-us-west",
+];
+
+/// A region's name as the GLP UI shows it (`us-west` → "US West").
+pub fn region_display_name(code: &str) -> String {
+    let fixed = match code {
+        "us-west" => "US West",
+        "us-east" => "US East",
+        "us-central" => "US Central",
+        "eu-west" => "EU West",
+        "eu-central" => "EU Central",
+        "ap-northeast" => "Asia Pacific Northeast",
+        "ap-southeast" => "Asia Pacific Southeast",
+        "ap-south" => "Asia Pacific South",
+        "ca-central" => "Canada Central",
+        "sa-east" => "South America East",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.into();
+    }
+    code.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Device families a subscription type can cover (§7.3): central network types cover
+/// network devices, compute and storage their own; anything else covers all three.
+pub fn compatible_categories(subscription_type: &str) -> &'static [Category] {
+    match subscription_type {
+        "CENTRAL_AP"
+        | "CENTRAL_SWITCH"
+        | "CENTRAL_GW"
+        | "CENTRAL_BRIDGE"
+        | "CENTRAL_CONTROLLER"
+        | "CENTRAL_NW_THIRD_PARTY" => &[Category::Network],
+        "CENTRAL_COMPUTE" => &[Category::Compute],
+        "CENTRAL_STORAGE" => &[Category::Storage],
+        _ => &[Category::Network, Category::Compute, Category::Storage],
+    }
+}
+
+/// An application available in a region (from the service catalog when the API client
+/// provides it, else from pairs seen on stored devices).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApplicationRegion {
+    pub application_id: String,
+    pub application_name: Option<String>,
+    pub region: String,
+    pub region_name: String,
+}
+
+/// Everything the wizard chooses from.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub subscriptions: Vec<StoredSubscription>,
+    pub applications: Vec<ApplicationRegion>,
+    pub tags: Vec<TagUse>,
+}
+
+impl Catalog {
+    /// Build from the store's lists. `service_catalog` (from the API, when available)
+    /// replaces the pairs seen on devices, which can never offer a pair no device uses yet.
+    pub fn new(
+        subscriptions: Vec<StoredSubscription>,
+        pairs: Vec<RegionPair>,
+        tags: Vec<TagUse>,
+        service_catalog: Option<Vec<ApplicationRegion>>,
+    ) -> Catalog {
+        let applications = service_catalog.unwrap_or_else(|| {
+            pairs
+                .into_iter()
+                .map(|p| ApplicationRegion {
+                    region_name: region_display_name(&p.region),
+                    application_id: p.application_id,
+                    application_name: None,
+                    region: p.region,
+                })
+                .collect()
+        });
+        Catalog {
+            subscriptions,
+            applications,
+            tags,
+        }
+    }
+
+    fn subscription_by_key(&self, key: &str) -> Option<&StoredSubscription> {
+        self.subscriptions.iter().find(|s| {
+            s.key
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case(key))
+        })
+    }
+
+    fn subscription_by_id(&self, id: &str) -> Option<&StoredSubscription> {
+        self.subscriptions.iter().find(|s| s.id == id)
+    }
+}
+
+/// A subscription the wizard can offer for the devices in the sheet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubscriptionChoice {
+    pub id: String,
+    pub key: String,
+    pub subscription_type: String,
+    pub tier: Option<String>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub available: Option<i64>,
+    /// Devices in the sheet that would take a seat (those not already on it).
+    pub needed: usize,
+    /// `available >= needed` (unknown availability counts as enough; GLP decides).
+    pub enough: bool,
+}
+
+fn usable(s: &StoredSubscription, now: DateTime<Utc>) -> bool {
+    s.status.as_deref() == Some("STARTED") && s.end_time.is_none_or(|e| e > now)
+}
+
+/// Subscriptions compatible with every device family among `matches`, `STARTED` and not
+/// ended, ordered by type, tier, end date; each says whether enough seats are left.
+pub fn subscription_choices(
+    catalog: &Catalog,
+    matches: &[RowMatch],
+    now: DateTime<Utc>,
+) -> Vec<SubscriptionChoice> {
+    let cats: Vec<Category> = matches.iter().filter_map(|m| m.category).collect();
+    let mut out: Vec<SubscriptionChoice> = catalog
+        .subscriptions
+        .iter()
+        .filter(|s| usable(s, now))
+        .filter(|s| {
+            let ok = compatible_categories(s.subscription_type.as_deref().unwrap_or(""));
+            cats.iter().all(|c| ok.contains(c))
+        })
+        .map(|s| {
+            let needed = matches
+                .iter()
+                .filter(|m| m.state != MatchState::Archived)
+                .filter(|m| {
+                    !m.device
+                        .as_ref()
+                        .is_some_and(|d| d.subscriptions.iter().any(|l| l.id == s.id))
+                })
+                .count();
+            SubscriptionChoice {
+                id: s.id.clone(),
+                key: s.key.clone().unwrap_or_default(),
+                subscription_type: s.subscription_type.clone().unwrap_or_default(),
+                tier: s.tier.clone(),
+                end_time: s.end_time,
+                available: s.available_quantity,
+                needed,
+                enough: s.available_quantity.is_none_or(|a| a >= needed as i64),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.subscription_type, &a.tier, a.end_time).cmp(&(
+            &b.subscription_type,
+            &b.tier,
+            b.end_time,
+        ))
+    });
+    out
+}
+
+/// A tag key in use and its values (with device counts), for the tag picker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TagChoice {
+    pub key: String,
+    pub values: Vec<(String, i64)>,
+}
+
+/// Existing tag keys and values, grouped by key.
+pub fn tag_choices(catalog: &Catalog) -> Vec<TagChoice> {
+    let mut by_key: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for t in &catalog.tags {
+        by_key
+            .entry(t.key.clone())
+            .or_default()
+            .push((t.value.clone(), t.devices));
+    }
+    by_key
+        .into_iter()
+        .map(|(key, values)| TagChoice { key, values })
+        .collect()
+}
+
+/// The wizard-wide choices; every field may be overridden per row by the sheet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WizardChoices {
+    pub application: Option<AppTarget>,
+    pub subscription_id: Option<String>,
+    /// Tags to set (`Some`) or remove (`None`) on every device.
+    pub tags: BTreeMap<String, Option<String>>,
+}
+
+fn looks_like_uuid(s: &str) -> bool {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Turn matched rows and choices into per-device targets. Archived rows get no target;
+/// rows with a problem here (unknown key, region or application, subscription not usable
+/// or incompatible, subscription without an application, too many tags) get an issue and
+/// no target. A subscription short of seats gives one sheet-level error.
+pub fn resolve(
+    sheet: &Sheet,
+    matches: &[RowMatch],
+    catalog: &Catalog,
+    choices: &WizardChoices,
+    now: DateTime<Utc>,
+) -> (Vec<DeviceTarget>, Vec<Issue>) {
+    let name = sheet.sheet.as_str();
+    let col = |f: &Field| sheet.header.column(f).map(|c| c.describe());
+    let mut issues = Vec::new();
+    let mut targets = Vec::new();
+    let mut seats: HashMap<String, usize> = HashMap::new();
+    for m in matches.iter().filter(|m| m.state != MatchState::Archived) {
+        let r = &m.input;
+        let before = issues.len();
+        let current = m
+            .device
+            .as_ref()
+            .filter(|_| !m.needs_add())
+            .map(DeviceState::from_stored);
+        // Application and region: sheet first, then the wizard, then infer the other half.
+        let mut app_id = match &r.application {
+            Some(a) => {
+                let hit = catalog.applications.iter().find(|x| {
+                    x.application_id.eq_ignore_ascii_case(a)
+                        || x.application_name
+                            .as_deref()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(a))
+                });
+                match hit {
+                    Some(h) => Some(h.application_id.clone()),
+                    None if looks_like_uuid(a) => Some(a.to_lowercase()),
+                    None => {
+                        issues.push(Issue::error(IssueKind::UnknownApplication, name, Some(r.row), col(&Field::Application),
+                            format!("application \"{a}\" is unknown; write an application id or name the wizard lists")));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let mut region = r.region.clone();
+        if let Some(reg) = &region
+            && !KNOWN_REGIONS.contains(&reg.as_str())
+            && !catalog.applications.iter().any(|x| &x.region == reg)
+        {
+            issues.push(Issue::error(IssueKind::UnknownRegion, name, Some(r.row), col(&Field::Region),
+                format!("region \"{reg}\" is unknown; use a region code such as us-west, eu-central or ap-southeast")));
+            region = None;
+        }
+        if app_id.is_none() && r.application.is_none() {
+            app_id = choices
+                .application
+                .as_ref()
+                .map(|a| a.application_id.clone());
+        }
+        if region.is_none() && r.region.is_none() {
+            // The wizard's region goes with the wizard's application, or with a sheet
+            // application it is offered for.
+            region = choices.application.as_ref().map(|a| a.region.clone());
+            if let (Some(app), Some(reg)) = (&app_id, &region)
+                && r.application.is_some()
+                && !catalog
+                    .applications
+                    .iter()
+                    .any(|x| &x.application_id == app && &x.region == reg)
+            {
+                region = None;
+            }
+        }
+        if let (Some(app), None) = (&app_id, &region) {
+            let regions: Vec<&str> = catalog
+                .applications
+                .iter()
+                .filter(|x| &x.application_id == app)
+                .map(|x| x.region.as_str())
+                .collect();
+            match regions.as_slice() {
+                [one] => region = Some(one.to_string()),
+                _ => issues.push(Issue::error(IssueKind::ApplicationNeedsRegion, name, Some(r.row), col(&Field::Region),
+                    "an application needs a region; fill in the Region cell or choose one in the wizard".into())),
+            }
+        }
+        if let (None, Some(reg)) = (&app_id, &region)
+            && r.region.is_some()
+        {
+            let apps: Vec<&str> = catalog
+                .applications
+                .iter()
+                .filter(|x| &x.region == reg)
+                .map(|x| x.application_id.as_str())
+                .collect();
+            match apps.as_slice() {
+                [one] => app_id = Some(one.to_string()),
+                _ => issues.push(Issue::error(IssueKind::UnknownApplication, name, Some(r.row), col(&Field::Application),
+                    format!("region {reg} is given but not which application; fill in the Application cell or choose one in the wizard"))),
+            }
+        }
+        let application = match (app_id, region) {
+            (Some(application_id), Some(region)) => Desired::Set(AppTarget {
+                application_id,
+                region,
+            }),
+            _ => Desired::Keep,
+        };
+        // Subscription: the sheet's key, else the wizard's choice.
+        let sub = match &r.subscription_key {
+            Some(k) => match catalog.subscription_by_key(k) {
+                None => {
+                    issues.push(Issue::error(IssueKind::UnknownSubscriptionKey, name, Some(r.row), col(&Field::SubscriptionKey),
+                        format!("subscription key {k} is not in the inventory; check the key, or sync subscriptions and reload")));
+                    None
+                }
+                Some(s) => Some(s),
+            },
+            None => choices
+                .subscription_id
+                .as_deref()
+                .and_then(|id| catalog.subscription_by_id(id)),
+        };
+        if let Some(s) = sub {
+            let key = s.key.clone().unwrap_or_else(|| s.id.clone());
+            if !usable(s, now) {
+                issues.push(Issue::error(IssueKind::SubscriptionNotUsable, name, Some(r.row), col(&Field::SubscriptionKey),
+                    format!("subscription {key} is {} — only a started, unexpired subscription can be assigned; pick another", s.status.as_deref().unwrap_or("of unknown status"))));
+            } else if let Some(c) = m.category
+                && !compatible_categories(s.subscription_type.as_deref().unwrap_or("")).contains(&c)
+            {
+                issues.push(Issue::error(IssueKind::SubscriptionIncompatible, name, Some(r.row), col(&Field::SubscriptionKey),
+                    format!("subscription {key} ({}) cannot cover a {} device; pick a matching subscription", s.subscription_type.as_deref().unwrap_or("?"), c.as_api())));
+            }
+        }
+        let subscription = match sub {
+            Some(s) => Desired::Set(vec![s.id.clone()]),
+            None => Desired::Keep,
+        };
+        let has_app_after = matches!(application, Desired::Set(_))
+            || current.as_ref().is_some_and(|c| c.application_id.is_some());
+        if matches!(subscription, Desired::Set(_)) && !has_app_after {
+            issues.push(Issue::error(IssueKind::SubscriptionNeedsApplication, name, Some(r.row), col(&Field::Application),
+                "GreenLake assigns a subscription only to a device with an application; choose an application and region too".into()));
+        }
+        // Tags: wizard-wide, then the row's on top (keys case-insensitive).
+        let mut tags: BTreeMap<String, Option<String>> = choices.tags.clone();
+        for (k, v) in &r.tags {
+            tags.retain(|x, _| x.to_lowercase() != k.to_lowercase());
+            tags.insert(k.clone(), v.clone());
+        }
+        let mut after_keys: Vec<String> = current
+            .as_ref()
+            .map(|c| c.tags.keys().map(|k| k.to_lowercase()).collect())
+            .unwrap_or_default();
+        for (k, v) in &tags {
+            let lk = k.to_lowercase();
+            match v {
+                Some(_) if !after_keys.contains(&lk) => after_keys.push(lk),
+                None => after_keys.retain(|x| x != &lk),
+                _ => {}
+            }
+        }
+        if after_keys.len() > TAGS_PER_DEVICE_MAX {
+            issues.push(Issue::error(IssueKind::TooManyTags, name, Some(r.row), None,
+                format!("the device would carry {} tags; GreenLake allows at most {TAGS_PER_DEVICE_MAX} — remove some", after_keys.len())));
+        }
+        if issues[before..].iter().any(Issue::is_error) {
+            continue;
+        }
+        if let (Desired::Set(ids), Some(s)) = (&subscription, sub)
+            && current.as_ref().is_none_or(|c| c.subscription_ids != *ids)
+        {
+            *seats.entry(s.id.clone()).or_default() += 1;
+        }
+        let add = m.needs_add().then(|| AddDevice {
+            category: m.category.unwrap_or(Category::Network),
+            mac: r.mac.clone(),
+            part_number: r.part_number.clone(),
+        });
+        targets.push(DeviceTarget {
+            serial: r.serial.clone(),
+            row: Some(r.row),
+            device_id: m
+                .device
+                .as_ref()
+                .filter(|_| !m.needs_add())
+                .map(|d| d.id.clone()),
+            current,
+            add,
+            application,
+            subscription,
+            tags,
+        });
+    }
+    for (id, n) in seats {
+        if let Some(s) = catalog.subscription_by_id(&id)
+            && let Some(avail) = s.available_quantity
+            && (avail as usize) < n
+        {
+            issues.push(Issue::error(IssueKind::SubscriptionQuantity, name, None, col(&Field::SubscriptionKey),
+                format!("subscription {} has {avail} seats left but {n} devices need one; pick a larger subscription or fewer rows", s.key.as_deref().unwrap_or(&s.id))));
+        }
+    }
+    (targets, issues)
+}
