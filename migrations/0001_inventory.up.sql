@@ -4,8 +4,6 @@
 -- device→subscription links carry no foreign key to subscriptions (a link may name one not yet
 -- stored). The whole API item is kept in raw_data.
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-
 CREATE TABLE devices (
     id                        TEXT PRIMARY KEY,
     serial_number             TEXT NOT NULL,
@@ -63,14 +61,15 @@ CREATE INDEX devices_serial_idx        ON devices (upper(serial_number));
 CREATE INDEX devices_mac_idx           ON devices (mac_address);
 CREATE INDEX devices_type_idx          ON devices (device_type);
 CREATE INDEX devices_region_idx        ON devices (region);
-CREATE INDEX devices_assigned_idx      ON devices (assigned_state);
 CREATE INDEX devices_application_idx   ON devices (application_id);
-CREATE INDEX devices_updated_idx       ON devices (updated_at DESC);
-CREATE INDEX devices_active_idx        ON devices (device_type, region) WHERE NOT archived AND removed_at IS NULL;
 CREATE INDEX devices_removed_idx       ON devices (removed_at) WHERE removed_at IS NOT NULL;
-CREATE INDEX devices_search_trgm_idx   ON devices USING gin (
-    (lower(coalesce(serial_number, '') || ' ' || coalesce(mac_address, '') || ' ' ||
-           coalesce(device_name, '') || ' ' || coalesce(model, ''))) gin_trgm_ops);
+-- Word search over serial, MAC, names and model ('simple': no stemming, so serials and MACs stay
+-- whole; prefix queries such as `to_tsquery('simple', 'VNT8:*')` work). Chosen over a trigram
+-- index, which cost 40 % of every insert in the sync benchmark.
+CREATE INDEX devices_search_idx ON devices USING gin (
+    to_tsvector('simple', coalesce(serial_number, '') || ' ' || coalesce(mac_address, '') || ' ' ||
+                          coalesce(device_name, '') || ' ' || coalesce(secondary_name, '') || ' ' ||
+                          coalesce(model, '')));
 
 CREATE TABLE subscriptions (
     id                   TEXT PRIMARY KEY,
@@ -107,9 +106,9 @@ CREATE INDEX subscriptions_type_idx     ON subscriptions (subscription_type);
 CREATE INDEX subscriptions_status_idx   ON subscriptions (subscription_status);
 CREATE INDEX subscriptions_end_idx      ON subscriptions (end_time);
 CREATE INDEX subscriptions_expiring_idx ON subscriptions (end_time) WHERE subscription_status = 'STARTED';
-CREATE INDEX subscriptions_search_trgm_idx ON subscriptions USING gin (
-    (lower(coalesce(key, '') || ' ' || coalesce(sku, '') || ' ' || coalesce(tier, '') || ' ' ||
-           coalesce(sku_description, ''))) gin_trgm_ops);
+CREATE INDEX subscriptions_search_idx ON subscriptions USING gin (
+    to_tsvector('simple', coalesce(key, '') || ' ' || coalesce(sku, '') || ' ' || coalesce(tier, '') || ' ' ||
+                          coalesce(sku_description, '')));
 
 -- Links as GLP reports them on the device; subscription may not (yet) be in `subscriptions`.
 CREATE TABLE device_subscriptions (
@@ -181,9 +180,10 @@ CREATE TABLE sync_history_resources (
 CREATE UNLOGGED TABLE sync_seen (
     sync_id   BIGINT NOT NULL,
     resource  TEXT NOT NULL,
-    id        TEXT NOT NULL,
-    PRIMARY KEY (sync_id, resource, id)
+    id        TEXT NOT NULL
 );
+-- No key or index on purpose: rows are only appended during a run and read once by a hash
+-- anti-join at its end; an index would cost more per page than it saves.
 
 -- Assignment audit: what was asked, the values before, every operation and its result.
 CREATE TABLE assignment_runs (

@@ -351,15 +351,12 @@ async fn mark_seen(
     resource: Resource,
     ids: Vec<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO sync_seen (sync_id, resource, id) SELECT $1, $2, unnest($3::text[]) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(sync_id)
-    .bind(resource.as_str())
-    .bind(ids)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO sync_seen (sync_id, resource, id) SELECT $1, $2, unnest($3::text[])")
+        .bind(sync_id)
+        .bind(resource.as_str())
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +21,7 @@ use super::events::*;
 use crate::config::SyncConfig;
 use crate::glp::client::{Client, ClientEvent};
 use crate::glp::error::{ErrorKind, GlpError};
-use crate::store::inventory::Resource;
+use crate::store::inventory::{Resource, UpsertCounts};
 use crate::store::{Store, StoreError};
 
 /// What the engine needs besides the client and the store.
@@ -181,7 +182,7 @@ impl RateMeter {
         }
         match (self.window.front(), self.window.back()) {
             (Some((t0, n0)), Some((t1, n1))) if t1 > t0 => {
-                (n1 - n0) as f64 / t1.duration_since(*t0).as_secs_f64()
+                n1.saturating_sub(*n0) as f64 / t1.duration_since(*t0).as_secs_f64()
             }
             _ => 0.0,
         }
@@ -454,75 +455,81 @@ async fn sync_resource(
             }
         }
     });
+    // Up to WRITERS pages are written at once, each in its own transaction on its own
+    // connection: PostgreSQL spends one core per statement, so two writers use both cores of
+    // a small jump host while the next pages download.
+    let mut writes = FuturesUnordered::new();
+    let mut fetching = true;
     let result = loop {
         // Cancellation first: a buffered page must not outrun a cancel.
-        let msg = tokio::select! {
+        tokio::select! {
             biased;
-            _ = cancel.cancelled() => break Some(Stop::Cancelled),
-            m = rx.recv() => m,
-        };
-        let Some(msg) = msg else { break None };
-        let (progress, write) = match msg {
-            PageMsg::Devices(Err(e)) | PageMsg::Subscriptions(Err(e)) => break Some(Stop::Api(e)),
-            PageMsg::Devices(Ok(p)) => {
-                summary.skipped += p.skipped.len() as u64;
-                let w = s.store.upsert_devices(&p.items, seen_by).await;
-                (
-                    (
-                        p.page,
-                        p.pages_total,
-                        p.items_so_far,
-                        p.items_total,
-                        p.items.len(),
-                    ),
-                    w,
-                )
+            _ = cancel.cancelled(), if fetching || !writes.is_empty() => break Some(Stop::Cancelled),
+            done = writes.next(), if !writes.is_empty() => {
+                let Some((progress, write)) = done else { continue };
+                let counts: UpsertCounts = match write {
+                    Ok(c) => c,
+                    Err(e) => break Some(Stop::Db(e)),
+                };
+                // Pages may finish out of order: report what is stored so far.
+                let PageInfo { page, pages_total, items_total, len } = progress;
+                summary.pages += 1;
+                summary.fetched += len;
+                summary.inserted += counts.inserted;
+                summary.updated += counts.updated;
+                summary.unchanged += counts.unchanged;
+                summary.restored += counts.restored;
+                let items = summary.fetched;
+                let rate = meter.record(items);
+                s.status.send_modify(|st| {
+                    st.running = Some(Progress {
+                        resource: Some(res),
+                        page,
+                        pages_total,
+                        items,
+                        items_total,
+                        rate,
+                    })
+                });
+                s.emit(SyncEvent::Page {
+                    resource: res,
+                    page,
+                    pages_total,
+                    items,
+                    items_total,
+                });
             }
-            PageMsg::Subscriptions(Ok(p)) => {
-                summary.skipped += p.skipped.len() as u64;
-                let w = s.store.upsert_subscriptions(&p.items, seen_by).await;
-                (
-                    (
-                        p.page,
-                        p.pages_total,
-                        p.items_so_far,
-                        p.items_total,
-                        p.items.len(),
-                    ),
-                    w,
-                )
+            msg = rx.recv(), if fetching && writes.len() < WRITERS => {
+                let Some(msg) = msg else {
+                    fetching = false;
+                    continue;
+                };
+                let store = s.store.clone();
+                let fut: WriteFuture = match msg {
+                    PageMsg::Devices(Err(e)) | PageMsg::Subscriptions(Err(e)) => {
+                        break Some(Stop::Api(e));
+                    }
+                    PageMsg::Devices(Ok(p)) => {
+                        summary.skipped += p.skipped.len() as u64;
+                        let info = PageInfo::of(&p);
+                        Box::pin(async move { (info, store.upsert_devices(&p.items, seen_by).await) })
+                    }
+                    PageMsg::Subscriptions(Ok(p)) => {
+                        summary.skipped += p.skipped.len() as u64;
+                        let info = PageInfo::of(&p);
+                        Box::pin(async move {
+                            (info, store.upsert_subscriptions(&p.items, seen_by).await)
+                        })
+                    }
+                };
+                writes.push(fut);
             }
-        };
-        let counts = match write {
-            Ok(c) => c,
-            Err(e) => break Some(Stop::Db(e)),
-        };
-        let (page, pages_total, items, items_total, n) = progress;
-        summary.pages += 1;
-        summary.fetched += n as u64;
-        summary.inserted += counts.inserted;
-        summary.updated += counts.updated;
-        summary.unchanged += counts.unchanged;
-        summary.restored += counts.restored;
-        let rate = meter.record(items);
-        s.status.send_modify(|st| {
-            st.running = Some(Progress {
-                resource: Some(res),
-                page,
-                pages_total,
-                items,
-                items_total,
-                rate,
-            })
-        });
-        s.emit(SyncEvent::Page {
-            resource: res,
-            page,
-            pages_total,
-            items,
-            items_total,
-        });
+            else => break None,
+        }
     };
+    // A stop leaves the other in-flight page writes to finish or roll back on their own:
+    // each is one transaction, so the database stays consistent either way.
+    while writes.next().await.is_some() {}
     producer_cancel.cancel();
     drop(rx);
     let _ = producer.await;
@@ -537,6 +544,32 @@ async fn sync_resource(
     }
     summary.complete = true;
     None
+}
+
+/// Page writes in flight at once (see `sync_resource`).
+const WRITERS: usize = 2;
+
+type WriteFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = (PageInfo, Result<UpsertCounts, StoreError>)> + Send>,
+>;
+
+/// Progress figures of a page, kept while it is written.
+struct PageInfo {
+    page: u64,
+    pages_total: Option<u64>,
+    items_total: Option<u64>,
+    len: u64,
+}
+
+impl PageInfo {
+    fn of<T>(p: &crate::glp::page::Page<T>) -> PageInfo {
+        PageInfo {
+            page: p.page,
+            pages_total: p.pages_total,
+            items_total: p.items_total,
+            len: p.items.len() as u64,
+        }
+    }
 }
 
 enum PageMsg {
