@@ -25,16 +25,20 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn peak_children_rss_mb() -> f64 {
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+/// Peak RSS of a running child from `/proc/<pid>/status` (VmHWM). Not getrusage: a child
+/// spawned with CLONE_VM inherits this (large, simulator-holding) process's high-water mark at
+/// exec, which would be reported as its own.
+fn vm_hwm_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 struct Run {
     wall: Duration,
     summary: serde_json::Value,
+    peak_rss_mb: f64,
 }
 
 fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
@@ -46,9 +50,9 @@ fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
     } else {
         "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n"
     };
-    std::fs::write(&config, format!("[api]\nmax_concurrency = 4\n{limits}")).unwrap();
+    std::fs::write(&config, format!("[api]\nmax_concurrency = 2\n{limits}")).unwrap();
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_glp-console"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glp-console"))
         .arg("--config")
         .arg(&config)
         .arg("--log-dir")
@@ -62,8 +66,19 @@ fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
         .env("GLP_CLIENT_SECRET", sim.client_secret())
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run glp-console");
+    let pid = child.id();
+    let mut peak: f64 = 0.0;
+    while child.try_wait().ok().flatten().is_none() {
+        if let Some(mb) = vm_hwm_mb(pid) {
+            peak = peak.max(mb);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("glp-console output");
     let wall = t.elapsed();
     assert!(
         out.status.success(),
@@ -74,6 +89,7 @@ fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
     Run {
         wall,
         summary: serde_json::from_slice(&out.stdout).expect("JSON summary"),
+        peak_rss_mb: peak,
     }
 }
 
@@ -126,7 +142,7 @@ fn main() {
         let s2 = sim.clone();
         let u2 = url.clone();
         let full = tokio::task::spawn_blocking(move || sync(&s2, &u2, &["--full"], false)).await.unwrap();
-        let rss = peak_children_rss_mb();
+        let rss = full.peak_rss_mb;
         let n = rows(&full.summary, "fetched");
         println!(
             "full sync {devices} devices + {subs} subscriptions: {:.2} s, {:.0} rows/s, {} requests, peak RSS {:.1} MB",

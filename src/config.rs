@@ -241,7 +241,7 @@ impl Default for ApiConfig {
             client_secret: SecretSource::None,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            max_concurrency: 4,
+            max_concurrency: 2,
             page_size: PageSizes::default(),
             rate_limits: RateLimits::default(),
             retry: RetryConfig::default(),

@@ -423,7 +423,8 @@ async fn sync_resource(
         })
     });
     // Producer: pulls pages from the client into a small buffer.
-    let (tx, mut rx) = mpsc::channel(2);
+    // One page buffered: memory stays a handful of pages whatever the inventory size.
+    let (tx, mut rx) = mpsc::channel(1);
     let client = s.client.clone();
     let producer_cancel = cancel.child_token();
     let producer = tokio::spawn({
