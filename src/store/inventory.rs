@@ -299,6 +299,16 @@ struct Returned {
     counts: UpsertCounts,
 }
 
+/// Page transactions commit without waiting for the WAL flush. A crash can lose the last few
+/// pages — never consistency: each page is all-or-nothing, WAL order means the run's final
+/// (synchronous) commit makes every page before it durable, and an unfinished run is redone.
+async fn async_commit(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Ids of `ids` whose stored row is identical (same hash, not removed): nothing to write.
 async fn unchanged_ids(
     tx: &mut Transaction<'_, Postgres>,
@@ -373,6 +383,7 @@ impl Store {
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
         let mut tx = self.pool().begin().await?;
+        async_commit(&mut tx).await?;
         let rows: Vec<DeviceRow> = items.iter().map(|i| DeviceRow::new(i)).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let hashes: Vec<i64> = rows.iter().map(|r| r.raw_hash).collect();
@@ -486,6 +497,7 @@ impl Store {
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
         let mut tx = self.pool().begin().await?;
+        async_commit(&mut tx).await?;
         let rows: Vec<SubscriptionRow> = items.iter().map(|i| SubscriptionRow::new(i)).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let hashes: Vec<i64> = rows.iter().map(|r| r.raw_hash).collect();
