@@ -53,6 +53,21 @@ fn command(sim: Option<&SimHandle>, db: &TestDb, dir: &std::path::Path) -> Comma
     c
 }
 
+/// Wait (up to 30 s) until the running sync has stored its first page.
+async fn wait_for_first_page(db: &TestDb) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap_or(0);
+        if n > 0 || Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
 async fn start_sim(devices: usize) -> SimHandle {
     glp_console::tls::init();
     sim::start(SimConfig {
@@ -193,17 +208,7 @@ async fn sigterm_mid_sync_is_recorded_as_cancelled_and_data_stays_consistent() {
         .unwrap();
     let pid = child.id();
     // Wait until some devices are stored, then SIGTERM.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
-            .fetch_one(db.store.pool())
-            .await
-            .unwrap_or(0);
-        if n > 0 || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    wait_for_first_page(&db).await;
     let status = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
@@ -433,17 +438,7 @@ async fn sigkill_mid_sync_leaves_consistent_data_and_the_next_run_completes_it()
         .args(["--sync-only", "--devices", "--full"])
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
-            .fetch_one(db.store.pool())
-            .await
-            .unwrap_or(0);
-        if n > 0 || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    wait_for_first_page(&db).await;
     child.kill().unwrap(); // SIGKILL: no cleanup at all
     let _ = child.wait();
     // Every stored device is whole: its tags and links committed with it.

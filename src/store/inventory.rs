@@ -328,6 +328,31 @@ async fn unchanged_ids(
     Ok(rows.into_iter().collect())
 }
 
+/// Skip rows whose stored copy is identical (same content hash), upsert the rest.
+async fn write_changed<R: Serialize>(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    columns: &str,
+    rows: Vec<R>,
+    key: impl Fn(&R) -> (&str, i64),
+) -> Result<Returned, StoreError> {
+    let total = rows.len();
+    let (ids, hashes): (Vec<&str>, Vec<i64>) = rows.iter().map(&key).unzip();
+    let same = unchanged_ids(tx, table, &ids, &hashes).await?;
+    let rows: Vec<&R> = rows.iter().filter(|r| !same.contains(key(r).0)).collect();
+    if rows.is_empty() {
+        return Ok(Returned {
+            changed: Vec::new(),
+            counts: UpsertCounts {
+                unchanged: total as u64,
+                ..Default::default()
+            },
+        });
+    }
+    let json = serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.to_string()))?;
+    run_upsert(tx, &upsert_sql(table, columns), json, total).await
+}
+
 async fn run_upsert(
     tx: &mut Transaction<'_, Postgres>,
     sql: &str,
@@ -385,24 +410,10 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         async_commit(&mut tx).await?;
         let rows: Vec<DeviceRow> = items.iter().map(|i| DeviceRow::new(i)).collect();
-        let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
-        let hashes: Vec<i64> = rows.iter().map(|r| r.raw_hash).collect();
-        let same = unchanged_ids(&mut tx, "devices", &ids, &hashes).await?;
-        let rows: Vec<DeviceRow> = rows.into_iter().filter(|r| !same.contains(r.id)).collect();
-        let ret = if rows.is_empty() {
-            Returned {
-                changed: Vec::new(),
-                counts: UpsertCounts {
-                    unchanged: items.len() as u64,
-                    ..Default::default()
-                },
-            }
-        } else {
-            let json =
-                serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.to_string()))?;
-            let sql = upsert_sql("devices", DEVICE_COLUMNS);
-            run_upsert(&mut tx, &sql, json, items.len()).await?
-        };
+        let ret = write_changed(&mut tx, "devices", DEVICE_COLUMNS, rows, |r| {
+            (r.id, r.raw_hash)
+        })
+        .await?;
         if !ret.changed.is_empty() {
             let changed: std::collections::HashSet<&str> =
                 ret.changed.iter().map(String::as_str).collect();
@@ -499,25 +510,10 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         async_commit(&mut tx).await?;
         let rows: Vec<SubscriptionRow> = items.iter().map(|i| SubscriptionRow::new(i)).collect();
-        let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
-        let hashes: Vec<i64> = rows.iter().map(|r| r.raw_hash).collect();
-        let same = unchanged_ids(&mut tx, "subscriptions", &ids, &hashes).await?;
-        let rows: Vec<SubscriptionRow> =
-            rows.into_iter().filter(|r| !same.contains(r.id)).collect();
-        let ret = if rows.is_empty() {
-            Returned {
-                changed: Vec::new(),
-                counts: UpsertCounts {
-                    unchanged: items.len() as u64,
-                    ..Default::default()
-                },
-            }
-        } else {
-            let json =
-                serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.to_string()))?;
-            let sql = upsert_sql("subscriptions", SUBSCRIPTION_COLUMNS);
-            run_upsert(&mut tx, &sql, json, items.len()).await?
-        };
+        let ret = write_changed(&mut tx, "subscriptions", SUBSCRIPTION_COLUMNS, rows, |r| {
+            (r.id, r.raw_hash)
+        })
+        .await?;
         if !ret.changed.is_empty() {
             let changed: std::collections::HashSet<&str> =
                 ret.changed.iter().map(String::as_str).collect();
