@@ -432,26 +432,17 @@ async fn sync_resource(
         async move {
             match res {
                 Resource::Devices => {
-                    let mut pages = Box::pin(client.devices(filter));
-                    while let Some(p) = tokio::select! {
-                        p = pages.next() => p,
-                        _ = producer_cancel.cancelled() => None,
-                    } {
-                        if tx.send(PageMsg::Devices(p)).await.is_err() {
-                            break;
-                        }
-                    }
+                    forward(
+                        client.devices(filter),
+                        tx,
+                        PageMsg::Devices,
+                        producer_cancel,
+                    )
+                    .await
                 }
                 Resource::Subscriptions => {
-                    let mut pages = Box::pin(client.subscriptions(filter));
-                    while let Some(p) = tokio::select! {
-                        p = pages.next() => p,
-                        _ = producer_cancel.cancelled() => None,
-                    } {
-                        if tx.send(PageMsg::Subscriptions(p)).await.is_err() {
-                            break;
-                        }
-                    }
+                    let pages = client.subscriptions(filter);
+                    forward(pages, tx, PageMsg::Subscriptions, producer_cancel).await
                 }
             }
         }
@@ -545,6 +536,25 @@ async fn sync_resource(
     }
     summary.complete = true;
     None
+}
+
+/// Move pages from the client's stream into the engine's buffer until the stream ends, the
+/// receiver is gone, or the run is cancelled.
+async fn forward<T>(
+    pages: impl futures_util::Stream<Item = Result<crate::glp::page::Page<T>, GlpError>>,
+    tx: mpsc::Sender<PageMsg>,
+    wrap: fn(Result<crate::glp::page::Page<T>, GlpError>) -> PageMsg,
+    cancel: CancellationToken,
+) {
+    let mut pages = Box::pin(pages);
+    while let Some(p) = tokio::select! {
+        p = pages.next() => p,
+        _ = cancel.cancelled() => None,
+    } {
+        if tx.send(wrap(p)).await.is_err() {
+            break;
+        }
+    }
 }
 
 /// Page writes in flight at once (see `sync_resource`).
