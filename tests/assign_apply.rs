@@ -467,3 +467,49 @@ async fn cancel_stops_after_the_call_in_flight() {
     assert_eq!(r.counts.devices_skipped, 100 - sent * 25);
     f.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn new_devices_are_added_then_fully_assigned() {
+    let f = fixture(2).await;
+    let mut sheet = String::from("Serial Number,MAC Address,Device Type,Subscription Key\n");
+    sheet.push_str(&format!("{},,,{}\n", f.serials[0], f.sub_key));
+    sheet.push_str(&format!("NEWSN00001,AA:BB:CC:00:00:01,AP,{}\n", f.sub_key));
+    sheet.push_str(&format!("NEWSN00002,AA:BB:CC:00:00:02,AP,{}\n", f.sub_key));
+    sheet.push_str(&format!("NEWSN00003,AA:BB:CC:00:00:03,AP,{}\n", f.sub_key));
+    // The third add fails in GreenLake: it must simply be left out of the later calls.
+    f.sim.set_faults(Faults {
+        fail_ops_for: vec!["NEWSN00003".into()],
+        ..Faults::default()
+    });
+    let p = plan_sheet(&f, &sheet).await;
+    assert_eq!(p.steps.iter().filter(|s| s.phase == Phase::Add).count(), 3);
+    let (r, _) = go(&f, p, RunKind::Apply, None, &fast()).await;
+    assert_eq!(r.status, RunStatus::Partial, "{}", r.render_text());
+    assert_eq!(r.devices[0].serial, "NEWSN00003");
+    assert_eq!(r.devices[0].status, DeviceStatus::Failed);
+    for serial in ["NEWSN00001", "NEWSN00002"] {
+        let d = f
+            .sim
+            .devices()
+            .into_iter()
+            .find(|d| d["serialNumber"] == serial)
+            .expect("added");
+        // Bugs 1–3 of GLP-Sync-2: every new device gets application, region, subscription.
+        assert_eq!(d["application"]["id"], json!(f.app.0), "{serial}");
+        assert_eq!(d["region"], json!(f.app.1));
+        assert_eq!(subs_of(&d), vec![f.sub_id.clone()]);
+        assert_eq!(d["tags"]["Project"], "Rollout 7");
+        let rep = r.devices.iter().find(|x| x.serial == serial).unwrap();
+        assert_eq!(rep.status, DeviceStatus::Succeeded);
+        assert_eq!(rep.device_id.as_deref(), d["id"].as_str());
+    }
+    assert!(!f.sim.devices().iter().any(|d| d["serialNumber"] == "NEWSN00003"));
+    // The resync stored the new devices: a re-run (faults off) only adds the failed one.
+    f.sim.set_faults(Faults::default());
+    let p2 = plan_sheet(&f, &sheet).await;
+    let serials: Vec<&str> = p2.devices.iter().map(|d| d.serial.as_str()).collect();
+    assert_eq!(serials, vec!["NEWSN00003"]);
+    let (r2, _) = go(&f, p2, RunKind::Apply, None, &fast()).await;
+    assert_eq!(r2.status, RunStatus::Succeeded, "{}", r2.render_text());
+    f.sim.shutdown().await;
+}
