@@ -172,13 +172,19 @@ pub enum Command {
 
 /// `glp-console assign FILE …` / `glp-console assign --undo RUN_ID`.
 #[derive(Debug, Args, Clone)]
-#[command(after_help = "Without --apply: prints the issues, the review counts and the plan, and \
+#[command(
+    after_help = "Without --apply: prints the issues, the review counts and the plan, and \
 exits 0 (1 when the sheet has errors). With --apply: asks for confirmation on a terminal (or \
 --yes), sends the plan, prints the report (failures first) and resyncs the touched devices. \
-Exit codes with --apply: 0 all done, 1 some calls or devices failed, 6 cancelled.")]
+Exit codes with --apply: 0 all done, 1 some calls or devices failed, 6 cancelled."
+)]
 pub struct AssignArgs {
     /// The spreadsheet (.xlsx, .xls, .ods or .csv).
-    #[arg(value_name = "FILE", required_unless_present = "undo", conflicts_with = "undo")]
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "undo",
+        conflicts_with = "undo"
+    )]
     pub file: Option<PathBuf>,
     /// Sheet to read (default: the first with a recognised header).
     #[arg(long, value_name = "NAME")]

@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use common::TestDb;
 use futures_util::StreamExt;
-use glp_console::assign::apply::{
-    self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run,
-};
+use glp_console::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run};
 use glp_console::assign::load::{LoadOptions, load_bytes};
 use glp_console::assign::matching::match_rows;
 use glp_console::assign::options::{Catalog, WizardChoices, resolve};
@@ -72,7 +70,10 @@ async fn sync_all(c: &Client, db: &TestDb) {
     let s = c.devices(None);
     futures_util::pin_mut!(s);
     while let Some(p) = s.next().await {
-        db.store.upsert_devices(&p.unwrap().items, None).await.unwrap();
+        db.store
+            .upsert_devices(&p.unwrap().items, None)
+            .await
+            .unwrap();
     }
     let s = c.subscriptions(None);
     futures_util::pin_mut!(s);
@@ -328,7 +329,11 @@ async fn apply_fail_rerun_and_undo_end_to_end() {
                 .filter(|(k, _)| k.eq_ignore_ascii_case("project"))
                 .map(|(_, v)| v)
                 .collect();
-            assert_eq!(project, vec![&json!("Rollout 7")], "one Project tag, keys case-insensitive");
+            assert_eq!(
+                project,
+                vec![&json!("Rollout 7")],
+                "one Project tag, keys case-insensitive"
+            );
         } else {
             assert_eq!(d, o, "device {serial} was not to be touched");
         }
@@ -339,10 +344,16 @@ async fn apply_fail_rerun_and_undo_end_to_end() {
     assert_eq!(run1.status, "partial");
     let devs = f.db.store.audit_devices(r1.run_id).await.unwrap();
     assert_eq!(devs.len(), 30);
-    assert!(devs.iter().all(|d| d.before.is_some() && d.device_id.is_some()));
+    assert!(
+        devs.iter()
+            .all(|d| d.before.is_some() && d.device_id.is_some())
+    );
     assert_eq!(devs.iter().filter(|d| d.outcome == "failed").count(), 3);
     let ops = f.db.store.audit_operations(r1.run_id).await.unwrap();
-    assert_eq!(ops.iter().filter(|o| o.2 == "failed").count(), failed_ops.len());
+    assert_eq!(
+        ops.iter().filter(|o| o.2 == "failed").count(),
+        failed_ops.len()
+    );
 
     // Run 2, same sheet, faults off: only the 3 failed devices are planned and sent.
     f.sim.set_faults(Faults::default());
@@ -354,7 +365,9 @@ async fn apply_fail_rerun_and_undo_end_to_end() {
     assert_eq!(planned, want);
     assert_eq!(p2.unchanged.len(), 27);
     assert!(
-        p2.steps.iter().all(|s| s.serials.iter().all(|x| failing.contains(x))),
+        p2.steps
+            .iter()
+            .all(|s| s.serials.iter().all(|x| failing.contains(x))),
         "only the failed devices are sent again"
     );
     let (r2, _) = go(&f, p2, RunKind::Apply, None, &fast()).await;
@@ -416,7 +429,11 @@ async fn dry_run_changes_nothing_and_cannot_be_undone() {
     assert_eq!(r.kind, RunKind::DryRun);
     // The subscription phase fails validation for devices that (really) have no
     // application yet — exactly what GreenLake's dry run would say.
-    assert!(r.operations.iter().any(|o| o.phase == Phase::Application && o.status == OpStatus::Succeeded));
+    assert!(
+        r.operations
+            .iter()
+            .any(|o| o.phase == Phase::Application && o.status == OpStatus::Succeeded)
+    );
     assert!(r.resync.is_none());
     assert_eq!(f.sim.devices(), original);
     assert!(plan_undo_run(&f.db.store, r.run_id).await.is_err());
@@ -453,8 +470,16 @@ async fn cancel_stops_after_the_call_in_flight() {
         .filter(|o| o.status != OpStatus::Skipped)
         .count();
     assert!((2..=3).contains(&sent), "sent {sent}: {}", r.render_text());
-    assert!(r.operations[sent..].iter().all(|o| o.status == OpStatus::Skipped));
-    assert!(r.operations[..sent].iter().all(|o| o.status == OpStatus::Succeeded));
+    assert!(
+        r.operations[sent..]
+            .iter()
+            .all(|o| o.status == OpStatus::Skipped)
+    );
+    assert!(
+        r.operations[..sent]
+            .iter()
+            .all(|o| o.status == OpStatus::Succeeded)
+    );
     // Only applications of the sent batches changed.
     let changed = f
         .sim
@@ -503,7 +528,12 @@ async fn new_devices_are_added_then_fully_assigned() {
         assert_eq!(rep.status, DeviceStatus::Succeeded);
         assert_eq!(rep.device_id.as_deref(), d["id"].as_str());
     }
-    assert!(!f.sim.devices().iter().any(|d| d["serialNumber"] == "NEWSN00003"));
+    assert!(
+        !f.sim
+            .devices()
+            .iter()
+            .any(|d| d["serialNumber"] == "NEWSN00003")
+    );
     // The resync stored the new devices: a re-run (faults off) only adds the failed one.
     f.sim.set_faults(Faults::default());
     let p2 = plan_sheet(&f, &sheet).await;

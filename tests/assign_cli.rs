@@ -93,7 +93,14 @@ async fn review_confirm_apply_report_and_undo() {
     let sheet = dir.join("sheet.csv");
     std::fs::write(&sheet, &csv).unwrap();
     let s = sheet.to_str().unwrap();
-    let choice = ["--application", app.as_str(), "--region", region.as_str(), "--tag", "Wave7=Lab 2"];
+    let choice = [
+        "--application",
+        app.as_str(),
+        "--region",
+        region.as_str(),
+        "--tag",
+        "Wave7=Lab 2",
+    ];
 
     // Review only: the plan, exit 0, nothing sent.
     let mut args = vec!["assign", s];
@@ -108,7 +115,11 @@ async fn review_confirm_apply_report_and_undo() {
     args.push("--apply");
     let o = glpc(&sim, &db, &dir, &args).await;
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--yes"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(sim.devices(), original);
 
     // --apply --yes --json --report: applied, report written, run id in the JSON.
@@ -134,16 +145,34 @@ async fn review_confirm_apply_report_and_undo() {
     // The same sheet again: nothing to do.
     let o = glpc(&sim, &db, &dir, &args[..args.len() - 5]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("Nothing to"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Nothing to"),
+        "{}",
+        text(&o)
+    );
 
     // Undo: review, then apply.
     let id = run_id.to_string();
     let o = glpc(&sim, &db, &dir, &["assign", "--undo", &id]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("unassign_application"), "{}", text(&o));
-    let o = glpc(&sim, &db, &dir, &["assign", "--undo", &id, "--apply", "--yes"]).await;
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("unassign_application"),
+        "{}",
+        text(&o)
+    );
+    let o = glpc(
+        &sim,
+        &db,
+        &dir,
+        &["assign", "--undo", &id, "--apply", "--yes"],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("(undo of run {run_id})")), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("(undo of run {run_id})")),
+        "{}",
+        text(&o)
+    );
     for p in &picked {
         let d = sim.device(p["id"].as_str().unwrap()).unwrap();
         assert!(d["application"].is_null());
@@ -158,6 +187,10 @@ async fn review_confirm_apply_report_and_undo() {
     std::fs::write(&bad, "Serial Number,MAC Address\nABC123,not-a-mac\n").unwrap();
     let o = glpc(&sim, &db, &dir, &["assign", bad.to_str().unwrap()]).await;
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("row 2"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("row 2"),
+        "{}",
+        text(&o)
+    );
     sim.shutdown().await;
 }

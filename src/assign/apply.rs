@@ -131,7 +131,9 @@ pub enum ApplyEvent {
 pub enum ApplyError {
     #[error("recording the assignment run in the database failed: {0}")]
     Store(#[from] StoreError),
-    #[error("assignment run {0} does not exist; list runs with `glp-console status` or the Assign tab's history")]
+    #[error(
+        "assignment run {0} does not exist; list runs with `glp-console status` or the Assign tab's history"
+    )]
     NoSuchRun(i64),
     #[error("run {0} was a dry run and changed nothing; there is nothing to undo")]
     UndoDryRun(i64),
@@ -292,7 +294,11 @@ fn state_json(s: &DeviceState) -> Value {
 
 impl Run<'_> {
     async fn audit(&mut self, seq: usize, u: OperationUpdate) {
-        if let Err(e) = self.store.audit_operation(self.run_id, seq as i32, &u).await {
+        if let Err(e) = self
+            .store
+            .audit_operation(self.run_id, seq as i32, &u)
+            .await
+        {
             self.notes.push(format!(
                 "the audit of call #{seq} could not be written: {e}"
             ));
@@ -412,7 +418,11 @@ impl Run<'_> {
         let dry = self.opts.dry_run;
         let fut = async move {
             match step.method {
-                Method::Patch => client.patch_devices(&step.device_ids, &step.body, dry).await,
+                Method::Patch => {
+                    client
+                        .patch_devices(&step.device_ids, &step.body, dry)
+                        .await
+                }
                 Method::Post => client.add_device_v2(&new_device(&step.body), dry).await,
             }
         };
@@ -822,12 +832,17 @@ pub async fn apply(
     };
     report.finalize(cancelled);
     if let Err(e) = store
-        .audit_finish(run_id, report.status.as_str(), &report.summary_json(), &outcomes)
+        .audit_finish(
+            run_id,
+            report.status.as_str(),
+            &report.summary_json(),
+            &outcomes,
+        )
         .await
     {
-        report
-            .notes
-            .push(format!("the end of run {run_id} could not be recorded: {e}"));
+        report.notes.push(format!(
+            "the end of run {run_id} could not be recorded: {e}"
+        ));
     }
     emit(
         events,

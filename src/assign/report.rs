@@ -312,7 +312,9 @@ impl ApplyReport {
         }
         if let Some(r) = &self.resync {
             match &r.error {
-                Some(e) => out.push_str(&format!("Resync of {} devices failed: {e}\n", r.requested)),
+                Some(e) => {
+                    out.push_str(&format!("Resync of {} devices failed: {e}\n", r.requested))
+                }
                 None => out.push_str(&format!(
                     "Resync: {} of {} devices fetched ({} updated, {} new, {} unchanged)\n",
                     r.fetched, r.requested, r.updated, r.inserted, r.unchanged
@@ -342,9 +344,10 @@ impl ApplyReport {
             Some("json") => std::fs::write(path, self.to_json())
                 .map_err(|source| ReportError::Io { path: p, source }),
             Some("xlsx") => {
-                let bytes = self
-                    .xlsx_bytes()
-                    .map_err(|source| ReportError::Xlsx { path: p.clone(), source })?;
+                let bytes = self.xlsx_bytes().map_err(|source| ReportError::Xlsx {
+                    path: p.clone(),
+                    source,
+                })?;
                 std::fs::write(path, bytes).map_err(|source| ReportError::Io { path: p, source })
             }
             _ => Err(ReportError::Extension { path: p }),
@@ -366,7 +369,10 @@ impl ApplyReport {
                 "Undo of run",
                 self.undo_of.map(|u| u.to_string()).unwrap_or_default(),
             ),
-            ("Dry run", if self.dry_run { "yes" } else { "no" }.to_string()),
+            (
+                "Dry run",
+                if self.dry_run { "yes" } else { "no" }.to_string(),
+            ),
             ("Status", self.status.as_str().to_string()),
             ("Started", self.started_at.to_rfc3339()),
             ("Finished", self.finished_at.to_rfc3339()),
@@ -386,11 +392,9 @@ impl ApplyReport {
             s.write_string_with_format(r, 0, *k, &bold)?;
             s.write_string(r, 1, v)?;
         }
-        let mut r = rows.len() as u32 + 3;
-        for n in &self.notes {
+        for (r, n) in (rows.len() as u32 + 3..).zip(self.notes.iter()) {
             s.write_string(r, 0, "Note")?;
             s.write_string(r, 1, n)?;
-            r += 1;
         }
         s.set_column_width(0, 24)?;
         s.set_column_width(1, 40)?;
@@ -435,7 +439,14 @@ impl ApplyReport {
 
         let d = wb.add_worksheet();
         d.set_name("Devices")?;
-        let head = ["Serial Number", "Row", "Device id", "Status", "Changes", "Error"];
+        let head = [
+            "Serial Number",
+            "Row",
+            "Device id",
+            "Status",
+            "Changes",
+            "Error",
+        ];
         for (i, h) in head.iter().enumerate() {
             d.write_string_with_format(0, i as u16, *h, &bold)?;
         }

@@ -22,7 +22,9 @@ use crate::assign::apply::{
 use crate::assign::diff::diff;
 use crate::assign::load::{LoadOptions, load_path};
 use crate::assign::matching::{count, match_rows};
-use crate::assign::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
+use crate::assign::options::{
+    ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve,
+};
 use crate::assign::plan::{AppTarget, Plan, plan};
 use crate::assign::report::{ApplyReport, RunStatus};
 use crate::assign::validate::Issue;
@@ -221,7 +223,10 @@ fn confirm(opts: &AssignOptions, what: &str) -> Result<(), Failure> {
     if line.trim().eq_ignore_ascii_case("yes") {
         Ok(())
     } else {
-        Err(Failure::new(exit::CANCELLED, "not confirmed; nothing was sent"))
+        Err(Failure::new(
+            exit::CANCELLED,
+            "not confirmed; nothing was sent",
+        ))
     }
 }
 
@@ -242,13 +247,24 @@ async fn run_apply(
                 continue;
             }
             match ev {
-                ApplyEvent::Started { run_id, calls, devices } => {
+                ApplyEvent::Started {
+                    run_id,
+                    calls,
+                    devices,
+                } => {
                     eprintln!("run {run_id}: {calls} calls for {devices} devices")
                 }
                 ApplyEvent::PhaseStarted { phase, calls } => {
                     eprintln!("{}: {calls} calls", phase.as_str())
                 }
-                ApplyEvent::OperationDone { done, total, status, error, seq, .. } => eprintln!(
+                ApplyEvent::OperationDone {
+                    done,
+                    total,
+                    status,
+                    error,
+                    seq,
+                    ..
+                } => eprintln!(
                     "  [{done}/{total}] #{seq} {}{}",
                     status.as_str(),
                     error.map(|e| format!(": {e}")).unwrap_or_default()
@@ -303,12 +319,7 @@ async fn run_apply(
     })
 }
 
-fn print_review(
-    json: bool,
-    issues: &[Issue],
-    counts: serde_json::Value,
-    plan: &Plan,
-) {
+fn print_review(json: bool, issues: &[Issue], counts: serde_json::Value, plan: &Plan) {
     let d = diff(plan);
     if json {
         let v = json!({
@@ -376,7 +387,8 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
         service_catalog,
     );
     let wizard = choices(&opts, &catalog)?;
-    let (targets, resolve_issues) = resolve(&sheet, &matches, &catalog, &wizard, chrono::Utc::now());
+    let (targets, resolve_issues) =
+        resolve(&sheet, &matches, &catalog, &wizard, chrono::Utc::now());
     let mut issues: Vec<Issue> = sheet.issues.clone();
     issues.extend(match_issues);
     issues.extend(resolve_issues);
@@ -406,7 +418,11 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
         &opts,
         &format!(
             "{} {} calls for {} devices",
-            if opts.dry_run { "Validate (dry run)" } else { "Send" },
+            if opts.dry_run {
+                "Validate (dry run)"
+            } else {
+                "Send"
+            },
             p.steps.len(),
             p.devices.len()
         ),
@@ -426,7 +442,12 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     run_apply(&client, &store, p, run, &opts).await
 }
 
-async fn undo(cfg: &Config, store: &Store, run_id: i64, opts: &AssignOptions) -> Result<i32, Failure> {
+async fn undo(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    opts: &AssignOptions,
+) -> Result<i32, Failure> {
     let client = build_client(cfg)?;
     // Fresh current values first: the undo plan compares with them.
     let serials: Vec<String> = store
@@ -462,7 +483,11 @@ async fn undo(cfg: &Config, store: &Store, run_id: i64, opts: &AssignOptions) ->
     }
     confirm(
         opts,
-        &format!("Undo run {run_id} with {} calls for {} devices", p.steps.len(), p.devices.len()),
+        &format!(
+            "Undo run {run_id} with {} calls for {} devices",
+            p.steps.len(),
+            p.devices.len()
+        ),
     )?;
     let run = NewRun {
         kind: RunKind::Undo,

@@ -157,7 +157,10 @@ impl Store {
             let method: Vec<&str> = ops.iter().map(|o| o.method.as_str()).collect();
             let path: Vec<&str> = ops.iter().map(|o| o.path.as_str()).collect();
             let payload: Vec<Value> = ops.iter().map(|o| o.payload.clone()).collect();
-            let ids: Vec<Value> = ops.iter().map(|o| serde_json::json!(o.device_ids)).collect();
+            let ids: Vec<Value> = ops
+                .iter()
+                .map(|o| serde_json::json!(o.device_ids))
+                .collect();
             let serials: Vec<Value> = ops.iter().map(|o| serde_json::json!(o.serials)).collect();
             sqlx::query(
                 "INSERT INTO assignment_operations (run_id, seq, kind, method, path, payload, device_ids, serials) \
@@ -184,8 +187,7 @@ impl Store {
                 devices.iter().map(|d| d.device_id.as_deref()).collect();
             let row: Vec<Option<i32>> = devices.iter().map(|d| d.row_number).collect();
             let before: Vec<Option<Value>> = devices.iter().map(|d| d.before.clone()).collect();
-            let intended: Vec<Option<Value>> =
-                devices.iter().map(|d| d.intended.clone()).collect();
+            let intended: Vec<Option<Value>> = devices.iter().map(|d| d.intended.clone()).collect();
             let outcome: Vec<&str> = devices.iter().map(|d| d.outcome.as_str()).collect();
             sqlx::query(
                 "INSERT INTO assignment_devices (run_id, serial, device_id, row_number, before, intended, outcome) \
