@@ -204,7 +204,8 @@ pub struct AssignArgs {
     /// Tag key to remove from every device (repeatable).
     #[arg(long = "remove-tag", value_name = "K")]
     pub remove_tags: Vec<String>,
-    /// Send the calls with dry-run=true: GreenLake validates them and changes nothing.
+    /// Send the calls with dry-run=true: GreenLake validates them and changes nothing
+    /// (no confirmation needed; recorded as a dry run).
     #[arg(long)]
     pub dry_run: bool,
     /// Send the plan (otherwise only review it).

@@ -654,6 +654,15 @@ pub async fn apply(
         outcome: "unchanged".into(),
     }));
     let run_id = store.audit_start(&run_meta, &new_ops, &rows).await?;
+    let mut notes = plan.notes.clone();
+    if opts.dry_run && plan.steps.iter().any(|s| s.phase != plan.steps[0].phase) {
+        notes.push(
+            "dry run: each call is validated against the devices as they are now, so a later \
+             phase (e.g. a subscription for a device only getting its application in this plan) \
+             may be reported as failing although the real run would succeed"
+                .into(),
+        );
+    }
     emit(
         events,
         ApplyEvent::Started {
@@ -698,7 +707,7 @@ pub async fn apply(
         ops,
         sent_at: vec![None; plan.steps.len()],
         tracks,
-        notes: plan.notes.clone(),
+        notes,
         done: 0,
     };
 

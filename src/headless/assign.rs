@@ -205,7 +205,8 @@ fn choices(opts: &AssignOptions, catalog: &Catalog) -> Result<WizardChoices, Fai
 }
 
 fn confirm(opts: &AssignOptions, what: &str) -> Result<(), Failure> {
-    if opts.yes {
+    // A dry run changes nothing: no confirmation needed.
+    if opts.yes || opts.dry_run {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
@@ -395,10 +396,12 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     let p = plan(&targets);
     let counts = serde_json::to_value(count(&matches)).unwrap_or_default();
     let errors = issues.iter().any(Issue::is_error);
-    if !opts.apply || !opts.json {
+    // --dry-run sends too (GreenLake validates, nothing changes).
+    let send = opts.apply || opts.dry_run;
+    if !send || !opts.json {
         print_review(opts.json, &issues, counts, &p);
     }
-    if !opts.apply {
+    if !send {
         return Ok(if errors { exit::PARTIAL } else { exit::OK });
     }
     if errors {
@@ -469,10 +472,11 @@ async fn undo(
     let p = plan_undo_run(store, run_id)
         .await
         .map_err(|e| bad(e.to_string()))?;
-    if !opts.apply || !opts.json {
+    let send = opts.apply || opts.dry_run;
+    if !send || !opts.json {
         print_review(opts.json, &[], serde_json::Value::Null, &p);
     }
-    if !opts.apply {
+    if !send {
         return Ok(exit::OK);
     }
     if p.is_empty() {
