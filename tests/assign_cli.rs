@@ -122,6 +122,18 @@ async fn review_confirm_apply_report_and_undo() {
     );
     assert_eq!(sim.devices(), original);
 
+    // --dry-run: sent with dry-run=true, no confirmation needed, nothing changes.
+    let mut dry: Vec<&str> = args[..args.len() - 1].to_vec();
+    dry.push("--dry-run");
+    let o = glpc(&sim, &db, &dir, &dry).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("dry run: GreenLake validated"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(sim.devices(), original);
+
     // --apply --yes --json --report: applied, report written, run id in the JSON.
     let report = dir.join("report.xlsx");
     args.extend(["--yes", "--report", report.to_str().unwrap(), "--json"]);
