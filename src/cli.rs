@@ -166,6 +166,60 @@ pub enum Command {
     Status,
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
     Simulate(Box<SimulateArgs>),
+    /// Bulk assignment from a spreadsheet: review (default), --apply, or --undo RUN_ID.
+    Assign(Box<AssignArgs>),
+}
+
+/// `glp-console assign FILE …` / `glp-console assign --undo RUN_ID`.
+#[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "Without --apply: prints the issues, the review counts and the plan, and \
+exits 0 (1 when the sheet has errors). With --apply: asks for confirmation on a terminal (or \
+--yes), sends the plan, prints the report (failures first) and resyncs the touched devices. \
+Exit codes with --apply: 0 all done, 1 some calls or devices failed, 6 cancelled."
+)]
+pub struct AssignArgs {
+    /// The spreadsheet (.xlsx, .xls, .ods or .csv).
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "undo",
+        conflicts_with = "undo"
+    )]
+    pub file: Option<PathBuf>,
+    /// Sheet to read (default: the first with a recognised header).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Subscription key (or id) for every device without one in the sheet.
+    #[arg(long, value_name = "KEY")]
+    pub subscription: Option<String>,
+    /// Region code (us-west, eu-central, …) for every device without one in the sheet.
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// Application (service-manager id or name).
+    #[arg(long, value_name = "ID_OR_NAME")]
+    pub application: Option<String>,
+    /// Tag to set on every device, KEY=VALUE (repeatable).
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    /// Tag key to remove from every device (repeatable).
+    #[arg(long = "remove-tag", value_name = "K")]
+    pub remove_tags: Vec<String>,
+    /// Send the calls with dry-run=true: GreenLake validates them and changes nothing
+    /// (no confirmation needed; recorded as a dry run).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send the plan (otherwise only review it).
+    #[arg(long)]
+    pub apply: bool,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+    /// Write the report to FILE.xlsx or FILE.json.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub report: Option<PathBuf>,
+    /// Restore the values before of assignment run RUN_ID.
+    #[arg(long, value_name = "RUN_ID")]
+    pub undo: Option<i64>,
 }
 
 /// `glp-console simulate`: data size, credentials, rate limits and fault switches.

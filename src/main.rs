@@ -107,6 +107,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ))
             }
         }),
+        Some(Command::Assign(a)) => {
+            let opts = headless::assign::AssignOptions {
+                file: a.file,
+                sheet: a.sheet,
+                subscription: a.subscription,
+                region: a.region,
+                application: a.application,
+                tags: a.tags,
+                remove_tags: a.remove_tags,
+                dry_run: a.dry_run,
+                apply: a.apply,
+                yes: a.yes,
+                report: a.report,
+                json: cli.global.json,
+                undo: a.undo,
+            };
+            let code = rt.block_on(headless::assign::run(&cfg, opts))?;
+            if code == exit::OK {
+                Ok(())
+            } else {
+                // The report or review above says what happened.
+                Err(Failure::silent(code))
+            }
+        }
         // Handled before the configuration is loaded (the simulator needs none).
         Some(Command::Simulate(_)) => Ok(()),
         None => {

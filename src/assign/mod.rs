@@ -9,6 +9,7 @@
 //! undo; [`diff`] summarises a plan for review. Applying a plan over HTTP comes later and
 //! consumes [`plan::Plan`] as it is.
 
+pub mod apply;
 pub mod diff;
 pub mod header;
 pub mod load;
@@ -16,5 +17,6 @@ pub mod matching;
 pub mod normalize;
 pub mod options;
 pub mod plan;
+pub mod report;
 pub mod template;
 pub mod validate;

@@ -131,7 +131,7 @@ impl Catalog {
         }
     }
 
-    fn subscription_by_key(&self, key: &str) -> Option<&StoredSubscription> {
+    pub fn subscription_by_key(&self, key: &str) -> Option<&StoredSubscription> {
         self.subscriptions.iter().find(|s| {
             s.key
                 .as_deref()
@@ -139,7 +139,7 @@ impl Catalog {
         })
     }
 
-    fn subscription_by_id(&self, id: &str) -> Option<&StoredSubscription> {
+    pub fn subscription_by_id(&self, id: &str) -> Option<&StoredSubscription> {
         self.subscriptions.iter().find(|s| s.id == id)
     }
 }

@@ -1,6 +1,7 @@
 //! The non-interactive commands: no raw mode, no alternate screen; plain or `--json` output
 //! on stdout, problems on stderr, and the exit codes of [`crate::cli::exit`].
 
+pub mod assign;
 pub mod reports;
 pub mod sync_only;
 

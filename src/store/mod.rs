@@ -2,6 +2,7 @@
 //! them set-based, and answers the queries the views need.
 
 pub mod assign;
+pub mod audit;
 pub mod cluster;
 pub mod history;
 pub mod inventory;

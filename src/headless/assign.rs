@@ -1,0 +1,505 @@
+//! `glp-console assign FILE …` and `glp-console assign --undo RUN_ID`: the assignment
+//! wizard without a terminal UI.
+//!
+//! Without `--apply` it prints the validation issues, the review counts and the plan diff,
+//! and exits 0 (1 when there are errors). With `--apply` it asks for confirmation on a
+//! terminal (or takes `--yes`), applies the plan through [`crate::assign::apply`], prints
+//! the report (failures first) and writes it with `--report FILE.xlsx|FILE.json`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Failure;
+use super::sync_only::build_client;
+use crate::assign::apply::{
+    self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run, requested_json, resync_serials,
+};
+use crate::assign::diff::diff;
+use crate::assign::load::{LoadOptions, load_path};
+use crate::assign::matching::{count, match_rows};
+use crate::assign::options::{
+    ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve,
+};
+use crate::assign::plan::{AppTarget, Plan, plan};
+use crate::assign::report::{ApplyReport, RunStatus};
+use crate::assign::validate::Issue;
+use crate::cli::exit;
+use crate::config::Config;
+use crate::glp::client::Client;
+use crate::glp::error::GlpError;
+use crate::store::Store;
+use crate::store::audit::{NewRun, RunKind};
+
+/// Everything the command line gave.
+#[derive(Debug, Clone, Default)]
+pub struct AssignOptions {
+    pub file: Option<PathBuf>,
+    pub sheet: Option<String>,
+    pub subscription: Option<String>,
+    pub region: Option<String>,
+    pub application: Option<String>,
+    pub tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    pub dry_run: bool,
+    pub apply: bool,
+    pub yes: bool,
+    pub report: Option<PathBuf>,
+    pub json: bool,
+    pub undo: Option<i64>,
+}
+
+fn bad(msg: impl Into<String>) -> Failure {
+    Failure::new(exit::CONFIG, msg)
+}
+
+/// `k=v` pairs and keys to remove, as the plan wants them.
+pub fn parse_tags(
+    set: &[String],
+    remove: &[String],
+) -> Result<BTreeMap<String, Option<String>>, Failure> {
+    let mut out = BTreeMap::new();
+    for t in set {
+        let Some((k, v)) = t.split_once('=') else {
+            return Err(bad(format!(
+                "--tag {t}: write it as KEY=VALUE (e.g. --tag site=HQ)"
+            )));
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(bad(format!("--tag {t}: the key is empty")));
+        }
+        out.insert(k.to_string(), Some(v.trim().to_string()));
+    }
+    for k in remove {
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(bad("--remove-tag needs a key"));
+        }
+        out.insert(k.to_string(), None);
+    }
+    Ok(out)
+}
+
+/// Applications per region from the service catalog (provisioned ones only).
+pub async fn api_catalog(client: &Client) -> Result<Vec<ApplicationRegion>, GlpError> {
+    let regions = client.regions().await?;
+    let provisions = client.provisions(None).await?;
+    let mut out = Vec::new();
+    for r in regions {
+        for sm in &r.service_managers {
+            let provisioned = provisions.iter().any(|p| {
+                p.is_provisioned()
+                    && p.service_manager_id.as_deref() == Some(sm.id.as_str())
+                    && p.region.as_deref() == Some(r.id.as_str())
+            });
+            if provisioned {
+                out.push(ApplicationRegion {
+                    application_id: sm.id.clone(),
+                    application_name: sm.name.clone(),
+                    region: r.id.clone(),
+                    region_name: r
+                        .region_name
+                        .clone()
+                        .unwrap_or_else(|| region_display_name(&r.id)),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The wizard choices from the flags, checked against the catalog.
+fn choices(opts: &AssignOptions, catalog: &Catalog) -> Result<WizardChoices, Failure> {
+    let tags = parse_tags(&opts.tags, &opts.remove_tags)?;
+    let subscription_id = match &opts.subscription {
+        None => None,
+        Some(k) => match catalog.subscription_by_key(k) {
+            Some(s) => Some(s.id.clone()),
+            None => match catalog.subscription_by_id(k) {
+                Some(s) => Some(s.id.clone()),
+                None => {
+                    return Err(bad(format!(
+                        "--subscription {k}: no subscription with this key in the inventory; \
+                         check the key or run `glp-console --sync-only` first"
+                    )));
+                }
+            },
+        },
+    };
+    let apps = &catalog.applications;
+    let app_ids: Option<Vec<&ApplicationRegion>> = opts.application.as_ref().map(|a| {
+        apps.iter()
+            .filter(|x| {
+                x.application_id.eq_ignore_ascii_case(a)
+                    || x.application_name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(a))
+            })
+            .collect()
+    });
+    let application = match (&opts.application, &opts.region, app_ids) {
+        (None, None, _) => None,
+        (Some(a), _, Some(hits)) if hits.is_empty() => {
+            return Err(bad(format!(
+                "--application {a}: not an application provisioned in this workspace; \
+                 give its id or name as GreenLake lists it"
+            )));
+        }
+        (Some(a), Some(r), Some(hits)) => match hits.iter().find(|x| &x.region == r) {
+            Some(h) => Some(AppTarget {
+                application_id: h.application_id.clone(),
+                region: r.clone(),
+            }),
+            None => {
+                return Err(bad(format!(
+                    "--application {a} is not provisioned in region {r}; it is in: {}",
+                    hits.iter()
+                        .map(|h| h.region.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+        (Some(a), None, Some(hits)) => match hits.as_slice() {
+            [one] => Some(AppTarget {
+                application_id: one.application_id.clone(),
+                region: one.region.clone(),
+            }),
+            _ => {
+                return Err(bad(format!(
+                    "--application {a} is provisioned in several regions; add --region"
+                )));
+            }
+        },
+        (None, Some(r), _) => {
+            let hits: Vec<&ApplicationRegion> = apps.iter().filter(|x| &x.region == r).collect();
+            match hits.as_slice() {
+                [one] => Some(AppTarget {
+                    application_id: one.application_id.clone(),
+                    region: r.clone(),
+                }),
+                [] => {
+                    return Err(bad(format!(
+                        "--region {r}: no application is provisioned there; pick another region"
+                    )));
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "--region {r}: several applications are provisioned there; add --application"
+                    )));
+                }
+            }
+        }
+        (Some(_), _, None) => None,
+    };
+    Ok(WizardChoices {
+        application,
+        subscription_id,
+        tags,
+    })
+}
+
+fn confirm(opts: &AssignOptions, what: &str) -> Result<(), Failure> {
+    // A dry run changes nothing: no confirmation needed.
+    if opts.yes || opts.dry_run {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(bad(format!(
+            "refusing to {what} without confirmation: stdin is not a terminal; add --yes"
+        )));
+    }
+    eprint!("{what}? Type 'yes' to go on: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| bad(format!("cannot read the confirmation: {e}")))?;
+    if line.trim().eq_ignore_ascii_case("yes") {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            exit::CANCELLED,
+            "not confirmed; nothing was sent",
+        ))
+    }
+}
+
+/// Run the plan; print progress on stderr (when it is a terminal), the report on stdout.
+async fn run_apply(
+    client: &Client,
+    store: &Store,
+    plan: Plan,
+    run: NewRun,
+    opts: &AssignOptions,
+) -> Result<i32, Failure> {
+    let (tx, mut rx) = mpsc::channel::<ApplyEvent>(256);
+    let cancel = CancellationToken::new();
+    let progress = std::io::stderr().is_terminal() && !opts.json;
+    let printer = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if !progress {
+                continue;
+            }
+            match ev {
+                ApplyEvent::Started {
+                    run_id,
+                    calls,
+                    devices,
+                } => {
+                    eprintln!("run {run_id}: {calls} calls for {devices} devices")
+                }
+                ApplyEvent::PhaseStarted { phase, calls } => {
+                    eprintln!("{}: {calls} calls", phase.as_str())
+                }
+                ApplyEvent::OperationDone {
+                    done,
+                    total,
+                    status,
+                    error,
+                    seq,
+                    ..
+                } => eprintln!(
+                    "  [{done}/{total}] #{seq} {}{}",
+                    status.as_str(),
+                    error.map(|e| format!(": {e}")).unwrap_or_default()
+                ),
+                ApplyEvent::Cancelling => {
+                    eprintln!("cancelling: waiting for the calls already sent")
+                }
+                ApplyEvent::Resyncing { devices } => {
+                    eprintln!("fetching {devices} devices again")
+                }
+                _ => {}
+            }
+        }
+    });
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| bad(format!("cannot watch SIGTERM: {e}")))?;
+    let aopts = ApplyOptions {
+        dry_run: opts.dry_run,
+        ..ApplyOptions::default()
+    };
+    let req = ApplyRequest { plan, run };
+    let report: ApplyReport = {
+        let work = apply::apply(client, store, req, &aopts, &tx, &cancel);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                r = &mut work => break r.map_err(|e| Failure::new(exit::DATABASE, e.to_string()))?,
+                _ = tokio::signal::ctrl_c(), if !cancel.is_cancelled() => cancel.cancel(),
+                _ = sigterm.recv(), if !cancel.is_cancelled() => cancel.cancel(),
+            }
+        }
+    };
+    drop(tx);
+    let _ = printer.await;
+    if opts.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render_text());
+    }
+    if let Some(path) = &opts.report {
+        report
+            .write(path)
+            .map_err(|e| Failure::new(exit::PARTIAL, e.to_string()))?;
+        if !opts.json {
+            println!("Report written to {}", path.display());
+        }
+    }
+    Ok(match report.status {
+        RunStatus::Succeeded => exit::OK,
+        RunStatus::Cancelled => exit::CANCELLED,
+        RunStatus::Partial | RunStatus::Failed => exit::PARTIAL,
+    })
+}
+
+fn print_review(json: bool, issues: &[Issue], counts: serde_json::Value, plan: &Plan) {
+    let d = diff(plan);
+    if json {
+        let v = json!({
+            "issues": issues.iter().map(|i| json!({
+                "severity": if i.is_error() { "error" } else { "warning" },
+                "row": i.row, "column": i.column, "message": i.message, "text": i.to_string(),
+            })).collect::<Vec<_>>(),
+            "counts": counts,
+            "plan": d,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return;
+    }
+    for i in issues {
+        println!("{i}");
+    }
+    if !counts.is_null() {
+        println!("Review: {counts}");
+    }
+    for l in d.lines() {
+        println!("{l}");
+    }
+}
+
+/// The whole command; returns the exit code.
+pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
+    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    if let Some(run_id) = opts.undo {
+        return undo(cfg, &store, run_id, &opts).await;
+    }
+    let Some(file) = &opts.file else {
+        return Err(bad("assign: give the spreadsheet FILE, or --undo RUN_ID"));
+    };
+    let sheet = load_path(
+        file,
+        &LoadOptions {
+            sheet: opts.sheet.clone(),
+        },
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
+    let stored = store.devices_by_serials(&serials).await?;
+    let valid = sheet.valid_rows();
+    let (matches, match_issues) = match_rows(&sheet, &valid, &stored);
+    // The client is needed for the service catalog (and later to apply); without
+    // credentials the review still works from the stored inventory.
+    let client = build_client(cfg);
+    let service_catalog = match &client {
+        Ok(c) => match api_catalog(c).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!(
+                    "glp-console: warning: the service catalog could not be read ({e}); \
+                     offering the application/region pairs stored devices use"
+                );
+                None
+            }
+        },
+        Err(_) => None,
+    };
+    let catalog = Catalog::new(
+        store.assign_subscriptions().await?,
+        store.assign_region_pairs().await?,
+        store.assign_tags().await?,
+        service_catalog,
+    );
+    let wizard = choices(&opts, &catalog)?;
+    let (targets, resolve_issues) =
+        resolve(&sheet, &matches, &catalog, &wizard, chrono::Utc::now());
+    let mut issues: Vec<Issue> = sheet.issues.clone();
+    issues.extend(match_issues);
+    issues.extend(resolve_issues);
+    let p = plan(&targets);
+    let counts = serde_json::to_value(count(&matches)).unwrap_or_default();
+    let errors = issues.iter().any(Issue::is_error);
+    // --dry-run sends too (GreenLake validates, nothing changes).
+    let send = opts.apply || opts.dry_run;
+    if !send || !opts.json {
+        print_review(opts.json, &issues, counts, &p);
+    }
+    if !send {
+        return Ok(if errors { exit::PARTIAL } else { exit::OK });
+    }
+    if errors {
+        return Err(Failure::new(
+            exit::PARTIAL,
+            "the sheet has errors (see above); fix them or remove those rows, then run again",
+        ));
+    }
+    if p.is_empty() {
+        if !opts.json {
+            println!("Nothing to apply.");
+        }
+        return Ok(exit::OK);
+    }
+    let client = client?;
+    confirm(
+        &opts,
+        &format!(
+            "{} {} calls for {} devices",
+            if opts.dry_run {
+                "Validate (dry run)"
+            } else {
+                "Send"
+            },
+            p.steps.len(),
+            p.devices.len()
+        ),
+    )?;
+    let run = NewRun {
+        kind: RunKind::Apply,
+        undo_of: None,
+        source_file: Some(sheet.file.clone()),
+        sheet: Some(sheet.sheet.clone()),
+        requested: requested_json(
+            Some(&file.display().to_string()),
+            &wizard,
+            json!({"dry_run": opts.dry_run}),
+        ),
+        operator: std::env::var("USER").ok(),
+    };
+    run_apply(&client, &store, p, run, &opts).await
+}
+
+async fn undo(
+    cfg: &Config,
+    store: &Store,
+    run_id: i64,
+    opts: &AssignOptions,
+) -> Result<i32, Failure> {
+    let client = build_client(cfg)?;
+    // Fresh current values first: the undo plan compares with them.
+    let serials: Vec<String> = store
+        .audit_devices(run_id)
+        .await?
+        .into_iter()
+        .filter(|d| d.outcome == "succeeded" || d.outcome == "failed")
+        .map(|d| d.serial)
+        .collect();
+    if !serials.is_empty() {
+        let r = resync_serials(&client, store, &serials).await;
+        if let Some(e) = r.error {
+            eprintln!(
+                "glp-console: warning: the devices of run {run_id} could not be fetched ({e}); \
+                 planning from the stored values"
+            );
+        }
+    }
+    let p = plan_undo_run(store, run_id)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    let send = opts.apply || opts.dry_run;
+    if !send || !opts.json {
+        print_review(opts.json, &[], serde_json::Value::Null, &p);
+    }
+    if !send {
+        return Ok(exit::OK);
+    }
+    if p.is_empty() {
+        if !opts.json {
+            println!("Nothing to undo.");
+        }
+        return Ok(exit::OK);
+    }
+    confirm(
+        opts,
+        &format!(
+            "Undo run {run_id} with {} calls for {} devices",
+            p.steps.len(),
+            p.devices.len()
+        ),
+    )?;
+    let run = NewRun {
+        kind: RunKind::Undo,
+        undo_of: Some(run_id),
+        source_file: None,
+        sheet: None,
+        requested: json!({"undo_of": run_id, "dry_run": opts.dry_run}),
+        operator: std::env::var("USER").ok(),
+    };
+    run_apply(&client, store, p, run, opts).await
+}

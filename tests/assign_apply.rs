@@ -1,0 +1,545 @@
+//! Applying assignment plans for real: the simulator over HTTP and a real PostgreSQL.
+//! load → choose → apply → the simulator shows exactly the intended changes; a FAILED
+//! operation is reported per device and a re-run fixes only those; undo restores; cancel
+//! stops after the call in flight; dry-run changes nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::TestDb;
+use futures_util::StreamExt;
+use glp_console::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run};
+use glp_console::assign::load::{LoadOptions, load_bytes};
+use glp_console::assign::matching::match_rows;
+use glp_console::assign::options::{Catalog, WizardChoices, resolve};
+use glp_console::assign::plan::{AppTarget, Phase, Plan, plan};
+use glp_console::assign::report::{DeviceStatus, OpStatus, RunStatus};
+use glp_console::config::{ApiConfig, Secret};
+use glp_console::glp::client::Client;
+use glp_console::headless::assign::api_catalog;
+use glp_console::sim::{self, Faults, SimConfig, SimHandle};
+use glp_console::store::audit::{NewRun, RunKind};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn client(sim: &SimHandle, patch_per_min: u32) -> Client {
+    let mut api = ApiConfig {
+        base_url: sim.base_url(),
+        token_url: sim.token_url(),
+        client_id: sim.client_id().to_string(),
+        ..ApiConfig::default()
+    };
+    api.page_size.devices = 200;
+    let r = &mut api.rate_limits;
+    r.devices_get = 100_000;
+    r.subscriptions_get = 100_000;
+    r.async_operations_get = 100_000;
+    r.devices_patch = patch_per_min;
+    r.devices_post = 100_000;
+    r.service_catalog_get = 100_000;
+    api.retry.max_attempts = 3;
+    api.retry.base_delay = Duration::from_millis(5);
+    api.retry.max_delay = Duration::from_millis(20);
+    Client::new(&api, Secret::new(sim.client_secret())).expect("client builds")
+}
+
+fn fast() -> ApplyOptions {
+    ApplyOptions {
+        first_poll: Duration::from_millis(120),
+        op_timeout: Duration::from_secs(20),
+        ..ApplyOptions::default()
+    }
+}
+
+async fn start_sim(devices: usize) -> SimHandle {
+    glp_console::tls::init();
+    sim::start(SimConfig {
+        devices,
+        subscriptions: 60,
+        op_delay: Duration::from_millis(50),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+async fn sync_all(c: &Client, db: &TestDb) {
+    let s = c.devices(None);
+    futures_util::pin_mut!(s);
+    while let Some(p) = s.next().await {
+        db.store
+            .upsert_devices(&p.unwrap().items, None)
+            .await
+            .unwrap();
+    }
+    let s = c.subscriptions(None);
+    futures_util::pin_mut!(s);
+    while let Some(p) = s.next().await {
+        db.store
+            .upsert_subscriptions(&p.unwrap().items, None)
+            .await
+            .unwrap();
+    }
+}
+
+/// What assignment may change on a device (and its side effects).
+const CHANGEABLE: &[&str] = &[
+    "application",
+    "region",
+    "subscription",
+    "tags",
+    "updatedAt",
+    "assignedState",
+];
+
+fn strip(d: &Value) -> Value {
+    let mut d = d.clone();
+    if let Some(o) = d.as_object_mut() {
+        for k in CHANGEABLE {
+            o.remove(*k);
+        }
+    }
+    d
+}
+
+fn by_id(devs: Vec<Value>) -> BTreeMap<String, Value> {
+    devs.into_iter()
+        .map(|d| (d["id"].as_str().unwrap().to_string(), d))
+        .collect()
+}
+
+fn subs_of(d: &Value) -> Vec<String> {
+    let mut v: Vec<String> = d["subscription"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    v.sort();
+    v
+}
+
+struct Fixture {
+    sim: SimHandle,
+    db: TestDb,
+    client: Client,
+    /// Network APs without application or subscription.
+    serials: Vec<String>,
+    app: (String, String),
+    sub_key: String,
+    sub_id: String,
+}
+
+async fn fixture(n: usize) -> Fixture {
+    let sim = start_sim(n * 7 + 100).await;
+    let db = TestDb::new().await;
+    let client = client(&sim, 100_000);
+    sync_all(&client, &db).await;
+    let serials: Vec<String> = sim
+        .devices()
+        .into_iter()
+        .filter(|d| {
+            d["deviceType"] == "AP"
+                && d["archived"] == false
+                && d["application"].is_null()
+                && subs_of(d).is_empty()
+        })
+        .take(n)
+        .map(|d| d["serialNumber"].as_str().unwrap().to_uppercase())
+        .collect();
+    assert_eq!(serials.len(), n, "the simulator has enough free APs");
+    let app = sim.provisioned_applications()[0].clone();
+    let sub = sim
+        .subscriptions()
+        .into_iter()
+        .find(|s| {
+            s["subscriptionType"] == "CENTRAL_AP"
+                && s["subscriptionStatus"] == "STARTED"
+                && s["availableQuantity"].as_i64().unwrap_or(0) >= n as i64 + 5
+        })
+        .expect("a started CENTRAL_AP subscription with seats");
+    Fixture {
+        sim,
+        db,
+        client,
+        serials,
+        app,
+        sub_key: sub["key"].as_str().unwrap().to_string(),
+        sub_id: sub["id"].as_str().unwrap().to_string(),
+    }
+}
+
+/// The wizard path: sheet → match → resolve → plan, from the stored inventory.
+async fn plan_sheet(f: &Fixture, csv: &str) -> Plan {
+    let sheet = load_bytes("s.csv", csv.as_bytes().to_vec(), &LoadOptions::default()).unwrap();
+    assert!(sheet.issues.is_empty(), "{:?}", sheet.issues);
+    let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
+    let stored = f.db.store.devices_by_serials(&serials).await.unwrap();
+    let valid = sheet.valid_rows();
+    let (matches, _) = match_rows(&sheet, &valid, &stored);
+    let catalog = Catalog::new(
+        f.db.store.assign_subscriptions().await.unwrap(),
+        f.db.store.assign_region_pairs().await.unwrap(),
+        f.db.store.assign_tags().await.unwrap(),
+        Some(api_catalog(&f.client).await.unwrap()),
+    );
+    let choices = WizardChoices {
+        application: Some(AppTarget {
+            application_id: f.app.0.clone(),
+            region: f.app.1.clone(),
+        }),
+        subscription_id: None,
+        tags: [("Project".to_string(), Some("Rollout 7".to_string()))].into(),
+    };
+    let (targets, issues) = resolve(&sheet, &matches, &catalog, &choices, chrono::Utc::now());
+    assert!(!issues.iter().any(|i| i.is_error()), "{issues:?}");
+    plan(&targets)
+}
+
+fn csv(f: &Fixture) -> String {
+    let mut s = String::from("Serial Number,Subscription Key\n");
+    for serial in &f.serials {
+        s.push_str(&format!("{serial},{}\n", f.sub_key));
+    }
+    s
+}
+
+fn run(kind: RunKind, undo_of: Option<i64>) -> NewRun {
+    NewRun {
+        kind,
+        undo_of,
+        source_file: Some("s.csv".into()),
+        sheet: None,
+        requested: json!({}),
+        operator: None,
+    }
+}
+
+async fn go(
+    f: &Fixture,
+    p: Plan,
+    kind: RunKind,
+    undo_of: Option<i64>,
+    opts: &ApplyOptions,
+) -> (glp_console::assign::report::ApplyReport, Vec<ApplyEvent>) {
+    let (tx, mut rx) = mpsc::channel(10_000);
+    let cancel = CancellationToken::new();
+    let r = apply::apply(
+        &f.client,
+        &f.db.store,
+        ApplyRequest {
+            plan: p,
+            run: run(kind, undo_of),
+        },
+        opts,
+        &tx,
+        &cancel,
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    let mut evs = Vec::new();
+    while let Some(e) = rx.recv().await {
+        evs.push(e);
+    }
+    (r, evs)
+}
+
+#[tokio::test]
+async fn apply_fail_rerun_and_undo_end_to_end() {
+    let f = fixture(30).await;
+    let original = by_id(f.sim.devices());
+    let failing: Vec<String> = f.serials[3..6].to_vec();
+    f.sim.set_faults(Faults {
+        fail_ops_for: failing.clone(),
+        ..Faults::default()
+    });
+
+    // Run 1: 30 APs get application+region, subscription and a tag; 3 fail in GreenLake.
+    let p = plan_sheet(&f, &csv(&f)).await;
+    let phases: Vec<Phase> = p.steps.iter().map(|s| s.phase).collect();
+    assert_eq!(
+        phases[..4],
+        [
+            Phase::Application,
+            Phase::Application,
+            Phase::Subscription,
+            Phase::Subscription,
+        ]
+    );
+    let calls = p.steps.len();
+    // Tags are grouped by body (an existing `project` key keeps its spelling).
+    assert!(phases[4..].iter().all(|p| *p == Phase::Tags));
+    let (r1, evs) = go(&f, p, RunKind::Apply, None, &fast()).await;
+    assert_eq!(r1.status, RunStatus::Partial, "{}", r1.render_text());
+    assert_eq!(r1.counts.devices_failed, 3, "{}", r1.render_text());
+    assert_eq!(r1.counts.devices_succeeded, 27);
+    // Failures first, each named with the simulator's reason.
+    for d in &r1.devices[..3] {
+        assert_eq!(d.status, DeviceStatus::Failed);
+        assert!(failing.contains(&d.serial));
+        assert!(
+            d.error.as_deref().unwrap().contains("simulated failure"),
+            "{:?}",
+            d.error
+        );
+    }
+    // The batches holding the failing devices are FAILED and name them, in every phase.
+    let failed_ops: Vec<&_> = r1
+        .operations
+        .iter()
+        .filter(|o| o.status == OpStatus::Failed)
+        .collect();
+    for phase in [Phase::Application, Phase::Subscription, Phase::Tags] {
+        let n: usize = failed_ops
+            .iter()
+            .filter(|o| o.phase == phase)
+            .map(|o| o.failed_devices.len())
+            .sum();
+        assert_eq!(n, 3, "{phase:?}: {}", r1.render_text());
+    }
+    assert!(matches!(evs.first(), Some(ApplyEvent::Started { calls: c, .. }) if *c == calls));
+    assert!(matches!(evs.last(), Some(ApplyEvent::Finished { .. })));
+    assert_eq!(
+        evs.iter()
+            .filter(|e| matches!(e, ApplyEvent::OperationDone { .. }))
+            .count(),
+        calls
+    );
+    let resync = r1.resync.as_ref().unwrap();
+    assert_eq!((resync.fetched, resync.error.as_ref()), (30, None));
+
+    // The simulator: exactly the intended changes on the 27, nothing on anyone else.
+    let after = by_id(f.sim.devices());
+    for (id, d) in &after {
+        let o = &original[id];
+        let serial = d["serialNumber"].as_str().unwrap().to_uppercase();
+        if f.serials.contains(&serial) && !failing.contains(&serial) {
+            assert_eq!(strip(d), strip(o), "only assignment fields change");
+            assert_eq!(d["application"]["id"], json!(f.app.0));
+            assert_eq!(d["region"], json!(f.app.1));
+            assert_eq!(subs_of(d), vec![f.sub_id.clone()]);
+            let project: Vec<&Value> = d["tags"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("project"))
+                .map(|(_, v)| v)
+                .collect();
+            assert_eq!(
+                project,
+                vec![&json!("Rollout 7")],
+                "one Project tag, keys case-insensitive"
+            );
+        } else {
+            assert_eq!(d, o, "device {serial} was not to be touched");
+        }
+    }
+
+    // The audit: run, operations and per-device before-values.
+    let run1 = f.db.store.audit_run(r1.run_id).await.unwrap().unwrap();
+    assert_eq!(run1.status, "partial");
+    let devs = f.db.store.audit_devices(r1.run_id).await.unwrap();
+    assert_eq!(devs.len(), 30);
+    assert!(
+        devs.iter()
+            .all(|d| d.before.is_some() && d.device_id.is_some())
+    );
+    assert_eq!(devs.iter().filter(|d| d.outcome == "failed").count(), 3);
+    let ops = f.db.store.audit_operations(r1.run_id).await.unwrap();
+    assert_eq!(
+        ops.iter().filter(|o| o.2 == "failed").count(),
+        failed_ops.len()
+    );
+
+    // Run 2, same sheet, faults off: only the 3 failed devices are planned and sent.
+    f.sim.set_faults(Faults::default());
+    let p2 = plan_sheet(&f, &csv(&f)).await;
+    let mut planned: Vec<String> = p2.devices.iter().map(|d| d.serial.clone()).collect();
+    planned.sort();
+    let mut want = failing.clone();
+    want.sort();
+    assert_eq!(planned, want);
+    assert_eq!(p2.unchanged.len(), 27);
+    assert!(
+        p2.steps
+            .iter()
+            .all(|s| s.serials.iter().all(|x| failing.contains(x))),
+        "only the failed devices are sent again"
+    );
+    let (r2, _) = go(&f, p2, RunKind::Apply, None, &fast()).await;
+    assert_eq!(r2.status, RunStatus::Succeeded, "{}", r2.render_text());
+    let after2 = by_id(f.sim.devices());
+    for d in after2.values() {
+        let serial = d["serialNumber"].as_str().unwrap().to_uppercase();
+        if f.serials.contains(&serial) {
+            assert_eq!(subs_of(d), vec![f.sub_id.clone()]);
+        }
+    }
+    // A third run has nothing to do.
+    assert!(plan_sheet(&f, &csv(&f)).await.is_empty());
+
+    // Undo run 2, then run 1: everything is back as it was.
+    for run_id in [r2.run_id, r1.run_id] {
+        let u = plan_undo_run(&f.db.store, run_id).await.unwrap();
+        let (ru, _) = go(&f, u, RunKind::Undo, Some(run_id), &fast()).await;
+        assert_eq!(ru.status, RunStatus::Succeeded, "{}", ru.render_text());
+        assert_eq!(ru.undo_of, Some(run_id));
+    }
+    let restored = by_id(f.sim.devices());
+    for (id, d) in &restored {
+        let o = &original[id];
+        assert_eq!(strip(d), strip(o));
+        assert_eq!(d["application"], o["application"]);
+        assert_eq!(d["region"], o["region"]);
+        assert_eq!(subs_of(d), subs_of(o));
+        assert_eq!(
+            d["tags"].as_object().cloned().unwrap_or_default(),
+            o["tags"].as_object().cloned().unwrap_or_default()
+        );
+    }
+    // Reports export.
+    let dir = std::env::temp_dir().join(format!("glpc-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    r1.write(&dir.join("r.xlsx")).unwrap();
+    r1.write(&dir.join("r.json")).unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(v["counts"]["devices_failed"], 3);
+    assert_eq!(v["devices"][0]["status"], "failed");
+    assert!(std::fs::metadata(dir.join("r.xlsx")).unwrap().len() > 1000);
+    assert!(r1.write(&dir.join("r.txt")).is_err());
+    f.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn dry_run_changes_nothing_and_cannot_be_undone() {
+    let f = fixture(5).await;
+    let original = f.sim.devices();
+    let p = plan_sheet(&f, &csv(&f)).await;
+    let opts = ApplyOptions {
+        dry_run: true,
+        ..fast()
+    };
+    let (r, _) = go(&f, p, RunKind::Apply, None, &opts).await;
+    assert!(r.dry_run);
+    assert_eq!(r.kind, RunKind::DryRun);
+    // The subscription phase fails validation for devices that (really) have no
+    // application yet — exactly what GreenLake's dry run would say.
+    assert!(
+        r.operations
+            .iter()
+            .any(|o| o.phase == Phase::Application && o.status == OpStatus::Succeeded)
+    );
+    assert!(r.resync.is_none());
+    assert_eq!(f.sim.devices(), original);
+    assert!(plan_undo_run(&f.db.store, r.run_id).await.is_err());
+    f.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_stops_after_the_call_in_flight() {
+    let mut f = fixture(100).await;
+    // 600 PATCHes a minute: one every 100 ms, so the cancel lands mid-phase.
+    f.client = client(&f.sim, 600);
+    let original = f.sim.devices();
+    let p = plan_sheet(&f, &csv(&f)).await;
+    assert!(p.steps.len() >= 12);
+    let mut h = apply::start(
+        f.client.clone(),
+        f.db.store.clone(),
+        ApplyRequest {
+            plan: p,
+            run: run(RunKind::Apply, None),
+        },
+        fast(),
+    );
+    while let Some(ev) = h.run_events.recv().await {
+        if matches!(ev, ApplyEvent::Sent { seq: 1, .. }) {
+            h.cancel.cancel();
+        }
+    }
+    let r = h.join.await.unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Cancelled);
+    let sent = r
+        .operations
+        .iter()
+        .filter(|o| o.status != OpStatus::Skipped)
+        .count();
+    assert!((2..=3).contains(&sent), "sent {sent}: {}", r.render_text());
+    assert!(
+        r.operations[sent..]
+            .iter()
+            .all(|o| o.status == OpStatus::Skipped)
+    );
+    assert!(
+        r.operations[..sent]
+            .iter()
+            .all(|o| o.status == OpStatus::Succeeded)
+    );
+    // Only applications of the sent batches changed.
+    let changed = f
+        .sim
+        .devices()
+        .iter()
+        .zip(&original)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(changed, sent * 25);
+    assert_eq!(r.counts.devices_skipped, 100 - sent * 25);
+    f.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn new_devices_are_added_then_fully_assigned() {
+    let f = fixture(2).await;
+    let mut sheet = String::from("Serial Number,MAC Address,Device Type,Subscription Key\n");
+    sheet.push_str(&format!("{},,,{}\n", f.serials[0], f.sub_key));
+    sheet.push_str(&format!("NEWSN00001,AA:BB:CC:00:00:01,AP,{}\n", f.sub_key));
+    sheet.push_str(&format!("NEWSN00002,AA:BB:CC:00:00:02,AP,{}\n", f.sub_key));
+    sheet.push_str(&format!("NEWSN00003,AA:BB:CC:00:00:03,AP,{}\n", f.sub_key));
+    // The third add fails in GreenLake: it must simply be left out of the later calls.
+    f.sim.set_faults(Faults {
+        fail_ops_for: vec!["NEWSN00003".into()],
+        ..Faults::default()
+    });
+    let p = plan_sheet(&f, &sheet).await;
+    assert_eq!(p.steps.iter().filter(|s| s.phase == Phase::Add).count(), 3);
+    let (r, _) = go(&f, p, RunKind::Apply, None, &fast()).await;
+    assert_eq!(r.status, RunStatus::Partial, "{}", r.render_text());
+    assert_eq!(r.devices[0].serial, "NEWSN00003");
+    assert_eq!(r.devices[0].status, DeviceStatus::Failed);
+    for serial in ["NEWSN00001", "NEWSN00002"] {
+        let d = f
+            .sim
+            .devices()
+            .into_iter()
+            .find(|d| d["serialNumber"] == serial)
+            .expect("added");
+        // Bugs 1–3 of GLP-Sync-2: every new device gets application, region, subscription.
+        assert_eq!(d["application"]["id"], json!(f.app.0), "{serial}");
+        assert_eq!(d["region"], json!(f.app.1));
+        assert_eq!(subs_of(&d), vec![f.sub_id.clone()]);
+        assert_eq!(d["tags"]["Project"], "Rollout 7");
+        let rep = r.devices.iter().find(|x| x.serial == serial).unwrap();
+        assert_eq!(rep.status, DeviceStatus::Succeeded);
+        assert_eq!(rep.device_id.as_deref(), d["id"].as_str());
+    }
+    assert!(
+        !f.sim
+            .devices()
+            .iter()
+            .any(|d| d["serialNumber"] == "NEWSN00003")
+    );
+    // The resync stored the new devices: a re-run (faults off) only adds the failed one.
+    f.sim.set_faults(Faults::default());
+    let p2 = plan_sheet(&f, &sheet).await;
+    let serials: Vec<&str> = p2.devices.iter().map(|d| d.serial.as_str()).collect();
+    assert_eq!(serials, vec!["NEWSN00003"]);
+    let (r2, _) = go(&f, p2, RunKind::Apply, None, &fast()).await;
+    assert_eq!(r2.status, RunStatus::Succeeded, "{}", r2.render_text());
+    f.sim.shutdown().await;
+}
