@@ -4,7 +4,9 @@
 //! a scroll frame ≤ 2 ms; RSS ≤ 120 MB.
 //!
 //! `cargo bench --bench tui_bench` (uses the test harness's PostgreSQL: a local server or a
-//! throwaway cluster).
+//! throwaway cluster). `TUI_BENCH_EXPLAIN=1` also prints the plan of the first-screen query.
+//! "RSS before loading" is the benchmark's own scaffolding (runtime, pool, and the heap left
+//! by the in-process data generator); the console's share is the difference.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -221,6 +223,33 @@ fn main() {
             devices_all.unwrap_or(f64::NAN),
         );
         assert_eq!(app.tables[0].len(), DEVICES);
+        // Where the time before the first device frame goes (warm caches, one at a time).
+        for _ in 0..2 {
+            let s = Instant::now();
+            let c = db.store.view_device_type_counts().await.unwrap();
+            let counts_ms = s.elapsed().as_secs_f64() * 1000.0;
+            let s = Instant::now();
+            let h = db.store.view_devices_head(200).await.unwrap();
+            let head_ms = s.elapsed().as_secs_f64() * 1000.0;
+            println!(
+                "  warm: type counts {counts_ms:.1} ms ({} types), head {head_ms:.1} ms ({} rows)",
+                c.len(),
+                h.len()
+            );
+        }
+
+        if std::env::var_os("TUI_BENCH_EXPLAIN").is_some() {
+            let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", glp_console::store::views::DEVICES_HEAD_SQL);
+            let lines: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(200i64)
+                .fetch_all(db.store.pool())
+                .await
+                .unwrap();
+            for l in lines {
+                println!("{l}");
+            }
+        }
+
         // Scroll frames.
         let mut scroll = Vec::new();
         for i in 0..2000 {

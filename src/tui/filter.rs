@@ -303,3 +303,70 @@ pub fn highlight_indices(query: &str, line: &str, matcher: &mut Matcher) -> Vec<
     idx.dedup();
     idx
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::model::table::Mark;
+
+    #[test]
+    fn narrowing_only_for_queries_that_can_only_shrink() {
+        assert!(narrows("ap", "ap-"));
+        assert!(narrows("6300m", "6300m eu"));
+        assert!(narrows("'ab", "'abc"));
+        assert!(!narrows("", "a"));
+        assert!(!narrows("abc", "ab"));
+        assert!(!narrows("!ab", "!abc"));
+        assert!(!narrows("ab$", "ab$c"));
+        assert!(!narrows("'", "'a"));
+        assert!(!narrows("x ^", "x ^a"));
+    }
+
+    fn filter(rows: &Arc<Vec<Row>>, queries: &[&str]) -> Vec<Vec<bool>> {
+        let (tx, rx) = mpsc::channel();
+        let w = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
+            let _ = tx.send(r);
+        });
+        let mut out = Vec::new();
+        for (g, q) in queries.iter().enumerate() {
+            w.submit(FilterJob {
+                table: 0,
+                generation: g as u64 + 1,
+                query: q.to_string(),
+                rows: rows.clone(),
+                visible: vec![0, 1],
+                breakdown_col: Some(1),
+            });
+            let r = rx.recv().expect("a result");
+            out.push(r.mask.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn narrowed_and_split_scans_match_a_full_scan() {
+        let rows: Arc<Vec<Row>> = Arc::new(
+            (0..20_000)
+                .map(|i| {
+                    Row::new(
+                        format!("id{i}"),
+                        vec![format!("SN{i:05X}"), ["AP", "SWITCH", "gw"][i % 3].into()],
+                        Mark::Normal,
+                    )
+                })
+                .collect(),
+        );
+        let typed = filter(&rows, &["s", "sn", "sn1", "sn1 a", "sn1 ap", "sn1 ap!"]);
+        for (q, got) in ["s", "sn", "sn1", "sn1 a", "sn1 ap", "sn1 ap!"]
+            .iter()
+            .zip(&typed)
+        {
+            let fresh = filter(&rows, &[q]);
+            assert_eq!(&fresh[0], got, "query {q}");
+        }
+        // Smart case: an upper-case letter makes the term case-sensitive.
+        let gw = filter(&rows, &["gw", "GW"]);
+        assert_eq!(gw[0].iter().filter(|m| **m).count(), 6_666);
+        assert_eq!(gw[1].iter().filter(|m| **m).count(), 0);
+    }
+}

@@ -97,8 +97,12 @@ impl Row {
             }
             text.push_str(c);
             ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
-            // ASCII is one cell per byte; only other text needs the width tables.
-            let w = if c.is_ascii() { c.len() } else { c.width() };
+            // Printable ASCII is one cell per byte; only other text needs the width tables.
+            let w = if c.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                c.len()
+            } else {
+                c.width()
+            };
             widths.push(u16::try_from(w).unwrap_or(u16::MAX));
         }
         Row {
@@ -567,4 +571,27 @@ pub fn leading_number(s: &str) -> i64 {
         return i64::MAX;
     }
     if neg { -v } else { v }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_stored_joined_and_read_back() {
+        let r = Row::new(
+            "x",
+            vec!["ab".into(), String::new(), "é".into()],
+            Mark::Normal,
+        );
+        assert_eq!(
+            (r.cell(0), r.cell(1), r.cell(2), r.cell(3)),
+            ("ab", "", "é", "")
+        );
+        assert_eq!(&*r.widths, &[2, 0, 1]);
+        assert_eq!(r.joined(&[0, 1, 2]), "ab    é");
+        assert_eq!(r.joined(&[0, 1]), "ab  ");
+        assert_eq!(r.joined(&[0, 2]), "ab  é");
+        assert_eq!(r.joined(&[]), "");
+    }
 }
