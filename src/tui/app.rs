@@ -2,7 +2,7 @@
 //! ticks go in; the state changes and [`Effect`]s come out for the run loop to carry out.
 //! Nothing here touches the terminal, the database or the clock, so tests drive it directly.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ use super::theme::Theme;
 use crate::config::UiConfig;
 use crate::glp::breaker::{BreakerSnapshot, BreakerState};
 use crate::store::inventory::Resource;
-use crate::store::views::{CoveredDevice, Detail, SubscriptionRecord};
+use crate::store::views::{Detail, SubscriptionRecord};
 use crate::sync::events::{
     EngineStatus, Mode as SyncMode, Outcome, Scope, SyncCommand, SyncEvent, Trigger,
 };
@@ -87,12 +87,17 @@ pub enum Effect {
 /// Data arriving from the loader task.
 #[derive(Debug, Clone)]
 pub enum Loaded {
+    /// The first screenful of devices and the full count, shown while the rest loads.
+    DevicesHead {
+        data: TableData,
+        total: usize,
+    },
     Devices(TableData),
     Subscriptions {
         records: Arc<Vec<SubscriptionRecord>>,
         table: TableData,
     },
-    Covered(HashMap<String, Vec<CoveredDevice>>),
+    Covered(rows::Covered),
     Assign(TableData),
     LastGoodSync(Option<DateTime<Utc>>),
     Detail {
@@ -186,7 +191,7 @@ pub struct App {
     pub window_days: u32,
     pub focus_expired: bool,
     pub subscriptions: Arc<Vec<SubscriptionRecord>>,
-    pub covered: HashMap<String, Vec<CoveredDevice>>,
+    pub covered: rows::Covered,
     pub chart: Vec<MonthBucket>,
     pub effects: Vec<Effect>,
     pub generation: u64,
@@ -249,7 +254,7 @@ impl App {
             window_days: window,
             focus_expired: false,
             subscriptions: Arc::new(Vec::new()),
-            covered: HashMap::new(),
+            covered: rows::Covered::default(),
             chart: rows::month_buckets(&[], now),
             effects: vec![Effect::Reload],
             generation: 0,
@@ -497,6 +502,11 @@ impl App {
     pub fn on_loaded(&mut self, l: Loaded) {
         self.dirty = true;
         match l {
+            Loaded::DevicesHead { data, total } => {
+                if self.tables[T_DEVICES].set_head(data, total) {
+                    self.request_filter(T_DEVICES);
+                }
+            }
             Loaded::Devices(d) => self.set_table(T_DEVICES, d),
             Loaded::Subscriptions { records, table } => {
                 self.set_table(T_SUBSCRIPTIONS, table);

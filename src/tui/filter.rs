@@ -1,9 +1,15 @@
 //! Fuzzy filtering off the render path.
 //!
 //! A dedicated thread matches the query against each row's visible cells joined into one
-//! line. Every request carries a generation; a request superseded by a newer one for the same
-//! table is abandoned mid-scan, and the table drops any result whose generation it no longer
-//! awaits. The UI thread never waits for a match.
+//! line — borrowed from the row itself (its cells are stored joined), so no second copy of
+//! the table is kept. Every request carries a generation; a request superseded by a newer
+//! one for the same table is abandoned mid-scan, and the table drops any result whose
+//! generation it no longer awaits. The UI thread never waits for a match.
+//!
+//! Typing usually extends the query, and a row that fails `abc` cannot match `abcd`, so a
+//! query that extends the last completed one re-checks only that one's matches
+//! ("narrowing"). Queries whose syntax breaks that rule (`!not`, `suffix$`, escapes) always
+//! scan every row. Scans of many rows are split across two threads.
 //!
 //! The shipped matcher is `nucleo-matcher` (fzf's algorithm, smart case, `'exact`, `^prefix`,
 //! `suffix$`, `!not` and space-separated AND terms). `fuzzy-matcher`'s Skim V2 is kept
@@ -14,13 +20,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
+pub use super::model::table::SEP;
 use super::model::table::{Row, breakdown};
-
-/// Separator between cells in the matched line (also used to map highlights to cells).
-pub const SEP: &str = "  ";
 
 /// Which matcher runs the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,12 +106,17 @@ impl Drop for FilterWorker {
     }
 }
 
-/// Cache of joined lines, so typing more characters does not re-join 100 000 rows.
-struct Haystacks {
-    rows: Option<Arc<Vec<Row>>>,
+/// The last completed result of one table, the base for narrowing.
+struct Last {
+    rows: Arc<Vec<Row>>,
     visible: Vec<usize>,
-    lines: Vec<String>,
+    query: String,
+    /// Indices of the rows that matched, ascending.
+    matched: Vec<u32>,
 }
+
+/// Below this many candidates one thread is quicker than starting a second.
+const SPLIT_MIN: usize = 8_192;
 
 fn worker(
     kind: MatcherKind,
@@ -115,9 +124,9 @@ fn worker(
     latest: Arc<[AtomicU64; TABLES]>,
     deliver: impl Fn(FilterResult),
 ) {
-    let mut matcher = Matcher::new(Config::DEFAULT);
-    let skim = fuzzy_matcher::skim::SkimMatcherV2::default();
-    let mut caches: HashMap<usize, Haystacks> = HashMap::new();
+    let mut matchers = [Matcher::new(Config::DEFAULT), Matcher::new(Config::DEFAULT)];
+    let mut last: HashMap<usize, Last> = HashMap::new();
+    let mut all: Vec<u32> = Vec::new();
     while let Ok(first) = rx.recv() {
         // Coalesce: keep only the newest queued job per table.
         let mut pending: HashMap<usize, FilterJob> = HashMap::new();
@@ -126,111 +135,161 @@ fn worker(
             pending.insert(j.table, j);
         }
         for (_, job) in pending {
-            let is_current = || {
+            let current = || {
                 latest
                     .get(job.table)
                     .is_none_or(|l| l.load(Ordering::Relaxed) == job.generation)
             };
-            if !is_current() {
+            if !current() {
                 continue;
             }
-            let cache = caches.entry(job.table).or_insert(Haystacks {
-                rows: None,
-                visible: Vec::new(),
-                lines: Vec::new(),
+            let base = last.get(&job.table).filter(|l| {
+                Arc::ptr_eq(&l.rows, &job.rows)
+                    && l.visible == job.visible
+                    && narrows(&l.query, &job.query)
             });
-            let same = cache
-                .rows
-                .as_ref()
-                .is_some_and(|r| Arc::ptr_eq(r, &job.rows))
-                && cache.visible == job.visible;
-            if !same {
-                cache.lines = job
-                    .rows
-                    .iter()
-                    .map(|r| join_cells(r, &job.visible))
-                    .collect();
-                cache.rows = Some(job.rows.clone());
-                cache.visible = job.visible.clone();
-            }
-            let Some(mask) = run_match(
-                kind,
-                &job.query,
-                &cache.lines,
-                &mut matcher,
-                &skim,
-                &is_current,
-            ) else {
+            let candidates: &[u32] = match base {
+                Some(l) => &l.matched,
+                None => {
+                    if all.len() != job.rows.len() {
+                        all = (0..job.rows.len() as u32).collect();
+                    }
+                    &all
+                }
+            };
+            let Some(matched) = run_match(kind, &job, candidates, &mut matchers, &current) else {
                 continue;
             };
-            let matched = mask.iter().filter(|m| **m).count();
+            let mut mask = vec![false; job.rows.len()];
+            for i in &matched {
+                mask[*i as usize] = true;
+            }
             let counts = match job.breakdown_col {
-                Some(c) => breakdown(
-                    job.rows
-                        .iter()
-                        .zip(mask.iter())
-                        .filter(|(_, m)| **m)
-                        .map(|(r, _)| r.cell(c)),
-                ),
+                Some(c) => breakdown(matched.iter().map(|i| job.rows[*i as usize].cell(c))),
                 None => Vec::new(),
             };
+            let n = matched.len();
+            last.insert(
+                job.table,
+                Last {
+                    rows: job.rows.clone(),
+                    visible: job.visible.clone(),
+                    query: job.query.clone(),
+                    matched,
+                },
+            );
             deliver(FilterResult {
                 table: job.table,
                 generation: job.generation,
                 mask: Arc::new(mask),
                 breakdown: counts,
-                matched,
+                matched: n,
             });
         }
     }
 }
 
-/// The line a row is matched against: its visible cells joined with [`SEP`].
-pub fn join_cells(row: &Row, visible: &[usize]) -> String {
-    let mut s = String::with_capacity(96);
-    for (n, c) in visible.iter().enumerate() {
-        if n > 0 {
-            s.push_str(SEP);
-        }
-        s.push_str(row.cell(*c));
-    }
-    s
+/// Can the matches of `new` only be a subset of those of `old`? True when `new` extends
+/// `old` and `old` uses none of the syntax for which extending widens the match: `!` (a
+/// longer negated term excludes fewer rows), `$` (`ab$` becomes the plain term `ab$c`),
+/// `\` escapes, or a bare `'`/`^` whose meaning changes once text follows.
+pub fn narrows(old: &str, new: &str) -> bool {
+    !old.is_empty()
+        && new.starts_with(old)
+        && !old.contains(['!', '$', '\\'])
+        && !old
+            .split_whitespace()
+            .any(|t| t == "'" || t == "^" || t == "'^")
 }
 
-/// Match every line; `None` when abandoned for a newer request.
+/// The rows of `candidates` whose line matches; `None` when abandoned for a newer request.
 fn run_match(
     kind: MatcherKind,
-    query: &str,
-    lines: &[String],
+    job: &FilterJob,
+    candidates: &[u32],
+    matchers: &mut [Matcher; 2],
+    current: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<u32>> {
+    let pattern = Pattern::parse(&job.query, CaseMatching::Smart, Normalization::Smart);
+    let [m0, m1] = matchers;
+    if candidates.len() < SPLIT_MIN {
+        return scan(kind, job, &pattern, candidates, m0, current);
+    }
+    let (a, b) = candidates.split_at(candidates.len() / 2);
+    let (ra, rb) = std::thread::scope(|s| {
+        let other = s.spawn(|| scan(kind, job, &pattern, b, m1, current));
+        let ra = scan(kind, job, &pattern, a, m0, current);
+        // A panic in the helper is a bug in the matcher: drop this result rather than
+        // take the console down.
+        (ra, other.join().ok().flatten())
+    });
+    let mut out = ra?;
+    out.extend(rb?);
+    Some(out)
+}
+
+/// Match the lines of `rows` (ascending indices), checking for a newer request every
+/// 2 048 rows.
+fn scan(
+    kind: MatcherKind,
+    job: &FilterJob,
+    pattern: &Pattern,
+    rows: &[u32],
     matcher: &mut Matcher,
-    skim: &fuzzy_matcher::skim::SkimMatcherV2,
-    is_current: &dyn Fn() -> bool,
-) -> Option<Vec<bool>> {
-    let mut mask = vec![false; lines.len()];
-    match kind {
-        MatcherKind::Nucleo => {
-            let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-            let mut buf = Vec::new();
-            for (i, line) in lines.iter().enumerate() {
-                if i % 4096 == 0 && !is_current() {
-                    return None;
-                }
-                mask[i] = pattern
-                    .score(Utf32Str::new(line, &mut buf), matcher)
-                    .is_some();
+    current: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let skim = (kind == MatcherKind::Skim).then(fuzzy_matcher::skim::SkimMatcherV2::default);
+    // The filter needs yes/no, not fzf's optimal score: a fuzzy term matches exactly when
+    // its characters occur in order, which the greedy O(n) pass decides as well as the
+    // optimal O(n·m) one (the costly part when most rows match, as `sn…` does on serials).
+    // Each term's case and normalization settings are what `Atom::score` puts into the
+    // matcher's config; scoring an empty line sets them without matching anything.
+    let atoms: Vec<(bool, bool)> = pattern
+        .atoms
+        .iter()
+        .map(|a| {
+            let _ = a.score(Utf32Str::Ascii(b""), matcher);
+            (matcher.config.ignore_case, matcher.config.normalize)
+        })
+        .collect();
+    let greedy = |hay: Utf32Str<'_>, m: &mut Matcher| {
+        pattern.atoms.iter().zip(&atoms).all(|(a, (ic, norm))| {
+            if a.kind == AtomKind::Fuzzy && !a.negative {
+                m.config.ignore_case = *ic;
+                m.config.normalize = *norm;
+                m.fuzzy_match_greedy(hay, a.needle_text()).is_some()
+            } else {
+                a.score(hay, m).is_some()
             }
+        })
+    };
+    for (n, i) in rows.iter().enumerate() {
+        if n % 2048 == 0 && !current() {
+            return None;
         }
-        MatcherKind::Skim => {
-            use fuzzy_matcher::FuzzyMatcher;
-            for (i, line) in lines.iter().enumerate() {
-                if i % 4096 == 0 && !is_current() {
-                    return None;
-                }
-                mask[i] = skim.fuzzy_match(line, query).is_some();
+        let Some(row) = job.rows.get(*i as usize) else {
+            continue;
+        };
+        let line = row.joined(&job.visible);
+        let hit = match &skim {
+            None => greedy(Utf32Str::new(&line, &mut buf), matcher),
+            Some(skim) => {
+                use fuzzy_matcher::FuzzyMatcher;
+                skim.fuzzy_match(&line, &job.query).is_some()
             }
+        };
+        if hit {
+            out.push(*i);
         }
     }
-    Some(mask)
+    Some(out)
+}
+
+/// The line a row is matched against: its visible cells joined with [`SEP`].
+pub fn join_cells(row: &Row, visible: &[usize]) -> String {
+    row.joined(visible).into_owned()
 }
 
 /// Character positions (in the joined line) that matched, for highlighting the few rows on
@@ -243,4 +302,71 @@ pub fn highlight_indices(query: &str, line: &str, matcher: &mut Matcher) -> Vec<
     idx.sort_unstable();
     idx.dedup();
     idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::model::table::Mark;
+
+    #[test]
+    fn narrowing_only_for_queries_that_can_only_shrink() {
+        assert!(narrows("ap", "ap-"));
+        assert!(narrows("6300m", "6300m eu"));
+        assert!(narrows("'ab", "'abc"));
+        assert!(!narrows("", "a"));
+        assert!(!narrows("abc", "ab"));
+        assert!(!narrows("!ab", "!abc"));
+        assert!(!narrows("ab$", "ab$c"));
+        assert!(!narrows("'", "'a"));
+        assert!(!narrows("x ^", "x ^a"));
+    }
+
+    fn filter(rows: &Arc<Vec<Row>>, queries: &[&str]) -> Vec<Vec<bool>> {
+        let (tx, rx) = mpsc::channel();
+        let w = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
+            let _ = tx.send(r);
+        });
+        let mut out = Vec::new();
+        for (g, q) in queries.iter().enumerate() {
+            w.submit(FilterJob {
+                table: 0,
+                generation: g as u64 + 1,
+                query: q.to_string(),
+                rows: rows.clone(),
+                visible: vec![0, 1],
+                breakdown_col: Some(1),
+            });
+            let r = rx.recv().expect("a result");
+            out.push(r.mask.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn narrowed_and_split_scans_match_a_full_scan() {
+        let rows: Arc<Vec<Row>> = Arc::new(
+            (0..20_000)
+                .map(|i| {
+                    Row::new(
+                        format!("id{i}"),
+                        vec![format!("SN{i:05X}"), ["AP", "SWITCH", "gw"][i % 3].into()],
+                        Mark::Normal,
+                    )
+                })
+                .collect(),
+        );
+        let typed = filter(&rows, &["s", "sn", "sn1", "sn1 a", "sn1 ap", "sn1 ap!"]);
+        for (q, got) in ["s", "sn", "sn1", "sn1 a", "sn1 ap", "sn1 ap!"]
+            .iter()
+            .zip(&typed)
+        {
+            let fresh = filter(&rows, &[q]);
+            assert_eq!(&fresh[0], got, "query {q}");
+        }
+        // Smart case: an upper-case letter makes the term case-sensitive.
+        let gw = filter(&rows, &["gw", "GW"]);
+        assert_eq!(gw[0].iter().filter(|m| **m).count(), 6_666);
+        assert_eq!(gw[1].iter().filter(|m| **m).count(), 0);
+    }
 }

@@ -176,13 +176,35 @@ fn spawn_reload(store: Store, now: chrono::DateTime<Utc>, tx: mpsc::UnboundedSen
     });
 }
 
+/// How many devices the first screen shows before the full list is in (a tall terminal
+/// shows ~100 rows; the head also covers the first PgDn).
+pub const HEAD_ROWS: i64 = 200;
+
 /// The queries and row building behind a reload (also used by tests and benchmarks).
+///
+/// The first screenful of devices and the per-type counts come first, from two small
+/// queries, so the console shows data within milliseconds; the full device list then
+/// streams in and its display rows are built as the database rows arrive (the result set,
+/// the records and the rows are never all in memory at once).
 pub async fn load_all(
     store: &Store,
     now: chrono::DateTime<Utc>,
     send: &(dyn Fn(Loaded) + Sync),
 ) -> anyhow::Result<()> {
-    send(Loaded::LastGoodSync(store.view_last_good_sync().await?));
+    let (last, counts, head) = tokio::join!(
+        store.view_last_good_sync(),
+        store.view_device_type_counts(),
+        store.view_devices_head(HEAD_ROWS),
+    );
+    send(Loaded::LastGoodSync(last?));
+    let counts = counts?;
+    let total = counts
+        .iter()
+        .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+        .sum::<usize>();
+    let mut data = rows::device_rows(&head?, now);
+    data.breakdown = rows::device_breakdown(&counts);
+    send(Loaded::DevicesHead { data, total });
     let subs = store.view_subscriptions().await?;
     let (records, table) = tokio::task::spawn_blocking(move || {
         let table = rows::subscription_rows(&subs, now);
@@ -190,13 +212,17 @@ pub async fn load_all(
     })
     .await?;
     send(Loaded::Subscriptions { records, table });
-    let devs = store.view_devices().await?;
-    let table = tokio::task::spawn_blocking(move || rows::device_rows(&devs, now)).await?;
-    send(Loaded::Devices(table));
-    let covered = store
-        .view_covered_devices(now + chrono::Duration::days(3650))
+    let mut devs = Vec::with_capacity(total);
+    store
+        .view_devices_each(|d| devs.push(rows::device_row(&d, now)))
         .await?;
-    send(Loaded::Covered(rows::group_covered(covered)));
+    send(Loaded::Devices(rows::device_table(devs)));
+    let mut covered = rows::Covered::default();
+    store
+        .view_covered_devices_each(now + chrono::Duration::days(3650), |d| covered.push(&d))
+        .await?;
+    covered.shrink();
+    send(Loaded::Covered(covered));
     let runs = store.view_assignment_runs().await?;
     send(Loaded::Assign(rows::assign_rows(&runs)));
     Ok(())

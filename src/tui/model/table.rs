@@ -53,11 +53,14 @@ pub enum Mark {
     Error,
 }
 
-/// One row: the id it is anchored by and its display cells. The cells live in one string
-/// (one allocation per row, not one per cell: 100 000 rows × 12 cells stay small).
+/// One row: the id it is anchored by and its display cells. The cells live in one string,
+/// joined with the filter's separator (one allocation per row, not one per cell; and the
+/// filter matches a prefix of that string in place instead of keeping a second copy of
+/// 100 000 joined lines).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub id: Box<str>,
+    /// The cells joined with [`SEP`].
     text: Box<str>,
     /// End offset of each cell in `text`.
     ends: Box<[u32]>,
@@ -66,32 +69,86 @@ pub struct Row {
     pub mark: Mark,
 }
 
+/// Separator between cells in the matched line (also used to map highlights to cells).
+pub const SEP: &str = "  ";
+
 impl Row {
     pub fn new(id: impl Into<Box<str>>, cells: Vec<String>, mark: Mark) -> Row {
-        let widths = cells
-            .iter()
-            .map(|c| u16::try_from(c.width()).unwrap_or(u16::MAX))
-            .collect();
-        let mut text = String::with_capacity(cells.iter().map(String::len).sum());
-        let mut ends = Vec::with_capacity(cells.len());
-        for c in &cells {
+        Row::from_cells(id, cells.iter().map(String::as_str), mark)
+    }
+
+    /// Build a row from borrowed cells (no intermediate `String` per cell).
+    pub fn from_cells<'a>(
+        id: impl Into<Box<str>>,
+        cells: impl IntoIterator<Item = &'a str> + Clone,
+        mark: Mark,
+    ) -> Row {
+        let (mut len, mut n) = (0, 0);
+        for c in cells.clone() {
+            len += c.len();
+            n += 1;
+        }
+        let mut text = String::with_capacity(len + SEP.len() * n.max(1));
+        let mut ends = Vec::with_capacity(n);
+        let mut widths = Vec::with_capacity(n);
+        for (i, c) in cells.into_iter().enumerate() {
+            if i > 0 {
+                text.push_str(SEP);
+            }
             text.push_str(c);
             ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            // Printable ASCII is one cell per byte; only other text needs the width tables.
+            let w = if c.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                c.len()
+            } else {
+                c.width()
+            };
+            widths.push(u16::try_from(w).unwrap_or(u16::MAX));
         }
         Row {
             id: id.into(),
             text: text.into_boxed_str(),
             ends: ends.into_boxed_slice(),
-            widths,
+            widths: widths.into_boxed_slice(),
             mark,
         }
     }
+
     pub fn cell(&self, col: usize) -> &str {
         let Some(end) = self.ends.get(col) else {
             return "";
         };
-        let start = if col == 0 { 0 } else { self.ends[col - 1] };
-        self.text.get(start as usize..*end as usize).unwrap_or("")
+        let start = if col == 0 {
+            0
+        } else {
+            self.ends[col - 1] as usize + SEP.len()
+        };
+        self.text.get(start..*end as usize).unwrap_or("")
+    }
+
+    /// The first `n` cells joined with [`SEP`], borrowed from the row.
+    pub fn leading_cells(&self, n: usize) -> &str {
+        match n.checked_sub(1).and_then(|i| self.ends.get(i)) {
+            Some(end) => self.text.get(..*end as usize).unwrap_or(""),
+            None if n == 0 => "",
+            None => &self.text,
+        }
+    }
+
+    /// The cells in `visible` joined with [`SEP`]: borrowed when they are the leading cells
+    /// in order (the usual case: only trailing columns are hidden), built otherwise.
+    pub fn joined(&self, visible: &[usize]) -> std::borrow::Cow<'_, str> {
+        if visible.iter().enumerate().all(|(i, c)| i == *c) {
+            return std::borrow::Cow::Borrowed(self.leading_cells(visible.len()));
+        }
+        let mut s = String::with_capacity(self.text.len());
+        for (n, c) in visible.iter().enumerate() {
+            if n > 0 {
+                s.push_str(SEP);
+            }
+            s.push_str(self.cell(*c));
+        }
+        std::borrow::Cow::Owned(s)
     }
 }
 
@@ -109,7 +166,18 @@ pub fn breakdown<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usiz
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
-    let mut out: Vec<(String, usize)> = counts
+    breakdown_of_counts(counts)
+}
+
+/// [`breakdown`] from counts already made (e.g. by the database); equal values add up.
+pub fn breakdown_of_counts<'a>(
+    counts: impl IntoIterator<Item = (&'a str, usize)>,
+) -> Vec<(String, usize)> {
+    let mut merged: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (k, n) in counts {
+        *merged.entry(k).or_default() += n;
+    }
+    let mut out: Vec<(String, usize)> = merged
         .into_iter()
         .map(|(k, n)| {
             (
@@ -153,6 +221,9 @@ pub struct TableModel {
     /// The column the breakdown line counts.
     pub breakdown_col: Option<usize>,
     pub loaded: bool,
+    /// Set while only the first screenful is loaded: the full row count (from the database),
+    /// shown in titles and counts until the full rows replace the head.
+    partial_total: Option<usize>,
 }
 
 impl TableModel {
@@ -174,6 +245,7 @@ impl TableModel {
             copy_col,
             breakdown_col,
             loaded: false,
+            partial_total: None,
         };
         m.compute_widths();
         m
@@ -188,8 +260,13 @@ impl TableModel {
     pub fn is_empty(&self) -> bool {
         self.view.is_empty()
     }
+    /// Rows in the table (the full count while only the head is loaded).
     pub fn total(&self) -> usize {
-        self.rows.len()
+        self.partial_total.unwrap_or(self.rows.len())
+    }
+    /// Only the first screenful is loaded; the rest is on its way.
+    pub fn is_partial(&self) -> bool {
+        self.partial_total.is_some()
     }
     pub fn selected_index(&self) -> usize {
         self.selected
@@ -221,8 +298,27 @@ impl TableModel {
     /// selection stays on the same id, or on the same position if that row went away.
     /// Returns true when a filter must be re-run for the new rows.
     pub fn set_data(&mut self, data: TableData) -> bool {
+        self.partial_total = None;
+        self.replace(data)
+    }
+
+    /// Show the first rows of a table of `total` rows while the rest loads (the head is in
+    /// the table's default order, so the full load keeps the screen still). Ignored once
+    /// the full rows are there: a reload keeps showing them until its full result arrives.
+    /// Returns true when a filter must be re-run for the new rows.
+    pub fn set_head(&mut self, data: TableData, total: usize) -> bool {
+        if self.loaded && self.partial_total.is_none() {
+            return false;
+        }
+        self.partial_total = Some(total.max(data.rows.len()));
+        self.replace(data)
+    }
+
+    fn replace(&mut self, data: TableData) -> bool {
         let anchor = self.selected_row().map(|r| r.id.clone());
-        self.rows = Arc::new(data.rows);
+        let mut rows = data.rows;
+        rows.shrink_to_fit();
+        self.rows = Arc::new(rows);
         self.all_breakdown = data.breakdown;
         self.loaded = true;
         self.compute_widths();
@@ -475,4 +571,27 @@ pub fn leading_number(s: &str) -> i64 {
         return i64::MAX;
     }
     if neg { -v } else { v }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_stored_joined_and_read_back() {
+        let r = Row::new(
+            "x",
+            vec!["ab".into(), String::new(), "é".into()],
+            Mark::Normal,
+        );
+        assert_eq!(
+            (r.cell(0), r.cell(1), r.cell(2), r.cell(3)),
+            ("ab", "", "é", "")
+        );
+        assert_eq!(&*r.widths, &[2, 0, 1]);
+        assert_eq!(r.joined(&[0, 1, 2]), "ab    é");
+        assert_eq!(r.joined(&[0, 1]), "ab  ");
+        assert_eq!(r.joined(&[0, 2]), "ab  é");
+        assert_eq!(r.joined(&[]), "");
+    }
 }

@@ -150,7 +150,9 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         };
         chip = format!("filter ⟨{f}⟩ ");
     }
-    let counts = if table.filter_active() || table.len() != table.total() {
+    let counts = if table.is_partial() && !table.filter_active() {
+        format!("{} rows · loading", fmt_int(table.total() as i64))
+    } else if table.filter_active() || table.len() != table.total() {
         format!(
             "{} of {}",
             fmt_int(table.len() as i64),
@@ -288,26 +290,21 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
         put(buf, x, area.y, "Devices covered", w, t.header);
         return;
     };
-    let devs = app.covered.get(&*row.id).map(Vec::as_slice).unwrap_or(&[]);
+    let n = app.covered.count(&row.id);
     put(
         buf,
         x,
         area.y,
-        &format!("Devices on {} ({})", row.cell(0), devs.len()),
+        &format!("Devices on {} ({})", row.cell(0), n),
         w,
         t.header,
     );
     let max = area.height.saturating_sub(1) as usize;
-    for (i, d) in devs.iter().take(max).enumerate() {
-        let line = if i + 1 == max && devs.len() > max {
-            format!("… {} more (Enter for all)", devs.len() - i)
+    for (i, d) in app.covered.lines(&row.id).take(max).enumerate() {
+        let line = if i + 1 == max && n > max {
+            format!("… {} more (Enter for all)", n - i)
         } else {
-            format!(
-                "{:<14} {} {}",
-                d.serial_number,
-                d.device_type.as_deref().unwrap_or(""),
-                d.model.as_deref().unwrap_or("")
-            )
+            d.to_string()
         };
         put(buf, x, area.y + 1 + i as u16, &line, w, Style::default());
     }

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthChar;
 
-use crate::tui::filter::{SEP, highlight_indices, join_cells};
+use crate::tui::filter::{SEP, highlight_indices};
 use crate::tui::model::table::{Mark, TableModel};
 use crate::tui::theme::Theme;
 
@@ -92,7 +92,7 @@ pub fn draw_table(
         let hl = if query.is_empty() {
             Vec::new()
         } else {
-            highlight_indices(&query, &join_cells(row, &vis), matcher)
+            highlight_indices(&query, &row.joined(&vis), matcher)
         };
         let mut x = body.x;
         let mut line_pos: u32 = 0;
