@@ -1032,6 +1032,12 @@ fn gen_subscription(rng: &mut StdRng, today: DateTime<Utc>, keys: &mut HashSet<S
     };
     optional(&mut m, rng, "tags", tags, 0.5);
     m.insert("createdAt".into(), json!(ts(created)));
-    m.insert("updatedAt".into(), json!(ts(updated.min(Utc::now()))));
+    // Generated history ends an hour before start: otherwise thousands of items look "changed
+    // just now" and every incremental sync in the first minutes re-reads them.
+    let history_end = Utc::now() - chrono::Duration::hours(1);
+    m.insert(
+        "updatedAt".into(),
+        json!(ts(updated.min(history_end).max(created.min(history_end)))),
+    );
     Value::Object(m)
 }
