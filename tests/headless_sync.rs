@@ -79,6 +79,11 @@ async fn start_sim(devices: usize) -> SimHandle {
     .unwrap()
 }
 
+/// Run a prepared command to completion (off the async threads).
+async fn run(cmd: &mut Command) -> Output {
+    wait(cmd.spawn().unwrap()).await
+}
+
 async fn wait(child: Child) -> Output {
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
@@ -98,13 +103,7 @@ async fn quiet_success_json_summary_and_secrets_kept_out_of_logs() {
     let db = TestDb::new().await;
     let sim = start_sim(250).await;
     let dir = tempdir();
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).arg("--sync-only")).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         out.stdout.is_empty() && out.stderr.is_empty(),
@@ -112,13 +111,7 @@ async fn quiet_success_json_summary_and_secrets_kept_out_of_logs() {
         text(&out)
     );
 
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .args(["--sync-only", "--json", "--full"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).args(["--sync-only", "--json", "--full"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["outcome"], "succeeded");
@@ -126,13 +119,7 @@ async fn quiet_success_json_summary_and_secrets_kept_out_of_logs() {
     assert_eq!(v["resources"][1]["resource"], "devices");
     assert_eq!(v["resources"][1]["unchanged"], 250);
 
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .args(["--sync-only", "-v", "--devices"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).args(["--sync-only", "-v", "--devices"])).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.starts_with("sync #3 succeeded (incremental devices): devices 0 fetched"),
@@ -176,13 +163,7 @@ async fn two_concurrent_syncs_one_runs_the_other_exits_with_the_lock_code() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let second = wait(
-        command(Some(&sim), &db, &dir)
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let second = run(command(Some(&sim), &db, &dir).arg("--sync-only")).await;
     assert_eq!(second.status.code(), Some(4), "{}", text(&second));
     assert!(
         String::from_utf8_lossy(&second.stderr)
@@ -232,13 +213,7 @@ async fn sigterm_mid_sync_is_recorded_as_cancelled_and_data_stays_consistent() {
     assert_eq!(removed, 0);
     // The next run completes it.
     sim.set_faults(Faults::default());
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .args(["--sync-only", "--devices"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).args(["--sync-only", "--devices"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
         .fetch_one(db.store.pool())
@@ -254,13 +229,9 @@ async fn exit_codes_for_bad_credentials_unreachable_api_and_bad_config() {
     let sim = start_sim(10).await;
     let dir = tempdir();
 
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .env("GLP_CLIENT_SECRET", "not-the-secret")
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
+    let out = run(command(Some(&sim), &db, &dir)
+        .env("GLP_CLIENT_SECRET", "not-the-secret")
+        .arg("--sync-only"))
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -275,16 +246,12 @@ async fn exit_codes_for_bad_credentials_unreachable_api_and_bad_config() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let out = wait(
-        command(None, &db, &dir)
-            .env("GLP_BASE_URL", format!("http://127.0.0.1:{closed}"))
-            .env("GLP_TOKEN_URL", sim.token_url())
-            .env("GLP_CLIENT_ID", sim.client_id())
-            .env("GLP_CLIENT_SECRET", sim.client_secret())
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
+    let out = run(command(None, &db, &dir)
+        .env("GLP_BASE_URL", format!("http://127.0.0.1:{closed}"))
+        .env("GLP_TOKEN_URL", sim.token_url())
+        .env("GLP_CLIENT_ID", sim.client_id())
+        .env("GLP_CLIENT_SECRET", sim.client_secret())
+        .arg("--sync-only"))
     .await;
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
@@ -294,13 +261,9 @@ async fn exit_codes_for_bad_credentials_unreachable_api_and_bad_config() {
     );
 
     // Bad configuration: named and exit 2, before anything runs.
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .env("GLP_BASE_URL", "not-a-url")
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
+    let out = run(command(Some(&sim), &db, &dir)
+        .env("GLP_BASE_URL", "not-a-url")
+        .arg("--sync-only"))
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
@@ -308,14 +271,10 @@ async fn exit_codes_for_bad_credentials_unreachable_api_and_bad_config() {
     );
 
     // Missing credentials.
-    let out = wait(
-        command(None, &db, &dir)
-            .env_remove("GLP_CLIENT_ID")
-            .env_remove("GLP_CLIENT_SECRET")
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
+    let out = run(command(None, &db, &dir)
+        .env_remove("GLP_CLIENT_ID")
+        .env_remove("GLP_CLIENT_SECRET")
+        .arg("--sync-only"))
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
@@ -325,16 +284,12 @@ async fn exit_codes_for_bad_credentials_unreachable_api_and_bad_config() {
     );
 
     // Unreachable database.
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .env(
-                "DATABASE_URL",
-                format!("postgres://postgres@127.0.0.1:{closed}/x"),
-            )
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
+    let out = run(command(Some(&sim), &db, &dir)
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{closed}/x"),
+        )
+        .arg("--sync-only"))
     .await;
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     sim.shutdown().await;
@@ -345,34 +300,16 @@ async fn status_and_reports_after_a_sync() {
     let db = TestDb::new().await;
     let sim = start_sim(200).await;
     let dir = tempdir();
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).arg("--sync-only")).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let out = wait(
-        command(None, &db, &dir)
-            .args(["status", "--json"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(None, &db, &dir).args(["status", "--json"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], true);
     assert_eq!(v["runs"][0]["outcome"], "succeeded");
 
     // Expiring report agrees with the database function.
-    let out = wait(
-        command(None, &db, &dir)
-            .args(["--expiring-days", "90", "--json"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(None, &db, &dir).args(["--expiring-days", "90", "--json"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions_expiring(90)")
@@ -389,36 +326,20 @@ async fn status_and_reports_after_a_sync() {
     );
 
     // Exports: json is the exact API items; xlsx opens with calamine.
-    let out = wait(
-        command(None, &db, &dir)
-            .args(["export", "devices", "--format", "json"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(None, &db, &dir).args(["export", "devices", "--format", "json"])).await;
     let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items.len(), 200);
     let xlsx = dir.join("d.xlsx");
-    let out = wait(
-        command(None, &db, &dir)
-            .args(["export", "subscriptions", "--format", "xlsx", "-o"])
-            .arg(&xlsx)
-            .spawn()
-            .unwrap(),
-    )
+    let out = run(command(None, &db, &dir)
+        .args(["export", "subscriptions", "--format", "xlsx", "-o"])
+        .arg(&xlsx))
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto(&xlsx).unwrap();
     let range = book.worksheet_range("Subscriptions").unwrap();
     assert_eq!(range.height(), 21);
-    let out = wait(
-        command(None, &db, &dir)
-            .args(["export", "devices", "--format", "csv"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(None, &db, &dir).args(["export", "devices", "--format", "csv"])).await;
     let csv_text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(csv_text.lines().count(), 201);
     assert!(csv_text.starts_with("id,serial_number,mac_address"));
@@ -456,13 +377,7 @@ async fn sigkill_mid_sync_leaves_consistent_data_and_the_next_run_completes_it()
     assert!(n % 100 == 0, "whole pages only: {n}");
 
     sim.set_faults(Faults::default());
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .args(["--sync-only", "--devices"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).args(["--sync-only", "--devices"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let runs = db.store.recent_runs(2).await.unwrap();
     assert_eq!(runs[0].outcome, "succeeded");
@@ -488,28 +403,12 @@ async fn expiring_live_asks_the_api_and_matches_the_database_view() {
     let db = TestDb::new().await;
     let sim = start_sim(300).await;
     let dir = tempdir();
-    let out = wait(
-        command(Some(&sim), &db, &dir)
-            .arg("--sync-only")
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let out = run(command(Some(&sim), &db, &dir).arg("--sync-only")).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let from_db = wait(
-        command(None, &db, &dir)
-            .args(["--expiring-days", "60", "--json"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
-    let live = wait(
-        command(Some(&sim), &db, &dir)
-            .args(["--expiring-days", "60", "--json", "--live"])
-            .spawn()
-            .unwrap(),
-    )
-    .await;
+    let from_db = run(command(None, &db, &dir).args(["--expiring-days", "60", "--json"])).await;
+    let live =
+        run(command(Some(&sim), &db, &dir).args(["--expiring-days", "60", "--json", "--live"]))
+            .await;
     assert_eq!(live.status.code(), Some(0), "{}", text(&live));
     let keys = |o: &Output| -> Vec<String> {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
