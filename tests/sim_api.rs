@@ -12,30 +12,7 @@ use glp_console::sim::{self, SimConfig, SimHandle};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-async fn sim(cfg: SimConfig) -> (SimHandle, reqwest::Client, String) {
-    glp_console::tls::init();
-    let s = sim::start(cfg).await.unwrap();
-    let c = reqwest::Client::new();
-    let tok = token(&s, &c).await;
-    (s, c, tok)
-}
-
-async fn token(s: &SimHandle, c: &reqwest::Client) -> String {
-    let r: Value = c
-        .post(s.token_url())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", s.client_id()),
-            ("client_secret", s.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_string()
-}
+use common::sim::{start as sim, token};
 
 async fn get(
     s: &SimHandle,

@@ -1,35 +1,14 @@
 //! Simulator rate limits, every fault switch, the counters and the `/_sim` control endpoints,
 //! over real HTTP.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use glp_console::sim::{self, Faults, Limits, Outage, SimConfig, SimHandle, Stats};
+use glp_console::sim::{Faults, Limits, Outage, SimConfig, SimHandle, Stats};
 use serde_json::{Value, json};
 
-async fn setup(cfg: SimConfig) -> (SimHandle, reqwest::Client, String) {
-    glp_console::tls::init();
-    let s = sim::start(cfg).await.unwrap();
-    let c = reqwest::Client::new();
-    let tok = token(&s, &c).await;
-    (s, c, tok)
-}
-
-async fn token(s: &SimHandle, c: &reqwest::Client) -> String {
-    let r: Value = c
-        .post(s.token_url())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", s.client_id()),
-            ("client_secret", s.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_string()
-}
+use common::sim::{start as setup, token};
 
 async fn devices(
     s: &SimHandle,

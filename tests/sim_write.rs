@@ -2,9 +2,11 @@
 //! dry-run), POST v2beta1 and v1, async operations moving INITIALIZED → RUNNING → done, and
 //! the business rules (application before subscription, availableQuantity, archived devices).
 
+mod common;
+
 use std::time::Duration;
 
-use glp_console::sim::{self, Faults, SimConfig, SimHandle};
+use glp_console::sim::{Faults, SimConfig, SimHandle};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -15,23 +17,7 @@ struct T {
 }
 
 async fn setup(cfg: SimConfig) -> T {
-    glp_console::tls::init();
-    let s = sim::start(cfg).await.unwrap();
-    let c = reqwest::Client::new();
-    let r: Value = c
-        .post(s.token_url())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", s.client_id()),
-            ("client_secret", s.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tok = r["access_token"].as_str().unwrap().to_string();
+    let (s, c, tok) = common::sim::start(cfg).await;
     T { s, c, tok }
 }
 

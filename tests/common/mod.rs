@@ -11,6 +11,8 @@
 //! databases left by killed runs are swept at the next start.
 #![allow(dead_code)]
 
+pub mod sim;
+
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,0 +1,35 @@
+//! A simulator on 127.0.0.1 plus a plain HTTP client and a bearer token, for the tests that
+//! speak to it directly.
+
+use glp_console::sim::{self, SimConfig, SimHandle};
+use serde_json::Value;
+
+/// Start a simulator and fetch a token from it.
+pub async fn start(cfg: SimConfig) -> (SimHandle, reqwest::Client, String) {
+    glp_console::tls::init();
+    let s = sim::start(cfg).await.expect("the simulator starts");
+    let c = reqwest::Client::new();
+    let tok = token(&s, &c).await;
+    (s, c, tok)
+}
+
+/// A fresh token (client credentials in the form body).
+pub async fn token(s: &SimHandle, c: &reqwest::Client) -> String {
+    let r: Value = c
+        .post(s.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", s.client_id()),
+            ("client_secret", s.client_secret()),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token JSON");
+    r["access_token"]
+        .as_str()
+        .expect("access_token in the answer")
+        .to_string()
+}
