@@ -213,15 +213,6 @@ fn covered_device(r: &PgRow) -> Result<CoveredDevice, sqlx::Error> {
 }
 
 impl Store {
-    /// Every device, removed and archived ones included (the UI marks them).
-    pub async fn view_devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
-        let rows = sqlx::query(DEVICES_SQL).fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(device_record)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
-    }
-
     /// Every device in the Devices tab's order, handed to `each` one at a time as the rows
     /// arrive: the caller builds its display rows while streaming, so the driver's result
     /// rows, the records and the display rows never all sit in memory at once (100 000
@@ -296,24 +287,8 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Devices (not removed) covered by subscriptions that end before `until` — the expiring
-    /// and the already expired ones.
-    pub async fn view_covered_devices(
-        &self,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<CoveredDevice>, StoreError> {
-        let rows = sqlx::query(COVERED_SQL)
-            .bind(until)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(covered_device)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
-    }
-
-    /// As [`Store::view_covered_devices`], streamed to `each` in (subscription, serial)
-    /// order without holding the whole result.
+    /// Devices (not removed) covered by subscriptions ending before `until` (expired ones too),
+    /// streamed to `each` in (subscription, serial) order without holding the whole result.
     pub async fn view_covered_devices_each(
         &self,
         until: DateTime<Utc>,
