@@ -42,8 +42,11 @@ struct Run {
 }
 
 fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
-    let dir = std::env::temp_dir().join(format!("glpc-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("glpc-bench-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let config = dir.join("config.toml");
     let limits = if limited {
         "" // the defaults are the real per-minute limits

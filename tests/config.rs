@@ -1,10 +1,13 @@
 //! Configuration: precedence, error messages that name file/key/expectation, secret masking.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
+use common::TestDir;
 use glp_console::config::{Config, FlagOverrides, SecretSource};
 
 fn write_config(dir: &std::path::Path, text: &str) -> PathBuf {
@@ -14,14 +17,8 @@ fn write_config(dir: &std::path::Path, text: &str) -> PathBuf {
     path
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "glpc-cfg-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> TestDir {
+    TestDir::new("glpc-cfg-")
 }
 
 fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -7,17 +7,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::TestDb;
+use common::{TestDb, TestDir};
 use glp_console::sim::{self, Faults, SimConfig, SimHandle};
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "glpc-hs-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> TestDir {
+    TestDir::new("glpc-hs-")
 }
 
 /// A config file with quick retries (tests must not wait minutes) and no pacing limits.

@@ -92,8 +92,12 @@ fn rows_shown(screen: &str) -> Option<u64> {
 
 #[test]
 fn demo_in_tmux_tabs_filter_sort_detail_sync_quit() {
-    let dir = std::env::temp_dir().join(format!("glpc-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed when the test ends (after the tmux session, which is dropped first).
+    let tmp = tempfile::Builder::new()
+        .prefix("glpc-e2e-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let stty = dir.join("stty.txt");
     // After the console exits the shell records the terminal state, then idles so the pane
     // stays readable.

@@ -13,6 +13,8 @@
 
 pub mod sim;
 
+use std::ops::Deref;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -185,5 +187,35 @@ impl Drop for TestDb {
             });
         })
         .join();
+    }
+}
+
+/// A fresh directory under the system temp dir (`<prefix>XXXXXX`), removed with everything
+/// in it when dropped, so test runs leave nothing behind in `/tmp`. Derefs to its path, so
+/// `&dir` and `dir.join(…)` work as with a `PathBuf`.
+pub struct TestDir(tempfile::TempDir);
+
+impl TestDir {
+    pub fn new(prefix: &str) -> TestDir {
+        TestDir(
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir()
+                .expect("the system temp dir is writable"),
+        )
+    }
+}
+
+impl Deref for TestDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
     }
 }
