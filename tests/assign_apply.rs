@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::TestDb;
+use common::{TestDb, TestDir};
 use futures_util::StreamExt;
 use glp_console::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run};
 use glp_console::assign::load::{LoadOptions, load_bytes};
@@ -20,7 +20,8 @@ use glp_console::config::{ApiConfig, Secret};
 use glp_console::glp::client::Client;
 use glp_console::headless::assign::api_catalog;
 use glp_console::sim::{self, Faults, SimConfig, SimHandle};
-use glp_console::store::audit::{NewRun, RunKind};
+use glp_console::store::Store;
+use glp_console::store::audit::{NewDeviceRow, NewRun, RunKind};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -402,8 +403,7 @@ async fn apply_fail_rerun_and_undo_end_to_end() {
         );
     }
     // Reports export.
-    let dir = std::env::temp_dir().join(format!("glpc-apply-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TestDir::new("glpc-apply-");
     r1.write(&dir.join("r.xlsx")).unwrap();
     r1.write(&dir.join("r.json")).unwrap();
     let v: Value =
@@ -542,4 +542,143 @@ async fn new_devices_are_added_then_fully_assigned() {
     let (r2, _) = go(&f, p2, RunKind::Apply, None, &fast()).await;
     assert_eq!(r2.status, RunStatus::Succeeded, "{}", r2.render_text());
     f.sim.shutdown().await;
+}
+
+/// Does any session hold the lock of assignment run `id` (two-key advisory lock, 2nd key =
+/// the run id)?
+async fn run_lock_held(db: &TestDb, id: i64) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
+                          AND granted AND objid::text = $1)",
+    )
+    .bind(id.to_string())
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap()
+}
+
+async fn run_status(db: &TestDb, id: i64) -> (String, bool) {
+    sqlx::query_as("SELECT status, finished_at IS NOT NULL FROM assignment_runs WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+}
+
+/// A run whose owner is gone (its connection, and with it the run's lock, closed without
+/// recording an end — what SIGKILL does) is marked abandoned by the next run and by the run
+/// list; a run whose owner is alive, in another process's pool, is left running.
+#[tokio::test]
+async fn runs_of_gone_owners_are_abandoned_live_runs_are_not() {
+    let db = TestDb::new().await;
+    let devices = |serial: &str| {
+        vec![NewDeviceRow {
+            serial: serial.into(),
+            device_id: Some(format!("id-{serial}")),
+            row_number: Some(2),
+            before: Some(
+                json!({"application_id": null, "region": null, "subscriptions": [], "tags": {}}),
+            ),
+            intended: Some(
+                json!({"application_id": "app", "region": "us-west", "subscriptions": [], "tags": {}}),
+            ),
+            outcome: "pending".into(),
+        }]
+    };
+    // "Other processes": pools of their own.
+    let alive_proc = Store::connect(&db.url, 2).await.unwrap();
+    let dead_proc = Store::connect(&db.url, 2).await.unwrap();
+    let live = alive_proc
+        .audit_start(&run(RunKind::Apply, None), &[], &devices("LIVE1"))
+        .await
+        .unwrap();
+    let dead = dead_proc
+        .audit_start(&run(RunKind::Apply, None), &[], &devices("DEAD1"))
+        .await
+        .unwrap();
+    let (live_id, dead_id) = (live.id, dead.id);
+    assert!(run_lock_held(&db, live_id).await && run_lock_held(&db, dead_id).await);
+    // While both owners live, nothing is swept.
+    assert_eq!(
+        db.store.sweep_abandoned_assignment_runs().await.unwrap(),
+        Vec::<i64>::new()
+    );
+    // The dead process: its connections close without a word.
+    drop(dead);
+    dead_proc.close().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while run_lock_held(&db, dead_id).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never dropped the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(run_status(&db, dead_id).await, ("running".into(), false));
+
+    // The next run (from this process) marks it abandoned, and only it.
+    let next = db
+        .store
+        .audit_start(&run(RunKind::DryRun, None), &[], &devices("NEXT1"))
+        .await
+        .unwrap();
+    assert_eq!(run_status(&db, dead_id).await, ("abandoned".into(), true));
+    assert_eq!(run_status(&db, live_id).await, ("running".into(), false));
+    let summary = db
+        .store
+        .audit_run(dead_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary
+        .unwrap();
+    assert!(
+        summary["error"]
+            .as_str()
+            .unwrap()
+            .contains("process ended before the run finished"),
+        "{summary}"
+    );
+    assert_eq!(summary["pid"], std::process::id(), "which process owned it");
+    // Its devices' fate is unknown (the calls may have gone out), and undo covers them.
+    let devs = db.store.audit_devices(dead_id).await.unwrap();
+    assert_eq!(devs[0].outcome, "unknown");
+    assert!(devs[0].error.as_deref().unwrap().contains("undo"));
+    let undo = plan_undo_run(&db.store, dead_id).await.unwrap();
+    assert!(
+        undo.notes.iter().any(|n| n.contains("DEAD1")),
+        "undo looks at the abandoned run's devices: {:?}",
+        undo.notes
+    );
+
+    // The live run ends normally; its end is recorded and its lock let go.
+    alive_proc
+        .audit_finish(live, "succeeded", &json!({}), &[])
+        .await
+        .unwrap();
+    assert_eq!(run_status(&db, live_id).await, ("succeeded".into(), true));
+    assert!(!run_lock_held(&db, live_id).await);
+    alive_proc.close().await;
+
+    // A run whose owner let go without recording an end reads as abandoned in the run list.
+    let next_id = next.id;
+    drop(next);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while run_lock_held(&db, next_id).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never dropped the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let list = db.store.view_assignment_runs().await.unwrap();
+    let status = |id: i64| {
+        list.iter()
+            .find(|r| r.id == id)
+            .map(|r| r.status.clone())
+            .unwrap()
+    };
+    assert_eq!(status(next_id), "abandoned");
+    assert_eq!(status(live_id), "succeeded");
+    assert_eq!(status(dead_id), "abandoned");
 }

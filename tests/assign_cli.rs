@@ -5,19 +5,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use common::TestDb;
-use glp_console::sim::{self, SimConfig, SimHandle};
+use common::{TestDb, TestDir};
+use glp_console::sim::{self, Faults, SimConfig, SimHandle};
 use serde_json::Value;
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "glpc-assign-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> TestDir {
+    TestDir::new("glpc-assign-")
 }
 
 fn config_file(dir: &Path) -> PathBuf {
@@ -34,6 +29,13 @@ fn config_file(dir: &Path) -> PathBuf {
 }
 
 async fn glpc(sim: &SimHandle, db: &TestDb, dir: &Path, args: &[&str]) -> Output {
+    let mut c = command(sim, db, dir, args);
+    tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn command(sim: &SimHandle, db: &TestDb, dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_glp-console"));
     c.arg("--config")
         .arg(config_file(dir))
@@ -48,9 +50,7 @@ async fn glpc(sim: &SimHandle, db: &TestDb, dir: &Path, args: &[&str]) -> Output
     for (k, v) in sim.env_vars() {
         c.env(k, v);
     }
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
+    c
 }
 
 fn text(o: &Output) -> String {
@@ -204,5 +204,130 @@ async fn review_confirm_apply_report_and_undo() {
         "{}",
         text(&o)
     );
+    sim.shutdown().await;
+}
+
+/// Status and "finished" of every assignment run, oldest first.
+async fn runs(db: &TestDb) -> Vec<(i64, String, bool)> {
+    sqlx::query_as("SELECT id, status, finished_at IS NOT NULL FROM assignment_runs ORDER BY id")
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap()
+}
+
+/// `assign --apply --yes` killed with SIGKILL mid-run leaves its run `running`; the next
+/// assignment run finds the owner gone (its lock went with its connection) and marks it
+/// `abandoned`, its devices' outcome unknown.
+#[tokio::test]
+async fn sigkill_mid_apply_is_marked_abandoned_by_the_next_run() {
+    glp_console::tls::init();
+    let sim = sim::start(SimConfig {
+        devices: 200,
+        subscriptions: 20,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let db = TestDb::new().await;
+    let dir = tempdir();
+    let o = glpc(&sim, &db, &dir, &["--sync-only", "--full"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Three devices for the killed run, three others for the next one (so the next one has
+    // work to do whatever the killed one got done).
+    let free: Vec<String> = sim
+        .devices()
+        .iter()
+        .filter(|d| d["archived"] == false && d["application"].is_null())
+        .take(6)
+        .map(|d| d["serialNumber"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(free.len(), 6);
+    let (app, region) = sim.provisioned_applications()[0].clone();
+    let sheet = |name: &str, serials: &[String]| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("Serial Number\n{}\n", serials.join("\n"))).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (first, second) = (sheet("kill.csv", &free[..3]), sheet("next.csv", &free[3..]));
+    let args = |sheet: &str| -> Vec<String> {
+        [
+            "assign",
+            sheet,
+            "--application",
+            app.as_str(),
+            "--region",
+            region.as_str(),
+            "--apply",
+            "--yes",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let (first, second) = (args(&first), args(&second));
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let second: Vec<&str> = second.iter().map(String::as_str).collect();
+
+    // Slow answers, so the run is still in flight when it is killed.
+    sim.set_faults(Faults {
+        latency: Duration::from_millis(1500),
+        ..Faults::default()
+    });
+    let mut child = command(&sim, &db, &dir, &first).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runs(&db).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the apply never recorded its run"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup at all
+    let _ = child.wait();
+    let killed = runs(&db).await;
+    assert_eq!(killed.len(), 1);
+    let killed_id = killed[0].0;
+    assert_eq!(killed[0].1, "running", "nothing recorded an end");
+    // The server notices the dead connection and drops the run's lock.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2)",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        if !held {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the killed run's lock is still held"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The next run: applies, and marks the killed one abandoned.
+    sim.set_faults(Faults::default());
+    let o = glpc(&sim, &db, &dir, &second).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let after = runs(&db).await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0], (killed_id, "abandoned".to_string(), true));
+    assert_eq!(after[1].1, "succeeded");
+    let unknown: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assignment_devices WHERE run_id = $1 AND outcome = 'unknown'",
+    )
+    .bind(killed_id)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assignment_devices WHERE run_id = $1 AND outcome = 'pending'",
+    )
+    .bind(killed_id)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((unknown, pending), (3, 0));
     sim.shutdown().await;
 }

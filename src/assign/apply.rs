@@ -653,7 +653,9 @@ pub async fn apply(
         intended: None,
         outcome: "unchanged".into(),
     }));
-    let run_id = store.audit_start(&run_meta, &new_ops, &rows).await?;
+    // Held until the end is recorded: while it lives, other processes see the run as alive.
+    let owned = store.audit_start(&run_meta, &new_ops, &rows).await?;
+    let run_id = owned.id;
     let mut notes = plan.notes.clone();
     if opts.dry_run && plan.steps.iter().any(|s| s.phase != plan.steps[0].phase) {
         notes.push(
@@ -842,7 +844,7 @@ pub async fn apply(
     report.finalize(cancelled);
     if let Err(e) = store
         .audit_finish(
-            run_id,
+            owned,
             report.status.as_str(),
             &report.summary_json(),
             &outcomes,
@@ -881,7 +883,8 @@ pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyErro
         .audit_devices(run_id)
         .await?
         .into_iter()
-        .filter(|d| d.outcome == "succeeded" || d.outcome == "failed")
+        // `unknown`: the run was abandoned mid-way, so its calls may have been applied.
+        .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))
         .collect();
     let serials: Vec<String> = rows.iter().map(|r| r.serial.clone()).collect();
     let stored = store.devices_by_serials(&serials).await?;

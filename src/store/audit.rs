@@ -9,9 +9,16 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
-use super::{Store, StoreError};
+use super::lock::{AdvisoryLock, LockKey};
+use super::{Store, StoreError, hostname};
+
+/// What a run left by a process that is gone says about itself (`summary.error`, and the
+/// error of each device whose outcome was still `pending`).
+pub const ABANDONED_ERROR: &str = "the process ended before the run finished (killed, crashed or \
+     lost its database connection); calls may or may not have reached GreenLake — sync, then \
+     check these devices or undo the run";
 
 /// What kind of run (`assignment_runs.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -101,6 +108,16 @@ pub struct DeviceOutcome {
     pub error: Option<String>,
 }
 
+/// A run this process owns: its id and the per-run advisory lock that tells every other
+/// process (on any host) that the run is alive. Keep it until [`Store::audit_finish`];
+/// dropping it earlier, like the process dying, lets the next sweep mark the run
+/// `abandoned`.
+#[derive(Debug)]
+pub struct OwnedRun {
+    pub id: i64,
+    lock: AdvisoryLock,
+}
+
 /// A stored run.
 #[derive(Clone, Debug)]
 pub struct RunRow {
@@ -129,17 +146,23 @@ pub struct RunDeviceRow {
 
 impl Store {
     /// Record a new run (status `running`) with its planned operations and devices, in one
-    /// transaction. Returns the run id.
+    /// transaction, and take the run's lock. Runs left `running` by processes that are gone
+    /// are marked `abandoned` first, so the history never shows a dead run as in progress.
+    ///
+    /// The insert and the lock share a dedicated connection and the lock is taken before the
+    /// commit: no other process can see the row without its lock being held.
     pub async fn audit_start(
         &self,
         run: &NewRun,
         ops: &[NewOperation],
         devices: &[NewDeviceRow],
-    ) -> Result<i64, StoreError> {
-        let mut tx = self.pool().begin().await?;
+    ) -> Result<OwnedRun, StoreError> {
+        self.sweep_abandoned_assignment_runs().await?;
+        let mut conn = self.dedicated_connection().await?;
+        let mut tx = conn.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO assignment_runs (kind, undo_of, source_file, sheet, requested, operator) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO assignment_runs (kind, undo_of, source_file, sheet, requested, operator, host, pid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(run.kind.as_str())
         .bind(run.undo_of)
@@ -147,8 +170,19 @@ impl Store {
         .bind(&run.sheet)
         .bind(&run.requested)
         .bind(&run.operator)
+        .bind(hostname())
+        .bind(std::process::id() as i32)
         .fetch_one(&mut *tx)
         .await?;
+        let key = LockKey::AssignmentRun(id);
+        if !key.try_session(&mut tx).await? {
+            // Only an id 2^32 away whose run is still alive shares this lock; that run keeps
+            // ours looking alive too, which is the safe side.
+            tracing::warn!(
+                run = id,
+                "the lock of assignment run {id} is shared with a live run"
+            );
+        }
         if !ops.is_empty() {
             // Arrays of arrays cannot be UNNESTed into TEXT[] columns: the id and serial
             // lists travel as JSON and are unpacked in SQL.
@@ -206,7 +240,64 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(id)
+        Ok(OwnedRun {
+            id,
+            lock: AdvisoryLock::held(conn, key),
+        })
+    }
+
+    /// Mark every `running` assignment run whose owner is gone as `abandoned` (with
+    /// `finished_at`, a summary saying so, and device outcomes `pending` → `unknown`).
+    /// Returns the runs marked.
+    ///
+    /// "Gone" is decided by the run's advisory lock, not by pid or host: the owner holds it
+    /// from before the row is visible until its end is recorded, and the server drops it with
+    /// the owner's connection, so a lock we can take means no live process owns the run. This
+    /// is safe at any time from any process (unlike the sync side, which needs the workspace
+    /// lock first), so it runs both when a run starts and when the run list is read.
+    pub async fn sweep_abandoned_assignment_runs(&self) -> Result<Vec<i64>, StoreError> {
+        let running: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM assignment_runs WHERE status = 'running' ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut abandoned = Vec::new();
+        for id in running {
+            let mut tx = self.pool().begin().await?;
+            // Transaction-level probe: released at commit, so the pooled connection goes back
+            // clean.
+            if !LockKey::AssignmentRun(id).try_xact(&mut tx).await? {
+                tx.rollback().await?;
+                continue; // its owner is alive
+            }
+            let marked = sqlx::query(
+                "UPDATE assignment_runs SET status = 'abandoned', finished_at = now(), \
+                        summary = coalesce(summary, '{}'::jsonb) \
+                                  || jsonb_build_object('error', $2::text, 'host', host, 'pid', pid) \
+                  WHERE id = $1 AND status = 'running'",
+            )
+            .bind(id)
+            .bind(ABANDONED_ERROR)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if marked == 1 {
+                sqlx::query(
+                    "UPDATE assignment_devices SET outcome = 'unknown', error = coalesce(error, $2) \
+                      WHERE run_id = $1 AND outcome = 'pending'",
+                )
+                .bind(id)
+                .bind(ABANDONED_ERROR)
+                .execute(&mut *tx)
+                .await?;
+                abandoned.push(id);
+            }
+            tx.commit().await?;
+        }
+        if !abandoned.is_empty() {
+            tracing::warn!(runs = ?abandoned, "assignment runs left by ended processes marked abandoned");
+        }
+        Ok(abandoned)
     }
 
     /// Update one operation of a run (by `seq`). Fields left `None` keep their value.
@@ -241,8 +332,24 @@ impl Store {
         Ok(())
     }
 
-    /// Record every device's outcome and close the run with its status and summary.
+    /// Record every device's outcome and close the run with its status and summary, then
+    /// let go of the run's lock (also when recording fails: the run then reads as abandoned,
+    /// which is what it is to anyone looking later).
     pub async fn audit_finish(
+        &self,
+        run: OwnedRun,
+        status: &str,
+        summary: &Value,
+        devices: &[DeviceOutcome],
+    ) -> Result<(), StoreError> {
+        let result = self
+            .audit_finish_rows(run.id, status, summary, devices)
+            .await;
+        run.lock.release().await;
+        result
+    }
+
+    async fn audit_finish_rows(
         &self,
         run_id: i64,
         status: &str,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, hostname};
 use crate::sync::{Mode, ResourceSummary, Scope, SyncSummary, Trigger};
 
 /// A past run, as `glp-console status` and the TUI show it.
@@ -34,13 +34,6 @@ pub struct SyncBaseline {
     pub last_full_start: Option<DateTime<Utc>>,
     /// Completed incremental runs of this resource since that full sync.
     pub incrementals_since_full: i64,
-}
-
-fn hostname() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .or_else(|| std::env::var("HOSTNAME").ok())
 }
 
 impl Store {

@@ -1,6 +1,13 @@
-//! One sync at a time per workspace, across processes and hosts: a PostgreSQL session-level
-//! advisory lock held on a dedicated connection for the whole run. If the process dies, the
-//! server drops the connection and the lock with it, so a crash never leaves a stale lock.
+//! Who is running what, across processes and hosts: PostgreSQL session-level advisory locks
+//! held on a dedicated connection for the whole run. If the process dies, the server drops
+//! the connection and the lock with it, so a crash never leaves a stale lock — and a lock
+//! that can be taken proves its owner is gone.
+//!
+//! Two uses share this machinery:
+//! * one sync at a time per workspace ([`LockKey::Workspace`], see [`Store::try_sync_lock`]);
+//! * one owner per assignment run ([`LockKey::AssignmentRun`]): the process that records a
+//!   run holds its lock until the run's end is recorded, so a `running` run whose lock is
+//!   free was left by a process that is gone (see `Store::sweep_abandoned_assignment_runs`).
 
 use sqlx::{Connection, PgConnection};
 
@@ -16,30 +23,90 @@ pub fn lock_key(base_url: &str, client_id: &str) -> i64 {
     super::fnv1a64(&bytes) as i64
 }
 
-/// Held while it lives; released on drop (the connection closes) or by [`SyncLock::release`].
-#[derive(Debug)]
-pub struct SyncLock {
-    conn: Option<PgConnection>,
-    key: i64,
+/// First half of the two-integer key of assignment-run locks ("GLPA"). PostgreSQL keeps the
+/// one-bigint and the two-integer advisory key spaces apart, so these never collide with a
+/// workspace sync lock.
+const ASSIGNMENT_RUN_SPACE: i32 = 0x474C_5041;
+
+/// What an advisory lock protects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockKey {
+    /// The sync of one workspace ([`lock_key`]).
+    Workspace(i64),
+    /// One assignment run, by `assignment_runs.id`.
+    AssignmentRun(i64),
 }
 
-impl Store {
-    /// Try to take the workspace sync lock without waiting. `Ok(None)`: another sync holds it.
-    pub async fn try_sync_lock(&self, url: &str, key: i64) -> Result<Option<SyncLock>, StoreError> {
-        let opts = parse_url(url)?;
-        let mut conn =
-            PgConnection::connect_with(&opts)
-                .await
-                .map_err(|e| StoreError::Connect {
-                    url: mask_url(url),
-                    reason: e.to_string(),
-                })?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
-            .fetch_one(&mut conn)
-            .await?;
-        if got {
-            Ok(Some(SyncLock {
+impl LockKey {
+    /// The two keys of the two-integer form, or `None` for the one-bigint form. A run id is
+    /// folded to 32 bits: ids 2^32 apart share a lock, which can only make a gone owner look
+    /// alive (the run stays `running`), never the reverse.
+    fn pair(self) -> Option<(i32, i32)> {
+        match self {
+            LockKey::Workspace(_) => None,
+            LockKey::AssignmentRun(id) => Some((ASSIGNMENT_RUN_SPACE, id as u64 as u32 as i32)),
+        }
+    }
+
+    fn bigint(self) -> i64 {
+        match self {
+            LockKey::Workspace(k) => k,
+            LockKey::AssignmentRun(id) => id,
+        }
+    }
+
+    /// Run `pg_<function>` with this key's arguments and return its boolean answer.
+    async fn call(self, function: &str, conn: &mut PgConnection) -> Result<bool, StoreError> {
+        let got: Option<bool> = match self.pair() {
+            None => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT pg_{function}($1)")))
+                    .bind(self.bigint())
+                    .fetch_one(conn)
+                    .await?
+            }
+            Some((a, b)) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT pg_{function}($1, $2)")))
+                    .bind(a)
+                    .bind(b)
+                    .fetch_one(conn)
+                    .await?
+            }
+        };
+        Ok(got.unwrap_or(false))
+    }
+
+    /// Take the session-level lock without waiting (`false`: someone holds it).
+    pub(crate) async fn try_session(self, conn: &mut PgConnection) -> Result<bool, StoreError> {
+        self.call("try_advisory_lock", conn).await
+    }
+
+    /// Take the lock until the end of the current transaction, without waiting: the probe
+    /// for "is the owner still there" that needs no unlock (`false`: someone holds it).
+    pub(crate) async fn try_xact(self, conn: &mut PgConnection) -> Result<bool, StoreError> {
+        self.call("try_advisory_xact_lock", conn).await
+    }
+}
+
+/// A session-level advisory lock, held while it lives; released on drop (the connection
+/// closes) or by [`AdvisoryLock::release`].
+#[derive(Debug)]
+pub struct AdvisoryLock {
+    conn: Option<PgConnection>,
+    key: LockKey,
+}
+
+/// The workspace sync lock.
+pub type SyncLock = AdvisoryLock;
+
+impl AdvisoryLock {
+    /// Try to take `key` on `conn`, which becomes the lock's own connection. `Ok(None)`:
+    /// another session holds it (`conn` is closed).
+    pub async fn try_take(
+        mut conn: PgConnection,
+        key: LockKey,
+    ) -> Result<Option<AdvisoryLock>, StoreError> {
+        if key.try_session(&mut conn).await? {
+            Ok(Some(AdvisoryLock {
                 conn: Some(conn),
                 key,
             }))
@@ -48,16 +115,57 @@ impl Store {
             Ok(None)
         }
     }
-}
 
-impl SyncLock {
+    /// Wrap a connection on which `key` was already taken at session level (e.g. inside the
+    /// transaction that made the row it protects visible).
+    pub(crate) fn held(conn: PgConnection, key: LockKey) -> AdvisoryLock {
+        AdvisoryLock {
+            conn: Some(conn),
+            key,
+        }
+    }
+
+    pub fn key(&self) -> LockKey {
+        self.key
+    }
+
+    /// Unlock and close the connection now (dropping does the same, less politely).
     pub async fn release(mut self) {
         if let Some(mut conn) = self.conn.take() {
-            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(self.key)
-                .execute(&mut conn)
-                .await;
+            let _ = self.key.call("advisory_unlock", &mut conn).await;
             let _ = conn.close().await;
         }
+    }
+}
+
+impl Store {
+    /// Try to take the workspace sync lock without waiting. `Ok(None)`: another sync holds it.
+    pub async fn try_sync_lock(&self, url: &str, key: i64) -> Result<Option<SyncLock>, StoreError> {
+        let opts = parse_url(url)?;
+        let conn = PgConnection::connect_with(&opts)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: mask_url(url),
+                reason: e.to_string(),
+            })?;
+        AdvisoryLock::try_take(conn, LockKey::Workspace(key)).await
+    }
+
+    /// A connection of its own (same server and options as the pool) for a lock that must
+    /// outlive any pooled connection's checkout: a session lock left on a pooled connection
+    /// would stay held after the run, by whoever gets that connection next.
+    pub(crate) async fn dedicated_connection(&self) -> Result<PgConnection, StoreError> {
+        let opts = self.pool().connect_options();
+        PgConnection::connect_with(&opts)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: format!(
+                    "{}:{}/{}",
+                    opts.get_host(),
+                    opts.get_port(),
+                    opts.get_database().unwrap_or("")
+                ),
+                reason: e.to_string(),
+            })
     }
 }

@@ -137,6 +137,14 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
+/// This host's name, recorded with each run so a person can tell which machine ran it.
+pub(crate) fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+}
+
 /// A connection error as a person wants to read it (with the SQLSTATE for database errors).
 fn describe(e: &sqlx::Error) -> String {
     match e {

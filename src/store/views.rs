@@ -301,8 +301,11 @@ impl Store {
         Ok(())
     }
 
-    /// Past assignment runs, newest first, with per-device outcome counts.
+    /// Past assignment runs, newest first, with per-device outcome counts. Runs left
+    /// `running` by processes that are gone are marked `abandoned` first, so the list never
+    /// shows a dead run as in progress.
     pub async fn view_assignment_runs(&self) -> Result<Vec<AssignmentRunRecord>, StoreError> {
+        self.sweep_abandoned_assignment_runs().await?;
         let rows = sqlx::query(
             "SELECT r.id, r.created_at, r.finished_at, r.kind, r.status, r.source_file, r.operator,
                     (SELECT count(*) FROM assignment_devices d WHERE d.run_id = r.id) AS devices,
