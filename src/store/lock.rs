@@ -28,6 +28,14 @@ pub fn lock_key(base_url: &str, client_id: &str) -> i64 {
 /// workspace sync lock.
 const ASSIGNMENT_RUN_SPACE: i32 = 0x474C_5041;
 
+/// The advisory-lock functions used here.
+#[derive(Clone, Copy)]
+enum Op {
+    TrySession,
+    TryXact,
+    Unlock,
+}
+
 /// What an advisory lock protects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LockKey {
@@ -55,17 +63,31 @@ impl LockKey {
         }
     }
 
-    /// Run `pg_<function>` with this key's arguments and return its boolean answer.
-    async fn call(self, function: &str, conn: &mut PgConnection) -> Result<bool, StoreError> {
+    /// Run one advisory-lock function with this key's arguments; its boolean answer.
+    async fn call(self, op: Op, conn: &mut PgConnection) -> Result<bool, StoreError> {
+        let (one_key, two_keys) = match op {
+            Op::TrySession => (
+                "SELECT pg_try_advisory_lock($1)",
+                "SELECT pg_try_advisory_lock($1, $2)",
+            ),
+            Op::TryXact => (
+                "SELECT pg_try_advisory_xact_lock($1)",
+                "SELECT pg_try_advisory_xact_lock($1, $2)",
+            ),
+            Op::Unlock => (
+                "SELECT pg_advisory_unlock($1)",
+                "SELECT pg_advisory_unlock($1, $2)",
+            ),
+        };
         let got: Option<bool> = match self.pair() {
             None => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT pg_{function}($1)")))
+                sqlx::query_scalar(one_key)
                     .bind(self.bigint())
                     .fetch_one(conn)
                     .await?
             }
             Some((a, b)) => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT pg_{function}($1, $2)")))
+                sqlx::query_scalar(two_keys)
                     .bind(a)
                     .bind(b)
                     .fetch_one(conn)
@@ -77,13 +99,13 @@ impl LockKey {
 
     /// Take the session-level lock without waiting (`false`: someone holds it).
     pub(crate) async fn try_session(self, conn: &mut PgConnection) -> Result<bool, StoreError> {
-        self.call("try_advisory_lock", conn).await
+        self.call(Op::TrySession, conn).await
     }
 
     /// Take the lock until the end of the current transaction, without waiting: the probe
     /// for "is the owner still there" that needs no unlock (`false`: someone holds it).
     pub(crate) async fn try_xact(self, conn: &mut PgConnection) -> Result<bool, StoreError> {
-        self.call("try_advisory_xact_lock", conn).await
+        self.call(Op::TryXact, conn).await
     }
 }
 
@@ -132,7 +154,7 @@ impl AdvisoryLock {
     /// Unlock and close the connection now (dropping does the same, less politely).
     pub async fn release(mut self) {
         if let Some(mut conn) = self.conn.take() {
-            let _ = self.key.call("advisory_unlock", &mut conn).await;
+            let _ = self.key.call(Op::Unlock, &mut conn).await;
             let _ = conn.close().await;
         }
     }
