@@ -84,8 +84,7 @@ impl Store {
                     COALESCE((SELECT jsonb_agg(jsonb_build_object('id', ds.subscription_id, 'key', ds.key) \
                                 ORDER BY ds.subscription_id) \
                               FROM device_subscriptions ds WHERE ds.device_id = d.id), '[]'::jsonb) AS subs, \
-                    COALESCE((SELECT jsonb_object_agg(t.tag_key, t.tag_value) \
-                              FROM device_tags t WHERE t.device_id = d.id), '{}'::jsonb) AS tags \
+                    d.tags \
                FROM devices d WHERE upper(d.serial_number) = ANY($1) \
               ORDER BY d.serial_number, d.id",
         )
@@ -181,10 +180,9 @@ impl Store {
     /// Tag keys and values on active stored devices, with how many devices carry each.
     pub async fn assign_tags(&self) -> Result<Vec<TagUse>, StoreError> {
         let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT t.tag_key, t.tag_value, count(*) FROM device_tags t \
-               JOIN devices d ON d.id = t.device_id \
+            "SELECT t.key, t.value, count(*) FROM devices d, jsonb_each_text(d.tags) t \
               WHERE NOT d.archived AND d.removed_at IS NULL \
-              GROUP BY t.tag_key, t.tag_value ORDER BY t.tag_key, t.tag_value",
+              GROUP BY t.key, t.value ORDER BY t.key, t.value",
         )
         .fetch_all(self.pool())
         .await?;

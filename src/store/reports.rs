@@ -127,8 +127,8 @@ impl Store {
                   FROM device_subscriptions ds WHERE ds.device_id = d.id) AS subscription_keys, \
                (SELECT min(ds.end_time) FROM device_subscriptions ds WHERE ds.device_id = d.id) \
                   AS subscription_end, \
-               (SELECT string_agg(t.tag_key || '=' || coalesce(t.tag_value, ''), '; ' ORDER BY t.tag_key) \
-                  FROM device_tags t WHERE t.device_id = d.id) AS tags, \
+               (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
+                  FROM jsonb_each_text(d.tags) t) AS tags, \
                d.location_name, d.updated_at, d.last_seen_at, d.removed_at \
              FROM devices d ORDER BY d.serial_number, d.id",
         )
@@ -141,8 +141,8 @@ impl Store {
             "SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quantity, \
                s.available_quantity, s.sku, s.sku_description, s.start_time, s.end_time, \
                s.product_type, s.is_eval, \
-               (SELECT string_agg(t.tag_key || '=' || coalesce(t.tag_value, ''), '; ' ORDER BY t.tag_key) \
-                  FROM subscription_tags t WHERE t.subscription_id = s.id) AS tags, \
+               (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
+                  FROM jsonb_each_text(s.tags) t) AS tags, \
                (SELECT count(*) FROM device_subscriptions ds WHERE ds.subscription_id = s.id) AS devices, \
                s.removed_at \
              FROM subscriptions s ORDER BY s.end_time NULLS LAST, s.key",

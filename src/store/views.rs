@@ -116,17 +116,14 @@ WITH firstsub AS (
       FROM device_subscriptions ds
       LEFT JOIN subscriptions s ON s.id = ds.subscription_id
      ORDER BY ds.device_id, coalesce(ds.end_time, s.end_time) NULLS LAST
-), tags AS (
-    SELECT device_id,
-           string_agg(tag_key || '=' || coalesce(tag_value, ''), ',' ORDER BY tag_key) AS tags
-      FROM device_tags GROUP BY device_id
 )
 SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d.application_id,
        d.assigned_state, d.archived, d.removed_at, d.last_seen_at, d.device_name,
-       f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count, t.tags
+       f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
+       (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
+          FROM jsonb_each_text(d.tags)) AS tags
   FROM devices d
   LEFT JOIN firstsub f ON f.device_id = d.id
-  LEFT JOIN tags t ON t.device_id = d.id
  ORDER BY d.serial_number COLLATE \"C\", d.id COLLATE \"C\"";
 
 const SUBSCRIPTIONS_SQL: &str = "
@@ -155,9 +152,11 @@ const NO_JIT: &str = "SET LOCAL jit = off";
 pub const DEVICES_HEAD_SQL: &str = "
 SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d.application_id,
        d.assigned_state, d.archived, d.removed_at, d.last_seen_at, d.device_name,
-       f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count, t.tags
+       f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
+       (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
+          FROM jsonb_each_text(d.tags)) AS tags
   FROM (SELECT id, serial_number, mac_address, device_type, model, region, application_id,
-               assigned_state, archived, removed_at, last_seen_at, device_name
+               assigned_state, archived, removed_at, last_seen_at, device_name, tags
           FROM devices ORDER BY serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
   LEFT JOIN LATERAL (
         SELECT coalesce(ds.key, s.key) AS key, coalesce(ds.end_time, s.end_time) AS end_time,
@@ -168,9 +167,6 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
          WHERE ds.device_id = d.id
          ORDER BY coalesce(ds.end_time, s.end_time) NULLS LAST
          LIMIT 1) f ON true
-  LEFT JOIN LATERAL (
-        SELECT string_agg(tag_key || '=' || coalesce(tag_value, ''), ',' ORDER BY tag_key) AS tags
-          FROM device_tags WHERE device_id = d.id) t ON true
  ORDER BY d.serial_number COLLATE \"C\", d.id COLLATE \"C\"";
 
 const COVERED_SQL: &str = "
