@@ -34,3 +34,15 @@ CREATE VIEW device_tags AS
 CREATE VIEW subscription_tags AS
     SELECT s.id AS subscription_id, t.key AS tag_key, t.value AS tag_value
       FROM subscriptions s CROSS JOIN LATERAL jsonb_each_text(s.tags) AS t;
+
+-- About a third of device rows pass the 2 kB mark at which PostgreSQL compresses raw_data;
+-- pglz was ~6 % of the server's CPU during a full sync. lz4 (PostgreSQL 14+, when built with
+-- it) compresses several times faster; servers without it keep pglz.
+DO $$
+BEGIN
+    ALTER TABLE devices ALTER COLUMN raw_data SET COMPRESSION lz4;
+    ALTER TABLE subscriptions ALTER COLUMN raw_data SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'lz4 compression not available; raw_data stays with the server default';
+END
+$$;

@@ -305,9 +305,9 @@ fn raw_hash(raw: &RawValue) -> i64 {
     super::fnv1a64(raw.get().as_bytes()) as i64
 }
 
-/// `INSERT … SELECT … FROM unnest($1, $2, …) ON CONFLICT (id) DO UPDATE … WHERE changed
-/// RETURNING id, inserted, restored`. Unchanged rows are not touched (no dead tuples, no
-/// trigger of `changed_at`).
+/// `INSERT … SELECT … FROM unnest($1, $2, …) ON CONFLICT (id) DO UPDATE … WHERE changed`.
+/// Unchanged rows are not touched (no dead tuples, no move of `changed_at`); the counts come
+/// from [`stored_state`], read in the same transaction.
 fn upsert_sql(table: &str, cols: &[Column]) -> String {
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
     let params: Vec<String> = cols
@@ -322,14 +322,10 @@ fn upsert_sql(table: &str, cols: &[Column]) -> String {
         .map(|c| format!("{c} = EXCLUDED.{c}"))
         .collect();
     format!(
-        "WITH input AS (SELECT * FROM unnest({params}) AS x({list})), \
-         prior AS (SELECT t.id, t.removed_at FROM {table} t JOIN input i ON i.id = t.id) \
-         INSERT INTO {table} AS t ({list}) SELECT {select} FROM input \
+        "INSERT INTO {table} AS t ({list}) SELECT {select} FROM unnest({params}) AS x({list}) \
          ON CONFLICT (id) DO UPDATE SET {set}, last_seen_at = now(), changed_at = now(), \
            removed_at = NULL \
-         WHERE t.raw_hash IS DISTINCT FROM EXCLUDED.raw_hash OR t.removed_at IS NOT NULL \
-         RETURNING t.id, (xmax = 0) AS inserted, \
-           EXISTS (SELECT 1 FROM prior p WHERE p.id = t.id AND p.removed_at IS NOT NULL) AS restored",
+         WHERE t.raw_hash IS DISTINCT FROM EXCLUDED.raw_hash OR t.removed_at IS NOT NULL",
         params = params.join(", "),
         list = names.join(", "),
         select = select.join(", "),
@@ -361,24 +357,34 @@ async fn async_commit(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Ids of `ids` whose stored row is identical (same hash, not removed): nothing to write.
-async fn unchanged_ids(
+/// What is stored for a page's ids: per id found, whether its content is identical (same
+/// hash) and whether it is marked removed. Counting from this, before writing, lets the
+/// upsert skip `RETURNING` and the look-back at prior rows (a fifth of its server CPU).
+async fn stored_state(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
     ids: &[&str],
     hashes: &[i64],
-) -> Result<std::collections::HashSet<String>, StoreError> {
+) -> Result<std::collections::HashMap<String, (bool, bool)>, StoreError> {
     let sql = format!(
-        "SELECT t.id FROM {table} t JOIN unnest($1::text[], $2::bigint[]) AS i(id, h) \
-         ON i.id = t.id WHERE t.raw_hash = i.h AND t.removed_at IS NULL"
+        "SELECT t.id, t.raw_hash IS NOT DISTINCT FROM i.h, t.removed_at IS NOT NULL \
+         FROM {table} t JOIN unnest($1::text[], $2::bigint[]) AS i(id, h) ON i.id = t.id"
     );
-    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    let rows: Vec<(String, bool, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(ids)
         .bind(hashes)
         .fetch_all(&mut **tx)
         .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, same, removed)| (id, (same, removed)))
+        .collect())
 }
+
+/// Rows per upsert statement. The driver keeps each connection's message buffer at its
+/// largest size so far, so one 2000-device statement left ~8 MB behind on every pooled
+/// connection; 500-row statements keep that near 2 MB at no measurable cost in speed.
+const STATEMENT_ROWS: usize = 500;
 
 /// Skip items whose stored copy is identical (same content hash), upsert the rest.
 async fn write_changed<'a, T>(
@@ -391,48 +397,43 @@ async fn write_changed<'a, T>(
     let total = items.len();
     let hashes: Vec<i64> = items.iter().map(|i| raw_hash(&i.raw)).collect();
     let ids: Vec<&str> = items.iter().map(|i| id(&i.data)).collect();
-    let same = unchanged_ids(tx, table, &ids, &hashes).await?;
-    let (todo, todo_hashes): (Vec<&Item<T>>, Vec<i64>) = items
-        .iter()
-        .zip(&hashes)
-        .filter(|(i, _)| !same.contains(id(&i.data)))
-        .map(|(i, h)| (*i, *h))
-        .unzip();
-    if todo.is_empty() {
-        return Ok(Returned {
-            changed: Vec::new(),
-            counts: UpsertCounts {
-                unchanged: total as u64,
-                ..Default::default()
-            },
-        });
-    }
-    let cols = columns(&todo, &todo_hashes);
-    let sql = upsert_sql(table, &cols);
-    let mut q = sqlx::query_as::<_, (String, bool, bool)>(sqlx::AssertSqlSafe(sql));
-    for c in cols {
-        q = match c.values {
-            Values::Text(v) => q.bind(v),
-            Values::Owned(v) => q.bind(v),
-            Values::Float(v) => q.bind(v),
-            Values::Bool(v) => q.bind(v),
-            Values::Int(v) => q.bind(v),
-            Values::Time(v) => q.bind(v),
-        };
-    }
-    let rows = q.fetch_all(&mut **tx).await?;
+    let stored = stored_state(tx, table, &ids, &hashes).await?;
     let mut counts = UpsertCounts::default();
-    let mut changed = Vec::with_capacity(rows.len());
-    for (id, inserted, restored) in rows {
-        if inserted {
-            counts.inserted += 1;
-        } else {
-            counts.updated += 1;
+    let mut changed = Vec::new();
+    let mut todo = Vec::new();
+    let mut todo_hashes = Vec::new();
+    for (item, hash) in items.iter().zip(&hashes) {
+        let key = id(&item.data);
+        match stored.get(key) {
+            Some((true, false)) => continue,
+            Some((_, removed)) => {
+                counts.updated += 1;
+                counts.restored += u64::from(*removed);
+            }
+            None => counts.inserted += 1,
         }
-        if restored {
-            counts.restored += 1;
+        changed.push(key.to_string());
+        todo.push(*item);
+        todo_hashes.push(*hash);
+    }
+    for (chunk, chunk_hashes) in todo
+        .chunks(STATEMENT_ROWS)
+        .zip(todo_hashes.chunks(STATEMENT_ROWS))
+    {
+        let cols = columns(chunk, chunk_hashes);
+        let sql = upsert_sql(table, &cols);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in cols {
+            q = match c.values {
+                Values::Text(v) => q.bind(v),
+                Values::Owned(v) => q.bind(v),
+                Values::Float(v) => q.bind(v),
+                Values::Bool(v) => q.bind(v),
+                Values::Int(v) => q.bind(v),
+                Values::Time(v) => q.bind(v),
+            };
         }
-        changed.push(id);
+        q.execute(&mut **tx).await?;
     }
     counts.unchanged = total as u64 - counts.inserted - counts.updated;
     Ok(Returned { changed, counts })

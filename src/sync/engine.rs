@@ -422,31 +422,15 @@ async fn sync_resource(
             ..Default::default()
         })
     });
-    // Producer: pulls pages from the client into a small buffer.
-    // One page buffered: memory stays a handful of pages whatever the inventory size.
-    let (tx, mut rx) = mpsc::channel(1);
-    let client = s.client.clone();
-    let producer_cancel = cancel.child_token();
-    let producer = tokio::spawn({
-        let producer_cancel = producer_cancel.clone();
-        async move {
-            match res {
-                Resource::Devices => {
-                    forward(
-                        client.devices(filter),
-                        tx,
-                        PageMsg::Devices,
-                        producer_cancel,
-                    )
-                    .await
-                }
-                Resource::Subscriptions => {
-                    let pages = client.subscriptions(filter);
-                    forward(pages, tx, PageMsg::Subscriptions, producer_cancel).await
-                }
-            }
+    // The client's page stream runs on its own task with a one-page buffer, so the next
+    // pages download while these are written; no second buffer here (every buffered
+    // 2000-device page is ~7 MB of the sync's peak memory).
+    let mut pages: PageStream = match res {
+        Resource::Devices => Box::pin(s.client.devices(filter).map(PageMsg::Devices)),
+        Resource::Subscriptions => {
+            Box::pin(s.client.subscriptions(filter).map(PageMsg::Subscriptions))
         }
-    });
+    };
     // Up to WRITERS pages are written at once, each in its own transaction on its own
     // connection: PostgreSQL spends one core per statement, so two writers use both cores of
     // a small jump host while the next pages download.
@@ -491,7 +475,7 @@ async fn sync_resource(
                     items_total,
                 });
             }
-            msg = rx.recv(), if fetching && writes.len() < WRITERS => {
+            msg = pages.next(), if fetching && writes.len() < WRITERS => {
                 let Some(msg) = msg else {
                     fetching = false;
                     continue;
@@ -522,9 +506,8 @@ async fn sync_resource(
     // A stop leaves the other in-flight page writes to finish or roll back on their own:
     // each is one transaction, so the database stays consistent either way.
     while writes.next().await.is_some() {}
-    producer_cancel.cancel();
-    drop(rx);
-    let _ = producer.await;
+    // Dropping the stream stops its producer task.
+    drop(pages);
     if result.is_some() {
         return result;
     }
@@ -538,24 +521,7 @@ async fn sync_resource(
     None
 }
 
-/// Move pages from the client's stream into the engine's buffer until the stream ends, the
-/// receiver is gone, or the run is cancelled.
-async fn forward<T>(
-    pages: impl futures_util::Stream<Item = Result<crate::glp::page::Page<T>, GlpError>>,
-    tx: mpsc::Sender<PageMsg>,
-    wrap: fn(Result<crate::glp::page::Page<T>, GlpError>) -> PageMsg,
-    cancel: CancellationToken,
-) {
-    let mut pages = Box::pin(pages);
-    while let Some(p) = tokio::select! {
-        p = pages.next() => p,
-        _ = cancel.cancelled() => None,
-    } {
-        if tx.send(wrap(p)).await.is_err() {
-            break;
-        }
-    }
-}
+type PageStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = PageMsg> + Send>>;
 
 /// Page writes in flight at once (see `sync_resource`).
 const WRITERS: usize = 2;
