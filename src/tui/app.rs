@@ -3,6 +3,7 @@
 //! Nothing here touches the terminal, the database or the clock, so tests drive it directly.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -13,8 +14,13 @@ use super::keymap::{Action, Keymap};
 use super::model::rows::{self, MonthBucket};
 use super::model::table::{TableData, TableModel};
 use super::theme::Theme;
+use super::wizard::{self, Wizard, WizardData};
+use crate::assign::apply::ApplyEvent;
+use crate::assign::plan::Plan;
+use crate::assign::report::ApplyReport;
 use crate::config::UiConfig;
 use crate::glp::breaker::{BreakerSnapshot, BreakerState};
+use crate::store::audit::NewRun;
 use crate::store::inventory::Resource;
 use crate::store::views::{Detail, SubscriptionRecord};
 use crate::sync::events::{
@@ -51,6 +57,13 @@ pub const T_SUBSCRIPTIONS: usize = 1;
 pub const T_EXPIRING: usize = 2;
 pub const T_EXPIRED: usize = 3;
 pub const T_ASSIGN: usize = 4;
+/// The assignment wizard's lists (see [`super::wizard`]).
+pub const T_W_ISSUES: usize = 5;
+pub const T_W_REVIEW: usize = 6;
+pub const T_W_SUBS: usize = 7;
+pub const T_W_APPS: usize = 8;
+pub const T_W_PLAN: usize = 9;
+pub const T_W_REPORT: usize = 10;
 
 /// What the keyboard is talking to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +94,28 @@ pub enum Effect {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// Read a spreadsheet and match it (and read the catalog when `catalog`); the answer is
+    /// [`Loaded::Wizard`] with the same generation.
+    WizardLoad {
+        generation: u64,
+        path: PathBuf,
+        sheet: Option<String>,
+        catalog: bool,
+    },
+    /// Start applying a plan; events come back as [`Loaded::WizardEvent`], the end as
+    /// [`Loaded::WizardDone`].
+    WizardApply {
+        plan: Box<Plan>,
+        run: Box<NewRun>,
+        dry_run: bool,
+    },
+    /// Stop the running apply after the calls in flight.
+    WizardCancel,
+    /// Write the report (.xlsx or .json by the extension).
+    WizardExport {
+        report: Arc<ApplyReport>,
+        path: PathBuf,
+    },
     Quit,
 }
 
@@ -107,6 +142,12 @@ pub enum Loaded {
     },
     Failed(String),
     Exported(Result<String, String>),
+    Wizard {
+        generation: u64,
+        result: Result<Box<WizardData>, String>,
+    },
+    WizardEvent(ApplyEvent),
+    WizardDone(Result<Arc<ApplyReport>, String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +243,12 @@ pub struct App {
     /// Per-frame visible table height, learned while drawing (for paging).
     pub page_height: usize,
     pub matcher: nucleo_matcher::Matcher,
+    /// The assignment wizard, while it is open in the Assign tab.
+    pub wizard: Option<Wizard>,
+    /// For `~` in the wizard's paths.
+    pub home: Option<PathBuf>,
+    /// Where the wizard writes exported reports.
+    pub reports_dir: PathBuf,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -235,6 +282,12 @@ impl App {
                 TableModel::new(rows::expiring_columns(), 0, Some(3)),
                 TableModel::new(rows::expiring_columns(), 0, Some(3)),
                 TableModel::new(rows::assign_columns(), 0, Some(3)),
+                TableModel::new(wizard::issue_columns(), 1, Some(0)),
+                TableModel::new(wizard::review_columns(), 1, Some(2)),
+                TableModel::new(wizard::subscription_columns(), 0, None),
+                TableModel::new(wizard::application_columns(), 0, None),
+                TableModel::new(wizard::plan_columns(), 1, None),
+                TableModel::new(wizard::report_columns(), 2, None),
             ],
             keymap,
             theme,
@@ -263,6 +316,9 @@ impl App {
             load_error: None,
             page_height: 20,
             matcher: nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT),
+            wizard: None,
+            home: std::env::var_os("HOME").map(PathBuf::from),
+            reports_dir: PathBuf::from("."),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -299,8 +355,17 @@ impl App {
             Tab::Subscriptions => T_SUBSCRIPTIONS,
             Tab::Expiring if self.focus_expired => T_EXPIRED,
             Tab::Expiring => T_EXPIRING,
-            Tab::Assign => T_ASSIGN,
+            Tab::Assign => self
+                .wizard
+                .as_ref()
+                .and_then(|w| w.step.table())
+                .unwrap_or(T_ASSIGN),
         }
+    }
+
+    /// Is the wizard what the Assign tab shows right now?
+    pub fn wizard_on_screen(&self) -> bool {
+        self.tab == Tab::Assign && self.wizard.is_some()
     }
 
     pub fn table(&self) -> &TableModel {
@@ -530,6 +595,9 @@ impl App {
             }
             Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
+            Loaded::Wizard { generation, result } => self.wizard_loaded(generation, result),
+            Loaded::WizardEvent(ev) => self.wizard_apply_event(ev),
+            Loaded::WizardDone(r) => self.wizard_apply_done(r),
         }
     }
 
@@ -542,7 +610,7 @@ impl App {
         }
     }
 
-    fn set_table(&mut self, t: usize, data: TableData) {
+    pub(crate) fn set_table(&mut self, t: usize, data: TableData) {
         if self.tables[t].set_data(data) {
             self.request_filter(t);
         }
@@ -583,7 +651,10 @@ impl App {
         }
         self.dirty = true;
         if ev.modifiers.contains(KeyModifiers::CONTROL) && ev.code == KeyCode::Char('c') {
-            self.quit();
+            // A running assignment is asked to stop first, never dropped mid-call.
+            if !self.wizard_ctrl_c() {
+                self.quit();
+            }
             return;
         }
         match self.mode {
@@ -593,7 +664,14 @@ impl App {
             InputMode::Detail => self.key_detail(ev),
             InputMode::Columns => self.key_columns(ev),
             InputMode::Normal => {
+                if self.wizard_on_screen() && self.wizard_key(ev) {
+                    return;
+                }
                 if let Some(a) = self.keymap.action(&ev) {
+                    if self.wizard_on_screen() && matches!(a, Action::Quit | Action::Detail) {
+                        // The wizard's own keys cover these (Esc/q back, Enter next).
+                        return;
+                    }
                     self.act(a);
                 }
             }
@@ -601,6 +679,14 @@ impl App {
     }
 
     fn quit(&mut self) {
+        if self.wizard.as_ref().is_some_and(|w| w.busy()) {
+            self.tab = Tab::Assign;
+            self.toast(
+                ToastLevel::Warn,
+                "an assignment is running: cancel it first (Esc), then quit",
+            );
+            return;
+        }
         if !self.quit {
             self.quit = true;
             self.effects.push(Effect::Quit);
@@ -745,6 +831,11 @@ impl App {
             Action::FocusExpired => {
                 if self.tab == Tab::Expiring {
                     self.focus_expired = !self.focus_expired;
+                }
+            }
+            Action::AssignNew => {
+                if self.tab == Tab::Assign && self.wizard.is_none() {
+                    self.wizard_new();
                 }
             }
         }

@@ -14,5 +14,6 @@ pub mod run;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod wizard;
 
 pub use run::{TuiContext, run};

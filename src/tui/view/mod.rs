@@ -4,6 +4,7 @@ pub mod chart;
 pub mod overlay;
 pub mod status;
 pub mod table;
+pub mod wizard;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     draw_info(frame, info, app);
     match app.tab {
         Tab::Expiring => draw_expiring(frame, body, app),
+        Tab::Assign if app.wizard.is_some() => wizard::draw(frame, body, app),
         _ => {
             let t = app.active_table();
             app.page_height = body.height.saturating_sub(1) as usize;
@@ -140,6 +142,12 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
 /// Breakdown counts on the left, the filter chip and row counts on the right.
 fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    if app.tab == Tab::Assign
+        && let Some(w) = &app.wizard
+    {
+        draw_wizard_info(frame, area, app, w);
+        return;
+    }
     let table = app.table();
     let mut chip = String::new();
     if app.mode == InputMode::Filter || table.filter_active() {
@@ -307,5 +315,69 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
             d.to_string()
         };
         put(buf, x, area.y + 1 + i as u16, &line, w, Style::default());
+    }
+}
+
+/// The wizard's info line: the steps with the current one marked (text, not colour alone),
+/// and the list's filter chip and counts on the right.
+fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard::Wizard) {
+    let t = &app.theme;
+    let buf = frame.buffer_mut();
+    let mut x = area.x;
+    let end = area.x + area.width;
+    for (i, (current, title)) in wizard::breadcrumb(w).into_iter().enumerate() {
+        let sep = if i == 0 { "" } else { " › " };
+        let text = if current {
+            format!("{sep}[{title}]")
+        } else {
+            format!("{sep}{title}")
+        };
+        let wdt = text.chars().count() as u16;
+        if x + wdt > end {
+            break;
+        }
+        put(
+            buf,
+            x,
+            area.y,
+            &text,
+            wdt,
+            if current { t.accent } else { t.dim },
+        );
+        x += wdt;
+    }
+    if w.step.table().is_none() {
+        return;
+    }
+    let table = app.table();
+    let mut chip = String::new();
+    if app.mode == InputMode::Filter || table.filter_active() {
+        let f = if app.mode == InputMode::Filter {
+            app.input.as_str()
+        } else {
+            table.filter.as_str()
+        };
+        chip = format!("filter ⟨{f}⟩ ");
+    }
+    let counts = if table.filter_active() {
+        format!(
+            "{} of {}",
+            fmt_int(table.len() as i64),
+            fmt_int(table.total() as i64)
+        )
+    } else {
+        format!("{} rows", fmt_int(table.total() as i64))
+    };
+    let right = format!(" {chip}{counts} ");
+    let rw = right.chars().count() as u16;
+    if x + rw <= end {
+        put(
+            buf,
+            end - rw,
+            area.y,
+            &right,
+            rw,
+            if chip.is_empty() { t.dim } else { t.accent },
+        );
     }
 }

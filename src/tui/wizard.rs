@@ -1,0 +1,1481 @@
+//! The Assign tab's wizard: file → (sheet) → validate → review → subscription → application
+//! and region → tags → plan → apply → report. State and pure key handling only, like the
+//! rest of [`super::app`]: reading the file, the database lookups, the catalog, the apply
+//! and the report export are [`Effect`]s the run loop carries out on tasks, and their
+//! results come back as [`super::app::Loaded`] messages, so the screen never waits for them.
+//!
+//! All assignment logic is `crate::assign`'s; this module only orders the steps, keeps the
+//! user's choices and turns results into display rows (computed once, off the key path for
+//! the big ones, so a 5 000-row sheet scrolls like any other table).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::{
+    App, Effect, InputMode, T_W_APPS, T_W_ISSUES, T_W_PLAN, T_W_REPORT, T_W_REVIEW, T_W_SUBS, Tab,
+    ToastLevel,
+};
+use super::keymap::{Action, WizardAction};
+use super::model::rows::{fmt_date, fmt_int};
+use super::model::table::{Column, Mark, Row, TableData, TableModel, breakdown};
+use crate::assign::apply::ApplyEvent;
+use crate::assign::diff::{Diff, diff};
+use crate::assign::load::TAG_REMOVE;
+use crate::assign::matching::{MatchCounts, MatchState, RowMatch, count};
+use crate::assign::options::{
+    ApplicationRegion, Catalog, WizardChoices, subscription_choices, tag_choices,
+};
+use crate::assign::plan::{AppTarget, Phase};
+use crate::assign::report::{ApplyReport, DeviceStatus, OpStatus};
+use crate::assign::session::{Planned, Prepared, new_run, parse_tag_edit, plan_for};
+use crate::assign::validate::{Issue, Severity};
+
+/// The wizard's steps, in order. `Confirm` is the question dialog over the plan or the
+/// progress screen; it is a step only for the key table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum WizardStep {
+    #[default]
+    File,
+    Loading,
+    Sheet,
+    Validate,
+    Review,
+    Subscription,
+    Region,
+    Tags,
+    Plan,
+    Confirm,
+    Applying,
+    Report,
+}
+
+impl WizardStep {
+    /// The breadcrumb's steps (Loading, Sheet and Confirm are not stops of their own).
+    pub const CRUMBS: [WizardStep; 9] = [
+        WizardStep::File,
+        WizardStep::Validate,
+        WizardStep::Review,
+        WizardStep::Subscription,
+        WizardStep::Region,
+        WizardStep::Tags,
+        WizardStep::Plan,
+        WizardStep::Applying,
+        WizardStep::Report,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            WizardStep::File => "File",
+            WizardStep::Loading => "Reading",
+            WizardStep::Sheet => "Sheet",
+            WizardStep::Validate => "Validate",
+            WizardStep::Review => "Review",
+            WizardStep::Subscription => "Subscription",
+            WizardStep::Region => "Application",
+            WizardStep::Tags => "Tags",
+            WizardStep::Plan => "Plan",
+            WizardStep::Confirm => "Confirm",
+            WizardStep::Applying => "Apply",
+            WizardStep::Report => "Report",
+        }
+    }
+
+    /// The table slot a step shows, if it is a list.
+    pub fn table(self) -> Option<usize> {
+        match self {
+            WizardStep::Validate => Some(T_W_ISSUES),
+            WizardStep::Review => Some(T_W_REVIEW),
+            WizardStep::Subscription => Some(T_W_SUBS),
+            WizardStep::Region => Some(T_W_APPS),
+            WizardStep::Plan => Some(T_W_PLAN),
+            WizardStep::Report => Some(T_W_REPORT),
+            _ => None,
+        }
+    }
+}
+
+/// One wizard-wide choice: not made yet, "leave as is", or a value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Choice<T> {
+    #[default]
+    Unset,
+    Keep,
+    Set(T),
+}
+
+impl<T> Choice<T> {
+    fn value(&self) -> Option<&T> {
+        match self {
+            Choice::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// The question on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Send the plan (or validate it with a dry run).
+    Send { dry_run: bool },
+    /// Stop the running apply after the calls in flight.
+    Cancel,
+}
+
+/// Progress of the running apply, from its [`ApplyEvent`]s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyProgress {
+    pub run_id: Option<i64>,
+    pub dry_run: bool,
+    /// Calls (batches of ≤ 25 devices) in the plan, and how many reached their end.
+    pub calls: usize,
+    pub done: usize,
+    pub calls_failed: usize,
+    pub devices: usize,
+    pub devices_ok: usize,
+    pub devices_failed: usize,
+    pub phase: Option<Phase>,
+    pub phase_calls: usize,
+    /// What is happening now, as a line of text.
+    pub current: String,
+    /// The latest results, newest last.
+    pub log: VecDeque<String>,
+    pub cancelling: bool,
+    pub resyncing: bool,
+    /// Devices per call, from `Sent`, to count devices when the call ends.
+    per_call: HashMap<usize, usize>,
+}
+
+impl ApplyProgress {
+    fn push_log(&mut self, line: String) {
+        self.log.push_back(line);
+        while self.log.len() > 50 {
+            self.log.pop_front();
+        }
+    }
+
+    /// Fold one event in.
+    pub fn on_event(&mut self, ev: &ApplyEvent) {
+        match ev {
+            ApplyEvent::Started {
+                run_id,
+                calls,
+                devices,
+            } => {
+                self.run_id = Some(*run_id);
+                self.calls = *calls;
+                self.devices = *devices;
+                self.current = format!("run {run_id} started: {calls} calls for {devices} devices");
+            }
+            ApplyEvent::PhaseStarted { phase, calls } => {
+                self.phase = Some(*phase);
+                self.phase_calls = *calls;
+                self.current = format!("{}: sending {calls} calls", phase.as_str());
+            }
+            ApplyEvent::Sent {
+                seq,
+                phase,
+                devices,
+                accepted,
+            } => {
+                self.per_call.insert(*seq, *devices);
+                self.current = format!(
+                    "{}: call #{seq} for {devices} devices {}",
+                    phase.as_str(),
+                    if *accepted {
+                        "accepted, waiting for GreenLake"
+                    } else {
+                        "refused"
+                    }
+                );
+            }
+            ApplyEvent::OperationDone {
+                seq,
+                phase,
+                status,
+                failed_devices,
+                error,
+                done,
+                total,
+            } => {
+                self.done = *done;
+                self.calls = *total;
+                let n = self.per_call.get(seq).copied().unwrap_or(0);
+                match status {
+                    OpStatus::Succeeded => {
+                        self.devices_failed += failed_devices;
+                        self.devices_ok += n.saturating_sub(*failed_devices);
+                    }
+                    _ => {
+                        self.calls_failed += 1;
+                        self.devices_failed += (*failed_devices).max(n);
+                    }
+                }
+                self.push_log(format!(
+                    "#{seq} {} {}{}",
+                    phase.as_str(),
+                    status.as_str(),
+                    error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+                ));
+            }
+            ApplyEvent::PhaseFinished { phase } => {
+                self.current = format!("{} done", phase.as_str());
+            }
+            ApplyEvent::Cancelling => {
+                self.cancelling = true;
+                self.current = "cancelling: waiting for the calls already sent".into();
+            }
+            ApplyEvent::Resyncing { devices } => {
+                self.resyncing = true;
+                self.current = format!("fetching the {devices} touched devices again");
+            }
+            ApplyEvent::Finished { status, .. } => {
+                self.current = format!("finished: {}", status.as_str());
+            }
+        }
+    }
+}
+
+/// What the loader task hands back: the matched sheet and its display rows.
+#[derive(Debug, Clone)]
+pub struct WizardData {
+    pub prepared: Prepared,
+    /// The catalog, when it was (re)read with this load.
+    pub catalog: Option<Arc<Catalog>>,
+    pub catalog_note: Option<String>,
+    pub issues: TableData,
+    pub review: TableData,
+    /// Time from the request to the result (shown on the review).
+    pub elapsed_ms: u128,
+}
+
+/// The wizard's state.
+#[derive(Debug, Clone, Default)]
+pub struct Wizard {
+    pub step: WizardStep,
+    /// The path being typed (as typed: `~` is kept).
+    pub path: String,
+    /// Completion candidates shown under the path (names, dirs end in `/`).
+    pub completions: Vec<String>,
+    /// The sheet asked for (`None`: the first with a recognised header).
+    pub sheet: Option<String>,
+    /// Generation of the load in flight; older results are dropped.
+    pub generation: u64,
+    /// Why the last load failed (shown on the file step).
+    pub error: Option<String>,
+    pub data: Option<Arc<WizardData>>,
+    pub catalog: Option<Arc<Catalog>>,
+    pub catalog_note: Option<String>,
+    pub counts: MatchCounts,
+    pub sheet_cursor: usize,
+    pub subscription: Choice<String>,
+    pub application: Choice<AppTarget>,
+    /// Subscriptions hidden for lack of seats (the chooser says how many).
+    pub subs_short: usize,
+    /// Tag changes in the order typed: `Some` sets, `None` removes.
+    pub tags: Vec<(String, Option<String>)>,
+    pub tag_input: String,
+    pub tag_cursor: usize,
+    pub tag_error: Option<String>,
+    pub planned: Option<Arc<Planned>>,
+    pub diff: Option<Arc<Diff>>,
+    pub confirm: Option<Confirm>,
+    pub progress: ApplyProgress,
+    pub report: Option<Arc<ApplyReport>>,
+}
+
+impl Wizard {
+    /// The step whose keys apply (the dialog's while one is open).
+    pub fn key_step(&self) -> WizardStep {
+        if self.confirm.is_some() {
+            WizardStep::Confirm
+        } else {
+            self.step
+        }
+    }
+
+    /// An apply is running: quitting or leaving would orphan it.
+    pub fn busy(&self) -> bool {
+        self.step == WizardStep::Applying
+    }
+
+    /// The choices as `crate::assign` wants them.
+    pub fn choices(&self) -> WizardChoices {
+        WizardChoices {
+            application: self.application.value().cloned(),
+            subscription_id: self.subscription.value().cloned(),
+            tags: self.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
+        }
+    }
+}
+
+// ---- path completion --------------------------------------------------------------------
+
+/// Spreadsheet extensions the file step offers (what `assign::load` reads).
+pub const SHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "tsv"];
+
+/// `~` and `~/…` with the home directory.
+pub fn expand_tilde(path: &str, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix('~'), home) {
+        (Some(""), Some(h)) => h.to_path_buf(),
+        (Some(rest), Some(h)) if rest.starts_with('/') => h.join(&rest[1..]),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Complete the last component of `input` from the directory it names: directories (with
+/// a trailing `/`) and spreadsheets; hidden entries only when the prefix starts with `.`.
+/// Returns the new input (extended to the longest common prefix, and finished when only
+/// one entry fits) and the candidates to show when several fit.
+pub fn complete_path(input: &str, home: Option<&Path>) -> (String, Vec<String>) {
+    let (dir_part, prefix) = match input.rfind('/') {
+        Some(i) => (&input[..=i], &input[i + 1..]),
+        None if input == "~" => return ("~/".into(), Vec::new()),
+        None => ("", input),
+    };
+    let dir = if dir_part.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_tilde(dir_part, home)
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return (input.to_string(), Vec::new());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && !prefix.starts_with('.') {
+                return None;
+            }
+            // Follow symlinks: a link to a directory completes as a directory.
+            let is_dir = std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
+            if is_dir {
+                return Some(format!("{name}/"));
+            }
+            let ext = Path::new(&name)
+                .extension()
+                .map(|x| x.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            SHEET_EXTENSIONS.contains(&ext.as_str()).then_some(name)
+        })
+        .collect();
+    names.sort();
+    let mut hits: Vec<String> = names
+        .iter()
+        .filter(|n| n.starts_with(prefix))
+        .cloned()
+        .collect();
+    if hits.is_empty() {
+        let lp = prefix.to_lowercase();
+        hits = names
+            .into_iter()
+            .filter(|n| n.to_lowercase().starts_with(&lp))
+            .collect();
+    }
+    match hits.as_slice() {
+        [] => (input.to_string(), Vec::new()),
+        [one] => (format!("{dir_part}{one}"), Vec::new()),
+        many => {
+            let mut common: String = many[0].clone();
+            for h in &many[1..] {
+                while !h.starts_with(&common) {
+                    common.pop();
+                }
+            }
+            let new = if common.len() > prefix.len() {
+                format!("{dir_part}{common}")
+            } else {
+                input.to_string()
+            };
+            (new, many.to_vec())
+        }
+    }
+}
+
+// ---- display rows -----------------------------------------------------------------------
+
+pub fn issue_columns() -> Vec<Column> {
+    vec![
+        Column::text("Severity", 9),
+        Column::text("Sheet", 16),
+        Column::num("Row", 6),
+        Column::text("Column", 22),
+        Column::text("Message", 200),
+    ]
+}
+
+/// Issues as rows, errors first, then by row.
+pub fn issue_rows(issues: &[Issue]) -> TableData {
+    let mut v: Vec<(usize, &Issue)> = issues.iter().enumerate().collect();
+    v.sort_by_key(|(i, is)| (!is.is_error(), is.row.unwrap_or(0), *i));
+    let rows: Vec<Row> = v
+        .into_iter()
+        .map(|(i, is)| {
+            let (sev, mark) = match is.severity {
+                Severity::Error => ("✖ error", Mark::Error),
+                Severity::Warning => ("⚠ warning", Mark::Warn),
+            };
+            Row::from_cells(
+                i.to_string(),
+                [
+                    sev,
+                    is.sheet.as_str(),
+                    &is.row.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+                    is.column.as_deref().unwrap_or("—"),
+                    is.message.as_str(),
+                ],
+                mark,
+            )
+        })
+        .collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(0)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+pub fn review_columns() -> Vec<Column> {
+    vec![
+        Column::num("Row", 6),
+        Column::text("Serial", 16),
+        Column::text("State", 18),
+        Column::text("Family", 8),
+        Column::text("Application / region", 24),
+        Column::text("Subscription", 18),
+        Column::text("Tags", 40),
+    ]
+}
+
+fn app_label(catalog: Option<&Catalog>, app_id: &str) -> String {
+    let name = catalog.and_then(|c| {
+        c.applications
+            .iter()
+            .find(|a| a.application_id == app_id)
+            .and_then(|a| a.application_name.clone())
+    });
+    name.unwrap_or_else(|| app_id.get(..8).unwrap_or(app_id).to_string())
+}
+
+/// One row per matched sheet row: what the inventory says about it now.
+pub fn review_rows(matches: &[RowMatch], catalog: Option<&Catalog>) -> TableData {
+    let rows: Vec<Row> = matches
+        .iter()
+        .map(|m| {
+            let (state, mark) = match m.state {
+                MatchState::Found => ("found", Mark::Normal),
+                MatchState::NotFound => ("not found → add", Mark::Warn),
+                MatchState::Archived => ("archived (skipped)", Mark::Dim),
+                MatchState::Removed => ("removed → add again", Mark::Warn),
+            };
+            let d = m.device.as_ref();
+            let app = match d.map(|d| (&d.application_id, &d.region)) {
+                Some((Some(a), Some(r))) => format!("{} / {r}", app_label(catalog, a)),
+                Some((Some(a), None)) => app_label(catalog, a),
+                Some((None, Some(r))) => r.clone(),
+                _ => String::new(),
+            };
+            let sub = d
+                .map(|d| {
+                    let keys: Vec<&str> = d
+                        .subscriptions
+                        .iter()
+                        .map(|s| s.key.as_deref().unwrap_or(s.id.as_str()))
+                        .collect();
+                    keys.join(", ")
+                })
+                .unwrap_or_default();
+            let tags = d
+                .map(|d| {
+                    d.tags
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            Row::from_cells(
+                m.input.row.to_string(),
+                [
+                    m.input.row.to_string().as_str(),
+                    m.input.serial.as_str(),
+                    state,
+                    m.category.map(|c| c.as_api()).unwrap_or(""),
+                    &app,
+                    &sub,
+                    &tags,
+                ],
+                mark,
+            )
+        })
+        .collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(2)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+pub fn subscription_columns() -> Vec<Column> {
+    vec![
+        Column::text("Key", 18),
+        Column::text("Type", 20),
+        Column::text("Tier", 24),
+        Column::text("Ends", 10),
+        Column::num("Available", 9),
+        Column::num("Needed", 7),
+    ]
+}
+
+pub fn application_columns() -> Vec<Column> {
+    vec![
+        Column::text("Application", 28),
+        Column::text("Region", 14),
+        Column::text("Region name", 24),
+        Column::text("Application id", 36),
+    ]
+}
+
+fn application_rows(apps: &[ApplicationRegion]) -> TableData {
+    let rows: Vec<Row> = apps
+        .iter()
+        .map(|a| {
+            Row::from_cells(
+                format!("{}|{}", a.application_id, a.region),
+                [
+                    a.application_name.as_deref().unwrap_or("(unnamed)"),
+                    a.region.as_str(),
+                    a.region_name.as_str(),
+                    a.application_id.as_str(),
+                ],
+                Mark::Normal,
+            )
+        })
+        .collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(0)));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
+}
+
+pub fn plan_columns() -> Vec<Column> {
+    vec![
+        Column::num("Row", 6),
+        Column::text("Serial", 16),
+        Column::text("Changes", 200),
+    ]
+}
+
+/// The plan per device, after the rows the choices left out (with why).
+fn plan_rows(planned: &Planned, d: &Diff) -> TableData {
+    let mut rows: Vec<Row> = Vec::new();
+    for (i, is) in planned.issues.iter().enumerate() {
+        let row = is.row.map(|r| r.to_string()).unwrap_or_else(|| "—".into());
+        let (glyph, mark) = if is.is_error() {
+            ("✖ left out: ", Mark::Error)
+        } else {
+            ("⚠ ", Mark::Warn)
+        };
+        rows.push(Row::from_cells(
+            format!("issue-{i}"),
+            [row.as_str(), "", &format!("{glyph}{}", is.message)],
+            mark,
+        ));
+    }
+    for l in &d.devices {
+        let row = l.row.map(|r| r.to_string()).unwrap_or_default();
+        rows.push(Row::from_cells(
+            format!("dev-{}", l.serial),
+            [row.as_str(), l.serial.as_str(), &l.changes.join("; ")],
+            Mark::Normal,
+        ));
+    }
+    TableData {
+        rows,
+        breakdown: Vec::new(),
+    }
+}
+
+pub fn report_columns() -> Vec<Column> {
+    vec![
+        Column::text("What", 10),
+        Column::text("Status", 11),
+        Column::text("Device / call", 22),
+        Column::text("Detail", 200),
+    ]
+}
+
+/// The report: failed calls and failed devices first, then the rest.
+pub fn report_rows(r: &ApplyReport) -> TableData {
+    let mut failed = Vec::new();
+    let mut rest = Vec::new();
+    for o in r.operations_failures_first() {
+        let serials = if o.serials.len() > 3 {
+            format!("{} +{}", o.serials[..3].join(" "), o.serials.len() - 3)
+        } else {
+            o.serials.join(" ")
+        };
+        let (mark, glyph) = match o.status {
+            OpStatus::Failed => (Mark::Error, "✖ "),
+            OpStatus::Skipped => (Mark::Warn, "⚠ "),
+            OpStatus::Succeeded => (Mark::Normal, "✓ "),
+        };
+        let detail = match &o.error {
+            Some(e) => format!("{}: {e}", o.phase.as_str()),
+            None => format!("{} ({} devices)", o.phase.as_str(), o.serials.len()),
+        };
+        let row = Row::from_cells(
+            format!("op-{}", o.seq),
+            [
+                "call",
+                &format!("{glyph}{}", o.status.as_str()),
+                &format!("#{} {serials}", o.seq),
+                &detail,
+            ],
+            mark,
+        );
+        if o.status == OpStatus::Succeeded {
+            rest.push(row);
+        } else {
+            failed.push(row);
+        }
+    }
+    for d in &r.devices {
+        let (mark, glyph) = match d.status {
+            DeviceStatus::Failed => (Mark::Error, "✖ "),
+            DeviceStatus::Skipped => (Mark::Warn, "⚠ "),
+            DeviceStatus::Succeeded => (Mark::Normal, "✓ "),
+            DeviceStatus::Unchanged => (Mark::Dim, "· "),
+        };
+        let detail = match &d.error {
+            Some(e) => e.clone(),
+            None => d.changes.join("; "),
+        };
+        let row = Row::from_cells(
+            format!("dev-{}", d.serial),
+            [
+                "device",
+                &format!("{glyph}{}", d.status.as_str()),
+                &d.serial,
+                &detail,
+            ],
+            mark,
+        );
+        if matches!(d.status, DeviceStatus::Failed | DeviceStatus::Skipped) {
+            failed.push(row);
+        } else {
+            rest.push(row);
+        }
+    }
+    failed.extend(rest);
+    TableData {
+        rows: failed,
+        breakdown: Vec::new(),
+    }
+}
+
+// ---- the wizard's part of the App -------------------------------------------------------
+
+impl App {
+    /// Open the wizard on the file step (`n` in the Assign tab).
+    pub fn wizard_new(&mut self) {
+        if self.wizard.as_ref().is_some_and(Wizard::busy) {
+            self.toast(
+                ToastLevel::Info,
+                "an assignment is running — its progress is on screen",
+            );
+            return;
+        }
+        self.tab = Tab::Assign;
+        self.wizard = Some(Wizard::default());
+        for (t, cols) in [
+            (T_W_ISSUES, issue_columns()),
+            (T_W_REVIEW, review_columns()),
+            (T_W_SUBS, subscription_columns()),
+            (T_W_APPS, application_columns()),
+            (T_W_PLAN, plan_columns()),
+            (T_W_REPORT, report_columns()),
+        ] {
+            let breakdown = match t {
+                T_W_ISSUES => Some(0),
+                T_W_REVIEW => Some(2),
+                _ => None,
+            };
+            self.tables[t] = TableModel::new(cols, 1, breakdown);
+        }
+        self.dirty = true;
+    }
+
+    /// Open the wizard already reading `path` (`glp-console assign FILE`).
+    pub fn wizard_open(&mut self, path: &str, sheet: Option<String>) {
+        self.wizard_new();
+        if let Some(w) = self.wizard.as_mut() {
+            w.path = path.to_string();
+            w.sheet = sheet;
+        }
+        self.wizard_load();
+    }
+
+    fn wizard_load(&mut self) {
+        let home = self.home.clone();
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let typed = w.path.trim().to_string();
+        if typed.is_empty() {
+            w.error = Some(
+                "type the path of the spreadsheet (.xlsx, .xls, .ods, .csv); Tab completes".into(),
+            );
+            return;
+        }
+        let path = expand_tilde(&typed, home.as_deref());
+        if path.is_dir() {
+            // Enter on a directory opens it, like Tab.
+            let (new, cands) = complete_path(
+                &format!("{}/", typed.trim_end_matches('/')),
+                home.as_deref(),
+            );
+            w.path = new;
+            w.completions = cands;
+            return;
+        }
+        w.generation += 1;
+        w.error = None;
+        w.completions.clear();
+        w.step = WizardStep::Loading;
+        self.effects.push(Effect::WizardLoad {
+            generation: w.generation,
+            path,
+            sheet: w.sheet.clone(),
+            catalog: w.catalog.is_none(),
+        });
+    }
+
+    /// A load finished (or failed).
+    pub fn wizard_loaded(&mut self, generation: u64, result: Result<Box<WizardData>, String>) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        if generation != w.generation || w.step != WizardStep::Loading {
+            return;
+        }
+        match result {
+            Err(e) => {
+                w.step = WizardStep::File;
+                w.error = Some(e);
+            }
+            Ok(data) => {
+                if let Some(c) = &data.catalog {
+                    w.catalog = Some(c.clone());
+                    w.catalog_note = data.catalog_note.clone();
+                }
+                w.counts = count(&data.prepared.matches);
+                w.sheet = Some(data.prepared.sheet.sheet.clone());
+                w.sheet_cursor = data
+                    .prepared
+                    .sheet
+                    .sheet_names
+                    .iter()
+                    .position(|s| *s == data.prepared.sheet.sheet)
+                    .unwrap_or(0);
+                w.step = WizardStep::Validate;
+                let issues = data.issues.clone();
+                let review = data.review.clone();
+                w.data = Some(Arc::from(data));
+                if let Some(note) = w.catalog_note.take() {
+                    self.toast(ToastLevel::Warn, note);
+                }
+                self.set_table(T_W_ISSUES, issues);
+                self.set_table(T_W_REVIEW, review);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// An event from the running apply.
+    pub fn wizard_apply_event(&mut self, ev: ApplyEvent) {
+        if let Some(w) = self.wizard.as_mut() {
+            w.progress.on_event(&ev);
+            self.dirty = true;
+        }
+    }
+
+    /// The apply ended: show the report (failures first) and reload the tabs, whose data
+    /// the targeted resync has just refreshed.
+    pub fn wizard_apply_done(&mut self, result: Result<Arc<ApplyReport>, String>) {
+        self.effects.push(Effect::Reload);
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        w.confirm = None;
+        match result {
+            Err(e) => {
+                w.step = WizardStep::Plan;
+                self.toast(
+                    ToastLevel::Error,
+                    format!("the assignment could not run: {e}"),
+                );
+            }
+            Ok(report) => {
+                w.step = WizardStep::Report;
+                let rows = report_rows(&report);
+                let c = &report.counts;
+                let level = if c.operations_failed + c.devices_failed > 0 {
+                    ToastLevel::Warn
+                } else {
+                    ToastLevel::Info
+                };
+                let msg = format!(
+                    "run {} {}: {} of {} devices succeeded, {} failed",
+                    report.run_id,
+                    report.status.as_str(),
+                    c.devices_succeeded,
+                    c.devices,
+                    c.devices_failed
+                );
+                w.report = Some(report);
+                self.tables[T_W_REPORT] = TableModel::new(report_columns(), 2, None);
+                self.set_table(T_W_REPORT, rows);
+                self.toast(level, msg);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// A key while the wizard is on screen. Returns false when the key is not the
+    /// wizard's (movement, `/`, tabs, help then work as everywhere).
+    pub fn wizard_key(&mut self, ev: KeyEvent) -> bool {
+        let Some(w) = self.wizard.as_ref() else {
+            return false;
+        };
+        let step = w.key_step();
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        // Text steps take printable characters first.
+        if let KeyCode::Char(c) = ev.code
+            && !ctrl
+            && matches!(step, WizardStep::File | WizardStep::Tags)
+        {
+            self.wizard_type(c);
+            return true;
+        }
+        if ev.code == KeyCode::Backspace && matches!(step, WizardStep::File | WizardStep::Tags) {
+            self.wizard_backspace();
+            return true;
+        }
+        if ctrl
+            && ev.code == KeyCode::Char('u')
+            && matches!(step, WizardStep::File | WizardStep::Tags)
+        {
+            if let Some(w) = self.wizard.as_mut() {
+                if step == WizardStep::File {
+                    w.path.clear();
+                    w.completions.clear();
+                } else {
+                    w.tag_input.clear();
+                }
+            }
+            return true;
+        }
+        if step == WizardStep::Sheet || step == WizardStep::Tags {
+            match self.keymap.action(&ev) {
+                Some(Action::Up) => {
+                    self.wizard_cursor(-1);
+                    return true;
+                }
+                Some(Action::Down) => {
+                    self.wizard_cursor(1);
+                    return true;
+                }
+                _ => {}
+            }
+            if matches!(ev.code, KeyCode::Up | KeyCode::Down) {
+                self.wizard_cursor(if ev.code == KeyCode::Up { -1 } else { 1 });
+                return true;
+            }
+        }
+        let Some(a) = self.keymap.wizard.action(step, &ev) else {
+            // Outside the lists only the keys above mean something; swallow the rest so a
+            // stray `s` or `q` does not act behind the wizard's back — except tabs and help.
+            return !(super::keymap::wizard_step_has_list(step)
+                || matches!(
+                    self.keymap.action(&ev),
+                    Some(Action::Help)
+                        | Some(Action::TabDevices)
+                        | Some(Action::TabSubscriptions)
+                        | Some(Action::TabExpiring)
+                        | Some(Action::TabAssign)
+                        | Some(Action::NextTab)
+                        | Some(Action::PrevTab)
+                ));
+        };
+        self.wizard_act(a);
+        true
+    }
+
+    fn wizard_type(&mut self, c: char) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        if w.step == WizardStep::File {
+            w.path.push(c);
+            w.completions.clear();
+            w.error = None;
+        } else {
+            w.tag_input.push(c);
+            w.tag_error = None;
+        }
+    }
+
+    fn wizard_backspace(&mut self) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        if w.step == WizardStep::File {
+            w.path.pop();
+            w.completions.clear();
+        } else {
+            w.tag_input.pop();
+            w.tag_error = None;
+        }
+    }
+
+    fn wizard_cursor(&mut self, d: isize) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let (cur, n) = match w.step {
+            WizardStep::Sheet => (
+                &mut w.sheet_cursor,
+                w.data
+                    .as_ref()
+                    .map_or(0, |d| d.prepared.sheet.sheet_names.len()),
+            ),
+            _ => (&mut w.tag_cursor, w.tags.len()),
+        };
+        let next = (*cur as isize + d).clamp(0, n.saturating_sub(1) as isize);
+        *cur = next as usize;
+    }
+
+    /// Carry out a wizard action (keys, and tests).
+    pub fn wizard_act(&mut self, a: WizardAction) {
+        let Some(w) = self.wizard.as_ref() else {
+            return;
+        };
+        let step = w.key_step();
+        self.dirty = true;
+        match (step, a) {
+            (WizardStep::File, WizardAction::Complete) => {
+                let home = self.home.clone();
+                if let Some(w) = self.wizard.as_mut() {
+                    let (new, cands) = complete_path(&w.path, home.as_deref());
+                    if new == w.path && cands.is_empty() {
+                        w.error = Some(format!(
+                            "nothing to complete: no directory or spreadsheet (.{}) starts with \"{}\"",
+                            SHEET_EXTENSIONS.join(", ."),
+                            w.path
+                        ));
+                    } else {
+                        w.error = None;
+                    }
+                    w.path = new;
+                    w.completions = cands;
+                }
+            }
+            (WizardStep::File, WizardAction::Next) => self.wizard_load(),
+            (WizardStep::File, WizardAction::Back) => self.wizard_close(),
+            (WizardStep::Loading, WizardAction::Back) => {
+                if let Some(w) = self.wizard.as_mut() {
+                    // The result of the load in flight is dropped by its generation.
+                    w.generation += 1;
+                    w.step = WizardStep::File;
+                }
+            }
+            (WizardStep::Sheet, WizardAction::Next) => {
+                let Some(w) = self.wizard.as_mut() else {
+                    return;
+                };
+                let name = w
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.prepared.sheet.sheet_names.get(w.sheet_cursor).cloned());
+                if name.is_some() && name == w.data.as_ref().map(|d| d.prepared.sheet.sheet.clone())
+                {
+                    w.step = WizardStep::Validate;
+                } else {
+                    w.sheet = name;
+                    self.wizard_load();
+                }
+            }
+            (WizardStep::Sheet, WizardAction::Back) => self.wizard_goto(WizardStep::Validate),
+            (WizardStep::Validate | WizardStep::Review, WizardAction::Reload) => {
+                self.wizard_load();
+            }
+            (WizardStep::Validate | WizardStep::Review, WizardAction::ChooseSheet) => {
+                let several = self
+                    .wizard
+                    .as_ref()
+                    .and_then(|w| w.data.as_ref())
+                    .is_some_and(|d| d.prepared.sheet.sheet_names.len() > 1);
+                if several {
+                    self.wizard_goto(WizardStep::Sheet);
+                } else {
+                    self.toast(ToastLevel::Info, "this file has only one sheet");
+                }
+            }
+            (WizardStep::Validate, WizardAction::Next) => {
+                let valid = self
+                    .wizard
+                    .as_ref()
+                    .and_then(|w| w.data.as_ref())
+                    .map_or(0, |d| d.prepared.matches.len());
+                if valid == 0 {
+                    self.toast(
+                        ToastLevel::Error,
+                        "no valid rows to continue with: fix the errors listed in the file, then press r to reload",
+                    );
+                } else {
+                    self.wizard_goto(WizardStep::Review);
+                }
+            }
+            (WizardStep::Validate, WizardAction::Back) => self.wizard_goto(WizardStep::File),
+            (WizardStep::Review, WizardAction::Next) => self.wizard_enter_subscription(),
+            (WizardStep::Review, WizardAction::Back) => self.wizard_goto(WizardStep::Validate),
+            (WizardStep::Subscription, WizardAction::Next) => {
+                let id = self.tables[T_W_SUBS]
+                    .selected_row()
+                    .map(|r| r.id.to_string());
+                match id {
+                    Some(id) => {
+                        if let Some(w) = self.wizard.as_mut() {
+                            w.subscription = Choice::Set(id);
+                        }
+                        self.wizard_enter_region();
+                    }
+                    None => self.toast(
+                        ToastLevel::Warn,
+                        "no subscription selected; press - to leave the subscriptions as they are",
+                    ),
+                }
+            }
+            (WizardStep::Subscription, WizardAction::Skip) => {
+                if let Some(w) = self.wizard.as_mut() {
+                    w.subscription = Choice::Keep;
+                }
+                self.wizard_enter_region();
+            }
+            (WizardStep::Subscription, WizardAction::Back) => self.wizard_goto(WizardStep::Review),
+            (WizardStep::Region, WizardAction::Next) => {
+                let id = self.tables[T_W_APPS]
+                    .selected_row()
+                    .map(|r| r.id.to_string());
+                match id.as_deref().and_then(|i| i.split_once('|')) {
+                    Some((app, region)) => {
+                        let t = AppTarget {
+                            application_id: app.to_string(),
+                            region: region.to_string(),
+                        };
+                        if let Some(w) = self.wizard.as_mut() {
+                            w.application = Choice::Set(t);
+                        }
+                        self.wizard_goto(WizardStep::Tags);
+                    }
+                    None => self.toast(
+                        ToastLevel::Warn,
+                        "no application selected; press - to leave applications and regions as they are",
+                    ),
+                }
+            }
+            (WizardStep::Region, WizardAction::Skip) => {
+                if let Some(w) = self.wizard.as_mut() {
+                    w.application = Choice::Keep;
+                }
+                self.wizard_goto(WizardStep::Tags);
+            }
+            (WizardStep::Region, WizardAction::Back) => self.wizard_goto(WizardStep::Subscription),
+            (WizardStep::Tags, WizardAction::Complete) => self.wizard_complete_tag(),
+            (WizardStep::Tags, WizardAction::Next) => self.wizard_tag_enter(),
+            (WizardStep::Tags, WizardAction::RemoveTag) => {
+                if let Some(w) = self.wizard.as_mut()
+                    && w.tag_cursor < w.tags.len()
+                {
+                    w.tags.remove(w.tag_cursor);
+                    w.tag_cursor = w.tag_cursor.min(w.tags.len().saturating_sub(1));
+                }
+            }
+            (WizardStep::Tags, WizardAction::Back) => self.wizard_goto(WizardStep::Region),
+            (WizardStep::Plan, WizardAction::DryRun | WizardAction::Apply) => {
+                self.wizard_ask_send(a == WizardAction::DryRun)
+            }
+            (WizardStep::Plan, WizardAction::Back) => self.wizard_goto(WizardStep::Tags),
+            (WizardStep::Confirm, WizardAction::Yes) => self.wizard_confirmed(),
+            (WizardStep::Confirm, WizardAction::No) => {
+                if let Some(w) = self.wizard.as_mut() {
+                    w.confirm = None;
+                }
+            }
+            (WizardStep::Applying, WizardAction::Back) => self.wizard_ask_cancel(),
+            (WizardStep::Report, WizardAction::Back) => self.wizard_close(),
+            (WizardStep::Report, WizardAction::ExportXlsx | WizardAction::ExportJson) => {
+                let Some(r) = self.wizard.as_ref().and_then(|w| w.report.clone()) else {
+                    return;
+                };
+                let ext = if a == WizardAction::ExportXlsx {
+                    "xlsx"
+                } else {
+                    "json"
+                };
+                let path = self.reports_dir.join(format!(
+                    "assignment-run-{}{}.{ext}",
+                    r.run_id,
+                    if r.dry_run { "-dry-run" } else { "" }
+                ));
+                self.effects.push(Effect::WizardExport { report: r, path });
+            }
+            _ => {}
+        }
+    }
+
+    fn wizard_goto(&mut self, step: WizardStep) {
+        if let Some(w) = self.wizard.as_mut() {
+            w.step = step;
+            w.tag_error = None;
+        }
+        if step == WizardStep::Plan {
+            self.wizard_plan();
+        }
+        self.dirty = true;
+    }
+
+    /// Leave the wizard for the run list (not while an apply runs).
+    pub fn wizard_close(&mut self) {
+        if self.wizard.as_ref().is_some_and(Wizard::busy) {
+            self.wizard_ask_cancel();
+            return;
+        }
+        self.wizard = None;
+        if self.mode == InputMode::Filter {
+            self.mode = InputMode::Normal;
+        }
+        self.dirty = true;
+    }
+
+    fn wizard_enter_subscription(&mut self) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let (Some(data), Some(catalog)) = (w.data.clone(), w.catalog.clone()) else {
+            return;
+        };
+        let all = subscription_choices(&catalog, &data.prepared.matches, self.now);
+        let (ok, short): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.enough);
+        w.subs_short = short.len();
+        w.step = WizardStep::Subscription;
+        let rows: Vec<Row> = ok
+            .iter()
+            .map(|s| {
+                Row::from_cells(
+                    s.id.as_str(),
+                    [
+                        s.key.as_str(),
+                        s.subscription_type.as_str(),
+                        s.tier.as_deref().unwrap_or(""),
+                        &fmt_date(s.end_time),
+                        &s.available.map(fmt_int).unwrap_or_else(|| "?".into()),
+                        &fmt_int(s.needed as i64),
+                    ],
+                    Mark::Normal,
+                )
+            })
+            .collect();
+        let chosen = w.subscription.value().cloned();
+        self.set_table(
+            T_W_SUBS,
+            TableData {
+                rows,
+                breakdown: Vec::new(),
+            },
+        );
+        if let Some(id) = chosen {
+            self.tables[T_W_SUBS].select_id(&id);
+        }
+    }
+
+    fn wizard_enter_region(&mut self) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let Some(catalog) = w.catalog.clone() else {
+            return;
+        };
+        w.step = WizardStep::Region;
+        let chosen = w
+            .application
+            .value()
+            .map(|a| format!("{}|{}", a.application_id, a.region));
+        self.set_table(T_W_APPS, application_rows(&catalog.applications));
+        if let Some(id) = chosen {
+            self.tables[T_W_APPS].select_id(&id);
+        }
+    }
+
+    fn wizard_complete_tag(&mut self) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let Some(catalog) = w.catalog.clone() else {
+            return;
+        };
+        let (sign, rest) = match w.tag_input.strip_prefix('-') {
+            Some(r) => ("-", r.to_string()),
+            None => ("", w.tag_input.clone()),
+        };
+        if rest.contains('=') {
+            // Complete the value from those in use for this key.
+            let (k, v) = rest.split_once('=').unwrap_or((&rest, ""));
+            let values: Vec<String> = tag_choices(&catalog)
+                .into_iter()
+                .filter(|t| t.key.eq_ignore_ascii_case(k))
+                .flat_map(|t| t.values.into_iter().map(|(v, _)| v))
+                .filter(|x| x.starts_with(v))
+                .collect();
+            if let [one] = values.as_slice() {
+                w.tag_input = format!("{k}={one}");
+            }
+            return;
+        }
+        let keys: Vec<String> = tag_choices(&catalog)
+            .into_iter()
+            .map(|t| t.key)
+            .filter(|k| k.to_lowercase().starts_with(&rest.to_lowercase()))
+            .collect();
+        if let [one] = keys.as_slice() {
+            w.tag_input = if sign.is_empty() {
+                format!("{one}=")
+            } else {
+                format!("-{one}")
+            };
+        } else if !keys.is_empty() {
+            w.tag_error = Some(format!("keys in use: {}", keys.join(" ")));
+        }
+    }
+
+    fn wizard_tag_enter(&mut self) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let input = w.tag_input.trim().to_string();
+        if input.is_empty() {
+            self.wizard_goto(WizardStep::Plan);
+            return;
+        }
+        let parsed = if input.eq_ignore_ascii_case(TAG_REMOVE) {
+            Err(format!(
+                "\"{TAG_REMOVE}\" is for sheet cells; here write -KEY to remove a tag"
+            ))
+        } else {
+            parse_tag_edit(&input)
+        };
+        match parsed {
+            Ok((k, v)) => {
+                w.tags.retain(|(x, _)| !x.eq_ignore_ascii_case(&k));
+                w.tags.push((k, v));
+                w.tag_cursor = w.tags.len() - 1;
+                w.tag_input.clear();
+                w.tag_error = None;
+            }
+            Err(e) => w.tag_error = Some(e),
+        }
+    }
+
+    /// Resolve the choices and plan (cheap: no I/O), and show the diff.
+    fn wizard_plan(&mut self) {
+        let now = self.now;
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let (Some(data), Some(catalog)) = (w.data.clone(), w.catalog.clone()) else {
+            return;
+        };
+        let planned = plan_for(&data.prepared, &catalog, &w.choices(), now);
+        let d = diff(&planned.plan);
+        let rows = plan_rows(&planned, &d);
+        w.planned = Some(Arc::new(planned));
+        w.diff = Some(Arc::new(d));
+        self.tables[T_W_PLAN] = TableModel::new(plan_columns(), 1, None);
+        self.set_table(T_W_PLAN, rows);
+    }
+
+    fn wizard_ask_send(&mut self, dry_run: bool) {
+        if self.read_only {
+            self.toast(
+                ToastLevel::Error,
+                "read-only mode (--read-only): the plan can be reviewed but not sent; restart without --read-only to apply",
+            );
+            return;
+        }
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let Some(planned) = w.planned.clone() else {
+            return;
+        };
+        if let Some(b) = planned.blocking() {
+            let msg = format!("cannot send: {}", b.message);
+            self.toast(ToastLevel::Error, msg);
+            return;
+        }
+        if planned.plan.is_empty() {
+            self.toast(
+                ToastLevel::Info,
+                "nothing to send: every device is already as asked",
+            );
+            return;
+        }
+        w.confirm = Some(Confirm::Send { dry_run });
+    }
+
+    fn wizard_ask_cancel(&mut self) {
+        if let Some(w) = self.wizard.as_mut()
+            && w.step == WizardStep::Applying
+            && !w.progress.cancelling
+        {
+            w.confirm = Some(Confirm::Cancel);
+            self.dirty = true;
+        }
+    }
+
+    /// Ctrl-C while an apply runs: ask to cancel (a second Ctrl-C confirms) instead of
+    /// quitting and leaving the run half-recorded. Returns true when it was handled.
+    pub fn wizard_ctrl_c(&mut self) -> bool {
+        let Some(w) = self.wizard.as_ref() else {
+            return false;
+        };
+        if !w.busy() {
+            return false;
+        }
+        if w.confirm == Some(Confirm::Cancel) {
+            self.wizard_confirmed();
+        } else if !w.progress.cancelling {
+            self.wizard_ask_cancel();
+        }
+        true
+    }
+
+    fn wizard_confirmed(&mut self) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        match w.confirm.take() {
+            Some(Confirm::Send { dry_run }) => {
+                if self.read_only {
+                    return;
+                }
+                let (Some(data), Some(planned)) = (w.data.clone(), w.planned.clone()) else {
+                    return;
+                };
+                let run = new_run(&data.prepared, &w.choices(), dry_run);
+                w.progress = ApplyProgress {
+                    dry_run,
+                    calls: planned.plan.steps.len(),
+                    devices: planned.plan.devices.len(),
+                    current: "starting…".into(),
+                    ..ApplyProgress::default()
+                };
+                w.step = WizardStep::Applying;
+                self.effects.push(Effect::WizardApply {
+                    plan: Box::new(planned.plan.clone()),
+                    run: Box::new(run),
+                    dry_run,
+                });
+            }
+            Some(Confirm::Cancel) => {
+                w.progress.cancelling = true;
+                w.progress.current = "cancelling: waiting for the calls already sent".into();
+                self.effects.push(Effect::WizardCancel);
+                self.toast(
+                    ToastLevel::Warn,
+                    "cancelling the assignment after the calls in flight",
+                );
+            }
+            None => {}
+        }
+    }
+}
+
+/// Build the loader's result (display rows included) from a prepared sheet; runs on the
+/// loader task, not the UI task.
+pub fn wizard_data(
+    prepared: Prepared,
+    catalog: Option<(Catalog, Option<String>)>,
+    known: Option<&Catalog>,
+    started: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> WizardData {
+    let (catalog, note) = match catalog {
+        Some((c, n)) => (Some(Arc::new(c)), n),
+        None => (None, None),
+    };
+    let cat = catalog.as_deref().or(known);
+    let issues = issue_rows(&prepared.issues());
+    let review = review_rows(&prepared.matches, cat);
+    WizardData {
+        prepared,
+        catalog,
+        catalog_note: note,
+        issues,
+        review,
+        elapsed_ms: (now - started).num_milliseconds().max(0) as u128,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilde_expands_only_at_the_start() {
+        let h = Path::new("/home/u");
+        assert_eq!(expand_tilde("~", Some(h)), PathBuf::from("/home/u"));
+        assert_eq!(
+            expand_tilde("~/a.xlsx", Some(h)),
+            PathBuf::from("/home/u/a.xlsx")
+        );
+        assert_eq!(expand_tilde("a~/b", Some(h)), PathBuf::from("a~/b"));
+        assert_eq!(expand_tilde("~x", Some(h)), PathBuf::from("~x"));
+    }
+
+    #[test]
+    fn completion_extends_lists_and_finishes() {
+        let dir = std::env::temp_dir().join(format!("glpc-complete-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sheets")).unwrap();
+        for f in [
+            "devices-a.xlsx",
+            "devices-b.csv",
+            "notes.txt",
+            ".hidden.csv",
+        ] {
+            std::fs::write(dir.join(f), "x").unwrap();
+        }
+        let base = format!("{}/", dir.display());
+        let (new, c) = complete_path(&format!("{base}dev"), None);
+        assert_eq!(new, format!("{base}devices-"));
+        assert_eq!(c, vec!["devices-a.xlsx", "devices-b.csv"]);
+        let (new, c) = complete_path(&format!("{base}devices-a"), None);
+        assert_eq!(new, format!("{base}devices-a.xlsx"));
+        assert!(c.is_empty());
+        let (new, _) = complete_path(&format!("{base}sh"), None);
+        assert_eq!(new, format!("{base}sheets/"));
+        // Not a spreadsheet, not offered; hidden only on request.
+        let (_, c) = complete_path(&base, None);
+        assert!(!c.contains(&"notes.txt".to_string()), "{c:?}");
+        assert!(!c.iter().any(|x| x.starts_with('.')), "{c:?}");
+        let (new, _) = complete_path(&format!("{base}.h"), None);
+        assert_eq!(new, format!("{base}.hidden.csv"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
