@@ -16,7 +16,7 @@ use super::load::{LoadError, LoadOptions, Sheet, load_path};
 use super::matching::{RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};
-use super::validate::Issue;
+use super::validate::{Issue, rows_with_errors};
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
 use crate::store::audit::{NewRun, RunKind};
@@ -36,6 +36,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The matches "continue with the valid rows" keeps: rows whose matching found an
+    /// error (archived, MAC contradicting GreenLake, an add without its MAC, …) are left
+    /// out like rows with errors in the sheet.
+    pub fn valid_matches(&self) -> Vec<RowMatch> {
+        let bad = rows_with_errors(&self.match_issues);
+        self.matches
+            .iter()
+            .filter(|m| !bad.contains(&m.input.row))
+            .cloned()
+            .collect()
+    }
+
     /// Every issue so far: the sheet's, then the matching ones.
     pub fn issues(&self) -> Vec<Issue> {
         let mut v = self.sheet.issues.clone();
@@ -183,6 +195,22 @@ pub fn new_run(prepared: &Prepared, choices: &WizardChoices, dry_run: bool) -> N
             serde_json::json!({ "dry_run": dry_run }),
         ),
         operator: std::env::var("USER").ok(),
+    }
+}
+
+/// [`plan_for`] over the valid rows only: what the wizard sends after the user chose to
+/// continue without the rows that have errors.
+pub fn plan_for_valid(
+    prepared: &Prepared,
+    catalog: &Catalog,
+    choices: &WizardChoices,
+    now: DateTime<Utc>,
+) -> Planned {
+    let valid = prepared.valid_matches();
+    let (targets, issues) = resolve(&prepared.sheet, &valid, catalog, choices, now);
+    Planned {
+        issues,
+        plan: plan(&targets),
     }
 }
 

@@ -246,18 +246,20 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
 }
 
 /// What the wizard's loader task needs.
-struct WizardLoadJob {
-    store: Store,
-    client: Option<Client>,
-    read_catalog: bool,
-    known: Option<Arc<Catalog>>,
-    path: PathBuf,
-    sheet: Option<String>,
+pub struct WizardLoadJob {
+    pub store: Store,
+    pub client: Option<Client>,
+    /// Read the catalog too (the first load; reloads keep the one they have).
+    pub read_catalog: bool,
+    /// The catalog already read, for the review's application names.
+    pub known: Option<Arc<Catalog>>,
+    pub path: PathBuf,
+    pub sheet: Option<String>,
 }
 
 /// Read, match and (first time) fetch the catalog, then build the display rows — all off
-/// the UI task.
-async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
+/// the UI task (also used by tests to carry out `Effect::WizardLoad`).
+pub async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
     let started = Utc::now();
     let opts = LoadOptions { sheet: job.sheet };
     let (prepared, catalog) = if job.read_catalog {

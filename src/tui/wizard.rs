@@ -31,7 +31,7 @@ use crate::assign::options::{
 };
 use crate::assign::plan::{AppTarget, Phase};
 use crate::assign::report::{ApplyReport, DeviceStatus, OpStatus};
-use crate::assign::session::{Planned, Prepared, new_run, parse_tag_edit, plan_for};
+use crate::assign::session::{Planned, Prepared, new_run, parse_tag_edit, plan_for_valid};
 use crate::assign::validate::{Issue, Severity};
 
 /// The wizard's steps, in order. `Confirm` is the question dialog over the plan or the
@@ -145,11 +145,44 @@ pub struct ApplyProgress {
     pub log: VecDeque<String>,
     pub cancelling: bool,
     pub resyncing: bool,
-    /// Devices per call, from `Sent`, to count devices when the call ends.
-    per_call: HashMap<usize, usize>,
+    /// Serials per call (from the plan), to count devices when their calls end.
+    per_call: HashMap<usize, Vec<String>>,
+    /// Calls still open per serial.
+    open: HashMap<String, usize>,
+    failed: std::collections::HashSet<String>,
+    /// Devices a call reported as failed without naming them.
+    failed_unnamed: usize,
 }
 
 impl ApplyProgress {
+    /// Progress for `plan`, before the first event.
+    pub fn for_plan(plan: &crate::assign::plan::Plan, dry_run: bool) -> ApplyProgress {
+        let mut p = ApplyProgress {
+            dry_run,
+            calls: plan.steps.len(),
+            devices: plan.devices.len(),
+            current: "starting…".into(),
+            ..ApplyProgress::default()
+        };
+        for (i, s) in plan.steps.iter().enumerate() {
+            p.per_call.insert(i, s.serials.clone());
+            for serial in &s.serials {
+                *p.open.entry(serial.clone()).or_default() += 1;
+            }
+        }
+        p
+    }
+
+    fn recount(&mut self) {
+        self.devices_failed = (self.failed.len() + self.failed_unnamed).min(self.devices.max(1));
+        self.devices_ok = self
+            .open
+            .iter()
+            .filter(|(s, n)| **n == 0 && !self.failed.contains(*s))
+            .count()
+            .saturating_sub(self.failed_unnamed);
+    }
+
     fn push_log(&mut self, line: String) {
         self.log.push_back(line);
         while self.log.len() > 50 {
@@ -181,7 +214,6 @@ impl ApplyProgress {
                 devices,
                 accepted,
             } => {
-                self.per_call.insert(*seq, *devices);
                 self.current = format!(
                     "{}: call #{seq} for {devices} devices {}",
                     phase.as_str(),
@@ -203,17 +235,20 @@ impl ApplyProgress {
             } => {
                 self.done = *done;
                 self.calls = *total;
-                let n = self.per_call.get(seq).copied().unwrap_or(0);
-                match status {
-                    OpStatus::Succeeded => {
-                        self.devices_failed += failed_devices;
-                        self.devices_ok += n.saturating_sub(*failed_devices);
-                    }
-                    _ => {
-                        self.calls_failed += 1;
-                        self.devices_failed += (*failed_devices).max(n);
+                let serials = self.per_call.get(seq).cloned().unwrap_or_default();
+                for s in &serials {
+                    if let Some(n) = self.open.get_mut(s) {
+                        *n = n.saturating_sub(1);
                     }
                 }
+                match status {
+                    OpStatus::Succeeded => self.failed_unnamed += failed_devices,
+                    _ => {
+                        self.calls_failed += 1;
+                        self.failed.extend(serials);
+                    }
+                }
+                self.recount();
                 self.push_log(format!(
                     "#{seq} {} {}{}",
                     phase.as_str(),
@@ -248,6 +283,8 @@ pub struct WizardData {
     pub catalog_note: Option<String>,
     pub issues: TableData,
     pub review: TableData,
+    /// Rows that go on to the plan (no error in the sheet or in matching).
+    pub valid: usize,
     /// Time from the request to the result (shown on the review).
     pub elapsed_ms: u128,
 }
@@ -443,7 +480,7 @@ pub fn review_columns() -> Vec<Column> {
     vec![
         Column::num("Row", 6),
         Column::text("Serial", 16),
-        Column::text("State", 18),
+        Column::text("State", 20),
         Column::text("Family", 8),
         Column::text("Application / region", 24),
         Column::text("Subscription", 18),
@@ -572,7 +609,27 @@ pub fn plan_columns() -> Vec<Column> {
 }
 
 /// The plan per device, after the rows the choices left out (with why).
-fn plan_rows(planned: &Planned, d: &Diff) -> TableData {
+fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> TableData {
+    // Application ids are 36 characters; the name the catalog gives is what people know.
+    let mut names: Vec<(String, String)> = catalog
+        .applications
+        .iter()
+        .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
+        .collect();
+    // Subscription ids likewise: the key is what is printed on the licence.
+    names.extend(
+        catalog
+            .subscriptions
+            .iter()
+            .filter_map(|s| Some((s.id.clone(), s.key.clone()?))),
+    );
+    let short = |s: &str| {
+        let mut out = s.to_string();
+        for (id, name) in &names {
+            out = out.replace(id.as_str(), name);
+        }
+        out
+    };
     let mut rows: Vec<Row> = Vec::new();
     for (i, is) in planned.issues.iter().enumerate() {
         let row = is.row.map(|r| r.to_string()).unwrap_or_else(|| "—".into());
@@ -591,7 +648,7 @@ fn plan_rows(planned: &Planned, d: &Diff) -> TableData {
         let row = l.row.map(|r| r.to_string()).unwrap_or_default();
         rows.push(Row::from_cells(
             format!("dev-{}", l.serial),
-            [row.as_str(), l.serial.as_str(), &l.changes.join("; ")],
+            [row.as_str(), l.serial.as_str(), &short(&l.changes.join("; "))],
             Mark::Normal,
         ));
     }
@@ -627,7 +684,12 @@ pub fn report_rows(r: &ApplyReport) -> TableData {
         };
         let detail = match &o.error {
             Some(e) => format!("{}: {e}", o.phase.as_str()),
-            None => format!("{} ({} devices)", o.phase.as_str(), o.serials.len()),
+            None => format!(
+                "{} ({} device{})",
+                o.phase.as_str(),
+                o.serials.len(),
+                if o.serials.len() == 1 { "" } else { "s" }
+            ),
         };
         let row = Row::from_cells(
             format!("op-{}", o.seq),
@@ -1032,7 +1094,7 @@ impl App {
                     .wizard
                     .as_ref()
                     .and_then(|w| w.data.as_ref())
-                    .map_or(0, |d| d.prepared.matches.len());
+                    .map_or(0, |d| d.valid);
                 if valid == 0 {
                     self.toast(
                         ToastLevel::Error,
@@ -1171,7 +1233,7 @@ impl App {
         let (Some(data), Some(catalog)) = (w.data.clone(), w.catalog.clone()) else {
             return;
         };
-        let all = subscription_choices(&catalog, &data.prepared.matches, self.now);
+        let all = subscription_choices(&catalog, &data.prepared.valid_matches(), self.now);
         let (ok, short): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.enough);
         w.subs_short = short.len();
         w.step = WizardStep::Subscription;
@@ -1301,9 +1363,9 @@ impl App {
         let (Some(data), Some(catalog)) = (w.data.clone(), w.catalog.clone()) else {
             return;
         };
-        let planned = plan_for(&data.prepared, &catalog, &w.choices(), now);
+        let planned = plan_for_valid(&data.prepared, &catalog, &w.choices(), now);
         let d = diff(&planned.plan);
-        let rows = plan_rows(&planned, &d);
+        let rows = plan_rows(&planned, &d, &catalog);
         w.planned = Some(Arc::new(planned));
         w.diff = Some(Arc::new(d));
         self.tables[T_W_PLAN] = TableModel::new(plan_columns(), 1, None);
@@ -1379,13 +1441,7 @@ impl App {
                     return;
                 };
                 let run = new_run(&data.prepared, &w.choices(), dry_run);
-                w.progress = ApplyProgress {
-                    dry_run,
-                    calls: planned.plan.steps.len(),
-                    devices: planned.plan.devices.len(),
-                    current: "starting…".into(),
-                    ..ApplyProgress::default()
-                };
+                w.progress = ApplyProgress::for_plan(&planned.plan, dry_run);
                 w.step = WizardStep::Applying;
                 self.effects.push(Effect::WizardApply {
                     plan: Box::new(planned.plan.clone()),
@@ -1423,7 +1479,9 @@ pub fn wizard_data(
     let cat = catalog.as_deref().or(known);
     let issues = issue_rows(&prepared.issues());
     let review = review_rows(&prepared.matches, cat);
+    let valid = prepared.valid_matches().len();
     WizardData {
+        valid,
         prepared,
         catalog,
         catalog_note: note,

@@ -325,8 +325,23 @@ fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard:
     let buf = frame.buffer_mut();
     let mut x = area.x;
     let end = area.x + area.width;
-    for (i, (current, title)) in wizard::breadcrumb(w).into_iter().enumerate() {
-        let sep = if i == 0 { "" } else { " › " };
+    let crumbs = wizard::breadcrumb(w);
+    let full: usize = crumbs
+        .iter()
+        .map(|(_, s)| s.title().chars().count() + 5)
+        .sum();
+    let narrow = full + 12 > area.width as usize;
+    for (i, (current, step)) in crumbs.into_iter().enumerate() {
+        let title = if narrow {
+            wizard::short_title(step)
+        } else {
+            step.title()
+        };
+        let sep = match (i, narrow) {
+            (0, _) => "",
+            (_, true) => " ›",
+            (_, false) => " › ",
+        };
         let text = if current {
             format!("{sep}[{title}]")
         } else {

@@ -15,8 +15,18 @@ use crate::tui::wizard::{Choice, Confirm, SHEET_EXTENSIONS, Wizard, WizardStep};
 /// Lines of text above a list: `(style, text)`.
 type Lines = Vec<(Style, String)>;
 
+/// Short step names for a narrow breadcrumb.
+pub fn short_title(s: WizardStep) -> &'static str {
+    match s {
+        WizardStep::Validate => "Check",
+        WizardStep::Subscription => "Subs",
+        WizardStep::Region => "App",
+        other => other.title(),
+    }
+}
+
 /// The breadcrumb for the info line: `File › Validate › [Review] › …`.
-pub fn breadcrumb(w: &Wizard) -> Vec<(bool, &'static str)> {
+pub fn breadcrumb(w: &Wizard) -> Vec<(bool, WizardStep)> {
     let current = match w.step {
         WizardStep::Loading => WizardStep::File,
         WizardStep::Sheet => WizardStep::Validate,
@@ -24,7 +34,7 @@ pub fn breadcrumb(w: &Wizard) -> Vec<(bool, &'static str)> {
     };
     WizardStep::CRUMBS
         .iter()
-        .map(|s| (*s == current, s.title()))
+        .map(|s| (*s == current, *s))
         .collect()
 }
 
@@ -185,7 +195,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                 (
                     all.iter().filter(|i| i.is_error()).count(),
                     all.iter().filter(|i| !i.is_error()).count(),
-                    d.prepared.matches.len(),
+                    d.valid,
                 )
             });
             if errors + warnings == 0 {
@@ -200,10 +210,10 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                 out.push((
                     if errors > 0 { t.error } else { t.warn },
                     format!(
-                        "{} errors, {} warnings — rows with errors are left out; {} valid rows go on",
-                        fmt_int(errors as i64),
-                        fmt_int(warnings as i64),
-                        fmt_int(valid as i64)
+                        "{} · {} — rows with errors are left out; {} go on",
+                        plural(errors, "error"),
+                        plural(warnings, "warning"),
+                        plural(valid, "valid row")
                     ),
                 ));
                 out.push((
@@ -282,7 +292,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                     let phases: Vec<String> = d
                         .phases
                         .iter()
-                        .map(|p| format!("{} {} in {} calls", p.phase.as_str(), p.devices, p.calls))
+                        .map(|p| format!("{} {} in {}", p.phase.as_str(), p.devices, plural(p.calls, "call")))
                         .collect();
                     out.push((
                         t.base,
@@ -349,7 +359,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                 format!(
                     "phase: {}",
                     p.phase
-                        .map(|ph| format!("{} ({} calls)", ph.as_str(), p.phase_calls))
+                        .map(|ph| format!("{} ({})", ph.as_str(), plural(p.phase_calls, "call")))
                         .unwrap_or_else(|| "—".into())
                 ),
             ));
@@ -668,4 +678,9 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
         inner.width.saturating_sub(1),
         app.theme.accent,
     );
+}
+
+/// `1 error`, `3 errors`, `1,204 rows`.
+fn plural(n: usize, word: &str) -> String {
+    format!("{} {word}{}", fmt_int(n as i64), if n == 1 { "" } else { "s" })
 }
