@@ -544,24 +544,25 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
                 catalog,
             } => {
                 let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
-                let result = glp_console::tui::run::wizard_load(glp_console::tui::run::WizardLoadJob {
-                    store: db.store.clone(),
-                    client: None,
-                    read_catalog: catalog,
-                    known,
-                    path,
-                    sheet,
-                })
-                .await
-                .map(|mut d| {
-                    d.elapsed_ms = 42;
-                    if let Some(c) = d.catalog.as_mut() {
-                        for a in &mut std::sync::Arc::make_mut(c).applications {
-                            a.application_name = Some("Aruba Central".into());
+                let result =
+                    glp_console::tui::run::wizard_load(glp_console::tui::run::WizardLoadJob {
+                        store: db.store.clone(),
+                        client: None,
+                        read_catalog: catalog,
+                        known,
+                        path,
+                        sheet,
+                    })
+                    .await
+                    .map(|mut d| {
+                        d.elapsed_ms = 42;
+                        if let Some(c) = d.catalog.as_mut() {
+                            for a in &mut std::sync::Arc::make_mut(c).applications {
+                                a.application_name = Some("Aruba Central".into());
+                            }
                         }
-                    }
-                    d
-                });
+                        d
+                    });
                 app.on_loaded(Loaded::Wizard { generation, result });
             }
             Effect::Filter(_) => app.effects.push(e),
@@ -592,14 +593,15 @@ fn sample_report() -> glp_console::assign::report::ApplyReport {
             duration_ms: Some(1500),
         }
     };
-    let dev = |serial: &str, status: DeviceStatus, error: Option<&str>, change: &str| DeviceReport {
-        serial: serial.into(),
-        row: None,
-        device_id: None,
-        status,
-        error: error.map(str::to_string),
-        changes: vec![change.into()],
-    };
+    let dev =
+        |serial: &str, status: DeviceStatus, error: Option<&str>, change: &str| DeviceReport {
+            serial: serial.into(),
+            row: None,
+            device_id: None,
+            status,
+            error: error.map(str::to_string),
+            changes: vec![change.into()],
+        };
     let mut r = ApplyReport {
         run_id: 7,
         kind: RunKind::Apply,
@@ -612,15 +614,43 @@ fn sample_report() -> glp_console::assign::report::ApplyReport {
         counts: Counts::default(),
         operations: vec![
             op(0, Phase::Add, &["NEWAP00001"], OpStatus::Succeeded, None),
-            op(1, Phase::Application, &["NEWAP00001", "VNT8KWC10R", "AP515OLD01"], OpStatus::Succeeded, None),
-            op(2, Phase::Subscription, &["NEWAP00001", "VNT8KWC10R", "AP515OLD01"], OpStatus::Failed,
-               Some("HPE_GL_DEVICE_SUBSCRIPTION_QUANTITY: not enough seats left on PAT4DYYJAEEEJA")),
+            op(
+                1,
+                Phase::Application,
+                &["NEWAP00001", "VNT8KWC10R", "AP515OLD01"],
+                OpStatus::Succeeded,
+                None,
+            ),
+            op(
+                2,
+                Phase::Subscription,
+                &["NEWAP00001", "VNT8KWC10R", "AP515OLD01"],
+                OpStatus::Failed,
+                Some(
+                    "HPE_GL_DEVICE_SUBSCRIPTION_QUANTITY: not enough seats left on PAT4DYYJAEEEJA",
+                ),
+            ),
             op(3, Phase::Tags, &["VNT8KWC10R"], OpStatus::Succeeded, None),
         ],
         devices: vec![
-            dev("NEWAP00001", DeviceStatus::Failed, Some("subscription: not enough seats left on PAT4DYYJAEEEJA"), "add as NETWORK"),
-            dev("AP515OLD01", DeviceStatus::Failed, Some("subscription: not enough seats left on PAT4DYYJAEEEJA"), "subscription —"),
-            dev("VNT8KWC10R", DeviceStatus::Succeeded, None, "tag +site=Branch-12"),
+            dev(
+                "NEWAP00001",
+                DeviceStatus::Failed,
+                Some("subscription: not enough seats left on PAT4DYYJAEEEJA"),
+                "add as NETWORK",
+            ),
+            dev(
+                "AP515OLD01",
+                DeviceStatus::Failed,
+                Some("subscription: not enough seats left on PAT4DYYJAEEEJA"),
+                "subscription —",
+            ),
+            dev(
+                "VNT8KWC10R",
+                DeviceStatus::Succeeded,
+                None,
+                "tag +site=Branch-12",
+            ),
         ],
         notes: Vec::new(),
         resync: Some(ResyncReport {
@@ -776,7 +806,8 @@ async fn assign_wizard_screens() {
     press(&mut app, KeyCode::Char('e'));
     let e = app.take_effects();
     assert!(
-        e.iter().any(|e| matches!(e, Effect::WizardExport { path, .. }
+        e.iter()
+            .any(|e| matches!(e, Effect::WizardExport { path, .. }
             if path.to_str() == Some("/var/lib/glp-console/reports/assignment-run-7.xlsx"))),
         "{e:?}"
     );

@@ -609,27 +609,44 @@ pub fn plan_columns() -> Vec<Column> {
 }
 
 /// The plan per device, after the rows the choices left out (with why).
-fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> TableData {
-    // Application ids are 36 characters; the name the catalog gives is what people know.
-    let mut names: Vec<(String, String)> = catalog
-        .applications
-        .iter()
-        .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
-        .collect();
-    // Subscription ids likewise: the key is what is printed on the licence.
-    names.extend(
-        catalog
-            .subscriptions
+/// Replaces application and subscription ids in change texts with the names people know
+/// (36-character ids fill the screen and say nothing).
+struct Namer(Vec<(String, String)>);
+
+impl Namer {
+    fn new(catalog: Option<&Catalog>) -> Namer {
+        let Some(catalog) = catalog else {
+            return Namer(Vec::new());
+        };
+        let mut names: Vec<(String, String)> = catalog
+            .applications
             .iter()
-            .filter_map(|s| Some((s.id.clone(), s.key.clone()?))),
-    );
-    let short = |s: &str| {
+            .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
+            .collect();
+        // Subscription ids likewise: the key is what is printed on the licence.
+        names.extend(
+            catalog
+                .subscriptions
+                .iter()
+                .filter_map(|s| Some((s.id.clone(), s.key.clone()?))),
+        );
+        Namer(names)
+    }
+
+    fn name(&self, s: &str) -> String {
         let mut out = s.to_string();
-        for (id, name) in &names {
-            out = out.replace(id.as_str(), name);
+        for (id, name) in &self.0 {
+            if out.contains(id.as_str()) {
+                out = out.replace(id.as_str(), name);
+            }
         }
         out
-    };
+    }
+}
+
+fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> TableData {
+    let namer = Namer::new(Some(catalog));
+    let short = |s: &str| namer.name(s);
     let mut rows: Vec<Row> = Vec::new();
     for (i, is) in planned.issues.iter().enumerate() {
         let row = is.row.map(|r| r.to_string()).unwrap_or_else(|| "—".into());
@@ -648,7 +665,11 @@ fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> TableData {
         let row = l.row.map(|r| r.to_string()).unwrap_or_default();
         rows.push(Row::from_cells(
             format!("dev-{}", l.serial),
-            [row.as_str(), l.serial.as_str(), &short(&l.changes.join("; "))],
+            [
+                row.as_str(),
+                l.serial.as_str(),
+                &short(&l.changes.join("; ")),
+            ],
             Mark::Normal,
         ));
     }
@@ -668,7 +689,8 @@ pub fn report_columns() -> Vec<Column> {
 }
 
 /// The report: failed calls and failed devices first, then the rest.
-pub fn report_rows(r: &ApplyReport) -> TableData {
+pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
+    let namer = Namer::new(catalog);
     let mut failed = Vec::new();
     let mut rest = Vec::new();
     for o in r.operations_failures_first() {
@@ -716,7 +738,7 @@ pub fn report_rows(r: &ApplyReport) -> TableData {
         };
         let detail = match &d.error {
             Some(e) => e.clone(),
-            None => d.changes.join("; "),
+            None => namer.name(&d.changes.join("; ")),
         };
         let row = Row::from_cells(
             format!("dev-{}", d.serial),
@@ -885,7 +907,7 @@ impl App {
             }
             Ok(report) => {
                 w.step = WizardStep::Report;
-                let rows = report_rows(&report);
+                let rows = report_rows(&report, w.catalog.as_deref());
                 let c = &report.counts;
                 let level = if c.operations_failed + c.devices_failed > 0 {
                     ToastLevel::Warn

@@ -292,7 +292,14 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                     let phases: Vec<String> = d
                         .phases
                         .iter()
-                        .map(|p| format!("{} {} in {}", p.phase.as_str(), p.devices, plural(p.calls, "call")))
+                        .map(|p| {
+                            format!(
+                                "{} {} in {}",
+                                p.phase.as_str(),
+                                p.devices,
+                                plural(p.calls, "call")
+                            )
+                        })
                         .collect();
                     out.push((
                         t.base,
@@ -682,5 +689,9 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
 
 /// `1 error`, `3 errors`, `1,204 rows`.
 fn plural(n: usize, word: &str) -> String {
-    format!("{} {word}{}", fmt_int(n as i64), if n == 1 { "" } else { "s" })
+    format!(
+        "{} {word}{}",
+        fmt_int(n as i64),
+        if n == 1 { "" } else { "s" }
+    )
 }
