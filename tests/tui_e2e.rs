@@ -389,9 +389,112 @@ fn demo_assign_wizard_file_to_report() {
     });
     // Separate sends: Esc followed at once by q reads as Alt-q.
     t.keys(&["Escape"]);
-    t.wait_for("Esc to clear the filter", 10, |s| rows_shown(s) == Some(10_001));
+    t.wait_for("Esc to clear the filter", 10, |s| {
+        rows_shown(s) == Some(10_001)
+    });
     t.keys(&["q"]);
     let s = t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
     assert!(s.contains("EXIT=0"), "{s}");
     assert_restored(&stty);
+}
+
+/// `glp-console assign FILE` on a terminal, without flags, opens the console on the Assign
+/// tab with the wizard already reading FILE (here the shared sample workbook).
+#[test]
+fn assign_file_opens_the_console_on_the_wizard() {
+    glp_console::tls::init();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(glp_console::sim::start(glp_console::sim::SimConfig {
+            devices: 200,
+            subscriptions: 20,
+            ..glp_console::sim::SimConfig::default()
+        }))
+        .unwrap();
+    let db = rt.block_on(common::TestDb::new());
+    let dir = std::env::temp_dir().join(format!("glpc-e2e-assign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n",
+    )
+    .unwrap();
+    let mut env: Vec<(String, String)> = sim
+        .env_vars()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    env.push(("DATABASE_URL".into(), db.url.clone()));
+    let bin = env!("CARGO_BIN_EXE_glp-console");
+    // One sync first, so the console opens on stored data without syncing.
+    let out = Command::new(bin)
+        .args(["--config", &config.display().to_string()])
+        .args(["--log-dir", &dir.join("logs").display().to_string()])
+        .args(["--sync-only", "--full"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let sample = [
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/sample_devices.xlsx"),
+        std::path::PathBuf::from("/work/shared/fixtures/sample_devices.xlsx"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .expect("the shared fixture sample_devices.xlsx");
+    let stty = dir.join("stty.txt");
+    let vars: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    let cmd = format!(
+        "env {vars}{bin} --config {config} --log-dir {logs} assign {sample}; echo EXIT=$?; stty -a > {stty}; sleep 60",
+        config = config.display(),
+        logs = dir.join("logs").display(),
+        sample = sample.display(),
+        stty = stty.display()
+    );
+    let t = Tmux::start_in(&format!("sh -c '{cmd}'"), &dir, "assign");
+    let s = t.wait_for("the wizard on the sample file", 60, |s| {
+        s.contains("[4 Assign") && (s.contains("[Validate]") || s.contains("[Check]"))
+    });
+    assert!(s.contains("sample_devices.xlsx"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the review", 10, |s| s.contains("[Review]"));
+    // The sample's serials are not in the simulator's inventory: all are to be added.
+    assert!(s.contains("not found → add"), "{s}");
+    if let Some(ms) = s
+        .split("read and matched in ")
+        .nth(1)
+        .and_then(|x| x.split(" ms").next())
+    {
+        eprintln!("sample_devices.xlsx read and matched in {ms} ms");
+    }
+    // Reload (the catalog is kept): the time is the file and the database alone.
+    t.keys(&["r"]);
+    t.wait_for("the reload", 30, |s| s.contains("[Validate]"));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the review again", 10, |s| s.contains("[Review]"));
+    if let Some(ms) = s
+        .split("read and matched in ")
+        .nth(1)
+        .and_then(|x| x.split(" ms").next())
+    {
+        eprintln!("reload: sample_devices.xlsx read and matched in {ms} ms");
+    }
+    // Back out of the wizard step by step to the run list, then quit.
+    for step in ["[Validate]", "which spreadsheet?", "Run "] {
+        t.keys(&["Escape"]);
+        t.wait_for(step, 10, |s| s.contains(step) || s.contains("[Check]"));
+    }
+    t.wait_for("the run list", 10, |s| {
+        s.contains("Run ") && s.contains("Started")
+    });
+    t.keys(&["q"]);
+    let s = t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert_restored(&stty);
+    drop(t);
+    rt.block_on(sim.shutdown());
+    drop(db);
 }

@@ -537,32 +537,31 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
 async fn settle_wizard(app: &mut App, db: &TestDb) {
     for e in app.take_effects() {
         match e {
+            Effect::WizardCatalog => {
+                let (mut c, note) = glp_console::assign::session::load_catalog(&db.store, None)
+                    .await
+                    .unwrap();
+                for a in &mut c.applications {
+                    a.application_name = Some("Aruba Central".into());
+                }
+                app.on_loaded(Loaded::WizardCatalog(Ok((std::sync::Arc::new(c), note))));
+            }
             Effect::WizardLoad {
                 generation,
                 path,
                 sheet,
-                catalog,
             } => {
                 let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
-                let result =
-                    glp_console::tui::run::wizard_load(glp_console::tui::run::WizardLoadJob {
-                        store: db.store.clone(),
-                        client: None,
-                        read_catalog: catalog,
-                        known,
-                        path,
-                        sheet,
-                    })
-                    .await
-                    .map(|mut d| {
-                        d.elapsed_ms = 42;
-                        if let Some(c) = d.catalog.as_mut() {
-                            for a in &mut std::sync::Arc::make_mut(c).applications {
-                                a.application_name = Some("Aruba Central".into());
-                            }
-                        }
-                        d
-                    });
+                let job = glp_console::tui::run::WizardLoadJob {
+                    store: db.store.clone(),
+                    known,
+                    path,
+                    sheet,
+                };
+                let result = glp_console::tui::run::wizard_load(job).await.map(|mut d| {
+                    d.elapsed_ms = 42;
+                    d
+                });
                 app.on_loaded(Loaded::Wizard { generation, result });
             }
             Effect::Filter(_) => app.effects.push(e),
@@ -677,6 +676,7 @@ async fn assign_wizard_screens() {
     app.reports_dir = "/var/lib/glp-console/reports".into();
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('n'));
+    settle_wizard(&mut app, &db).await;
     // File: Tab completes to the common prefix and lists the candidates.
     app.type_str("tests/fixtures/wizard/ro");
     press(&mut app, KeyCode::Tab);
@@ -738,8 +738,8 @@ async fn assign_wizard_screens() {
     let events = vec![
         ApplyEvent::Started {
             run_id: 7,
-            calls: 4,
-            devices: 3,
+            calls: 7,
+            devices: 5,
         },
         ApplyEvent::PhaseStarted {
             phase: Phase::Add,
@@ -758,7 +758,7 @@ async fn assign_wizard_screens() {
             failed_devices: 0,
             error: None,
             done: 1,
-            total: 4,
+            total: 7,
         },
         ApplyEvent::PhaseStarted {
             phase: Phase::Application,
@@ -777,7 +777,7 @@ async fn assign_wizard_screens() {
             failed_devices: 0,
             error: None,
             done: 2,
-            total: 4,
+            total: 7,
         },
         ApplyEvent::PhaseStarted {
             phase: Phase::Subscription,

@@ -16,6 +16,7 @@ use super::model::table::{TableData, TableModel};
 use super::theme::Theme;
 use super::wizard::{self, Wizard, WizardData};
 use crate::assign::apply::ApplyEvent;
+use crate::assign::options::Catalog;
 use crate::assign::plan::Plan;
 use crate::assign::report::ApplyReport;
 use crate::config::UiConfig;
@@ -94,14 +95,17 @@ pub enum Effect {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
-    /// Read a spreadsheet and match it (and read the catalog when `catalog`); the answer is
-    /// [`Loaded::Wizard`] with the same generation.
+    /// Read a spreadsheet and match it; the answer is [`Loaded::Wizard`] with the same
+    /// generation.
     WizardLoad {
         generation: u64,
         path: PathBuf,
         sheet: Option<String>,
-        catalog: bool,
     },
+    /// Read what the choices are made from (subscriptions, tags, the service catalog); the
+    /// answer is [`Loaded::WizardCatalog`]. Started when the wizard opens, so it is there by
+    /// the time the user has typed the path.
+    WizardCatalog,
     /// Start applying a plan; events come back as [`Loaded::WizardEvent`], the end as
     /// [`Loaded::WizardDone`].
     WizardApply {
@@ -146,6 +150,7 @@ pub enum Loaded {
         generation: u64,
         result: Result<Box<WizardData>, String>,
     },
+    WizardCatalog(Result<(Arc<Catalog>, Option<String>), String>),
     WizardEvent(ApplyEvent),
     WizardDone(Result<Arc<ApplyReport>, String>),
 }
@@ -596,6 +601,7 @@ impl App {
             Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
             Loaded::Wizard { generation, result } => self.wizard_loaded(generation, result),
+            Loaded::WizardCatalog(r) => self.wizard_catalog(r),
             Loaded::WizardEvent(ev) => self.wizard_apply_event(ev),
             Loaded::WizardDone(r) => self.wizard_apply_done(r),
         }

@@ -916,7 +916,16 @@ impl WizardKeys {
         WIZARD_ACTIONS
             .iter()
             .filter(|a| a.steps.contains(&step))
-            .filter_map(|a| Some((self.keys(a.action).first()?.to_string(), a.hint)))
+            .filter_map(|a| {
+                // Esc means something else at the ends of the wizard: say what.
+                let hint = match (a.action, step) {
+                    (WizardAction::Back, WizardStep::File) => "close",
+                    (WizardAction::Back, WizardStep::Applying) => "cancel",
+                    (WizardAction::Back, WizardStep::Report) => "run list",
+                    _ => a.hint,
+                };
+                Some((self.keys(a.action).first()?.to_string(), hint))
+            })
             .collect()
     }
 

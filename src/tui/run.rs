@@ -132,17 +132,26 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 Effect::Export { path, header, rows } => {
                     spawn_export(path, header, rows, tx.clone())
                 }
+                Effect::WizardCatalog => {
+                    let (store, client, tx) = (store.clone(), client.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let r = session::load_catalog(&store, client.as_ref())
+                            .await
+                            .map(|(c, note)| (Arc::new(c), note))
+                            .map_err(|e| {
+                                format!("reading subscriptions and tags from the database failed: {e}; check the database connection, then press r to retry")
+                            });
+                        let _ = tx.send(Msg::Loaded(Loaded::WizardCatalog(r)));
+                    });
+                }
                 Effect::WizardLoad {
                     generation,
                     path,
                     sheet,
-                    catalog,
                 } => {
                     let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
                     let job = WizardLoadJob {
                         store: store.clone(),
-                        client: client.clone().filter(|_| catalog),
-                        read_catalog: catalog,
                         known,
                         path,
                         sheet,
@@ -248,42 +257,23 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
 /// What the wizard's loader task needs.
 pub struct WizardLoadJob {
     pub store: Store,
-    pub client: Option<Client>,
-    /// Read the catalog too (the first load; reloads keep the one they have).
-    pub read_catalog: bool,
     /// The catalog already read, for the review's application names.
     pub known: Option<Arc<Catalog>>,
     pub path: PathBuf,
     pub sheet: Option<String>,
 }
 
-/// Read, match and (first time) fetch the catalog, then build the display rows — all off
-/// the UI task (also used by tests to carry out `Effect::WizardLoad`).
+/// Read and match the sheet, then build the display rows — all off the UI task (also
+/// used by tests to carry out `Effect::WizardLoad`).
 pub async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
     let started = Utc::now();
     let opts = LoadOptions { sheet: job.sheet };
-    let (prepared, catalog) = if job.read_catalog {
-        let (p, c) = tokio::join!(
-            session::prepare(&job.store, &job.path, &opts),
-            session::load_catalog(&job.store, job.client.as_ref())
-        );
-        let c = c.map_err(|e| {
-            format!("reading subscriptions and tags from the database failed: {e}; check the database connection and press Enter to retry")
-        })?;
-        (p, Some(c))
-    } else {
-        (session::prepare(&job.store, &job.path, &opts).await, None)
-    };
-    let prepared = prepared.map_err(|e| e.to_string())?;
+    let prepared = session::prepare(&job.store, &job.path, &opts)
+        .await
+        .map_err(|e| e.to_string())?;
     let known = job.known;
     tokio::task::spawn_blocking(move || {
-        Box::new(wizard_data(
-            prepared,
-            catalog,
-            known.as_deref(),
-            started,
-            Utc::now(),
-        ))
+        Box::new(wizard_data(prepared, known.as_deref(), started, Utc::now()))
     })
     .await
     .map_err(|e| format!("building the review failed: {e}"))

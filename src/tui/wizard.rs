@@ -278,9 +278,6 @@ impl ApplyProgress {
 #[derive(Debug, Clone)]
 pub struct WizardData {
     pub prepared: Prepared,
-    /// The catalog, when it was (re)read with this load.
-    pub catalog: Option<Arc<Catalog>>,
-    pub catalog_note: Option<String>,
     pub issues: TableData,
     pub review: TableData,
     /// Rows that go on to the plan (no error in the sheet or in matching).
@@ -304,8 +301,10 @@ pub struct Wizard {
     /// Why the last load failed (shown on the file step).
     pub error: Option<String>,
     pub data: Option<Arc<WizardData>>,
+    /// What the choices are made from; `None` until the catalog task answers.
     pub catalog: Option<Arc<Catalog>>,
-    pub catalog_note: Option<String>,
+    /// The catalog task is running.
+    pub catalog_loading: bool,
     pub counts: MatchCounts,
     pub sheet_cursor: usize,
     pub subscription: Choice<String>,
@@ -776,7 +775,11 @@ impl App {
             return;
         }
         self.tab = Tab::Assign;
-        self.wizard = Some(Wizard::default());
+        self.wizard = Some(Wizard {
+            catalog_loading: true,
+            ..Wizard::default()
+        });
+        self.effects.push(Effect::WizardCatalog);
         for (t, cols) in [
             (T_W_ISSUES, issue_columns()),
             (T_W_REVIEW, review_columns()),
@@ -836,7 +839,6 @@ impl App {
             generation: w.generation,
             path,
             sheet: w.sheet.clone(),
-            catalog: w.catalog.is_none(),
         });
     }
 
@@ -854,10 +856,6 @@ impl App {
                 w.error = Some(e);
             }
             Ok(data) => {
-                if let Some(c) = &data.catalog {
-                    w.catalog = Some(c.clone());
-                    w.catalog_note = data.catalog_note.clone();
-                }
                 w.counts = count(&data.prepared.matches);
                 w.sheet = Some(data.prepared.sheet.sheet.clone());
                 w.sheet_cursor = data
@@ -871,14 +869,46 @@ impl App {
                 let issues = data.issues.clone();
                 let review = data.review.clone();
                 w.data = Some(Arc::from(data));
-                if let Some(note) = w.catalog_note.take() {
-                    self.toast(ToastLevel::Warn, note);
-                }
                 self.set_table(T_W_ISSUES, issues);
                 self.set_table(T_W_REVIEW, review);
             }
         }
         self.dirty = true;
+    }
+
+    /// The catalog arrived (or could not be read). A chooser waiting for it fills in.
+    pub fn wizard_catalog(&mut self, r: Result<(Arc<Catalog>, Option<String>), String>) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        w.catalog_loading = false;
+        match r {
+            Ok((c, note)) => {
+                w.catalog = Some(c);
+                let step = w.step;
+                if let Some(n) = note {
+                    self.toast(ToastLevel::Warn, n);
+                }
+                match step {
+                    WizardStep::Subscription => self.wizard_enter_subscription(),
+                    WizardStep::Region => self.wizard_enter_region(),
+                    _ => {}
+                }
+            }
+            Err(e) => self.toast(ToastLevel::Error, e),
+        }
+        self.dirty = true;
+    }
+
+    /// Ask for the catalog again when it is missing and not on its way.
+    fn wizard_want_catalog(&mut self) {
+        if let Some(w) = self.wizard.as_mut()
+            && w.catalog.is_none()
+            && !w.catalog_loading
+        {
+            w.catalog_loading = true;
+            self.effects.push(Effect::WizardCatalog);
+        }
     }
 
     /// An event from the running apply.
@@ -1097,6 +1127,7 @@ impl App {
             }
             (WizardStep::Sheet, WizardAction::Back) => self.wizard_goto(WizardStep::Validate),
             (WizardStep::Validate | WizardStep::Review, WizardAction::Reload) => {
+                self.wizard_want_catalog();
                 self.wizard_load();
             }
             (WizardStep::Validate | WizardStep::Review, WizardAction::ChooseSheet) => {
@@ -1252,13 +1283,15 @@ impl App {
         let Some(w) = self.wizard.as_mut() else {
             return;
         };
+        w.step = WizardStep::Subscription;
         let (Some(data), Some(catalog)) = (w.data.clone(), w.catalog.clone()) else {
+            // Filled in when the catalog arrives.
+            self.wizard_want_catalog();
             return;
         };
         let all = subscription_choices(&catalog, &data.prepared.valid_matches(), self.now);
         let (ok, short): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.enough);
         w.subs_short = short.len();
-        w.step = WizardStep::Subscription;
         let rows: Vec<Row> = ok
             .iter()
             .map(|s| {
@@ -1293,10 +1326,11 @@ impl App {
         let Some(w) = self.wizard.as_mut() else {
             return;
         };
+        w.step = WizardStep::Region;
         let Some(catalog) = w.catalog.clone() else {
+            self.wizard_want_catalog();
             return;
         };
-        w.step = WizardStep::Region;
         let chosen = w
             .application
             .value()
@@ -1489,24 +1523,17 @@ impl App {
 /// loader task, not the UI task.
 pub fn wizard_data(
     prepared: Prepared,
-    catalog: Option<(Catalog, Option<String>)>,
     known: Option<&Catalog>,
     started: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> WizardData {
-    let (catalog, note) = match catalog {
-        Some((c, n)) => (Some(Arc::new(c)), n),
-        None => (None, None),
-    };
-    let cat = catalog.as_deref().or(known);
+    let cat = known;
     let issues = issue_rows(&prepared.issues());
     let review = review_rows(&prepared.matches, cat);
     let valid = prepared.valid_matches().len();
     WizardData {
         valid,
         prepared,
-        catalog,
-        catalog_note: note,
         issues,
         review,
         elapsed_ms: (now - started).num_milliseconds().max(0) as u128,

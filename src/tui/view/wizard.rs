@@ -248,17 +248,28 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
             } else {
                 String::new()
             };
-            out.push((
-                t.dim,
-                format!("compatible with the devices, started, enough seats{hidden}"),
-            ));
+            if w.catalog.is_none() {
+                out.push((
+                    t.warn,
+                    "reading the subscriptions and the service catalog…".into(),
+                ));
+            } else {
+                out.push((
+                    t.dim,
+                    format!("compatible with the devices, started, enough seats{hidden}"),
+                ));
+            }
         }
         WizardStep::Region => {
             out.push((
                 t.header,
                 "Application and region for every device without them in the sheet".to_string(),
             ));
-            out.push((t.dim, choice_text(app, w)));
+            if w.catalog.is_none() {
+                out.push((t.warn, "reading the service catalog…".into()));
+            } else {
+                out.push((t.dim, choice_text(app, w)));
+            }
         }
         WizardStep::Tags => {
             out.push((
