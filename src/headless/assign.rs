@@ -360,3 +360,72 @@ async fn undo(
     };
     run_apply(&client, store, p, run, opts).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_bare_assign_file_on_a_terminal_opens_the_console() {
+        let bare = AssignOptions {
+            file: Some("devices.xlsx".into()),
+            sheet: Some("Sheet2".into()),
+            ..AssignOptions::default()
+        };
+        assert!(bare.opens_console(true));
+        assert!(
+            !bare.opens_console(false),
+            "cron and pipes keep the headless review"
+        );
+        let with: Vec<AssignOptions> = vec![
+            AssignOptions {
+                apply: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                dry_run: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                yes: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                json: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                report: Some("r.json".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                subscription: Some("KEY".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                application: Some("Aruba Central".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                region: Some("us-west".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                tags: vec!["site=HQ".into()],
+                ..bare.clone()
+            },
+            AssignOptions {
+                remove_tags: vec!["floor".into()],
+                ..bare.clone()
+            },
+            AssignOptions {
+                file: None,
+                undo: Some(3),
+                ..bare.clone()
+            },
+        ];
+        for o in with {
+            assert!(!o.opens_console(true), "{o:?}");
+        }
+    }
+}
