@@ -884,6 +884,49 @@ mod wizard {
     }
 
     #[test]
+    fn after_a_dry_run_esc_goes_back_to_the_plan() {
+        use glp_console::assign::report::{ApplyReport, Counts, RunStatus};
+        let mut app = open(false);
+        load(&mut app);
+        to_plan(&mut app);
+        app.handle_key(ch('d'));
+        app.handle_key(ch('y'));
+        assert!(
+            app.take_effects()
+                .iter()
+                .any(|e| matches!(e, Effect::WizardApply { dry_run: true, .. }))
+        );
+        let mut report = ApplyReport {
+            run_id: 3,
+            kind: glp_console::store::audit::RunKind::DryRun,
+            undo_of: None,
+            dry_run: true,
+            status: RunStatus::Succeeded,
+            started_at: now(),
+            finished_at: now(),
+            duration_secs: 1.0,
+            counts: Counts::default(),
+            operations: Vec::new(),
+            devices: Vec::new(),
+            notes: Vec::new(),
+            resync: None,
+        };
+        report.finalize(false);
+        app.on_loaded(Loaded::WizardDone(Ok(Arc::new(report))));
+        assert_eq!(step(&app), WizardStep::Report);
+        app.handle_key(ch('E'));
+        assert!(app.take_effects().iter().any(|e| matches!(e,
+            Effect::WizardExport { path, .. } if path.ends_with("assignment-run-3-dry-run.json"))));
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(step(&app), WizardStep::Plan, "dry run → back to the plan");
+        app.handle_key(ch('a'));
+        assert_eq!(
+            app.wizard.as_ref().unwrap().confirm,
+            Some(Confirm::Send { dry_run: false })
+        );
+    }
+
+    #[test]
     fn wizard_keys_are_rebindable_and_shown_from_the_keymap() {
         let mut ui = UiConfig::default();
         ui.keys.insert("wizard_apply".into(), "A".into());
@@ -924,5 +967,94 @@ mod wizard {
         );
         app.handle_key(ch('A'));
         assert!(app.wizard.as_ref().unwrap().confirm.is_some());
+    }
+}
+
+mod wizard_sheets {
+    use super::*;
+    use glp_console::assign::load::LoadOptions;
+    use glp_console::tui::wizard::{WizardStep, wizard_data};
+
+    /// A workbook with a notes sheet first and the devices on the second.
+    fn workbook() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("glpc-keys-wb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("two-sheets.xlsx");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let notes = wb.add_worksheet().set_name("Notes").unwrap();
+        notes.write_string(0, 0, "read me").unwrap();
+        let devs = wb.add_worksheet().set_name("Devices").unwrap();
+        devs.write_string(0, 0, "Serial Number").unwrap();
+        devs.write_string(1, 0, "SN00001").unwrap();
+        let other = wb.add_worksheet().set_name("Spare").unwrap();
+        other.write_string(0, 0, "Serial Number").unwrap();
+        other.write_string(1, 0, "SN00002").unwrap();
+        wb.save(&path).unwrap();
+        path
+    }
+
+    /// `load` as the run loop does it, but with the sheet parsed here (no database: every
+    /// serial is "not found").
+    fn answer(app: &mut App) -> Option<String> {
+        let e = app.take_effects();
+        let (generation, path, sheet) = e.iter().find_map(|e| match e {
+            Effect::WizardLoad {
+                generation,
+                path,
+                sheet,
+            } => Some((*generation, path.clone(), sheet.clone())),
+            _ => None,
+        })?;
+        let s = glp_console::assign::load::load_path(
+            &path,
+            &LoadOptions {
+                sheet: sheet.clone(),
+            },
+        )
+        .unwrap();
+        let prepared = glp_console::assign::session::Prepared {
+            path,
+            matches: glp_console::assign::matching::match_rows(&s, &s.valid_rows(), &[]).0,
+            match_issues: Vec::new(),
+            sheet: s,
+        };
+        let data = wizard_data(prepared, None, now(), now());
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Ok(Box::new(data)),
+        });
+        sheet
+    }
+
+    #[test]
+    fn a_workbook_of_several_sheets_offers_the_chooser() {
+        let path = workbook();
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.type_str(&path.display().to_string());
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(answer(&mut app), None, "the first read picks the sheet");
+        let w = app.wizard.as_ref().unwrap();
+        assert_eq!(w.step, WizardStep::Sheet);
+        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Devices");
+        assert_eq!(w.sheet_cursor, 1, "on the sheet load picked");
+        // Enter keeps it without reading again.
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Validate);
+        assert!(app.take_effects().is_empty());
+        // t: choose another; j moves; Enter reads that sheet.
+        app.handle_key(ch('t'));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Sheet);
+        app.handle_key(ch('j'));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(answer(&mut app).as_deref(), Some("Spare"));
+        let w = app.wizard.as_ref().unwrap();
+        assert_eq!(
+            w.step,
+            WizardStep::Validate,
+            "a chosen sheet is not asked again"
+        );
+        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Spare");
     }
 }

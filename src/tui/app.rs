@@ -533,6 +533,23 @@ impl App {
                     Outcome::Partial | Outcome::Cancelled => ToastLevel::Warn,
                     Outcome::Failed => ToastLevel::Error,
                 };
+                if self.wizard.as_ref().is_some_and(|w| {
+                    w.data.is_some()
+                        && matches!(
+                            w.step,
+                            wizard::WizardStep::Validate
+                                | wizard::WizardStep::Review
+                                | wizard::WizardStep::Subscription
+                                | wizard::WizardStep::Region
+                                | wizard::WizardStep::Tags
+                                | wizard::WizardStep::Plan
+                        )
+                }) {
+                    self.toast(
+                        ToastLevel::Info,
+                        "the inventory changed: go back to the review and press r to match the sheet again",
+                    );
+                }
                 if summary.outcome == Outcome::Succeeded {
                     self.last_good = Some(self.now.max(self.last_good.unwrap_or(self.now)));
                     self.status.stale = false;

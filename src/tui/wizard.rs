@@ -282,6 +282,9 @@ pub struct WizardData {
     pub review: TableData,
     /// Rows that go on to the plan (no error in the sheet or in matching).
     pub valid: usize,
+    /// Errors and warnings among the sheet's and the matching issues.
+    pub errors: usize,
+    pub warnings: usize,
     /// Time from the request to the result (shown on the review).
     pub elapsed_ms: u128,
 }
@@ -856,6 +859,9 @@ impl App {
                 w.error = Some(e);
             }
             Ok(data) => {
+                // A workbook of several sheets read for the first time without a sheet
+                // asked for: offer the chooser, on the sheet `load` picked.
+                let choose = w.sheet.is_none() && data.prepared.sheet.sheet_names.len() > 1;
                 w.counts = count(&data.prepared.matches);
                 w.sheet = Some(data.prepared.sheet.sheet.clone());
                 w.sheet_cursor = data
@@ -865,7 +871,11 @@ impl App {
                     .iter()
                     .position(|s| *s == data.prepared.sheet.sheet)
                     .unwrap_or(0);
-                w.step = WizardStep::Validate;
+                w.step = if choose {
+                    WizardStep::Sheet
+                } else {
+                    WizardStep::Validate
+                };
                 let issues = data.issues.clone();
                 let review = data.review.clone();
                 w.data = Some(Arc::from(data));
@@ -1127,7 +1137,13 @@ impl App {
             }
             (WizardStep::Sheet, WizardAction::Back) => self.wizard_goto(WizardStep::Validate),
             (WizardStep::Validate | WizardStep::Review, WizardAction::Reload) => {
-                self.wizard_want_catalog();
+                // Seats and tags may have changed too (a sync, another run): read them again.
+                if let Some(w) = self.wizard.as_mut()
+                    && !w.catalog_loading
+                {
+                    w.catalog_loading = true;
+                    self.effects.push(Effect::WizardCatalog);
+                }
                 self.wizard_load();
             }
             (WizardStep::Validate | WizardStep::Review, WizardAction::ChooseSheet) => {
@@ -1234,7 +1250,19 @@ impl App {
                 }
             }
             (WizardStep::Applying, WizardAction::Back) => self.wizard_ask_cancel(),
-            (WizardStep::Report, WizardAction::Back) => self.wizard_close(),
+            (WizardStep::Report, WizardAction::Back) => {
+                // After a dry run the next thing is usually the real thing: back to the plan.
+                let dry = self
+                    .wizard
+                    .as_ref()
+                    .and_then(|w| w.report.as_ref())
+                    .is_some_and(|r| r.dry_run);
+                if dry {
+                    self.wizard_goto(WizardStep::Plan);
+                } else {
+                    self.wizard_close();
+                }
+            }
             (WizardStep::Report, WizardAction::ExportXlsx | WizardAction::ExportJson) => {
                 let Some(r) = self.wizard.as_ref().and_then(|w| w.report.clone()) else {
                     return;
@@ -1531,8 +1559,12 @@ pub fn wizard_data(
     let issues = issue_rows(&prepared.issues());
     let review = review_rows(&prepared.matches, cat);
     let valid = prepared.valid_matches().len();
+    let all = prepared.issues();
+    let errors = all.iter().filter(|i| i.is_error()).count();
     WizardData {
         valid,
+        errors,
+        warnings: all.len() - errors,
         prepared,
         issues,
         review,

@@ -150,7 +150,12 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                     s.file,
                     s.sheet,
                     if s.sheet_names.len() > 1 {
-                        format!(" (1 of {} sheets)", s.sheet_names.len())
+                        let i = s
+                            .sheet_names
+                            .iter()
+                            .position(|n| *n == s.sheet)
+                            .unwrap_or(0);
+                        format!(" ({} of {} sheets)", i + 1, s.sheet_names.len())
                     } else {
                         String::new()
                     },
@@ -190,14 +195,10 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
         }
         WizardStep::Validate => {
             out.push((t.header, file_line(w)));
-            let (errors, warnings, valid) = w.data.as_ref().map_or((0, 0, 0), |d| {
-                let all = d.prepared.issues();
-                (
-                    all.iter().filter(|i| i.is_error()).count(),
-                    all.iter().filter(|i| !i.is_error()).count(),
-                    d.valid,
-                )
-            });
+            let (errors, warnings, valid) = w
+                .data
+                .as_ref()
+                .map_or((0, 0, 0), |d| (d.errors, d.warnings, d.valid));
             if errors + warnings == 0 {
                 out.push((
                     t.ok,
