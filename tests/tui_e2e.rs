@@ -322,8 +322,9 @@ fn demo_assign_wizard_file_to_report() {
 
     // Choices: the first subscription, the first application/region, one tag.
     t.keys(&["Enter"]);
-    let s = t.wait_for("the subscription chooser", 10, |s| {
-        s.contains("[Subscription]")
+    // The catalog is read from the API while the file loads; the list fills when it is in.
+    let s = t.wait_for("the subscription chooser", 30, |s| {
+        s.contains("[Subscription]") && s.contains("enough seats")
     });
     assert!(s.contains("Available"), "{s}");
     t.keys(&["Enter"]);
@@ -412,9 +413,11 @@ fn assign_file_opens_the_console_on_the_wizard() {
         }))
         .unwrap();
     let db = rt.block_on(common::TestDb::new());
-    let dir = std::env::temp_dir().join(format!("glpc-e2e-assign-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("glpc-e2e-assign-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
     let config = dir.join("config.toml");
     std::fs::write(
         &config,

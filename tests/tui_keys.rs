@@ -975,11 +975,14 @@ mod wizard_sheets {
     use glp_console::assign::load::LoadOptions;
     use glp_console::tui::wizard::{WizardStep, wizard_data};
 
-    /// A workbook with a notes sheet first and the devices on the second.
-    fn workbook() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("glpc-keys-wb-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("two-sheets.xlsx");
+    /// A workbook with a notes sheet first and the devices on the second (in a scratch
+    /// directory removed with the returned guard).
+    fn workbook() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix("glpc-keys-wb-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("two-sheets.xlsx");
         let mut wb = rust_xlsxwriter::Workbook::new();
         let notes = wb.add_worksheet().set_name("Notes").unwrap();
         notes.write_string(0, 0, "read me").unwrap();
@@ -990,7 +993,7 @@ mod wizard_sheets {
         other.write_string(0, 0, "Serial Number").unwrap();
         other.write_string(1, 0, "SN00002").unwrap();
         wb.save(&path).unwrap();
-        path
+        (dir, path)
     }
 
     /// `load` as the run loop does it, but with the sheet parsed here (no database: every
@@ -1028,7 +1031,7 @@ mod wizard_sheets {
 
     #[test]
     fn a_workbook_of_several_sheets_offers_the_chooser() {
-        let path = workbook();
+        let (_dir, path) = workbook();
         let mut app = app_with(&UiConfig::default(), false, 10);
         app.handle_key(ch('4'));
         app.handle_key(ch('n'));

@@ -1187,6 +1187,11 @@ impl App {
                         }
                         self.wizard_enter_region();
                     }
+                    None if self.wizard.as_ref().is_some_and(|w| w.catalog.is_none()) => self
+                        .toast(
+                            ToastLevel::Info,
+                            "still reading the subscriptions; the list fills in a moment",
+                        ),
                     None => self.toast(
                         ToastLevel::Warn,
                         "no subscription selected; press - to leave the subscriptions as they are",
@@ -1215,6 +1220,11 @@ impl App {
                         }
                         self.wizard_goto(WizardStep::Tags);
                     }
+                    None if self.wizard.as_ref().is_some_and(|w| w.catalog.is_none()) => self
+                        .toast(
+                            ToastLevel::Info,
+                            "still reading the service catalog; the list fills in a moment",
+                        ),
                     None => self.toast(
                         ToastLevel::Warn,
                         "no application selected; press - to leave applications and regions as they are",
@@ -1590,7 +1600,11 @@ mod tests {
 
     #[test]
     fn completion_extends_lists_and_finishes() {
-        let dir = std::env::temp_dir().join(format!("glpc-complete-{}", std::process::id()));
+        let tmp = tempfile::Builder::new()
+            .prefix("glpc-complete-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path();
         std::fs::create_dir_all(dir.join("sheets")).unwrap();
         for f in [
             "devices-a.xlsx",
@@ -1615,6 +1629,5 @@ mod tests {
         assert!(!c.iter().any(|x| x.starts_with('.')), "{c:?}");
         let (new, _) = complete_path(&format!("{base}.h"), None);
         assert_eq!(new, format!("{base}.hidden.csv"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
