@@ -536,7 +536,7 @@ mod wizard {
     use glp_console::assign::session::Prepared;
     use glp_console::store::assign::{StoredDevice, StoredLink, StoredSubscription};
     use glp_console::tui::keymap::WizardAction;
-    use glp_console::tui::wizard::{Choice, Confirm, WizardStep, wizard_data};
+    use glp_console::tui::wizard::{Choice, Confirm, WizardStep, complete_path, wizard_data};
 
     const SHEET: &str = "tests/fixtures/wizard/rollout-branch.csv";
 
@@ -602,6 +602,26 @@ mod wizard {
         app
     }
 
+    /// Tab, answered the way the run loop does (the completion runs off the UI task).
+    fn tab(app: &mut App) {
+        app.handle_key(k(KeyCode::Tab));
+        let typed = app
+            .take_effects()
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::WizardComplete { typed } => Some(typed),
+                _ => None,
+            })
+            .expect("Tab asks for a completion");
+        let (new, candidates) = complete_path(&typed, None);
+        app.on_loaded(Loaded::WizardCompleted {
+            typed,
+            new,
+            candidates,
+            load: None,
+        });
+    }
+
     fn step(app: &App) -> WizardStep {
         app.wizard.as_ref().unwrap().step
     }
@@ -658,9 +678,9 @@ mod wizard {
     fn tab_completes_paths_and_enter_on_a_directory_opens_it() {
         let mut app = open(false);
         app.type_str("tests/fixtures/wiz");
-        app.handle_key(k(KeyCode::Tab));
+        tab(&mut app);
         assert_eq!(app.wizard.as_ref().unwrap().path, "tests/fixtures/wizard/");
-        app.handle_key(k(KeyCode::Tab));
+        tab(&mut app);
         let w = app.wizard.as_ref().unwrap();
         assert_eq!(
             w.completions,
@@ -668,7 +688,7 @@ mod wizard {
             "directories and spreadsheets only"
         );
         app.type_str("rollout-b");
-        app.handle_key(k(KeyCode::Tab));
+        tab(&mut app);
         assert_eq!(
             app.wizard.as_ref().unwrap().path,
             "tests/fixtures/wizard/rollout-branch.csv"
@@ -676,7 +696,7 @@ mod wizard {
         // Nothing fits: say so.
         app.handle_key(ctrl('u'));
         app.type_str("tests/fixtures/wizard/zzz");
-        app.handle_key(k(KeyCode::Tab));
+        tab(&mut app);
         let w = app.wizard.as_ref().unwrap();
         assert!(
             w.error
@@ -686,16 +706,50 @@ mod wizard {
             "{:?}",
             w.error
         );
-        // Enter on a directory lists it instead of loading it.
+        // A completion that arrives after the user typed on is dropped.
+        app.handle_key(ctrl('u'));
+        app.type_str("tests/fixtures/wizard/rollout-h");
+        app.handle_key(k(KeyCode::Tab));
+        let typed = match app.take_effects().as_slice() {
+            [Effect::WizardComplete { typed }] => typed.clone(),
+            other => panic!("{other:?}"),
+        };
+        app.type_str("x");
+        let (new, candidates) = complete_path(&typed, None);
+        app.on_loaded(Loaded::WizardCompleted {
+            typed,
+            new,
+            candidates,
+            load: None,
+        });
+        assert_eq!(
+            app.wizard.as_ref().unwrap().path,
+            "tests/fixtures/wizard/rollout-hx"
+        );
+        // Enter on a directory lists it instead of reading it (the loader finds out).
         app.handle_key(ctrl('u'));
         app.type_str("tests/fixtures/wizard/old");
         app.handle_key(k(KeyCode::Enter));
+        let (generation, typed) = match app.take_effects().as_slice() {
+            [
+                Effect::WizardLoad {
+                    generation, typed, ..
+                },
+            ] => (*generation, typed.clone()),
+            other => panic!("{other:?}"),
+        };
+        let (new, candidates) = complete_path(&format!("{typed}/"), None);
+        app.on_loaded(Loaded::WizardCompleted {
+            typed,
+            new,
+            candidates,
+            load: Some(generation),
+        });
         assert_eq!(step(&app), WizardStep::File);
         assert_eq!(
             app.wizard.as_ref().unwrap().path,
             "tests/fixtures/wizard/old/empty.csv"
         );
-        assert!(app.take_effects().is_empty());
     }
 
     #[test]
@@ -1005,6 +1059,7 @@ mod wizard_sheets {
                 generation,
                 path,
                 sheet,
+                ..
             } => Some((*generation, path.clone(), sheet.clone())),
             _ => None,
         })?;

@@ -546,10 +546,20 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
                 }
                 app.on_loaded(Loaded::WizardCatalog(Ok((std::sync::Arc::new(c), note))));
             }
+            Effect::WizardComplete { typed } => {
+                let (new, candidates) = glp_console::tui::wizard::complete_path(&typed, None);
+                app.on_loaded(Loaded::WizardCompleted {
+                    typed,
+                    new,
+                    candidates,
+                    load: None,
+                });
+            }
             Effect::WizardLoad {
                 generation,
                 path,
                 sheet,
+                ..
             } => {
                 let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
                 let job = glp_console::tui::run::WizardLoadJob {
@@ -680,6 +690,7 @@ async fn assign_wizard_screens() {
     // File: Tab completes to the common prefix and lists the candidates.
     app.type_str("tests/fixtures/wizard/ro");
     press(&mut app, KeyCode::Tab);
+    settle_wizard(&mut app, &db).await;
     assert_eq!(
         app.wizard.as_ref().unwrap().path,
         "tests/fixtures/wizard/rollout-"
@@ -690,6 +701,7 @@ async fn assign_wizard_screens() {
     );
     app.type_str("b");
     press(&mut app, KeyCode::Tab);
+    settle_wizard(&mut app, &db).await;
     press(&mut app, KeyCode::Enter);
     settle_wizard(&mut app, &db).await;
     // Validate: every issue with sheet, row, column and message.

@@ -100,7 +100,14 @@ pub enum Effect {
     WizardLoad {
         generation: u64,
         path: PathBuf,
+        /// The path as typed (a directory is completed instead of read).
+        typed: String,
         sheet: Option<String>,
+    },
+    /// Complete the typed path from the file system; the answer is
+    /// [`Loaded::WizardCompleted`].
+    WizardComplete {
+        typed: String,
     },
     /// Read what the choices are made from (subscriptions, tags, the service catalog); the
     /// answer is [`Loaded::WizardCatalog`]. Started when the wizard opens, so it is there by
@@ -151,6 +158,13 @@ pub enum Loaded {
         result: Result<Box<WizardData>, String>,
     },
     WizardCatalog(Result<(Arc<Catalog>, Option<String>), String>),
+    /// A path completion: from Tab (`load: None`) or Enter on a directory (that load).
+    WizardCompleted {
+        typed: String,
+        new: String,
+        candidates: Vec<String>,
+        load: Option<u64>,
+    },
     WizardEvent(ApplyEvent),
     WizardDone(Result<Arc<ApplyReport>, String>),
 }
@@ -619,6 +633,12 @@ impl App {
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
             Loaded::Wizard { generation, result } => self.wizard_loaded(generation, result),
             Loaded::WizardCatalog(r) => self.wizard_catalog(r),
+            Loaded::WizardCompleted {
+                typed,
+                new,
+                candidates,
+                load,
+            } => self.wizard_completed(typed, new, candidates, load),
             Loaded::WizardEvent(ev) => self.wizard_apply_event(ev),
             Loaded::WizardDone(r) => self.wizard_apply_done(r),
         }

@@ -22,7 +22,7 @@ use super::model::rows;
 use super::terminal::TerminalGuard;
 use super::theme::no_color_env;
 use super::view;
-use super::wizard::{WizardData, wizard_data};
+use super::wizard::{WizardData, complete_path, wizard_data};
 use crate::assign::apply::{self, ApplyHandle, ApplyOptions, ApplyRequest};
 use crate::assign::load::LoadOptions;
 use crate::assign::options::Catalog;
@@ -144,9 +144,22 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                         let _ = tx.send(Msg::Loaded(Loaded::WizardCatalog(r)));
                     });
                 }
+                Effect::WizardComplete { typed } => {
+                    let (home, tx) = (app.home.clone(), tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let (new, candidates) = complete_path(&typed, home.as_deref());
+                        let _ = tx.send(Msg::Loaded(Loaded::WizardCompleted {
+                            typed,
+                            new,
+                            candidates,
+                            load: None,
+                        }));
+                    });
+                }
                 Effect::WizardLoad {
                     generation,
                     path,
+                    typed,
                     sheet,
                 } => {
                     let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
@@ -156,8 +169,30 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                         path,
                         sheet,
                     };
-                    let tx = tx.clone();
+                    let (tx, home) = (tx.clone(), app.home.clone());
                     tokio::spawn(async move {
+                        // Enter on a directory opens it, like Tab.
+                        let p = job.path.clone();
+                        let is_dir = tokio::task::spawn_blocking(move || p.is_dir())
+                            .await
+                            .unwrap_or(false);
+                        if is_dir {
+                            let t = format!("{}/", typed.trim_end_matches('/'));
+                            let done = tokio::task::spawn_blocking(move || {
+                                let (new, candidates) = complete_path(&t, home.as_deref());
+                                Loaded::WizardCompleted {
+                                    typed,
+                                    new,
+                                    candidates,
+                                    load: Some(generation),
+                                }
+                            })
+                            .await;
+                            if let Ok(l) = done {
+                                let _ = tx.send(Msg::Loaded(l));
+                            }
+                            return;
+                        }
                         let result = wizard_load(job).await;
                         let _ = tx.send(Msg::Loaded(Loaded::Wizard { generation, result }));
                     });

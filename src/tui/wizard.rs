@@ -824,16 +824,6 @@ impl App {
             return;
         }
         let path = expand_tilde(&typed, home.as_deref());
-        if path.is_dir() {
-            // Enter on a directory opens it, like Tab.
-            let (new, cands) = complete_path(
-                &format!("{}/", typed.trim_end_matches('/')),
-                home.as_deref(),
-            );
-            w.path = new;
-            w.completions = cands;
-            return;
-        }
         w.generation += 1;
         w.error = None;
         w.completions.clear();
@@ -841,8 +831,40 @@ impl App {
         self.effects.push(Effect::WizardLoad {
             generation: w.generation,
             path,
+            typed,
             sheet: w.sheet.clone(),
         });
+    }
+
+    /// A path completion arrived: from Tab (`load` is `None`), or from Enter on a
+    /// directory (`load` is that load's generation). Dropped when the user typed on since.
+    pub fn wizard_completed(
+        &mut self,
+        typed: String,
+        new: String,
+        candidates: Vec<String>,
+        load: Option<u64>,
+    ) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        let current = match load {
+            Some(g) => w.step == WizardStep::Loading && w.generation == g,
+            None => w.step == WizardStep::File && w.path == typed,
+        };
+        if !current {
+            return;
+        }
+        w.step = WizardStep::File;
+        w.error = (load.is_none() && new == typed && candidates.is_empty()).then(|| {
+            format!(
+                "nothing to complete: no directory or spreadsheet (.{}) starts with \"{typed}\"",
+                SHEET_EXTENSIONS.join(", .")
+            )
+        });
+        w.path = new;
+        w.completions = candidates;
+        self.dirty = true;
     }
 
     /// A load finished (or failed).
@@ -1094,21 +1116,13 @@ impl App {
         self.dirty = true;
         match (step, a) {
             (WizardStep::File, WizardAction::Complete) => {
-                let home = self.home.clone();
-                if let Some(w) = self.wizard.as_mut() {
-                    let (new, cands) = complete_path(&w.path, home.as_deref());
-                    if new == w.path && cands.is_empty() {
-                        w.error = Some(format!(
-                            "nothing to complete: no directory or spreadsheet (.{}) starts with \"{}\"",
-                            SHEET_EXTENSIONS.join(", ."),
-                            w.path
-                        ));
-                    } else {
-                        w.error = None;
-                    }
-                    w.path = new;
-                    w.completions = cands;
-                }
+                // Reading a directory can hang on a network home: off the UI task.
+                let typed = self
+                    .wizard
+                    .as_ref()
+                    .map(|w| w.path.clone())
+                    .unwrap_or_default();
+                self.effects.push(Effect::WizardComplete { typed });
             }
             (WizardStep::File, WizardAction::Next) => self.wizard_load(),
             (WizardStep::File, WizardAction::Back) => self.wizard_close(),
