@@ -1116,3 +1116,116 @@ mod wizard_sheets {
         assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Spare");
     }
 }
+
+mod wizard_big {
+    use super::*;
+    use glp_console::assign::load::{LoadOptions, load_path};
+    use glp_console::assign::matching::match_rows;
+    use glp_console::assign::session::Prepared;
+    use glp_console::tui::wizard::{WizardStep, wizard_data};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn screen_text(app: &mut App, w: u16, h: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| glp_console::tui::view::draw(f, app)).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..h)
+            .map(|y| {
+                (0..w)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// 5 000 rows: the review scrolls like the inventory (only the window is drawn), and
+    /// `/` filters it with the shared worker.
+    #[test]
+    fn a_5000_row_sheet_scrolls_and_filters() {
+        let dir = tempfile::Builder::new()
+            .prefix("glpc-keys-big-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("big.csv");
+        let mut text = String::from("Serial Number,MAC Address\n");
+        for i in 0..5000 {
+            text.push_str(&format!(
+                "BIG{i:07},02:00:00:00:{:02X}:{:02X}\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        let t0 = std::time::Instant::now();
+        let sheet = load_path(&path, &LoadOptions::default()).unwrap();
+        let (matches, match_issues) = match_rows(&sheet, &sheet.valid_rows(), &[]);
+        let data = wizard_data(
+            Prepared {
+                path: path.clone(),
+                sheet,
+                matches,
+                match_issues,
+            },
+            None,
+            now(),
+            now(),
+        );
+        eprintln!(
+            "5 000 rows read, matched and turned into rows in {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(data.review.rows.len(), 5000);
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.type_str("big.csv");
+        app.handle_key(k(KeyCode::Enter));
+        let generation = app.wizard.as_ref().unwrap().generation;
+        app.take_effects();
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Ok(Box::new(data)),
+        });
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Review);
+        let s = screen_text(&mut app, 80, 24);
+        assert!(s.contains("BIG0000000") && s.contains("5,000 rows"), "{s}");
+        app.handle_key(ch('G'));
+        let s = screen_text(&mut app, 80, 24);
+        assert!(s.contains("BIG0004999") && !s.contains("BIG0000000"), "{s}");
+        app.handle_key(ctrl('u'));
+        app.handle_key(k(KeyCode::PageUp));
+        assert!(app.table().selected_index() < 4999);
+        // Filter: the job goes to the worker with the review's rows.
+        app.handle_key(ch('/'));
+        app.type_str("BIG0001234");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let worker = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
+            let _ = tx.send(r);
+        });
+        let mut last = None;
+        for e in app.take_effects() {
+            if let Effect::Filter(job) = e {
+                assert_eq!(job.rows.len(), 5000);
+                worker.submit(job);
+                last = Some(rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap());
+            }
+        }
+        app.on_filter(last.expect("typing in / filters the review"));
+        app.handle_key(k(KeyCode::Enter));
+        let s = screen_text(&mut app, 80, 24);
+        assert!(
+            s.contains("BIG0001234") && s.contains("filter ⟨BIG0001234⟩"),
+            "{s}"
+        );
+        // Esc clears the filter first, then goes back a step.
+        app.handle_key(k(KeyCode::Esc));
+        assert!(!app.table().filter_active());
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Review);
+        assert_eq!(app.table().len(), 5000);
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Validate);
+    }
+}

@@ -1059,6 +1059,14 @@ impl App {
                         | Some(Action::PrevTab)
                 ));
         };
+        // Esc on a filtered list clears the filter first, as in the other tables.
+        if a == WizardAction::Back
+            && let Some(t) = step.table()
+            && self.tables[t].filter_active()
+        {
+            self.tables[t].clear_filter();
+            return true;
+        }
         self.wizard_act(a);
         true
     }

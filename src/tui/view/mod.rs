@@ -323,14 +323,53 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
 fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard::Wizard) {
     let t = &app.theme;
     let buf = frame.buffer_mut();
-    let mut x = area.x;
     let end = area.x + area.width;
+    // The list's filter chip and counts first: they matter more than the far steps.
+    let mut right = String::new();
+    let mut chip = false;
+    if w.step.table().is_some() {
+        let table = app.table();
+        if app.mode == InputMode::Filter || table.filter_active() {
+            let f = if app.mode == InputMode::Filter {
+                app.input.as_str()
+            } else {
+                table.filter.as_str()
+            };
+            right = format!("filter ⟨{f}⟩ ");
+            chip = true;
+        }
+        let counts = if table.filter_active() {
+            format!(
+                "{} of {}",
+                fmt_int(table.len() as i64),
+                fmt_int(table.total() as i64)
+            )
+        } else {
+            format!("{} rows", fmt_int(table.total() as i64))
+        };
+        right = format!(" {right}{counts} ");
+    }
+    let rw = (right.chars().count() as u16).min(area.width);
+    if rw > 0 {
+        put(
+            buf,
+            end - rw,
+            area.y,
+            &right,
+            rw,
+            if chip { t.accent } else { t.dim },
+        );
+    }
+    let room = area.width.saturating_sub(rw);
     let crumbs = wizard::breadcrumb(w);
     let full: usize = crumbs
         .iter()
-        .map(|(_, s)| s.title().chars().count() + 5)
-        .sum();
-    let narrow = full + 12 > area.width as usize;
+        .map(|(_, s)| s.title().chars().count() + 3)
+        .sum::<usize>()
+        + 2;
+    let narrow = full > room as usize;
+    let mut x = area.x;
+    let stop = area.x + room;
     for (i, (current, step)) in crumbs.into_iter().enumerate() {
         let title = if narrow {
             wizard::short_title(step)
@@ -348,7 +387,7 @@ fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard:
             format!("{sep}{title}")
         };
         let wdt = text.chars().count() as u16;
-        if x + wdt > end {
+        if x + wdt > stop {
             break;
         }
         put(
@@ -360,39 +399,5 @@ fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard:
             if current { t.accent } else { t.dim },
         );
         x += wdt;
-    }
-    if w.step.table().is_none() {
-        return;
-    }
-    let table = app.table();
-    let mut chip = String::new();
-    if app.mode == InputMode::Filter || table.filter_active() {
-        let f = if app.mode == InputMode::Filter {
-            app.input.as_str()
-        } else {
-            table.filter.as_str()
-        };
-        chip = format!("filter ⟨{f}⟩ ");
-    }
-    let counts = if table.filter_active() {
-        format!(
-            "{} of {}",
-            fmt_int(table.len() as i64),
-            fmt_int(table.total() as i64)
-        )
-    } else {
-        format!("{} rows", fmt_int(table.total() as i64))
-    };
-    let right = format!(" {chip}{counts} ");
-    let rw = right.chars().count() as u16;
-    if x + rw <= end {
-        put(
-            buf,
-            end - rw,
-            area.y,
-            &right,
-            rw,
-            if chip.is_empty() { t.dim } else { t.accent },
-        );
     }
 }
