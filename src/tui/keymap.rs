@@ -898,6 +898,7 @@ impl WizardKeys {
             .map(|a| a.action)
     }
 
+    /// The keys bound to a wizard action (empty when unbound).
     pub fn keys(&self, action: WizardAction) -> &[Key] {
         self.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
     }

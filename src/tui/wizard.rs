@@ -67,6 +67,7 @@ impl WizardStep {
         WizardStep::Report,
     ];
 
+    /// The step's name in the breadcrumb.
     pub fn title(self) -> &'static str {
         match self {
             WizardStep::File => "File",
@@ -437,6 +438,8 @@ pub fn complete_path(input: &str, home: Option<&Path>) -> (String, Vec<String>) 
 
 // ---- display rows -----------------------------------------------------------------------
 
+/// The Validate list: where each problem is (sheet, row, column as the spreadsheet shows
+/// them) so the user can find and fix it.
 pub fn issue_columns() -> Vec<Column> {
     vec![
         Column::text("Severity", 9),
@@ -478,6 +481,7 @@ pub fn issue_rows(issues: &[Issue]) -> TableData {
     }
 }
 
+/// The Review list: what GreenLake has now for each row, to judge the plan before choosing.
 pub fn review_columns() -> Vec<Column> {
     vec![
         Column::num("Row", 6),
@@ -559,6 +563,7 @@ pub fn review_rows(matches: &[RowMatch], catalog: Option<&Catalog>) -> TableData
     }
 }
 
+/// The subscription chooser: key, type, tier, end and seats — what decides the choice.
 pub fn subscription_columns() -> Vec<Column> {
     vec![
         Column::text("Key", 18),
@@ -570,6 +575,7 @@ pub fn subscription_columns() -> Vec<Column> {
     ]
 }
 
+/// The application/region chooser (names first; the id for the ones people script with).
 pub fn application_columns() -> Vec<Column> {
     vec![
         Column::text("Application", 28),
@@ -602,6 +608,7 @@ fn application_rows(apps: &[ApplicationRegion]) -> TableData {
     }
 }
 
+/// The plan per device: one line of changes, the row to find it in the sheet.
 pub fn plan_columns() -> Vec<Column> {
     vec![
         Column::num("Row", 6),
@@ -681,6 +688,7 @@ fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> TableData {
     }
 }
 
+/// The report: calls and devices, failures first, with GreenLake's reason.
 pub fn report_columns() -> Vec<Column> {
     vec![
         Column::text("What", 10),
