@@ -237,7 +237,10 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
                         h.push((app.keymap.label(Action::Down), "move"));
                         h.push((app.keymap.label(Action::Filter), "filter"));
                     }
-                    h.push((app.keymap.label(Action::Help), "help"));
+                    // In the text steps `?` is a character, not help.
+                    if !matches!(step, WizardStep::File | WizardStep::Tags) {
+                        h.push((app.keymap.label(Action::Help), "help"));
+                    }
                     h
                 }
                 (_, Tab::Assign) => app.keymap.hints_for(Some("Assign")),
