@@ -805,6 +805,17 @@ impl App {
                 _ => None,
             };
             self.tables[t] = TableModel::new(cols, 1, breakdown);
+            self.tables[t].empty_text = Some(match t {
+                T_W_ISSUES => "✓ nothing to fix",
+                T_W_SUBS => {
+                    "no subscription fits these devices (compatible, started, enough seats) — press - to leave as is"
+                }
+                T_W_APPS => {
+                    "no application is provisioned in this workspace — press - to leave as is"
+                }
+                T_W_PLAN => "nothing to send",
+                _ => "no rows",
+            });
         }
         self.dirty = true;
     }
@@ -994,6 +1005,7 @@ impl App {
                 );
                 w.report = Some(report);
                 self.tables[T_W_REPORT] = TableModel::new(report_columns(), 2, None);
+                self.tables[T_W_REPORT].empty_text = Some("no calls were needed");
                 self.set_table(T_W_REPORT, rows);
                 self.toast(level, msg);
             }
@@ -1493,6 +1505,8 @@ impl App {
         w.planned = Some(Arc::new(planned));
         w.diff = Some(Arc::new(d));
         self.tables[T_W_PLAN] = TableModel::new(plan_columns(), 1, None);
+        self.tables[T_W_PLAN].empty_text =
+            Some("nothing to send: every device is already as asked");
         self.set_table(T_W_PLAN, rows);
     }
 

@@ -44,7 +44,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
         return;
     };
     let lines = heading(app, w, area.width);
-    let t = &app.theme;
     let buf = frame.buffer_mut();
     let mut y = area.y;
     let bottom = area.y + area.height;
@@ -80,8 +79,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
                     true,
                     matcher,
                 );
-            } else if step == WizardStep::Loading && rest.height > 0 {
-                put(frame.buffer_mut(), rest.x, rest.y, "", rest.width, t.base);
             }
         }
     }
