@@ -805,6 +805,8 @@ async fn assign_wizard_screens() {
     for ev in events {
         app.on_loaded(Loaded::WizardEvent(ev));
     }
+    // 30 s in: the elapsed time and the estimate for the calls left.
+    app.on_tick(now() + chrono::Duration::seconds(30));
     insta::assert_snapshot!("wizard_applying_80x24", screen(&mut app, 80, 24).backend());
     insta::assert_snapshot!(
         "wizard_applying_160x48",

@@ -145,6 +145,8 @@ pub struct ApplyProgress {
     /// The latest results, newest last.
     pub log: VecDeque<String>,
     pub cancelling: bool,
+    /// When the apply was started (for the elapsed time and the estimate).
+    pub started: Option<DateTime<Utc>>,
     pub resyncing: bool,
     /// Serials per call (from the plan), to count devices when their calls end.
     per_call: HashMap<usize, Vec<String>>,
@@ -325,6 +327,8 @@ pub struct Wizard {
     pub confirm: Option<Confirm>,
     pub progress: ApplyProgress,
     pub report: Option<Arc<ApplyReport>>,
+    /// When the load in flight was asked for (a big file on a slow disk takes a while).
+    pub loading_since: Option<DateTime<Utc>>,
 }
 
 impl Wizard {
@@ -847,6 +851,7 @@ impl App {
         w.error = None;
         w.completions.clear();
         w.step = WizardStep::Loading;
+        w.loading_since = Some(self.now);
         self.effects.push(Effect::WizardLoad {
             generation: w.generation,
             path,
@@ -1580,6 +1585,7 @@ impl App {
                 };
                 let run = new_run(&data.prepared, &w.choices(), dry_run);
                 w.progress = ApplyProgress::for_plan(&planned.plan, dry_run);
+                w.progress.started = Some(self.now);
                 w.step = WizardStep::Applying;
                 self.effects.push(Effect::WizardApply {
                     plan: Box::new(planned.plan.clone()),

@@ -180,7 +180,17 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
             }
         }
         WizardStep::Loading => {
-            out.push((t.header, format!("Reading {} …", w.path)));
+            let secs = w
+                .loading_since
+                .map_or(0, |s| (app.now - s).num_seconds().max(0));
+            out.push((
+                t.header,
+                if secs > 0 {
+                    format!("Reading {} … {secs} s", w.path)
+                } else {
+                    format!("Reading {} …", w.path)
+                },
+            ));
             out.push((
                 t.dim,
                 "checking every row and looking the serials up in the inventory".into(),
@@ -363,10 +373,24 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                     (ratio * 100.0) as u32
                 ),
             ));
+            // Calls are paced at the PATCH limit (20 a minute): say how long it will take.
+            let timing = match p.started {
+                Some(st) => {
+                    let secs = (app.now - st).num_seconds().max(0);
+                    let eta = if p.done > 0 && p.done < p.calls {
+                        let left = secs as f64 / p.done as f64 * (p.calls - p.done) as f64;
+                        format!(" · about {} left", mmss(left as i64))
+                    } else {
+                        String::new()
+                    };
+                    format!("   {} elapsed{eta}", mmss(secs))
+                }
+                None => String::new(),
+            };
             out.push((
                 if p.devices_failed > 0 { t.warn } else { t.base },
                 format!(
-                    "devices ok {} · failed {} · of {}   calls failed {}",
+                    "devices ok {} · failed {} · of {}   calls failed {}{timing}",
                     p.devices_ok, p.devices_failed, p.devices, p.calls_failed
                 ),
             ));
@@ -703,4 +727,10 @@ fn plural(n: usize, word: &str) -> String {
         fmt_int(n as i64),
         if n == 1 { "" } else { "s" }
     )
+}
+
+/// `m:ss`.
+fn mmss(secs: i64) -> String {
+    let s = secs.max(0);
+    format!("{}:{:02}", s / 60, s % 60)
 }
