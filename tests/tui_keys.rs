@@ -938,6 +938,39 @@ mod wizard {
     }
 
     #[test]
+    fn choices_and_plan_wait_for_the_catalog() {
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.take_effects();
+        load(&mut app);
+        app.handle_key(k(KeyCode::Enter));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Subscription);
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(
+            step(&app),
+            WizardStep::Subscription,
+            "nothing to choose yet"
+        );
+        assert!(app.toasts.iter().any(|t| t.text.contains("still reading")));
+        // Skipping everything reaches the plan, which waits too.
+        app.handle_key(ch('-'));
+        app.handle_key(ch('-'));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Plan);
+        assert!(app.wizard.as_ref().unwrap().planned.is_none());
+        app.handle_key(ch('a'));
+        assert!(app.wizard.as_ref().unwrap().confirm.is_none());
+        assert!(app.toasts.iter().any(|t| t.text.contains("not ready")));
+        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        assert!(
+            app.wizard.as_ref().unwrap().planned.is_some(),
+            "the plan is made when the catalog arrives"
+        );
+    }
+
+    #[test]
     fn after_a_dry_run_esc_goes_back_to_the_plan() {
         use glp_console::assign::report::{ApplyReport, Counts, RunStatus};
         let mut app = open(false);

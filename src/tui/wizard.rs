@@ -948,6 +948,7 @@ impl App {
                 match step {
                     WizardStep::Subscription => self.wizard_enter_subscription(),
                     WizardStep::Region => self.wizard_enter_region(),
+                    WizardStep::Plan => self.wizard_plan(),
                     _ => {}
                 }
             }
@@ -1501,7 +1502,12 @@ impl App {
         let Some(w) = self.wizard.as_mut() else {
             return;
         };
+        // Never keep a plan made for other choices.
+        w.planned = None;
+        w.diff = None;
         let (Some(data), Some(catalog)) = (w.data.clone(), w.catalog.clone()) else {
+            self.tables[T_W_PLAN] = TableModel::new(plan_columns(), 1, None);
+            self.wizard_want_catalog();
             return;
         };
         let planned = plan_for_valid(&data.prepared, &catalog, &w.choices(), now);
@@ -1527,6 +1533,11 @@ impl App {
             return;
         };
         let Some(planned) = w.planned.clone() else {
+            self.toast(
+                ToastLevel::Info,
+                "the plan is not ready: the subscriptions and the catalog are still being read",
+            );
+            self.wizard_want_catalog();
             return;
         };
         if let Some(b) = planned.blocking() {

@@ -298,6 +298,13 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
         }
         WizardStep::Plan | WizardStep::Confirm => {
             out.push((t.header, choice_text(app, w)));
+            if w.diff.is_none() {
+                out.push((
+                    t.warn,
+                    "preparing the plan: the subscriptions and the catalog are still being read…"
+                        .into(),
+                ));
+            }
             if let Some(d) = &w.diff {
                 if d.total_calls == 0 {
                     out.push((
