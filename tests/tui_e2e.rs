@@ -361,7 +361,7 @@ fn demo_assign_wizard_file_to_report() {
     // Export .xlsx: the toast names the file, and it is there.
     t.keys(&["e"]);
     let s = t.wait_for("the export message", 20, |s| {
-        s.contains("report written to")
+        s.contains("wrote assignment-run-")
     });
     let path = dir
         .join("home/.local/share/glp-console/reports")

@@ -347,7 +347,16 @@ pub fn export_report(report: &ApplyReport, path: &Path) -> Result<String, String
         })?;
     }
     report.write(path).map_err(|e| e.to_string())?;
-    Ok(format!("report written to {}", path.display()))
+    // The file name first: on a narrow screen the toast is cut from the right.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = path
+        .parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    Ok(format!("wrote {name} to {dir}"))
 }
 
 fn draw(guard: &mut TerminalGuard, app: &mut App) -> anyhow::Result<()> {

@@ -218,8 +218,9 @@ impl ApplyProgress {
                 accepted,
             } => {
                 self.current = format!(
-                    "{}: call #{seq} for {devices} devices {}",
+                    "{}: call #{seq} for {devices} device{} {}",
                     phase.as_str(),
+                    if *devices == 1 { "" } else { "s" },
                     if *accepted {
                         "accepted, waiting for GreenLake"
                     } else {
