@@ -383,6 +383,62 @@ fn demo_assign_wizard_file_to_report() {
     t.wait_for("the run list with the new run", 20, |s| {
         s.contains("wizard-e2e.xlsx") && s.contains("succeeded")
     });
+
+    // Again with another application/region and another tag, cancelled while the first
+    // phase runs: the second phase is skipped and the run is recorded as cancelled.
+    t.keys(&["n"]);
+    t.wait_for("the file step", 10, |s| s.contains("which spreadsheet?"));
+    t.literal("wiz");
+    t.keys(&["Tab"]);
+    t.wait_for("Tab completion", 10, |s| {
+        s.contains("Path: wizard-e2e.xlsx█")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the validation step", 30, |s| s.contains("[Validate]"));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the review", 10, |s| s.contains("[Review]"));
+    assert!(
+        s.contains("found 4 ·"),
+        "the added device is in the inventory now: {s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the subscription chooser", 30, |s| {
+        s.contains("enough seats")
+    });
+    t.keys(&["-"]);
+    t.wait_for("the application chooser", 10, |s| {
+        s.contains("[Application]")
+    });
+    t.keys(&["j"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the tags step", 10, |s| s.contains("[Tags]"));
+    t.literal("e2e=second");
+    t.keys(&["Enter"]);
+    t.wait_for("the tag change listed", 10, |s| {
+        s.contains("set    e2e = second")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the plan", 10, |s| {
+        s.contains("[Plan]") && s.contains("calls for 4 devices")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
+    t.keys(&["y"]);
+    t.wait_for("apply progress", 20, |s| s.contains("[Apply]"));
+    t.keys(&["Escape"]);
+    t.wait_for("the cancel question", 10, |s| {
+        s.contains("Stop the assignment")
+    });
+    t.keys(&["y"]);
+    let s = t.wait_for("the report of the cancelled run", 120, |s| {
+        s.contains("[Report]") && s.contains("cancelled")
+    });
+    assert!(s.contains("run 2 cancelled"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("the run list with both runs", 20, |s| {
+        s.contains("cancelled") && s.contains("succeeded")
+    });
+
     t.keys(&["1", "/"]);
     t.literal("E2ENEWAP01");
     t.wait_for("the added device in the Devices tab", 20, |s| {
