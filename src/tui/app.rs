@@ -336,7 +336,7 @@ impl App {
             page_height: 20,
             matcher: nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT),
             wizard: None,
-            home: std::env::var_os("HOME").map(PathBuf::from),
+            home: None,
             reports_dir: PathBuf::from("."),
         };
         for w in warnings {

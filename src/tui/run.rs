@@ -78,6 +78,7 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let mut guard = TerminalGuard::enter(ui.mouse)?;
     let mut app = App::new(&ui, read_only, no_color_env(), Utc::now());
     app.reports_dir = reports_dir;
+    app.home = std::env::var_os("HOME").map(PathBuf::from);
     if let Some((path, sheet)) = assign {
         app.wizard_open(&path.display().to_string(), sheet);
     }

@@ -1575,6 +1575,14 @@ impl App {
         if !w.busy() {
             return false;
         }
+        // The question is asked where the run is shown.
+        self.tab = Tab::Assign;
+        if self.mode != InputMode::Normal {
+            self.mode = InputMode::Normal;
+        }
+        let Some(w) = self.wizard.as_ref() else {
+            return false;
+        };
         if w.confirm == Some(Confirm::Cancel) {
             self.wizard_confirmed();
         } else if !w.progress.cancelling {
