@@ -826,3 +826,31 @@ async fn assign_wizard_screens() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn assign_wizard_sheet_chooser() {
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let mut app = app(&db, false).await;
+    let dir = tempfile::Builder::new()
+        .prefix("glpc-snap-wb-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("branch-rollout.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let notes = wb.add_worksheet().set_name("Instructions").unwrap();
+    notes.write_string(0, 0, "Fill in the Devices sheet").unwrap();
+    for name in ["Devices", "Spares"] {
+        let ws = wb.add_worksheet().set_name(name).unwrap();
+        ws.write_string(0, 0, "Serial Number").unwrap();
+        ws.write_string(1, 0, "VNT8KWC09Q").unwrap();
+    }
+    wb.save(&path).unwrap();
+    // As `glp-console assign FILE` opens it.
+    app.wizard_open(&path.display().to_string(), None);
+    settle_wizard(&mut app, &db).await;
+    insta::assert_snapshot!(
+        "wizard_sheet_chooser_80x24",
+        screen(&mut app, 80, 24).backend()
+    );
+}

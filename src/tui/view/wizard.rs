@@ -143,7 +143,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
             Some(d) => {
                 let s = &d.prepared.sheet;
                 format!(
-                    "{} · sheet \"{}\"{} · {} rows",
+                    "{} · sheet \"{}\"{} · {}",
                     s.file,
                     s.sheet,
                     if s.sheet_names.len() > 1 {
@@ -156,7 +156,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                     } else {
                         String::new()
                     },
-                    fmt_int(s.rows.len() as i64)
+                    plural(s.rows.len(), "row")
                 )
             }
             None => w.path.clone(),
@@ -531,6 +531,8 @@ fn draw_sheets(frame: &mut Frame, area: Rect, app: &App) {
             ""
         };
         let mut style = t.base;
+        // The cursor is a glyph too, not only reversed colours.
+        let mark = if i == w.sheet_cursor { "▸" } else { " " };
         if i == w.sheet_cursor {
             style = style.patch(t.selected);
         }
@@ -538,7 +540,7 @@ fn draw_sheets(frame: &mut Frame, area: Rect, app: &App) {
             buf,
             area.x,
             area.y + i as u16,
-            &format!("  {name}{read}"),
+            &format!("{mark} {name}{read}"),
             area.width,
             style,
         );
@@ -581,13 +583,15 @@ fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
         .take(area.height.saturating_sub(1) as usize)
     {
         let text = match v {
-            Some(v) => format!("  set    {k} = {v}"),
-            None => format!("  remove {k}"),
+            Some(v) => format!("set    {k} = {v}"),
+            None => format!("remove {k}"),
         };
         let mut style = t.base;
+        let mark = if i == w.tag_cursor { "▸ " } else { "  " };
         if i == w.tag_cursor {
             style = style.patch(t.selected);
         }
+        let text = format!("{mark}{text}");
         put(buf, area.x, area.y + 1 + i as u16, &text, left_w, style);
     }
     // Tags already in use, to pick from.
