@@ -581,6 +581,13 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
     settle(app, db).await;
 }
 
+/// Draw at the smallest usable size and at a very wide one: nothing may panic or overflow.
+fn extremes(app: &mut App) {
+    for (w, h) in [(60, 15), (61, 16), (250, 70)] {
+        let _ = screen(app, w, h);
+    }
+}
+
 fn sample_report() -> glp_console::assign::report::ApplyReport {
     use glp_console::assign::plan::{Method, Phase};
     use glp_console::assign::report::*;
@@ -699,6 +706,7 @@ async fn assign_wizard_screens() {
         "wizard_file_completion_80x24",
         screen(&mut app, 80, 24).backend()
     );
+    extremes(&mut app);
     app.type_str("b");
     press(&mut app, KeyCode::Tab);
     settle_wizard(&mut app, &db).await;
@@ -706,6 +714,7 @@ async fn assign_wizard_screens() {
     settle_wizard(&mut app, &db).await;
     // Validate: every issue with sheet, row, column and message.
     insta::assert_snapshot!("wizard_validate_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     insta::assert_snapshot!(
         "wizard_validate_160x48",
         screen(&mut app, 160, 48).backend()
@@ -713,6 +722,7 @@ async fn assign_wizard_screens() {
     // Review: what the inventory says about each row, with counts.
     press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("wizard_review_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     insta::assert_snapshot!("wizard_review_160x48", screen(&mut app, 160, 48).backend());
     // Subscription chooser: compatible, started, enough seats.
     press(&mut app, KeyCode::Enter);
@@ -720,9 +730,11 @@ async fn assign_wizard_screens() {
         "wizard_subscription_80x24",
         screen(&mut app, 80, 24).backend()
     );
+    extremes(&mut app);
     press(&mut app, KeyCode::Enter);
     // Application and region.
     insta::assert_snapshot!("wizard_region_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     press(&mut app, KeyCode::Enter);
     // Tags: one set, one removal.
     app.type_str("site=Branch-12");
@@ -730,16 +742,19 @@ async fn assign_wizard_screens() {
     app.type_str("-floor");
     press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("wizard_tags_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     insta::assert_snapshot!("wizard_tags_160x48", screen(&mut app, 160, 48).backend());
     // Plan: counts per operation, then per device (rows left out first).
     press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("wizard_plan_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     insta::assert_snapshot!("wizard_plan_160x48", screen(&mut app, 160, 48).backend());
     press(&mut app, KeyCode::Char('a'));
     insta::assert_snapshot!(
         "wizard_confirm_apply_80x24",
         screen(&mut app, 80, 24).backend()
     );
+    extremes(&mut app);
     press(&mut app, KeyCode::Char('y'));
     assert!(
         app.take_effects()
@@ -808,6 +823,7 @@ async fn assign_wizard_screens() {
     // 30 s in: the elapsed time and the estimate for the calls left.
     app.on_tick(now() + chrono::Duration::seconds(30));
     insta::assert_snapshot!("wizard_applying_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     insta::assert_snapshot!(
         "wizard_applying_160x48",
         screen(&mut app, 160, 48).backend()
@@ -816,6 +832,7 @@ async fn assign_wizard_screens() {
     app.on_loaded(Loaded::WizardDone(Ok(std::sync::Arc::new(sample_report()))));
     app.toasts.clear();
     insta::assert_snapshot!("wizard_report_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
     insta::assert_snapshot!("wizard_report_160x48", screen(&mut app, 160, 48).backend());
     press(&mut app, KeyCode::Char('e'));
     let e = app.take_effects();
@@ -839,7 +856,9 @@ async fn assign_wizard_sheet_chooser() {
     let path = dir.path().join("branch-rollout.xlsx");
     let mut wb = rust_xlsxwriter::Workbook::new();
     let notes = wb.add_worksheet().set_name("Instructions").unwrap();
-    notes.write_string(0, 0, "Fill in the Devices sheet").unwrap();
+    notes
+        .write_string(0, 0, "Fill in the Devices sheet")
+        .unwrap();
     for name in ["Devices", "Spares"] {
         let ws = wb.add_worksheet().set_name(name).unwrap();
         ws.write_string(0, 0, "Serial Number").unwrap();
@@ -853,4 +872,5 @@ async fn assign_wizard_sheet_chooser() {
         "wizard_sheet_chooser_80x24",
         screen(&mut app, 80, 24).backend()
     );
+    extremes(&mut app);
 }
