@@ -394,7 +394,15 @@ impl App {
                 T_W_REVIEW => Some(2),
                 _ => None,
             };
-            self.tables[t] = TableModel::new(cols, 1, breakdown);
+            // What `y` copies: the message, the serial, the key, the application id.
+            let copy = match t {
+                T_W_ISSUES => 4,
+                T_W_SUBS => 0,
+                T_W_APPS => 3,
+                T_W_REPORT => 2,
+                _ => 1,
+            };
+            self.tables[t] = TableModel::new(cols, copy, breakdown);
             self.tables[t].empty_text = Some(match t {
                 T_W_ISSUES => "✓ nothing to fix",
                 T_W_SUBS => {
