@@ -166,14 +166,18 @@ pub enum Command {
     Status,
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
     Simulate(Box<SimulateArgs>),
-    /// Bulk assignment from a spreadsheet: review (default), --apply, or --undo RUN_ID.
+    /// Bulk assignment from a spreadsheet: the console wizard (bare FILE on a terminal),
+    /// review, --apply, or --undo RUN_ID.
     Assign(Box<AssignArgs>),
 }
 
 /// `glp-console assign FILE …` / `glp-console assign --undo RUN_ID`.
 #[derive(Debug, Args, Clone)]
 #[command(
-    after_help = "Without --apply: prints the issues, the review counts and the plan, and \
+    after_help = "On a terminal, `assign FILE` (optionally with --sheet) and no other flag opens \
+the console on the Assign tab with the wizard reading FILE. With any other flag, or when stdout \
+is not a terminal (cron, pipes), it runs headless: \
+without --apply it prints the issues, the review counts and the plan, and \
 exits 0 (1 when the sheet has errors). With --apply: asks for confirmation on a terminal (or \
 --yes), sends the plan, prints the report (failures first) and resyncs the touched devices. \
 Exit codes with --apply: 0 all done, 1 some calls or devices failed, 6 cancelled."

@@ -591,6 +591,15 @@ impl Config {
             .unwrap_or_else(|| std::env::temp_dir().join("glp-console-logs"))
     }
 
+    /// Where the console writes assignment reports: the platform data directory
+    /// (`~/.local/share/glp-console/reports` on Linux), so they outlive the session and are
+    /// found again in one place.
+    pub fn reports_dir(&self) -> PathBuf {
+        directories::ProjectDirs::from("", "", "glp-console")
+            .map(|d| d.data_local_dir().join("reports"))
+            .unwrap_or_else(|| std::env::temp_dir().join("glp-console-reports"))
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.log.dir.clone().unwrap_or_else(Self::default_log_dir)
     }

@@ -1,6 +1,8 @@
 //! Starting the interactive console: API client, database, sync engine, then the TUI, and an
 //! orderly shutdown of the engine when the TUI exits.
 
+use std::path::PathBuf;
+
 use crate::cli::exit;
 use crate::config::Config;
 use crate::headless::Failure;
@@ -18,7 +20,14 @@ pub enum FirstSync {
     Now(Trigger),
 }
 
-pub async fn console(cfg: &Config, read_only: bool, first: FirstSync) -> Result<(), Failure> {
+/// Open the console (and sync first when asked, or when the database has never synced).
+/// `assign` opens the Assign tab's wizard on that file and sheet.
+pub async fn console(
+    cfg: &Config,
+    read_only: bool,
+    first: FirstSync,
+    assign: Option<(PathBuf, Option<String>)>,
+) -> Result<(), Failure> {
     let client = build_client(cfg).map_err(|f| {
         Failure::new(
             f.code,
@@ -29,7 +38,7 @@ pub async fn console(cfg: &Config, read_only: bool, first: FirstSync) -> Result<
         )
     })?;
     let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
-    let handle = engine::spawn(client, store.clone(), engine_config(cfg));
+    let handle = engine::spawn(client.clone(), store.clone(), engine_config(cfg));
     let first = match first {
         FirstSync::None if store.last_success().await?.is_none() => FirstSync::Now(Trigger::Tui),
         other => other,
@@ -52,6 +61,9 @@ pub async fn console(cfg: &Config, read_only: bool, first: FirstSync) -> Result<
         events: handle.events,
         status: handle.status,
         read_only,
+        client: Some(client),
+        assign,
+        reports_dir: cfg.reports_dir(),
     })
     .await;
     // Stop a running sync cleanly (recorded as cancelled) before leaving.

@@ -47,8 +47,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
     for w in &cfg.warnings {
         eprintln!("glp-console: warning: {w}");
     }
+    // `assign FILE` without flags on a terminal opens the console's wizard.
+    let assign_console = match &cli.command {
+        Some(Command::Assign(a)) => assign_options(a, cli.global.json)
+            .opens_console(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        _ => false,
+    };
     // The console owns the terminal: its logs go to files only.
-    let interactive = cli.command.is_none() && !cli.sync_only && cli.expiring_days.is_none();
+    let interactive =
+        (cli.command.is_none() && !cli.sync_only && cli.expiring_days.is_none()) || assign_console;
     let stderr = match (interactive, cli.global.verbose) {
         (true, _) => logging::Stderr::Off,
         (false, 0) => logging::Stderr::Level(tracing::Level::WARN),
@@ -108,21 +115,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }),
         Some(Command::Assign(a)) => {
-            let opts = headless::assign::AssignOptions {
-                file: a.file,
-                sheet: a.sheet,
-                subscription: a.subscription,
-                region: a.region,
-                application: a.application,
-                tags: a.tags,
-                remove_tags: a.remove_tags,
-                dry_run: a.dry_run,
-                apply: a.apply,
-                yes: a.yes,
-                report: a.report,
-                json: cli.global.json,
-                undo: a.undo,
-            };
+            let opts = assign_options(&a, cli.global.json);
+            if assign_console {
+                let open = opts.file.clone().map(|f| (f, opts.sheet.clone()));
+                if cli.demo {
+                    return rt.block_on(async {
+                        let demo = glp_console::demo::prepare(&cfg).await?;
+                        let r = launch::console(
+                            &demo.config,
+                            cli.read_only,
+                            FirstSync::Now(Trigger::Demo),
+                            open,
+                        )
+                        .await;
+                        demo.shutdown().await;
+                        r
+                    });
+                }
+                return rt.block_on(launch::console(&cfg, cli.read_only, FirstSync::None, open));
+            }
             let code = rt.block_on(headless::assign::run(&cfg, opts))?;
             if code == exit::OK {
                 Ok(())
@@ -183,14 +194,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if cli.demo {
                 return rt.block_on(async {
                     let demo = glp_console::demo::prepare(&cfg).await?;
-                    let r =
-                        launch::console(&demo.config, cli.read_only, FirstSync::Now(Trigger::Demo))
-                            .await;
+                    let r = launch::console(
+                        &demo.config,
+                        cli.read_only,
+                        FirstSync::Now(Trigger::Demo),
+                        None,
+                    )
+                    .await;
                     demo.shutdown().await;
                     r
                 });
             }
-            rt.block_on(launch::console(&cfg, cli.read_only, FirstSync::None))
+            rt.block_on(launch::console(&cfg, cli.read_only, FirstSync::None, None))
         }
+    }
+}
+
+fn assign_options(a: &glp_console::cli::AssignArgs, json: bool) -> headless::assign::AssignOptions {
+    headless::assign::AssignOptions {
+        file: a.file.clone(),
+        sheet: a.sheet.clone(),
+        subscription: a.subscription.clone(),
+        region: a.region.clone(),
+        application: a.application.clone(),
+        tags: a.tags.clone(),
+        remove_tags: a.remove_tags.clone(),
+        dry_run: a.dry_run,
+        apply: a.apply,
+        yes: a.yes,
+        report: a.report.clone(),
+        json,
+        undo: a.undo,
     }
 }

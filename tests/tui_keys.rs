@@ -525,3 +525,740 @@ fn selection_is_anchored_to_the_id_across_refreshes() {
     a.on_loaded(Loaded::Devices(rows::device_rows(&devs, now())));
     assert_eq!(sel(&a), 41);
 }
+
+// ---- the Assign tab's wizard ------------------------------------------------------------
+
+mod wizard {
+    use super::*;
+    use glp_console::assign::load::{LoadOptions, load_path};
+    use glp_console::assign::matching::match_rows;
+    use glp_console::assign::options::{ApplicationRegion, Catalog};
+    use glp_console::assign::session::Prepared;
+    use glp_console::store::assign::{StoredDevice, StoredLink, StoredSubscription};
+    use glp_console::tui::keymap::WizardAction;
+    use glp_console::tui::wizard::{Choice, Confirm, WizardStep, complete_path, wizard_data};
+
+    const SHEET: &str = "tests/fixtures/wizard/rollout-branch.csv";
+
+    fn catalog() -> Catalog {
+        Catalog {
+            subscriptions: vec![StoredSubscription {
+                id: "sub-ap".into(),
+                key: Some("APKEY0001".into()),
+                subscription_type: Some("CENTRAL_AP".into()),
+                status: Some("STARTED".into()),
+                tier: Some("FOUNDATION_AP".into()),
+                quantity: Some(100),
+                available_quantity: Some(50),
+                end_time: Some(now() + chrono::Duration::days(365)),
+                ..StoredSubscription::default()
+            }],
+            applications: vec![ApplicationRegion {
+                application_id: "app-1".into(),
+                application_name: Some("Aruba Central".into()),
+                region: "us-west".into(),
+                region_name: "US West".into(),
+            }],
+            tags: Vec::new(),
+        }
+    }
+
+    fn prepared() -> Prepared {
+        let sheet = load_path(std::path::Path::new(SHEET), &LoadOptions::default()).unwrap();
+        let stored = vec![StoredDevice {
+            id: "dev-1".into(),
+            serial_number: "VNT8KWC09Q".into(),
+            category: Some("NETWORK".into()),
+            device_type: Some("AP".into()),
+            application_id: Some("app-1".into()),
+            region: Some("us-west".into()),
+            subscriptions: vec![StoredLink {
+                id: "sub-old".into(),
+                key: Some("OLD".into()),
+            }],
+            ..StoredDevice::default()
+        }];
+        let valid = sheet.valid_rows();
+        let (matches, match_issues) = match_rows(&sheet, &valid, &stored);
+        Prepared {
+            path: SHEET.into(),
+            sheet,
+            matches,
+            match_issues,
+        }
+    }
+
+    /// The Assign tab with the wizard open and the catalog in.
+    fn open(read_only: bool) -> App {
+        let mut app = app_with(&UiConfig::default(), read_only, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        let e = app.take_effects();
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::WizardCatalog)),
+            "{e:?}"
+        );
+        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        app
+    }
+
+    /// Tab, answered the way the run loop does (the completion runs off the UI task).
+    fn tab(app: &mut App) {
+        app.handle_key(k(KeyCode::Tab));
+        let typed = app
+            .take_effects()
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::WizardComplete { typed } => Some(typed),
+                _ => None,
+            })
+            .expect("Tab asks for a completion");
+        let (new, candidates) = complete_path(&typed, None);
+        app.on_loaded(Loaded::WizardCompleted {
+            typed,
+            new,
+            candidates,
+            load: None,
+        });
+    }
+
+    fn step(app: &App) -> WizardStep {
+        app.wizard.as_ref().unwrap().step
+    }
+
+    /// Type the sheet's path, Enter, and answer the load like the run loop would.
+    fn load(app: &mut App) {
+        app.type_str(SHEET);
+        app.handle_key(k(KeyCode::Enter));
+        let e = app.take_effects();
+        let generation = e
+            .iter()
+            .find_map(|e| match e {
+                Effect::WizardLoad { generation, .. } => Some(*generation),
+                _ => None,
+            })
+            .expect("Enter loads the file");
+        let data = wizard_data(prepared(), Some(&catalog()), now(), now());
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Ok(Box::new(data)),
+        });
+        assert_eq!(step(app), WizardStep::Validate);
+    }
+
+    /// From Validate to the plan: Enter everywhere, no tags.
+    fn to_plan(app: &mut App) {
+        for _ in 0..5 {
+            app.handle_key(k(KeyCode::Enter));
+        }
+        assert_eq!(step(app), WizardStep::Plan);
+    }
+
+    #[test]
+    fn n_opens_only_in_the_assign_tab_and_esc_closes() {
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('n'));
+        assert!(
+            app.wizard.is_none(),
+            "n does nothing outside the Assign tab"
+        );
+        let mut app = open(false);
+        assert_eq!(step(&app), WizardStep::File);
+        // Letters are text here: q does not quit, s does not sync.
+        app.type_str("qs");
+        assert!(!app.quit);
+        assert!(app.take_effects().is_empty());
+        assert_eq!(app.wizard.as_ref().unwrap().path, "qs");
+        app.handle_key(k(KeyCode::Esc));
+        assert!(app.wizard.is_none());
+        assert_eq!(app.tab, Tab::Assign);
+    }
+
+    #[test]
+    fn tab_completes_paths_and_enter_on_a_directory_opens_it() {
+        let mut app = open(false);
+        app.type_str("tests/fixtures/wiz");
+        tab(&mut app);
+        assert_eq!(app.wizard.as_ref().unwrap().path, "tests/fixtures/wizard/");
+        tab(&mut app);
+        let w = app.wizard.as_ref().unwrap();
+        assert_eq!(
+            w.completions,
+            vec!["old/", "rollout-branch.csv", "rollout-hq.csv"],
+            "directories and spreadsheets only"
+        );
+        app.type_str("rollout-b");
+        tab(&mut app);
+        assert_eq!(
+            app.wizard.as_ref().unwrap().path,
+            "tests/fixtures/wizard/rollout-branch.csv"
+        );
+        // Nothing fits: say so.
+        app.handle_key(ctrl('u'));
+        app.type_str("tests/fixtures/wizard/zzz");
+        tab(&mut app);
+        let w = app.wizard.as_ref().unwrap();
+        assert!(
+            w.error
+                .as_deref()
+                .unwrap_or("")
+                .contains("nothing to complete"),
+            "{:?}",
+            w.error
+        );
+        // A completion that arrives after the user typed on is dropped.
+        app.handle_key(ctrl('u'));
+        app.type_str("tests/fixtures/wizard/rollout-h");
+        app.handle_key(k(KeyCode::Tab));
+        let typed = match app.take_effects().as_slice() {
+            [Effect::WizardComplete { typed }] => typed.clone(),
+            other => panic!("{other:?}"),
+        };
+        app.type_str("x");
+        let (new, candidates) = complete_path(&typed, None);
+        app.on_loaded(Loaded::WizardCompleted {
+            typed,
+            new,
+            candidates,
+            load: None,
+        });
+        assert_eq!(
+            app.wizard.as_ref().unwrap().path,
+            "tests/fixtures/wizard/rollout-hx"
+        );
+        // Enter on a directory lists it instead of reading it (the loader finds out).
+        app.handle_key(ctrl('u'));
+        app.type_str("tests/fixtures/wizard/old");
+        app.handle_key(k(KeyCode::Enter));
+        let (generation, typed) = match app.take_effects().as_slice() {
+            [
+                Effect::WizardLoad {
+                    generation, typed, ..
+                },
+            ] => (*generation, typed.clone()),
+            other => panic!("{other:?}"),
+        };
+        let (new, candidates) = complete_path(&format!("{typed}/"), None);
+        app.on_loaded(Loaded::WizardCompleted {
+            typed,
+            new,
+            candidates,
+            load: Some(generation),
+        });
+        assert_eq!(step(&app), WizardStep::File);
+        assert_eq!(
+            app.wizard.as_ref().unwrap().path,
+            "tests/fixtures/wizard/old/empty.csv"
+        );
+    }
+
+    #[test]
+    fn esc_while_loading_drops_the_late_result() {
+        let mut app = open(false);
+        app.type_str(SHEET);
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Loading);
+        let generation = match app.take_effects().as_slice() {
+            [Effect::WizardLoad { generation, .. }] => *generation,
+            other => panic!("{other:?}"),
+        };
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(step(&app), WizardStep::File);
+        let data = wizard_data(prepared(), None, now(), now());
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Ok(Box::new(data)),
+        });
+        assert_eq!(step(&app), WizardStep::File, "a cancelled load is ignored");
+        // A failed load comes back to the file step with the reason.
+        app.handle_key(k(KeyCode::Enter));
+        let generation = match app.take_effects().as_slice() {
+            [Effect::WizardLoad { generation, .. }] => *generation,
+            other => panic!("{other:?}"),
+        };
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Err("cannot read x.xlsx: No such file".into()),
+        });
+        assert_eq!(step(&app), WizardStep::File);
+        assert!(app.wizard.as_ref().unwrap().error.is_some());
+    }
+
+    #[test]
+    fn back_forward_skip_and_per_step_keys() {
+        let mut app = open(false);
+        load(&mut app);
+        // r reloads the file.
+        app.handle_key(ch('r'));
+        assert!(
+            app.take_effects()
+                .iter()
+                .any(|e| matches!(e, Effect::WizardLoad { .. }))
+        );
+        assert_eq!(step(&app), WizardStep::Loading);
+        app.handle_key(k(KeyCode::Esc));
+        load(&mut app);
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Review);
+        app.handle_key(ch('q'));
+        assert_eq!(step(&app), WizardStep::Validate, "q goes back, not out");
+        assert!(!app.quit);
+        app.handle_key(k(KeyCode::Enter));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Subscription);
+        assert_eq!(app.table().len(), 1, "the one compatible subscription");
+        // Skip the subscription: leave as is.
+        app.handle_key(ch('-'));
+        assert_eq!(step(&app), WizardStep::Region);
+        assert_eq!(app.wizard.as_ref().unwrap().subscription, Choice::Keep);
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(step(&app), WizardStep::Subscription);
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(
+            app.wizard.as_ref().unwrap().subscription,
+            Choice::Set("sub-ap".into())
+        );
+        app.handle_key(ch('-'));
+        assert_eq!(step(&app), WizardStep::Tags);
+        assert_eq!(app.wizard.as_ref().unwrap().application, Choice::Keep);
+        // Tags: a bad edit is refused with a reason; good ones are listed; Del drops one.
+        app.type_str("site");
+        app.handle_key(k(KeyCode::Enter));
+        assert!(
+            app.wizard
+                .as_ref()
+                .unwrap()
+                .tag_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("KEY=VALUE")
+        );
+        app.handle_key(ctrl('u'));
+        app.type_str("site=HQ");
+        app.handle_key(k(KeyCode::Enter));
+        app.type_str("-floor");
+        app.handle_key(k(KeyCode::Enter));
+        app.type_str("x=1");
+        app.handle_key(k(KeyCode::Enter));
+        app.handle_key(k(KeyCode::Delete));
+        let w = app.wizard.as_ref().unwrap();
+        assert_eq!(
+            w.tags,
+            vec![
+                ("site".to_string(), Some("HQ".to_string())),
+                ("floor".to_string(), None)
+            ]
+        );
+        // Empty line: on to the plan.
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Plan);
+        let choices = app.wizard.as_ref().unwrap().choices();
+        assert_eq!(choices.subscription_id.as_deref(), Some("sub-ap"));
+        assert!(choices.application.is_none());
+        assert!(app.wizard.as_ref().unwrap().planned.is_some());
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(step(&app), WizardStep::Tags);
+    }
+
+    #[test]
+    fn read_only_refuses_to_send() {
+        let mut app = open(true);
+        load(&mut app);
+        to_plan(&mut app);
+        for key in ['a', 'd'] {
+            app.handle_key(ch(key));
+            let w = app.wizard.as_ref().unwrap();
+            assert!(w.confirm.is_none());
+            assert!(
+                app.toasts.iter().any(|t| t.text.contains("read-only")),
+                "{:?}",
+                app.toasts
+            );
+            assert!(
+                !app.take_effects()
+                    .iter()
+                    .any(|e| matches!(e, Effect::WizardApply { .. }))
+            );
+        }
+    }
+
+    #[test]
+    fn apply_asks_first_and_cancel_needs_confirmation() {
+        let mut app = open(false);
+        load(&mut app);
+        to_plan(&mut app);
+        app.handle_key(ch('a'));
+        assert_eq!(
+            app.wizard.as_ref().unwrap().confirm,
+            Some(Confirm::Send { dry_run: false })
+        );
+        app.handle_key(ch('n'));
+        assert_eq!(app.wizard.as_ref().unwrap().confirm, None);
+        assert!(app.take_effects().is_empty(), "no means nothing is sent");
+        app.handle_key(ch('d'));
+        app.handle_key(ch('y'));
+        let e = app.take_effects();
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::WizardApply { dry_run: true, .. })),
+            "{e:?}"
+        );
+        assert_eq!(step(&app), WizardStep::Applying);
+        // q and Esc ask; no answers no.
+        app.handle_key(ch('q'));
+        assert!(!app.quit);
+        assert_eq!(app.wizard.as_ref().unwrap().confirm, Some(Confirm::Cancel));
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(app.wizard.as_ref().unwrap().confirm, None);
+        assert!(app.take_effects().is_empty());
+        // Leaving the tab and quitting are refused while it runs.
+        app.handle_key(ch('1'));
+        app.run_command("q");
+        assert!(!app.quit);
+        assert_eq!(app.tab, Tab::Assign);
+        // Ctrl-C asks, a second Ctrl-C confirms; the console stays open.
+        app.handle_key(ctrl('c'));
+        assert_eq!(app.wizard.as_ref().unwrap().confirm, Some(Confirm::Cancel));
+        app.handle_key(ctrl('c'));
+        assert!(!app.quit);
+        let e = app.take_effects();
+        assert!(e.iter().any(|e| matches!(e, Effect::WizardCancel)), "{e:?}");
+        assert!(app.wizard.as_ref().unwrap().progress.cancelling);
+        // The end: the report, then back to the run list with a reload.
+        app.on_loaded(Loaded::WizardDone(Err("database gone".into())));
+        assert_eq!(step(&app), WizardStep::Plan);
+        assert!(
+            app.take_effects()
+                .iter()
+                .any(|e| matches!(e, Effect::Reload))
+        );
+        // Ctrl-C quits again once nothing runs.
+        app.handle_key(ctrl('c'));
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn choices_and_plan_wait_for_the_catalog() {
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.take_effects();
+        load(&mut app);
+        app.handle_key(k(KeyCode::Enter));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Subscription);
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(
+            step(&app),
+            WizardStep::Subscription,
+            "nothing to choose yet"
+        );
+        assert!(app.toasts.iter().any(|t| t.text.contains("still reading")));
+        // Skipping everything reaches the plan, which waits too.
+        app.handle_key(ch('-'));
+        app.handle_key(ch('-'));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(step(&app), WizardStep::Plan);
+        assert!(app.wizard.as_ref().unwrap().planned.is_none());
+        app.handle_key(ch('a'));
+        assert!(app.wizard.as_ref().unwrap().confirm.is_none());
+        assert!(app.toasts.iter().any(|t| t.text.contains("not ready")));
+        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        assert!(
+            app.wizard.as_ref().unwrap().planned.is_some(),
+            "the plan is made when the catalog arrives"
+        );
+    }
+
+    #[test]
+    fn after_a_dry_run_esc_goes_back_to_the_plan() {
+        use glp_console::assign::report::{ApplyReport, Counts, RunStatus};
+        let mut app = open(false);
+        load(&mut app);
+        to_plan(&mut app);
+        app.handle_key(ch('d'));
+        app.handle_key(ch('y'));
+        assert!(
+            app.take_effects()
+                .iter()
+                .any(|e| matches!(e, Effect::WizardApply { dry_run: true, .. }))
+        );
+        let mut report = ApplyReport {
+            run_id: 3,
+            kind: glp_console::store::audit::RunKind::DryRun,
+            undo_of: None,
+            dry_run: true,
+            status: RunStatus::Succeeded,
+            started_at: now(),
+            finished_at: now(),
+            duration_secs: 1.0,
+            counts: Counts::default(),
+            operations: Vec::new(),
+            devices: Vec::new(),
+            notes: Vec::new(),
+            resync: None,
+        };
+        report.finalize(false);
+        app.on_loaded(Loaded::WizardDone(Ok(Arc::new(report))));
+        assert_eq!(step(&app), WizardStep::Report);
+        app.handle_key(ch('E'));
+        assert!(app.take_effects().iter().any(|e| matches!(e,
+            Effect::WizardExport { path, .. } if path.ends_with("assignment-run-3-dry-run.json"))));
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(step(&app), WizardStep::Plan, "dry run → back to the plan");
+        app.handle_key(ch('a'));
+        assert_eq!(
+            app.wizard.as_ref().unwrap().confirm,
+            Some(Confirm::Send { dry_run: false })
+        );
+    }
+
+    #[test]
+    fn wizard_keys_are_rebindable_and_shown_from_the_keymap() {
+        let mut ui = UiConfig::default();
+        ui.keys.insert("wizard_apply".into(), "A".into());
+        ui.keys.insert("wizard_skip".into(), "enter".into());
+        let km = Keymap::new(&ui.keys, false);
+        assert!(
+            km.1.iter()
+                .any(|w| w.contains("wizard_next") && w.contains("wizard_skip")),
+            "a clash inside one step is reported: {:?}",
+            km.1
+        );
+        let hints = km.0.wizard.hints(WizardStep::Plan);
+        assert!(hints.contains(&("A".to_string(), "apply")), "{hints:?}");
+        assert_eq!(km.0.wizard.label(WizardAction::Apply), "A");
+        assert!(
+            !km.0.help_entries().iter().any(|(_, k, _)| k == "A"),
+            "wizard actions are not in the normal table"
+        );
+        assert!(
+            km.0.wizard
+                .help_entries()
+                .iter()
+                .any(|(k, d)| k == "A" && d.contains("apply"))
+        );
+        let mut app = App::new(&ui, false, false, now());
+        app.take_effects();
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        app.take_effects();
+        load(&mut app);
+        to_plan(&mut app);
+        app.handle_key(ch('a'));
+        assert_eq!(
+            app.wizard.as_ref().unwrap().confirm,
+            None,
+            "a is unbound now"
+        );
+        app.handle_key(ch('A'));
+        assert!(app.wizard.as_ref().unwrap().confirm.is_some());
+    }
+}
+
+mod wizard_sheets {
+    use super::*;
+    use glp_console::assign::load::LoadOptions;
+    use glp_console::tui::wizard::{WizardStep, wizard_data};
+
+    /// A workbook with a notes sheet first and the devices on the second (in a scratch
+    /// directory removed with the returned guard).
+    fn workbook() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix("glpc-keys-wb-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("two-sheets.xlsx");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let notes = wb.add_worksheet().set_name("Notes").unwrap();
+        notes.write_string(0, 0, "read me").unwrap();
+        let devs = wb.add_worksheet().set_name("Devices").unwrap();
+        devs.write_string(0, 0, "Serial Number").unwrap();
+        devs.write_string(1, 0, "SN00001").unwrap();
+        let other = wb.add_worksheet().set_name("Spare").unwrap();
+        other.write_string(0, 0, "Serial Number").unwrap();
+        other.write_string(1, 0, "SN00002").unwrap();
+        wb.save(&path).unwrap();
+        (dir, path)
+    }
+
+    /// `load` as the run loop does it, but with the sheet parsed here (no database: every
+    /// serial is "not found").
+    fn answer(app: &mut App) -> Option<String> {
+        let e = app.take_effects();
+        let (generation, path, sheet) = e.iter().find_map(|e| match e {
+            Effect::WizardLoad {
+                generation,
+                path,
+                sheet,
+                ..
+            } => Some((*generation, path.clone(), sheet.clone())),
+            _ => None,
+        })?;
+        let s = glp_console::assign::load::load_path(
+            &path,
+            &LoadOptions {
+                sheet: sheet.clone(),
+            },
+        )
+        .unwrap();
+        let prepared = glp_console::assign::session::Prepared {
+            path,
+            matches: glp_console::assign::matching::match_rows(&s, &s.valid_rows(), &[]).0,
+            match_issues: Vec::new(),
+            sheet: s,
+        };
+        let data = wizard_data(prepared, None, now(), now());
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Ok(Box::new(data)),
+        });
+        sheet
+    }
+
+    #[test]
+    fn a_workbook_of_several_sheets_offers_the_chooser() {
+        let (_dir, path) = workbook();
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.type_str(&path.display().to_string());
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(answer(&mut app), None, "the first read picks the sheet");
+        let w = app.wizard.as_ref().unwrap();
+        assert_eq!(w.step, WizardStep::Sheet);
+        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Devices");
+        assert_eq!(w.sheet_cursor, 1, "on the sheet load picked");
+        // Enter keeps it without reading again.
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Validate);
+        assert!(app.take_effects().is_empty());
+        // t: choose another; j moves; Enter reads that sheet.
+        app.handle_key(ch('t'));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Sheet);
+        app.handle_key(ch('j'));
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(answer(&mut app).as_deref(), Some("Spare"));
+        let w = app.wizard.as_ref().unwrap();
+        assert_eq!(
+            w.step,
+            WizardStep::Validate,
+            "a chosen sheet is not asked again"
+        );
+        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Spare");
+    }
+}
+
+mod wizard_big {
+    use super::*;
+    use glp_console::assign::load::{LoadOptions, load_path};
+    use glp_console::assign::matching::match_rows;
+    use glp_console::assign::session::Prepared;
+    use glp_console::tui::wizard::{WizardStep, wizard_data};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn screen_text(app: &mut App, w: u16, h: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| glp_console::tui::view::draw(f, app)).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..h)
+            .map(|y| {
+                (0..w)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// 5 000 rows: the review scrolls like the inventory (only the window is drawn), and
+    /// `/` filters it with the shared worker.
+    #[test]
+    fn a_5000_row_sheet_scrolls_and_filters() {
+        let dir = tempfile::Builder::new()
+            .prefix("glpc-keys-big-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("big.csv");
+        let mut text = String::from("Serial Number,MAC Address\n");
+        for i in 0..5000 {
+            text.push_str(&format!(
+                "BIG{i:07},02:00:00:00:{:02X}:{:02X}\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        let t0 = std::time::Instant::now();
+        let sheet = load_path(&path, &LoadOptions::default()).unwrap();
+        let (matches, match_issues) = match_rows(&sheet, &sheet.valid_rows(), &[]);
+        let data = wizard_data(
+            Prepared {
+                path: path.clone(),
+                sheet,
+                matches,
+                match_issues,
+            },
+            None,
+            now(),
+            now(),
+        );
+        eprintln!(
+            "5 000 rows read, matched and turned into rows in {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(data.review.rows.len(), 5000);
+        let mut app = app_with(&UiConfig::default(), false, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        app.type_str("big.csv");
+        app.handle_key(k(KeyCode::Enter));
+        let generation = app.wizard.as_ref().unwrap().generation;
+        app.take_effects();
+        app.on_loaded(Loaded::Wizard {
+            generation,
+            result: Ok(Box::new(data)),
+        });
+        app.handle_key(k(KeyCode::Enter));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Review);
+        let s = screen_text(&mut app, 80, 24);
+        assert!(s.contains("BIG0000000") && s.contains("5,000 rows"), "{s}");
+        app.handle_key(ch('G'));
+        let s = screen_text(&mut app, 80, 24);
+        assert!(s.contains("BIG0004999") && !s.contains("BIG0000000"), "{s}");
+        app.handle_key(ctrl('u'));
+        app.handle_key(k(KeyCode::PageUp));
+        assert!(app.table().selected_index() < 4999);
+        // Filter: the job goes to the worker with the review's rows.
+        app.handle_key(ch('/'));
+        app.type_str("BIG0001234");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let worker = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
+            let _ = tx.send(r);
+        });
+        let mut last = None;
+        for e in app.take_effects() {
+            if let Effect::Filter(job) = e {
+                assert_eq!(job.rows.len(), 5000);
+                worker.submit(job);
+                last = Some(rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap());
+            }
+        }
+        app.on_filter(last.expect("typing in / filters the review"));
+        app.handle_key(k(KeyCode::Enter));
+        let s = screen_text(&mut app, 80, 24);
+        assert!(
+            s.contains("BIG0001234") && s.contains("filter ⟨BIG0001234⟩"),
+            "{s}"
+        );
+        // Esc clears the filter first, then goes back a step.
+        app.handle_key(k(KeyCode::Esc));
+        assert!(!app.table().filter_active());
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Review);
+        assert_eq!(app.table().len(), 5000);
+        app.handle_key(k(KeyCode::Esc));
+        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Validate);
+    }
+}

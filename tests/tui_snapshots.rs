@@ -528,3 +528,349 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
     // A full-screen picture of the mid-sync state too.
     insta::assert_snapshot!("mid_sync_160x48", screen(&mut app, 160, 48).backend());
 }
+
+// ---- the Assign tab's wizard ------------------------------------------------------------
+
+/// Carry out the wizard's loads the way the run loop does (the real loader, no API client:
+/// the catalog comes from the stored application/region pairs), with a fixed read time and
+/// application names so the screens are the same on every run.
+async fn settle_wizard(app: &mut App, db: &TestDb) {
+    for e in app.take_effects() {
+        match e {
+            Effect::WizardCatalog => {
+                let (mut c, note) = glp_console::assign::session::load_catalog(&db.store, None)
+                    .await
+                    .unwrap();
+                for a in &mut c.applications {
+                    a.application_name = Some("Aruba Central".into());
+                }
+                app.on_loaded(Loaded::WizardCatalog(Ok((std::sync::Arc::new(c), note))));
+            }
+            Effect::WizardComplete { typed } => {
+                let (new, candidates) = glp_console::tui::wizard::complete_path(&typed, None);
+                app.on_loaded(Loaded::WizardCompleted {
+                    typed,
+                    new,
+                    candidates,
+                    load: None,
+                });
+            }
+            Effect::WizardLoad {
+                generation,
+                path,
+                sheet,
+                ..
+            } => {
+                let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
+                let job = glp_console::tui::run::WizardLoadJob {
+                    store: db.store.clone(),
+                    known,
+                    path,
+                    sheet,
+                };
+                let result = glp_console::tui::run::wizard_load(job).await.map(|mut d| {
+                    d.elapsed_ms = 42;
+                    d
+                });
+                app.on_loaded(Loaded::Wizard { generation, result });
+            }
+            Effect::Filter(_) => app.effects.push(e),
+            _ => {}
+        }
+    }
+    settle(app, db).await;
+}
+
+/// Draw at the smallest usable size and at a very wide one: nothing may panic or overflow.
+fn extremes(app: &mut App) {
+    for (w, h) in [(60, 15), (61, 16), (250, 70)] {
+        let _ = screen(app, w, h);
+    }
+}
+
+fn sample_report() -> glp_console::assign::report::ApplyReport {
+    use glp_console::assign::plan::{Method, Phase};
+    use glp_console::assign::report::*;
+    use glp_console::store::audit::RunKind;
+    let op = |seq: usize, phase: Phase, serials: &[&str], status: OpStatus, error: Option<&str>| {
+        OperationReport {
+            seq,
+            phase,
+            method: Method::Patch,
+            path: "/devices/v2beta1/devices".into(),
+            body: json!({}),
+            serials: serials.iter().map(|s| s.to_string()).collect(),
+            device_ids: Vec::new(),
+            http_status: Some(202),
+            operation_id: None,
+            status,
+            error: error.map(str::to_string),
+            failed_devices: Vec::new(),
+            duration_ms: Some(1500),
+        }
+    };
+    let dev =
+        |serial: &str, status: DeviceStatus, error: Option<&str>, change: &str| DeviceReport {
+            serial: serial.into(),
+            row: None,
+            device_id: None,
+            status,
+            error: error.map(str::to_string),
+            changes: vec![change.into()],
+        };
+    let mut r = ApplyReport {
+        run_id: 7,
+        kind: RunKind::Apply,
+        undo_of: None,
+        dry_run: false,
+        status: RunStatus::Succeeded,
+        started_at: now(),
+        finished_at: now() + chrono::Duration::seconds(9),
+        duration_secs: 9.2,
+        counts: Counts::default(),
+        operations: vec![
+            op(0, Phase::Add, &["NEWAP00001"], OpStatus::Succeeded, None),
+            op(
+                1,
+                Phase::Application,
+                &["NEWAP00001", "VNT8KWC10R", "AP515OLD01"],
+                OpStatus::Succeeded,
+                None,
+            ),
+            op(
+                2,
+                Phase::Subscription,
+                &["NEWAP00001", "VNT8KWC10R", "AP515OLD01"],
+                OpStatus::Failed,
+                Some(
+                    "HPE_GL_DEVICE_SUBSCRIPTION_QUANTITY: not enough seats left on PAT4DYYJAEEEJA",
+                ),
+            ),
+            op(3, Phase::Tags, &["VNT8KWC10R"], OpStatus::Succeeded, None),
+        ],
+        devices: vec![
+            dev(
+                "NEWAP00001",
+                DeviceStatus::Failed,
+                Some("subscription: not enough seats left on PAT4DYYJAEEEJA"),
+                "add as NETWORK",
+            ),
+            dev(
+                "AP515OLD01",
+                DeviceStatus::Failed,
+                Some("subscription: not enough seats left on PAT4DYYJAEEEJA"),
+                "subscription —",
+            ),
+            dev(
+                "VNT8KWC10R",
+                DeviceStatus::Succeeded,
+                None,
+                "tag +site=Branch-12",
+            ),
+        ],
+        notes: Vec::new(),
+        resync: Some(ResyncReport {
+            requested: 3,
+            fetched: 3,
+            inserted: 1,
+            updated: 2,
+            unchanged: 0,
+            error: None,
+        }),
+    };
+    r.finalize(false);
+    r
+}
+
+#[tokio::test]
+async fn assign_wizard_screens() {
+    use glp_console::assign::apply::ApplyEvent;
+    use glp_console::assign::plan::Phase;
+    use glp_console::assign::report::OpStatus;
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let mut app = app(&db, false).await;
+    app.reports_dir = "/var/lib/glp-console/reports".into();
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('n'));
+    settle_wizard(&mut app, &db).await;
+    // File: Tab completes to the common prefix and lists the candidates.
+    app.type_str("tests/fixtures/wizard/ro");
+    press(&mut app, KeyCode::Tab);
+    settle_wizard(&mut app, &db).await;
+    assert_eq!(
+        app.wizard.as_ref().unwrap().path,
+        "tests/fixtures/wizard/rollout-"
+    );
+    insta::assert_snapshot!(
+        "wizard_file_completion_80x24",
+        screen(&mut app, 80, 24).backend()
+    );
+    extremes(&mut app);
+    app.type_str("b");
+    press(&mut app, KeyCode::Tab);
+    settle_wizard(&mut app, &db).await;
+    press(&mut app, KeyCode::Enter);
+    settle_wizard(&mut app, &db).await;
+    // Validate: every issue with sheet, row, column and message.
+    insta::assert_snapshot!("wizard_validate_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    insta::assert_snapshot!(
+        "wizard_validate_160x48",
+        screen(&mut app, 160, 48).backend()
+    );
+    // Review: what the inventory says about each row, with counts.
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("wizard_review_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    insta::assert_snapshot!("wizard_review_160x48", screen(&mut app, 160, 48).backend());
+    // Subscription chooser: compatible, started, enough seats.
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(
+        "wizard_subscription_80x24",
+        screen(&mut app, 80, 24).backend()
+    );
+    extremes(&mut app);
+    press(&mut app, KeyCode::Enter);
+    // Application and region.
+    insta::assert_snapshot!("wizard_region_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    press(&mut app, KeyCode::Enter);
+    // Tags: one set, one removal.
+    app.type_str("site=Branch-12");
+    press(&mut app, KeyCode::Enter);
+    app.type_str("-floor");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("wizard_tags_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    insta::assert_snapshot!("wizard_tags_160x48", screen(&mut app, 160, 48).backend());
+    // Plan: counts per operation, then per device (rows left out first).
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("wizard_plan_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    insta::assert_snapshot!("wizard_plan_160x48", screen(&mut app, 160, 48).backend());
+    press(&mut app, KeyCode::Char('a'));
+    insta::assert_snapshot!(
+        "wizard_confirm_apply_80x24",
+        screen(&mut app, 80, 24).backend()
+    );
+    extremes(&mut app);
+    press(&mut app, KeyCode::Char('y'));
+    assert!(
+        app.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::WizardApply { dry_run: false, .. }))
+    );
+    // Apply in progress, from the events the apply task sends.
+    let events = vec![
+        ApplyEvent::Started {
+            run_id: 7,
+            calls: 7,
+            devices: 5,
+        },
+        ApplyEvent::PhaseStarted {
+            phase: Phase::Add,
+            calls: 1,
+        },
+        ApplyEvent::Sent {
+            seq: 0,
+            phase: Phase::Add,
+            devices: 1,
+            accepted: true,
+        },
+        ApplyEvent::OperationDone {
+            seq: 0,
+            phase: Phase::Add,
+            status: OpStatus::Succeeded,
+            failed_devices: 0,
+            error: None,
+            done: 1,
+            total: 7,
+        },
+        ApplyEvent::PhaseStarted {
+            phase: Phase::Application,
+            calls: 1,
+        },
+        ApplyEvent::Sent {
+            seq: 1,
+            phase: Phase::Application,
+            devices: 3,
+            accepted: true,
+        },
+        ApplyEvent::OperationDone {
+            seq: 1,
+            phase: Phase::Application,
+            status: OpStatus::Succeeded,
+            failed_devices: 0,
+            error: None,
+            done: 2,
+            total: 7,
+        },
+        ApplyEvent::PhaseStarted {
+            phase: Phase::Subscription,
+            calls: 1,
+        },
+        ApplyEvent::Sent {
+            seq: 2,
+            phase: Phase::Subscription,
+            devices: 3,
+            accepted: true,
+        },
+    ];
+    for ev in events {
+        app.on_loaded(Loaded::WizardEvent(ev));
+    }
+    // 30 s in: the elapsed time and the estimate for the calls left.
+    app.on_tick(now() + chrono::Duration::seconds(30));
+    insta::assert_snapshot!("wizard_applying_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    insta::assert_snapshot!(
+        "wizard_applying_160x48",
+        screen(&mut app, 160, 48).backend()
+    );
+    // Report: failures first.
+    app.on_loaded(Loaded::WizardDone(Ok(std::sync::Arc::new(sample_report()))));
+    app.toasts.clear();
+    insta::assert_snapshot!("wizard_report_80x24", screen(&mut app, 80, 24).backend());
+    extremes(&mut app);
+    insta::assert_snapshot!("wizard_report_160x48", screen(&mut app, 160, 48).backend());
+    press(&mut app, KeyCode::Char('e'));
+    let e = app.take_effects();
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Effect::WizardExport { path, .. }
+            if path.to_str() == Some("/var/lib/glp-console/reports/assignment-run-7.xlsx"))),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn assign_wizard_sheet_chooser() {
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let mut app = app(&db, false).await;
+    let dir = tempfile::Builder::new()
+        .prefix("glpc-snap-wb-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("branch-rollout.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let notes = wb.add_worksheet().set_name("Instructions").unwrap();
+    notes
+        .write_string(0, 0, "Fill in the Devices sheet")
+        .unwrap();
+    for name in ["Devices", "Spares"] {
+        let ws = wb.add_worksheet().set_name(name).unwrap();
+        ws.write_string(0, 0, "Serial Number").unwrap();
+        ws.write_string(1, 0, "VNT8KWC09Q").unwrap();
+    }
+    wb.save(&path).unwrap();
+    // As `glp-console assign FILE` opens it.
+    app.wizard_open(&path.display().to_string(), None);
+    settle_wizard(&mut app, &db).await;
+    insta::assert_snapshot!(
+        "wizard_sheet_chooser_80x24",
+        screen(&mut app, 80, 24).backend()
+    );
+    extremes(&mut app);
+}

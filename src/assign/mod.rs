@@ -18,5 +18,6 @@ pub mod normalize;
 pub mod options;
 pub mod plan;
 pub mod report;
+pub mod session;
 pub mod template;
 pub mod validate;

@@ -6,7 +6,6 @@
 //! terminal (or takes `--yes`), applies the plan through [`crate::assign::apply`], prints
 //! the report (failures first) and writes it with `--report FILE.xlsx|FILE.json`.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -17,21 +16,19 @@ use tokio_util::sync::CancellationToken;
 use super::Failure;
 use super::sync_only::build_client;
 use crate::assign::apply::{
-    self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run, requested_json, resync_serials,
+    self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run, resync_serials,
 };
 use crate::assign::diff::diff;
-use crate::assign::load::{LoadOptions, load_path};
-use crate::assign::matching::{count, match_rows};
-use crate::assign::options::{
-    ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve,
-};
-use crate::assign::plan::{AppTarget, Plan, plan};
+use crate::assign::load::LoadOptions;
+use crate::assign::matching::count;
+use crate::assign::options::{Catalog, WizardChoices};
+use crate::assign::plan::Plan;
 use crate::assign::report::{ApplyReport, RunStatus};
+use crate::assign::session::{self, ChoiceFlags};
 use crate::assign::validate::Issue;
 use crate::cli::exit;
 use crate::config::Config;
 use crate::glp::client::Client;
-use crate::glp::error::GlpError;
 use crate::store::Store;
 use crate::store::audit::{NewRun, RunKind};
 
@@ -57,151 +54,41 @@ fn bad(msg: impl Into<String>) -> Failure {
     Failure::new(exit::CONFIG, msg)
 }
 
-/// `k=v` pairs and keys to remove, as the plan wants them.
-pub fn parse_tags(
-    set: &[String],
-    remove: &[String],
-) -> Result<BTreeMap<String, Option<String>>, Failure> {
-    let mut out = BTreeMap::new();
-    for t in set {
-        let Some((k, v)) = t.split_once('=') else {
-            return Err(bad(format!(
-                "--tag {t}: write it as KEY=VALUE (e.g. --tag site=HQ)"
-            )));
-        };
-        let k = k.trim();
-        if k.is_empty() {
-            return Err(bad(format!("--tag {t}: the key is empty")));
-        }
-        out.insert(k.to_string(), Some(v.trim().to_string()));
-    }
-    for k in remove {
-        let k = k.trim();
-        if k.is_empty() {
-            return Err(bad("--remove-tag needs a key"));
-        }
-        out.insert(k.to_string(), None);
-    }
-    Ok(out)
-}
-
-/// Applications per region from the service catalog (provisioned ones only).
-pub async fn api_catalog(client: &Client) -> Result<Vec<ApplicationRegion>, GlpError> {
-    let regions = client.regions().await?;
-    let provisions = client.provisions(None).await?;
-    let mut out = Vec::new();
-    for r in regions {
-        for sm in &r.service_managers {
-            let provisioned = provisions.iter().any(|p| {
-                p.is_provisioned()
-                    && p.service_manager_id.as_deref() == Some(sm.id.as_str())
-                    && p.region.as_deref() == Some(r.id.as_str())
-            });
-            if provisioned {
-                out.push(ApplicationRegion {
-                    application_id: sm.id.clone(),
-                    application_name: sm.name.clone(),
-                    region: r.id.clone(),
-                    region_name: r
-                        .region_name
-                        .clone()
-                        .unwrap_or_else(|| region_display_name(&r.id)),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The wizard choices from the flags, checked against the catalog.
 fn choices(opts: &AssignOptions, catalog: &Catalog) -> Result<WizardChoices, Failure> {
-    let tags = parse_tags(&opts.tags, &opts.remove_tags)?;
-    let subscription_id = match &opts.subscription {
-        None => None,
-        Some(k) => match catalog.subscription_by_key(k) {
-            Some(s) => Some(s.id.clone()),
-            None => match catalog.subscription_by_id(k) {
-                Some(s) => Some(s.id.clone()),
-                None => {
-                    return Err(bad(format!(
-                        "--subscription {k}: no subscription with this key in the inventory; \
-                         check the key or run `glp-console --sync-only` first"
-                    )));
-                }
-            },
-        },
-    };
-    let apps = &catalog.applications;
-    let app_ids: Option<Vec<&ApplicationRegion>> = opts.application.as_ref().map(|a| {
-        apps.iter()
-            .filter(|x| {
-                x.application_id.eq_ignore_ascii_case(a)
-                    || x.application_name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(a))
-            })
-            .collect()
-    });
-    let application = match (&opts.application, &opts.region, app_ids) {
-        (None, None, _) => None,
-        (Some(a), _, Some(hits)) if hits.is_empty() => {
-            return Err(bad(format!(
-                "--application {a}: not an application provisioned in this workspace; \
-                 give its id or name as GreenLake lists it"
-            )));
+    session::choices_from_flags(&opts.choice_flags(), catalog).map_err(bad)
+}
+
+impl AssignOptions {
+    fn choice_flags(&self) -> ChoiceFlags {
+        ChoiceFlags {
+            subscription: self.subscription.clone(),
+            application: self.application.clone(),
+            region: self.region.clone(),
+            tags: self.tags.clone(),
+            remove_tags: self.remove_tags.clone(),
         }
-        (Some(a), Some(r), Some(hits)) => match hits.iter().find(|x| &x.region == r) {
-            Some(h) => Some(AppTarget {
-                application_id: h.application_id.clone(),
-                region: r.clone(),
-            }),
-            None => {
-                return Err(bad(format!(
-                    "--application {a} is not provisioned in region {r}; it is in: {}",
-                    hits.iter()
-                        .map(|h| h.region.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        },
-        (Some(a), None, Some(hits)) => match hits.as_slice() {
-            [one] => Some(AppTarget {
-                application_id: one.application_id.clone(),
-                region: one.region.clone(),
-            }),
-            _ => {
-                return Err(bad(format!(
-                    "--application {a} is provisioned in several regions; add --region"
-                )));
-            }
-        },
-        (None, Some(r), _) => {
-            let hits: Vec<&ApplicationRegion> = apps.iter().filter(|x| &x.region == r).collect();
-            match hits.as_slice() {
-                [one] => Some(AppTarget {
-                    application_id: one.application_id.clone(),
-                    region: r.clone(),
-                }),
-                [] => {
-                    return Err(bad(format!(
-                        "--region {r}: no application is provisioned there; pick another region"
-                    )));
-                }
-                _ => {
-                    return Err(bad(format!(
-                        "--region {r}: several applications are provisioned there; add --application"
-                    )));
-                }
-            }
-        }
-        (Some(_), _, None) => None,
-    };
-    Ok(WizardChoices {
-        application,
-        subscription_id,
-        tags,
-    })
+    }
+
+    /// Does this command want the interactive wizard rather than the headless review?
+    /// Only a bare `assign FILE [--sheet S]` on a terminal does: any flag that decides
+    /// something (a choice, --dry-run, --apply, --yes, --report, --json, --undo) keeps the
+    /// scriptable behaviour, and so does a stdout that is not a terminal (cron, pipes).
+    pub fn opens_console(&self, stdout_is_terminal: bool) -> bool {
+        stdout_is_terminal
+            && self.file.is_some()
+            && self.undo.is_none()
+            && !self.apply
+            && !self.dry_run
+            && !self.yes
+            && !self.json
+            && self.report.is_none()
+            && self.subscription.is_none()
+            && self.application.is_none()
+            && self.region.is_none()
+            && self.tags.is_empty()
+            && self.remove_tags.is_empty()
+    }
 }
 
 fn confirm(opts: &AssignOptions, what: &str) -> Result<(), Failure> {
@@ -354,47 +241,28 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     let Some(file) = &opts.file else {
         return Err(bad("assign: give the spreadsheet FILE, or --undo RUN_ID"));
     };
-    let sheet = load_path(
+    let prepared = session::prepare(
+        &store,
         file,
         &LoadOptions {
             sheet: opts.sheet.clone(),
         },
     )
+    .await
     .map_err(|e| bad(e.to_string()))?;
-    let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
-    let stored = store.devices_by_serials(&serials).await?;
-    let valid = sheet.valid_rows();
-    let (matches, match_issues) = match_rows(&sheet, &valid, &stored);
     // The client is needed for the service catalog (and later to apply); without
     // credentials the review still works from the stored inventory.
     let client = build_client(cfg);
-    let service_catalog = match &client {
-        Ok(c) => match api_catalog(c).await {
-            Ok(v) => Some(v),
-            Err(e) => {
-                eprintln!(
-                    "glp-console: warning: the service catalog could not be read ({e}); \
-                     offering the application/region pairs stored devices use"
-                );
-                None
-            }
-        },
-        Err(_) => None,
-    };
-    let catalog = Catalog::new(
-        store.assign_subscriptions().await?,
-        store.assign_region_pairs().await?,
-        store.assign_tags().await?,
-        service_catalog,
-    );
+    let (catalog, note) = session::load_catalog(&store, client.as_ref().ok()).await?;
+    if let Some(n) = note {
+        eprintln!("glp-console: warning: {n}");
+    }
     let wizard = choices(&opts, &catalog)?;
-    let (targets, resolve_issues) =
-        resolve(&sheet, &matches, &catalog, &wizard, chrono::Utc::now());
-    let mut issues: Vec<Issue> = sheet.issues.clone();
-    issues.extend(match_issues);
-    issues.extend(resolve_issues);
-    let p = plan(&targets);
-    let counts = serde_json::to_value(count(&matches)).unwrap_or_default();
+    let planned = session::plan_for(&prepared, &catalog, &wizard, chrono::Utc::now());
+    let mut issues: Vec<Issue> = prepared.issues();
+    issues.extend(planned.issues);
+    let p = planned.plan;
+    let counts = serde_json::to_value(count(&prepared.matches)).unwrap_or_default();
     let errors = issues.iter().any(Issue::is_error);
     // --dry-run sends too (GreenLake validates, nothing changes).
     let send = opts.apply || opts.dry_run;
@@ -430,18 +298,7 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
             p.devices.len()
         ),
     )?;
-    let run = NewRun {
-        kind: RunKind::Apply,
-        undo_of: None,
-        source_file: Some(sheet.file.clone()),
-        sheet: Some(sheet.sheet.clone()),
-        requested: requested_json(
-            Some(&file.display().to_string()),
-            &wizard,
-            json!({"dry_run": opts.dry_run}),
-        ),
-        operator: std::env::var("USER").ok(),
-    };
+    let run = session::new_run(&prepared, &wizard, opts.dry_run);
     run_apply(&client, &store, p, run, &opts).await
 }
 
@@ -502,4 +359,73 @@ async fn undo(
         operator: std::env::var("USER").ok(),
     };
     run_apply(&client, store, p, run, opts).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_bare_assign_file_on_a_terminal_opens_the_console() {
+        let bare = AssignOptions {
+            file: Some("devices.xlsx".into()),
+            sheet: Some("Sheet2".into()),
+            ..AssignOptions::default()
+        };
+        assert!(bare.opens_console(true));
+        assert!(
+            !bare.opens_console(false),
+            "cron and pipes keep the headless review"
+        );
+        let with: Vec<AssignOptions> = vec![
+            AssignOptions {
+                apply: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                dry_run: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                yes: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                json: true,
+                ..bare.clone()
+            },
+            AssignOptions {
+                report: Some("r.json".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                subscription: Some("KEY".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                application: Some("Aruba Central".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                region: Some("us-west".into()),
+                ..bare.clone()
+            },
+            AssignOptions {
+                tags: vec!["site=HQ".into()],
+                ..bare.clone()
+            },
+            AssignOptions {
+                remove_tags: vec!["floor".into()],
+                ..bare.clone()
+            },
+            AssignOptions {
+                file: None,
+                undo: Some(3),
+                ..bare.clone()
+            },
+        ];
+        for o in with {
+            assert!(!o.opens_console(true), "{o:?}");
+        }
+    }
 }

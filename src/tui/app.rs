@@ -3,6 +3,7 @@
 //! Nothing here touches the terminal, the database or the clock, so tests drive it directly.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -13,8 +14,14 @@ use super::keymap::{Action, Keymap};
 use super::model::rows::{self, MonthBucket};
 use super::model::table::{TableData, TableModel};
 use super::theme::Theme;
+use super::wizard::{self, Wizard, WizardData};
+use crate::assign::apply::ApplyEvent;
+use crate::assign::options::Catalog;
+use crate::assign::plan::Plan;
+use crate::assign::report::ApplyReport;
 use crate::config::UiConfig;
 use crate::glp::breaker::{BreakerSnapshot, BreakerState};
+use crate::store::audit::NewRun;
 use crate::store::inventory::Resource;
 use crate::store::views::{Detail, SubscriptionRecord};
 use crate::sync::events::{
@@ -51,6 +58,13 @@ pub const T_SUBSCRIPTIONS: usize = 1;
 pub const T_EXPIRING: usize = 2;
 pub const T_EXPIRED: usize = 3;
 pub const T_ASSIGN: usize = 4;
+/// The assignment wizard's lists (see [`super::wizard`]).
+pub const T_W_ISSUES: usize = 5;
+pub const T_W_REVIEW: usize = 6;
+pub const T_W_SUBS: usize = 7;
+pub const T_W_APPS: usize = 8;
+pub const T_W_PLAN: usize = 9;
+pub const T_W_REPORT: usize = 10;
 
 /// What the keyboard is talking to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +95,38 @@ pub enum Effect {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// Read a spreadsheet and match it; the answer is [`Loaded::Wizard`] with the same
+    /// generation.
+    WizardLoad {
+        generation: u64,
+        path: PathBuf,
+        /// The path as typed (a directory is completed instead of read).
+        typed: String,
+        sheet: Option<String>,
+    },
+    /// Complete the typed path from the file system; the answer is
+    /// [`Loaded::WizardCompleted`].
+    WizardComplete {
+        typed: String,
+    },
+    /// Read what the choices are made from (subscriptions, tags, the service catalog); the
+    /// answer is [`Loaded::WizardCatalog`]. Started when the wizard opens, so it is there by
+    /// the time the user has typed the path.
+    WizardCatalog,
+    /// Start applying a plan; events come back as [`Loaded::WizardEvent`], the end as
+    /// [`Loaded::WizardDone`].
+    WizardApply {
+        plan: Box<Plan>,
+        run: Box<NewRun>,
+        dry_run: bool,
+    },
+    /// Stop the running apply after the calls in flight.
+    WizardCancel,
+    /// Write the report (.xlsx or .json by the extension).
+    WizardExport {
+        report: Arc<ApplyReport>,
+        path: PathBuf,
+    },
     Quit,
 }
 
@@ -107,6 +153,20 @@ pub enum Loaded {
     },
     Failed(String),
     Exported(Result<String, String>),
+    Wizard {
+        generation: u64,
+        result: Result<Box<WizardData>, String>,
+    },
+    WizardCatalog(Result<(Arc<Catalog>, Option<String>), String>),
+    /// A path completion: from Tab (`load: None`) or Enter on a directory (that load).
+    WizardCompleted {
+        typed: String,
+        new: String,
+        candidates: Vec<String>,
+        load: Option<u64>,
+    },
+    WizardEvent(ApplyEvent),
+    WizardDone(Result<Arc<ApplyReport>, String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +262,12 @@ pub struct App {
     /// Per-frame visible table height, learned while drawing (for paging).
     pub page_height: usize,
     pub matcher: nucleo_matcher::Matcher,
+    /// The assignment wizard, while it is open in the Assign tab.
+    pub wizard: Option<Wizard>,
+    /// For `~` in the wizard's paths.
+    pub home: Option<PathBuf>,
+    /// Where the wizard writes exported reports.
+    pub reports_dir: PathBuf,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -235,6 +301,12 @@ impl App {
                 TableModel::new(rows::expiring_columns(), 0, Some(3)),
                 TableModel::new(rows::expiring_columns(), 0, Some(3)),
                 TableModel::new(rows::assign_columns(), 0, Some(3)),
+                TableModel::new(wizard::issue_columns(), 4, Some(0)),
+                TableModel::new(wizard::review_columns(), 1, Some(2)),
+                TableModel::new(wizard::subscription_columns(), 0, None),
+                TableModel::new(wizard::application_columns(), 3, None),
+                TableModel::new(wizard::plan_columns(), 1, None),
+                TableModel::new(wizard::report_columns(), 2, None),
             ],
             keymap,
             theme,
@@ -263,6 +335,9 @@ impl App {
             load_error: None,
             page_height: 20,
             matcher: nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT),
+            wizard: None,
+            home: None,
+            reports_dir: PathBuf::from("."),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -299,8 +374,17 @@ impl App {
             Tab::Subscriptions => T_SUBSCRIPTIONS,
             Tab::Expiring if self.focus_expired => T_EXPIRED,
             Tab::Expiring => T_EXPIRING,
-            Tab::Assign => T_ASSIGN,
+            Tab::Assign => self
+                .wizard
+                .as_ref()
+                .and_then(|w| w.step.table())
+                .unwrap_or(T_ASSIGN),
         }
+    }
+
+    /// Is the wizard what the Assign tab shows right now?
+    pub fn wizard_on_screen(&self) -> bool {
+        self.tab == Tab::Assign && self.wizard.is_some()
     }
 
     pub fn table(&self) -> &TableModel {
@@ -463,6 +547,23 @@ impl App {
                     Outcome::Partial | Outcome::Cancelled => ToastLevel::Warn,
                     Outcome::Failed => ToastLevel::Error,
                 };
+                if self.wizard.as_ref().is_some_and(|w| {
+                    w.data.is_some()
+                        && matches!(
+                            w.step,
+                            wizard::WizardStep::Validate
+                                | wizard::WizardStep::Review
+                                | wizard::WizardStep::Subscription
+                                | wizard::WizardStep::Region
+                                | wizard::WizardStep::Tags
+                                | wizard::WizardStep::Plan
+                        )
+                }) {
+                    self.toast(
+                        ToastLevel::Info,
+                        "the inventory changed: go back to the review and press r to match the sheet again",
+                    );
+                }
                 if summary.outcome == Outcome::Succeeded {
                     self.last_good = Some(self.now.max(self.last_good.unwrap_or(self.now)));
                     self.status.stale = false;
@@ -530,6 +631,16 @@ impl App {
             }
             Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
+            Loaded::Wizard { generation, result } => self.wizard_loaded(generation, result),
+            Loaded::WizardCatalog(r) => self.wizard_catalog(r),
+            Loaded::WizardCompleted {
+                typed,
+                new,
+                candidates,
+                load,
+            } => self.wizard_completed(typed, new, candidates, load),
+            Loaded::WizardEvent(ev) => self.wizard_apply_event(ev),
+            Loaded::WizardDone(r) => self.wizard_apply_done(r),
         }
     }
 
@@ -542,7 +653,7 @@ impl App {
         }
     }
 
-    fn set_table(&mut self, t: usize, data: TableData) {
+    pub(crate) fn set_table(&mut self, t: usize, data: TableData) {
         if self.tables[t].set_data(data) {
             self.request_filter(t);
         }
@@ -583,7 +694,10 @@ impl App {
         }
         self.dirty = true;
         if ev.modifiers.contains(KeyModifiers::CONTROL) && ev.code == KeyCode::Char('c') {
-            self.quit();
+            // A running assignment is asked to stop first, never dropped mid-call.
+            if !self.wizard_ctrl_c() {
+                self.quit();
+            }
             return;
         }
         match self.mode {
@@ -593,7 +707,14 @@ impl App {
             InputMode::Detail => self.key_detail(ev),
             InputMode::Columns => self.key_columns(ev),
             InputMode::Normal => {
+                if self.wizard_on_screen() && self.wizard_key(ev) {
+                    return;
+                }
                 if let Some(a) = self.keymap.action(&ev) {
+                    if self.wizard_on_screen() && matches!(a, Action::Quit | Action::Detail) {
+                        // The wizard's own keys cover these (Esc/q back, Enter next).
+                        return;
+                    }
                     self.act(a);
                 }
             }
@@ -601,6 +722,14 @@ impl App {
     }
 
     fn quit(&mut self) {
+        if self.wizard.as_ref().is_some_and(|w| w.busy()) {
+            self.tab = Tab::Assign;
+            self.toast(
+                ToastLevel::Warn,
+                "an assignment is running: cancel it first (Esc), then quit",
+            );
+            return;
+        }
         if !self.quit {
             self.quit = true;
             self.effects.push(Effect::Quit);
@@ -745,6 +874,11 @@ impl App {
             Action::FocusExpired => {
                 if self.tab == Tab::Expiring {
                     self.focus_expired = !self.focus_expired;
+                }
+            }
+            Action::AssignNew => {
+                if self.tab == Tab::Assign && self.wizard.is_none() {
+                    self.wizard_new();
                 }
             }
         }

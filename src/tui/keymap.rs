@@ -42,6 +42,8 @@ pub enum Action {
     CancelSync,
     Window,
     FocusExpired,
+    /// Assign tab: start the assignment wizard.
+    AssignNew,
 }
 
 /// One action's entry in the table.
@@ -305,6 +307,15 @@ pub const ACTIONS: &[ActionInfo] = &[
         false
     ),
     info!(
+        AssignNew,
+        "assign_new",
+        "Assign",
+        "new assignment from a spreadsheet (wizard)",
+        Some("new assignment"),
+        ["n"],
+        false
+    ),
+    info!(
         Sync,
         "sync",
         "Sync",
@@ -486,6 +497,8 @@ pub struct Keymap {
     by_key: BTreeMap<Key, Action>,
     by_action: BTreeMap<Action, Vec<Key>>,
     read_only: bool,
+    /// The assignment wizard's own bindings.
+    pub wizard: WizardKeys,
 }
 
 impl Keymap {
@@ -508,6 +521,9 @@ impl Keymap {
         let mut overridden = Vec::new();
         for (name, value) in overrides {
             let Some(info) = ACTIONS.iter().find(|a| a.name == name) else {
+                if WIZARD_ACTIONS.iter().any(|a| a.name == name) {
+                    continue;
+                }
                 warnings.push(format!(
                     "[ui.keys] {name}: no such action (see `?` in the console for the names)"
                 ));
@@ -559,11 +575,13 @@ impl Keymap {
             }
             by_action.insert(action, kept);
         }
+        let wizard = WizardKeys::new(overrides, &mut warnings);
         (
             Keymap {
                 by_key,
                 by_action,
                 read_only,
+                wizard,
             },
             warnings,
         )
@@ -606,8 +624,18 @@ impl Keymap {
 
     /// Footer hints: `(key, label)` for every hinted, bound action, in table order.
     pub fn hints(&self) -> Vec<(String, &'static str)> {
+        self.hints_for(None)
+    }
+
+    /// Footer hints for a tab: the actions of that tab's own group (e.g. "Assign") come
+    /// first, and other tabs' own actions are left out (they do nothing here).
+    pub fn hints_for(&self, tab_group: Option<&str>) -> Vec<(String, &'static str)> {
+        let own = |a: &&ActionInfo| tab_group.is_some_and(|g| a.group == g);
+        let tab_only = |a: &&ActionInfo| a.group == "Assign";
         ACTIONS
             .iter()
+            .filter(own)
+            .chain(ACTIONS.iter().filter(|a| !own(a) && !tab_only(a)))
             .filter_map(|a| {
                 let hint = a.hint?;
                 let k = self.keys(a.action).first()?;
@@ -632,4 +660,287 @@ pub fn name_of(action: Action) -> &'static str {
         .iter()
         .find(|a| a.action == action)
         .map_or("?", |a| a.name)
+}
+
+// ---- the assignment wizard ------------------------------------------------------------------
+
+/// What a key does inside the Assign tab's wizard. Looked up before the normal keymap, and
+/// only for the actions of the step on screen, so `a`, `d` or `r` can mean something in
+/// one step without taking the key away from the rest of the console. Movement (`j/k`,
+/// PgUp/PgDn, `g/G`) and `/` filter keep their normal bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WizardAction {
+    Complete,
+    Next,
+    Back,
+    Reload,
+    ChooseSheet,
+    Skip,
+    RemoveTag,
+    DryRun,
+    Apply,
+    Yes,
+    No,
+    ExportXlsx,
+    ExportJson,
+}
+
+/// One wizard action's entry: like [`ActionInfo`], plus the steps it works in.
+pub struct WizardActionInfo {
+    pub action: WizardAction,
+    /// The name used in `[ui.keys]` (all start with `wizard_`).
+    pub name: &'static str,
+    pub description: &'static str,
+    pub hint: &'static str,
+    pub defaults: &'static [&'static str],
+    pub steps: &'static [WizardStep],
+}
+
+use super::wizard::WizardStep as W;
+pub use super::wizard::WizardStep;
+
+/// Steps where a list is on screen (movement and `/` filter apply).
+const LISTS: &[W] = &[
+    W::Validate,
+    W::Review,
+    W::Subscription,
+    W::Region,
+    W::Plan,
+    W::Report,
+];
+
+/// The wizard's keys (design.md §5 conventions: Enter goes on, Esc/q go back).
+pub const WIZARD_ACTIONS: &[WizardActionInfo] = &[
+    WizardActionInfo {
+        action: WizardAction::Complete,
+        name: "wizard_complete",
+        description: "complete the path (or tag key); shows the candidates when several fit",
+        hint: "complete",
+        defaults: &["tab"],
+        steps: &[W::File, W::Tags],
+    },
+    WizardActionInfo {
+        action: WizardAction::Next,
+        name: "wizard_next",
+        description: "continue / choose the selected line (tags: add the typed change, or continue when empty)",
+        hint: "next",
+        defaults: &["enter"],
+        steps: &[
+            W::File,
+            W::Sheet,
+            W::Validate,
+            W::Review,
+            W::Subscription,
+            W::Region,
+            W::Tags,
+        ],
+    },
+    WizardActionInfo {
+        action: WizardAction::Back,
+        name: "wizard_back",
+        description: "back one step (first step and report: back to the run list); while applying: cancel",
+        hint: "back",
+        defaults: &["esc", "q"],
+        steps: &[
+            W::File,
+            W::Loading,
+            W::Sheet,
+            W::Validate,
+            W::Review,
+            W::Subscription,
+            W::Region,
+            W::Tags,
+            W::Plan,
+            W::Applying,
+            W::Report,
+        ],
+    },
+    WizardActionInfo {
+        action: WizardAction::Reload,
+        name: "wizard_reload",
+        description: "read the file again (after fixing it in the spreadsheet)",
+        hint: "reload",
+        defaults: &["r"],
+        steps: &[W::Validate, W::Review],
+    },
+    WizardActionInfo {
+        action: WizardAction::ChooseSheet,
+        name: "wizard_sheet",
+        description: "read another sheet of the workbook",
+        hint: "sheet",
+        defaults: &["t"],
+        steps: &[W::Validate, W::Review],
+    },
+    WizardActionInfo {
+        action: WizardAction::Skip,
+        name: "wizard_skip",
+        description: "leave as is: change nothing for this choice",
+        hint: "leave as is",
+        defaults: &["-"],
+        steps: &[W::Subscription, W::Region],
+    },
+    WizardActionInfo {
+        action: WizardAction::RemoveTag,
+        name: "wizard_remove_tag",
+        description: "drop the selected tag change",
+        hint: "drop change",
+        defaults: &["delete"],
+        steps: &[W::Tags],
+    },
+    WizardActionInfo {
+        action: WizardAction::DryRun,
+        name: "wizard_dry_run",
+        description: "dry run: GreenLake validates every call and changes nothing (asks first)",
+        hint: "dry run",
+        defaults: &["d"],
+        steps: &[W::Plan],
+    },
+    WizardActionInfo {
+        action: WizardAction::Apply,
+        name: "wizard_apply",
+        description: "apply the plan in GreenLake (asks first)",
+        hint: "apply",
+        defaults: &["a"],
+        steps: &[W::Plan],
+    },
+    WizardActionInfo {
+        action: WizardAction::Yes,
+        name: "wizard_yes",
+        description: "confirm the question on screen",
+        hint: "yes",
+        defaults: &["y"],
+        steps: &[W::Confirm],
+    },
+    WizardActionInfo {
+        action: WizardAction::No,
+        name: "wizard_no",
+        description: "answer no to the question on screen",
+        hint: "no",
+        defaults: &["n", "esc"],
+        steps: &[W::Confirm],
+    },
+    WizardActionInfo {
+        action: WizardAction::ExportXlsx,
+        name: "wizard_export_xlsx",
+        description: "write the report as .xlsx (path shown in a message)",
+        hint: "export .xlsx",
+        defaults: &["e"],
+        steps: &[W::Report],
+    },
+    WizardActionInfo {
+        action: WizardAction::ExportJson,
+        name: "wizard_export_json",
+        description: "write the report as .json",
+        hint: "export .json",
+        defaults: &["E"],
+        steps: &[W::Report],
+    },
+];
+
+/// The wizard's live bindings (defaults plus `[ui.keys] wizard_*` overrides).
+#[derive(Debug, Clone, Default)]
+pub struct WizardKeys {
+    keys: BTreeMap<WizardAction, Vec<Key>>,
+}
+
+impl WizardKeys {
+    /// Defaults, then overrides; a key given to two actions of the same step is reported
+    /// and kept by the first one in table order.
+    pub fn new(overrides: &BTreeMap<String, String>, warnings: &mut Vec<String>) -> WizardKeys {
+        let mut keys: BTreeMap<WizardAction, Vec<Key>> = BTreeMap::new();
+        for a in WIZARD_ACTIONS {
+            let mut ks: Vec<Key> = a
+                .defaults
+                .iter()
+                .filter_map(|k| Key::parse(k).ok())
+                .collect();
+            if let Some(v) = overrides.get(a.name) {
+                ks.clear();
+                for part in v.split_whitespace() {
+                    match Key::parse(part) {
+                        Ok(k) => ks.push(k),
+                        Err(e) => warnings.push(format!("[ui.keys] {}: {e}", a.name)),
+                    }
+                }
+            }
+            keys.insert(a.action, ks);
+        }
+        for (i, a) in WIZARD_ACTIONS.iter().enumerate() {
+            for b in &WIZARD_ACTIONS[i + 1..] {
+                if !a.steps.iter().any(|s| b.steps.contains(s)) {
+                    continue;
+                }
+                let taken: Vec<Key> = keys.get(&a.action).cloned().unwrap_or_default();
+                if let Some(kb) = keys.get_mut(&b.action) {
+                    kb.retain(|k| {
+                        let clash = taken.contains(k);
+                        if clash {
+                            warnings.push(format!(
+                                "[ui.keys] {k} is bound to both {} and {}; {} keeps it",
+                                a.name, b.name, a.name
+                            ));
+                        }
+                        !clash
+                    });
+                }
+            }
+        }
+        WizardKeys { keys }
+    }
+
+    /// The action a key does in `step`, if any.
+    pub fn action(&self, step: WizardStep, ev: &KeyEvent) -> Option<WizardAction> {
+        let key = Key::from_event(ev)?;
+        WIZARD_ACTIONS
+            .iter()
+            .filter(|a| a.steps.contains(&step))
+            .find(|a| self.keys(a.action).contains(&key))
+            .map(|a| a.action)
+    }
+
+    /// The keys bound to a wizard action (empty when unbound).
+    pub fn keys(&self, action: WizardAction) -> &[Key] {
+        self.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// "Esc/q" — what hints and help print for an action.
+    pub fn label(&self, action: WizardAction) -> String {
+        self.keys(action)
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Footer hints for `step`: `(key, label)` in table order.
+    pub fn hints(&self, step: WizardStep) -> Vec<(String, &'static str)> {
+        WIZARD_ACTIONS
+            .iter()
+            .filter(|a| a.steps.contains(&step))
+            .filter_map(|a| {
+                // Esc means something else at the ends of the wizard: say what.
+                let hint = match (a.action, step) {
+                    (WizardAction::Back, WizardStep::File) => "close",
+                    (WizardAction::Back, WizardStep::Applying) => "cancel",
+                    (WizardAction::Back, WizardStep::Report) => "run list",
+                    _ => a.hint,
+                };
+                Some((self.keys(a.action).first()?.to_string(), hint))
+            })
+            .collect()
+    }
+
+    /// Help lines: `(key label, description)` for every bound wizard action.
+    pub fn help_entries(&self) -> Vec<(String, &'static str)> {
+        WIZARD_ACTIONS
+            .iter()
+            .filter(|a| !self.keys(a.action).is_empty())
+            .map(|a| (self.label(a.action), a.description))
+            .collect()
+    }
+}
+
+/// Is `step` one where a list is on screen (movement keys and `/` filter apply)?
+pub fn wizard_step_has_list(step: WizardStep) -> bool {
+    LISTS.contains(&step)
 }

@@ -4,6 +4,7 @@
 //! update so slow SSH links never show half a frame.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
 
 use super::app::{App, Effect, Loaded, T_DEVICES};
 use super::clipboard::osc52;
@@ -20,7 +22,14 @@ use super::model::rows;
 use super::terminal::TerminalGuard;
 use super::theme::no_color_env;
 use super::view;
+use super::wizard::{WizardData, complete_path, wizard_data};
+use crate::assign::apply::{self, ApplyHandle, ApplyOptions, ApplyRequest};
+use crate::assign::load::LoadOptions;
+use crate::assign::options::Catalog;
+use crate::assign::report::ApplyReport;
+use crate::assign::session;
 use crate::config::UiConfig;
+use crate::glp::client::Client;
 use crate::store::Store;
 use crate::sync::events::{EngineStatus, SyncCommand, SyncEvent};
 
@@ -34,6 +43,13 @@ pub struct TuiContext {
     pub status: watch::Receiver<EngineStatus>,
     /// `--read-only`: every write path is hidden.
     pub read_only: bool,
+    /// The API client for the wizard (catalog, apply); `None` offers the stored
+    /// application/region pairs and refuses to apply.
+    pub client: Option<Client>,
+    /// Open the Assign tab's wizard on this file (and sheet) at start.
+    pub assign: Option<(PathBuf, Option<String>)>,
+    /// Where the wizard exports reports.
+    pub reports_dir: PathBuf,
 }
 
 /// Messages from tasks the loop started.
@@ -55,9 +71,18 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
         mut events,
         mut status,
         read_only,
+        client,
+        assign,
+        reports_dir,
     } = ctx;
     let mut guard = TerminalGuard::enter(ui.mouse)?;
     let mut app = App::new(&ui, read_only, no_color_env(), Utc::now());
+    app.reports_dir = reports_dir;
+    app.home = std::env::var_os("HOME").map(PathBuf::from);
+    if let Some((path, sheet)) = assign {
+        app.wizard_open(&path.display().to_string(), sheet);
+    }
+    let mut apply_cancel: Option<CancellationToken> = None;
     app.on_status(status.borrow().clone());
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let ftx = tx.clone();
@@ -108,6 +133,101 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 Effect::Export { path, header, rows } => {
                     spawn_export(path, header, rows, tx.clone())
                 }
+                Effect::WizardCatalog => {
+                    let (store, client, tx) = (store.clone(), client.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let r = session::load_catalog(&store, client.as_ref())
+                            .await
+                            .map(|(c, note)| (Arc::new(c), note))
+                            .map_err(|e| {
+                                format!("reading subscriptions and tags from the database failed: {e}; check the database connection, then press r to retry")
+                            });
+                        let _ = tx.send(Msg::Loaded(Loaded::WizardCatalog(r)));
+                    });
+                }
+                Effect::WizardComplete { typed } => {
+                    let (home, tx) = (app.home.clone(), tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let (new, candidates) = complete_path(&typed, home.as_deref());
+                        let _ = tx.send(Msg::Loaded(Loaded::WizardCompleted {
+                            typed,
+                            new,
+                            candidates,
+                            load: None,
+                        }));
+                    });
+                }
+                Effect::WizardLoad {
+                    generation,
+                    path,
+                    typed,
+                    sheet,
+                } => {
+                    let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
+                    let job = WizardLoadJob {
+                        store: store.clone(),
+                        known,
+                        path,
+                        sheet,
+                    };
+                    let (tx, home) = (tx.clone(), app.home.clone());
+                    tokio::spawn(async move {
+                        // Enter on a directory opens it, like Tab.
+                        let p = job.path.clone();
+                        let is_dir = tokio::task::spawn_blocking(move || p.is_dir())
+                            .await
+                            .unwrap_or(false);
+                        if is_dir {
+                            let t = format!("{}/", typed.trim_end_matches('/'));
+                            let done = tokio::task::spawn_blocking(move || {
+                                let (new, candidates) = complete_path(&t, home.as_deref());
+                                Loaded::WizardCompleted {
+                                    typed,
+                                    new,
+                                    candidates,
+                                    load: Some(generation),
+                                }
+                            })
+                            .await;
+                            if let Ok(l) = done {
+                                let _ = tx.send(Msg::Loaded(l));
+                            }
+                            return;
+                        }
+                        let result = wizard_load(job).await;
+                        let _ = tx.send(Msg::Loaded(Loaded::Wizard { generation, result }));
+                    });
+                }
+                Effect::WizardApply { plan, run, dry_run } => match &client {
+                    None => app.on_loaded(Loaded::WizardDone(Err(
+                        "no GreenLake API client is configured; set the credentials (see `glp-console config check`)".into(),
+                    ))),
+                    Some(c) => {
+                        let h = apply::start(
+                            c.clone(),
+                            store.clone(),
+                            ApplyRequest { plan: *plan, run: *run },
+                            ApplyOptions {
+                                dry_run,
+                                ..ApplyOptions::default()
+                            },
+                        );
+                        apply_cancel = Some(h.cancel.clone());
+                        spawn_apply_forwarder(h, tx.clone());
+                    }
+                },
+                Effect::WizardCancel => {
+                    if let Some(c) = &apply_cancel {
+                        c.cancel();
+                    }
+                }
+                Effect::WizardExport { report, path } => {
+                    let tx = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let r = export_report(&report, &path);
+                        let _ = tx.send(Msg::Loaded(Loaded::Exported(r)));
+                    });
+                }
             }
         }
         if app.quit {
@@ -135,7 +255,12 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 Err(_) => status_open = false,
             },
             Some(msg) = rx.recv() => match msg {
-                Msg::Loaded(l) => app.on_loaded(l),
+                Msg::Loaded(l) => {
+                    if matches!(l, Loaded::WizardDone(_)) {
+                        apply_cancel = None;
+                    }
+                    app.on_loaded(l)
+                }
                 Msg::Filter(r) => app.on_filter(r),
                 Msg::ReloadDone => {
                     reloading = false;
@@ -148,10 +273,91 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
             _ = sighup.recv() => break,
         }
     }
+    // An apply still running (SIGTERM, SIGHUP, input closed) is cancelled and followed
+    // to its end, so the audit trail records what was sent.
+    if let Some(c) = apply_cancel.take() {
+        c.cancel();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if matches!(msg, Msg::Loaded(Loaded::WizardDone(_))) {
+                break;
+            }
+        }
+    }
     let _ = commands.try_send(SyncCommand::Shutdown);
     drop(worker);
     drop(guard);
     result
+}
+
+/// What the wizard's loader task needs.
+pub struct WizardLoadJob {
+    pub store: Store,
+    /// The catalog already read, for the review's application names.
+    pub known: Option<Arc<Catalog>>,
+    pub path: PathBuf,
+    pub sheet: Option<String>,
+}
+
+/// Read and match the sheet, then build the display rows — all off the UI task (also
+/// used by tests to carry out `Effect::WizardLoad`).
+pub async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
+    let started = Utc::now();
+    let opts = LoadOptions { sheet: job.sheet };
+    let prepared = session::prepare(&job.store, &job.path, &opts)
+        .await
+        .map_err(|e| e.to_string())?;
+    let known = job.known;
+    tokio::task::spawn_blocking(move || {
+        Box::new(wizard_data(prepared, known.as_deref(), started, Utc::now()))
+    })
+    .await
+    .map_err(|e| format!("building the review failed: {e}"))
+}
+
+/// Forward an apply's events to the loop, then its report.
+fn spawn_apply_forwarder(h: ApplyHandle, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let ApplyHandle {
+            mut run_events,
+            join,
+            ..
+        } = h;
+        while let Some(ev) = run_events.recv().await {
+            let _ = tx.send(Msg::Loaded(Loaded::WizardEvent(ev)));
+        }
+        let r = match join.await {
+            Ok(Ok(report)) => Ok(Arc::new(report)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("the apply task ended abnormally: {e}")),
+        };
+        let _ = tx.send(Msg::Loaded(Loaded::WizardDone(r)));
+    });
+}
+
+/// Write the wizard's report; the message says where, or what went wrong.
+pub fn export_report(report: &ApplyReport, path: &Path) -> Result<String, String> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the report directory {}: {e}; check its permissions",
+                dir.display()
+            )
+        })?;
+    }
+    report.write(path).map_err(|e| e.to_string())?;
+    // The file name first: on a narrow screen the toast is cut from the right.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = path
+        .parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    Ok(format!("wrote {name} to {dir}"))
 }
 
 fn draw(guard: &mut TerminalGuard, app: &mut App) -> anyhow::Result<()> {

@@ -221,6 +221,9 @@ pub struct TableModel {
     /// The column the breakdown line counts.
     pub breakdown_col: Option<usize>,
     pub loaded: bool,
+    /// What an empty, loaded table says instead of the generic "no rows yet" (the wizard's
+    /// lists are empty for their own reasons).
+    pub empty_text: Option<&'static str>,
     /// Set while only the first screenful is loaded: the full row count (from the database),
     /// shown in titles and counts until the full rows replace the head.
     partial_total: Option<usize>,
@@ -245,6 +248,7 @@ impl TableModel {
             copy_col,
             breakdown_col,
             loaded: false,
+            empty_text: None,
             partial_total: None,
         };
         m.compute_widths();

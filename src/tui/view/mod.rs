@@ -4,6 +4,7 @@ pub mod chart;
 pub mod overlay;
 pub mod status;
 pub mod table;
+pub mod wizard;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     draw_info(frame, info, app);
     match app.tab {
         Tab::Expiring => draw_expiring(frame, body, app),
+        Tab::Assign if app.wizard.is_some() => wizard::draw(frame, body, app),
         _ => {
             let t = app.active_table();
             app.page_height = body.height.saturating_sub(1) as usize;
@@ -140,6 +142,12 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
 /// Breakdown counts on the left, the filter chip and row counts on the right.
 fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    if app.tab == Tab::Assign
+        && let Some(w) = &app.wizard
+    {
+        draw_wizard_info(frame, area, app, w);
+        return;
+    }
     let table = app.table();
     let mut chip = String::new();
     if app.mode == InputMode::Filter || table.filter_active() {
@@ -307,5 +315,89 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
             d.to_string()
         };
         put(buf, x, area.y + 1 + i as u16, &line, w, Style::default());
+    }
+}
+
+/// The wizard's info line: the steps with the current one marked (text, not colour alone),
+/// and the list's filter chip and counts on the right.
+fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard::Wizard) {
+    let t = &app.theme;
+    let buf = frame.buffer_mut();
+    let end = area.x + area.width;
+    // The list's filter chip and counts first: they matter more than the far steps.
+    let mut right = String::new();
+    let mut chip = false;
+    if w.step.table().is_some() {
+        let table = app.table();
+        if app.mode == InputMode::Filter || table.filter_active() {
+            let f = if app.mode == InputMode::Filter {
+                app.input.as_str()
+            } else {
+                table.filter.as_str()
+            };
+            right = format!("filter ⟨{f}⟩ ");
+            chip = true;
+        }
+        let counts = if table.filter_active() {
+            format!(
+                "{} of {}",
+                fmt_int(table.len() as i64),
+                fmt_int(table.total() as i64)
+            )
+        } else {
+            format!("{} rows", fmt_int(table.total() as i64))
+        };
+        right = format!(" {right}{counts} ");
+    }
+    let rw = (right.chars().count() as u16).min(area.width);
+    if rw > 0 {
+        put(
+            buf,
+            end - rw,
+            area.y,
+            &right,
+            rw,
+            if chip { t.accent } else { t.dim },
+        );
+    }
+    let room = area.width.saturating_sub(rw);
+    let crumbs = wizard::breadcrumb(w);
+    let full: usize = crumbs
+        .iter()
+        .map(|(_, s)| s.title().chars().count() + 3)
+        .sum::<usize>()
+        + 2;
+    let narrow = full > room as usize;
+    let mut x = area.x;
+    let stop = area.x + room;
+    for (i, (current, step)) in crumbs.into_iter().enumerate() {
+        let title = if narrow {
+            wizard::short_title(step)
+        } else {
+            step.title()
+        };
+        let sep = match (i, narrow) {
+            (0, _) => "",
+            (_, true) => " ›",
+            (_, false) => " › ",
+        };
+        let text = if current {
+            format!("{sep}[{title}]")
+        } else {
+            format!("{sep}{title}")
+        };
+        let wdt = text.chars().count() as u16;
+        if x + wdt > stop {
+            break;
+        }
+        put(
+            buf,
+            x,
+            area.y,
+            &text,
+            wdt,
+            if current { t.accent } else { t.dim },
+        );
+        x += wdt;
     }
 }

@@ -45,8 +45,16 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
         lines.push((false, format!("  {keys:<14} {desc}")));
     }
     lines.push((false, String::new()));
+    lines.push((true, "Assign wizard (n in the Assign tab)".into()));
+    for (keys, desc) in app.keymap.wizard.help_entries() {
+        lines.push((false, format!("  {keys:<14} {desc}")));
+    }
+    lines.push((false, String::new()));
     lines.push((true, "Always".into()));
-    lines.push((false, "  Ctrl-C         quit from anywhere".into()));
+    lines.push((
+        false,
+        "  Ctrl-C         quit from anywhere (while an assignment runs: cancel it first)".into(),
+    ));
     lines.push((
         false,
         "  Esc            leave filter / command / pane".into(),

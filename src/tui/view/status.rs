@@ -8,8 +8,10 @@ use ratatui::style::Style;
 
 use super::table::put;
 use crate::glp::breaker::BreakerState;
-use crate::tui::app::{App, InputMode};
+use crate::tui::app::{App, InputMode, Tab};
+use crate::tui::keymap::Action;
 use crate::tui::model::rows::{fmt_age, fmt_int};
+use crate::tui::wizard::WizardStep;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -222,7 +224,32 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         InputMode::Normal => {
             let mut x = area.x;
             let end = area.x + area.width;
-            for (k, label) in app.keymap.hints() {
+            let hints = match (&app.wizard, app.tab) {
+                (Some(w), Tab::Assign) => {
+                    let step = w.key_step();
+                    let mut h = app.keymap.wizard.hints(step);
+                    if w.report.as_ref().is_some_and(|r| r.dry_run) && step == WizardStep::Report {
+                        for x in h.iter_mut().filter(|x| x.1 == "run list") {
+                            x.1 = "back to the plan";
+                        }
+                    }
+                    if crate::tui::keymap::wizard_step_has_list(step) && w.confirm.is_none() {
+                        h.push((app.keymap.label(Action::Down), "move"));
+                        h.push((app.keymap.label(Action::Filter), "filter"));
+                    }
+                    // In the text steps `?` is a character, not help.
+                    if !matches!(step, WizardStep::File | WizardStep::Tags) {
+                        h.push((app.keymap.label(Action::Help), "help"));
+                    }
+                    h
+                }
+                (_, Tab::Assign) => app.keymap.hints_for(Some("Assign")),
+                _ => app.keymap.hints(),
+            };
+            for (k, label) in hints {
+                if k.is_empty() {
+                    continue;
+                }
                 let kw = k.chars().count() as u16;
                 let lw = label.chars().count() as u16;
                 if x + kw + lw + 2 > end {

@@ -52,7 +52,9 @@ pub fn draw_table(
         } else if model.filter_active() {
             "no rows match the filter (Esc clears it)"
         } else {
-            "no rows yet — press s to sync, or check the database connection"
+            model
+                .empty_text
+                .unwrap_or("no rows yet — press s to sync, or check the database connection")
         };
         put(
             buf,

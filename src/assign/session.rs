@@ -1,0 +1,415 @@
+//! The steps of one assignment that need the database or the API, shared by the headless
+//! command and the Assign tab's wizard, so both read, match and plan a sheet the same way:
+//! [`prepare`] (read the file off the async threads, look its serials up, match),
+//! [`load_catalog`] (subscriptions, tags and the application/region pairs the service
+//! catalog offers), [`plan_for`] (choices → targets → plan), and [`choices_from_flags`]
+//! (the command line's `--subscription/--application/--region/--tag` checked against the
+//! catalog).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::apply::requested_json;
+use super::load::{LoadError, LoadOptions, Sheet, load_path};
+use super::matching::{RowMatch, match_rows};
+use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
+use super::plan::{AppTarget, Plan, plan};
+use super::validate::{Issue, rows_with_errors};
+use crate::glp::client::Client;
+use crate::glp::error::GlpError;
+use crate::store::audit::{NewRun, RunKind};
+use crate::store::{Store, StoreError};
+
+/// A sheet read and matched against the stored inventory.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The path as given (for reloading and the audit trail).
+    pub path: PathBuf,
+    pub sheet: Sheet,
+    /// One per valid row with a serial.
+    pub matches: Vec<RowMatch>,
+    /// Matching problems (archived, removed, MAC contradicting the stored one, …); the
+    /// sheet's own issues stay in `sheet.issues`.
+    pub match_issues: Vec<Issue>,
+}
+
+impl Prepared {
+    /// The matches "continue with the valid rows" keeps: rows whose matching found an
+    /// error (archived, MAC contradicting GreenLake, an add without its MAC, …) are left
+    /// out like rows with errors in the sheet.
+    pub fn valid_matches(&self) -> Vec<RowMatch> {
+        let bad = rows_with_errors(&self.match_issues);
+        self.matches
+            .iter()
+            .filter(|m| !bad.contains(&m.input.row))
+            .cloned()
+            .collect()
+    }
+
+    /// Every issue so far: the sheet's, then the matching ones.
+    pub fn issues(&self) -> Vec<Issue> {
+        let mut v = self.sheet.issues.clone();
+        v.extend(self.match_issues.iter().cloned());
+        v
+    }
+}
+
+/// Why [`prepare`] could not produce a sheet to review.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(
+        "looking the serials up in the database failed: {0}; check the database connection and reload"
+    )]
+    Store(#[from] StoreError),
+    #[error("reading the file was interrupted: {0}")]
+    Task(String),
+}
+
+/// Read `path` (on a blocking thread: a 10 MB workbook takes a while), look every serial up
+/// with one query, and match the valid rows.
+pub async fn prepare(
+    store: &Store,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<Prepared, PrepareError> {
+    let p = path.to_path_buf();
+    let o = opts.clone();
+    let sheet = tokio::task::spawn_blocking(move || load_path(&p, &o))
+        .await
+        .map_err(|e| PrepareError::Task(e.to_string()))??;
+    let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
+    let stored = store.devices_by_serials(&serials).await?;
+    let valid = sheet.valid_rows();
+    let (matches, match_issues) = match_rows(&sheet, &valid, &stored);
+    Ok(Prepared {
+        path: path.to_path_buf(),
+        sheet,
+        matches,
+        match_issues,
+    })
+}
+
+/// Applications per region from the service catalog (provisioned ones only).
+pub async fn api_catalog(client: &Client) -> Result<Vec<ApplicationRegion>, GlpError> {
+    let regions = client.regions().await?;
+    let provisions = client.provisions(None).await?;
+    let mut out = Vec::new();
+    for r in regions {
+        for sm in &r.service_managers {
+            let provisioned = provisions.iter().any(|p| {
+                p.is_provisioned()
+                    && p.service_manager_id.as_deref() == Some(sm.id.as_str())
+                    && p.region.as_deref() == Some(r.id.as_str())
+            });
+            if provisioned {
+                out.push(ApplicationRegion {
+                    application_id: sm.id.clone(),
+                    application_name: sm.name.clone(),
+                    region: r.id.clone(),
+                    region_name: r
+                        .region_name
+                        .clone()
+                        .unwrap_or_else(|| region_display_name(&r.id)),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Everything the choices are made from. Without a client, or when the service catalog
+/// cannot be read, the application/region pairs stored devices use are offered instead and
+/// the returned note says why (the review must keep working without the API).
+pub async fn load_catalog(
+    store: &Store,
+    client: Option<&Client>,
+) -> Result<(Catalog, Option<String>), StoreError> {
+    let (service, note) = match client {
+        Some(c) => match api_catalog(c).await {
+            Ok(v) => (Some(v), None),
+            Err(e) => (
+                None,
+                Some(format!(
+                    "the service catalog could not be read ({e}); offering the \
+                     application/region pairs stored devices use"
+                )),
+            ),
+        },
+        None => (None, None),
+    };
+    let catalog = Catalog::new(
+        store.assign_subscriptions().await?,
+        store.assign_region_pairs().await?,
+        store.assign_tags().await?,
+        service,
+    );
+    Ok((catalog, note))
+}
+
+/// Targets resolved from the choices, their issues, and the plan.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// Issues of the choices (unknown key, incompatible subscription, not enough seats, …).
+    pub issues: Vec<Issue>,
+    pub plan: Plan,
+}
+
+impl Planned {
+    /// A problem of the whole sheet (e.g. not enough seats) that makes sending pointless:
+    /// the user has to choose differently first. Row problems only leave their rows out.
+    pub fn blocking(&self) -> Option<&Issue> {
+        self.issues.iter().find(|i| i.is_error() && i.row.is_none())
+    }
+}
+
+/// Resolve the choices against the matched rows (per-row values from the sheet win) and
+/// plan the calls.
+pub fn plan_for(
+    prepared: &Prepared,
+    catalog: &Catalog,
+    choices: &WizardChoices,
+    now: DateTime<Utc>,
+) -> Planned {
+    let (targets, issues) = resolve(&prepared.sheet, &prepared.matches, catalog, choices, now);
+    Planned {
+        issues,
+        plan: plan(&targets),
+    }
+}
+
+/// The audit record of an apply (or dry run) of `prepared` with `choices`: what was asked,
+/// from which file and sheet, and who asked (`$USER`).
+pub fn new_run(prepared: &Prepared, choices: &WizardChoices, dry_run: bool) -> NewRun {
+    NewRun {
+        kind: RunKind::Apply,
+        undo_of: None,
+        source_file: Some(prepared.sheet.file.clone()),
+        sheet: Some(prepared.sheet.sheet.clone()),
+        requested: requested_json(
+            Some(&prepared.path.display().to_string()),
+            choices,
+            serde_json::json!({ "dry_run": dry_run }),
+        ),
+        operator: std::env::var("USER").ok(),
+    }
+}
+
+/// [`plan_for`] over the valid rows only: what the wizard sends after the user chose to
+/// continue without the rows that have errors.
+pub fn plan_for_valid(
+    prepared: &Prepared,
+    catalog: &Catalog,
+    choices: &WizardChoices,
+    now: DateTime<Utc>,
+) -> Planned {
+    let valid = prepared.valid_matches();
+    let (targets, issues) = resolve(&prepared.sheet, &valid, catalog, choices, now);
+    Planned {
+        issues,
+        plan: plan(&targets),
+    }
+}
+
+/// `k=v` pairs to set and keys to remove, as the plan wants them.
+pub fn parse_tags(
+    set: &[String],
+    remove: &[String],
+) -> Result<BTreeMap<String, Option<String>>, String> {
+    let mut out = BTreeMap::new();
+    for t in set {
+        let Some((k, v)) = t.split_once('=') else {
+            return Err(format!(
+                "--tag {t}: write it as KEY=VALUE (e.g. --tag site=HQ)"
+            ));
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(format!("--tag {t}: the key is empty"));
+        }
+        out.insert(k.to_string(), Some(v.trim().to_string()));
+    }
+    for k in remove {
+        let k = k.trim();
+        if k.is_empty() {
+            return Err("--remove-tag needs a key".into());
+        }
+        out.insert(k.to_string(), None);
+    }
+    Ok(out)
+}
+
+/// One tag edit as the wizard's input line takes it: `key=value` sets, `-key` removes.
+pub fn parse_tag_edit(s: &str) -> Result<(String, Option<String>), String> {
+    let s = s.trim();
+    if let Some(k) = s.strip_prefix('-') {
+        let k = k.trim();
+        if k.is_empty() || k.contains('=') {
+            return Err(format!("\"{s}\": to remove a tag write -KEY (e.g. -site)"));
+        }
+        return Ok((k.to_string(), None));
+    }
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => {
+            Ok((k.trim().to_string(), Some(v.trim().to_string())))
+        }
+        Some(_) => Err(format!(
+            "\"{s}\": the key is empty; write KEY=VALUE (e.g. site=HQ)"
+        )),
+        None => Err(format!(
+            "\"{s}\": write KEY=VALUE to set a tag (e.g. site=HQ) or -KEY to remove one"
+        )),
+    }
+}
+
+/// Wizard choices given on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct ChoiceFlags {
+    pub subscription: Option<String>,
+    pub application: Option<String>,
+    pub region: Option<String>,
+    pub tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+}
+
+/// The wizard choices from command-line flags, checked against the catalog. The error
+/// names the flag and what to do.
+pub fn choices_from_flags(opts: &ChoiceFlags, catalog: &Catalog) -> Result<WizardChoices, String> {
+    let tags = parse_tags(&opts.tags, &opts.remove_tags)?;
+    let subscription_id = match &opts.subscription {
+        None => None,
+        Some(k) => match catalog
+            .subscription_by_key(k)
+            .or_else(|| catalog.subscription_by_id(k))
+        {
+            Some(s) => Some(s.id.clone()),
+            None => {
+                return Err(format!(
+                    "--subscription {k}: no subscription with this key in the inventory; \
+                     check the key or run `glp-console --sync-only` first"
+                ));
+            }
+        },
+    };
+    let apps = &catalog.applications;
+    let app_hits: Option<Vec<&ApplicationRegion>> = opts.application.as_ref().map(|a| {
+        apps.iter()
+            .filter(|x| {
+                x.application_id.eq_ignore_ascii_case(a)
+                    || x.application_name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(a))
+            })
+            .collect()
+    });
+    let target = |h: &ApplicationRegion, region: &str| AppTarget {
+        application_id: h.application_id.clone(),
+        region: region.to_string(),
+    };
+    let application = match (&opts.application, &opts.region, app_hits) {
+        (None, None, _) => None,
+        (Some(a), _, Some(hits)) if hits.is_empty() => {
+            return Err(format!(
+                "--application {a}: not an application provisioned in this workspace; \
+                 give its id or name as GreenLake lists it"
+            ));
+        }
+        (Some(a), Some(r), Some(hits)) => match hits.iter().find(|x| &x.region == r) {
+            Some(h) => Some(target(h, r)),
+            None => {
+                return Err(format!(
+                    "--application {a} is not provisioned in region {r}; it is in: {}",
+                    hits.iter()
+                        .map(|h| h.region.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        },
+        (Some(a), None, Some(hits)) => match hits.as_slice() {
+            [one] => Some(target(one, &one.region)),
+            _ => {
+                return Err(format!(
+                    "--application {a} is provisioned in several regions; add --region"
+                ));
+            }
+        },
+        (None, Some(r), _) => {
+            let hits: Vec<&ApplicationRegion> = apps.iter().filter(|x| &x.region == r).collect();
+            match hits.as_slice() {
+                [one] => Some(target(one, r)),
+                [] => {
+                    return Err(format!(
+                        "--region {r}: no application is provisioned there; pick another region"
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "--region {r}: several applications are provisioned there; add --application"
+                    ));
+                }
+            }
+        }
+        (Some(_), _, None) => None,
+    };
+    Ok(WizardChoices {
+        application,
+        subscription_id,
+        tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_edits() {
+        assert_eq!(
+            parse_tag_edit(" site = HQ ").unwrap(),
+            ("site".into(), Some("HQ".into()))
+        );
+        assert_eq!(parse_tag_edit("-floor").unwrap(), ("floor".into(), None));
+        assert_eq!(
+            parse_tag_edit("empty=").unwrap(),
+            ("empty".into(), Some(String::new()))
+        );
+        assert!(parse_tag_edit("site").unwrap_err().contains("KEY=VALUE"));
+        assert!(parse_tag_edit("=x").unwrap_err().contains("key is empty"));
+        assert!(parse_tag_edit("-").unwrap_err().contains("-KEY"));
+    }
+
+    #[test]
+    fn flags_pick_the_only_region_of_an_application() {
+        let catalog = Catalog {
+            applications: vec![ApplicationRegion {
+                application_id: "app-1".into(),
+                application_name: Some("Aruba Central".into()),
+                region: "us-west".into(),
+                region_name: "US West".into(),
+            }],
+            ..Catalog::default()
+        };
+        let c = choices_from_flags(
+            &ChoiceFlags {
+                application: Some("aruba central".into()),
+                ..ChoiceFlags::default()
+            },
+            &catalog,
+        )
+        .unwrap();
+        assert_eq!(c.application.unwrap().region, "us-west");
+        let e = choices_from_flags(
+            &ChoiceFlags {
+                region: Some("eu-west".into()),
+                ..ChoiceFlags::default()
+            },
+            &catalog,
+        )
+        .unwrap_err();
+        assert!(e.contains("--region eu-west"), "{e}");
+    }
+}
