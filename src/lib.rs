@@ -13,6 +13,7 @@ pub mod glp;
 pub mod headless;
 pub mod launch;
 pub mod logging;
+pub mod memory;
 pub mod sim;
 pub mod store;
 pub mod sync;

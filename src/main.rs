@@ -14,6 +14,7 @@ use glp_console::store::Store;
 use glp_console::sync::{Scope, Trigger};
 
 fn main() {
+    glp_console::memory::tune();
     glp_console::tls::init();
     let cli = Cli::parse();
     let code = match run(cli) {

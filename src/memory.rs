@@ -1,0 +1,20 @@
+//! Allocator tuning for a long sync on a small jump host.
+//!
+//! glibc raises its mmap threshold each time a large block is freed, so after the first
+//! few multi-megabyte page buffers every later one comes from the heap, where freed space is
+//! rarely given back. Pinning the threshold at 128 KiB keeps page bodies and bind buffers in
+//! their own mappings, returned to the system when dropped: the full-sync benchmark's peak
+//! RSS went from ~105 MB to ~92 MB for a few hundred extra mmap calls.
+
+/// Apply the tuning; call once at start, before threads exist.
+pub fn tune() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes allocator parameters; it is called from main before
+        // any other thread is started, and 128 KiB is within the documented range.
+        let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
+        if ok == 0 {
+            tracing::debug!("mallopt(M_MMAP_THRESHOLD) refused; keeping glibc's defaults");
+        }
+    }
+}
