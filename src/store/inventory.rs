@@ -1,10 +1,10 @@
 //! Set-based writes of device and subscription pages.
 //!
 //! One page = one transaction: the rows, their tags and links, and (for a full sync) the
-//! "seen" marks commit together or not at all. Rows are sent as one JSON array and expanded
-//! server-side with `jsonb_to_recordset`, so a page of 2000 devices is a handful of
-//! statements, never a statement per row. Values were already validated by the lenient
-//! model, so no cast in SQL can fail and abort the page.
+//! "seen" marks commit together or not at all. Rows are sent as typed arrays and expanded
+//! server-side with `unnest`, so a page of 2000 devices is a handful of statements, never a
+//! statement per row. Values were already validated by the lenient model, so no cast in SQL
+//! can fail and abort the page (`raw_data` is JSON the client already parsed).
 
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
