@@ -198,13 +198,9 @@ CREATE TABLE assignment_runs (
     source_file   TEXT,
     sheet         TEXT,
     requested     JSONB NOT NULL DEFAULT '{}'::jsonb,
-    status        TEXT NOT NULL DEFAULT 'running', -- running | succeeded | partial | failed | cancelled | abandoned
+    status        TEXT NOT NULL DEFAULT 'running', -- running | succeeded | partial | failed | cancelled
     summary       JSONB,
-    operator      TEXT,
-    -- The process that ran it (for people: whether it is alive is decided by the run's
-    -- advisory lock, which its owner holds until the end is recorded).
-    host          TEXT,
-    pid           INTEGER
+    operator      TEXT
 );
 
 CREATE TABLE assignment_operations (
@@ -234,7 +230,7 @@ CREATE TABLE assignment_devices (
     row_number  INTEGER,
     before      JSONB,      -- application_id, region, subscription ids, tags as they were
     intended    JSONB,      -- what the plan asked for
-    outcome     TEXT NOT NULL DEFAULT 'pending', -- pending | unchanged | succeeded | failed | skipped | validated | unknown
+    outcome     TEXT NOT NULL DEFAULT 'pending', -- pending | unchanged | succeeded | failed | skipped
     error       TEXT,
     PRIMARY KEY (run_id, serial)
 );

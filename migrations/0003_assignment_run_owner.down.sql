@@ -1,0 +1,2 @@
+ALTER TABLE assignment_runs DROP COLUMN IF EXISTS pid;
+ALTER TABLE assignment_runs DROP COLUMN IF EXISTS host;
