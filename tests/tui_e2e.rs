@@ -189,26 +189,21 @@ fn demo_in_tmux_tabs_filter_sort_detail_sync_quit() {
     let s = t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
     assert!(s.contains("EXIT=0"), "{s}");
     assert!(!s.contains("[1 Devices"), "alternate screen left: {s}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !stty.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let modes = std::fs::read_to_string(&stty).unwrap();
-    for mode in ["icanon", "echo", "isig", "icrnl"] {
-        assert!(
-            modes.split_whitespace().any(|w| w == mode),
-            "terminal mode {mode} not restored: {modes}"
-        );
-    }
+    assert_restored(&stty);
 }
 
 /// The terminal modes a restored terminal shows again.
 fn assert_restored(stty: &std::path::Path) {
+    // The shell creates the file before `stty -a` has written to it: wait for its content.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !stty.exists() && Instant::now() < deadline {
+    let mut modes = String::new();
+    while Instant::now() < deadline {
+        modes = std::fs::read_to_string(stty).unwrap_or_default();
+        if modes.contains("icanon") {
+            break;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let modes = std::fs::read_to_string(stty).unwrap();
     for mode in ["icanon", "echo", "isig", "icrnl"] {
         assert!(
             modes.split_whitespace().any(|w| w == mode),
