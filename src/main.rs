@@ -119,21 +119,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let opts = assign_options(&a, cli.global.json);
             if assign_console {
                 let open = opts.file.clone().map(|f| (f, opts.sheet.clone()));
-                if cli.demo {
-                    return rt.block_on(async {
-                        let demo = glp_console::demo::prepare(&cfg).await?;
-                        let r = launch::console(
-                            &demo.config,
-                            cli.read_only,
-                            FirstSync::Now(Trigger::Demo),
-                            open,
-                        )
-                        .await;
-                        demo.shutdown().await;
-                        r
-                    });
-                }
-                return rt.block_on(launch::console(&cfg, cli.read_only, FirstSync::None, open));
+                return rt.block_on(console(&cfg, cli.demo, cli.read_only, open));
             }
             let code = rt.block_on(headless::assign::run(&cfg, opts))?;
             if code == exit::OK {
@@ -192,23 +178,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     Ok(())
                 });
             }
-            if cli.demo {
-                return rt.block_on(async {
-                    let demo = glp_console::demo::prepare(&cfg).await?;
-                    let r = launch::console(
-                        &demo.config,
-                        cli.read_only,
-                        FirstSync::Now(Trigger::Demo),
-                        None,
-                    )
-                    .await;
-                    demo.shutdown().await;
-                    r
-                });
-            }
-            rt.block_on(launch::console(&cfg, cli.read_only, FirstSync::None, None))
+            rt.block_on(console(&cfg, cli.demo, cli.read_only, None))
         }
     }
+}
+
+/// The console, on the demo's simulator and database with `--demo`, else on the configured
+/// workspace; `open` starts the Assign tab's wizard on a file.
+async fn console(
+    cfg: &Config,
+    demo: bool,
+    read_only: bool,
+    open: Option<(std::path::PathBuf, Option<String>)>,
+) -> Result<(), Failure> {
+    if !demo {
+        return launch::console(cfg, read_only, FirstSync::None, open).await;
+    }
+    let demo = glp_console::demo::prepare(cfg).await?;
+    let r = launch::console(&demo.config, read_only, FirstSync::Now(Trigger::Demo), open).await;
+    demo.shutdown().await;
+    r
 }
 
 fn assign_options(a: &glp_console::cli::AssignArgs, json: bool) -> headless::assign::AssignOptions {
