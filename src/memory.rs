@@ -5,6 +5,12 @@
 //! rarely given back. Pinning the threshold at 128 KiB keeps page bodies and bind buffers in
 //! their own mappings, returned to the system when dropped: the full-sync benchmark's peak
 //! RSS went from ~105 MB to ~92 MB for a few hundred extra mmap calls.
+//!
+//! glibc also gives each thread that allocates under contention an arena of its own (up to
+//! 8 per core). A page is parsed on one runtime thread and freed on another, so every arena
+//! ends up holding its own high-water mark of page-sized garbage. One arena: peak RSS of the
+//! 100k-device full sync 100–117 MB → 78–80 MB, and the sync got slightly faster (8.3–8.5 s →
+//! 7.7–8.0 s; the client does little enough allocation that the shared lock never contends).
 
 /// Apply the tuning; call once at start, before threads exist.
 pub fn tune() {
@@ -15,6 +21,11 @@ pub fn tune() {
         let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
         if ok == 0 {
             tracing::debug!("mallopt(M_MMAP_THRESHOLD) refused; keeping glibc's defaults");
+        }
+        // SAFETY: as above; called before any other thread exists, and 1 is a valid count.
+        let ok = unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+        if ok == 0 {
+            tracing::debug!("mallopt(M_ARENA_MAX) refused; keeping glibc's defaults");
         }
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use sqlx::{Postgres, Transaction};
 
+use super::copy::{BinaryCopy, is_unique_violation};
 use super::{Store, StoreError};
 use crate::glp::model::{Device, Item, Subscription};
 
@@ -75,6 +76,8 @@ struct Column<'a> {
     name: &'static str,
     array_type: &'static str,
     select: &'static str,
+    /// JSON text stored as `jsonb` (`raw_data`, `tags`).
+    json: bool,
     values: Values<'a>,
 }
 
@@ -98,6 +101,7 @@ impl<'a, T> Columns<'a, T> {
             name,
             array_type,
             select: name,
+            json: false,
             values,
         });
     }
@@ -138,6 +142,7 @@ impl<'a, T> Columns<'a, T> {
             name,
             array_type: "text[]",
             select,
+            json: true,
             values: v,
         });
     }
@@ -343,8 +348,21 @@ fn dedup_last<T, F: Fn(&T) -> &str>(items: &[T], id: F) -> Vec<&T> {
 }
 
 struct Returned {
+    /// Ids written (new or changed).
     changed: Vec<String>,
+    /// Of those, the ids that were stored before (their old links must go).
+    existed: Vec<String>,
     counts: UpsertCounts,
+}
+
+/// How a page's new rows are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NewRows {
+    /// Binary COPY straight into the table (see `store::copy`): the normal case.
+    Copy,
+    /// The upsert, like changed rows: the retry after another transaction stored some of
+    /// the page's new ids between the pre-read and the COPY (a unique violation).
+    Upsert,
 }
 
 /// Page transactions commit without waiting for the WAL flush. A crash can lose the last few
@@ -381,45 +399,64 @@ async fn stored_state(
         .collect())
 }
 
-/// Rows per upsert statement. The driver keeps each connection's message buffer at its
-/// largest size so far, so one 2000-device statement left ~8 MB behind on every pooled
-/// connection. 250 rows keep that near 1 MB; in the full-sync benchmark 500 rows were
-/// ~10 % faster but pushed peak RSS past 100 MB with three writers.
+/// Rows per upsert statement (and per column batch of a COPY). The driver keeps each
+/// connection's message buffer at its largest size so far, so one 2000-device statement left
+/// ~8 MB behind on every pooled connection. 250 rows keep that near 1 MB.
 const STATEMENT_ROWS: usize = 250;
 
-/// Skip items whose stored copy is identical (same content hash), upsert the rest.
-async fn write_changed<'a, T>(
+/// Binary-COPY rows the table does not hold yet.
+async fn copy_new<'a, T>(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
     items: &[&'a Item<T>],
-    id: impl Fn(&T) -> &str,
-    columns: impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
-) -> Result<Returned, StoreError> {
-    let total = items.len();
-    let hashes: Vec<i64> = items.iter().map(|i| raw_hash(&i.raw)).collect();
-    let ids: Vec<&str> = items.iter().map(|i| id(&i.data)).collect();
-    let stored = stored_state(tx, table, &ids, &hashes).await?;
-    let mut counts = UpsertCounts::default();
-    let mut changed = Vec::new();
-    let mut todo = Vec::new();
-    let mut todo_hashes = Vec::new();
-    for (item, hash) in items.iter().zip(&hashes) {
-        let key = id(&item.data);
-        match stored.get(key) {
-            Some((true, false)) => continue,
-            Some((_, removed)) => {
-                counts.updated += 1;
-                counts.restored += u64::from(*removed);
-            }
-            None => counts.inserted += 1,
-        }
-        changed.push(key.to_string());
-        todo.push(*item);
-        todo_hashes.push(*hash);
-    }
-    for (chunk, chunk_hashes) in todo
+    hashes: &[i64],
+    columns: &impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
+) -> Result<(), StoreError> {
+    let Some(first) = items.first() else {
+        return Ok(());
+    };
+    let names: Vec<&str> = columns(std::slice::from_ref(first), &hashes[..1])
+        .iter()
+        .map(|c| c.name)
+        .collect();
+    let mut copy = BinaryCopy::begin(&mut **tx, table, &names).await?;
+    for (chunk, chunk_hashes) in items
         .chunks(STATEMENT_ROWS)
-        .zip(todo_hashes.chunks(STATEMENT_ROWS))
+        .zip(hashes.chunks(STATEMENT_ROWS))
+    {
+        let cols = columns(chunk, chunk_hashes);
+        for row in 0..chunk.len() {
+            copy.row();
+            for c in &cols {
+                match &c.values {
+                    Values::Text(v) if c.json => copy.jsonb(v[row].unwrap_or("null")),
+                    Values::Owned(v) if c.json => copy.jsonb(&v[row]),
+                    Values::Text(v) => copy.text(v[row]),
+                    Values::Owned(v) => copy.text(Some(&v[row])),
+                    Values::Float(v) => copy.float8(v[row]),
+                    Values::Bool(v) => copy.boolean(v[row]),
+                    Values::Int(v) => copy.int8(v[row]),
+                    Values::Time(v) => copy.timestamptz(v[row]),
+                }
+            }
+            copy.flush_if_full().await?;
+        }
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Upsert rows in statements of [`STATEMENT_ROWS`].
+async fn upsert_rows<'a, T>(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    items: &[&'a Item<T>],
+    hashes: &[i64],
+    columns: &impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
+) -> Result<(), StoreError> {
+    for (chunk, chunk_hashes) in items
+        .chunks(STATEMENT_ROWS)
+        .zip(hashes.chunks(STATEMENT_ROWS))
     {
         let cols = columns(chunk, chunk_hashes);
         let sql = upsert_sql(table, &cols);
@@ -436,8 +473,63 @@ async fn write_changed<'a, T>(
         }
         q.execute(&mut **tx).await?;
     }
+    Ok(())
+}
+
+/// Skip items whose stored copy is identical (same content hash), write the rest: new rows
+/// by COPY (or upsert, see [`NewRows`]), changed rows by upsert.
+async fn write_changed<'a, T>(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    items: &[&'a Item<T>],
+    new_rows: NewRows,
+    id: impl Fn(&T) -> &str,
+    columns: impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
+) -> Result<Returned, StoreError> {
+    let total = items.len();
+    let hashes: Vec<i64> = items.iter().map(|i| raw_hash(&i.raw)).collect();
+    let ids: Vec<&str> = items.iter().map(|i| id(&i.data)).collect();
+    let stored = stored_state(tx, table, &ids, &hashes).await?;
+    let mut counts = UpsertCounts::default();
+    let mut changed = Vec::new();
+    let mut existed = Vec::new();
+    let (mut fresh, mut fresh_hashes) = (Vec::new(), Vec::new());
+    let (mut update, mut update_hashes) = (Vec::new(), Vec::new());
+    for (item, hash) in items.iter().zip(&hashes) {
+        let key = id(&item.data);
+        match stored.get(key) {
+            Some((true, false)) => continue,
+            Some((_, removed)) => {
+                counts.updated += 1;
+                counts.restored += u64::from(*removed);
+                existed.push(key.to_string());
+                update.push(*item);
+                update_hashes.push(*hash);
+            }
+            None => {
+                counts.inserted += 1;
+                fresh.push(*item);
+                fresh_hashes.push(*hash);
+            }
+        }
+        changed.push(key.to_string());
+    }
+    match new_rows {
+        NewRows::Copy => copy_new(tx, table, &fresh, &fresh_hashes, &columns).await?,
+        NewRows::Upsert => {
+            // A row the pre-read missed may be stored by now: its old links must go too.
+            existed.extend(fresh.iter().map(|i| id(&i.data).to_string()));
+            update.append(&mut fresh);
+            update_hashes.append(&mut fresh_hashes);
+        }
+    }
+    upsert_rows(tx, table, &update, &update_hashes, &columns).await?;
     counts.unchanged = total as u64 - counts.inserted - counts.updated;
-    Ok(Returned { changed, counts })
+    Ok(Returned {
+        changed,
+        existed,
+        counts,
+    })
 }
 
 async fn mark_seen(
@@ -455,6 +547,68 @@ async fn mark_seen(
     Ok(())
 }
 
+/// Replace the subscription links of the devices a page wrote: delete those of devices that
+/// were stored before, COPY the page's.
+async fn replace_links(
+    tx: &mut Transaction<'_, Postgres>,
+    items: &[&Item<Device>],
+    ret: &Returned,
+) -> Result<(), StoreError> {
+    if ret.changed.is_empty() {
+        return Ok(());
+    }
+    if !ret.existed.is_empty() {
+        sqlx::query("DELETE FROM device_subscriptions WHERE device_id = ANY($1)")
+            .bind(&ret.existed)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let changed: std::collections::HashSet<&str> = ret.changed.iter().map(String::as_str).collect();
+    let mut links = Vec::new();
+    for it in items
+        .iter()
+        .filter(|i| changed.contains(i.data.id.as_str()))
+    {
+        let mut seen_subs = std::collections::HashSet::new();
+        for s in it.data.subscription.iter().flatten() {
+            match s.id.as_deref() {
+                Some(sid) if seen_subs.insert(sid) => links.push((it.data.id.as_str(), sid, s)),
+                _ => {}
+            }
+        }
+    }
+    if links.is_empty() {
+        return Ok(());
+    }
+    let mut copy = BinaryCopy::begin(
+        &mut **tx,
+        "device_subscriptions",
+        &[
+            "device_id",
+            "subscription_id",
+            "resource_uri",
+            "key",
+            "tier",
+            "start_time",
+            "end_time",
+        ],
+    )
+    .await?;
+    for (device, sid, s) in links {
+        copy.row();
+        copy.text(Some(device));
+        copy.text(Some(sid));
+        copy.text(s.resource_uri.as_deref());
+        copy.text(s.key.as_deref());
+        copy.text(s.tier.as_deref());
+        copy.timestamptz(s.start_time);
+        copy.timestamptz(s.end_time);
+        copy.flush_if_full().await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
 impl Store {
     /// Store one page of devices in one transaction. `seen_by` is the full sync that fetched
     /// it (so rows absent at the end can be marked removed).
@@ -467,68 +621,33 @@ impl Store {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
+        match self.device_page(&items, seen_by, NewRows::Copy).await {
+            Err(e) if is_unique_violation(&e) => {
+                tracing::debug!("device page raced another writer; writing it again as upserts");
+                self.device_page(&items, seen_by, NewRows::Upsert).await
+            }
+            r => r,
+        }
+    }
+
+    async fn device_page(
+        &self,
+        items: &[&Item<Device>],
+        seen_by: Option<i64>,
+        new_rows: NewRows,
+    ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.pool().begin().await?;
         async_commit(&mut tx).await?;
         let ret = write_changed(
             &mut tx,
             "devices",
-            &items,
+            items,
+            new_rows,
             |d: &Device| d.id.as_str(),
             device_columns,
         )
         .await?;
-        if !ret.changed.is_empty() {
-            let changed: std::collections::HashSet<&str> =
-                ret.changed.iter().map(String::as_str).collect();
-            let mut link_dev = Vec::new();
-            let mut link_sub = Vec::new();
-            let mut link_uri: Vec<Option<&str>> = Vec::new();
-            let mut link_key: Vec<Option<&str>> = Vec::new();
-            let mut link_tier: Vec<Option<&str>> = Vec::new();
-            let mut link_start: Vec<Option<DateTime<Utc>>> = Vec::new();
-            let mut link_end: Vec<Option<DateTime<Utc>>> = Vec::new();
-            for it in items
-                .iter()
-                .filter(|i| changed.contains(i.data.id.as_str()))
-            {
-                let d = &it.data;
-                let mut seen_subs = std::collections::HashSet::new();
-                for s in d.subscription.iter().flatten() {
-                    let Some(sid) = s.id.as_deref() else { continue };
-                    if !seen_subs.insert(sid) {
-                        continue;
-                    }
-                    link_dev.push(d.id.as_str());
-                    link_sub.push(sid);
-                    link_uri.push(s.resource_uri.as_deref());
-                    link_key.push(s.key.as_deref());
-                    link_tier.push(s.tier.as_deref());
-                    link_start.push(s.start_time);
-                    link_end.push(s.end_time);
-                }
-            }
-            sqlx::query("DELETE FROM device_subscriptions WHERE device_id = ANY($1)")
-                .bind(&ret.changed)
-                .execute(&mut *tx)
-                .await?;
-            if !link_dev.is_empty() {
-                sqlx::query(
-                    "INSERT INTO device_subscriptions \
-                       (device_id, subscription_id, resource_uri, key, tier, start_time, end_time) \
-                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-                       $5::text[], $6::timestamptz[], $7::timestamptz[])",
-                )
-                .bind(link_dev)
-                .bind(link_sub)
-                .bind(link_uri)
-                .bind(link_key)
-                .bind(link_tier)
-                .bind(link_start)
-                .bind(link_end)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        replace_links(&mut tx, items, &ret).await?;
         if let Some(sync_id) = seen_by {
             let ids = items.iter().map(|i| i.data.id.as_str()).collect();
             mark_seen(&mut tx, sync_id, Resource::Devices, ids).await?;
@@ -547,12 +666,31 @@ impl Store {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
+        match self.subscription_page(&items, seen_by, NewRows::Copy).await {
+            Err(e) if is_unique_violation(&e) => {
+                tracing::debug!(
+                    "subscription page raced another writer; writing it again as upserts"
+                );
+                self.subscription_page(&items, seen_by, NewRows::Upsert)
+                    .await
+            }
+            r => r,
+        }
+    }
+
+    async fn subscription_page(
+        &self,
+        items: &[&Item<Subscription>],
+        seen_by: Option<i64>,
+        new_rows: NewRows,
+    ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.pool().begin().await?;
         async_commit(&mut tx).await?;
         let ret = write_changed(
             &mut tx,
             "subscriptions",
-            &items,
+            items,
+            new_rows,
             |d: &Subscription| d.id.as_str(),
             subscription_columns,
         )

@@ -4,9 +4,11 @@
 pub mod assign;
 pub mod audit;
 pub mod cluster;
+mod copy;
 pub mod history;
 pub mod inventory;
 pub mod lock;
+mod nodelay;
 pub mod reports;
 pub mod views;
 
@@ -67,8 +69,16 @@ impl Store {
                 });
             }
         }
+        let port = opts.get_port();
         let pool = PgPoolOptions::new()
             .max_connections(pool_size.max(1))
+            // See store::nodelay: sqlx 0.9.0 leaves Nagle on, which stalls every COPY.
+            .after_connect(move |_conn, _meta| {
+                Box::pin(async move {
+                    nodelay::set_on_sockets_to(port);
+                    Ok(())
+                })
+            })
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await
