@@ -393,3 +393,70 @@ async fn a_page_repeating_an_item_is_stored_once() {
         .unwrap();
     assert_eq!(c.inserted, 1);
 }
+
+/// New rows go in by COPY; when another transaction stores one of them between the page's
+/// pre-read and its COPY (a unique violation), the page is written again as upserts and
+/// nothing is lost: the page's values win, the other rows are stored too.
+#[tokio::test]
+async fn a_new_row_stored_meanwhile_by_another_transaction_does_not_fail_the_page() {
+    let db = TestDb::new().await;
+    let mut raced = device_example();
+    raced["id"] = json!("00000000-0000-0000-0000-0000000000aa");
+    raced["serialNumber"] = json!("RACED00001");
+    let mut other = device_example();
+    other["id"] = json!("00000000-0000-0000-0000-0000000000bb");
+    other["serialNumber"] = json!("OTHER00001");
+    let page = items::<Device>(&[raced.clone(), other.clone()]);
+
+    // Another writer inserts the same id and keeps its transaction open: the page's
+    // pre-read cannot see the row, and its COPY waits on the other transaction.
+    let mut rival = db.store.pool().begin().await.unwrap();
+    sqlx::query("INSERT INTO devices (id, serial_number, raw_data) VALUES ($1, 'RIVAL', '{}')")
+        .bind(raced["id"].as_str().unwrap())
+        .execute(&mut *rival)
+        .await
+        .unwrap();
+    let store = db.store.clone();
+    let write = tokio::spawn(async move { store.upsert_devices(&page, None).await });
+    let mut blocked = false;
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock' \
+               AND query LIKE 'COPY devices%'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        if waiting > 0 {
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        blocked,
+        "the page's COPY should wait on the rival's uncommitted row"
+    );
+    rival.commit().await.unwrap();
+
+    let counts = write
+        .await
+        .unwrap()
+        .expect("the page is written despite the race");
+    assert_eq!((counts.inserted, counts.updated), (1, 1), "{counts:?}");
+    assert_eq!(
+        raw_of(&db, "devices", raced["id"].as_str().unwrap()).await,
+        raced
+    );
+    assert_eq!(
+        raw_of(&db, "devices", other["id"].as_str().unwrap()).await,
+        other
+    );
+    let serial: String = sqlx::query_scalar("SELECT serial_number FROM devices WHERE id = $1")
+        .bind(raced["id"].as_str().unwrap())
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(serial, "RACED00001");
+}
