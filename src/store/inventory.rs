@@ -1,10 +1,12 @@
 //! Set-based writes of device and subscription pages.
 //!
 //! One page = one transaction: the rows, their tags and links, and (for a full sync) the
-//! "seen" marks commit together or not at all. Rows are sent as typed arrays and expanded
-//! server-side with `unnest`, so a page of 2000 devices is a handful of statements, never a
-//! statement per row. Values were already validated by the lenient model, so no cast in SQL
-//! can fail and abort the page (`raw_data` is JSON the client already parsed).
+//! "seen" marks commit together or not at all. A pre-read of the page's ids and content hashes
+//! sorts it into unchanged rows (not sent), new rows (binary COPY straight into the table, see
+//! `store::copy`) and changed rows (typed arrays expanded server-side with `unnest` into
+//! `INSERT … ON CONFLICT DO UPDATE`), so a page of 2000 devices is a handful of statements,
+//! never a statement per row. Values were already validated by the lenient model, so no cast
+//! in SQL can fail and abort the page (`raw_data` is JSON the client already parsed).
 
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
@@ -404,6 +406,18 @@ async fn stored_state(
 /// ~8 MB behind on every pooled connection. 250 rows keep that near 1 MB.
 const STATEMENT_ROWS: usize = 250;
 
+/// The columns of `items` in batches of [`STATEMENT_ROWS`], with each batch's row count.
+fn batches<'b, T>(
+    items: &'b [&'b Item<T>],
+    hashes: &'b [i64],
+    columns: &'b impl Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
+) -> impl Iterator<Item = (usize, Vec<Column<'b>>)> {
+    items
+        .chunks(STATEMENT_ROWS)
+        .zip(hashes.chunks(STATEMENT_ROWS))
+        .map(move |(chunk, h)| (chunk.len(), columns(chunk, h)))
+}
+
 /// Binary-COPY rows the table does not hold yet.
 async fn copy_new<'a, T>(
     tx: &mut Transaction<'_, Postgres>,
@@ -419,13 +433,9 @@ async fn copy_new<'a, T>(
         .iter()
         .map(|c| c.name)
         .collect();
-    let mut copy = BinaryCopy::begin(&mut **tx, table, &names).await?;
-    for (chunk, chunk_hashes) in items
-        .chunks(STATEMENT_ROWS)
-        .zip(hashes.chunks(STATEMENT_ROWS))
-    {
-        let cols = columns(chunk, chunk_hashes);
-        for row in 0..chunk.len() {
+    let mut copy = BinaryCopy::begin(tx, table, &names).await?;
+    for (len, cols) in batches(items, hashes, columns) {
+        for row in 0..len {
             copy.row();
             for c in &cols {
                 match &c.values {
@@ -454,11 +464,7 @@ async fn upsert_rows<'a, T>(
     hashes: &[i64],
     columns: &impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
 ) -> Result<(), StoreError> {
-    for (chunk, chunk_hashes) in items
-        .chunks(STATEMENT_ROWS)
-        .zip(hashes.chunks(STATEMENT_ROWS))
-    {
-        let cols = columns(chunk, chunk_hashes);
+    for (_, cols) in batches(items, hashes, columns) {
         let sql = upsert_sql(table, &cols);
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in cols {
@@ -581,7 +587,7 @@ async fn replace_links(
         return Ok(());
     }
     let mut copy = BinaryCopy::begin(
-        &mut **tx,
+        tx,
         "device_subscriptions",
         &[
             "device_id",
