@@ -57,6 +57,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     // The console owns the terminal: its logs go to files only.
     let interactive =
         (cli.command.is_none() && !cli.sync_only && cli.expiring_days.is_none()) || assign_console;
+    // Still single-threaded here (logging starts its writer thread just below).
+    if !interactive {
+        glp_console::memory::one_arena();
+    }
     let stderr = match (interactive, cli.global.verbose) {
         (true, _) => logging::Stderr::Off,
         (false, 0) => logging::Stderr::Level(tracing::Level::WARN),

@@ -8,9 +8,11 @@
 //!
 //! glibc also gives each thread that allocates under contention an arena of its own (up to
 //! 8 per core). A page is parsed on one runtime thread and freed on another, so every arena
-//! ends up holding its own high-water mark of page-sized garbage. One arena: peak RSS of the
-//! 100k-device full sync 100–117 MB → 78–80 MB, and the sync got slightly faster (8.3–8.5 s →
-//! 7.7–8.0 s; the client does little enough allocation that the shared lock never contends).
+//! ends up holding its own high-water mark of page-sized garbage. One arena for the headless
+//! commands: peak RSS of the 100k-device full sync 100–117 MB → 78–80 MB, and the sync got
+//! slightly faster (8.3–8.5 s → 7.7–8.0 s). Not for the console: its filter scans on two
+//! threads at once, and sharing one arena made a keystroke's p95 30.8 → 38.7 ms in
+//! `tui_bench` (for 22 MB less RSS, where the console has room to spare).
 
 /// Apply the tuning; call once at start, before threads exist.
 pub fn tune() {
@@ -22,7 +24,16 @@ pub fn tune() {
         if ok == 0 {
             tracing::debug!("mallopt(M_MMAP_THRESHOLD) refused; keeping glibc's defaults");
         }
-        // SAFETY: as above; called before any other thread exists, and 1 is a valid count.
+    }
+}
+
+/// One malloc arena for the rest of the process (see the module doc); call before the
+/// first thread is started.
+pub fn one_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes allocator parameters; the caller runs it before any
+        // other thread is started, and 1 is a valid arena count.
         let ok = unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
         if ok == 0 {
             tracing::debug!("mallopt(M_ARENA_MAX) refused; keeping glibc's defaults");
