@@ -22,26 +22,39 @@ impl Tmux {
     }
 
     /// Start `cmd` in `dir` (the shell's working directory), in a session named after `tag`.
+    ///
+    /// Two `new-session` calls at once with no tmux server running race to start one, and
+    /// the loser fails with "server exited unexpectedly"; so starts are serialised here and
+    /// a failed start is tried again.
     fn start_in(cmd: &str, dir: &std::path::Path, tag: &str) -> Tmux {
+        static START: Mutex<()> = Mutex::new(());
+        let _one = START.lock().unwrap_or_else(|e| e.into_inner());
         let session = format!("glpc-e2e-{}-{tag}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "120",
-                "-y",
-                "40",
-                "-c",
-                &dir.display().to_string(),
-                cmd,
-            ])
-            .status()
-            .expect("tmux is installed (.ci/run installs it)");
-        assert!(ok.success());
-        Tmux { session }
+        let mut last = String::new();
+        for _ in 0..3 {
+            let out = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    "120",
+                    "-y",
+                    "40",
+                    "-c",
+                    &dir.display().to_string(),
+                    cmd,
+                ])
+                .output()
+                .expect("tmux is installed (.ci/run installs it)");
+            if out.status.success() {
+                return Tmux { session };
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed three times: {last}");
     }
 
     fn keys(&self, keys: &[&str]) {
