@@ -426,15 +426,13 @@ async fn copy_new<'a, T>(
     hashes: &[i64],
     columns: &impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
 ) -> Result<(), StoreError> {
-    let Some(first) = items.first() else {
+    let mut batches = batches(items, hashes, columns).peekable();
+    let Some((_, first)) = batches.peek() else {
         return Ok(());
     };
-    let names: Vec<&str> = columns(std::slice::from_ref(first), &hashes[..1])
-        .iter()
-        .map(|c| c.name)
-        .collect();
+    let names: Vec<&str> = first.iter().map(|c| c.name).collect();
     let mut copy = BinaryCopy::begin(tx, table, &names).await?;
-    for (len, cols) in batches(items, hashes, columns) {
+    for (len, cols) in batches {
         for row in 0..len {
             copy.row();
             for c in &cols {
@@ -615,6 +613,22 @@ async fn replace_links(
     Ok(())
 }
 
+/// Write a page with its new rows by COPY; if another writer stored one of them meanwhile
+/// (the COPY's unique violation rolled the page back), write it again as upserts.
+async fn copy_or_redo_as_upserts<F, Fut>(what: &str, page: F) -> Result<UpsertCounts, StoreError>
+where
+    F: Fn(NewRows) -> Fut,
+    Fut: std::future::Future<Output = Result<UpsertCounts, StoreError>>,
+{
+    match page(NewRows::Copy).await {
+        Err(e) if is_unique_violation(&e) => {
+            tracing::debug!("{what} page raced another writer; writing it again as upserts");
+            page(NewRows::Upsert).await
+        }
+        r => r,
+    }
+}
+
 impl Store {
     /// Store one page of devices in one transaction. `seen_by` is the full sync that fetched
     /// it (so rows absent at the end can be marked removed).
@@ -627,13 +641,7 @@ impl Store {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
-        match self.device_page(&items, seen_by, NewRows::Copy).await {
-            Err(e) if is_unique_violation(&e) => {
-                tracing::debug!("device page raced another writer; writing it again as upserts");
-                self.device_page(&items, seen_by, NewRows::Upsert).await
-            }
-            r => r,
-        }
+        copy_or_redo_as_upserts("device", |how| self.device_page(&items, seen_by, how)).await
     }
 
     async fn device_page(
@@ -672,16 +680,10 @@ impl Store {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
-        match self.subscription_page(&items, seen_by, NewRows::Copy).await {
-            Err(e) if is_unique_violation(&e) => {
-                tracing::debug!(
-                    "subscription page raced another writer; writing it again as upserts"
-                );
-                self.subscription_page(&items, seen_by, NewRows::Upsert)
-                    .await
-            }
-            r => r,
-        }
+        copy_or_redo_as_upserts("subscription", |how| {
+            self.subscription_page(&items, seen_by, how)
+        })
+        .await
     }
 
     async fn subscription_page(
