@@ -9,6 +9,10 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// How many times the nominal wait a step may take before the test gives up. Only a failing
+/// run ever waits that long; the suite once failed here on a loaded machine with 1×.
+const PATIENCE: u64 = 4;
+
 /// `--demo` drops and recreates one database (`glp_console_demo`): one demo at a time.
 static DEMO: Mutex<()> = Mutex::new(());
 
@@ -81,9 +85,11 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Wait until `pred` holds for the screen; panics with the last screen after `secs`.
+    /// Wait until `pred` holds for the screen; panics with the last screen after `secs`
+    /// (times [`PATIENCE`]: a deadline costs nothing when the screen is there in time, and a
+    /// loaded 2-core machine can take several times as long as an idle one).
     fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + Duration::from_secs(secs * PATIENCE);
         loop {
             let s = self.screen();
             if pred(&s) {
@@ -208,7 +214,7 @@ fn demo_in_tmux_tabs_filter_sort_detail_sync_quit() {
 /// The terminal modes a restored terminal shows again.
 fn assert_restored(stty: &std::path::Path) {
     // The shell creates the file before `stty -a` has written to it: wait for its content.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10 * PATIENCE);
     let mut modes = String::new();
     while Instant::now() < deadline {
         modes = std::fs::read_to_string(stty).unwrap_or_default();
