@@ -131,7 +131,9 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             tx.commit().await?;
-            return Ok(Finish::AlreadyEnded(was.unwrap_or_else(|| "deleted".into())));
+            return Ok(Finish::AlreadyEnded(
+                was.unwrap_or_else(|| "deleted".into()),
+            ));
         }
         for r in &s.resources {
             let Some(res) = r.resource else { continue };
@@ -247,15 +249,13 @@ impl Store {
                 restored: n(r.restored),
                 skipped: 0,
                 complete: r.complete,
-                outcome: r
-                    .outcome
-                    .as_deref()
-                    .map(ResourceOutcome::parse)
-                    .unwrap_or(if r.complete {
+                outcome: r.outcome.as_deref().map(ResourceOutcome::parse).unwrap_or(
+                    if r.complete {
                         ResourceOutcome::Succeeded
                     } else {
                         ResourceOutcome::NotRun
-                    }),
+                    },
+                ),
                 error: r.error,
             })
             .collect())

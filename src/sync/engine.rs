@@ -420,7 +420,7 @@ async fn run(
                         _ => ResourceOutcome::Failed,
                     };
                     summary.error = Some(stop.message());
-                    tracing::warn!(run_id, resource = res.as_str(), error = %stop.message(), "resource not synced completely");
+                    tracing::info!(run_id, resource = res.as_str(), error = %stop.message(), "resource not synced completely");
                     stops.push(stop);
                 }
             }
@@ -665,7 +665,11 @@ async fn sync_resource(
     if mode == Mode::Full {
         // Every page was stored (the stream ended without an error, every write committed):
         // mark what the run did not see — only while it still holds the lock.
-        match s.store.reconcile_removed_fenced(run_id, res, Some(fence)).await {
+        match s
+            .store
+            .reconcile_removed_fenced(run_id, res, Some(fence))
+            .await
+        {
             Ok(n) => summary.removed = n,
             Err(e) => return Some(Stop::from_store(e, fence).await),
         }
