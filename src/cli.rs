@@ -25,6 +25,9 @@ pub mod exit {
     pub const CANCELLED: i32 = 6;
     /// `status`: the last sync failed or is older than the threshold.
     pub const STALE: i32 = 7;
+    /// The sync lost the workspace lock mid-way (its database connection ended, or another
+    /// sync took over): it stopped writing and marked nothing removed; run it again.
+    pub const LOST_LOCK: i32 = 8;
 }
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -36,7 +39,9 @@ Exit codes:
   4  another sync holds the workspace lock
   5  database unreachable or failing
   6  cancelled by SIGINT/SIGTERM (the run is recorded as cancelled)
-  7  status: last sync failed or is too old";
+  7  status: last sync failed or is too old
+  8  lost the workspace lock mid-sync (database connection ended or another sync took
+     over): stopped writing, nothing marked removed; run it again";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -161,8 +166,8 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Show the last sync runs; exits 7 if the last sync failed or is older than
-    /// [sync] stale_after_minutes (for monitoring).
+    /// Show the last sync runs; exits 7 if the last completed sync failed or the last good
+    /// one is older than [sync] stale_after_minutes (for monitoring).
     Status,
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
     Simulate(Box<SimulateArgs>),

@@ -421,3 +421,151 @@ async fn expiring_live_asks_the_api_and_matches_the_database_view() {
     assert!(requests > 0);
     sim.shutdown().await;
 }
+
+/// Wait (up to 30 s) until a running full sync has stored at least one device page.
+async fn wait_for_running_full_sync_page(db: &TestDb) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sync_seen s JOIN sync_history h ON h.id = s.sync_id \
+              WHERE h.outcome = 'running' AND s.resource = 'devices'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap_or(0);
+        if n > 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the paced sync stored no page");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+#[tokio::test]
+async fn status_stays_ok_after_a_cancel_that_follows_a_good_sync() {
+    let db = TestDb::new().await;
+    let sim = start_sim(2000).await;
+    let dir = tempdir();
+    let out = run(command(Some(&sim), &db, &dir).arg("--sync-only")).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // A user stops the next sync (Ctrl-x in the console, SIGTERM here: the same cancel).
+    sim.set_faults(Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let child = command(Some(&sim), &db, &dir)
+        .args(["--sync-only", "--devices", "--full"])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    wait_for_running_full_sync_page(&db).await;
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = wait(child).await;
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+
+    // The last completed run succeeded a moment ago: healthy, and the cancel is listed.
+    let out = run(command(None, &db, &dir).args(["status", "--json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["runs"][0]["outcome"], "cancelled");
+    assert_eq!(v["last_completed"]["outcome"], "succeeded");
+    let out = run(command(None, &db, &dir).arg("status")).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cancelled"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_subscription_outage_still_syncs_devices_exactly_and_exits_partial() {
+    let db = TestDb::new().await;
+    let sim = start_sim(250).await;
+    sim.set_faults(Faults {
+        failing_endpoints: vec!["subscriptions_get".into()],
+        failing_endpoint_status: 503,
+        ..Faults::default()
+    });
+    let dir = tempdir();
+    let out = run(command(Some(&sim), &db, &dir).args(["--sync-only", "--json"])).await;
+    assert_eq!(out.status.code(), Some(1), "partial: {}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "partial", "{v}");
+    let resource = |name: &str| {
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let subs = resource("subscriptions");
+    assert_eq!(subs["outcome"], "failed", "{v}");
+    assert_eq!(subs["complete"], false);
+    assert!(
+        subs["error"]
+            .as_str()
+            .unwrap()
+            .contains("/subscriptions/v1/subscriptions"),
+        "names what failed: {v}"
+    );
+    let devices = resource("devices");
+    assert_eq!(devices["outcome"], "succeeded", "{v}");
+    assert_eq!(devices["complete"], true);
+
+    // Devices are exactly the simulator's; no subscription was invented or removed.
+    let stored: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT id, raw_data FROM devices WHERE removed_at IS NULL ORDER BY id")
+            .fetch_all(db.store.pool())
+            .await
+            .unwrap();
+    let mut expected: Vec<(String, serde_json::Value)> = sim
+        .devices()
+        .into_iter()
+        .map(|d| (d["id"].as_str().unwrap().to_string(), d))
+        .collect();
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(stored, expected);
+    let subs_stored: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(subs_stored, 0);
+    // The history records each resource's outcome.
+    let per: Vec<(String, Option<String>, bool)> = sqlx::query_as(
+        "SELECT resource, outcome, complete FROM sync_history_resources ORDER BY resource",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        per,
+        vec![
+            ("devices".into(), Some("succeeded".into()), true),
+            ("subscriptions".into(), Some("failed".into()), false),
+        ]
+    );
+    let runs = db.store.recent_runs(1).await.unwrap();
+    assert_eq!(runs[0].outcome, "partial");
+    // A partial run is a completed one that did not succeed: monitoring hears of it.
+    let out = run(command(None, &db, &dir).arg("status")).await;
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+
+    // Subscriptions come back: the next run completes both.
+    sim.set_faults(Faults::default());
+    let out = run(command(Some(&sim), &db, &dir).arg("--sync-only")).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let subs_stored: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(subs_stored, 20);
+    sim.shutdown().await;
+}

@@ -12,8 +12,8 @@ use glp_console::sim::{self, Faults, SimConfig, SimHandle};
 use glp_console::store::lock::lock_key;
 use glp_console::sync::engine::{self, EngineConfig, EngineHandle};
 use glp_console::sync::{
-    FailureKind, Mode, Outcome, Resource, ResourceSummary, Scope, SyncCommand, SyncEvent,
-    SyncSummary, Trigger,
+    FailureKind, Mode, Outcome, Resource, ResourceOutcome, ResourceSummary, Scope, SyncCommand,
+    SyncEvent, SyncSummary, Trigger,
 };
 use serde_json::Value;
 
@@ -444,6 +444,69 @@ async fn bad_credentials_fail_as_auth_without_touching_data() {
         "names the token URL: {error}"
     );
     assert!(!error.contains("wrong-secret"), "never the secret: {error}");
+    let _ = h.commands.send(SyncCommand::Shutdown).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_device_failure_still_syncs_subscriptions_exactly_and_the_run_is_partial() {
+    let db = TestDb::new().await;
+    let sim = start_sim(300, 120).await;
+    // Every device list request is refused with a 400 (bad data in, say, a filter).
+    sim.set_faults(Faults {
+        failing_endpoints: vec!["devices_get".into()],
+        failing_endpoint_status: 400,
+        ..Faults::default()
+    });
+    let mut h = engine_for(&sim, &db);
+    let ev = sync(&mut h, Scope::Both, Mode::Auto).await;
+    let SyncEvent::Failed { kind, summary, .. } = ev else {
+        panic!("expected a partial run, got {ev:?}")
+    };
+    assert_eq!(kind, FailureKind::Api);
+    let summary = summary.unwrap();
+    assert_eq!(summary.outcome, Outcome::Partial);
+    let subs = res(&summary, Resource::Subscriptions);
+    assert!(subs.complete);
+    assert_eq!(subs.outcome, ResourceOutcome::Succeeded);
+    let devices = res(&summary, Resource::Devices);
+    assert!(!devices.complete);
+    assert_eq!(devices.outcome, ResourceOutcome::Failed);
+    assert!(
+        devices
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("/devices/v1/devices"),
+        "{devices:?}"
+    );
+    // Subscriptions exactly the simulator's; no device stored.
+    assert_eq!(
+        stored_raw(&db, "subscriptions").await,
+        by_id(sim.subscriptions())
+    );
+    assert!(stored_raw(&db, "devices").await.is_empty());
+    // Recorded per resource, as the history shows it again.
+    let recorded = db.store.run_resources(summary.run_id).await.unwrap();
+    let outcome = |r: Resource| {
+        recorded
+            .iter()
+            .find(|x| x.resource == Some(r))
+            .map(|x| (x.outcome, x.complete))
+            .unwrap()
+    };
+    assert_eq!(
+        outcome(Resource::Subscriptions),
+        (ResourceOutcome::Succeeded, true)
+    );
+    assert_eq!(outcome(Resource::Devices), (ResourceOutcome::Failed, false));
+    assert_eq!(db.store.recent_runs(1).await.unwrap()[0].outcome, "partial");
+
+    // The devices come back: the next run syncs them exactly.
+    sim.set_faults(Faults::default());
+    let s = finished(sync(&mut h, Scope::Both, Mode::Auto).await);
+    assert_eq!(s.outcome, Outcome::Succeeded);
+    assert_eq!(stored_raw(&db, "devices").await, by_id(sim.devices()));
     let _ = h.commands.send(SyncCommand::Shutdown).await;
     sim.shutdown().await;
 }

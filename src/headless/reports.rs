@@ -454,8 +454,10 @@ fn xlsx_subscriptions(rows: &[SubscriptionExportRow]) -> Result<Vec<u8>, Failure
     book.save_to_buffer().map_err(xlsx_err)
 }
 
-/// `glp-console status`: the last runs; fails (exit 7) when the newest run failed or the last
-/// good sync is older than `stale_after`.
+/// `glp-console status`: the last runs; fails (exit 7) when the last completed run
+/// (succeeded, partial or failed) did not succeed or the last good sync is older than
+/// `stale_after`. A cancelled, abandoned or running run is listed but does not alert: a
+/// user's cancel after a good sync says nothing about whether syncing works.
 pub async fn status(
     store: &Store,
     stale_after: std::time::Duration,
@@ -466,9 +468,9 @@ pub async fn status(
     let now = Utc::now();
     let age = last_good.map(|t| now - t);
     let stale = age.is_none_or(|a| a.to_std().unwrap_or_default() > stale_after);
-    let newest_failed = runs
-        .iter()
-        .find(|r| r.outcome != "running")
+    let last_completed = store.last_completed_run().await?;
+    let newest_failed = last_completed
+        .as_ref()
         .is_some_and(|r| r.outcome != "succeeded");
     let code = if stale || newest_failed {
         exit::STALE
@@ -481,6 +483,9 @@ pub async fn status(
             "last_success": last_good,
             "last_success_age_seconds": age.map(|a| a.num_seconds()),
             "stale_after_seconds": stale_after.as_secs(),
+            "last_completed": last_completed.as_ref().map(|r| serde_json::json!({
+                "id": r.id, "outcome": r.outcome, "started_at": r.started_at, "error": r.error,
+            })),
             "runs": runs.iter().map(|r| serde_json::json!({
                 "id": r.id, "trigger": r.trigger, "mode": r.mode, "scope": r.scope,
                 "started_at": r.started_at, "finished_at": r.finished_at, "outcome": r.outcome,

@@ -124,6 +124,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
                 clear_line(progress);
                 let code = match (kind, summary.as_ref().map(|s| s.outcome)) {
                     (FailureKind::Cancelled, _) => exit::CANCELLED,
+                    (FailureKind::LostLock, _) => exit::LOST_LOCK,
                     (_, Some(Outcome::Partial)) => exit::PARTIAL,
                     (FailureKind::Auth, _) => exit::CONFIG,
                     (FailureKind::Api, _) => exit::API,
@@ -190,7 +191,11 @@ pub fn summary_line(s: &SyncSummary) -> String {
                 } else {
                     String::new()
                 },
-                if r.complete { "" } else { " INCOMPLETE" }
+                match (r.complete, &r.error) {
+                    (true, _) => String::new(),
+                    (false, Some(e)) => format!(" INCOMPLETE, {}: {e}", r.outcome.as_str()),
+                    (false, None) => format!(" INCOMPLETE, {}", r.outcome.as_str()),
+                }
             ))
         })
         .collect();
@@ -226,6 +231,7 @@ pub fn summary_json(s: &SyncSummary) -> serde_json::Value {
             "pages": r.pages, "fetched": r.fetched, "inserted": r.inserted, "updated": r.updated,
             "unchanged": r.unchanged, "removed": r.removed, "restored": r.restored,
             "skipped": r.skipped, "complete": r.complete,
+            "outcome": r.outcome.as_str(), "error": r.error,
         })).collect::<Vec<_>>(),
     })
 }

@@ -80,6 +80,12 @@ pub struct Faults {
     /// Device ids or serial numbers whose async operations fail (PATCH: listed in
     /// `failedDevices`; POST: listed in `failedDevicesSerial`).
     pub fail_ops_for: Vec<String>,
+    /// Endpoints (by their `/_sim/stats` name: `subscriptions_get`, `devices_get`, …) whose
+    /// every request is answered with `failing_endpoint_status`: an outage (or a persistent
+    /// 400) of one resource while the others work.
+    pub failing_endpoints: Vec<String>,
+    /// The status for `failing_endpoints` (default 503).
+    pub failing_endpoint_status: u16,
 }
 
 impl Default for Faults {
@@ -97,6 +103,8 @@ impl Default for Faults {
             token_early_expiry: None,
             insert_between_pages: false,
             fail_ops_for: Vec::new(),
+            failing_endpoints: Vec::new(),
+            failing_endpoint_status: 503,
         }
     }
 }
@@ -173,6 +181,10 @@ impl FaultState {
             latency: f.latency,
             ..Plan::default()
         };
+        if f.failing_endpoints.iter().any(|e| e == ep.as_str()) {
+            plan.error = Some((f.failing_endpoint_status, f.retry_after_seconds));
+            return plan;
+        }
         if self.hit(f.drop_rate) {
             plan.drop = true;
             return plan;

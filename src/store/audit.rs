@@ -335,15 +335,23 @@ impl Store {
     /// Record every device's outcome and close the run with its status and summary, then
     /// let go of the run's lock (also when recording fails: the run then reads as abandoned,
     /// which is what it is to anyone looking later).
+    ///
+    /// Only over `running`: if the run's lock connection ended while it ran and another
+    /// process marked it `abandoned` (its devices `unknown`), that stays — this report is
+    /// kept beside it in the summary as `late_report`, and the call fails with
+    /// [`StoreError::LostLock`]. A run whose lock was lost but that nobody marked yet is
+    /// recorded as it ended (the row lock taken first keeps a sweep from interleaving), with
+    /// `lock_lost` in its summary.
     pub async fn audit_finish(
         &self,
-        run: OwnedRun,
+        mut run: OwnedRun,
         status: &str,
         summary: &Value,
         devices: &[DeviceOutcome],
     ) -> Result<(), StoreError> {
+        let lock_lost = run.lock.check().await.err().map(|e| e.to_string());
         let result = self
-            .audit_finish_rows(run.id, status, summary, devices)
+            .audit_finish_rows(run.id, status, summary, devices, lock_lost)
             .await;
         run.lock.release().await;
         result
@@ -355,7 +363,45 @@ impl Store {
         status: &str,
         summary: &Value,
         devices: &[DeviceOutcome],
+        lock_lost: Option<String>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let now: Option<String> =
+            sqlx::query_scalar("SELECT status FROM assignment_runs WHERE id = $1 FOR UPDATE")
+                .bind(run_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(was) = now.filter(|s| s != "running") {
+            sqlx::query(
+                "UPDATE assignment_runs SET summary = coalesce(summary, '{}'::jsonb) \
+                        || jsonb_build_object('late_report', $2::jsonb, 'late_status', $3::text) \
+                  WHERE id = $1",
+            )
+            .bind(run_id)
+            .bind(summary)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Err(StoreError::LostLock(format!(
+                "assignment run {run_id} was marked {was} by another process while it ran (its \
+                 lock connection had ended{}); it stays {was}, and what this process saw (status \
+                 {status}) is kept in its summary as late_report",
+                lock_lost.map(|e| format!(": {e}")).unwrap_or_default()
+            )));
+        }
+        let summary = match &lock_lost {
+            Some(e) => {
+                tracing::warn!(run = run_id, error = %e, "assignment run lost its lock before its end was recorded");
+                let mut v = summary.clone();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("lock_lost".into(), Value::String(e.clone()));
+                }
+                v
+            }
+            None => summary.clone(),
+        };
+        let summary = &summary;
         let mut tx = self.pool().begin().await?;
         if !devices.is_empty() {
             let serial: Vec<&str> = devices.iter().map(|d| d.serial.as_str()).collect();
@@ -378,7 +424,8 @@ impl Store {
             .await?;
         }
         sqlx::query(
-            "UPDATE assignment_runs SET status = $2, summary = $3, finished_at = now() WHERE id = $1",
+            "UPDATE assignment_runs SET status = $2, summary = $3, finished_at = now() \
+              WHERE id = $1 AND status = 'running'",
         )
         .bind(run_id)
         .bind(status)

@@ -237,6 +237,24 @@ impl TempCluster {
         let _ = cmd.spawn();
     }
 
+    /// `pg_ctl restart -m fast`: every session ends (open transactions roll back), as in a
+    /// PostgreSQL restart in production; the cluster answers again when this returns.
+    pub fn restart(&self) -> Result<(), ClusterError> {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.root.join("d").display().to_string(),
+                "-l",
+                &self.root.join("log").display().to_string(),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ],
+        )
+    }
+
     pub fn stop(&self) {
         let _ = self
             .command("pg_ctl")

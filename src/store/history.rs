@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, hostname};
-use crate::sync::{Mode, ResourceSummary, Scope, SyncSummary, Trigger};
+use crate::sync::{Mode, ResourceOutcome, ResourceSummary, Scope, SyncSummary, Trigger};
 
 /// A past run, as `glp-console status` and the TUI show it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,6 +25,20 @@ pub struct RunRecord {
     pub host: Option<String>,
 }
 
+/// What `Store::begin_run` records as the error of a run it finds `running`: nobody holds the
+/// workspace lock, so its process is gone or lost its connection.
+pub const ABANDONED_ERROR: &str = "the workspace lock was free while this run was still \
+     marked running: its process ended (killed or crashed) or lost its database connection \
+     (server restart, terminated session); a later sync took over";
+
+/// How [`Store::finish_run`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Recorded,
+    /// The run had already ended (another sync marked it abandoned): the outcome it has.
+    AlreadyEnded(String),
+}
+
 /// What the engine needs to choose full vs incremental.
 #[derive(Debug, Clone, Default)]
 pub struct SyncBaseline {
@@ -38,7 +52,10 @@ pub struct SyncBaseline {
 
 impl Store {
     /// Record the start of a run. Runs still marked `running` are from a process that died
-    /// (we hold the lock, so nobody else is running): mark them abandoned first.
+    /// or lost its lock (we hold the lock, so nobody else is running): mark them abandoned
+    /// first, with their seen-marks, in one transaction. Its `UPDATE` waits for any page
+    /// transaction of such a run that is still open (they share-lock their history row, see
+    /// `store::fence`), and every later one of theirs sees `abandoned` and fails.
     pub async fn begin_run(
         &self,
         trigger: Trigger,
@@ -46,19 +63,21 @@ impl Store {
         scope: Scope,
         incremental_since: Option<DateTime<Utc>>,
     ) -> Result<i64, StoreError> {
+        let mut tx = self.pool().begin().await?;
         let abandoned: Vec<i64> = sqlx::query_scalar(
             "UPDATE sync_history SET outcome = 'abandoned', finished_at = now(), \
-             error = coalesce(error, 'the process ended before the run finished (killed or crashed)') \
-             WHERE outcome = 'running' RETURNING id",
+             error = coalesce(error, $1) WHERE outcome = 'running' RETURNING id",
         )
-        .fetch_all(self.pool())
+        .bind(ABANDONED_ERROR)
+        .fetch_all(&mut *tx)
         .await?;
         if !abandoned.is_empty() {
             // Seen-marks of a full sync that never finished are scratch: drop them.
             sqlx::query("DELETE FROM sync_seen WHERE sync_id = ANY($1)")
                 .bind(&abandoned)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
+            tracing::warn!(runs = ?abandoned, "sync runs whose lock was free marked abandoned");
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sync_history (trigger, mode, scope, incremental_since, host, pid) \
@@ -70,18 +89,25 @@ impl Store {
         .bind(incremental_since)
         .bind(hostname())
         .bind(std::process::id() as i32)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
-    /// Record a run's end with its counters.
-    pub async fn finish_run(&self, s: &SyncSummary) -> Result<(), StoreError> {
+    /// Record a run's end with its counters — only over `running`: a run another sync marked
+    /// `abandoned` (it had lost its lock) stays abandoned, with `note` added to its error,
+    /// and its counters are not recorded (they would feed the next run's baseline).
+    pub async fn finish_run(
+        &self,
+        s: &SyncSummary,
+        note: Option<&str>,
+    ) -> Result<Finish, StoreError> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE sync_history SET finished_at = now(), outcome = $2, error = $3, requests = $4, \
              retries = $5, throttled = $6, breaker_trips = $7, duration_ms = $8, mode = $9 \
-             WHERE id = $1",
+             WHERE id = $1 AND outcome = 'running'",
         )
         .bind(s.run_id)
         .bind(s.outcome.as_str())
@@ -93,17 +119,34 @@ impl Store {
         .bind(s.duration.as_millis() as i64)
         .bind(s.mode.as_str())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            let was: Option<String> = sqlx::query_scalar(
+                "UPDATE sync_history SET error = concat_ws(' — ', error, $2::text) \
+                 WHERE id = $1 RETURNING outcome",
+            )
+            .bind(s.run_id)
+            .bind(note)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(Finish::AlreadyEnded(
+                was.unwrap_or_else(|| "deleted".into()),
+            ));
+        }
         for r in &s.resources {
             let Some(res) = r.resource else { continue };
             sqlx::query(
                 "INSERT INTO sync_history_resources \
-                   (sync_id, resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                   (sync_id, resource, pages, fetched, inserted, updated, unchanged, removed, restored, \
+                    complete, outcome, error) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (sync_id, resource) DO UPDATE SET pages = EXCLUDED.pages, \
                    fetched = EXCLUDED.fetched, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated, \
                    unchanged = EXCLUDED.unchanged, removed = EXCLUDED.removed, \
-                   restored = EXCLUDED.restored, complete = EXCLUDED.complete",
+                   restored = EXCLUDED.restored, complete = EXCLUDED.complete, \
+                   outcome = EXCLUDED.outcome, error = EXCLUDED.error",
             )
             .bind(s.run_id)
             .bind(res.as_str())
@@ -115,11 +158,13 @@ impl Store {
             .bind(clamp_i32(r.removed))
             .bind(clamp_i32(r.restored))
             .bind(r.complete)
+            .bind(r.outcome.as_str())
+            .bind(&r.error)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Finish::Recorded)
     }
 
     /// When the resource was last synced completely, and how.
@@ -176,10 +221,12 @@ impl Store {
             removed: i32,
             restored: i32,
             complete: bool,
+            outcome: Option<String>,
+            error: Option<String>,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete \
-             FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
+            "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete, \
+             outcome, error FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
         )
         .bind(run_id)
         .fetch_all(self.pool())
@@ -202,8 +249,30 @@ impl Store {
                 restored: n(r.restored),
                 skipped: 0,
                 complete: r.complete,
+                outcome: r.outcome.as_deref().map(ResourceOutcome::parse).unwrap_or(
+                    if r.complete {
+                        ResourceOutcome::Succeeded
+                    } else {
+                        ResourceOutcome::NotRun
+                    },
+                ),
+                error: r.error,
             })
             .collect())
+    }
+
+    /// The newest run that completed — succeeded, partial or failed — by start: what
+    /// `status` judges health by. Cancelled, abandoned and running runs say nothing about
+    /// whether syncing works.
+    pub async fn last_completed_run(&self) -> Result<Option<RunRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, trigger, mode, scope, started_at, finished_at, outcome, error, requests, \
+             retries, throttled, breaker_trips, duration_ms, host \
+             FROM sync_history WHERE outcome IN ('succeeded', 'partial', 'failed') \
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Start of the last run that ended well (for "last good sync" displays).

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use sqlx::{Postgres, Transaction};
 
 use super::copy::{BinaryCopy, is_unique_violation};
+use super::fence::RunFence;
 use super::{Store, StoreError};
 use crate::glp::model::{Device, Item, Subscription};
 
@@ -629,6 +630,25 @@ where
     }
 }
 
+/// Fenced writes (`store::fence`): first in the transaction, the run must still be running…
+async fn fence_enter(
+    tx: &mut Transaction<'_, Postgres>,
+    fence: Option<&RunFence>,
+) -> Result<(), StoreError> {
+    match fence {
+        Some(f) => f.enter(tx).await,
+        None => Ok(()),
+    }
+}
+
+/// …and last before the commit, it must still hold the workspace lock.
+async fn fence_check(fence: Option<&RunFence>) -> Result<(), StoreError> {
+    match fence {
+        Some(f) => f.check().await,
+        None => Ok(()),
+    }
+}
+
 impl Store {
     /// Store one page of devices in one transaction. `seen_by` is the full sync that fetched
     /// it (so rows absent at the end can be marked removed).
@@ -637,11 +657,25 @@ impl Store {
         items: &[Item<Device>],
         seen_by: Option<i64>,
     ) -> Result<UpsertCounts, StoreError> {
+        self.upsert_devices_fenced(items, seen_by, None).await
+    }
+
+    /// [`Store::upsert_devices`] for a sync run: the page commits only while `fence` holds
+    /// (see `store::fence`).
+    pub async fn upsert_devices_fenced(
+        &self,
+        items: &[Item<Device>],
+        seen_by: Option<i64>,
+        fence: Option<&RunFence>,
+    ) -> Result<UpsertCounts, StoreError> {
         if items.is_empty() {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
-        copy_or_redo_as_upserts("device", |how| self.device_page(&items, seen_by, how)).await
+        copy_or_redo_as_upserts("device", |how| {
+            self.device_page(&items, seen_by, how, fence)
+        })
+        .await
     }
 
     async fn device_page(
@@ -649,8 +683,10 @@ impl Store {
         items: &[&Item<Device>],
         seen_by: Option<i64>,
         new_rows: NewRows,
+        fence: Option<&RunFence>,
     ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.pool().begin().await?;
+        fence_enter(&mut tx, fence).await?;
         async_commit(&mut tx).await?;
         let ret = write_changed(
             &mut tx,
@@ -666,6 +702,7 @@ impl Store {
             let ids = items.iter().map(|i| i.data.id.as_str()).collect();
             mark_seen(&mut tx, sync_id, Resource::Devices, ids).await?;
         }
+        fence_check(fence).await?;
         tx.commit().await?;
         Ok(ret.counts)
     }
@@ -676,12 +713,22 @@ impl Store {
         items: &[Item<Subscription>],
         seen_by: Option<i64>,
     ) -> Result<UpsertCounts, StoreError> {
+        self.upsert_subscriptions_fenced(items, seen_by, None).await
+    }
+
+    /// [`Store::upsert_subscriptions`] for a sync run (see [`Store::upsert_devices_fenced`]).
+    pub async fn upsert_subscriptions_fenced(
+        &self,
+        items: &[Item<Subscription>],
+        seen_by: Option<i64>,
+        fence: Option<&RunFence>,
+    ) -> Result<UpsertCounts, StoreError> {
         if items.is_empty() {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
         copy_or_redo_as_upserts("subscription", |how| {
-            self.subscription_page(&items, seen_by, how)
+            self.subscription_page(&items, seen_by, how, fence)
         })
         .await
     }
@@ -691,8 +738,10 @@ impl Store {
         items: &[&Item<Subscription>],
         seen_by: Option<i64>,
         new_rows: NewRows,
+        fence: Option<&RunFence>,
     ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.pool().begin().await?;
+        fence_enter(&mut tx, fence).await?;
         async_commit(&mut tx).await?;
         let ret = write_changed(
             &mut tx,
@@ -707,6 +756,7 @@ impl Store {
             let ids = items.iter().map(|i| i.data.id.as_str()).collect();
             mark_seen(&mut tx, sync_id, Resource::Subscriptions, ids).await?;
         }
+        fence_check(fence).await?;
         tx.commit().await?;
         Ok(ret.counts)
     }
@@ -718,11 +768,23 @@ impl Store {
         sync_id: i64,
         resource: Resource,
     ) -> Result<u64, StoreError> {
+        self.reconcile_removed_fenced(sync_id, resource, None).await
+    }
+
+    /// [`Store::reconcile_removed`] for a sync run: marks removals only while `fence` holds,
+    /// so a run that lost its lock (and may have been overtaken) never reconciles.
+    pub async fn reconcile_removed_fenced(
+        &self,
+        sync_id: i64,
+        resource: Resource,
+        fence: Option<&RunFence>,
+    ) -> Result<u64, StoreError> {
         let table = match resource {
             Resource::Devices => "devices",
             Resource::Subscriptions => "subscriptions",
         };
         let mut tx = self.pool().begin().await?;
+        fence_enter(&mut tx, fence).await?;
         // sync_seen is scratch space that autovacuum has not analysed yet: without fresh
         // statistics the planner takes it for tiny and picks a nested-loop anti-join with a
         // sequential scan inside — quadratic (minutes at 100k rows). ANALYZE first.
@@ -739,6 +801,7 @@ impl Store {
             .await?
             .rows_affected();
         self.forget_seen_tx(&mut tx, sync_id).await?;
+        fence_check(fence).await?;
         tx.commit().await?;
         Ok(marked)
     }

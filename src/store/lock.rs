@@ -97,6 +97,36 @@ impl LockKey {
         Ok(got.unwrap_or(false))
     }
 
+    /// How `pg_locks` shows this key: `(classid, objid, objsubid)`. A bigint key is split
+    /// into its high and low halves with objsubid 1; the two-integer form keeps its keys with
+    /// objsubid 2 (PostgreSQL docs, "pg_locks").
+    fn pg_locks_row(self) -> (i64, i64, i16) {
+        match self.pair() {
+            None => {
+                let k = self.bigint() as u64;
+                (i64::from((k >> 32) as u32), i64::from(k as u32), 1)
+            }
+            Some((a, b)) => (i64::from(a as u32), i64::from(b as u32), 2),
+        }
+    }
+
+    /// Does this session (`conn`) hold the lock at session level? Asked of `pg_locks` for
+    /// our own backend, not just "does the connection answer": behind a pooler the socket
+    /// may answer from a backend that never took the lock.
+    pub(crate) async fn held_by(self, conn: &mut PgConnection) -> Result<bool, StoreError> {
+        let (classid, objid, objsubid) = self.pg_locks_row();
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+               AND pid = pg_backend_pid() AND granted AND classid = $1::bigint::oid \
+               AND objid = $2::bigint::oid AND objsubid = $3)",
+        )
+        .bind(classid)
+        .bind(objid)
+        .bind(objsubid)
+        .fetch_one(conn)
+        .await?)
+    }
+
     /// Take the session-level lock without waiting (`false`: someone holds it).
     pub(crate) async fn try_session(self, conn: &mut PgConnection) -> Result<bool, StoreError> {
         self.call(Op::TrySession, conn).await
@@ -119,6 +149,10 @@ pub struct AdvisoryLock {
 
 /// The workspace sync lock.
 pub type SyncLock = AdvisoryLock;
+
+/// How long a lock check may take before the lock counts as lost: a connection a firewall
+/// cut silently would otherwise hang until TCP gives up (minutes).
+pub const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl AdvisoryLock {
     /// Try to take `key` on `conn`, which becomes the lock's own connection. `Ok(None)`:
@@ -149,6 +183,29 @@ impl AdvisoryLock {
 
     pub fn key(&self) -> LockKey {
         self.key
+    }
+
+    /// Is the lock still ours? `Err(LostLock)` when its connection ended (server restart,
+    /// `pg_terminate_backend`, `idle_session_timeout`, a pooler or firewall cutting it), when
+    /// it does not answer within [`CHECK_TIMEOUT`], or when our backend no longer holds the
+    /// key. Once lost, always lost: the connection is dropped and never reused.
+    pub async fn check(&mut self) -> Result<(), StoreError> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(StoreError::LostLock(
+                "its connection ended earlier in this run".into(),
+            ));
+        };
+        let reason = match tokio::time::timeout(CHECK_TIMEOUT, self.key.held_by(conn)).await {
+            Ok(Ok(true)) => return Ok(()),
+            Ok(Ok(false)) => "the database session no longer holds it".to_string(),
+            Ok(Err(e)) => format!("its database connection ended ({e})"),
+            Err(_) => format!(
+                "its database connection did not answer within {} s",
+                CHECK_TIMEOUT.as_secs()
+            ),
+        };
+        self.conn = None;
+        Err(StoreError::LostLock(reason))
     }
 
     /// Unlock and close the connection now (dropping does the same, less politely).

@@ -5,6 +5,7 @@ pub mod assign;
 pub mod audit;
 pub mod cluster;
 mod copy;
+pub mod fence;
 pub mod history;
 pub mod inventory;
 pub mod lock;
@@ -37,6 +38,10 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("{0}")]
     Other(String),
+    /// The run no longer holds its lock (its connection ended, or another run took over and
+    /// marked it abandoned): it must stop writing. See `store::fence`.
+    #[error("lost lock: {0}")]
+    LostLock(String),
 }
 
 /// A handle on the database: a small pool plus the statements the rest of the app needs.

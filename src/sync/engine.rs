@@ -21,6 +21,8 @@ use super::events::*;
 use crate::config::SyncConfig;
 use crate::glp::client::{Client, ClientEvent};
 use crate::glp::error::{ErrorKind, GlpError};
+use crate::store::fence::RunFence;
+use crate::store::history::Finish;
 use crate::store::inventory::{Resource, UpsertCounts};
 use crate::store::{Store, StoreError};
 
@@ -192,8 +194,58 @@ impl RateMeter {
 /// Why a resource stopped early.
 enum Stop {
     Cancelled,
+    /// The workspace lock is gone (see `store::fence`); the reason.
+    LostLock(String),
     Api(GlpError),
     Db(StoreError),
+}
+
+impl Stop {
+    /// Whether this ends the whole run, not just the resource's phase. A cancel is asked for;
+    /// after a lost lock another sync may be writing; rejected credentials would be rejected
+    /// for the other resource too. An outage, bad data or a failing statement stay with the
+    /// resource that met them: the resources share nothing but the process.
+    fn ends_run(&self) -> bool {
+        match self {
+            Stop::Cancelled | Stop::LostLock(_) => true,
+            Stop::Api(e) => failure_kind(e) == FailureKind::Auth,
+            Stop::Db(_) => false,
+        }
+    }
+
+    fn kind(&self) -> FailureKind {
+        match self {
+            Stop::Cancelled => FailureKind::Cancelled,
+            Stop::LostLock(_) => FailureKind::LostLock,
+            Stop::Api(e) => failure_kind(e),
+            Stop::Db(_) => FailureKind::Database,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Stop::Cancelled => "cancelled before it finished; pages already stored are kept".into(),
+            Stop::LostLock(why) => format!(
+                "lost lock: {why}; pages it stored are kept, nothing was marked removed — the \
+                 next sync redoes its work"
+            ),
+            Stop::Api(e) => e.to_string(),
+            Stop::Db(e) => e.to_string(),
+        }
+    }
+
+    /// A store error as a stop: a lost lock stays one; any other database error is checked
+    /// against the lock first, since a server restart shows up as a failed statement before
+    /// anything else (and then the lock is gone too).
+    async fn from_store(e: StoreError, fence: &RunFence) -> Stop {
+        match e {
+            StoreError::LostLock(why) => Stop::LostLock(why),
+            other => match fence.check().await {
+                Err(StoreError::LostLock(why)) => Stop::LostLock(why),
+                _ => Stop::Db(other),
+            },
+        }
+    }
 }
 
 fn failure_kind(e: &GlpError) -> FailureKind {
@@ -201,6 +253,51 @@ fn failure_kind(e: &GlpError) -> FailureKind {
         ErrorKind::Auth | ErrorKind::Config => FailureKind::Auth,
         _ => FailureKind::Api,
     }
+}
+
+/// How often a running sync asks whether its lock connection still holds the lock, besides
+/// the check before every page commit: a run waiting out an outage notices a lost lock (and
+/// stops) within this, and the connection never sits idle long enough for
+/// `idle_session_timeout` to end it.
+const LOCK_WATCH_EVERY: Duration = Duration::from_secs(5);
+
+/// Check the lock every [`LOCK_WATCH_EVERY`] until `done`; a failed check marks the fence
+/// lost, which stops the run.
+async fn watch_lock(fence: Arc<RunFence>, done: CancellationToken) {
+    let mut tick = tokio::time::interval(LOCK_WATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = done.cancelled() => return,
+            _ = fence.lost() => return,
+            _ = tick.tick() => {
+                if let Err(e) = fence.check().await {
+                    tracing::error!(run_id = fence.run_id(), error = %e, "sync run lost its workspace lock");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Record the end of a run, retrying briefly: after a server restart the pool's first
+/// statement may still meet a dead connection.
+async fn record_end(s: &Shared, summary: &SyncSummary, note: Option<&str>) -> Option<Finish> {
+    for attempt in 1..=3 {
+        match s.store.finish_run(summary, note).await {
+            Ok(f) => return Some(f),
+            Err(e) => {
+                tracing::warn!(run_id = summary.run_id, attempt, error = %e, "could not record the end of the sync run");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    tracing::error!(
+        run_id = summary.run_id,
+        "the end of the sync run was not recorded; the next sync marks it abandoned"
+    );
+    None
 }
 
 fn odata_time(t: DateTime<Utc>) -> String {
@@ -289,6 +386,9 @@ async fn run(
             return;
         }
     };
+    let fence = Arc::new(RunFence::new(run_id, lock));
+    let watching = CancellationToken::new();
+    let watcher = tokio::spawn(watch_lock(fence.clone(), watching.clone()));
     tracing::info!(
         run_id,
         scope = scope.as_str(),
@@ -304,51 +404,64 @@ async fn run(
     });
     let before = s.client.counters();
     let mut resources = Vec::new();
-    let mut stop: Option<Stop> = None;
+    // Every resource's stop, in order; the run goes on after one that only ends its phase.
+    let mut stops: Vec<Stop> = Vec::new();
     for &res in scope.resources() {
         let mut summary = ResourceSummary {
             resource: Some(res),
             ..Default::default()
         };
-        if stop.is_none() {
-            stop = sync_resource(&s, res, mode, since, run_id, &cancel, &mut summary).await;
+        if !stops.iter().any(Stop::ends_run) {
+            match sync_resource(&s, res, mode, since, &fence, &cancel, &mut summary).await {
+                None => summary.outcome = ResourceOutcome::Succeeded,
+                Some(stop) => {
+                    summary.outcome = match stop {
+                        Stop::Cancelled => ResourceOutcome::Cancelled,
+                        _ => ResourceOutcome::Failed,
+                    };
+                    summary.error = Some(stop.message());
+                    tracing::info!(run_id, resource = res.as_str(), error = %stop.message(), "resource not synced completely");
+                    stops.push(stop);
+                }
+            }
         }
         resources.push(summary);
     }
+    watching.cancel();
+    let _ = watcher.await;
     s.status.send_modify(|st| st.running = None);
     let after = s.client.counters();
     let complete = resources.iter().filter(|r| r.complete).count();
-    let (outcome, error, kind) = match &stop {
-        None => (Outcome::Succeeded, None, None),
-        Some(Stop::Cancelled) => (
-            Outcome::Cancelled,
-            Some("cancelled before it finished; pages already stored are kept".to_string()),
-            Some(FailureKind::Cancelled),
-        ),
-        Some(Stop::Api(e)) => (
-            if complete > 0 {
-                Outcome::Partial
-            } else {
-                Outcome::Failed
-            },
-            Some(e.to_string()),
-            Some(failure_kind(e)),
-        ),
-        Some(Stop::Db(e)) => (
-            if complete > 0 {
-                Outcome::Partial
-            } else {
-                Outcome::Failed
-            },
-            Some(e.to_string()),
-            Some(FailureKind::Database),
+    // The run's outcome: a cancel or a lost lock says it all; otherwise succeeded, partial
+    // (a resource failed, another completed) or failed (none completed).
+    let first = stops
+        .iter()
+        .find(|x| matches!(x, Stop::Cancelled | Stop::LostLock(_)))
+        .or(stops.first());
+    let (mut outcome, mut kind) = match first {
+        None => (Outcome::Succeeded, None),
+        Some(Stop::Cancelled) => (Outcome::Cancelled, Some(FailureKind::Cancelled)),
+        Some(Stop::LostLock(_)) => (Outcome::Failed, Some(FailureKind::LostLock)),
+        Some(stop) if complete > 0 => (Outcome::Partial, Some(stop.kind())),
+        Some(stop) => (Outcome::Failed, Some(stop.kind())),
+    };
+    let mut error = match first {
+        None => None,
+        Some(x @ (Stop::Cancelled | Stop::LostLock(_))) => Some(x.message()),
+        Some(_) => Some(
+            resources
+                .iter()
+                .filter_map(|r| Some(format!("{}: {}", r.resource?, r.error.as_deref()?)))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
     };
-    if stop.is_some() && mode == Mode::Full {
-        // The seen-marks of an incomplete full sync must not outlive it.
+    if !stops.is_empty() && mode == Mode::Full {
+        // The seen-marks of an incomplete full sync must not outlive it (its own only: a
+        // sync that took over deleted them already).
         let _ = s.store.forget_seen(run_id).await;
     }
-    let summary = SyncSummary {
+    let mut summary = SyncSummary {
         run_id,
         scope,
         mode,
@@ -362,10 +475,35 @@ async fn run(
         breaker_trips: after.breaker_trips - before.breaker_trips,
         error: error.clone(),
     };
-    if let Err(e) = s.store.finish_run(&summary).await {
-        tracing::error!(run_id, error = %e, "could not record the end of the sync run");
+    let note = fence.lost_reason().map(|why| {
+        format!(
+            "sync #{run_id} itself stopped at {}: lost lock: {why}",
+            odata_time(Utc::now())
+        )
+    });
+    if let Some(Finish::AlreadyEnded(was)) = record_end(&s, &summary, note.as_deref()).await {
+        // Another sync took the lock over and closed this run: whatever it did is not a
+        // success of its own.
+        tracing::error!(run_id, was = %was, "the sync run had been marked {was} by another sync");
+        if outcome != Outcome::Cancelled {
+            outcome = Outcome::Failed;
+            kind = Some(FailureKind::LostLock);
+            let why = fence
+                .lost_reason()
+                .unwrap_or_else(|| "its workspace lock was lost".into());
+            error = Some(format!(
+                "lost lock: {why}; another sync took over and marked this run {was}"
+            ));
+            summary.outcome = outcome;
+            summary.error = error.clone();
+        }
     }
-    lock.release().await;
+    match Arc::try_unwrap(fence) {
+        Ok(f) => f.release().await,
+        // Unreachable: the watcher and every page write are done. Dropping closes the lock's
+        // connection, which releases the lock all the same.
+        Err(f) => drop(f),
+    }
     tracing::info!(
         run_id,
         outcome = outcome.as_str(),
@@ -406,10 +544,14 @@ async fn sync_resource(
     res: Resource,
     mode: Mode,
     since: Option<DateTime<Utc>>,
-    run_id: i64,
+    fence: &Arc<RunFence>,
     cancel: &CancellationToken,
     summary: &mut ResourceSummary,
 ) -> Option<Stop> {
+    if let Some(why) = fence.lost_reason() {
+        return Some(Stop::LostLock(why));
+    }
+    let run_id = fence.run_id();
     let filter = match (mode, since) {
         (Mode::Incremental, Some(t)) => Some(format!("updatedAt gt '{}'", odata_time(t))),
         _ => None,
@@ -442,11 +584,14 @@ async fn sync_resource(
         tokio::select! {
             biased;
             _ = cancel.cancelled(), if fetching || !writes.is_empty() => break Some(Stop::Cancelled),
+            _ = fence.lost(), if fetching || !writes.is_empty() => {
+                break Some(Stop::LostLock(fence.lost_reason().unwrap_or_default()));
+            }
             done = writes.next(), if !writes.is_empty() => {
                 let Some((progress, write)) = done else { continue };
                 let counts: UpsertCounts = match write {
                     Ok(c) => c,
-                    Err(e) => break Some(Stop::Db(e)),
+                    Err(e) => break Some(Stop::from_store(e, fence).await),
                 };
                 // Pages may finish out of order: report what is stored so far.
                 let PageInfo { page, pages_total, items_total, len } = progress;
@@ -482,6 +627,7 @@ async fn sync_resource(
                     continue;
                 };
                 let store = s.store.clone();
+                let fence = fence.clone();
                 let fut: WriteFuture = match msg {
                     PageMsg::Devices(Err(e)) | PageMsg::Subscriptions(Err(e)) => {
                         break Some(Stop::Api(e));
@@ -489,13 +635,17 @@ async fn sync_resource(
                     PageMsg::Devices(Ok(p)) => {
                         summary.skipped += p.skipped.len() as u64;
                         let info = PageInfo::of(&p);
-                        Box::pin(async move { (info, store.upsert_devices(&p.items, seen_by).await) })
+                        Box::pin(async move {
+                            let w = store.upsert_devices_fenced(&p.items, seen_by, Some(&fence));
+                            (info, w.await)
+                        })
                     }
                     PageMsg::Subscriptions(Ok(p)) => {
                         summary.skipped += p.skipped.len() as u64;
                         let info = PageInfo::of(&p);
                         Box::pin(async move {
-                            (info, store.upsert_subscriptions(&p.items, seen_by).await)
+                            let w = store.upsert_subscriptions_fenced(&p.items, seen_by, Some(&fence));
+                            (info, w.await)
                         })
                     }
                 };
@@ -513,9 +663,15 @@ async fn sync_resource(
         return result;
     }
     if mode == Mode::Full {
-        match s.store.reconcile_removed(run_id, res).await {
+        // Every page was stored (the stream ended without an error, every write committed):
+        // mark what the run did not see — only while it still holds the lock.
+        match s
+            .store
+            .reconcile_removed_fenced(run_id, res, Some(fence))
+            .await
+        {
             Ok(n) => summary.removed = n,
-            Err(e) => return Some(Stop::Db(e)),
+            Err(e) => return Some(Stop::from_store(e, fence).await),
         }
     }
     summary.complete = true;

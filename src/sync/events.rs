@@ -100,6 +100,41 @@ pub struct ResourceSummary {
     /// Items GLP sent that could not be used (no id, not an object).
     pub skipped: u64,
     pub complete: bool,
+    /// How this resource's phase ended (a run is `partial` when one failed and one did not).
+    pub outcome: ResourceOutcome,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// How one resource's phase of a run ended (`sync_history_resources.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResourceOutcome {
+    /// Not tried: the run stopped before it (cancel, lost lock, rejected credentials).
+    #[default]
+    NotRun,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl ResourceOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceOutcome::NotRun => "not_run",
+            ResourceOutcome::Succeeded => "succeeded",
+            ResourceOutcome::Failed => "failed",
+            ResourceOutcome::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> ResourceOutcome {
+        match s {
+            "succeeded" => ResourceOutcome::Succeeded,
+            "failed" => ResourceOutcome::Failed,
+            "cancelled" => ResourceOutcome::Cancelled,
+            _ => ResourceOutcome::NotRun,
+        }
+    }
 }
 
 /// How a run ended.
@@ -150,6 +185,9 @@ pub enum FailureKind {
     Locked,
     Database,
     Cancelled,
+    /// The run lost the workspace lock mid-way (its lock connection ended, or another sync
+    /// took over): it stopped writing and reconciled nothing.
+    LostLock,
 }
 
 #[derive(Debug, Clone, PartialEq)]
