@@ -78,6 +78,7 @@ impl SimulateArgs {
             token_early_expiry: self.token_expiry_secs.map(Duration::from_secs),
             insert_between_pages: self.insert_between_pages,
             fail_ops_for: self.fail_ops_for.clone(),
+            ..Faults::default()
         };
         Ok(SimConfig {
             port: self.port,

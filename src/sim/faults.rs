@@ -80,6 +80,9 @@ pub struct Faults {
     /// Device ids or serial numbers whose async operations fail (PATCH: listed in
     /// `failedDevices`; POST: listed in `failedDevicesSerial`).
     pub fail_ops_for: Vec<String>,
+    /// A list page cap below the endpoint's own maximum: a `limit` above it is refused with
+    /// 400 `limit must be between 1 and N` (as some GreenLake deployments answer).
+    pub page_cap: Option<u32>,
 }
 
 impl Default for Faults {
@@ -97,6 +100,7 @@ impl Default for Faults {
             token_early_expiry: None,
             insert_between_pages: false,
             fail_ops_for: Vec::new(),
+            page_cap: None,
         }
     }
 }

@@ -98,12 +98,14 @@ impl Store {
             let Some(res) = r.resource else { continue };
             sqlx::query(
                 "INSERT INTO sync_history_resources \
-                   (sync_id, resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                   (sync_id, resource, pages, fetched, inserted, updated, unchanged, removed, restored, \
+                    complete, sanitised, skipped) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (sync_id, resource) DO UPDATE SET pages = EXCLUDED.pages, \
                    fetched = EXCLUDED.fetched, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated, \
                    unchanged = EXCLUDED.unchanged, removed = EXCLUDED.removed, \
-                   restored = EXCLUDED.restored, complete = EXCLUDED.complete",
+                   restored = EXCLUDED.restored, complete = EXCLUDED.complete, \
+                   sanitised = EXCLUDED.sanitised, skipped = EXCLUDED.skipped",
             )
             .bind(s.run_id)
             .bind(res.as_str())
@@ -115,6 +117,8 @@ impl Store {
             .bind(clamp_i32(r.removed))
             .bind(clamp_i32(r.restored))
             .bind(r.complete)
+            .bind(clamp_i32(r.sanitised))
+            .bind(clamp_i32(r.skipped))
             .execute(&mut *tx)
             .await?;
         }
@@ -176,9 +180,12 @@ impl Store {
             removed: i32,
             restored: i32,
             complete: bool,
+            sanitised: i32,
+            skipped: i32,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete \
+            "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete, \
+                    sanitised, skipped \
              FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
         )
         .bind(run_id)
@@ -200,8 +207,9 @@ impl Store {
                 unchanged: n(r.unchanged),
                 removed: n(r.removed),
                 restored: n(r.restored),
-                skipped: 0,
+                skipped: n(r.skipped),
                 complete: r.complete,
+                sanitised: n(r.sanitised),
             })
             .collect())
     }

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod lock;
 mod nodelay;
 pub mod reports;
+mod sanitise;
 pub mod views;
 
 use std::time::Duration;

@@ -97,9 +97,14 @@ pub struct ResourceSummary {
     pub unchanged: u64,
     pub removed: u64,
     pub restored: u64,
-    /// Items GLP sent that could not be used (no id, not an object).
+    /// Items GLP sent that could not be used (no id, not an object) or not stored (the
+    /// database refused the item itself, e.g. an id too long to index; logged by id). The
+    /// rest was stored: the run still succeeds.
     pub skipped: u64,
     pub complete: bool,
+    /// Items stored with U+FFFD in place of NUL characters PostgreSQL cannot hold (logged
+    /// by id).
+    pub sanitised: u64,
 }
 
 /// How a run ended.
