@@ -588,7 +588,9 @@ mod tests {
         let e = bad_request(&["limit: limit must be between 1 and 20"]);
         assert!(refuses_limit(&e, None, 2000));
         assert_eq!(smaller_limit(&e, 2000, None), 20);
-        let e = bad_request(&["limit: Ensure this value is between 1 and 50 for field limit (got 200)."]);
+        let e = bad_request(&[
+            "limit: Ensure this value is between 1 and 50 for field limit (got 200).",
+        ]);
         assert_eq!(smaller_limit(&e, 200, Some(50)), 50);
         // Nothing usable named: the fallback, then halving, never below 1.
         let e = bad_request(&["limit: too large"]);

@@ -646,7 +646,12 @@ impl Data {
             return;
         }
         let mut rng = StdRng::seed_from_u64(0x0051_1E55 ^ n as u64);
-        let mut devs: Vec<Value> = self.devices.entries().iter().map(|e| e.value.clone()).collect();
+        let mut devs: Vec<Value> = self
+            .devices
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
         for (i, at) in hostile::spread(devs.len(), n).into_iter().enumerate() {
             hostile::device(&mut devs[at], Hostility::nth(i), &mut rng);
         }

@@ -43,13 +43,23 @@ pub(crate) fn spread(n: usize, k: usize) -> Vec<usize> {
     (0..k).map(|i| i * step + step / 2).collect()
 }
 
-/// Random text of at least `bytes` UTF-8 bytes, with multi-byte characters and spaces, so
-/// it neither compresses well nor stays ASCII.
-fn text(rng: &mut StdRng, bytes: usize) -> String {
-    const CHARS: &[char] = &[
-        'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'x', 'z', 'A',
-        'Q', 'W', '0', '3', '7', '9', ' ', '-', '_', 'é', 'ß', 'Δ', 'ж', '日', '本', '🙂',
-    ];
+const CHARS: &[char] = &[
+    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'x', 'z', 'A', 'Q',
+    'W', '0', '3', '7', '9', ' ', '-', '_', 'é', 'ß', 'Δ', 'ж', '日', '本', '🙂',
+];
+
+/// Random text of exactly `chars` characters, with multi-byte ones and spaces, so it neither
+/// compresses well nor stays ASCII.
+fn text(rng: &mut StdRng, chars: usize) -> String {
+    let mut s = String::with_capacity(chars * 2);
+    for _ in 0..chars {
+        s.push(CHARS[rng.random_range(0..CHARS.len())]);
+    }
+    s
+}
+
+/// Random text (as [`text`]) of at least `bytes` UTF-8 bytes.
+fn text_bytes(rng: &mut StdRng, bytes: usize) -> String {
     let mut s = String::with_capacity(bytes + 4);
     while s.len() < bytes {
         s.push(CHARS[rng.random_range(0..CHARS.len())]);
@@ -107,7 +117,7 @@ pub(crate) fn device(v: &mut Value, how: Hostility, rng: &mut StdRng) {
             v["extensions"] = nul_extension();
         }
         Hostility::Long => {
-            v["deviceName"] = json!(text(rng, 64 * 1024));
+            v["deviceName"] = json!(text_bytes(rng, 64 * 1024));
             v["serialNumber"] = json!(code(rng, 4000));
             v["macAddress"] = json!(code(rng, 3000));
             let tags = vec![("long_a", text(rng, 5000)), ("long_b", code(rng, 5000))];
@@ -129,7 +139,7 @@ pub(crate) fn subscription(v: &mut Value, how: Hostility, rng: &mut StdRng) {
             v["extensions"] = nul_extension();
         }
         Hostility::Long => {
-            v["skuDescription"] = json!(text(rng, 64 * 1024));
+            v["skuDescription"] = json!(text_bytes(rng, 64 * 1024));
             v["key"] = json!(code(rng, 4000));
             let tags = vec![("long_a", text(rng, 5000))];
             add_tags(v, tags);

@@ -150,8 +150,8 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         d.make_hostile(hostile);
         d
     })
-        .await
-        .map_err(|e| SimError::Config(format!("data generation failed: {e}")))?;
+    .await
+    .map_err(|e| SimError::Config(format!("data generation failed: {e}")))?;
     let shared = Arc::new(Shared::new(cfg, data));
     let stop = CancellationToken::new();
     let task = tokio::spawn(server::serve(

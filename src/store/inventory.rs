@@ -758,8 +758,7 @@ impl Store {
             page,
             |d: &Device| d.id.as_str(),
             |part| async move {
-                copy_or_redo_as_upserts("device", |how| self.device_page(&part, seen_by, how))
-                    .await
+                copy_or_redo_as_upserts("device", |how| self.device_page(&part, seen_by, how)).await
             },
             |id| self.mark_one_seen(seen_by, Resource::Devices, id),
         )
@@ -821,12 +820,10 @@ impl Store {
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
         let mut fixed = Vec::new();
-        let (page, sanitised) = sanitise_page(
-            "subscription",
-            &items,
-            &mut fixed,
-            |d: &Subscription| d.id.as_str(),
-        );
+        let (page, sanitised) =
+            sanitise_page("subscription", &items, &mut fixed, |d: &Subscription| {
+                d.id.as_str()
+            });
         let mut counts = write_isolating(
             "subscription",
             page,
