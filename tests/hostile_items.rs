@@ -402,6 +402,35 @@ async fn an_unstorable_item_is_skipped_alone_but_a_failing_database_still_fails_
         .unwrap();
     assert_eq!(links, 39);
 
+    // Changed rows take the upsert path: a NUL there is replaced too, and a row whose new
+    // link cannot be stored (a subscription id too long for the link's key) is skipped with
+    // its stored copy kept as it was.
+    let before_5 = stored_raw(&db, "devices").await["dev-5"].clone();
+    values[5]["subscription"] = json!([{"id": noise(3000)}]);
+    values[6]["deviceName"] = json!("changed\u{0}");
+    let counts = db
+        .store
+        .upsert_devices(&page_of(&values), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            counts.updated,
+            counts.unchanged,
+            counts.skipped,
+            counts.sanitised
+        ),
+        (1, 37, 2, 2)
+    );
+    let stored = stored_raw(&db, "devices").await;
+    assert_eq!(stored["dev-5"], before_5);
+    assert_eq!(stored["dev-6"]["deviceName"], "changed\u{FFFD}");
+    let name: String = sqlx::query_scalar("SELECT device_name FROM devices WHERE id = 'dev-6'")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(name, "changed\u{FFFD}");
+
     // A database that is gone is not bad data: the write fails, nothing is "skipped".
     let gone = db.store.clone();
     gone.close().await;
