@@ -516,3 +516,47 @@ async fn cron_run_with_hostile_items_exits_0_and_names_the_skipped_ids_in_its_lo
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_simulator_serves_hostile_json_and_refuses_limits_above_its_page_cap() {
+    let (sim, http, token) = common::sim::start(SimConfig {
+        devices: 60,
+        subscriptions: 10,
+        hostile_items: 3,
+        ..SimConfig::default()
+    })
+    .await;
+    let get = |path: String| {
+        let req = http
+            .get(format!("{}{path}", sim.base_url()))
+            .bearer_auth(&token);
+        async move { req.send().await.unwrap() }
+    };
+    // NUL travels as the JSON escape, as GreenLake would send it.
+    let r = get("/devices/v1/devices?limit=100".into()).await;
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("\\u0000"), "NUL escapes on the wire");
+    assert!(body.len() > 64 * 1024, "the 64 KiB device name is served");
+
+    sim.set_faults(Faults {
+        page_cap: Some(20),
+        ..Faults::default()
+    });
+    for path in ["/devices/v1/devices", "/subscriptions/v1/subscriptions"] {
+        let r = get(format!("{path}?limit=21")).await;
+        assert_eq!(r.status(), 400, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["errorCode"], "HPE_GL_ERROR_BAD_REQUEST");
+        assert_eq!(
+            v["errorDetails"][0]["issues"][0]["description"],
+            "limit must be between 1 and 20"
+        );
+        let r = get(format!("{path}?limit=20")).await;
+        assert_eq!(r.status(), 200, "{path}");
+        // Without `limit`, at most the cap.
+        let v: Value = get(path.to_string()).await.json().await.unwrap();
+        assert!(v["items"].as_array().unwrap().len() <= 20, "{path}");
+    }
+    sim.shutdown().await;
+}
