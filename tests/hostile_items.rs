@@ -514,6 +514,10 @@ async fn cron_run_with_hostile_items_exits_0_and_names_the_skipped_ids_in_its_lo
         logs.contains(&bad[0][..80]),
         "the log names the skipped id: {logs}"
     );
+    // …and so does stderr, which cron mails: a person learns of it without a failed run.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&bad[0][..80]), "{stderr}");
+    assert!(stderr.contains("U+FFFD"), "{stderr}");
     sim.shutdown().await;
 }
 
