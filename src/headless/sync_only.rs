@@ -180,12 +180,17 @@ pub fn summary_line(s: &SyncSummary) -> String {
         .filter_map(|r| {
             let res = r.resource?;
             Some(format!(
-                "{res} {} fetched ({} new, {} updated, {} unchanged, {} removed{}){}",
+                "{res} {} fetched ({} new, {} updated, {} unchanged, {} removed{}{}){}",
                 r.fetched,
                 r.inserted,
                 r.updated,
                 r.unchanged,
                 r.removed,
+                if r.sanitised > 0 {
+                    format!(", {} sanitised", r.sanitised)
+                } else {
+                    String::new()
+                },
                 if r.skipped > 0 {
                     format!(", {} unusable", r.skipped)
                 } else {
@@ -230,7 +235,7 @@ pub fn summary_json(s: &SyncSummary) -> serde_json::Value {
             "resource": r.resource.map(|x| x.as_str()),
             "pages": r.pages, "fetched": r.fetched, "inserted": r.inserted, "updated": r.updated,
             "unchanged": r.unchanged, "removed": r.removed, "restored": r.restored,
-            "skipped": r.skipped, "complete": r.complete,
+            "skipped": r.skipped, "sanitised": r.sanitised, "complete": r.complete,
             "outcome": r.outcome.as_str(), "error": r.error,
         })).collect::<Vec<_>>(),
     })

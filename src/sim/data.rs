@@ -637,6 +637,37 @@ impl Data {
         data
     }
 
+    /// Turn `n` devices and `n` subscriptions, spread over the served order, into hostile
+    /// items (see `sim::hostile`). Subscriptions are changed after devices linked to them,
+    /// so device links keep the original subscription ids.
+    pub fn make_hostile(&mut self, n: usize) {
+        use super::hostile::{self, Hostility};
+        if n == 0 {
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(0x0051_1E55 ^ n as u64);
+        let mut devs: Vec<Value> = self
+            .devices
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
+        for (i, at) in hostile::spread(devs.len(), n).into_iter().enumerate() {
+            hostile::device(&mut devs[at], Hostility::nth(i), &mut rng);
+        }
+        self.devices = Collection::from_values(devs);
+        let mut subs: Vec<Value> = self
+            .subscriptions
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
+        for (i, at) in hostile::spread(subs.len(), n).into_iter().enumerate() {
+            hostile::subscription(&mut subs[at], Hostility::nth(i), &mut rng);
+        }
+        self.subscriptions = Collection::from_values(subs);
+    }
+
     /// Is this serial number taken (case-insensitive)?
     pub fn serial_taken(&self, serial: &str) -> bool {
         self.serials.contains(&serial.to_ascii_uppercase())

@@ -86,6 +86,9 @@ pub struct Faults {
     pub failing_endpoints: Vec<String>,
     /// The status for `failing_endpoints` (default 503).
     pub failing_endpoint_status: u16,
+    /// A list page cap below the endpoint's own maximum: a `limit` above it is refused with
+    /// 400 `limit must be between 1 and N` (as some GreenLake deployments answer).
+    pub page_cap: Option<u32>,
 }
 
 impl Default for Faults {
@@ -105,6 +108,7 @@ impl Default for Faults {
             fail_ops_for: Vec::new(),
             failing_endpoints: Vec::new(),
             failing_endpoint_status: 503,
+            page_cap: None,
         }
     }
 }

@@ -133,6 +133,33 @@ pub(crate) fn parse(
     Ok(q)
 }
 
+/// [`parse`] under a page cap (the `page_cap` fault) below the endpoint's `max_limit`: a
+/// `limit` above the cap is refused with the wording GreenLake uses on such deployments, and
+/// a request without `limit` gets at most the cap.
+pub(crate) fn parse_capped(
+    pairs: &[(String, String)],
+    default_limit: u32,
+    max_limit: u32,
+    cap: Option<u32>,
+    allow_tags: bool,
+) -> Result<ListQuery, ApiError> {
+    let Some(cap) = cap.map(|c| c.max(1)).filter(|c| *c < max_limit) else {
+        return parse(pairs, default_limit, max_limit, allow_tags);
+    };
+    for (k, v) in pairs {
+        if k == "limit"
+            && let Ok(n) = v.trim().parse::<i64>()
+            && n > i64::from(cap)
+        {
+            return Err(ApiError::bad_param(
+                "limit",
+                format!("limit must be between 1 and {cap}"),
+            ));
+        }
+    }
+    parse(pairs, default_limit.min(cap), cap, allow_tags)
+}
+
 fn envelope(items: &[&[u8]], offset: usize, total: usize) -> Vec<u8> {
     let size: usize = items.iter().map(|i| i.len() + 1).sum::<usize>() + 80;
     let mut out = Vec::with_capacity(size);

@@ -17,6 +17,7 @@ mod data;
 mod errors;
 mod faults;
 mod filter;
+mod hostile;
 mod limits;
 mod list;
 mod ops;
@@ -73,6 +74,9 @@ pub struct SimConfig {
     pub legacy_status_vocab: bool,
     /// The workspace the data belongs to (token claims, `inUseWorkspace`).
     pub workspace_id: String,
+    /// Devices and subscriptions (each) generated hostile: NUL characters, 64 KiB names,
+    /// 5 000-character tags, over-long indexed values and unstorable ids (`sim::hostile`).
+    pub hostile_items: usize,
 }
 
 impl Default for SimConfig {
@@ -93,6 +97,7 @@ impl Default for SimConfig {
             retry_after_header: false,
             legacy_status_vocab: false,
             workspace_id: "3292c36d30ef4f26823b76b5d213b670".into(),
+            hostile_items: 0,
         }
     }
 }
@@ -133,15 +138,20 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         port: cfg.port,
         source,
     })?;
-    let (seed, nd, ns, ws) = (
+    let (seed, nd, ns, ws, hostile) = (
         cfg.seed,
         cfg.devices,
         cfg.subscriptions,
         cfg.workspace_id.clone(),
+        cfg.hostile_items,
     );
-    let data = tokio::task::spawn_blocking(move || data::Data::generate(seed, nd, ns, &ws))
-        .await
-        .map_err(|e| SimError::Config(format!("data generation failed: {e}")))?;
+    let data = tokio::task::spawn_blocking(move || {
+        let mut d = data::Data::generate(seed, nd, ns, &ws);
+        d.make_hostile(hostile);
+        d
+    })
+    .await
+    .map_err(|e| SimError::Config(format!("data generation failed: {e}")))?;
     let shared = Arc::new(Shared::new(cfg, data));
     let stop = CancellationToken::new();
     let task = tokio::spawn(server::serve(

@@ -146,3 +146,18 @@ pub(crate) fn is_unique_violation(e: &StoreError) -> bool {
         _ => false,
     }
 }
+
+/// Whether an error is about the data written rather than the database: SQLSTATE class 21
+/// (cardinality), 22 (data exception: NUL, bad JSON escape, value out of range), 23
+/// (integrity constraint) or 54 (program limit: "index row size exceeds", too many
+/// columns). Such an error is the item's, and retrying the same item fails the same way;
+/// connection loss (class 08), shutdown (57), out of resources (53) and everything else
+/// are the database's.
+pub(crate) fn is_data_error(e: &StoreError) -> bool {
+    match e {
+        StoreError::Query(sqlx::Error::Database(d)) => d
+            .code()
+            .is_some_and(|c| matches!(c.get(..2), Some("21" | "22" | "23" | "54"))),
+        _ => false,
+    }
+}

@@ -140,13 +140,14 @@ impl Store {
             sqlx::query(
                 "INSERT INTO sync_history_resources \
                    (sync_id, resource, pages, fetched, inserted, updated, unchanged, removed, restored, \
-                    complete, outcome, error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                    complete, outcome, error, sanitised, skipped) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (sync_id, resource) DO UPDATE SET pages = EXCLUDED.pages, \
                    fetched = EXCLUDED.fetched, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated, \
                    unchanged = EXCLUDED.unchanged, removed = EXCLUDED.removed, \
                    restored = EXCLUDED.restored, complete = EXCLUDED.complete, \
-                   outcome = EXCLUDED.outcome, error = EXCLUDED.error",
+                   outcome = EXCLUDED.outcome, error = EXCLUDED.error, \
+                   sanitised = EXCLUDED.sanitised, skipped = EXCLUDED.skipped",
             )
             .bind(s.run_id)
             .bind(res.as_str())
@@ -160,6 +161,8 @@ impl Store {
             .bind(r.complete)
             .bind(r.outcome.as_str())
             .bind(&r.error)
+            .bind(clamp_i32(r.sanitised))
+            .bind(clamp_i32(r.skipped))
             .execute(&mut *tx)
             .await?;
         }
@@ -223,10 +226,12 @@ impl Store {
             complete: bool,
             outcome: Option<String>,
             error: Option<String>,
+            sanitised: i32,
+            skipped: i32,
         }
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT resource, pages, fetched, inserted, updated, unchanged, removed, restored, complete, \
-             outcome, error FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
+             outcome, error, sanitised, skipped FROM sync_history_resources WHERE sync_id = $1 ORDER BY resource DESC",
         )
         .bind(run_id)
         .fetch_all(self.pool())
@@ -247,7 +252,7 @@ impl Store {
                 unchanged: n(r.unchanged),
                 removed: n(r.removed),
                 restored: n(r.restored),
-                skipped: 0,
+                skipped: n(r.skipped),
                 complete: r.complete,
                 outcome: r.outcome.as_deref().map(ResourceOutcome::parse).unwrap_or(
                     if r.complete {
@@ -257,6 +262,7 @@ impl Store {
                     },
                 ),
                 error: r.error,
+                sanitised: n(r.sanitised),
             })
             .collect())
     }

@@ -7,13 +7,20 @@
 //! `INSERT … ON CONFLICT DO UPDATE`), so a page of 2000 devices is a handful of statements,
 //! never a statement per row. Values were already validated by the lenient model, so no cast
 //! in SQL can fail and abort the page (`raw_data` is JSON the client already parsed).
+//!
+//! No item can fail a page: text PostgreSQL cannot hold (NUL) is replaced first (see
+//! `store::sanitise`), and if a page still fails on its data (SQLSTATE classes 21, 22, 23,
+//! 54 — e.g. an id too long for the primary-key index) rather than on the database, it is
+//! split in halves written on their own until each bad item stands alone; those are
+//! skipped and logged by id, everything else is stored (see [`write_isolating`]).
 
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use sqlx::{Postgres, Transaction};
 
-use super::copy::{BinaryCopy, is_unique_violation};
+use super::copy::{BinaryCopy, is_data_error, is_unique_violation};
 use super::fence::RunFence;
+use super::sanitise::without_nul;
 use super::{Store, StoreError};
 use crate::glp::model::{Device, Item, Subscription};
 
@@ -25,6 +32,10 @@ pub struct UpsertCounts {
     pub unchanged: u64,
     /// Rows that had been marked removed and came back.
     pub restored: u64,
+    /// Items stored with U+FFFD for NUL characters PostgreSQL cannot hold.
+    pub sanitised: u64,
+    /// Items that could not be stored at all (logged by id); the rest of the page was.
+    pub skipped: u64,
 }
 
 impl UpsertCounts {
@@ -33,6 +44,8 @@ impl UpsertCounts {
         self.updated += o.updated;
         self.unchanged += o.unchanged;
         self.restored += o.restored;
+        self.sanitised += o.sanitised;
+        self.skipped += o.skipped;
     }
 }
 
@@ -649,9 +662,105 @@ async fn fence_check(fence: Option<&RunFence>) -> Result<(), StoreError> {
     }
 }
 
+/// An id as it may appear in a log line: ids of hostile items can be kilobytes long.
+fn loggable(id: &str) -> String {
+    const MAX: usize = 80;
+    if id.chars().count() <= MAX {
+        return id.to_string();
+    }
+    let head: String = id.chars().take(MAX).collect();
+    format!("{head}… ({} characters)", id.chars().count())
+}
+
+/// The page's items with NUL replaced where needed (see `store::sanitise`), and how many
+/// needed it. `fixed` holds the rewritten items the returned references point into.
+fn sanitise_page<'a, T>(
+    what: &str,
+    items: &[&'a Item<T>],
+    fixed: &'a mut Vec<(usize, Item<T>)>,
+    id: impl Fn(&T) -> &str,
+) -> (Vec<&'a Item<T>>, u64)
+where
+    T: for<'de> serde::Deserialize<'de>,
+{
+    for (n, item) in items.iter().enumerate() {
+        if let Some(clean) = without_nul(item) {
+            tracing::warn!(
+                id = %loggable(id(&item.data)),
+                "{what} has NUL characters PostgreSQL cannot store; stored with U+FFFD instead"
+            );
+            fixed.push((n, clean));
+        }
+    }
+    let count = fixed.len() as u64;
+    let mut page: Vec<&'a Item<T>> = items.to_vec();
+    for (n, clean) in fixed.iter() {
+        page[*n] = clean;
+    }
+    (page, count)
+}
+
+/// Write a page with `write`; if it fails on its data (not on the database), bisect it into
+/// parts written on their own, down to single items, and skip (and log by id) only the items
+/// that fail alone. Database failures (connection lost, server shutting down, out of
+/// resources) are returned as they are: the run fails, nothing is skipped.
+async fn write_isolating<'a, T, F, Fut, M, MFut>(
+    what: &str,
+    items: Vec<&'a Item<T>>,
+    id: impl Fn(&T) -> &str,
+    write: F,
+    mark_skipped_seen: M,
+) -> Result<UpsertCounts, StoreError>
+where
+    F: Fn(Vec<&'a Item<T>>) -> Fut,
+    Fut: std::future::Future<Output = Result<UpsertCounts, StoreError>>,
+    M: Fn(String) -> MFut,
+    MFut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let first = match write(items.clone()).await {
+        Err(e) if is_data_error(&e) => e,
+        r => return r,
+    };
+    tracing::warn!(
+        error = %first,
+        items = items.len(),
+        "a {what} page could not be stored as a whole; storing it in parts to find the bad item(s)"
+    );
+    let mut counts = UpsertCounts::default();
+    // Parts known to fail on their data, with the error they failed with.
+    let mut failing = vec![(items, first)];
+    while let Some((part, error)) = failing.pop() {
+        if let [item] = part.as_slice() {
+            let key = id(&item.data).to_string();
+            tracing::warn!(
+                id = %loggable(&key),
+                %error,
+                "{what} skipped: PostgreSQL cannot store it; the rest of its page is stored"
+            );
+            counts.skipped += 1;
+            // Seen, so a full sync does not mark a stored older copy as removed.
+            if let Err(e) = mark_skipped_seen(key).await
+                && !is_data_error(&e)
+            {
+                return Err(e);
+            }
+            continue;
+        }
+        let (a, b) = part.split_at(part.len() / 2);
+        for half in [a, b] {
+            match write(half.to_vec()).await {
+                Err(e) if is_data_error(&e) => failing.push((half.to_vec(), e)),
+                r => counts.add(r?),
+            }
+        }
+    }
+    Ok(counts)
+}
+
 impl Store {
     /// Store one page of devices in one transaction. `seen_by` is the full sync that fetched
-    /// it (so rows absent at the end can be marked removed).
+    /// it (so rows absent at the end can be marked removed). No item fails the page: see the
+    /// module doc.
     pub async fn upsert_devices(
         &self,
         items: &[Item<Device>],
@@ -672,10 +781,37 @@ impl Store {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
-        copy_or_redo_as_upserts("device", |how| {
-            self.device_page(&items, seen_by, how, fence)
-        })
-        .await
+        let mut fixed = Vec::new();
+        let (page, sanitised) =
+            sanitise_page("device", &items, &mut fixed, |d: &Device| d.id.as_str());
+        let mut counts = write_isolating(
+            "device",
+            page,
+            |d: &Device| d.id.as_str(),
+            |part| async move {
+                copy_or_redo_as_upserts("device", |how| self.device_page(&part, seen_by, how, fence)).await
+            },
+            |id| self.mark_one_seen(seen_by, Resource::Devices, id),
+        )
+        .await?;
+        counts.sanitised += sanitised;
+        Ok(counts)
+    }
+
+    /// A skipped item's seen-mark, on its own (its page's transaction did not include it).
+    async fn mark_one_seen(
+        &self,
+        seen_by: Option<i64>,
+        resource: Resource,
+        id: String,
+    ) -> Result<(), StoreError> {
+        let Some(sync_id) = seen_by else {
+            return Ok(());
+        };
+        let mut tx = self.pool().begin().await?;
+        mark_seen(&mut tx, sync_id, resource, vec![id.as_str()]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn device_page(
@@ -727,10 +863,26 @@ impl Store {
             return Ok(UpsertCounts::default());
         }
         let items = dedup_last(items, |i| i.data.id.as_str());
-        copy_or_redo_as_upserts("subscription", |how| {
-            self.subscription_page(&items, seen_by, how, fence)
-        })
-        .await
+        let mut fixed = Vec::new();
+        let (page, sanitised) =
+            sanitise_page("subscription", &items, &mut fixed, |d: &Subscription| {
+                d.id.as_str()
+            });
+        let mut counts = write_isolating(
+            "subscription",
+            page,
+            |d: &Subscription| d.id.as_str(),
+            |part| async move {
+                copy_or_redo_as_upserts("subscription", |how| {
+                    self.subscription_page(&part, seen_by, how, fence)
+                })
+                .await
+            },
+            |id| self.mark_one_seen(seen_by, Resource::Subscriptions, id),
+        )
+        .await?;
+        counts.sanitised += sanitised;
+        Ok(counts)
     }
 
     async fn subscription_page(

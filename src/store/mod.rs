@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod lock;
 mod nodelay;
 pub mod reports;
+mod sanitise;
 pub mod views;
 
 use std::time::Duration;

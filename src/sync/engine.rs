@@ -601,6 +601,8 @@ async fn sync_resource(
                 summary.updated += counts.updated;
                 summary.unchanged += counts.unchanged;
                 summary.restored += counts.restored;
+                summary.sanitised += counts.sanitised;
+                summary.skipped += counts.skipped;
                 let items = summary.fetched;
                 let rate = meter.record(items);
                 s.status.send_modify(|st| {

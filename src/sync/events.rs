@@ -97,13 +97,18 @@ pub struct ResourceSummary {
     pub unchanged: u64,
     pub removed: u64,
     pub restored: u64,
-    /// Items GLP sent that could not be used (no id, not an object).
+    /// Items GLP sent that could not be used (no id, not an object) or not stored (the
+    /// database refused the item itself, e.g. an id too long to index; logged by id). The
+    /// rest was stored: the run still succeeds.
     pub skipped: u64,
     pub complete: bool,
     /// How this resource's phase ended (a run is `partial` when one failed and one did not).
     pub outcome: ResourceOutcome,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// Items stored with U+FFFD in place of NUL characters PostgreSQL cannot hold (logged
+    /// by id).
+    pub sanitised: u64,
 }
 
 /// How one resource's phase of a run ended (`sync_history_resources.outcome`).

@@ -23,7 +23,8 @@ fn list_devices(
     max: u32,
     tags: bool,
 ) -> Response {
-    let lq = match list::parse(q, default, max, tags) {
+    let cap = lock(&sh.faults).faults.page_cap;
+    let lq = match list::parse_capped(q, default, max, cap, tags) {
         Ok(lq) => lq,
         Err(e) => return e.into_response(),
     };

@@ -8,16 +8,18 @@ use axum::response::{IntoResponse, Response};
 
 use crate::sim::errors::{ApiError, json_bytes};
 use crate::sim::list;
-use crate::sim::state::{Shared, read};
+use crate::sim::state::{Shared, lock, read};
 
 pub(super) async fn list(
     State(sh): State<Arc<Shared>>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    let lq = match list::parse(
+    let cap = lock(&sh.faults).faults.page_cap;
+    let lq = match list::parse_capped(
         &q,
         50.min(sh.cfg.subscription_page_max),
         sh.cfg.subscription_page_max,
+        cap,
         true,
     ) {
         Ok(lq) => lq,
