@@ -402,7 +402,7 @@ impl Store {
             None => summary.clone(),
         };
         let summary = &summary;
-        let mut tx = self.pool().begin().await?;
+        // The same transaction that holds the run's row lock: a second one would wait on it.
         if !devices.is_empty() {
             let serial: Vec<&str> = devices.iter().map(|d| d.serial.as_str()).collect();
             let dev_id: Vec<Option<&str>> =
