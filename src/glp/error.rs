@@ -235,6 +235,18 @@ pub enum GlpError {
         waited: Duration,
         body: Box<ApiErrorBody>,
     },
+    /// GreenLake stayed away for the whole patience (`[sync] patience`) the calls waited.
+    #[error(
+        "gave up after waiting {} for GreenLake to come back ([sync] patience = {}); pages \
+         already stored are kept. Last error: {last}",
+        fmt_wait(*waited),
+        crate::config::format_duration(*patience)
+    )]
+    Outage {
+        waited: Duration,
+        patience: Duration,
+        last: Box<GlpError>,
+    },
     /// A 2xx body that could not be understood, after retries.
     #[error(
         "{method} {url}: GreenLake sent a response that could not be read after {attempts} \
@@ -263,6 +275,16 @@ pub enum GlpError {
     /// The configuration cannot produce a working client.
     #[error("{0}")]
     Config(String),
+}
+
+/// `42s`, `3m 05s`.
+fn fmt_wait(d: Duration) -> String {
+    let s = d.as_secs_f64().round() as u64;
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -306,6 +328,12 @@ impl GlpError {
                 _ => ErrorKind::Client,
             },
             GlpError::RateLimited { .. } => ErrorKind::RateLimited,
+            // A fresh token refused again and again was waited out as transient: not a
+            // credentials verdict (only the token endpoint gives that).
+            GlpError::Outage { last, .. } => match last.kind() {
+                ErrorKind::Auth => ErrorKind::Server,
+                k => k,
+            },
             GlpError::Malformed { .. } => ErrorKind::Malformed,
             GlpError::Invalid(_) => ErrorKind::Invalid,
             GlpError::OperationTimeout { .. } => ErrorKind::Timeout,
@@ -319,6 +347,7 @@ impl GlpError {
             GlpError::Http { status, .. } => Some(*status),
             GlpError::RateLimited { .. } => Some(429),
             GlpError::Auth { status, .. } => *status,
+            GlpError::Outage { last, .. } => last.status(),
             _ => None,
         }
     }
@@ -327,6 +356,7 @@ impl GlpError {
     pub fn api_body(&self) -> Option<&ApiErrorBody> {
         match self {
             GlpError::Http { body, .. } | GlpError::RateLimited { body, .. } => Some(body),
+            GlpError::Outage { last, .. } => last.api_body(),
             _ => None,
         }
     }
