@@ -357,6 +357,8 @@ impl Client {
                         "GreenLake did not come back within the patience; giving up"
                     );
                     return Err(GlpError::Outage {
+                        method: call.method.to_string(),
+                        url: call.url.to_string(),
                         waited,
                         patience,
                         last: Box::new(failed.error),

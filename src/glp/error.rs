@@ -237,12 +237,14 @@ pub enum GlpError {
     },
     /// GreenLake stayed away for the whole patience (`[sync] patience`) the calls waited.
     #[error(
-        "gave up after waiting {} for GreenLake to come back ([sync] patience = {}); pages \
-         already stored are kept. Last error: {last}",
+        "{method} {url}: gave up after waiting {} for GreenLake to come back ([sync] \
+         patience = {}); pages already stored are kept. Last error: {last}",
         fmt_wait(*waited),
         crate::config::format_duration(*patience)
     )]
     Outage {
+        method: String,
+        url: String,
         waited: Duration,
         patience: Duration,
         last: Box<GlpError>,
