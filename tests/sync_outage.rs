@@ -403,3 +403,108 @@ async fn a_bad_client_secret_still_exits_2_at_once() {
     assert_eq!(sim.stats().endpoint("token").requests, 1);
     sim.shutdown().await;
 }
+
+/// The console's bottom two rows (status bar and footer) as text.
+fn console_status(app: &mut glp_console::tui::app::App, width: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, 24)).unwrap();
+    t.draw(|f| glp_console::tui::view::draw(f, app)).unwrap();
+    let buf = t.backend().buffer();
+    let h = buf.area.height;
+    (h - 2..h)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn the_console_status_bar_says_it_waits_for_greenlake_and_the_sync_completes() {
+    use glp_console::config::{ApiConfig, Secret, SyncConfig, UiConfig};
+    use glp_console::glp::client::Client;
+    use glp_console::store::lock::lock_key;
+    use glp_console::sync::engine::{self, EngineConfig};
+    use glp_console::sync::{Mode, Scope, SyncCommand, SyncEvent, Trigger};
+    use glp_console::tui::app::App;
+
+    let db = TestDb::new().await;
+    let sim = start_sim(SimConfig::default()).await;
+    sim.set_faults(outage(6, 8));
+    // The console's engine and client, configured as in tests/sync_engine.rs.
+    let mut api = ApiConfig {
+        base_url: sim.base_url(),
+        token_url: sim.token_url(),
+        client_id: sim.client_id().to_string(),
+        ..ApiConfig::default()
+    };
+    api.page_size.devices = 100;
+    api.page_size.subscriptions = 50;
+    api.rate_limits.devices_get = 100_000;
+    api.rate_limits.subscriptions_get = 100_000;
+    api.retry.max_attempts = 3;
+    api.retry.base_delay = Duration::from_millis(20);
+    api.retry.max_delay = Duration::from_millis(200);
+    api.retry.max_total = Duration::from_secs(2);
+    // The first call that fails opens the breaker: the run must wait for its cool-down,
+    // probe, and go on.
+    api.breaker.failure_threshold = 1;
+    api.breaker.cooldown = Duration::from_secs(2);
+    let client = Client::new(&api, Secret::new(sim.client_secret())).unwrap();
+    let mut h = engine::spawn(
+        client,
+        db.store.clone(),
+        EngineConfig {
+            sync: SyncConfig {
+                patience: Duration::from_secs(60),
+                ..SyncConfig::default()
+            },
+            database_url: db.url.clone(),
+            lock_key: lock_key(&api.base_url, &api.client_id),
+        },
+    );
+    let mut app = App::new(&UiConfig::default(), false, false, chrono::Utc::now());
+    h.commands
+        .send(SyncCommand::SyncNow {
+            scope: Scope::Both,
+            mode: Mode::Full,
+            trigger: Trigger::Tui,
+        })
+        .await
+        .unwrap();
+    let mut saw_waiting = None;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let summary = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ev = tokio::time::timeout(left, h.events.recv())
+            .await
+            .expect("the sync ends within two minutes")
+            .expect("the engine runs");
+        app.on_tick(chrono::Utc::now());
+        let end = match &ev {
+            SyncEvent::Finished(s) => Some(Ok(s.clone())),
+            SyncEvent::Failed { error, .. } => Some(Err(error.clone())),
+            _ => None,
+        };
+        app.on_sync_event(ev);
+        let status = console_status(&mut app, 120);
+        if saw_waiting.is_none() && status.contains("waiting for GreenLake (outage, retry in") {
+            saw_waiting = Some(status);
+        }
+        if let Some(end) = end {
+            break end;
+        }
+    };
+    let summary = summary.unwrap_or_else(|e| panic!("the sync failed: {e}"));
+    let status = saw_waiting.expect("the status bar said it was waiting for GreenLake");
+    assert!(status.contains('⏸'), "{status}");
+    assert!(summary.breaker_trips >= 1, "{summary:?}");
+    assert_eq!(
+        stored(&db, "subscriptions").await,
+        by_id(sim.subscriptions())
+    );
+    assert_eq!(stored(&db, "devices").await, by_id(sim.devices()));
+    let _ = h.commands.send(SyncCommand::Shutdown).await;
+    sim.shutdown().await;
+}

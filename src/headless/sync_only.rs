@@ -226,13 +226,14 @@ impl ProgressLine {
     }
 
     fn resumed(&mut self, waited: std::time::Duration) {
-        if self.waiting.take().is_some() && !self.tty && self.verbose {
+        self.waiting = None;
+        // A page may have been reported before this: the waiting line printed is what counts.
+        if self.last_line.take().is_some() {
             eprintln!(
                 "glp-console: GreenLake answers again after {}s; going on",
                 waited.as_secs()
             );
         }
-        self.last_line = None;
         self.draw();
     }
 
