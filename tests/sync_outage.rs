@@ -508,3 +508,45 @@ async fn the_console_status_bar_says_it_waits_for_greenlake_and_the_sync_complet
     let _ = h.commands.send(SyncCommand::Shutdown).await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn config_check_shows_the_patience_and_names_a_bad_one() {
+    let dir = TestDir::new("glpc-out-");
+    let check = |body: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_glp-console"));
+        if let Some(body) = body {
+            let path = dir.join("config.toml");
+            std::fs::write(&path, body).unwrap();
+            c.arg("--config").arg(path);
+        }
+        c.arg("--log-dir")
+            .arg(dir.join("logs"))
+            .args(["config", "check"])
+            .env("GLP_CLIENT_ID", "id")
+            .env("GLP_CLIENT_SECRET", "secret")
+            .env("HOME", &*dir)
+            .env("XDG_CONFIG_HOME", dir.join("xdg"))
+            .output()
+            .unwrap()
+    };
+    let out = check(None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("patience = \"10m\""),
+        "default: {}",
+        text(&out)
+    );
+    let out = check(Some("[sync]\npatience = 90\n"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("patience = \"90s\""),
+        "{}",
+        text(&out)
+    );
+    let out = check(Some("[sync]\npatience = \"soon\"\n"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[sync] patience") && err.contains("\"soon\"") && err.contains("\"10m\""),
+        "names the key, the value and the forms: {err}"
+    );
+}
