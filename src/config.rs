@@ -483,9 +483,9 @@ fn parse_duration_secs(t: &str) -> Option<u64> {
 /// A duration the way the config file accepts it back (`"10m"`, `"90s"`).
 pub fn format_duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s > 0 && s % 3600 == 0 {
+    if s > 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s > 0 && s % 60 == 0 {
+    } else if s > 0 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
