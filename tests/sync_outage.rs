@@ -16,18 +16,28 @@ use common::{TestDb, TestDir};
 use glp_console::sim::{self, Faults, Outage, SimConfig, SimHandle};
 use serde_json::Value;
 
-/// Quick retries, a breaker that opens after three failed calls and probes after 2 s, and
-/// the given patience. Pacing off (the rate limits have their own tests).
+/// Quick retries (a call gives up after 3 s, so outages are waited out between calls), a
+/// breaker that opens after three failed calls and probes after 2 s, and the given patience.
+/// Pacing off (the rate limits have their own tests).
 fn config_file(dir: &Path, patience: &str) -> PathBuf {
+    config_with(
+        dir,
+        &format!(
+            "[api.retry]\nmax_attempts = 3\nbase_delay_ms = 50\nmax_delay_secs = 1\nmax_total_secs = 3\n\
+             [api.breaker]\nfailure_threshold = 3\ncooldown_secs = 2\nsuccess_threshold = 2\n\
+             [sync]\npatience = \"{patience}\"\n"
+        ),
+    )
+}
+
+/// Small pages, no pacing, and `rest` (TOML sections after `[api]`'s own).
+fn config_with(dir: &Path, rest: &str) -> PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(
         &path,
         format!(
             "[api]\nmax_concurrency = 2\n[api.page_size]\ndevices = 100\nsubscriptions = 50\n\
-             [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n\
-             [api.retry]\nmax_attempts = 3\nbase_delay_ms = 50\nmax_delay_secs = 1\nmax_total_secs = 3\n\
-             [api.breaker]\nfailure_threshold = 3\ncooldown_secs = 2\nsuccess_threshold = 2\n\
-             [sync]\npatience = \"{patience}\"\n"
+             [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n{rest}"
         ),
     )
     .unwrap();
@@ -256,10 +266,11 @@ async fn a_90s_outage_is_waited_out_and_verbose_cron_output_says_so() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_faults(outage(12, 90));
     let dir = TestDir::new("glpc-out-");
-    let mut child = command(&sim, &db, &dir, "10m")
-        .args(["--sync-only", "-v"])
-        .spawn()
-        .unwrap();
+    // The shipped retry, breaker and patience settings: the `Retry-After` of 90 s fits the
+    // call's own budget (300 s), so the call itself waits — and says so.
+    let mut cmd = command(&sim, &db, &dir, "10m");
+    config_with(&dir, ""); // the same file, rewritten
+    let mut child = cmd.args(["--sync-only", "-v"]).spawn().unwrap();
     let err = Collected::start(child.stderr.take().unwrap());
     let mut stdout = child.stdout.take().unwrap();
     assert!(

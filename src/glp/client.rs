@@ -131,6 +131,10 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Retries of a call that wait at least this long are announced as waiting for GreenLake
+/// (shorter ones are blips the progress display need not mention).
+const WAIT_SHOWN_FROM: Duration = Duration::from_secs(2);
+
 /// How long a call waits for the half-open probe of another call before looking again.
 const PROBE_WAIT: Duration = Duration::from_secs(1);
 
@@ -331,7 +335,9 @@ impl Client {
         loop {
             let failed = match self.execute_once(call, &parse).await {
                 Ok(v) => {
-                    if let Some(waited) = inner.patience.recovered() {
+                    if let Some(waited) = inner.patience.recovered()
+                        && waited >= WAIT_SHOWN_FROM
+                    {
                         tracing::info!(
                             waited_secs = waited.as_secs(),
                             "GreenLake answers again; going on"
@@ -507,6 +513,14 @@ impl Client {
                         }));
                     }
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if inner.patience.trouble() && delay >= WAIT_SHOWN_FROM {
+                        // A long wait inside the call's own budget (a `Retry-After` of
+                        // minutes) is waiting for GreenLake too, and shown as such.
+                        self.emit(ClientEvent::Waiting {
+                            reason: why,
+                            retry_in: delay,
+                        });
+                    }
                     tracing::debug!(url = %call.url, attempt = attempts, ?delay, %reason, "retrying");
                     self.emit(ClientEvent::Retry {
                         attempt: attempts,

@@ -80,6 +80,20 @@ impl Patience {
         g.since.take().map(|t| t.elapsed())
     }
 
+    /// A call met a transient failure and retries within its own budget: the outage clock
+    /// starts now if it is not running (the patience counts from the first failure, not
+    /// from when a call's retries ran out). Returns whether a patience is set.
+    pub fn trouble(&self) -> bool {
+        let mut g = self.lock();
+        if g.budget.is_none() {
+            return false;
+        }
+        if g.since.is_none() {
+            g.since = Some(Instant::now());
+        }
+        true
+    }
+
     /// Whether calls are waiting for GreenLake now.
     pub fn waiting(&self) -> bool {
         self.lock().since.is_some()
@@ -136,6 +150,14 @@ mod tests {
         assert_eq!(
             p.allow(Duration::from_secs(30)),
             Verdict::Wait(Duration::from_secs(12))
+        );
+        // The clock starts at the first failure a call's own retries handle.
+        p.set(Some(Duration::from_secs(12)));
+        assert!(p.trouble());
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(
+            p.allow(Duration::from_secs(30)),
+            Verdict::Wait(Duration::from_secs(2))
         );
         // Zero patience: give up at once.
         p.set(Some(Duration::ZERO));
