@@ -249,6 +249,7 @@ async fn a_20s_outage_mid_sync_is_waited_out_with_the_countdown_and_exact_data()
     }
     let out = wait(child).await;
     let took = started.elapsed();
+    eprintln!("a 20 s outage: the run took {:.1} s", took.as_secs_f64());
     assert_eq!(out.status.code(), Some(0), "{}", screen.text());
     assert!(
         took >= Duration::from_secs(19),
@@ -322,8 +323,13 @@ async fn an_outage_longer_than_the_patience_exits_3_keeps_pages_and_the_next_run
     let started = Instant::now();
     let out = run(command(&sim, &db, &dir, "12s").arg("--sync-only")).await;
     let took = started.elapsed();
+    eprintln!(
+        "an outage past a 12 s patience: the run took {:.1} s",
+        took.as_secs_f64()
+    );
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("what cron mails:\n{stderr}");
     // Each resource waited its patience and says how long.
     let waited = waited_secs(&stderr).unwrap_or_else(|| panic!("no wait in: {stderr}"));
     assert!((12..=20).contains(&waited), "waited {waited}s: {stderr}");
@@ -402,6 +408,7 @@ async fn a_bad_client_secret_still_exits_2_at_once() {
         .arg("--sync-only"))
     .await;
     let took = started.elapsed();
+    eprintln!("a bad secret: the run took {:.1} s", took.as_secs_f64());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

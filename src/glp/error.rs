@@ -238,9 +238,10 @@ pub enum GlpError {
     /// GreenLake stayed away for the whole patience (`[sync] patience`) the calls waited.
     #[error(
         "{method} {url}: gave up after waiting {} for GreenLake to come back ([sync] \
-         patience = {}); pages already stored are kept. Last error: {last}",
+         patience = {}); pages already stored are kept. Last error: {}",
         fmt_wait(*waited),
-        crate::config::format_duration(*patience)
+        crate::config::format_duration(*patience),
+        without_call(last, method, url)
     )]
     Outage {
         method: String,
@@ -277,6 +278,15 @@ pub enum GlpError {
     /// The configuration cannot produce a working client.
     #[error("{0}")]
     Config(String),
+}
+
+/// An error's text without the leading `METHOD URL: ` it shares with the error around it.
+fn without_call(e: &GlpError, method: &str, url: &str) -> String {
+    let text = e.to_string();
+    match text.strip_prefix(&format!("{method} {url}: ")) {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
 }
 
 /// `42s`, `3m 05s`.
@@ -398,6 +408,29 @@ mod tests {
         assert_eq!(e.retry_after, Some(Duration::from_secs(30)));
         assert!(!e.to_string().contains("SECRET"));
         assert!(e.to_string().contains("because"));
+    }
+
+    #[test]
+    fn an_outage_says_how_long_it_waited_and_names_the_call_once() {
+        let url = "https://glp.example/devices/v1/devices?offset=0&limit=100";
+        let e = GlpError::Outage {
+            method: "GET".into(),
+            url: url.into(),
+            waited: Duration::from_millis(65_400),
+            patience: Duration::from_secs(60),
+            last: Box::new(GlpError::Http {
+                method: "GET".into(),
+                url: url.into(),
+                status: 503,
+                body: Box::default(),
+                attempts: 1,
+            }),
+        };
+        let s = e.to_string();
+        assert!(s.contains("gave up after waiting 1m 05s"), "{s}");
+        assert!(s.contains("[sync] patience = 1m"), "{s}");
+        assert_eq!(s.matches(url).count(), 1, "{s}");
+        assert_eq!(e.kind(), ErrorKind::Server);
     }
 
     #[test]
