@@ -568,3 +568,89 @@ async fn config_check_shows_the_patience_and_names_a_bad_one() {
         "names the key, the value and the forms: {err}"
     );
 }
+
+// ---- the simulator's faults on the wire ------------------------------------------------------
+
+#[tokio::test]
+async fn the_simulator_sends_retry_after_on_outages_and_oauth2_style_token_faults() {
+    let (s, c, tok) = common::sim::start(SimConfig::default()).await;
+    let list = |tok: String| {
+        let c = c.clone();
+        let url = format!("{}/devices/v1/devices?limit=1", s.base_url());
+        async move { c.get(url).bearer_auth(tok).send().await.unwrap() }
+    };
+    // Outage: the header tells the seconds left (rounded up); the body keeps its generic
+    // advice, as a gateway in front of a service in maintenance answers.
+    s.set_faults(Faults {
+        retry_after_seconds: 1,
+        ..outage(1, 30)
+    });
+    assert_eq!(list(tok.clone()).await.status(), 200);
+    let r = list(tok.clone()).await;
+    assert_eq!(r.status(), 503);
+    let secs: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((29..=30).contains(&secs), "Retry-After: {secs}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errorDetails"][0]["retryAfterSeconds"], 1);
+    // The token endpoint is in the outage too.
+    let r = c
+        .post(s.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", s.client_id()),
+            ("client_secret", s.client_secret()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+
+    // Token faults with good credentials: never `invalid_client`.
+    let token_answer = |status: u16| {
+        s.set_faults(Faults {
+            token_error_rate: 1.0,
+            token_error_statuses: vec![status],
+            retry_after_seconds: 4,
+            ..Faults::default()
+        });
+        let c = c.clone();
+        let form = [
+            ("grant_type", "client_credentials".to_string()),
+            ("client_id", s.client_id().to_string()),
+            ("client_secret", s.client_secret().to_string()),
+        ];
+        let url = s.token_url();
+        async move { c.post(url).form(&form).send().await.unwrap() }
+    };
+    let r = token_answer(401).await;
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_token");
+    let r = token_answer(503).await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "4");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "temporarily_unavailable"
+    );
+    let r = token_answer(502).await;
+    assert_eq!(r.status(), 502);
+    assert!(r.text().await.unwrap().contains("<html>"));
+    let r = token_answer(500).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "server_error");
+    // Off again: a token is issued.
+    s.set_faults(Faults::default());
+    let fresh = common::sim::token(&s, &c).await;
+    assert_eq!(list(fresh).await.status(), 200);
+    s.shutdown().await;
+}
