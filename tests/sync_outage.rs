@@ -654,3 +654,42 @@ async fn the_simulator_sends_retry_after_on_outages_and_oauth2_style_token_fault
     assert_eq!(list(fresh).await.status(), 200);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn fresh_tokens_refused_for_a_while_are_waited_out_not_called_bad_credentials() {
+    let db = TestDb::new().await;
+    let sim = start_sim(SimConfig::default()).await;
+    // Every token stops working the moment it is issued: the API answers 401 even right
+    // after a fresh one (an identity provider and the API briefly disagreeing).
+    sim.set_faults(Faults {
+        token_early_expiry: Some(Duration::ZERO),
+        ..Faults::default()
+    });
+    let dir = TestDir::new("glpc-out-");
+    let mut child = command(&sim, &db, &dir, "10m")
+        .args(["--sync-only", "-v"])
+        .spawn()
+        .unwrap();
+    let err = Collected::start(child.stderr.take().unwrap());
+    assert!(
+        err.wait_for(
+            "waiting for GreenLake (sign-in failing, retry in",
+            Duration::from_secs(60)
+        )
+        .await,
+        "{}",
+        err.text()
+    );
+    // The disagreement ends: the run goes on with new tokens and completes.
+    sim.set_faults(Faults::default());
+    let out = wait(child).await;
+    assert_eq!(out.status.code(), Some(0), "{}", err.text());
+    assert!(
+        !err.text().contains("authentication failed"),
+        "{}",
+        err.text()
+    );
+    assert_exact(&db, &sim).await;
+    assert!(sim.stats().endpoint("token").requests >= 3);
+    sim.shutdown().await;
+}

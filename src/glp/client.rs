@@ -244,11 +244,6 @@ impl Client {
         self.inner.patience.set(patience);
     }
 
-    /// Whether calls are waiting for GreenLake to come back now.
-    pub fn waiting(&self) -> bool {
-        self.inner.patience.waiting()
-    }
-
     /// Retries, rate limiting and breaker changes as they happen.
     pub fn subscribe(&self) -> broadcast::Receiver<ClientEvent> {
         self.inner.events.subscribe()
