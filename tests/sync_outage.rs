@@ -375,23 +375,33 @@ async fn ten_percent_token_endpoint_errors_end_with_exit_0_and_exact_data() {
             latency: Duration::from_millis(30),
             ..Faults::default()
         });
-        sim.reset_stats();
-        let out =
-            run(command(&sim, &db, &dir, "10m").args(["--sync-only", "--full", "--json"])).await;
-        assert_eq!(out.status.code(), Some(0), "{statuses:?}: {}", text(&out));
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["outcome"], "succeeded", "{v}");
-        assert_exact(&db, &sim).await;
-        // The faults really happened: the token endpoint failed some sign-ins.
-        let t = sim.stats().endpoint("token");
-        let failed = if statuses.contains(&500) {
-            t.server_5xx + t.client_4xx
-        } else {
-            t.client_4xx
-        };
+        // Each full run must succeed with exact data; the draws are random, so runs repeat
+        // (a few at most) until the endpoint has failed some sign-ins.
+        let mut seen = None;
+        for _ in 0..5 {
+            sim.reset_stats();
+            let out =
+                run(command(&sim, &db, &dir, "10m").args(["--sync-only", "--full", "--json"]))
+                    .await;
+            assert_eq!(out.status.code(), Some(0), "{statuses:?}: {}", text(&out));
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["outcome"], "succeeded", "{v}");
+            assert_exact(&db, &sim).await;
+            let t = sim.stats().endpoint("token");
+            assert!(t.requests >= 40, "{statuses:?}: token endpoint {t:?}");
+            let failed = if statuses.contains(&500) {
+                t.server_5xx + t.client_4xx
+            } else {
+                t.client_4xx
+            };
+            if failed > 0 {
+                seen = Some(t);
+                break;
+            }
+        }
         assert!(
-            t.requests >= 40 && failed > 0,
-            "{statuses:?}: token endpoint {t:?}"
+            seen.is_some(),
+            "{statuses:?}: the token endpoint never failed"
         );
     }
     sim.shutdown().await;
