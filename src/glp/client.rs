@@ -329,8 +329,8 @@ impl Client {
         let mut round = 0u32;
         loop {
             let failed = match self.execute_once(call, &parse).await {
-                Ok(v) => {
-                    if let Some(waited) = inner.patience.recovered()
+                Ok((v, sent)) => {
+                    if let Some(waited) = inner.patience.recovered(sent)
                         && waited >= WAIT_SHOWN_FROM
                     {
                         tracing::info!(
@@ -391,12 +391,12 @@ impl Client {
     }
 
     /// One breaker permit's worth of [`Client::execute`]: the attempts and retries of the
-    /// call's own budget.
+    /// call's own budget. A success comes with when its attempt started.
     async fn execute_once<T>(
         &self,
         call: &Call,
         parse: &impl Fn(&Response) -> Result<T, String>,
-    ) -> Result<T, Failed> {
+    ) -> Result<(T, Instant), Failed> {
         let inner = &*self.inner;
         let rcfg = &inner.cfg.retry;
         let started = Instant::now();
@@ -425,11 +425,12 @@ impl Client {
         let mut throttles = 0u32;
         let mut reauthed = false;
         loop {
+            let sent = Instant::now();
             let outcome = self.attempt(call, parse, &mut permit).await;
             match outcome {
                 Outcome::Done(v) => {
                     self.finish(&mut permit, Some(true));
-                    return Ok(v);
+                    return Ok((v, sent));
                 }
                 Outcome::Fatal { error, healthy } => {
                     self.finish(&mut permit, healthy.then_some(true));

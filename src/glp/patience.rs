@@ -74,10 +74,18 @@ impl Patience {
         g.since = None;
     }
 
-    /// A call got through. Returns how long calls had been waiting, if they were.
-    pub fn recovered(&self) -> Option<Duration> {
+    /// A call sent at `sent` got through. Returns how long calls had been waiting, if they
+    /// were. An answer to a request sent before the trouble began says nothing about now,
+    /// and leaves the clock running.
+    pub fn recovered(&self, sent: Instant) -> Option<Duration> {
         let mut g = self.lock();
-        g.since.take().map(|t| t.elapsed())
+        match g.since {
+            Some(t) if t <= sent => {
+                g.since = None;
+                Some(t.elapsed())
+            }
+            _ => None,
+        }
     }
 
     /// A call met a transient failure and retries within its own budget: the outage clock
@@ -145,7 +153,9 @@ mod tests {
                 patience: Duration::from_secs(12)
             }
         );
-        assert_eq!(p.recovered(), Some(Duration::from_secs(12)));
+        // An answer to a request sent before the trouble began does not end it.
+        assert_eq!(p.recovered(Instant::now() - Duration::from_secs(13)), None);
+        assert_eq!(p.recovered(Instant::now()), Some(Duration::from_secs(12)));
         assert!(!p.waiting());
         assert_eq!(
             p.allow(Duration::from_secs(30)),
