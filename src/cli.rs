@@ -306,6 +306,18 @@ pub struct SimulateArgs {
     /// ...lasting this many seconds.
     #[arg(long, value_name = "T", requires = "outage_after")]
     pub outage_secs: Option<u64>,
+    /// Probability (0..1) that a token request fails although the credentials are good.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub token_error_rate: f64,
+    /// Statuses used by --token-error-rate (401 answers `invalid_token`, never
+    /// `invalid_client`).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "500,502,503,401"
+    )]
+    pub token_error_statuses: Vec<u16>,
     /// Tokens stop working after this many seconds, whatever `expires_in` says.
     #[arg(long, value_name = "SECS")]
     pub token_expiry_secs: Option<u64>,

@@ -276,6 +276,9 @@ pub struct SyncConfig {
     pub incremental_skew: Duration,
     /// `glp-console status` exits non-zero when the last good sync is older than this.
     pub stale_after: Duration,
+    /// How long a resource's phase of a sync waits for GreenLake to come back (outage,
+    /// breaker open, failing token endpoint) before it gives up; zero gives up at once.
+    pub patience: Duration,
 }
 
 impl Default for SyncConfig {
@@ -285,6 +288,7 @@ impl Default for SyncConfig {
             full_every: Duration::from_secs(24 * 3600),
             incremental_skew: Duration::from_secs(300),
             stale_after: Duration::from_secs(2 * 3600),
+            patience: Duration::from_secs(600),
         }
     }
 }
@@ -422,6 +426,70 @@ struct RawSync {
     full_every_hours: Option<i64>,
     incremental_skew_secs: Option<i64>,
     stale_after_minutes: Option<i64>,
+    patience: Option<RawDuration>,
+}
+
+/// A duration written as whole seconds (`600`) or with a unit (`"90s"`, `"10m"`, `"1h"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawDuration {
+    Secs(i64),
+    Text(String),
+}
+
+/// Seconds of a [`RawDuration`] in `lo..=hi`, or an error naming the key and the forms.
+fn duration_in(
+    o: &Origin,
+    section: &str,
+    key: &str,
+    v: &RawDuration,
+    lo: u64,
+    hi: u64,
+) -> Result<Duration, ConfigError> {
+    let expected = || {
+        format!(
+            "must be seconds ({lo}..={hi}) or a number with s, m or h (e.g. \"90s\", \"10m\", \"1h\")"
+        )
+    };
+    let secs = match v {
+        RawDuration::Secs(n) => u64::try_from(*n).ok(),
+        RawDuration::Text(t) => parse_duration_secs(t),
+    };
+    let shown = match v {
+        RawDuration::Secs(n) => n.to_string(),
+        RawDuration::Text(t) => format!("{t:?}"),
+    };
+    match secs {
+        Some(n) if (lo..=hi).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(invalid(o.name(section, key), shown, expected())),
+    }
+}
+
+/// `"90"`, `"90s"`, `"10m"`, `"10 min"`, `"1h"` → seconds.
+fn parse_duration_secs(t: &str) -> Option<u64> {
+    let t = t.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// A duration the way the config file accepts it back (`"10m"`, `"90s"`).
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s > 0 && s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if s > 0 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -799,6 +867,9 @@ impl Config {
                     u64::from(int_in(o, "sync", "stale_after_minutes", v, 1, 525_600)?) * 60,
                 );
             }
+            if let Some(v) = &s.patience {
+                self.sync.patience = duration_in(o, "sync", "patience", v, 0, 86_400)?;
+            }
         }
         if let Some(u) = raw.ui {
             if let Some(v) = u.expiring_days {
@@ -992,6 +1063,10 @@ impl Config {
         s.push_str(&format!(
             "stale_after_minutes = {}\n",
             self.sync.stale_after.as_secs() / 60
+        ));
+        s.push_str(&format!(
+            "patience = {}\n",
+            q(&format_duration(self.sync.patience))
         ));
         s.push_str("\n[ui]\n");
         s.push_str(&format!("expiring_days = {}\n", self.ui.expiring_days));

@@ -14,14 +14,16 @@ fn tempdir() -> TestDir {
     TestDir::new("glpc-hs-")
 }
 
-/// A config file with quick retries (tests must not wait minutes) and no pacing limits.
+/// A config file with quick retries, a short breaker cool-down and a short patience (tests
+/// must not wait minutes for an API that stays down) and no pacing limits.
 fn config_file(dir: &std::path::Path) -> PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(
         &path,
         "[api]\nmax_concurrency = 2\n[api.page_size]\ndevices = 100\nsubscriptions = 50\n\
          [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n\
-         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n",
+         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n\
+         [api.breaker]\ncooldown_secs = 1\n[sync]\npatience = 3\n",
     )
     .unwrap();
     path

@@ -51,13 +51,17 @@ async fn start_sim(devices: usize, subscriptions: usize) -> SimHandle {
 }
 
 fn engine_for(sim: &SimHandle, db: &TestDb) -> EngineHandle {
+    engine_with(sim, db, SyncConfig::default())
+}
+
+fn engine_with(sim: &SimHandle, db: &TestDb, sync: SyncConfig) -> EngineHandle {
     let api = api_config(sim);
     let client = Client::new(&api, Secret::new(sim.client_secret())).expect("client builds");
     engine::spawn(
         client,
         db.store.clone(),
         EngineConfig {
-            sync: SyncConfig::default(),
+            sync,
             database_url: db.url.clone(),
             lock_key: lock_key(&api.base_url, &api.client_id),
         },
@@ -295,7 +299,15 @@ async fn incremental_moves_only_what_changed_and_full_marks_removals() {
 async fn an_outage_mid_sync_fails_the_run_keeps_data_and_the_next_run_succeeds() {
     let db = TestDb::new().await;
     let sim = start_sim(600, 20).await;
-    let mut h = engine_for(&sim, &db);
+    // An outage longer than the patience (tests/sync_outage.rs rides out shorter ones).
+    let mut h = engine_with(
+        &sim,
+        &db,
+        SyncConfig {
+            patience: Duration::from_secs(2),
+            ..SyncConfig::default()
+        },
+    );
     finished(sync(&mut h, Scope::Devices, Mode::Auto).await);
     let before = stored_raw(&db, "devices").await;
 

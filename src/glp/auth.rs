@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
     RequestTokenError, TokenResponse, TokenUrl,
@@ -72,8 +72,64 @@ impl Token {
 pub enum TokenError {
     /// Credentials or URL are wrong: do not retry.
     Fatal(GlpError),
-    /// Token endpoint down, slow or answering 5xx/429: retry with backoff.
-    Transient(String),
+    /// Token endpoint down, slow, or refusing for a reason that is not the credentials:
+    /// retry with backoff (after `retry_after` when it said so).
+    Transient {
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// What a refusal from the token endpoint means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The client id or secret is wrong: exit 2, never retried.
+    Credentials,
+    /// The URL is not an OAuth2 token endpoint (or one that cannot serve this client).
+    NotTokenEndpoint,
+    /// Anything else: a flaky endpoint or the gateway in front of it.
+    Transient,
+}
+
+/// Whether a text about a refusal is about the client's credentials.
+fn names_credentials(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "credential",
+        "client secret",
+        "client_secret",
+        "client id",
+        "client_id",
+        "invalid client",
+        "unknown client",
+        "client authentication",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// Classify a non-2xx token answer. Only `invalid_client`/`unauthorized_client` (RFC 6749
+/// §5.2), or a 400/401 whose text names the credentials, blame the credentials: a 401
+/// `invalid_token` or a 5xx page from a gateway is a transient fault, and reporting it as
+/// bad credentials would tell cron's owner to fix something that is not broken. Protocol
+/// errors no working token endpoint sends for a client-credentials grant, and 3xx/404/405,
+/// mean the URL is wrong.
+pub fn refusal(code: u16, error: Option<&str>, detail: &str) -> Refusal {
+    let error = error.map(|e| e.trim().to_ascii_lowercase());
+    match error.as_deref() {
+        Some("invalid_client" | "unauthorized_client") => return Refusal::Credentials,
+        _ if matches!(code, 400 | 401) && names_credentials(detail) => {
+            return Refusal::Credentials;
+        }
+        Some("unsupported_grant_type" | "invalid_scope" | "invalid_request") => {
+            return Refusal::NotTokenEndpoint;
+        }
+        _ => {}
+    }
+    match code {
+        300..=399 | 404 | 405 => Refusal::NotTokenEndpoint,
+        _ => Refusal::Transient,
+    }
 }
 
 type OAuthClient =
@@ -174,11 +230,15 @@ impl Auth {
     async fn fetch(&self) -> Result<Token, TokenError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let status = Arc::new(AtomicU16::new(0));
+        // `Retry-After` of the answer in ms + 1 (0: none), for a 503/429 from the endpoint.
+        let retry_after = Arc::new(AtomicU64::new(0));
         let http = self.http.clone();
         let status_w = status.clone();
+        let retry_w = retry_after.clone();
         let adapter = move |req: HttpRequest| {
             let http = http.clone();
             let status_ref = status_w.clone();
+            let retry_ref = retry_w.clone();
             async move {
                 let (parts, body) = req.into_parts();
                 let resp = http
@@ -189,6 +249,14 @@ impl Auth {
                     .await
                     .map_err(|e| TransportError(describe_reqwest(&e)))?;
                 status_ref.store(resp.status().as_u16(), Ordering::Relaxed);
+                if let Some(d) = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(crate::glp::pace::parse_retry_after)
+                {
+                    retry_ref.store(d.as_millis() as u64 + 1, Ordering::Relaxed);
+                }
                 let mut out = HttpResponse::new(Vec::new());
                 *out.status_mut() = resp.status();
                 *out.headers_mut() = resp.headers().clone();
@@ -207,6 +275,10 @@ impl Auth {
             .request_async(&adapter)
             .await;
         let code = status.load(Ordering::Relaxed);
+        let retry_after = match retry_after.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms - 1)),
+        };
         match res {
             Ok(resp) => {
                 let ttl = resp.expires_in().unwrap_or(DEFAULT_TTL);
@@ -226,64 +298,61 @@ impl Auth {
                     buffer: refresh_buffer(ttl),
                 })
             }
-            Err(RequestTokenError::Request(e)) => Err(TokenError::Transient(format!(
-                "token request to {} failed: {e}",
-                self.token_url
-            ))),
+            Err(RequestTokenError::Request(e)) => Err(TokenError::Transient {
+                detail: format!("token request to {} failed: {e}", self.token_url),
+                retry_after: None,
+            }),
             Err(RequestTokenError::ServerResponse(r)) => {
+                let error = r.error().to_string();
                 let detail = match r.error_description() {
-                    Some(d) => format!("{} ({d})", r.error()),
-                    None => r.error().to_string(),
+                    Some(d) => format!("{error} ({d})"),
+                    None => error.clone(),
                 };
-                if code == 429 || code >= 500 {
-                    return Err(TokenError::Transient(format!(
-                        "token endpoint {} answered HTTP {code}: {detail}",
-                        self.token_url
-                    )));
-                }
-                let hint = match r.error() {
-                    BasicErrorResponseType::InvalidClient
-                    | BasicErrorResponseType::UnauthorizedClient
-                    | BasicErrorResponseType::InvalidGrant => HINT_BAD_CREDENTIALS,
-                    _ if code == 401 || code == 403 => HINT_BAD_CREDENTIALS,
-                    _ => HINT_NOT_TOKEN_ENDPOINT,
-                };
-                Err(TokenError::Fatal(self.auth_error(Some(code), detail, hint)))
+                Err(self.refused(code, Some(&error), detail, retry_after))
             }
             Err(RequestTokenError::Parse(e, body)) => {
-                if code == 429 || code >= 500 {
-                    return Err(TokenError::Transient(format!(
-                        "token endpoint {} answered HTTP {code}",
-                        self.token_url
+                if (200..300).contains(&code) {
+                    return Err(TokenError::Fatal(self.auth_error(
+                        Some(code),
+                        format!("the response has no usable access_token ({})", e.path()),
+                        HINT_NOT_TOKEN_ENDPOINT,
                     )));
                 }
-                let hint = if code == 401 || code == 403 {
-                    HINT_BAD_CREDENTIALS
-                } else {
-                    HINT_NOT_TOKEN_ENDPOINT
-                };
-                let what = if code == 200 {
-                    format!("the response has no usable access_token ({})", e.path())
-                } else {
-                    let body = crate::glp::error::ApiErrorBody::parse(&body);
-                    format!("rejected: {body}")
-                };
-                Err(TokenError::Fatal(self.auth_error(Some(code), what, hint)))
+                let body = crate::glp::error::ApiErrorBody::parse(&body);
+                let error = body.error_code.clone();
+                Err(self.refused(
+                    code,
+                    error.as_deref(),
+                    format!("rejected: {body}"),
+                    retry_after,
+                ))
             }
-            Err(RequestTokenError::Other(m)) => {
-                if code == 429 || code >= 500 {
-                    return Err(TokenError::Transient(format!(
-                        "token endpoint {} answered HTTP {code}: {m}",
-                        self.token_url
-                    )));
-                }
-                let hint = if code == 401 || code == 403 {
-                    HINT_BAD_CREDENTIALS
-                } else {
-                    HINT_NOT_TOKEN_ENDPOINT
-                };
-                Err(TokenError::Fatal(self.auth_error(Some(code), m, hint)))
+            Err(RequestTokenError::Other(m)) => Err(self.refused(code, None, m, retry_after)),
+        }
+    }
+
+    /// A non-2xx answer of the token endpoint, as fatal or transient (see [`refusal`]).
+    fn refused(
+        &self,
+        code: u16,
+        error: Option<&str>,
+        detail: String,
+        retry_after: Option<Duration>,
+    ) -> TokenError {
+        match refusal(code, error, &detail) {
+            Refusal::Credentials => {
+                TokenError::Fatal(self.auth_error(Some(code), detail, HINT_BAD_CREDENTIALS))
             }
+            Refusal::NotTokenEndpoint => {
+                TokenError::Fatal(self.auth_error(Some(code), detail, HINT_NOT_TOKEN_ENDPOINT))
+            }
+            Refusal::Transient => TokenError::Transient {
+                detail: format!(
+                    "token endpoint {} answered HTTP {code}: {detail}",
+                    self.token_url
+                ),
+                retry_after,
+            },
         }
     }
 
@@ -337,6 +406,54 @@ mod tests {
         assert_eq!(refresh_buffer(s(7200)), s(300));
         assert_eq!(refresh_buffer(s(100)), s(30));
         assert_eq!(refresh_buffer(s(40)), s(20));
+    }
+
+    #[test]
+    fn only_credential_refusals_blame_the_credentials() {
+        use Refusal::*;
+        let r = refusal;
+        assert_eq!(
+            r(
+                401,
+                Some("invalid_client"),
+                "Invalid client or Invalid client credentials"
+            ),
+            Credentials
+        );
+        assert_eq!(
+            r(400, Some("unauthorized_client"), "unauthorized_client"),
+            Credentials
+        );
+        assert_eq!(
+            r(400, None, "rejected: bad client credentials"),
+            Credentials
+        );
+        // A gateway's 401 about a token, a flaky IdP, HTML error pages: transient.
+        assert_eq!(
+            r(
+                401,
+                Some("invalid_token"),
+                "invalid_token (The access token provided is expired)"
+            ),
+            Transient
+        );
+        assert_eq!(
+            r(400, Some("temporarily_unavailable"), "try later"),
+            Transient
+        );
+        assert_eq!(r(500, Some("server_error"), "server_error"), Transient);
+        assert_eq!(
+            r(502, None, "rejected: body: <html>502 Bad Gateway</html>"),
+            Transient
+        );
+        assert_eq!(r(403, None, "Forbidden"), Transient);
+        assert_eq!(r(401, Some("invalid_grant"), "invalid_grant"), Transient);
+        // Not a token endpoint at all.
+        assert_eq!(r(404, None, "rejected: Not Found"), NotTokenEndpoint);
+        assert_eq!(
+            r(400, Some("unsupported_grant_type"), "x"),
+            NotTokenEndpoint
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,8 +8,10 @@
 //! 4. the answer is classified: 2xx and parsable → done; 401 → invalidate the token and send
 //!    again once; 429 → wait `ratelimit-reset` / `Retry-After` / `retryAfterSeconds` /
 //!    backoff, bounded by the total time budget only; 5xx, unreachable, malformed body →
-//!    full-jitter backoff within the attempt and time budgets; other 4xx → error at once with
-//!    GreenLake's message.
+//!    `Retry-After` / `retryAfterSeconds` / full-jitter backoff within the attempt and time
+//!    budgets; other 4xx → error at once with GreenLake's message;
+//! 5. with a patience set, a call whose budget ran out on a transient failure (or that met
+//!    the breaker open) waits and starts again at step 1, until the patience runs out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +27,7 @@ use crate::glp::auth::{Auth, TokenError, describe_reqwest};
 use crate::glp::breaker::{Breaker, BreakerSnapshot, Permit, Transition};
 use crate::glp::error::{ApiErrorBody, GlpError};
 use crate::glp::pace::{Endpoint, MAX_SERVER_WAIT, Pacer, RateHeaders};
+use crate::glp::patience::{Patience, Verdict, WaitReason};
 use crate::glp::retry;
 
 /// Something the UI or engine may want to show while requests run.
@@ -42,6 +45,16 @@ pub enum ClientEvent {
         wait: Duration,
     },
     BreakerChanged(BreakerSnapshot),
+    /// Calls wait for GreenLake to come back (a patience is set); the next try is in
+    /// `retry_in`.
+    Waiting {
+        reason: WaitReason,
+        retry_in: Duration,
+    },
+    /// A call got through after calls had waited `waited`.
+    Resumed {
+        waited: Duration,
+    },
 }
 
 /// Monotonic counters since the client was built (the engine diffs them per run).
@@ -97,6 +110,7 @@ pub(crate) struct Inner {
     pub auth: Auth,
     pub pacer: Pacer,
     breaker: Breaker,
+    patience: Patience,
     events: broadcast::Sender<ClientEvent>,
     counters: AtomicCounters,
     seq: AtomicU64,
@@ -117,6 +131,28 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Retries of a call that wait at least this long are announced as waiting for GreenLake
+/// (shorter ones are blips the progress display need not mention).
+const WAIT_SHOWN_FROM: Duration = Duration::from_secs(2);
+
+/// How long a call waits for the half-open probe of another call before looking again.
+const PROBE_WAIT: Duration = Duration::from_secs(1);
+
+/// A transient end of one breaker permit's worth of a call: worth waiting out.
+struct Transient {
+    error: GlpError,
+    why: WaitReason,
+    /// The server's `Retry-After` (or the breaker's time to the next probe).
+    hint: Option<Duration>,
+    /// The breaker is half-open and another call is its probe.
+    probe_busy: bool,
+}
+
+enum Failed {
+    Fatal(GlpError),
+    Transient(Transient),
+}
+
 enum Outcome<T> {
     Done(T),
     /// Give up now; `healthy` says whether GreenLake itself answered (breaker success).
@@ -128,6 +164,7 @@ enum Outcome<T> {
         error: GlpError,
         reason: String,
         hint: Option<Duration>,
+        why: WaitReason,
     },
     Throttled {
         wait: Duration,
@@ -182,6 +219,7 @@ impl Client {
                 auth,
                 pacer: Pacer::new(&cfg.rate_limits),
                 breaker: Breaker::new(&cfg.breaker),
+                patience: Patience::default(),
                 events,
                 counters: AtomicCounters::default(),
                 seq: AtomicU64::new(0),
@@ -197,6 +235,13 @@ impl Client {
     /// The breaker state now, with `retry_in` computed as of this call.
     pub fn breaker_snapshot(&self) -> BreakerSnapshot {
         self.inner.breaker.snapshot()
+    }
+
+    /// Let calls wait up to `patience` for GreenLake to come back instead of failing on an
+    /// outage (`None`: fail once a call's own retries are used up). The outage clock starts
+    /// again. The sync engine sets one per resource phase.
+    pub fn set_patience(&self, patience: Option<Duration>) {
+        self.inner.patience.set(patience);
     }
 
     /// Retries, rate limiting and breaker changes as they happen.
@@ -270,18 +315,105 @@ impl Client {
 
     /// Send `call` with breaker, pacing, auth and retries; `parse` turns a 2xx into `T`
     /// (an `Err` there counts as a malformed, retryable answer).
+    ///
+    /// While a patience is set ([`Client::set_patience`]) a call that fails transiently (its
+    /// own retries used up, the breaker open, the token endpoint failing) waits — the
+    /// server's `Retry-After`, the breaker's cool-down, or a backoff — and tries again, until
+    /// GreenLake has been gone for the whole patience ([`GlpError::Outage`]).
     pub(crate) async fn execute<T>(
         &self,
         call: &Call,
         parse: impl Fn(&Response) -> Result<T, String>,
     ) -> Result<T, GlpError> {
         let inner = &*self.inner;
+        let mut round = 0u32;
+        loop {
+            let failed = match self.execute_once(call, &parse).await {
+                Ok((v, sent)) => {
+                    if let Some(waited) = inner.patience.recovered(sent)
+                        && waited >= WAIT_SHOWN_FROM
+                    {
+                        tracing::info!(
+                            waited_secs = waited.as_secs(),
+                            "GreenLake answers again; going on"
+                        );
+                        self.emit(ClientEvent::Resumed { waited });
+                    }
+                    return Ok(v);
+                }
+                Err(Failed::Fatal(e)) => return Err(e),
+                Err(Failed::Transient(t)) => t,
+            };
+            round += 1;
+            let want = failed
+                .hint
+                .unwrap_or_else(|| retry::patient_delay(&inner.cfg.retry, round));
+            match inner.patience.allow(want) {
+                Verdict::Impatient => return Err(failed.error),
+                Verdict::Exhausted { waited, patience } => {
+                    tracing::warn!(
+                        url = %call.url,
+                        waited_secs = waited.as_secs(),
+                        error = %failed.error,
+                        "GreenLake did not come back within the patience; giving up"
+                    );
+                    return Err(GlpError::Outage {
+                        method: call.method.to_string(),
+                        url: call.url.to_string(),
+                        waited,
+                        patience,
+                        last: Box::new(failed.error),
+                    });
+                }
+                Verdict::Wait(d) => {
+                    tracing::info!(
+                        url = %call.url,
+                        reason = failed.why.label(),
+                        retry_in_ms = d.as_millis() as u64,
+                        error = %failed.error,
+                        "waiting for GreenLake"
+                    );
+                    self.emit(ClientEvent::Waiting {
+                        reason: failed.why,
+                        retry_in: d,
+                    });
+                    if failed.probe_busy {
+                        // Another call is the half-open probe: go on as soon as it reports.
+                        let mut rx = inner.breaker.watch();
+                        rx.borrow_and_update();
+                        let _ = tokio::time::timeout(d, rx.changed()).await;
+                    } else {
+                        tokio::time::sleep(d).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One breaker permit's worth of [`Client::execute`]: the attempts and retries of the
+    /// call's own budget. A success comes with when its attempt started.
+    async fn execute_once<T>(
+        &self,
+        call: &Call,
+        parse: &impl Fn(&Response) -> Result<T, String>,
+    ) -> Result<(T, Instant), Failed> {
+        let inner = &*self.inner;
         let rcfg = &inner.cfg.retry;
         let started = Instant::now();
-        let (permit, tr) = inner.breaker.acquire().map_err(|r| GlpError::BreakerOpen {
-            retry_in: r.retry_in,
-            failures: r.failures,
-        })?;
+        let (permit, tr) = match inner.breaker.acquire() {
+            Ok(p) => p,
+            Err(r) => {
+                return Err(Failed::Transient(Transient {
+                    error: GlpError::BreakerOpen {
+                        retry_in: r.retry_in,
+                        failures: r.failures,
+                    },
+                    why: WaitReason::Outage,
+                    hint: Some(r.retry_in.unwrap_or(PROBE_WAIT)),
+                    probe_busy: r.retry_in.is_none(),
+                }));
+            }
+        };
         self.note(tr);
         let max_attempts = if permit.is_probe() {
             1
@@ -293,30 +425,39 @@ impl Client {
         let mut throttles = 0u32;
         let mut reauthed = false;
         loop {
-            let outcome = self.attempt(call, &parse, &mut permit).await;
+            let sent = Instant::now();
+            let outcome = self.attempt(call, parse, &mut permit).await;
             match outcome {
                 Outcome::Done(v) => {
                     self.finish(&mut permit, Some(true));
-                    return Ok(v);
+                    return Ok((v, sent));
                 }
                 Outcome::Fatal { error, healthy } => {
                     self.finish(&mut permit, healthy.then_some(true));
-                    return Err(error);
+                    return Err(Failed::Fatal(error));
                 }
                 Outcome::Reauth => {
                     if reauthed {
-                        // The fresh token was refused too: report it (not GreenLake's health).
+                        // The fresh token was refused too. Credentials are the token
+                        // endpoint's verdict, not this: a transient fault (an IdP and an API
+                        // briefly disagreeing), waited out with new tokens. Not GreenLake's
+                        // health either.
                         self.finish(&mut permit, None);
-                        return Err(GlpError::Http {
-                            method: call.method.to_string(),
-                            url: call.url.to_string(),
-                            status: 401,
-                            body: Box::new(ApiErrorBody {
-                                message: Some("the API refused a freshly issued token".into()),
-                                ..ApiErrorBody::default()
-                            }),
-                            attempts: attempts + 2,
-                        });
+                        return Err(Failed::Transient(Transient {
+                            error: GlpError::Http {
+                                method: call.method.to_string(),
+                                url: call.url.to_string(),
+                                status: 401,
+                                body: Box::new(ApiErrorBody {
+                                    message: Some("the API refused a freshly issued token".into()),
+                                    ..ApiErrorBody::default()
+                                }),
+                                attempts: attempts + 2,
+                            },
+                            why: WaitReason::SignIn,
+                            hint: None,
+                            probe_busy: false,
+                        }));
                     }
                     reauthed = true;
                     tracing::debug!(url = %call.url, "401: token invalidated, sending again");
@@ -326,13 +467,18 @@ impl Client {
                     let elapsed = started.elapsed();
                     if elapsed + wait > rcfg.max_total {
                         self.finish(&mut permit, Some(true));
-                        return Err(GlpError::RateLimited {
-                            method: call.method.to_string(),
-                            url: call.url.to_string(),
-                            attempts: attempts + throttles,
-                            waited: elapsed,
-                            body: Box::new(body),
-                        });
+                        return Err(Failed::Transient(Transient {
+                            error: GlpError::RateLimited {
+                                method: call.method.to_string(),
+                                url: call.url.to_string(),
+                                attempts: attempts + throttles,
+                                waited: elapsed,
+                                body: Box::new(body),
+                            },
+                            why: WaitReason::RateLimited,
+                            hint: Some(wait),
+                            probe_busy: false,
+                        }));
                     }
                     inner.pacer.block(call.endpoint, wait);
                     self.emit(ClientEvent::RateLimited {
@@ -345,19 +491,32 @@ impl Client {
                     error,
                     reason,
                     hint,
+                    why,
                 } => {
                     attempts += 1;
-                    let delay = hint
-                        .map(|h| h.min(MAX_SERVER_WAIT))
-                        .unwrap_or_else(|| retry::backoff(rcfg, attempts));
+                    let hint = hint.map(|h| h.min(MAX_SERVER_WAIT));
+                    let delay = hint.unwrap_or_else(|| retry::backoff(rcfg, attempts));
                     let ok = attempts < max_attempts
                         && retry::may_retry(rcfg, attempts, started.elapsed(), delay);
                     if !ok {
                         tracing::warn!(url = %call.url, attempts, %reason, "giving up");
                         self.finish(&mut permit, Some(false));
-                        return Err(with_attempts(error, attempts));
+                        return Err(Failed::Transient(Transient {
+                            error: with_attempts(error, attempts),
+                            why,
+                            hint,
+                            probe_busy: false,
+                        }));
                     }
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if inner.patience.trouble() && delay >= WAIT_SHOWN_FROM {
+                        // A long wait inside the call's own budget (a `Retry-After` of
+                        // minutes) is waiting for GreenLake too, and shown as such.
+                        self.emit(ClientEvent::Waiting {
+                            reason: why,
+                            retry_in: delay,
+                        });
+                    }
                     tracing::debug!(url = %call.url, attempt = attempts, ?delay, %reason, "retrying");
                     self.emit(ClientEvent::Retry {
                         attempt: attempts,
@@ -418,6 +577,7 @@ impl Client {
                     },
                     reason: d,
                     hint: None,
+                    why: WaitReason::Outage,
                 };
             }
         };
@@ -438,6 +598,7 @@ impl Client {
                     },
                     reason: d,
                     hint: None,
+                    why: WaitReason::Outage,
                 };
             }
         };
@@ -458,6 +619,7 @@ impl Client {
                     },
                     reason: format!("malformed response: {m}"),
                     hint: None,
+                    why: WaitReason::Outage,
                 },
             };
         }
@@ -482,7 +644,10 @@ impl Client {
             408 | 500..=599 => {
                 let reason = format!("HTTP {} {}", status.as_u16(), api);
                 Outcome::Transient {
-                    hint: api.retry_after,
+                    // The header is what a gateway in front of a service in maintenance
+                    // sets to when it ends; the body's advice may be a generic constant.
+                    hint: rh.retry_after.or(api.retry_after),
+                    why: WaitReason::Outage,
                     error: GlpError::Http {
                         method,
                         url: url_s,
@@ -522,15 +687,19 @@ impl Client {
                     healthy: false,
                 }
             }
-            TokenError::Transient(m) => Outcome::Transient {
+            TokenError::Transient {
+                detail,
+                retry_after,
+            } => Outcome::Transient {
                 error: GlpError::Unreachable {
                     method,
                     url,
                     attempts: 1,
-                    detail: m.clone(),
+                    detail: detail.clone(),
                 },
-                reason: m,
-                hint: None,
+                reason: detail,
+                hint: retry_after,
+                why: WaitReason::SignIn,
             },
         }
     }

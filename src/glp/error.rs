@@ -235,6 +235,21 @@ pub enum GlpError {
         waited: Duration,
         body: Box<ApiErrorBody>,
     },
+    /// GreenLake stayed away for the whole patience (`[sync] patience`) the calls waited.
+    #[error(
+        "{method} {url}: gave up after waiting {} for GreenLake to come back ([sync] \
+         patience = {}); pages already stored are kept. Last error: {}",
+        fmt_wait(*waited),
+        crate::config::format_duration(*patience),
+        without_call(last, method, url)
+    )]
+    Outage {
+        method: String,
+        url: String,
+        waited: Duration,
+        patience: Duration,
+        last: Box<GlpError>,
+    },
     /// A 2xx body that could not be understood, after retries.
     #[error(
         "{method} {url}: GreenLake sent a response that could not be read after {attempts} \
@@ -263,6 +278,25 @@ pub enum GlpError {
     /// The configuration cannot produce a working client.
     #[error("{0}")]
     Config(String),
+}
+
+/// An error's text without the leading `METHOD URL: ` it shares with the error around it.
+fn without_call(e: &GlpError, method: &str, url: &str) -> String {
+    let text = e.to_string();
+    match text.strip_prefix(&format!("{method} {url}: ")) {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// `42s`, `3m 05s`.
+fn fmt_wait(d: Duration) -> String {
+    let s = d.as_secs_f64().round() as u64;
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -306,6 +340,12 @@ impl GlpError {
                 _ => ErrorKind::Client,
             },
             GlpError::RateLimited { .. } => ErrorKind::RateLimited,
+            // A fresh token refused again and again was waited out as transient: not a
+            // credentials verdict (only the token endpoint gives that).
+            GlpError::Outage { last, .. } => match last.kind() {
+                ErrorKind::Auth => ErrorKind::Server,
+                k => k,
+            },
             GlpError::Malformed { .. } => ErrorKind::Malformed,
             GlpError::Invalid(_) => ErrorKind::Invalid,
             GlpError::OperationTimeout { .. } => ErrorKind::Timeout,
@@ -319,6 +359,7 @@ impl GlpError {
             GlpError::Http { status, .. } => Some(*status),
             GlpError::RateLimited { .. } => Some(429),
             GlpError::Auth { status, .. } => *status,
+            GlpError::Outage { last, .. } => last.status(),
             _ => None,
         }
     }
@@ -327,6 +368,7 @@ impl GlpError {
     pub fn api_body(&self) -> Option<&ApiErrorBody> {
         match self {
             GlpError::Http { body, .. } | GlpError::RateLimited { body, .. } => Some(body),
+            GlpError::Outage { last, .. } => last.api_body(),
             _ => None,
         }
     }
@@ -366,6 +408,29 @@ mod tests {
         assert_eq!(e.retry_after, Some(Duration::from_secs(30)));
         assert!(!e.to_string().contains("SECRET"));
         assert!(e.to_string().contains("because"));
+    }
+
+    #[test]
+    fn an_outage_says_how_long_it_waited_and_names_the_call_once() {
+        let url = "https://glp.example/devices/v1/devices?offset=0&limit=100";
+        let e = GlpError::Outage {
+            method: "GET".into(),
+            url: url.into(),
+            waited: Duration::from_millis(65_400),
+            patience: Duration::from_secs(60),
+            last: Box::new(GlpError::Http {
+                method: "GET".into(),
+                url: url.into(),
+                status: 503,
+                body: Box::default(),
+                attempts: 1,
+            }),
+        };
+        let s = e.to_string();
+        assert!(s.contains("gave up after waiting 1m 05s"), "{s}");
+        assert!(s.contains("[sync] patience = 1m"), "{s}");
+        assert_eq!(s.matches(url).count(), 1, "{s}");
+        assert_eq!(e.kind(), ErrorKind::Server);
     }
 
     #[test]

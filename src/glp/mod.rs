@@ -10,6 +10,7 @@ pub mod model;
 pub mod ops;
 pub mod pace;
 pub mod page;
+pub mod patience;
 pub mod retry;
 
 pub use breaker::{BreakerSnapshot, BreakerState};

@@ -137,15 +137,25 @@ impl RateHeaders {
     }
 }
 
-/// `Retry-After`: delay-seconds or an HTTP date.
+/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §5.6.7: IMF-fixdate, and the
+/// obsolete RFC 850 and asctime forms recipients must still accept).
 pub fn parse_retry_after(s: &str) -> Option<Duration> {
     let s = s.trim();
     if let Ok(v) = s.parse::<f64>() {
         return (v.is_finite() && v >= 0.0)
             .then(|| Duration::from_secs_f64(v).min(MAX_SERVER_WAIT));
     }
-    let t = chrono::DateTime::parse_from_rfc2822(s).ok()?;
-    let d = t.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let at = match chrono::DateTime::parse_from_rfc2822(s) {
+        Ok(t) => t.with_timezone(&chrono::Utc),
+        Err(_) => {
+            let s = s.trim_end_matches("GMT").trim_end();
+            ["%A, %d-%b-%y %H:%M:%S", "%a %b %e %H:%M:%S %Y"]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?
+                .and_utc()
+        }
+    };
+    let d = at - chrono::Utc::now();
     Some(d.to_std().unwrap_or(Duration::ZERO).min(MAX_SERVER_WAIT))
 }
 
@@ -335,6 +345,23 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:37 1994"),
+            Some(Duration::ZERO)
+        );
+        // A date in the future: the time until then.
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(90))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let d = parse_retry_after(&soon).unwrap();
+        assert!(
+            d > Duration::from_secs(85) && d <= Duration::from_secs(90),
+            "{d:?}"
+        );
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-reset", HeaderValue::from_static("1700000000"));
         h.insert("ratelimit-limit", HeaderValue::from_static("100, 100;w=60"));

@@ -27,6 +27,15 @@ pub fn backoff(cfg: &RetryConfig, retry: u32) -> Duration {
     cap.mul_f64(f)
 }
 
+/// The pause before round `round` (1-based) of a call waiting out an outage when the server
+/// gave no `Retry-After`: the backoff ceiling with "equal jitter" (half fixed, half random),
+/// so waiting calls neither hammer GreenLake nor try again in lock-step.
+pub fn patient_delay(cfg: &RetryConfig, round: u32) -> Duration {
+    let cap = ceiling(cfg, round);
+    let f: f64 = rand::rng().random_range(0.5..=1.0);
+    cap.mul_f64(f)
+}
+
 /// Whether another attempt fits: attempts left and the delay ends inside the total budget.
 pub fn may_retry(
     cfg: &RetryConfig,

@@ -66,6 +66,7 @@ pub fn config_check(cfg: &Config, json: bool) -> Result<String, Failure> {
                 "client_secret_ok": secret.is_ok(),
             },
             "database": { "url": mask_url(&cfg.database.url), "pool_size": cfg.database.pool_size },
+            "sync": { "patience_secs": cfg.sync.patience.as_secs() },
             "log": { "level": cfg.log.level, "dir": cfg.log_dir().display().to_string() },
         });
         return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());

@@ -61,10 +61,16 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Failure::new(exit::CONFIG, format!("cannot watch SIGTERM: {e}")))?;
     let progress = std::io::stderr().is_terminal() && !opts.json;
+    let mut line = ProgressLine::new(progress, opts.verbose > 0 && !opts.json);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     let mut cancelled = false;
     let code = loop {
         let ev = tokio::select! {
             ev = handle.events.recv() => ev,
+            _ = tick.tick() => {
+                line.tick();
+                continue;
+            }
             _ = tokio::signal::ctrl_c(), if !cancelled => {
                 cancelled = true;
                 let _ = handle.commands.send(SyncCommand::Cancel).await;
@@ -86,16 +92,15 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
                 pages_total,
                 items,
                 items_total,
-            } if progress => {
+            } => {
                 let total = pages_total.map(|t| format!("/{t}")).unwrap_or_default();
                 let items_total = items_total.map(|t| format!("/{t}")).unwrap_or_default();
-                let mut err = std::io::stderr().lock();
-                let _ = write!(
-                    err,
-                    "\r\x1b[2K{resource}: page {page}{total}, {items}{items_total} items"
-                );
-                let _ = err.flush();
+                line.page(format!(
+                    "{resource}: page {page}{total}, {items}{items_total} items"
+                ));
             }
+            SyncEvent::Waiting { reason, retry_in } => line.waiting(reason, retry_in),
+            SyncEvent::Resumed { waited } => line.resumed(waited),
             SyncEvent::Retry {
                 attempt,
                 delay,
@@ -148,6 +153,96 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     let _ = handle.task.await;
     store.close().await;
     Ok(code)
+}
+
+/// The one-line progress display on a terminal ("devices: page 3/40, 600/8000 items"), which
+/// says "waiting for GreenLake (outage, retry in 12s)" while the run waits out an outage and
+/// counts that down. Not on a terminal, `-v` prints the waiting as lines instead (at most one
+/// every few seconds: the countdown is what changes).
+struct ProgressLine {
+    tty: bool,
+    verbose: bool,
+    page: String,
+    waiting: Option<(crate::sync::WaitReason, tokio::time::Instant)>,
+    last_line: Option<tokio::time::Instant>,
+}
+
+/// How often `-v` repeats the waiting line off a terminal.
+const WAIT_LINE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl ProgressLine {
+    fn new(tty: bool, verbose: bool) -> Self {
+        ProgressLine {
+            tty,
+            verbose,
+            page: String::new(),
+            waiting: None,
+            last_line: None,
+        }
+    }
+
+    fn draw(&self) {
+        if !self.tty {
+            return;
+        }
+        let text = match (&self.waiting, self.page.is_empty()) {
+            (Some((reason, until)), empty) => {
+                let left = until.saturating_duration_since(tokio::time::Instant::now());
+                let w = crate::sync::waiting_text(*reason, left);
+                if empty {
+                    w
+                } else {
+                    format!("{} — {w}", self.page)
+                }
+            }
+            (None, _) => self.page.clone(),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{text}");
+        let _ = err.flush();
+    }
+
+    fn page(&mut self, text: String) {
+        self.page = text;
+        self.waiting = None;
+        self.draw();
+    }
+
+    fn waiting(&mut self, reason: crate::sync::WaitReason, retry_in: std::time::Duration) {
+        let now = tokio::time::Instant::now();
+        let changed = self.waiting.is_none_or(|(r, _)| r != reason);
+        self.waiting = Some((reason, now + retry_in));
+        if self.tty {
+            self.draw();
+        } else if self.verbose
+            && (changed || self.last_line.is_none_or(|t| now - t >= WAIT_LINE_EVERY))
+        {
+            self.last_line = Some(now);
+            eprintln!(
+                "glp-console: {}",
+                crate::sync::waiting_text(reason, retry_in)
+            );
+        }
+    }
+
+    fn resumed(&mut self, waited: std::time::Duration) {
+        self.waiting = None;
+        // A page may have been reported before this: the waiting line printed is what counts.
+        if self.last_line.take().is_some() {
+            eprintln!(
+                "glp-console: GreenLake answers again after {}s; going on",
+                waited.as_secs()
+            );
+        }
+        self.draw();
+    }
+
+    /// Once a second: move the countdown.
+    fn tick(&self) {
+        if self.waiting.is_some() {
+            self.draw();
+        }
+    }
 }
 
 fn clear_line(progress: bool) {

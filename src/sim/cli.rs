@@ -78,6 +78,8 @@ impl SimulateArgs {
             token_early_expiry: self.token_expiry_secs.map(Duration::from_secs),
             insert_between_pages: self.insert_between_pages,
             fail_ops_for: self.fail_ops_for.clone(),
+            token_error_rate: rate("token-error-rate", self.token_error_rate)?,
+            token_error_statuses: self.token_error_statuses.clone(),
             ..Faults::default()
         };
         Ok(SimConfig {

@@ -39,8 +39,11 @@ mod opt_ms {
     }
 }
 
-/// All 503 for `duration` once `after_requests` API requests have been served since the
-/// faults were set.
+/// All 503 for `duration` once `after_requests` requests (token requests included) have been
+/// served since the faults were set. The token endpoint is down too, and every 503 carries
+/// `Retry-After: <seconds left>` (rounded up) while its body keeps the generic
+/// `retryAfterSeconds` of [`Faults::retry_after_seconds`], as a load balancer in front of a
+/// service in maintenance answers: only the header tells when it ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outage {
     pub after_requests: u64,
@@ -89,6 +92,15 @@ pub struct Faults {
     /// A list page cap below the endpoint's own maximum: a `limit` above it is refused with
     /// 400 `limit must be between 1 and N` (as some GreenLake deployments answer).
     pub page_cap: Option<u32>,
+    /// Probability of answering a token request with one of `token_error_statuses` although
+    /// the credentials are good (a flaky identity provider, or the gateway in front of it).
+    pub token_error_rate: f64,
+    /// Statuses drawn for `token_error_rate` (default 500, 502, 503, 401). Bodies are what
+    /// OAuth2 servers and their gateways send (RFC 6749 §5.2, RFC 6750 §3): 500
+    /// `server_error`, 502 an HTML gateway page, 503 `temporarily_unavailable` with
+    /// `Retry-After`, 401 `invalid_token` (never `invalid_client`: that means bad
+    /// credentials), 400 `temporarily_unavailable`, 429 with `Retry-After`.
+    pub token_error_statuses: Vec<u16>,
 }
 
 impl Default for Faults {
@@ -109,6 +121,8 @@ impl Default for Faults {
             failing_endpoints: Vec::new(),
             failing_endpoint_status: 503,
             page_cap: None,
+            token_error_rate: 0.0,
+            token_error_statuses: vec![500, 502, 503, 401],
         }
     }
 }
@@ -156,22 +170,38 @@ impl FaultState {
         self.outage_until = None;
     }
 
-    /// Seconds of outage left if this request falls into the outage window.
+    /// Seconds of outage left (rounded up, at least 1) if this request falls into the outage
+    /// window.
     pub fn outage(&mut self, now: Instant) -> Option<u64> {
         let o = self.faults.outage.clone()?;
         self.served += 1;
+        let secs = |d: Duration| d.as_millis().div_ceil(1000).max(1) as u64;
         if let Some(until) = self.outage_until {
             if now < until {
-                return Some(until.duration_since(now).as_secs().max(1));
+                return Some(secs(until.duration_since(now)));
             }
             return None;
         }
         if self.served > o.after_requests {
             let until = now + o.duration;
             self.outage_until = Some(until);
-            return Some(o.duration.as_secs().max(1));
+            return Some(secs(o.duration));
         }
         None
+    }
+
+    /// The status to fail this token request with, if `token_error_rate` draws one.
+    pub fn token_fault(&mut self) -> Option<u16> {
+        let f = &self.faults;
+        if f.token_error_statuses.is_empty() {
+            return None;
+        }
+        let (rate, n) = (f.token_error_rate, f.token_error_statuses.len());
+        if !self.hit(rate) {
+            return None;
+        }
+        let i = self.rng.random_range(0..n);
+        Some(self.faults.token_error_statuses[i])
     }
 
     fn hit(&mut self, p: f64) -> bool {

@@ -68,7 +68,8 @@ pub struct SimConfig {
     pub op_delay: Duration,
     /// How long a finished operation stays readable (GLP: 24 h).
     pub op_retention: Duration,
-    /// Send `Retry-After` on 429 and 5xx (GLP does not document it).
+    /// Send `Retry-After` on 429 and random 5xx (GLP does not document it). Outage 503s
+    /// always carry it.
     pub retry_after_header: bool,
     /// Report async operations in GLP-Sync-2's vocabulary (PENDING/IN_PROGRESS/COMPLETED).
     pub legacy_status_vocab: bool,

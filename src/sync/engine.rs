@@ -148,6 +148,12 @@ impl Engine {
                     Ok(ClientEvent::RateLimited { endpoint, wait }) => {
                         s.emit(SyncEvent::RateLimited { endpoint, wait });
                     }
+                    Ok(ClientEvent::Waiting { reason, retry_in }) => {
+                        s.emit(SyncEvent::Waiting { reason, retry_in });
+                    }
+                    Ok(ClientEvent::Resumed { waited }) => {
+                        s.emit(SyncEvent::Resumed { waited });
+                    }
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => {
@@ -427,6 +433,8 @@ async fn run(
         }
         resources.push(summary);
     }
+    // Calls outside a sync (the console's look-ups, assignments) fail as before.
+    s.client.set_patience(None);
     watching.cancel();
     let _ = watcher.await;
     s.status.send_modify(|st| st.running = None);
@@ -552,6 +560,9 @@ async fn sync_resource(
         return Some(Stop::LostLock(why));
     }
     let run_id = fence.run_id();
+    // Each phase may wait out an outage for the whole patience: one resource's outage
+    // (its endpoint failing for minutes) must not use up the other's.
+    s.client.set_patience(Some(s.cfg.sync.patience));
     let filter = match (mode, since) {
         (Mode::Incremental, Some(t)) => Some(format!("updatedAt gt '{}'", odata_time(t))),
         _ => None,

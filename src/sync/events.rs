@@ -5,6 +5,18 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::glp::breaker::BreakerSnapshot;
+pub use crate::glp::patience::WaitReason;
+
+/// "waiting for GreenLake (outage, retry in 12s)": the same words in the headless progress
+/// line and the console's status bar.
+pub fn waiting_text(reason: WaitReason, retry_in: Duration) -> String {
+    // Round up: "retry in 0s" while still waiting reads as a hang.
+    let secs = retry_in.as_millis().div_ceil(1000);
+    format!(
+        "waiting for GreenLake ({}, retry in {secs}s)",
+        reason.label()
+    )
+}
 pub use crate::store::inventory::Resource;
 
 /// What to sync.
@@ -221,6 +233,16 @@ pub enum SyncEvent {
         wait: Duration,
     },
     Breaker(BreakerSnapshot),
+    /// The run waits for GreenLake to come back (an outage, the breaker open, a failing
+    /// token endpoint); the next try is in `retry_in`. Shown as [`waiting_text`].
+    Waiting {
+        reason: WaitReason,
+        retry_in: Duration,
+    },
+    /// GreenLake answers again after the run waited `waited`.
+    Resumed {
+        waited: Duration,
+    },
     /// A second sync was asked for while one runs: the running one goes on.
     AlreadyRunning,
     Finished(SyncSummary),

@@ -25,7 +25,7 @@ use crate::store::audit::NewRun;
 use crate::store::inventory::Resource;
 use crate::store::views::{Detail, SubscriptionRecord};
 use crate::sync::events::{
-    EngineStatus, Mode as SyncMode, Outcome, Scope, SyncCommand, SyncEvent, Trigger,
+    EngineStatus, Mode as SyncMode, Outcome, Scope, SyncCommand, SyncEvent, Trigger, WaitReason,
 };
 
 /// The four tabs, in key order.
@@ -207,6 +207,8 @@ pub struct SyncView {
     /// One sample per second of `rate`, for the sparkline.
     pub history: VecDeque<u64>,
     items_mark: Option<(DateTime<Utc>, u64)>,
+    /// While the run waits for GreenLake to come back: why, and when it tries next.
+    pub waiting: Option<(WaitReason, DateTime<Utc>)>,
 }
 
 /// The detail pane's content.
@@ -461,6 +463,7 @@ impl App {
                 items_total,
             } => {
                 self.sync.running = true;
+                self.sync.waiting = None;
                 if let Some(prev) = self.sync.current
                     && prev != resource
                     && let Some(p) = self.sync.resources.get_mut(prev.as_str())
@@ -516,6 +519,22 @@ impl App {
                     );
                 }
             }
+            SyncEvent::Waiting { reason, retry_in } => {
+                let at = self.now
+                    + chrono::Duration::from_std(retry_in).unwrap_or(chrono::Duration::zero());
+                self.sync.waiting = Some((reason, at));
+            }
+            SyncEvent::Resumed { waited } => {
+                if self.sync.waiting.take().is_some() {
+                    self.toast(
+                        ToastLevel::Info,
+                        format!(
+                            "GreenLake answers again after {}s: the sync goes on",
+                            waited.as_secs()
+                        ),
+                    );
+                }
+            }
             SyncEvent::AlreadyRunning => {
                 self.toast(
                     ToastLevel::Info,
@@ -524,6 +543,7 @@ impl App {
             }
             SyncEvent::Finished(summary) => {
                 self.sync.running = false;
+                self.sync.waiting = None;
                 for p in self.sync.resources.values_mut() {
                     p.done = true;
                 }
@@ -586,6 +606,7 @@ impl App {
                 summary,
             } => {
                 self.sync.running = false;
+                self.sync.waiting = None;
                 self.status.stale = true;
                 self.toast(
                     ToastLevel::Error,

@@ -78,3 +78,54 @@ pub(super) async fn token(
         ),
     }
 }
+
+/// A token request failing for a reason that is not the credentials (see
+/// `Faults::token_error_statuses`): what identity providers and their gateways answer.
+pub(super) fn flaky(status: u16, retry_after_secs: u64) -> Response {
+    let retry = |mut r: Response| {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, retry_after_secs.into());
+        r
+    };
+    match status {
+        401 => {
+            let mut r = oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The access token provided is expired, revoked, malformed, or invalid for other reasons",
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            r
+        }
+        400 => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "temporarily_unavailable",
+            "The authorization server is temporarily unable to handle the request",
+        ),
+        429 => retry(oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            "Too many requests",
+        )),
+        502 | 504 => {
+            let s = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let body = format!(
+                "<html><head><title>{s}</title></head><body><center><h1>{s}</h1></center></body></html>"
+            );
+            (s, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+        }
+        503 => retry(oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "The authorization server is temporarily unable to handle the request",
+        )),
+        s => oauth_error(
+            StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "server_error",
+            "The authorization server encountered an unexpected condition",
+        ),
+    }
+}

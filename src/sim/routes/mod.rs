@@ -114,16 +114,22 @@ fn rate_headers(resp: &mut Response, v: &Verdict) {
 
 async fn guarded(sh: &Arc<Shared>, ep: Endpoint, req: Request, next: Next) -> Response {
     let now = Instant::now();
-    let outage = lock(&sh.faults).outage(now);
+    let (outage, generic_retry) = {
+        let mut f = lock(&sh.faults);
+        (f.outage(now), f.faults.retry_after_seconds)
+    };
     if let Some(secs) = outage {
-        let mut r = ApiError::server(StatusCode::SERVICE_UNAVAILABLE, secs).into_response();
-        if sh.cfg.retry_after_header {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
+        let mut r =
+            ApiError::server(StatusCode::SERVICE_UNAVAILABLE, generic_retry).into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         return r;
     }
     if ep == Endpoint::Token {
+        let fault = lock(&sh.faults).token_fault();
+        if let Some(status) = fault {
+            return auth::flaky(status, generic_retry);
+        }
         return next.run(req).await;
     }
     if let Err(expired) = sh.check_token(bearer(&req)) {

@@ -109,6 +109,13 @@ pub fn sync_text(app: &App, wide: bool) -> String {
             fmt_int(s.rate as i64)
         ));
     }
+    if let Some((reason, at)) = s.waiting {
+        // First, so a narrow terminal cuts the progress figures rather than the reason
+        // nothing moves.
+        let left = (at - app.now).to_std().unwrap_or_default();
+        parts.insert(0, crate::sync::waiting_text(reason, left));
+        return format!("⏸ {}", parts.join(" · "));
+    }
     format!("⟳ {}", parts.join(" · "))
 }
 
