@@ -26,12 +26,19 @@ pub enum Endpoint {
     SubscriptionGetById,
     DevicesPatch,
     DevicesPost,
+    /// `GET /devices/v1/async-operations/{id}`: 90/min.
     AsyncOperationsGet,
     ServiceCatalogGet,
+    /// `PATCH /subscriptions/v1/subscriptions` (tags): 5/min, never above the device PATCH
+    /// limit.
+    SubscriptionsPatch,
+    /// `GET /subscriptions/v1/async-operations/{id}`: 30/min (glp-api.md §12), never above
+    /// the device async-operations limit.
+    SubscriptionAsyncOperationsGet,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 7] = [
+    const ALL: [Endpoint; 9] = [
         Endpoint::DevicesGet,
         Endpoint::SubscriptionsGet,
         Endpoint::SubscriptionGetById,
@@ -39,6 +46,8 @@ impl Endpoint {
         Endpoint::DevicesPost,
         Endpoint::AsyncOperationsGet,
         Endpoint::ServiceCatalogGet,
+        Endpoint::SubscriptionsPatch,
+        Endpoint::SubscriptionAsyncOperationsGet,
     ];
 
     fn index(self) -> usize {
@@ -55,6 +64,8 @@ impl Endpoint {
             Endpoint::DevicesPost => "POST devices",
             Endpoint::AsyncOperationsGet => "GET async-operations",
             Endpoint::ServiceCatalogGet => "GET service-catalog",
+            Endpoint::SubscriptionsPatch => "PATCH subscriptions",
+            Endpoint::SubscriptionAsyncOperationsGet => "GET subscription async-operations",
         }
     }
 
@@ -67,6 +78,10 @@ impl Endpoint {
             Endpoint::DevicesPost => r.devices_post,
             Endpoint::AsyncOperationsGet => r.async_operations_get,
             Endpoint::ServiceCatalogGet => r.service_catalog_get,
+            Endpoint::SubscriptionsPatch => r.devices_patch.min(SUBSCRIPTIONS_PATCH_PER_MIN),
+            Endpoint::SubscriptionAsyncOperationsGet => r
+                .async_operations_get
+                .min(SUBSCRIPTION_ASYNC_OPERATIONS_PER_MIN),
         }
     }
 }
@@ -78,6 +93,13 @@ pub const PACE_MARGIN: f64 = 1.005;
 
 /// Published limit of `GET /subscriptions/v1/subscriptions/{id}` (not in the config file).
 pub const SUBSCRIPTION_BY_ID_PER_MIN: u32 = 20;
+
+/// Published limit of `PATCH /subscriptions/v1/subscriptions` (not in the config file).
+pub const SUBSCRIPTIONS_PATCH_PER_MIN: u32 = 5;
+
+/// Published limit of `GET /subscriptions/v1/async-operations/{id}`: a third of the device
+/// service's 90 (not in the config file).
+pub const SUBSCRIPTION_ASYNC_OPERATIONS_PER_MIN: u32 = 30;
 
 #[derive(Debug)]
 struct Bucket {
@@ -324,6 +346,23 @@ mod tests {
         p.block(Endpoint::DevicesGet, Duration::from_secs(5));
         let waited = h.await.unwrap();
         assert!(waited >= Duration::from_millis(5100), "{waited:?}");
+    }
+
+    #[test]
+    fn subscription_writes_and_polls_have_their_own_published_limits() {
+        let p = Pacer::new(&RateLimits::default());
+        assert_eq!(
+            p.interval(Endpoint::SubscriptionAsyncOperationsGet),
+            Duration::from_secs(2).mul_f64(PACE_MARGIN)
+        );
+        assert_eq!(
+            p.interval(Endpoint::AsyncOperationsGet),
+            (Duration::from_secs(60) / 90).mul_f64(PACE_MARGIN)
+        );
+        assert_eq!(
+            p.interval(Endpoint::SubscriptionsPatch),
+            Duration::from_secs(12).mul_f64(PACE_MARGIN)
+        );
     }
 
     #[test]

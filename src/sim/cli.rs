@@ -48,6 +48,8 @@ impl SimulateArgs {
                 "async_get" => &mut l.async_get,
                 "subscriptions_get" => &mut l.subscriptions_get,
                 "subscription_get" => &mut l.subscription_get,
+                "subscriptions_patch" => &mut l.subscriptions_patch,
+                "subscription_async_get" => &mut l.subscription_async_get,
                 "service_catalog" => &mut l.service_catalog,
                 other => return Err(format!("--limit: unknown endpoint '{other}'")),
             };

@@ -89,6 +89,13 @@ pub struct Faults {
     /// A list page cap below the endpoint's own maximum: a `limit` above it is refused with
     /// 400 `limit must be between 1 and N` (as some GreenLake deployments answer).
     pub page_cap: Option<u32>,
+    /// Async operations started while this is set report `PAUSED` (a state the spec lists as
+    /// not terminal) for this long after they start running, then go on to their outcome.
+    #[serde(rename = "ops_paused_ms", with = "opt_ms")]
+    pub ops_paused: Option<Duration>,
+    /// Device ids or serial numbers whose async operations end as `TIMEDOUT` (nothing is
+    /// changed): the spec's terminal state for an operation that ran past its timeout.
+    pub time_out_ops_for: Vec<String>,
 }
 
 impl Default for Faults {
@@ -109,6 +116,8 @@ impl Default for Faults {
             failing_endpoints: Vec::new(),
             failing_endpoint_status: 503,
             page_cap: None,
+            ops_paused: None,
+            time_out_ops_for: Vec::new(),
         }
     }
 }
