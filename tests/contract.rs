@@ -22,9 +22,10 @@ use glp_console::assign::apply::{self, ApplyOptions, ApplyRequest};
 use glp_console::assign::normalize::Category;
 use glp_console::assign::plan::{AddDevice, AppTarget, Desired, DeviceState, DeviceTarget, plan};
 use glp_console::assign::report::{ApplyReport, DeviceStatus, OpStatus, RunStatus};
-use glp_console::config::{ApiConfig, Secret, SyncConfig};
+use glp_console::config::{ApiConfig, RateLimits, Secret, SyncConfig};
 use glp_console::glp::client::Client;
 use glp_console::glp::ops::{DeviceKind, NewDevice, OperationState};
+use glp_console::glp::pace::{Endpoint, Pacer};
 use glp_console::sim::{self, Faults, Limits, SimConfig, SimHandle};
 use glp_console::store::audit::{NewRun, RunKind};
 use glp_console::store::lock::lock_key;
@@ -320,6 +321,60 @@ fn spec_examples_agree_with_their_schemas_after_the_errata() {
     for (name, reason) in EXAMPLE_ERRATA {
         assert!(reason.len() > 20, "{name}: {reason}");
     }
+}
+
+/// The client's default pacing never exceeds the rate each operation's description
+/// publishes, and the write limits are the published ones (not GLP-Sync-2's older 20/25).
+#[test]
+fn default_pacing_follows_the_published_rate_limits() {
+    let c = contract();
+    let limits = RateLimits::default();
+    let pacer = Pacer::new(&limits);
+    let per_min =
+        |e: Endpoint| Duration::from_secs(60).as_secs_f64() / pacer.interval(e).as_secs_f64();
+    for (op, ep) in [
+        ("getDevicesV1", Endpoint::DevicesGet),
+        ("getDeviceByIdV1", Endpoint::DeviceGetById),
+        ("patchDevicesV2beta1", Endpoint::DevicesPatch),
+        ("postDevicesV2beta1", Endpoint::DevicesPost),
+        ("postDevicesV1", Endpoint::DevicesPost),
+        (
+            "getDevicesAsyncOperationResourceV1",
+            Endpoint::AsyncOperationsGet,
+        ),
+        ("getSubscriptionsV1", Endpoint::SubscriptionsGet),
+        (
+            "getSubscriptionDetailsByIDV1",
+            Endpoint::SubscriptionGetById,
+        ),
+        ("patchSubscriptionsV1", Endpoint::SubscriptionsPatch),
+        (
+            "getSubscriptionsAsyncOperationResourceV1",
+            Endpoint::SubscriptionAsyncOperationsGet,
+        ),
+    ] {
+        let published = c
+            .rate_limit(op)
+            .unwrap_or_else(|| panic!("{op} states a rate limit"));
+        let ours = per_min(ep);
+        assert!(
+            ours <= f64::from(published),
+            "{op}: the client paces {ep:?} at {ours:.1}/min, the spec allows {published}"
+        );
+        // Close to the limit, not needlessly slow (the pacer keeps a 0.5 % margin).
+        assert!(
+            ours >= f64::from(published) * 0.99,
+            "{op}: {ours:.1}/min is well under the published {published}"
+        );
+    }
+    assert_eq!(
+        c.rate_limit("patchDevicesV2beta1"),
+        Some(limits.devices_patch)
+    );
+    assert_eq!(
+        c.rate_limit("postDevicesV2beta1"),
+        Some(limits.devices_post)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

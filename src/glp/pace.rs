@@ -20,6 +20,8 @@ use crate::config::RateLimits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     DevicesGet,
+    /// `GET /devices/v1/devices/{id}`: 40/min (glp-api.md §12), never above the list limit.
+    DeviceGetById,
     SubscriptionsGet,
     /// `GET /subscriptions/v1/subscriptions/{id}`: 20/min (glp-api.md §5.1), never above
     /// the list limit.
@@ -38,8 +40,9 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 9] = [
+    const ALL: [Endpoint; 10] = [
         Endpoint::DevicesGet,
+        Endpoint::DeviceGetById,
         Endpoint::SubscriptionsGet,
         Endpoint::SubscriptionGetById,
         Endpoint::DevicesPatch,
@@ -58,6 +61,7 @@ impl Endpoint {
     pub fn name(self) -> &'static str {
         match self {
             Endpoint::DevicesGet => "GET devices",
+            Endpoint::DeviceGetById => "GET device by id",
             Endpoint::SubscriptionsGet => "GET subscriptions",
             Endpoint::SubscriptionGetById => "GET subscription by id",
             Endpoint::DevicesPatch => "PATCH devices",
@@ -72,6 +76,7 @@ impl Endpoint {
     fn per_minute(self, r: &RateLimits) -> u32 {
         match self {
             Endpoint::DevicesGet => r.devices_get,
+            Endpoint::DeviceGetById => r.devices_get.min(DEVICE_BY_ID_PER_MIN),
             Endpoint::SubscriptionsGet => r.subscriptions_get,
             Endpoint::SubscriptionGetById => r.subscriptions_get.min(SUBSCRIPTION_BY_ID_PER_MIN),
             Endpoint::DevicesPatch => r.devices_patch,
@@ -93,6 +98,9 @@ pub const PACE_MARGIN: f64 = 1.005;
 
 /// Published limit of `GET /subscriptions/v1/subscriptions/{id}` (not in the config file).
 pub const SUBSCRIPTION_BY_ID_PER_MIN: u32 = 20;
+
+/// Published limit of `GET /devices/v1/devices/{id}` (not in the config file).
+pub const DEVICE_BY_ID_PER_MIN: u32 = 40;
 
 /// Published limit of `PATCH /subscriptions/v1/subscriptions` (not in the config file).
 pub const SUBSCRIPTIONS_PATCH_PER_MIN: u32 = 5;

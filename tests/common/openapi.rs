@@ -297,6 +297,45 @@ struct Operation {
     body: Option<(bool, BTreeMap<String, Option<Value>>)>,
     /// status → (media type → schema, declared header names)
     responses: BTreeMap<String, (BTreeMap<String, Option<Value>>, Vec<String>)>,
+    /// "N requests per minute" from the description.
+    per_minute: Option<u32>,
+}
+
+/// The rate limit an operation's description states ("160 requests per minute", "Five
+/// requests per minute are supported").
+fn stated_rate(description: &str) -> Option<u32> {
+    const WORDS: &[(&str, u32)] = &[
+        ("one", 1),
+        ("two", 2),
+        ("three", 3),
+        ("four", 4),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("twenty", 20),
+        ("thirty", 30),
+        ("forty", 40),
+        ("fifty", 50),
+    ];
+    let words: Vec<&str> = description.split_whitespace().collect();
+    words.windows(4).find_map(|w| {
+        let unit = w[1].trim_end_matches('s') == "request"
+            && matches!(w[2], "per" | "a")
+            && w[3].starts_with("minute");
+        if !unit {
+            return None;
+        }
+        let n = w[0].trim_matches(|c: char| !c.is_alphanumeric());
+        n.parse().ok().or_else(|| {
+            WORDS
+                .iter()
+                .find(|(k, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| *v)
+        })
+    })
 }
 
 /// The loaded specs.
@@ -420,6 +459,7 @@ impl Contract {
                             .map_or(secured_default, |a| !a.is_empty()),
                         body,
                         responses,
+                        per_minute: op["description"].as_str().and_then(stated_rate),
                     });
                 }
             }
@@ -436,9 +476,17 @@ impl Contract {
         Contract::load(&spec_dir()).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The operation ids the specs define for a method and path template prefix.
+    /// The operation ids the specs define.
     pub fn operation_ids(&self) -> Vec<String> {
         self.ops.iter().map(|o| o.id.clone()).collect()
+    }
+
+    /// The per-minute rate limit an operation's description states.
+    pub fn rate_limit(&self, operation_id: &str) -> Option<u32> {
+        self.ops
+            .iter()
+            .find(|o| o.id == operation_id)
+            .and_then(|o| o.per_minute)
     }
 
     /// The operation an exchange is for: literal segments must match, `{x}` matches one
