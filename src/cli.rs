@@ -315,6 +315,12 @@ pub struct SimulateArgs {
     /// Device ids or serials whose async operations fail (comma-separated).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub fail_ops_for: Vec<String>,
+    /// Async operations report PAUSED for this many milliseconds before they go on.
+    #[arg(long, value_name = "MS")]
+    pub ops_paused_ms: Option<u64>,
+    /// Device ids or serials whose async operations end TIMEDOUT (comma-separated).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub time_out_ops_for: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -76,6 +76,10 @@ fn flags_map_to_sim_config() {
         "--insert-between-pages",
         "--fail-ops-for",
         "SN1,SN2",
+        "--ops-paused-ms",
+        "700",
+        "--time-out-ops-for",
+        "SN3",
     ]);
     assert_eq!((c.port, c.devices, c.subscriptions, c.seed), (0, 10, 5, 9));
     assert_eq!(
@@ -106,6 +110,8 @@ fn flags_map_to_sim_config() {
     assert_eq!(f.token_early_expiry, Some(Duration::from_secs(30)));
     assert!(f.insert_between_pages);
     assert_eq!(f.fail_ops_for, vec!["SN1", "SN2"]);
+    assert_eq!(f.ops_paused, Some(Duration::from_millis(700)));
+    assert_eq!(f.time_out_ops_for, vec!["SN3"]);
     assert!(
         parse(&["glp-console", "simulate", "--limits", "off"])
             .limits

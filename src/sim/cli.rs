@@ -80,6 +80,8 @@ impl SimulateArgs {
             token_early_expiry: self.token_expiry_secs.map(Duration::from_secs),
             insert_between_pages: self.insert_between_pages,
             fail_ops_for: self.fail_ops_for.clone(),
+            ops_paused: self.ops_paused_ms.map(Duration::from_millis),
+            time_out_ops_for: self.time_out_ops_for.clone(),
             ..Faults::default()
         };
         Ok(SimConfig {
