@@ -285,6 +285,9 @@ struct Param {
     explode: bool,
 }
 
+/// Media type → schema (none when the spec gives no schema).
+type Content = BTreeMap<String, Option<Value>>;
+
 #[derive(Debug)]
 struct Operation {
     file: &'static str,
@@ -293,10 +296,10 @@ struct Operation {
     id: String,
     params: Vec<Param>,
     secured: bool,
-    /// (required, media type → schema pointer or inline schema)
-    body: Option<(bool, BTreeMap<String, Option<Value>>)>,
-    /// status → (media type → schema, declared header names)
-    responses: BTreeMap<String, (BTreeMap<String, Option<Value>>, Vec<String>)>,
+    /// (required, content)
+    body: Option<(bool, Content)>,
+    /// status → (content, declared header names)
+    responses: BTreeMap<String, (Content, Vec<String>)>,
     /// "N requests per minute" from the description.
     per_minute: Option<u32>,
 }
@@ -424,7 +427,7 @@ impl Contract {
                     }
                     // Schemas are kept inline: their `$ref`s resolve in the root, which
                     // carries the document's components.
-                    let content = |c: &Value| -> BTreeMap<String, Option<Value>> {
+                    let content = |c: &Value| -> Content {
                         c.as_object()
                             .into_iter()
                             .flatten()
@@ -670,11 +673,10 @@ impl Contract {
                 v.push("a request body where the spec defines none".into())
             }
             None => {}
-            Some((required, _)) if x.request_body.is_empty() => {
-                if *required {
-                    v.push("the required request body is missing".into());
-                }
+            Some((true, _)) if x.request_body.is_empty() => {
+                v.push("the required request body is missing".into())
             }
+            Some((false, _)) if x.request_body.is_empty() => {}
             Some((_, content)) => {
                 let mt = media(x.request_header("content-type"));
                 match content.get(&mt) {
