@@ -534,6 +534,34 @@ async fn client_and_simulator_keep_the_published_contract() {
         assert!(body.contains("grant_type=client_credentials"), "{body}");
     }
 
+    // Every accepted write names its operation on the service's own async path (the spec's
+    // Location examples), and each operation says which service it belongs to.
+    for x in xs.iter().filter(|x| in_spec(x) && x.status == 202) {
+        let service = if x.path.starts_with("/subscriptions/") {
+            "subscriptions"
+        } else {
+            "devices"
+        };
+        let loc = x.response_header("location").unwrap_or_default();
+        let id = loc
+            .strip_prefix(&format!("/{service}/v1/async-operations/"))
+            .unwrap_or_else(|| panic!("{}: Location {loc}", x.line()));
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{}: {loc}", x.line());
+    }
+    for x in xs
+        .iter()
+        .filter(|x| x.path.contains("/async-operations/") && x.status == 200)
+    {
+        let v: Value = serde_json::from_slice(&x.response_body).unwrap();
+        let service = x.path.split('/').nth(1).unwrap();
+        assert_eq!(
+            v["type"],
+            format!("{service}/asyncOperation"),
+            "{}",
+            x.line()
+        );
+    }
+
     let seen = assert_contract(&xs);
     let ok: BTreeSet<&str> = xs
         .iter()
