@@ -323,6 +323,73 @@ fn spec_examples_agree_with_their_schemas_after_the_errata() {
     }
 }
 
+fn exchange(method: &str, path: &str, query: &[(&str, &str)], body: Value) -> Exchange {
+    Exchange {
+        method: method.into(),
+        path: path.into(),
+        query: query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        request_headers: vec![
+            ("authorization".into(), "Bearer x.y.z".into()),
+            ("content-type".into(), "application/merge-patch+json".into()),
+        ],
+        request_body: if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        },
+        status: 200,
+        response_headers: vec![("content-type".into(), "application/json".into())],
+        response_body: json!({"items": [], "count": 0, "offset": 0, "total": 0})
+            .to_string()
+            .into_bytes(),
+    }
+}
+
+/// The checker itself: what the spec forbids is reported, naming the exchange.
+#[test]
+fn the_checker_reports_what_the_spec_forbids() {
+    let c = contract();
+    let ok = exchange(
+        "GET",
+        "/subscriptions/v1/subscriptions",
+        &[("limit", "200"), ("offset", "0")],
+        Value::Null,
+    );
+    assert_eq!(c.check(&ok).unwrap(), "getSubscriptionsV1");
+    let mut bad = exchange(
+        "GET",
+        "/subscriptions/v1/subscriptions",
+        &[("limit", "201"), ("offset", "x"), ("page", "2")],
+        Value::Null,
+    );
+    bad.request_headers.clear();
+    let v = c.check(&bad).unwrap_err().join("\n");
+    for want in ["query limit", "query offset", "`page`", "Bearer"] {
+        assert!(v.contains(want), "{want} in {v}");
+    }
+    // Repeated ids (the schema wants unique ones), a body field of the wrong type and an
+    // undocumented status.
+    let mut patch = exchange(
+        "PATCH",
+        "/devices/v2beta1/devices",
+        &[
+            ("id", "6a1b1c28-0f5e-4a77-9f57-2f6c4a3a0b11"),
+            ("id", "6a1b1c28-0f5e-4a77-9f57-2f6c4a3a0b11"),
+        ],
+        json!({"archived": "yes"}),
+    );
+    patch.status = 299;
+    let v = c.check(&patch).unwrap_err().join("\n");
+    for want in ["query id", "request body", "status 299"] {
+        assert!(v.contains(want), "{want} in {v}");
+    }
+    let none = exchange("GET", "/devices/v9/gadgets", &[], Value::Null);
+    assert!(c.check(&none).unwrap_err()[0].contains("no operation"));
+}
+
 /// The client's default pacing never exceeds the rate each operation's description
 /// publishes, and the write limits are the published ones (not GLP-Sync-2's older 20/25).
 #[test]
@@ -473,6 +540,18 @@ async fn client_and_simulator_keep_the_published_contract() {
         "FY27",
         "the simulator changed the subscription's tags"
     );
+    // A dry run (the `dry-run` query parameter) validates and changes nothing.
+    let before = sim.device(one).unwrap();
+    let acc = c
+        .patch_devices(&[one.to_string()], &json!({"tags": {"Dry": "run"}}), true)
+        .await
+        .unwrap();
+    let out = c
+        .wait_operation(acc.location.as_deref().unwrap(), Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(out.state, OperationState::Succeeded, "{out:?}");
+    assert_eq!(sim.device(one).unwrap()["tags"], before["tags"]);
     // A subscription operation is not served on the device service's path.
     let raw = reqwest::Client::new();
     let tok = common::sim::token(&sim, &raw).await;
