@@ -762,9 +762,11 @@ async fn assignment_rides_through_paused_and_reports_timedout_as_failed() {
     let (app, region) = sim.provisioned_applications()[0].clone();
     let aps = free_aps(&sim, 4);
 
-    // PAUSED for 700 ms after it starts running, then SUCCEEDED.
+    // PAUSED for 1.5 s after it starts running, then SUCCEEDED: the first poll (after
+    // 100 ms) and the next (the suggested 1 s later) both fall in the pause, so a slow
+    // machine still sees it.
     sim.set_faults(Faults {
-        ops_paused: Some(Duration::from_millis(700)),
+        ops_paused: Some(Duration::from_millis(1500)),
         ..Faults::default()
     });
     let targets: Vec<DeviceTarget> = aps[..2]
