@@ -5,7 +5,12 @@
 //! the operation runs and is reported per device in the operation: a subscription for a device
 //! without an application, assigning an archived device, a used-up subscription, a tag key
 //! clash. The operation is `FAILED` when any device failed (the others are still changed),
-//! `SUCCEEDED` otherwise.
+//! `SUCCEEDED` otherwise. Subscription tag PATCHes run the same way on the subscription
+//! service's own async-operations path.
+//!
+//! An operation is `INITIALIZED` for the first half of its delay, then `RUNNING` (or first
+//! `PAUSED` for the `ops_paused_ms` fault: a state the spec lists as not terminal), then
+//! ends; the `time_out_ops_for` fault ends it `TIMEDOUT` with nothing changed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
