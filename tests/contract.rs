@@ -837,3 +837,52 @@ async fn assignment_rides_through_paused_and_reports_timedout_as_failed() {
     assert_contract(&proxy.exchanges());
     sim.shutdown().await;
 }
+
+/// A finished operation is forgotten 24 h after it ends: a 404 on a later poll of an
+/// operation seen running means "ended, outcome unknown", not "never existed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_404_means_the_operation_ended_with_its_outcome_unknown() {
+    glp_console::tls::init();
+    // Ends 600 ms after it starts and is forgotten at once: the first poll (right after the
+    // 202) sees it, the next (the suggested 1 s later) finds it gone.
+    let sim = sim::start(SimConfig {
+        devices: 20,
+        subscriptions: 10,
+        op_delay: Duration::from_millis(600),
+        op_retention: Duration::from_millis(1),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = api(&sim.base_url(), &sim);
+    let c = client(&cfg, &sim);
+    let id = sim.devices()[0]["id"].as_str().unwrap().to_string();
+    let acc = c
+        .patch_devices(&[id], &json!({"tags": {"Late": "poll"}}), false)
+        .await
+        .unwrap();
+    let loc = acc.location.unwrap();
+    let e = c
+        .wait_operation(&loc, Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, glp_console::glp::GlpError::OperationGone { .. }),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains(&loc) && text.contains("outcome is unknown"),
+        "{text}"
+    );
+    // An operation never seen is a plain 404.
+    let e = c
+        .wait_operation(
+            "/devices/v1/async-operations/00000000-0000-4000-8000-000000000000",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e:?}");
+    sim.shutdown().await;
+}

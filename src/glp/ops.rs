@@ -548,8 +548,12 @@ impl Client {
     ) -> Result<OperationOutcome, GlpError> {
         let started = Instant::now();
         let deadline = started + timeout;
+        let mut last: Option<String> = None;
         loop {
-            let st = self.operation(location).await?;
+            let st = match self.operation(location).await {
+                Ok(st) => st,
+                Err(e) => return Err(gone_or(e, location, last)),
+            };
             if let Some(out) = st.outcome() {
                 return Ok(out);
             }
@@ -561,8 +565,22 @@ impl Client {
                     waited: started.elapsed(),
                 });
             }
+            last = Some(st.status);
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// A poll's error, read with what was seen before: a 404 for an operation already seen
+/// running means it ended more than GreenLake's 24 h retention ago ([`GlpError::OperationGone`]),
+/// not that it never existed.
+pub fn gone_or(e: GlpError, location: &str, last_status: Option<String>) -> GlpError {
+    match last_status {
+        Some(last_status) if e.status() == Some(404) => GlpError::OperationGone {
+            location: location.to_string(),
+            last_status,
+        },
+        _ => e,
     }
 }
 
