@@ -253,8 +253,8 @@ pub struct SimulateArgs {
     /// `expires_in` of issued tokens, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub token_ttl: u64,
-    /// Largest subscription page size accepted (GLP: 50, newer: 200).
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    /// Largest subscription page size accepted (the 2026-08-03 spec: 200; before: 50).
+    #[arg(long, value_name = "N", default_value_t = 200)]
     pub subscription_page_max: u32,
     /// Rate-limit profile: `glp-sync-2` (early-2026 numbers), `spec-2026` (doubled writes) or `off`.
     #[arg(long, value_name = "PROFILE", default_value = "glp-sync-2")]
