@@ -4,10 +4,12 @@
 //! (`../shared/glp-openapi/`, or `GLP_OPENAPI_DIR`).
 //!
 //! The token endpoint is not in any of the specs (they only name the `Bearer` security
-//! scheme): the check there is that every API call carries a bearer token.
+//! scheme): the checks there are that every API call carries a bearer token and that the
+//! token requests are client-credentials POSTs.
 //!
 //! The errata list (where the spec contradicts itself) and the simulator's known deviations
-//! are `common::openapi::AMENDMENTS`, each with its reason.
+//! are `common::openapi::AMENDMENTS` (schema corrections) and `EXAMPLE_ERRATA` (examples
+//! that are wrong where the schema is right), each with its reason.
 
 mod common;
 

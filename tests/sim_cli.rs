@@ -27,7 +27,10 @@ fn flags_map_to_sim_config() {
     );
     assert_eq!(c.token_ttl, Duration::from_secs(900));
     assert_eq!(c.limits, Some(glp_console::sim::Limits::default()));
-    assert_eq!(c.subscription_page_max, 200, "as the 2026-08-03 spec allows");
+    assert_eq!(
+        c.subscription_page_max, 200,
+        "as the 2026-08-03 spec allows"
+    );
     let c = parse(&[
         "glp-console",
         "simulate",
