@@ -253,8 +253,8 @@ pub struct SimulateArgs {
     /// `expires_in` of issued tokens, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub token_ttl: u64,
-    /// Largest subscription page size accepted (GLP: 50, newer: 200).
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    /// Largest subscription page size accepted (the 2026-08-03 spec: 200; before: 50).
+    #[arg(long, value_name = "N", default_value_t = 200)]
     pub subscription_page_max: u32,
     /// Rate-limit profile: `glp-sync-2` (early-2026 numbers), `spec-2026` (doubled writes) or `off`.
     #[arg(long, value_name = "PROFILE", default_value = "glp-sync-2")]
@@ -327,6 +327,12 @@ pub struct SimulateArgs {
     /// Device ids or serials whose async operations fail (comma-separated).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub fail_ops_for: Vec<String>,
+    /// Async operations report PAUSED for this many milliseconds before they go on.
+    #[arg(long, value_name = "MS")]
+    pub ops_paused_ms: Option<u64>,
+    /// Device ids or serials whose async operations end TIMEDOUT (comma-separated).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub time_out_ops_for: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -137,8 +137,12 @@ impl SecretSource {
     }
 }
 
-/// Requests per minute allowed per endpoint (glp-api.md §5.1; defaults are the values
-/// GLP-Sync-2 assumes, which are also the lower of the published numbers).
+/// Requests per minute allowed per endpoint (glp-api.md §5.1, §12). Defaults are the
+/// published limits of the 2026-08-03 specs: PATCH 40/min and POST 50/min on `/devices/v1`
+/// and `/devices/v2beta1`. The earlier values, PATCH 20 and POST 25 (the deprecated v1beta1
+/// numbers GLP-Sync-2 still uses), are the conservative choice for a workspace that still
+/// answers 429 at the new rates; the pacer also slows down by itself when the
+/// `ratelimit-limit` header names a lower number.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateLimits {
     pub devices_get: u32,
@@ -154,8 +158,8 @@ impl Default for RateLimits {
         RateLimits {
             devices_get: 160,
             subscriptions_get: 60,
-            devices_patch: 20,
-            devices_post: 25,
+            devices_patch: 40,
+            devices_post: 50,
             async_operations_get: 90,
             service_catalog_get: 60,
         }

@@ -548,9 +548,11 @@ async fn new_devices_are_added_then_fully_assigned() {
 /// the run id)?
 async fn run_lock_held(db: &TestDb, id: i64) -> bool {
     sqlx::query_scalar(
+        // pg_locks is cluster-wide: only this test's database counts (other tests' runs have
+        // the same small ids in theirs).
         "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
-                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-                          AND granted AND objid::text = $1)",
+                          AND granted AND objid::text = $1 \
+                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
     )
     .bind(id.to_string())
     .fetch_one(db.store.pool())

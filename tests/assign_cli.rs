@@ -291,6 +291,7 @@ async fn sigkill_mid_apply_is_marked_abandoned_by_the_next_run() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let held: bool = sqlx::query_scalar(
+            // pg_locks is cluster-wide: other tests' run locks are not this one's.
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
                AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
         )

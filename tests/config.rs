@@ -93,7 +93,9 @@ fn defaults_follow_the_published_limits() {
     {
         assert_eq!(c.api.rate_limits.devices_get, 160);
         assert_eq!(c.api.rate_limits.subscriptions_get, 60);
-        assert_eq!(c.api.rate_limits.devices_patch, 20);
+        // Write limits as the 2026-08-03 specs publish them.
+        assert_eq!(c.api.rate_limits.devices_patch, 40);
+        assert_eq!(c.api.rate_limits.devices_post, 50);
         assert_eq!(c.api.page_size.devices, 2000);
         assert_eq!(c.api.breaker.failure_threshold, 5);
         assert_eq!(c.ui.expiring_days, 90);
@@ -262,6 +264,29 @@ fn world_readable_file_with_secret_warns() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let c = Config::load_with(Some(&path), &env(&[]), &FlagOverrides::default()).unwrap();
     assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn default_write_limits_are_the_published_ones() {
+    // PATCH 40/min and POST 50/min (device-management spec, 2026-08-03); reads unchanged.
+    let r = glp_console::config::RateLimits::default();
+    assert_eq!((r.devices_patch, r.devices_post), (40, 50));
+    assert_eq!((r.devices_get, r.subscriptions_get), (160, 60));
+    assert_eq!(r.async_operations_get, 90);
+    // The conservative older values are still accepted from the file.
+    let mut c = Config::default();
+    c.apply_file_text(
+        "[api.rate_limits]\ndevices_patch = 20\ndevices_post = 25\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            c.api.rate_limits.devices_patch,
+            c.api.rate_limits.devices_post
+        ),
+        (20, 25)
+    );
 }
 
 #[test]

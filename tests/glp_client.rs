@@ -99,7 +99,12 @@ fn assert_same_set(got: &[String], want: &[String]) {
 
 #[tokio::test]
 async fn lists_everything_in_order_and_falls_back_to_50() {
-    let sim = start(SimConfig::default()).await;
+    // The API before August 2026: subscription pages of at most 50.
+    let sim = start(SimConfig {
+        subscription_page_max: 50,
+        ..SimConfig::default()
+    })
+    .await;
     let c = client(&sim, &api_cfg(&sim));
     let (ids, pages) = collect::<Device>(c.devices(None)).await.unwrap();
     assert_eq!(ids, sim_ids(sim.devices()), "devices in API order");

@@ -159,7 +159,7 @@ async fn device_paging_envelope_bounds_and_stable_order() {
         ("/devices/v1/devices", vec![("offset", "-1")]),
         ("/devices/v1/devices", vec![("offset", "x")]),
         ("/devices/v2beta1/devices", vec![("limit", "501")]),
-        ("/subscriptions/v1/subscriptions", vec![("limit", "51")]),
+        ("/subscriptions/v1/subscriptions", vec![("limit", "201")]),
         ("/devices/v1/devices", vec![("filter", "serialNumber eq")]),
         (
             "/devices/v1/devices",

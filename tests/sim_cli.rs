@@ -27,6 +27,10 @@ fn flags_map_to_sim_config() {
     );
     assert_eq!(c.token_ttl, Duration::from_secs(900));
     assert_eq!(c.limits, Some(glp_console::sim::Limits::default()));
+    assert_eq!(
+        c.subscription_page_max, 200,
+        "as the 2026-08-03 spec allows"
+    );
     let c = parse(&[
         "glp-console",
         "simulate",
@@ -76,6 +80,10 @@ fn flags_map_to_sim_config() {
         "--insert-between-pages",
         "--fail-ops-for",
         "SN1,SN2",
+        "--ops-paused-ms",
+        "700",
+        "--time-out-ops-for",
+        "SN3",
     ]);
     assert_eq!((c.port, c.devices, c.subscriptions, c.seed), (0, 10, 5, 9));
     assert_eq!(
@@ -106,6 +114,8 @@ fn flags_map_to_sim_config() {
     assert_eq!(f.token_early_expiry, Some(Duration::from_secs(30)));
     assert!(f.insert_between_pages);
     assert_eq!(f.fail_ops_for, vec!["SN1", "SN2"]);
+    assert_eq!(f.ops_paused, Some(Duration::from_millis(700)));
+    assert_eq!(f.time_out_ops_for, vec!["SN3"]);
     assert!(
         parse(&["glp-console", "simulate", "--limits", "off"])
             .limits

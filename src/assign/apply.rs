@@ -41,6 +41,7 @@ use crate::glp::error::GlpError;
 use crate::glp::model::{Device, Item};
 use crate::glp::ops::{
     Accepted, DEFAULT_POLL_INTERVAL, DeviceKind, NewDevice, OperationOutcome, OperationState,
+    gone_or,
 };
 use crate::store::audit::{
     DeviceOutcome, NewDeviceRow, NewOperation, NewRun, OperationUpdate, RunKind,
@@ -201,8 +202,12 @@ async fn follow(
 ) -> Result<OperationOutcome, GlpError> {
     let started = Instant::now();
     tokio::time::sleep(first).await;
+    let mut last: Option<String> = None;
     loop {
-        let st = client.operation(&location).await?;
+        let st = match client.operation(&location).await {
+            Ok(st) => st,
+            Err(e) => return Err(gone_or(e, &location, last)),
+        };
         if let Some(o) = st.outcome() {
             return Ok(o);
         }
@@ -214,6 +219,7 @@ async fn follow(
                 waited: started.elapsed(),
             });
         }
+        last = Some(st.status);
         tokio::time::sleep(wait).await;
     }
 }

@@ -275,6 +275,17 @@ pub enum GlpError {
         last_status: String,
         waited: Duration,
     },
+    /// An async operation that was seen running answered 404 later: GreenLake forgets an
+    /// operation 24 h after it ends, so it did end — how is unknown (glp-api.md §12).
+    #[error(
+        "async operation {location} was {last_status} and is now gone (404): GreenLake keeps \
+         finished operations for 24 hours only, so it ended but its outcome is unknown — check \
+         the devices' current state (a resync shows it)"
+    )]
+    OperationGone {
+        location: String,
+        last_status: String,
+    },
     /// The configuration cannot produce a working client.
     #[error("{0}")]
     Config(String),
@@ -349,6 +360,7 @@ impl GlpError {
             GlpError::Malformed { .. } => ErrorKind::Malformed,
             GlpError::Invalid(_) => ErrorKind::Invalid,
             GlpError::OperationTimeout { .. } => ErrorKind::Timeout,
+            GlpError::OperationGone { .. } => ErrorKind::NotFound,
             GlpError::Config(_) => ErrorKind::Config,
         }
     }

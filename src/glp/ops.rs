@@ -416,6 +416,50 @@ impl Client {
         self.execute(&call, accepted).await
     }
 
+    /// `PATCH /subscriptions/v1/subscriptions?id=…` with a merge-patch `{"tags": …}` body:
+    /// the only change the subscription API offers (a `None` value deletes the key).
+    /// 1–25 unique ids per call, like the device PATCH.
+    pub async fn patch_subscription_tags(
+        &self,
+        ids: &[String],
+        tags: &BTreeMap<String, Option<String>>,
+        dry_run: bool,
+    ) -> Result<Accepted, GlpError> {
+        if ids.is_empty() || ids.len() > MAX_PATCH_IDS {
+            return Err(GlpError::Invalid(format!(
+                "PATCH subscriptions: {} ids given, send 1 to {MAX_PATCH_IDS} per call",
+                ids.len()
+            )));
+        }
+        if tags.is_empty() {
+            return Err(GlpError::Invalid(
+                "PATCH subscriptions: no tags to change".into(),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let mut q = Vec::with_capacity(ids.len() + 1);
+        for id in ids {
+            let id = path_segment(id)?;
+            if !seen.insert(id.to_ascii_lowercase()) {
+                return Err(GlpError::Invalid(format!(
+                    "PATCH subscriptions: id {id} is listed twice; GreenLake requires unique ids"
+                )));
+            }
+            q.push(("id", id.to_string()));
+        }
+        if dry_run {
+            q.push(("dry-run", "true".into()));
+        }
+        let body = json!({ "tags": tags });
+        let call = Call {
+            method: Method::PATCH,
+            endpoint: Endpoint::SubscriptionsPatch,
+            url: self.url("/subscriptions/v1/subscriptions", &q)?,
+            body: Some(Body::MergePatch(body.to_string().into_bytes())),
+        };
+        self.execute(&call, accepted).await
+    }
+
     /// `POST /devices/v2beta1/devices`: add one device.
     pub async fn add_device_v2(
         &self,
@@ -480,7 +524,7 @@ impl Client {
         .map_err(|e| GlpError::Invalid(format!("operation location {location:?}: {e}")))?;
         let call = Call {
             method: Method::GET,
-            endpoint: Endpoint::AsyncOperationsGet,
+            endpoint: operation_endpoint(&path),
             url,
             body: None,
         };
@@ -504,8 +548,12 @@ impl Client {
     ) -> Result<OperationOutcome, GlpError> {
         let started = Instant::now();
         let deadline = started + timeout;
+        let mut last: Option<String> = None;
         loop {
-            let st = self.operation(location).await?;
+            let st = match self.operation(location).await {
+                Ok(st) => st,
+                Err(e) => return Err(gone_or(e, location, last)),
+            };
             if let Some(out) = st.outcome() {
                 return Ok(out);
             }
@@ -517,8 +565,32 @@ impl Client {
                     waited: started.elapsed(),
                 });
             }
+            last = Some(st.status);
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// A poll's error, read with what was seen before: a 404 for an operation already seen
+/// running means it ended more than GreenLake's 24 h retention ago ([`GlpError::OperationGone`]),
+/// not that it never existed.
+pub fn gone_or(e: GlpError, location: &str, last_status: Option<String>) -> GlpError {
+    match last_status {
+        Some(last_status) if e.status() == Some(404) => GlpError::OperationGone {
+            location: location.to_string(),
+            last_status,
+        },
+        _ => e,
+    }
+}
+
+/// The pacing bucket of an operation poll: the subscription service allows 30 polls a
+/// minute, the device service 90.
+fn operation_endpoint(path: &str) -> Endpoint {
+    if path.starts_with("/subscriptions/") {
+        Endpoint::SubscriptionAsyncOperationsGet
+    } else {
+        Endpoint::AsyncOperationsGet
     }
 }
 
@@ -619,6 +691,18 @@ mod tests {
             "/devices/v1/async-operations/x"
         );
         assert!(operation_path("").is_err());
+    }
+
+    #[test]
+    fn subscription_polls_are_paced_apart_from_device_polls() {
+        assert_eq!(
+            operation_endpoint("/subscriptions/v1/async-operations/x"),
+            Endpoint::SubscriptionAsyncOperationsGet
+        );
+        assert_eq!(
+            operation_endpoint("/devices/v1/async-operations/x"),
+            Endpoint::AsyncOperationsGet
+        );
     }
 
     #[test]

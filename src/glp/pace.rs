@@ -20,25 +20,38 @@ use crate::config::RateLimits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     DevicesGet,
+    /// `GET /devices/v1/devices/{id}`: a quarter of the list limit, as published (40 of 160
+    /// a minute, glp-api.md §12); a raised or lowered list limit scales it along.
+    DeviceGetById,
     SubscriptionsGet,
     /// `GET /subscriptions/v1/subscriptions/{id}`: 20/min (glp-api.md §5.1), never above
     /// the list limit.
     SubscriptionGetById,
     DevicesPatch,
     DevicesPost,
+    /// `GET /devices/v1/async-operations/{id}`: 90/min.
     AsyncOperationsGet,
     ServiceCatalogGet,
+    /// `PATCH /subscriptions/v1/subscriptions` (tags): 5/min, never above the device PATCH
+    /// limit.
+    SubscriptionsPatch,
+    /// `GET /subscriptions/v1/async-operations/{id}`: 30/min (glp-api.md §12), never above
+    /// the device async-operations limit.
+    SubscriptionAsyncOperationsGet,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 7] = [
+    const ALL: [Endpoint; 10] = [
         Endpoint::DevicesGet,
+        Endpoint::DeviceGetById,
         Endpoint::SubscriptionsGet,
         Endpoint::SubscriptionGetById,
         Endpoint::DevicesPatch,
         Endpoint::DevicesPost,
         Endpoint::AsyncOperationsGet,
         Endpoint::ServiceCatalogGet,
+        Endpoint::SubscriptionsPatch,
+        Endpoint::SubscriptionAsyncOperationsGet,
     ];
 
     fn index(self) -> usize {
@@ -49,24 +62,32 @@ impl Endpoint {
     pub fn name(self) -> &'static str {
         match self {
             Endpoint::DevicesGet => "GET devices",
+            Endpoint::DeviceGetById => "GET device by id",
             Endpoint::SubscriptionsGet => "GET subscriptions",
             Endpoint::SubscriptionGetById => "GET subscription by id",
             Endpoint::DevicesPatch => "PATCH devices",
             Endpoint::DevicesPost => "POST devices",
             Endpoint::AsyncOperationsGet => "GET async-operations",
             Endpoint::ServiceCatalogGet => "GET service-catalog",
+            Endpoint::SubscriptionsPatch => "PATCH subscriptions",
+            Endpoint::SubscriptionAsyncOperationsGet => "GET subscription async-operations",
         }
     }
 
     fn per_minute(self, r: &RateLimits) -> u32 {
         match self {
             Endpoint::DevicesGet => r.devices_get,
+            Endpoint::DeviceGetById => (r.devices_get / DEVICE_BY_ID_SHARE).max(1),
             Endpoint::SubscriptionsGet => r.subscriptions_get,
             Endpoint::SubscriptionGetById => r.subscriptions_get.min(SUBSCRIPTION_BY_ID_PER_MIN),
             Endpoint::DevicesPatch => r.devices_patch,
             Endpoint::DevicesPost => r.devices_post,
             Endpoint::AsyncOperationsGet => r.async_operations_get,
             Endpoint::ServiceCatalogGet => r.service_catalog_get,
+            Endpoint::SubscriptionsPatch => r.devices_patch.min(SUBSCRIPTIONS_PATCH_PER_MIN),
+            Endpoint::SubscriptionAsyncOperationsGet => r
+                .async_operations_get
+                .min(SUBSCRIPTION_ASYNC_OPERATIONS_PER_MIN),
         }
     }
 }
@@ -78,6 +99,17 @@ pub const PACE_MARGIN: f64 = 1.005;
 
 /// Published limit of `GET /subscriptions/v1/subscriptions/{id}` (not in the config file).
 pub const SUBSCRIPTION_BY_ID_PER_MIN: u32 = 20;
+
+/// `GET /devices/v1/devices/{id}` is allowed this fraction (1/N) of the device list's rate:
+/// 40 against 160 a minute in the published limits (not in the config file).
+pub const DEVICE_BY_ID_SHARE: u32 = 4;
+
+/// Published limit of `PATCH /subscriptions/v1/subscriptions` (not in the config file).
+pub const SUBSCRIPTIONS_PATCH_PER_MIN: u32 = 5;
+
+/// Published limit of `GET /subscriptions/v1/async-operations/{id}`: a third of the device
+/// service's 90 (not in the config file).
+pub const SUBSCRIPTION_ASYNC_OPERATIONS_PER_MIN: u32 = 30;
 
 #[derive(Debug)]
 struct Bucket {
@@ -334,6 +366,23 @@ mod tests {
         p.block(Endpoint::DevicesGet, Duration::from_secs(5));
         let waited = h.await.unwrap();
         assert!(waited >= Duration::from_millis(5100), "{waited:?}");
+    }
+
+    #[test]
+    fn subscription_writes_and_polls_have_their_own_published_limits() {
+        let p = Pacer::new(&RateLimits::default());
+        assert_eq!(
+            p.interval(Endpoint::SubscriptionAsyncOperationsGet),
+            Duration::from_secs(2).mul_f64(PACE_MARGIN)
+        );
+        assert_eq!(
+            p.interval(Endpoint::AsyncOperationsGet),
+            (Duration::from_secs(60) / 90).mul_f64(PACE_MARGIN)
+        );
+        assert_eq!(
+            p.interval(Endpoint::SubscriptionsPatch),
+            Duration::from_secs(12).mul_f64(PACE_MARGIN)
+        );
     }
 
     #[test]

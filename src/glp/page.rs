@@ -514,10 +514,10 @@ impl Client {
         self.get_item(Endpoint::SubscriptionGetById, &path).await
     }
 
-    /// One device by id (`GET /devices/v1/devices/{id}`, paced with the device list).
+    /// One device by id (`GET /devices/v1/devices/{id}`, paced at its own 40/min by default).
     pub async fn device(&self, id: &str) -> Result<Item<Device>, GlpError> {
         let path = format!("/devices/v1/devices/{}", path_segment(id)?);
-        self.get_item(Endpoint::DevicesGet, &path).await
+        self.get_item(Endpoint::DeviceGetById, &path).await
     }
 
     async fn get_item<T>(&self, endpoint: Endpoint, path: &str) -> Result<Item<T>, GlpError>

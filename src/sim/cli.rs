@@ -48,6 +48,8 @@ impl SimulateArgs {
                 "async_get" => &mut l.async_get,
                 "subscriptions_get" => &mut l.subscriptions_get,
                 "subscription_get" => &mut l.subscription_get,
+                "subscriptions_patch" => &mut l.subscriptions_patch,
+                "subscription_async_get" => &mut l.subscription_async_get,
                 "service_catalog" => &mut l.service_catalog,
                 other => return Err(format!("--limit: unknown endpoint '{other}'")),
             };
@@ -80,6 +82,8 @@ impl SimulateArgs {
             fail_ops_for: self.fail_ops_for.clone(),
             token_error_rate: rate("token-error-rate", self.token_error_rate)?,
             token_error_statuses: self.token_error_statuses.clone(),
+            ops_paused: self.ops_paused_ms.map(Duration::from_millis),
+            time_out_ops_for: self.time_out_ops_for.clone(),
             ..Faults::default()
         };
         Ok(SimConfig {

@@ -369,7 +369,7 @@ const SUB_KINDS: &[SubKind] = &[
                 "Aruba Central 70xx Gateway Foundation 1y Sub SaaS",
             ),
             (
-                "ADVANCED_90XX",
+                "ADVANCE_90XX_SEC",
                 "Advanced 90xx Gateway",
                 "R4H33AAE",
                 "Aruba Central 90xx Gateway Advanced 3y Sub SaaS",
@@ -422,7 +422,7 @@ const SUB_KINDS: &[SubKind] = &[
         weight: 30,
         product: "DEVICE",
         tiers: &[(
-            "UXI_SENSOR",
+            "FOUNDATION_SENSOR_CLOUD",
             "UXI Sensor Cloud",
             "R8H13AAE",
             "HPE Aruba Networking UXI Sensor Cloud 1y Sub SaaS",
@@ -433,7 +433,7 @@ const SUB_KINDS: &[SubKind] = &[
         weight: 10,
         product: "MANDATORY_ATTACHED",
         tiers: &[(
-            "THIRD_PARTY_SWITCH",
+            "FOUNDATION_NW_THIRD_PARTY",
             "Third-party Switch",
             "S1E73AAE",
             "Aruba Central Third-party Switch 1y Sub SaaS",
@@ -444,7 +444,7 @@ const SUB_KINDS: &[SubKind] = &[
         weight: 50,
         product: "SERVICE",
         tiers: &[(
-            "SERVICE_BACKUP_SMALL",
+            "SMALL_VM_BACKUP",
             "Small Back-Up & Recovery Service",
             "S2B31AAE",
             "HPE GreenLake Backup and Recovery Small 1y",
@@ -455,7 +455,7 @@ const SUB_KINDS: &[SubKind] = &[
         weight: 40,
         product: "SUPPORT",
         tiers: &[(
-            "SUPPORT_FOUNDATION_CARE",
+            "FOUNDATION_CARE_EMBEDDED",
             "Foundation Care 24x7",
             "H7J34AC",
             "HPE Foundation Care 24x7 Service",
@@ -466,7 +466,7 @@ const SUB_KINDS: &[SubKind] = &[
         weight: 20,
         product: "SERVICE",
         tiers: &[(
-            "OPSRAMP_BASE",
+            "CENTRAL_OPSRAMP_EXTENSION",
             "OpsRamp Base",
             "S3F11AAE",
             "HPE OpsRamp Base 1y Sub SaaS",
@@ -477,7 +477,7 @@ const SUB_KINDS: &[SubKind] = &[
         weight: 10,
         product: "ON_PREM",
         tiers: &[(
-            "PCE_BASE",
+            "PRIVATE_CLOUD_ENTERPRISE",
             "Private Cloud Enterprise",
             "S1P66AAE",
             "HPE GreenLake for Private Cloud Enterprise",
@@ -834,10 +834,18 @@ impl Data {
         let location = (rng.random::<f64>() < 0.35).then(|| {
             let s = pick(rng, SITES);
             let lid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, s.0.as_bytes()).to_string();
-            json!({"id": lid, "resourceUri": format!("/locations/v1/locations/{lid}"), "locationName": s.0,
-                "city": s.1, "state": if s.2.is_empty() { Value::Null } else { json!(s.2) }, "country": s.3,
+            let l = json!({"id": lid, "resourceUri": format!("/locations/v1/locations/{lid}"), "locationName": s.0,
+                "city": s.1, "state": s.2, "country": s.3,
                 "postalCode": s.4, "streetAddress": s.5, "latitude": s.6, "longitude": s.7,
-                "locationSource": if rng.random::<bool>() { "GPS" } else { "SDI" }})
+                "locationSource": if rng.random::<bool>() { "GPS" } else { "SDI" }});
+            // No state: the key is left out (the spec types it as a string, never null).
+            let mut l = l;
+            if s.2.is_empty()
+                && let Some(o) = l.as_object_mut()
+            {
+                o.remove("state");
+            }
+            l
         });
         optional(&mut m, rng, "location", location, 0.85);
         let warranty = (kind.category != "NETWORK" && rng.random::<f64>() < 0.6).then(|| {
@@ -1043,14 +1051,17 @@ fn gen_subscription(rng: &mut StdRng, today: DateTime<Utc>, keys: &mut HashSet<S
     m.insert("productType".into(), json!(kind.product));
     m.insert("isEval".into(), json!(eval));
     let contract = (rng.random::<f64>() < 0.5).then(|| json!(format!("CTR-{}", alnum(rng, 8))));
-    optional(&mut m, rng, "contract", contract, 0.6);
+    // Unlike the device service (whose spec examples send null for absent values), the
+    // subscription spec types these as plain strings and shows no null: absent ones are left
+    // out (null probability 0 keeps the generator's random sequence as it was).
+    optional(&mut m, rng, "contract", contract, 0.0);
     let quote = (rng.random::<f64>() < 0.7).then(|| json!(format!("Q-{}", alnum(rng, 7))));
-    optional(&mut m, rng, "quote", quote, 0.8);
+    optional(&mut m, rng, "quote", quote, 0.0);
     let po = (rng.random::<f64>() < 0.6)
         .then(|| json!(format!("PO-{}", rng.random_range(10000..99999))));
-    optional(&mut m, rng, "po", po, 0.8);
+    optional(&mut m, rng, "po", po, 0.0);
     let rpo = (rng.random::<f64>() < 0.2).then(|| json!(format!("RPO-{}", alnum(rng, 6))));
-    optional(&mut m, rng, "resellerPo", rpo, 0.5);
+    optional(&mut m, rng, "resellerPo", rpo, 0.0);
     let r: f64 = rng.random();
     let tags = if r < 0.6 {
         Some(json!({}))
@@ -1061,7 +1072,7 @@ fn gen_subscription(rng: &mut StdRng, today: DateTime<Utc>, keys: &mut HashSet<S
     } else {
         None
     };
-    optional(&mut m, rng, "tags", tags, 0.5);
+    optional(&mut m, rng, "tags", tags, 0.0);
     m.insert("createdAt".into(), json!(ts(created)));
     // Generated history ends an hour before start: otherwise thousands of items look "changed
     // just now" and every incremental sync in the first minutes re-reads them.

@@ -47,10 +47,10 @@ impl ApiError {
 
     /// 401: the bearer token is missing, unknown or expired.
     pub fn unauthorized(expired: bool) -> ApiError {
+        // The spec's 401 body is the general error: a metadata detail, never `issues`.
         let details = if expired {
-            json!([{"type": "hpe.greenlake.bad_request", "issues": [{
-                "source": "header", "subject": "Authorization",
-                "description": "Authentication error - the token was expired."}]}])
+            json!([{"type": "hpe.greenlake.metadata", "source": "hpe.greenlake.authn",
+                "metadata": {"access_token": "Authentication error - the token was expired."}}])
         } else {
             json!([{"type": "hpe.greenlake.metadata", "source": "hpe.greenlake.authn",
                 "metadata": {"access_token": "Token provided is invalid"}}])

@@ -101,6 +101,13 @@ pub struct Faults {
     /// `Retry-After`, 401 `invalid_token` (never `invalid_client`: that means bad
     /// credentials), 400 `temporarily_unavailable`, 429 with `Retry-After`.
     pub token_error_statuses: Vec<u16>,
+    /// Async operations started while this is set report `PAUSED` (a state the spec lists as
+    /// not terminal) for this long after they start running, then go on to their outcome.
+    #[serde(rename = "ops_paused_ms", with = "opt_ms")]
+    pub ops_paused: Option<Duration>,
+    /// Device ids or serial numbers whose async operations end as `TIMEDOUT` (nothing is
+    /// changed): the spec's terminal state for an operation that ran past its timeout.
+    pub time_out_ops_for: Vec<String>,
 }
 
 impl Default for Faults {
@@ -123,6 +130,8 @@ impl Default for Faults {
             page_cap: None,
             token_error_rate: 0.0,
             token_error_statuses: vec![500, 502, 503, 401],
+            ops_paused: None,
+            time_out_ops_for: Vec::new(),
         }
     }
 }

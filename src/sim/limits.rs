@@ -36,6 +36,10 @@ pub struct Limits {
     pub subscriptions_get: Option<u32>,
     /// GET /subscriptions/v1/subscriptions/{id}.
     pub subscription_get: Option<u32>,
+    /// PATCH /subscriptions/v1/subscriptions (tags).
+    pub subscriptions_patch: Option<u32>,
+    /// GET /subscriptions/v1/async-operations/{id}.
+    pub subscription_async_get: Option<u32>,
     /// Service catalog endpoints (GLP states no limit).
     pub service_catalog: Option<u32>,
 }
@@ -53,6 +57,8 @@ impl Default for Limits {
             async_get: Some(90),
             subscriptions_get: Some(60),
             subscription_get: Some(20),
+            subscriptions_patch: Some(5),
+            subscription_async_get: Some(30),
             service_catalog: None,
         }
     }
@@ -84,6 +90,8 @@ impl Limits {
             async_get: n,
             subscriptions_get: n,
             subscription_get: n,
+            subscriptions_patch: n,
+            subscription_async_get: n,
             service_catalog: None,
         }
     }
@@ -101,6 +109,8 @@ impl Limits {
             Endpoint::AsyncGet => self.async_get,
             Endpoint::SubscriptionsGet => self.subscriptions_get,
             Endpoint::SubscriptionGet => self.subscription_get,
+            Endpoint::SubscriptionsPatch => self.subscriptions_patch,
+            Endpoint::SubscriptionAsyncGet => self.subscription_async_get,
             Endpoint::ServiceCatalog => self.service_catalog,
             Endpoint::Token | Endpoint::Control | Endpoint::Other => None,
         }

@@ -58,7 +58,8 @@ pub struct SimConfig {
     pub client_secret: String,
     /// `expires_in` of issued tokens (GLP: 15 minutes).
     pub token_ttl: Duration,
-    /// Largest subscription page (`limit`); GLP allowed 50, later 200.
+    /// Largest subscription page (`limit`): 200 as in the 2026-08-03 spec; 50 plays the
+    /// API before it (the client then falls back to 50).
     pub subscription_page_max: u32,
     /// Rate limits; `None` turns them off.
     pub limits: Option<Limits>,
@@ -90,7 +91,7 @@ impl Default for SimConfig {
             client_id: "sim-client".into(),
             client_secret: "sim-secret".into(),
             token_ttl: Duration::from_secs(900),
-            subscription_page_max: 50,
+            subscription_page_max: 200,
             limits: None,
             faults: Faults::default(),
             op_delay: Duration::from_millis(50),
@@ -306,7 +307,8 @@ impl SimHandle {
         write(&self.shared.data).devices.remove(id)
     }
 
-    /// An async operation as `GET /devices/v1/async-operations/{id}` returns it.
+    /// An async operation as `GET /devices/v1/async-operations/{id}` (or the subscriptions
+    /// path, for a subscription PATCH) returns it.
     pub fn operation(&self, id: &str) -> Option<Value> {
         self.shared.op_json(id)
     }

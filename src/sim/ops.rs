@@ -5,7 +5,12 @@
 //! the operation runs and is reported per device in the operation: a subscription for a device
 //! without an application, assigning an archived device, a used-up subscription, a tag key
 //! clash. The operation is `FAILED` when any device failed (the others are still changed),
-//! `SUCCEEDED` otherwise.
+//! `SUCCEEDED` otherwise. Subscription tag PATCHes run the same way on the subscription
+//! service's own async-operations path.
+//!
+//! An operation is `INITIALIZED` for the first half of its delay, then `RUNNING` (or first
+//! `PAUSED` for the `ops_paused_ms` fault: a state the spec lists as not terminal), then
+//! ends; the `time_out_ops_for` fault ends it `TIMEDOUT` with nothing changed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,8 +46,64 @@ pub(crate) struct DevicePatch {
 /// What an operation does when it runs.
 #[derive(Debug, Clone)]
 pub(crate) enum Work {
-    Patch { ids: Vec<String>, patch: Patch },
-    Add { devices: Vec<NewDevice> },
+    Patch {
+        ids: Vec<String>,
+        patch: Patch,
+    },
+    Add {
+        devices: Vec<NewDevice>,
+    },
+    /// `PATCH /subscriptions/v1/subscriptions`: tags to set (`None` deletes the key).
+    SubscriptionTags {
+        ids: Vec<String>,
+        tags: Vec<(String, Option<String>)>,
+    },
+}
+
+impl Work {
+    /// Which service's async-operations path serves the operation.
+    fn kind(&self) -> OpKind {
+        match self {
+            Work::SubscriptionTags { .. } => OpKind::Subscriptions,
+            _ => OpKind::Devices,
+        }
+    }
+
+    /// Device or subscription ids and device serials the operation touches (for the
+    /// `fail_ops_for` / `time_out_ops_for` faults).
+    fn targets(&self, data: &super::data::Data) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        match self {
+            Work::Patch { ids, .. } => {
+                for id in ids {
+                    out.push(id.to_ascii_uppercase());
+                    if let Some(s) = data
+                        .devices
+                        .get(id)
+                        .and_then(|e| e.value["serialNumber"].as_str().map(str::to_string))
+                    {
+                        out.push(s.to_ascii_uppercase());
+                    }
+                }
+            }
+            Work::Add { devices } => {
+                out.extend(devices.iter().map(|d| d.serial.to_ascii_uppercase()));
+            }
+            Work::SubscriptionTags { ids, .. } => {
+                out.extend(ids.iter().map(|i| i.to_ascii_uppercase()));
+            }
+        }
+        out
+    }
+}
+
+/// Which async-operations endpoint an operation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    /// `/devices/v1/async-operations/{id}`, `type: devices/asyncOperation`.
+    Devices,
+    /// `/subscriptions/v1/async-operations/{id}`, `type: subscriptions/asyncOperation`.
+    Subscriptions,
 }
 
 /// A finished operation: (ended at, ended instant, status, result, error message).
@@ -55,6 +116,9 @@ pub(crate) struct Op {
     pub started_at: DateTime<Utc>,
     pub created: Instant,
     pub delay: Duration,
+    /// Extra time in `PAUSED` after the first half of `delay` (fault `ops_paused_ms`).
+    pub paused: Duration,
+    pub kind: OpKind,
     pub dry_run: bool,
     pub result_type: &'static str,
     pub work: Option<Work>,
@@ -326,11 +390,15 @@ impl Shared {
         result_type: &'static str,
     ) -> String {
         let id = uuid::Uuid::new_v4().to_string();
+        let paused = lock(&self.faults).faults.ops_paused.unwrap_or_default();
+        let total = self.cfg.op_delay + paused;
         let op = Op {
             id: id.clone(),
             started_at: Utc::now(),
             created: Instant::now(),
             delay: self.cfg.op_delay,
+            paused,
+            kind: work.kind(),
             dry_run,
             result_type,
             work: Some(work),
@@ -342,12 +410,12 @@ impl Shared {
             ops.retain(|_, o| o.done.as_ref().is_none_or(|d| d.1.elapsed() <= keep));
             ops.insert(id.clone(), op);
         }
-        if self.cfg.op_delay.is_zero() {
+        if total.is_zero() {
             self.finish_op(&id);
         } else {
             let sh = Arc::clone(self);
             let oid = id.clone();
-            let delay = self.cfg.op_delay;
+            let delay = total;
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
                 sh.finish_op(&oid);
@@ -370,9 +438,30 @@ impl Shared {
             .iter()
             .map(|s| s.to_ascii_uppercase())
             .collect();
-        let (status, result, error) = match work {
-            Work::Patch { ids, patch } => self.run_patch(&ids, &patch, dry_run, &fail_for),
-            Work::Add { devices } => self.run_add(devices, dry_run, &fail_for),
+        let time_out: Vec<String> = lock(&self.faults)
+            .faults
+            .time_out_ops_for
+            .iter()
+            .map(|s| s.to_ascii_uppercase())
+            .collect();
+        let timed_out = !time_out.is_empty() && {
+            let data = super::state::read(&self.data);
+            work.targets(&data).iter().any(|t| time_out.contains(t))
+        };
+        let (status, result, error) = if timed_out {
+            (
+                "TIMEDOUT",
+                json!({}),
+                Some("the operation did not finish within its timeout".to_string()),
+            )
+        } else {
+            match work {
+                Work::Patch { ids, patch } => self.run_patch(&ids, &patch, dry_run, &fail_for),
+                Work::Add { devices } => self.run_add(devices, dry_run, &fail_for),
+                Work::SubscriptionTags { ids, tags } => {
+                    self.run_subscription_tags(&ids, &tags, dry_run, &fail_for)
+                }
+            }
         };
         if let Some(op) = lock(&self.ops).get_mut(id) {
             op.done = Some((Utc::now(), Instant::now(), status, result, error));
@@ -478,21 +567,90 @@ impl Shared {
         }
     }
 
-    /// The operation as GET /devices/v1/async-operations/{id} shows it; `None` when unknown
-    /// or gone (24 h after it ended, by default).
+    fn run_subscription_tags(
+        &self,
+        ids: &[String],
+        tags: &[(String, Option<String>)],
+        dry_run: bool,
+        fail_for: &[String],
+    ) -> (&'static str, Value, Option<String>) {
+        let mut ok = Vec::new();
+        let mut failed = Vec::new();
+        let mut data = write(&self.data);
+        for id in ids {
+            let Some(entry) = data.subscriptions.get(id) else {
+                failed.push(json!({"id": id, "reason": "subscription not found"}));
+                continue;
+            };
+            let key = entry.value["key"].as_str().unwrap_or_default().to_string();
+            if fail_for.contains(&id.to_ascii_uppercase())
+                || fail_for.contains(&key.to_ascii_uppercase())
+            {
+                failed.push(
+                    json!({"id": id, "key": key, "reason": "simulated failure (fail_ops_for)"}),
+                );
+                continue;
+            }
+            match merge_tags(&entry.value["tags"], tags, "subscription") {
+                Err(reason) => failed.push(json!({"id": id, "key": key, "reason": reason})),
+                Ok(merged) => {
+                    if !dry_run {
+                        let now = ts(self.now_ts());
+                        data.subscriptions.modify(id, |v| {
+                            v["tags"] = merged;
+                            v["updatedAt"] = json!(now);
+                        });
+                    }
+                    ok.push(json!({"id": id, "key": key}));
+                }
+            }
+        }
+        let error = (!failed.is_empty())
+            .then(|| format!("{} of {} subscriptions failed", failed.len(), ids.len()));
+        let status = if failed.is_empty() {
+            "SUCCEEDED"
+        } else {
+            "FAILED"
+        };
+        (
+            status,
+            json!({"succeededSubscriptions": ok, "failedSubscriptions": failed}),
+            error,
+        )
+    }
+
+    /// The operation as `GET /devices/v1/async-operations/{id}` (or the subscriptions
+    /// path) shows it, whichever service started it; `None` when unknown or gone (24 h after
+    /// it ended, by default).
     pub fn op_json(&self, id: &str) -> Option<Value> {
+        self.op_json_of(id, None)
+    }
+
+    /// [`Shared::op_json`] for one service's path: an operation of the other service is not
+    /// found there.
+    pub(crate) fn op_json_of(&self, id: &str, kind: Option<OpKind>) -> Option<Value> {
         let ops = lock(&self.ops);
         let op = ops.get(id)?;
+        if kind.is_some_and(|k| k != op.kind) {
+            return None;
+        }
         let legacy = self.cfg.legacy_status_vocab;
         let poll = if op.delay < Duration::from_secs(1) {
             1
         } else {
             2
         };
+        let (op_type, source) = match op.kind {
+            OpKind::Devices => ("devices/asyncOperation", "/devices/v1/devices"),
+            OpKind::Subscriptions => (
+                "subscriptions/asyncOperation",
+                "/subscriptions/v1/subscriptions",
+            ),
+        };
         let mut m = Map::new();
         m.insert("id".into(), json!(op.id));
-        m.insert("type".into(), json!("devices/asyncOperation"));
-        m.insert("sourceResourceUri".into(), json!("/devices/v1/devices"));
+        m.insert("type".into(), json!(op_type));
+        m.insert("sourceResourceUri".into(), json!(source));
         m.insert("startedAt".into(), json!(ts(op.started_at)));
         m.insert("suggestedPollingIntervalSeconds".into(), json!(poll));
         m.insert("timeoutMinutes".into(), json!(2));
@@ -506,17 +664,31 @@ impl Shared {
                 m.insert("endedAt".into(), json!(ts(*ended)));
                 m.insert("result".into(), result.clone());
                 if let Some(e) = error {
-                    m.insert("error".into(), json!({"message": e}));
+                    // The subscription service's `error` is its general error body; the
+                    // device service documents no `error` (a capture shows `{message}`).
+                    let body = match op.kind {
+                        OpKind::Devices => json!({"message": e}),
+                        OpKind::Subscriptions => json!({
+                            "httpStatusCode": 422,
+                            "errorCode": "HPE_GL_UNPROCESSABLE_CONTENT",
+                            "message": e,
+                            "debugId": op.id,
+                        }),
+                    };
+                    m.insert("error".into(), body);
                 }
                 (*status, if *status == "SUCCEEDED" { 100 } else { 0 })
             }
             None => {
-                m.insert("endedAt".into(), Value::Null);
+                // Not ended: no `endedAt` (the spec types it as a date-time, never null).
                 m.insert("result".into(), json!({}));
-                if op.created.elapsed() >= op.delay / 2 {
-                    ("RUNNING", 50)
-                } else {
+                let elapsed = op.created.elapsed();
+                if elapsed < op.delay / 2 {
                     ("INITIALIZED", 0)
+                } else if elapsed < op.delay / 2 + op.paused {
+                    ("PAUSED", 50)
+                } else {
+                    ("RUNNING", 50)
                 }
             }
         };
@@ -645,37 +817,7 @@ fn apply_patch(
                 dev["tenantWorkspaceId"] = t.clone();
             }
             if let Some(tags) = &p.tags {
-                let mut cur: BTreeMap<String, Value> = dev["tags"]
-                    .as_object()
-                    .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default();
-                for (k, v) in tags {
-                    let existing = cur.keys().find(|e| e.eq_ignore_ascii_case(k)).cloned();
-                    match (v, existing) {
-                        (None, Some(e)) => {
-                            cur.remove(&e);
-                        }
-                        (None, None) => {}
-                        (Some(v), Some(e)) if e == *k => {
-                            cur.insert(e, json!(v));
-                        }
-                        (Some(_), Some(e)) => {
-                            return Err(format!(
-                                "tag key '{k}' clashes with existing key '{e}' (keys are case-insensitive)"
-                            ));
-                        }
-                        (Some(v), None) => {
-                            cur.insert(k.clone(), json!(v));
-                        }
-                    }
-                }
-                if cur.len() > 50 {
-                    return Err(format!(
-                        "device would have {} tags; at most 50 are allowed",
-                        cur.len()
-                    ));
-                }
-                dev["tags"] = json!(cur);
+                dev["tags"] = merge_tags(&dev["tags"], tags, "device")?;
             }
             if let Some(l) = &p.location {
                 dev["location"] = match l.get("id").and_then(Value::as_str) {
@@ -701,4 +843,45 @@ fn apply_patch(
         }
     }
     Ok(())
+}
+
+/// Merge-patch `tags` into an item's tags: a new key is added, an existing one (same
+/// spelling) updated, `None` deletes; a key differing only in case from an existing one is
+/// refused (keys are case-insensitive, glp-api.md §2.4).
+fn merge_tags(
+    current: &Value,
+    tags: &[(String, Option<String>)],
+    what: &str,
+) -> Result<Value, String> {
+    let mut cur: BTreeMap<String, Value> = current
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (k, v) in tags {
+        let existing = cur.keys().find(|e| e.eq_ignore_ascii_case(k)).cloned();
+        match (v, existing) {
+            (None, Some(e)) => {
+                cur.remove(&e);
+            }
+            (None, None) => {}
+            (Some(v), Some(e)) if e == *k => {
+                cur.insert(e, json!(v));
+            }
+            (Some(_), Some(e)) => {
+                return Err(format!(
+                    "tag key '{k}' clashes with existing key '{e}' (keys are case-insensitive)"
+                ));
+            }
+            (Some(v), None) => {
+                cur.insert(k.clone(), json!(v));
+            }
+        }
+    }
+    if cur.len() > 50 {
+        return Err(format!(
+            "{what} would have {} tags; at most 50 are allowed",
+            cur.len()
+        ));
+    }
+    Ok(json!(cur))
 }

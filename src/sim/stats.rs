@@ -20,6 +20,8 @@ pub enum Endpoint {
     AsyncGet,
     SubscriptionsGet,
     SubscriptionGet,
+    SubscriptionsPatch,
+    SubscriptionAsyncGet,
     ServiceCatalog,
     Control,
     Other,
@@ -40,6 +42,8 @@ impl Endpoint {
             Endpoint::AsyncGet => "async_get",
             Endpoint::SubscriptionsGet => "subscriptions_get",
             Endpoint::SubscriptionGet => "subscription_get",
+            Endpoint::SubscriptionsPatch => "subscriptions_patch",
+            Endpoint::SubscriptionAsyncGet => "subscription_async_get",
             Endpoint::ServiceCatalog => "service_catalog",
             Endpoint::Control => "control",
             Endpoint::Other => "other",
@@ -76,6 +80,12 @@ impl Endpoint {
             (&Method::GET, ["subscriptions", "v1", "subscriptions"]) => Endpoint::SubscriptionsGet,
             (&Method::GET, ["subscriptions", "v1", "subscriptions", _]) => {
                 Endpoint::SubscriptionGet
+            }
+            (&Method::PATCH, ["subscriptions", "v1", "subscriptions"]) => {
+                Endpoint::SubscriptionsPatch
+            }
+            (&Method::GET, ["subscriptions", "v1" | "v1beta1", "async-operations", _]) => {
+                Endpoint::SubscriptionAsyncGet
             }
             _ => Endpoint::Other,
         }

@@ -402,7 +402,7 @@ impl Store {
             None => summary.clone(),
         };
         let summary = &summary;
-        // The same transaction that holds the run's row lock: a second one would wait on it.
+        // Same transaction as the row lock above: a second one would wait on that lock.
         if !devices.is_empty() {
             let serial: Vec<&str> = devices.iter().map(|d| d.serial.as_str()).collect();
             let dev_id: Vec<Option<&str>> =

@@ -11,6 +11,8 @@
 //! databases left by killed runs are swept at the next start.
 #![allow(dead_code)]
 
+pub mod openapi;
+pub mod recorder;
 pub mod sim;
 
 use std::ops::Deref;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::sim::data::NewDevice;
 use crate::sim::errors::{ApiError, json_bytes};
 use crate::sim::list;
-use crate::sim::ops::{Work, parse_patch, parse_tags};
+use crate::sim::ops::{OpKind, Work, parse_patch, parse_tags};
 use crate::sim::state::{Shared, lock, read, write};
 
 fn list_devices(
@@ -66,7 +66,7 @@ pub(super) async fn get_one(State(sh): State<Arc<Shared>>, Path(id): Path<String
 }
 
 pub(super) async fn async_op(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    match sh.op_json(&id) {
+    match sh.op_json_of(&id, Some(OpKind::Devices)) {
         Some(v) => super::ok_json(&v),
         None => ApiError::not_found("async-operation").into_response(),
     }
@@ -84,7 +84,7 @@ fn accepted(id: &str) -> Response {
     r
 }
 
-fn dry_run(q: &[(String, String)]) -> Result<bool, ApiError> {
+pub(super) fn dry_run(q: &[(String, String)]) -> Result<bool, ApiError> {
     match q
         .iter()
         .rev()
@@ -100,7 +100,7 @@ fn dry_run(q: &[(String, String)]) -> Result<bool, ApiError> {
     }
 }
 
-fn json_body(body: &Bytes) -> Result<Value, ApiError> {
+pub(super) fn json_body(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_field("body", format!("the body is not valid JSON: {e}")))
 }

@@ -54,7 +54,14 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
             "/devices/v1beta1/async-operations/{id}",
             get(devices::async_op),
         )
-        .route("/subscriptions/v1/subscriptions", get(subscriptions::list))
+        .route(
+            "/subscriptions/v1/subscriptions",
+            get(subscriptions::list).patch(subscriptions::patch),
+        )
+        .route(
+            "/subscriptions/v1/async-operations/{id}",
+            get(subscriptions::async_op),
+        )
         .route(
             "/subscriptions/v1/subscriptions/{id}",
             get(subscriptions::get_one),
