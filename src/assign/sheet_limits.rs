@@ -84,7 +84,10 @@ pub fn check_archive(bytes: &[u8]) -> Result<(), Refusal> {
         let size = f.size();
         let name = String::from_utf8_lossy(f.name_raw()).into_owned();
         total = total.saturating_add(size);
-        if !is_sheet_part(&name) && size > MAX_WHOLE_PART_BYTES {
+        // Media (pictures) are never unpacked by the reader; everything else may be read whole.
+        let read_whole =
+            !is_sheet_part(&name) && !name.to_ascii_lowercase().starts_with("xl/media/");
+        if read_whole && size > MAX_WHOLE_PART_BYTES {
             return Err(Refusal::WholePart { part: name, size });
         }
     }

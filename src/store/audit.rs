@@ -402,7 +402,8 @@ impl Store {
             None => summary.clone(),
         };
         let summary = &summary;
-        let mut tx = self.pool().begin().await?;
+        // Still in the transaction holding the run's row lock: a second transaction would
+        // wait on that lock forever.
         if !devices.is_empty() {
             let serial: Vec<&str> = devices.iter().map(|d| d.serial.as_str()).collect();
             let dev_id: Vec<Option<&str>> =
