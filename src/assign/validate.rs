@@ -66,6 +66,9 @@ pub enum IssueKind {
     CellTooLong,
     /// A number in an identifier column that is not an exact integer.
     InexactNumber,
+    /// Devices an abandoned run may have changed were read again from GreenLake (or could
+    /// not be).
+    ReadAgain,
 }
 
 /// One problem, located as the user sees it in the spreadsheet.
