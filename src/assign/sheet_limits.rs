@@ -98,7 +98,8 @@ pub fn check_archive(bytes: &[u8]) -> Result<(), Refusal> {
 }
 
 /// Scan every worksheet XML part of an .xlsx for its longest tag or text and its number of
-/// rows, reading a bounded buffer at a time (nothing of the sheet is kept).
+/// rows, and the shared strings for their longest text, reading a bounded buffer at a time
+/// (nothing of them is kept).
 pub fn scan_xlsx_sheets(bytes: &[u8]) -> Result<(), Refusal> {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return Ok(());
@@ -108,11 +109,14 @@ pub fn scan_xlsx_sheets(bytes: &[u8]) -> Result<(), Refusal> {
             continue;
         };
         let name = String::from_utf8_lossy(f.name_raw()).into_owned();
-        if !(is_sheet_part(&name) && name.to_ascii_lowercase().ends_with(".xml")) {
+        let lower = name.to_ascii_lowercase();
+        let sheet = is_sheet_part(&name) && lower.ends_with(".xml");
+        // The shared strings hold the sheets' texts: one huge string is one huge cell.
+        if !(sheet || lower == "xl/sharedstrings.xml") {
             continue;
         }
         let rows = scan_xml(BufReader::with_capacity(64 * 1024, f), &name)?;
-        if rows > MAX_SHEET_ROWS {
+        if sheet && rows > MAX_SHEET_ROWS {
             return Err(Refusal::Rows {
                 what: "a sheet has",
                 rows,
