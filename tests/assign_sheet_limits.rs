@@ -446,3 +446,48 @@ async fn an_18_digit_serial_typed_as_a_number_is_an_error() {
     e.assert_refused(&path, &o, &["row 3", "format the column as text"])
         .await;
 }
+
+/// `path` again with its shared strings declaring `count` strings.
+fn with_unique_count(path: &Path, count: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut changed = false;
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut body = String::new();
+        std::io::Read::read_to_string(&mut f, &mut body).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            let at = body.find("uniqueCount=\"").unwrap() + "uniqueCount=\"".len();
+            let end = at + body[at..].find('"').unwrap();
+            body.replace_range(at..end, count);
+            changed = true;
+        }
+        out.start_file(name, opts).unwrap();
+        out.write_all(body.as_bytes()).unwrap();
+    }
+    out.finish().unwrap();
+    assert!(changed, "the workbook has shared strings");
+}
+
+#[tokio::test]
+async fn a_workbook_declaring_a_trillion_shared_strings_is_refused() {
+    let e = env().await;
+    let path = e.dir.join("strings.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Serial Number").unwrap();
+    ws.write_string(1, 0, &e.free[0]).unwrap();
+    wb.save(&path).unwrap();
+    // The reader reserves room for the declared count before reading one string.
+    with_unique_count(&path, "1000000000000");
+    let msg = load_err(&path);
+    assert!(
+        msg.starts_with("strings.xlsx is not read: it declares 1000000000000 shared strings"),
+        "{msg}"
+    );
+    let o = e.apply(&path).await;
+    e.assert_refused(&path, &o, &["shared strings"]).await;
+}

@@ -60,6 +60,10 @@ pub enum Refusal {
         "its part {part} holds a cell or tag of more than {MAX_XML_RUN} bytes (near row {row}); a cell holds at most {MAX_CELL_CHARS} characters. The file is damaged: save it again from your spreadsheet program"
     )]
     HugeRun { part: String, row: u64 },
+    #[error(
+        "it declares {count} shared strings; a workbook within the size limits holds at most {MAX_SHARED_STRINGS}. The file is damaged: save it again from your spreadsheet program"
+    )]
+    Strings { count: u64 },
     #[error("its part {part} cannot be unpacked ({reason})")]
     Damaged { part: String, reason: String },
 }
@@ -115,7 +119,18 @@ pub fn scan_xlsx_sheets(bytes: &[u8]) -> Result<(), Refusal> {
         if !(sheet || lower == "xl/sharedstrings.xml") {
             continue;
         }
-        let rows = scan_xml(BufReader::with_capacity(64 * 1024, f), &name)?;
+        let mut reader = BufReader::with_capacity(64 * 1024, f);
+        if !sheet {
+            // calamine reserves room for the declared number of strings up front.
+            let head = reader.fill_buf().map_err(|e| Refusal::Damaged {
+                part: name.clone(),
+                reason: e.to_string(),
+            })?;
+            if let Some(count) = unique_count(head).filter(|&n| n > MAX_SHARED_STRINGS) {
+                return Err(Refusal::Strings { count });
+            }
+        }
+        let rows = scan_xml(reader, &name)?;
         if sheet && rows > MAX_SHEET_ROWS {
             return Err(Refusal::Rows {
                 what: "a sheet has",
@@ -124,6 +139,27 @@ pub fn scan_xlsx_sheets(bytes: &[u8]) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// Most shared strings a workbook may declare: each takes at least 8 bytes of XML
+/// (`<si><t/></si>`), so a part within [`MAX_WHOLE_PART_BYTES`] holds no more.
+pub const MAX_SHARED_STRINGS: u64 = MAX_WHOLE_PART_BYTES / 8;
+
+/// The `uniqueCount` the shared strings declare in their `<sst …>` tag, if it is in `head`.
+fn unique_count(head: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"uniqueCount=\"";
+    let at = head.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let digits: Vec<u8> = head[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    // Too many digits for a u64 is too many strings.
+    std::str::from_utf8(&digits)
+        .ok()?
+        .parse::<u64>()
+        .ok()
+        .or((digits.len() > 19).then_some(u64::MAX))
 }
 
 /// The rows (`<row …>` tags) of one worksheet XML stream; refuses a tag or text longer than
@@ -230,6 +266,17 @@ mod tests {
             scan_xml(&xml[..], "s"),
             Err(Refusal::HugeRun { row: 1, .. })
         ));
+    }
+
+    #[test]
+    fn declared_strings() {
+        let head = br#"<?xml version="1.0"?><sst xmlns="x" count="10" uniqueCount="7">"#;
+        assert_eq!(unique_count(head), Some(7));
+        assert_eq!(unique_count(b"<sst count=\"3\">"), None);
+        assert_eq!(
+            unique_count(b"<sst uniqueCount=\"99999999999999999999999\">"),
+            Some(u64::MAX)
+        );
     }
 
     #[test]
