@@ -316,7 +316,8 @@ async fn undo(
         .audit_devices(run_id)
         .await?
         .into_iter()
-        .filter(|d| d.outcome == "succeeded" || d.outcome == "failed")
+        // `unknown`: an abandoned run's devices, whose calls may or may not have gone out.
+        .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))
         .map(|d| d.serial)
         .collect();
     if !serials.is_empty() {
