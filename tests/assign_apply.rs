@@ -549,6 +549,7 @@ async fn new_devices_are_added_then_fully_assigned() {
 async fn run_lock_held(db: &TestDb, id: i64) -> bool {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
+                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                           AND granted AND objid::text = $1)",
     )
     .bind(id.to_string())

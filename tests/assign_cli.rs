@@ -291,7 +291,8 @@ async fn sigkill_mid_apply_is_marked_abandoned_by_the_next_run() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let held: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2)",
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
         )
         .fetch_one(db.store.pool())
         .await

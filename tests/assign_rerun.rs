@@ -123,6 +123,7 @@ async fn killed_run(db: &TestDb, serials: &[(String, String)], app: &(String, St
     loop {
         let held: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 \
+                              AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                               AND granted AND objid::text = $1)",
         )
         .bind(id.to_string())
