@@ -539,7 +539,8 @@ fn workbook(
                     .worksheet_range(name)
                     .map_err(|e| bad_sheet(e.to_string()))?;
                 if let (Some(start), Some(end)) = (range.start(), range.end()) {
-                    declared(Dimensions { start, end })?;
+                    sheet_limits::check_spanned_rows(start.0, end.0)
+                        .map_err(|r| refused(Some(name), r))?;
                 }
                 let merges = match other {
                     Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),

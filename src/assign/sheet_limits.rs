@@ -236,12 +236,18 @@ fn is_row_head(h: &[u8]) -> bool {
 /// A declared worksheet size (`<dimension ref="A1:B5000000"/>`) too large to be a device
 /// sheet. `(0,0)–(0,0)` is what a sheet without the element reads as.
 pub fn check_declared_rows(start_row: u32, end_row: u32) -> Result<(), Refusal> {
+    check_rows("the sheet declares", start_row, end_row)
+}
+
+/// The rows a sheet read whole (.xls, .ods) spans, from its first used cell to its last.
+pub fn check_spanned_rows(start_row: u32, end_row: u32) -> Result<(), Refusal> {
+    check_rows("the sheet spans", start_row, end_row)
+}
+
+fn check_rows(what: &'static str, start_row: u32, end_row: u32) -> Result<(), Refusal> {
     let rows = u64::from(end_row.saturating_sub(start_row)) + 1;
     if rows > MAX_SHEET_ROWS {
-        return Err(Refusal::Rows {
-            what: "the sheet declares",
-            rows,
-        });
+        return Err(Refusal::Rows { what, rows });
     }
     Ok(())
 }
