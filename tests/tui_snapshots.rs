@@ -567,6 +567,7 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
                     known,
                     path,
                     sheet,
+                    client: None,
                 };
                 let result = glp_console::tui::run::wizard_load(job).await.map(|mut d| {
                     d.elapsed_ms = 42;

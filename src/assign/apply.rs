@@ -31,7 +31,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::diff::describe;
-use super::plan::{DeviceState, Method, Phase, Plan, Step, UndoRecord, plan_undo};
+use super::plan::{
+    DeviceState, Method, Phase, Plan, Step, UndoRecord, changed_tag_keys, plan_undo,
+};
 use super::report::{
     ApplyReport, Counts, DeviceReport, DeviceStatus, FailedDevice, OpStatus, OperationReport,
     ResyncReport, RunStatus,
@@ -875,8 +877,8 @@ pub async fn apply(
 
 /// The plan that undoes run `run_id`: every device it changed (fully or in part) goes back
 /// to its recorded values before. The current values come from the store (resync first
-/// for the freshest state); only tag keys the run touched are considered, so tags added
-/// since by someone else stay.
+/// for the freshest state); only tag keys the run changed are considered, matched exactly,
+/// so tags added since by someone else, and case variants of a changed key, stay.
 pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyError> {
     let run = store
         .audit_run(run_id)
@@ -912,14 +914,15 @@ pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyErro
             .intended
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
+        // Only the tag keys the run changed, exactly as it spelled them: a device may carry
+        // `Owner` and `owner`, and the one the run did not touch must stay as it is.
+        let changed = changed_tag_keys(before.as_ref(), &intended);
         let mut now = DeviceState::from_stored(cur);
-        let touched: HashSet<String> = intended
-            .tags
-            .keys()
-            .chain(before.iter().flat_map(|b| b.tags.keys()))
-            .map(|k| k.to_lowercase())
-            .collect();
-        now.tags.retain(|k, _| touched.contains(&k.to_lowercase()));
+        now.tags.retain(|k, _| changed.contains(k));
+        let before = before.map(|mut b| {
+            b.tags.retain(|k, _| changed.contains(k));
+            b
+        });
         records.push(UndoRecord {
             serial: r.serial.clone(),
             device_id: cur.id.clone(),

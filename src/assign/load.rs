@@ -13,8 +13,13 @@ use calamine::{
 };
 
 use super::header::{self, Field, HeaderMap};
-use super::normalize::{Category, clean, normalize_mac, normalize_region, normalize_serial};
-use super::validate::{Issue, MAX_FILE_BYTES, MAX_ROWS, validate_rows};
+use super::normalize::{
+    Category, clean, column_letter, normalize_mac, normalize_region, normalize_serial,
+};
+use super::sheet_limits::{
+    self, MAX_CELL_CHARS, MAX_COLUMNS, MAX_SHEET_ROWS, READ_ROWS, Refusal, check_declared_rows,
+};
+use super::validate::{Issue, IssueKind, MAX_FILE_BYTES, MAX_ROWS, validate_rows};
 
 /// Written in a `tag:<key>` cell, removes that tag from the device (an empty cell leaves
 /// the tag alone, because GLP allows empty tag values and an empty cell cannot say which).
@@ -118,6 +123,36 @@ pub enum LoadError {
         sheet: String,
         header_row: u32,
     },
+    /// A workbook whose size, declared or unpacked, is not that of a device sheet: refused
+    /// before its cells are read (see [`sheet_limits`]).
+    #[error("{file}{} is not read: {reason}", sheet.as_ref().map(|s| format!(", sheet \"{s}\"")).unwrap_or_default())]
+    Refused {
+        file: String,
+        sheet: Option<String>,
+        reason: Refusal,
+    },
+}
+
+/// A cell that could not be taken as written. Its text is cleaned (NULs dropped, cut to
+/// [`MAX_CELL_CHARS`]) so nothing of it reaches the database, and once the header says
+/// what the column means it becomes an error of its row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CellFault {
+    /// NUL characters: a UTF-16 file read as 8-bit text, or binary data.
+    Nul,
+    /// Longer than Excel allows; holds the length in characters.
+    TooLong(usize),
+    /// A number that is not an exact integer (a long serial typed as a number loses its last
+    /// digits; 1.5 is no serial).
+    Inexact(f64),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Fault {
+    /// Spreadsheet row number (1-based).
+    row: u32,
+    col: u32,
+    fault: CellFault,
 }
 
 /// The cell grid of one sheet: texts, the spreadsheet row number of each grid row, merged
@@ -126,6 +161,160 @@ struct Grid {
     rows: Vec<Vec<String>>,
     row_numbers: Vec<u32>,
     merges: Vec<Dimensions>,
+    faults: Vec<Fault>,
+}
+
+/// Builds a [`Grid`] from cells as a reader yields them. Grid row 0 is the first sheet row
+/// with content and blank rows in between are kept (empty), like calamine's ranges; at
+/// most [`READ_ROWS`] rows with content and [`MAX_SHEET_ROWS`] rows in all are kept, so a
+/// sheet of millions of rows costs no more memory than one at the row limit.
+#[derive(Default)]
+struct GridBuilder {
+    rows: Vec<Vec<String>>,
+    row_numbers: Vec<u32>,
+    faults: Vec<Fault>,
+    /// Rows holding at least one non-blank cell.
+    content_rows: usize,
+}
+
+impl GridBuilder {
+    /// Add one cell (0-based sheet row and column). `false` once the grid is full and this
+    /// cell would need another row: stop reading.
+    fn cell(&mut self, row: u32, col: u32, d: &Data) -> bool {
+        if col >= MAX_COLUMNS {
+            return true;
+        }
+        let inexact = inexact_number(d);
+        let text = cell_text(d);
+        if clean(&text).is_empty() && !text.contains('\0') {
+            return true;
+        }
+        let number = row.saturating_add(1);
+        let idx = match self.row_numbers.first().copied() {
+            None => 0,
+            Some(first) if number < first => {
+                // A row written out of order, above the first one read.
+                let gap = (first - number) as usize;
+                if self.rows.len() + gap > MAX_SHEET_ROWS as usize {
+                    return true;
+                }
+                self.rows.splice(0..0, std::iter::repeat_n(Vec::new(), gap));
+                self.row_numbers.splice(0..0, number..first);
+                0
+            }
+            Some(first) => (number - first) as usize,
+        };
+        if idx >= MAX_SHEET_ROWS as usize {
+            return false;
+        }
+        if self.rows.get(idx).is_none_or(Vec::is_empty) {
+            if self.content_rows >= READ_ROWS {
+                return false;
+            }
+            self.content_rows += 1;
+        }
+        while self.rows.len() <= idx {
+            self.row_numbers.push(
+                self.row_numbers
+                    .first()
+                    .map_or(number, |f| f + self.rows.len() as u32),
+            );
+            self.rows.push(Vec::new());
+        }
+        if let Some(v) = inexact {
+            self.faults.push(Fault {
+                row: number,
+                col,
+                fault: CellFault::Inexact(v),
+            });
+        }
+        let text = sanitize(text, number, col, &mut self.faults);
+        let cells = &mut self.rows[idx];
+        if cells.len() <= col as usize {
+            cells.resize(col as usize + 1, String::new());
+        }
+        cells[col as usize] = text;
+        true
+    }
+
+    /// Add a whole row of texts (CSV) with its line number. `false` once the grid holds
+    /// [`READ_ROWS`] rows with content: stop reading.
+    fn row(&mut self, number: u32, cells: Vec<String>) -> bool {
+        let content = cells
+            .iter()
+            .any(|c| !clean(c).is_empty() || c.contains('\0'));
+        if content {
+            if self.content_rows >= READ_ROWS {
+                return false;
+            }
+            self.content_rows += 1;
+        }
+        let cells = cells
+            .into_iter()
+            .take(MAX_COLUMNS as usize)
+            .enumerate()
+            .map(|(c, t)| sanitize(t, number, c as u32, &mut self.faults))
+            .collect();
+        self.rows.push(cells);
+        self.row_numbers.push(number);
+        true
+    }
+
+    /// The grid, with `merges` (0-based sheet coordinates) in grid coordinates.
+    fn finish(self, merges: Vec<Dimensions>) -> Grid {
+        let r0 = self.row_numbers.first().map_or(0, |n| n - 1);
+        let merges = merges
+            .into_iter()
+            .filter(|m| m.end.0 >= r0)
+            .map(|m| Dimensions {
+                start: (m.start.0.saturating_sub(r0), m.start.1),
+                end: (m.end.0 - r0, m.end.1),
+            })
+            .collect();
+        Grid {
+            rows: self.rows,
+            row_numbers: self.row_numbers,
+            merges,
+            faults: self.faults,
+        }
+    }
+}
+
+/// Drop NULs and cut to [`MAX_CELL_CHARS`], noting either as a fault of the cell.
+fn sanitize(mut text: String, row: u32, col: u32, faults: &mut Vec<Fault>) -> String {
+    if text.contains('\0') {
+        faults.push(Fault {
+            row,
+            col,
+            fault: CellFault::Nul,
+        });
+        text.retain(|c| c != '\0');
+    }
+    if text.len() > MAX_CELL_CHARS {
+        let chars = text.chars().count();
+        if chars > MAX_CELL_CHARS {
+            faults.push(Fault {
+                row,
+                col,
+                fault: CellFault::TooLong(chars),
+            });
+            text = text.chars().take(MAX_CELL_CHARS).collect();
+        }
+    }
+    text
+}
+
+/// Largest integer an f64 (a spreadsheet number) holds exactly: 2^53.
+const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// A number cell that is not an exact integer.
+fn inexact_number(d: &Data) -> Option<f64> {
+    match d {
+        Data::Float(f) if !(f.is_finite() && f.fract() == 0.0 && f.abs() < EXACT_INTEGER_LIMIT) => {
+            Some(*f)
+        }
+        _ => None,
+    }
 }
 
 /// Read a spreadsheet file (the format follows the extension; unknown extensions are
@@ -238,6 +427,19 @@ fn workbook(
         }),
         _ => HashMap::new(),
     };
+    let refused = |sheet: Option<&str>, reason: Refusal| LoadError::Refused {
+        file: file.into(),
+        sheet: sheet.map(str::to_string),
+        reason,
+    };
+    // Before calamine unpacks anything: the archive's own sizes, then (for .xlsx, whose
+    // XML calamine holds an event at a time) each worksheet's longest text and row count.
+    if matches!(kind, Kind::Xlsx | Kind::Xlsb | Kind::Ods) {
+        sheet_limits::check_archive(&bytes).map_err(|r| refused(None, r))?;
+    }
+    if matches!(kind, Kind::Xlsx) {
+        sheet_limits::scan_xlsx_sheets(&bytes).map_err(|r| refused(None, r))?;
+    }
     let cursor = Cursor::new(bytes);
     let unreadable = |kind: &'static str, e: String| LoadError::Unreadable {
         file: file.into(),
@@ -296,16 +498,58 @@ fn workbook(
         None => names.clone(),
     };
     for name in &candidates {
-        let range = wb
-            .worksheet_range(name)
-            .map_err(|e| unreadable(kind_name, format!("sheet \"{name}\": {e}")))?;
-        let merges = match &mut wb {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
-            Sheets::Ods(_) => ods_merges.get(name).cloned().unwrap_or_default(),
-            _ => Vec::new(),
+        let bad_sheet = |e: String| unreadable(kind_name, format!("sheet \"{name}\": {e}"));
+        let declared = |d: Dimensions| {
+            check_declared_rows(d.start.0, d.end.0).map_err(|r| refused(Some(name), r))
         };
-        let grid = range_grid(&range, merges);
+        // .xlsx and .xlsb are streamed cell by cell; .xls and .ods are read whole by
+        // calamine (see `sheet_limits` for what bounds them).
+        let grid = match &mut wb {
+            Sheets::Xlsx(x) => {
+                let merges = x.merge_cells_by_sheet_name(name).unwrap_or_default();
+                let mut cells = x
+                    .worksheet_cells_reader(name)
+                    .map_err(|e| bad_sheet(e.to_string()))?;
+                declared(cells.dimensions())?;
+                let mut b = GridBuilder::default();
+                while let Some(c) = cells.next_cell().map_err(|e| bad_sheet(e.to_string()))? {
+                    let (r, col) = c.get_position();
+                    if !b.cell(r, col, &Data::from(c.get_value().clone())) {
+                        break;
+                    }
+                }
+                b.finish(merges)
+            }
+            Sheets::Xlsb(x) => {
+                let mut cells = x
+                    .worksheet_cells_reader(name)
+                    .map_err(|e| bad_sheet(e.to_string()))?;
+                declared(cells.dimensions())?;
+                let mut b = GridBuilder::default();
+                while let Some(c) = cells.next_cell().map_err(|e| bad_sheet(e.to_string()))? {
+                    let (r, col) = c.get_position();
+                    if !b.cell(r, col, &Data::from(c.get_value().clone())) {
+                        break;
+                    }
+                }
+                b.finish(Vec::new())
+            }
+            other => {
+                let range = other
+                    .worksheet_range(name)
+                    .map_err(|e| bad_sheet(e.to_string()))?;
+                if let (Some(start), Some(end)) = (range.start(), range.end()) {
+                    sheet_limits::check_spanned_rows(start.0, end.0)
+                        .map_err(|r| refused(Some(name), r))?;
+                }
+                let merges = match other {
+                    Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+                    Sheets::Ods(_) => ods_merges.get(name).cloned().unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                range_grid(&range, merges)
+            }
+        };
         if let Some(sheet) = parse_grid(file, name, names.clone(), grid)? {
             return Ok(sheet);
         }
@@ -436,33 +680,45 @@ pub fn cell_text(d: &Data) -> String {
 
 fn range_grid(range: &Range<Data>, merges: Vec<Dimensions>) -> Grid {
     let (r0, c0) = range.start().unwrap_or((0, 0));
-    let mut rows = Vec::with_capacity(range.height());
-    let mut row_numbers = Vec::with_capacity(range.height());
-    for (i, row) in range.rows().enumerate() {
-        let mut cells = vec![String::new(); c0 as usize];
-        cells.extend(row.iter().map(cell_text));
-        rows.push(cells);
-        row_numbers.push(r0 + i as u32 + 1);
+    let mut b = GridBuilder::default();
+    for (r, c, d) in range.used_cells() {
+        if !b.cell(r0 + r as u32, c0 + c as u32, d) {
+            break;
+        }
     }
-    // Merged regions in grid coordinates (grid row 0 is sheet row r0; columns are absolute).
-    let merges = merges
-        .into_iter()
-        .filter(|m| m.end.0 >= r0)
-        .map(|m| Dimensions {
-            start: (m.start.0.saturating_sub(r0), m.start.1),
-            end: (m.end.0 - r0, m.end.1),
-        })
-        .collect();
-    Grid {
-        rows,
-        row_numbers,
-        merges,
+    b.finish(merges)
+}
+
+/// UTF-16 without a BOM (some exports write none), told by its NULs: text that is mostly
+/// ASCII has a NUL in every other byte — the high byte of each unit. `Some(true)` for
+/// little-endian. Plain 8-bit text has no NULs at all, so a third of the units is plenty.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    let units = sample.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let nul_at = |first: usize| {
+        sample
+            .iter()
+            .skip(first)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (nul_at(0), nul_at(1));
+    if odd * 3 >= units && even * 20 < units {
+        Some(true)
+    } else if even * 3 >= units && odd * 20 < units {
+        Some(false)
+    } else {
+        None
     }
 }
 
-/// Bytes to text: UTF-8 (BOM allowed), UTF-16 with a BOM (Excel's "Unicode text"), or
-/// Windows-1252/Latin-1 (Excel's default "CSV") as the last resort — serials and MACs are
-/// ASCII either way.
+/// Bytes to text: UTF-8 (BOM allowed), UTF-16 with a BOM (Excel's "Unicode text") or
+/// without one (told by its NULs), or Windows-1252/Latin-1 (Excel's default "CSV") as the
+/// last resort — serials and MACs are ASCII either way.
 fn decode_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return String::from_utf8_lossy(rest).into_owned();
@@ -485,6 +741,9 @@ fn decode_text(bytes: &[u8]) -> String {
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         return utf16(rest, false);
+    }
+    if let Some(le) = utf16_without_bom(bytes) {
+        return utf16(bytes, le);
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
@@ -534,8 +793,7 @@ fn csv_grid(file: &str, bytes: &[u8], delim: Option<u8>) -> Result<Grid, LoadErr
         .flexible(true)
         .delimiter(delim)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    let mut row_numbers = Vec::new();
+    let mut grid = GridBuilder::default();
     // Line numbers: the reader's own positions lag behind skipped blank lines and CRLF, so
     // count newlines up to the first character of each record ourselves.
     let raw = text.as_bytes();
@@ -557,14 +815,11 @@ fn csv_grid(file: &str, bytes: &[u8], delim: Option<u8>) -> Result<Grid, LoadErr
         newlines += raw[scanned..start].iter().filter(|&&b| b == b'\n').count() as u32;
         scanned = start;
         let line = newlines + 1;
-        rows.push(rec.iter().map(str::to_string).collect());
-        row_numbers.push(line);
+        if !grid.row(line, rec.iter().map(str::to_string).collect()) {
+            break;
+        }
     }
-    Ok(Grid {
-        rows,
-        row_numbers,
-        merges: Vec::new(),
-    })
+    Ok(grid.finish(Vec::new()))
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -666,7 +921,8 @@ fn parse_grid(
             header_row: grid.row_numbers[header.first_row],
         });
     }
-    let issues = validate_rows(sheet, &header, &rows, truncated);
+    let mut issues = validate_rows(sheet, &header, &rows, truncated);
+    issues.extend(fault_issues(file, sheet, &header, &rows, &grid.faults));
     Ok(Some(Sheet {
         file: file.into(),
         sheet: sheet.into(),
@@ -675,6 +931,72 @@ fn parse_grid(
         rows,
         issues,
     }))
+}
+
+/// Fields whose cells are identifiers: a number there must be an exact integer.
+fn is_identifier(f: &Field) -> bool {
+    matches!(
+        f,
+        Field::Serial
+            | Field::Mac
+            | Field::SubscriptionKey
+            | Field::PartNumber
+            | Field::Application
+    )
+}
+
+/// The faults of cells in device rows and in columns the header names, as row errors.
+/// Cells of ignored columns were cleaned and are never sent, so they need no word.
+fn fault_issues(
+    file: &str,
+    sheet: &str,
+    header: &HeaderMap,
+    rows: &[InputRow],
+    faults: &[Fault],
+) -> Vec<Issue> {
+    let kept: std::collections::HashSet<u32> = rows.iter().map(|r| r.row).collect();
+    let mut out = Vec::new();
+    for f in faults {
+        if !kept.contains(&f.row) {
+            continue;
+        }
+        let Some(column) = header.columns.iter().find(|c| c.index == f.col) else {
+            continue;
+        };
+        let cell = format!("{}{}", column_letter(f.col), f.row);
+        let (kind, message) = match f.fault {
+            CellFault::Nul => (
+                IssueKind::NulInCell,
+                format!(
+                    "{file}: cell {cell} holds NUL characters (0x00), which cannot be stored;                      the file is probably UTF-16 or binary — save it again as \"CSV UTF-8\" or .xlsx"
+                ),
+            ),
+            CellFault::TooLong(n) => (
+                IssueKind::CellTooLong,
+                format!(
+                    "{file}: cell {cell} has {n} characters; a cell holds at most \
+                     {MAX_CELL_CHARS} (Excel's limit) — shorten it"
+                ),
+            ),
+            CellFault::Inexact(v) if is_identifier(&column.field) => (
+                IssueKind::InexactNumber,
+                format!(
+                    "{file}: cell {cell} holds the number {v}, which a spreadsheet cannot store \
+                     exactly (an integer of more than 15 digits, or a fraction), so it is not the \
+                     value that was typed; format the column as text and type the value again"
+                ),
+            ),
+            CellFault::Inexact(_) => continue,
+        };
+        out.push(Issue::error(
+            kind,
+            sheet,
+            Some(f.row),
+            Some(column.describe()),
+            message,
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -702,5 +1024,27 @@ mod tests {
         assert_eq!(decode_text(b"\xEF\xBB\xBFabc"), "abc");
         assert_eq!(decode_text(&[0xFF, 0xFE, b'a', 0, b'b', 0]), "ab");
         assert_eq!(decode_text(b"caf\xE9"), "café");
+        let le: Vec<u8> = "Serial\nSN1\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(decode_text(&le), "Serial\nSN1\n");
+        let be: Vec<u8> = "Serial\nSN1\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(decode_text(&be), "Serial\nSN1\n");
+    }
+
+    #[test]
+    fn inexact_numbers() {
+        assert_eq!(
+            inexact_number(&Data::Float(123456789012345678.0)),
+            Some(123456789012345678.0)
+        );
+        assert_eq!(inexact_number(&Data::Float(1.5)), Some(1.5));
+        assert_eq!(inexact_number(&Data::Float(9_007_199_254_740_991.0)), None);
+        assert_eq!(inexact_number(&Data::Float(12345.0)), None);
+        assert_eq!(inexact_number(&Data::String("1.5".into())), None);
     }
 }

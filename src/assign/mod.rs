@@ -19,5 +19,6 @@ pub mod options;
 pub mod plan;
 pub mod report;
 pub mod session;
+pub mod sheet_limits;
 pub mod template;
 pub mod validate;

@@ -264,8 +264,10 @@ fn add_body(serial: &str, add: &AddDevice, tags: &BTreeMap<String, String>) -> V
     Value::Object(m)
 }
 
-/// The merge-patch for tags: only keys that are new, differ or must go. Keys are matched
-/// case-insensitively (GLP refuses `Location` next to `LOCATION`), and a change is sent
+/// The merge-patch for tags: only keys that are new, differ or must go. A key is matched
+/// exactly first — a device can carry case variants (`Owner` and `owner`, from before GLP
+/// refused them) and each stays as it is unless named exactly — and otherwise
+/// case-insensitively (GLP refuses `Location` next to `LOCATION`), the change then sent
 /// under the key's existing spelling.
 fn tag_patch(
     current: &BTreeMap<String, String>,
@@ -274,9 +276,11 @@ fn tag_patch(
     let mut patch = BTreeMap::new();
     let mut changes = Vec::new();
     for (k, v) in wanted {
-        let existing = current
-            .iter()
-            .find(|(ck, _)| ck.to_lowercase() == k.to_lowercase());
+        let existing = current.get_key_value(k).or_else(|| {
+            current
+                .iter()
+                .find(|(ck, _)| ck.to_lowercase() == k.to_lowercase())
+        });
         match (existing, v) {
             (Some((_, cv)), Some(v)) if cv == v => {}
             (Some((ck, cv)), Some(v)) => {
@@ -501,6 +505,10 @@ impl UndoRecord {
 /// added ones removed), subscriptions and application put back. Devices the run added
 /// are stripped of what the run gave them, but they stay in the workspace (there is no
 /// delete call); a note says so.
+///
+/// Tag keys are taken exactly as recorded: a key in `after` but not in `before` is removed,
+/// every key in `before` is set back. The caller limits both to the keys the run changed
+/// ([`changed_tag_keys`]), so case variants the run never touched stay as they are.
 pub fn plan_undo(records: &[UndoRecord]) -> Plan {
     let mut notes = Vec::new();
     let targets: Vec<DeviceTarget> = records
@@ -515,7 +523,7 @@ pub fn plan_undo(records: &[UndoRecord]) -> Plan {
             }
             let mut tags: BTreeMap<String, Option<String>> = BTreeMap::new();
             for k in r.after.tags.keys() {
-                if !before.tags.keys().any(|b| b.to_lowercase() == k.to_lowercase()) {
+                if !before.tags.contains_key(k) {
                     tags.insert(k.clone(), None);
                 }
             }
@@ -544,4 +552,20 @@ pub fn plan_undo(records: &[UndoRecord]) -> Plan {
     let mut p = plan(&targets);
     p.notes = notes;
     p
+}
+
+/// The tag keys a run changed on a device, spelled as it recorded them: those whose value
+/// (or presence) differs between the values before and the values asked for.
+pub fn changed_tag_keys(
+    before: Option<&DeviceState>,
+    intended: &DeviceState,
+) -> std::collections::BTreeSet<String> {
+    let empty = BTreeMap::new();
+    let before = before.map_or(&empty, |b| &b.tags);
+    before
+        .keys()
+        .chain(intended.tags.keys())
+        .filter(|k| before.get(*k) != intended.tags.get(*k))
+        .cloned()
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The steps of one assignment that need the database or the API, shared by the headless
 //! command and the Assign tab's wizard, so both read, match and plan a sheet the same way:
-//! [`prepare`] (read the file off the async threads, look its serials up, match),
+//! [`prepare`] (read the file off the async threads, re-read devices an abandoned run left
+//! in doubt, look its serials up, match),
 //! [`load_catalog`] (subscriptions, tags and the application/region pairs the service
 //! catalog offers), [`plan_for`] (choices → targets → plan), and [`choices_from_flags`]
 //! (the command line's `--subscription/--application/--region/--tag` checked against the
@@ -11,12 +12,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::apply::requested_json;
+use super::apply::{requested_json, resync_serials};
 use super::load::{LoadError, LoadOptions, Sheet, load_path};
 use super::matching::{RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};
-use super::validate::{Issue, rows_with_errors};
+use super::validate::{Issue, IssueKind, rows_with_errors};
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
 use crate::store::audit::{NewRun, RunKind};
@@ -71,8 +72,15 @@ pub enum PrepareError {
 
 /// Read `path` (on a blocking thread: a 10 MB workbook takes a while), look every serial up
 /// with one query, and match the valid rows.
+///
+/// With a `client`, devices that an abandoned run (killed mid-apply, so it recorded no
+/// result and fetched nothing back) may have changed are read again from GreenLake first:
+/// otherwise the plan would start from values older than GreenLake's and resend calls that
+/// already went through. A warning says so; when GreenLake cannot be reached the plan is
+/// made from the stored values and the warning says that instead.
 pub async fn prepare(
     store: &Store,
+    client: Option<&Client>,
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<Prepared, PrepareError> {
@@ -82,9 +90,47 @@ pub async fn prepare(
         .await
         .map_err(|e| PrepareError::Task(e.to_string()))??;
     let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
+    let mut notes = Vec::new();
+    if let Some(client) = client {
+        let doubt = store.devices_in_doubt(&serials).await?;
+        if !doubt.serials.is_empty() {
+            let runs = doubt
+                .runs
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let n = doubt.serials.len();
+            let r = resync_serials(client, store, &doubt.serials).await;
+            notes.push(match r.error {
+                None => {
+                    store.mark_refreshed(&doubt).await?;
+                    format!(
+                        "{n} devices of assignment run {runs}, which ended without recording \
+                         its result (killed or crashed), were read again from GreenLake: the \
+                         plan starts from their current values"
+                    )
+                }
+                Some(e) => format!(
+                    "{n} devices of assignment run {runs}, which ended without recording its \
+                     result, could not be read again from GreenLake ({e}); the plan starts from \
+                     the stored values, which may be older — sync, then load the sheet again"
+                ),
+            });
+        }
+    }
     let stored = store.devices_by_serials(&serials).await?;
     let valid = sheet.valid_rows();
-    let (matches, match_issues) = match_rows(&sheet, &valid, &stored);
+    let (matches, mut match_issues) = match_rows(&sheet, &valid, &stored);
+    for n in notes {
+        match_issues.push(Issue::warning(
+            IssueKind::ReadAgain,
+            &sheet.sheet,
+            None,
+            None,
+            n,
+        ));
+    }
     Ok(Prepared {
         path: path.to_path_buf(),
         sheet,

@@ -60,6 +60,15 @@ pub enum IssueKind {
     AddNeedsPartNumber,
     AddNeedsDeviceType,
     SubscriptionNeedsApplication,
+    /// A cell with NUL characters (a UTF-16 or binary file read as text).
+    NulInCell,
+    /// A cell longer than Excel's 32 767 characters.
+    CellTooLong,
+    /// A number in an identifier column that is not an exact integer.
+    InexactNumber,
+    /// Devices an abandoned run may have changed were read again from GreenLake (or could
+    /// not be).
+    ReadAgain,
 }
 
 /// One problem, located as the user sees it in the spreadsheet.

@@ -241,8 +241,13 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     let Some(file) = &opts.file else {
         return Err(bad("assign: give the spreadsheet FILE, or --undo RUN_ID"));
     };
+    // The client is needed to re-read devices an abandoned run left in doubt, for the
+    // service catalog and to apply; without credentials the review still works from the
+    // stored inventory.
+    let client = build_client(cfg);
     let prepared = session::prepare(
         &store,
+        client.as_ref().ok(),
         file,
         &LoadOptions {
             sheet: opts.sheet.clone(),
@@ -250,9 +255,6 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     )
     .await
     .map_err(|e| bad(e.to_string()))?;
-    // The client is needed for the service catalog (and later to apply); without
-    // credentials the review still works from the stored inventory.
-    let client = build_client(cfg);
     let (catalog, note) = session::load_catalog(&store, client.as_ref().ok()).await?;
     if let Some(n) = note {
         eprintln!("glp-console: warning: {n}");
@@ -314,7 +316,8 @@ async fn undo(
         .audit_devices(run_id)
         .await?
         .into_iter()
-        .filter(|d| d.outcome == "succeeded" || d.outcome == "failed")
+        // `unknown`: an abandoned run's devices, whose calls may or may not have gone out.
+        .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))
         .map(|d| d.serial)
         .collect();
     if !serials.is_empty() {

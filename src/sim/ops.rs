@@ -858,7 +858,13 @@ fn merge_tags(
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     for (k, v) in tags {
-        let existing = cur.keys().find(|e| e.eq_ignore_ascii_case(k)).cloned();
+        // The exact key first: an item can carry case variants (`Owner` and `owner`), and a
+        // PATCH naming one must not touch the other.
+        let existing = if cur.contains_key(k) {
+            Some(k.clone())
+        } else {
+            cur.keys().find(|e| e.eq_ignore_ascii_case(k)).cloned()
+        };
         match (v, existing) {
             (None, Some(e)) => {
                 cur.remove(&e);

@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod lock;
 mod nodelay;
 pub mod reports;
+pub mod rerun;
 mod sanitise;
 pub mod views;
 

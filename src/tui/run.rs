@@ -169,6 +169,7 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                         known,
                         path,
                         sheet,
+                        client: client.clone(),
                     };
                     let (tx, home) = (tx.clone(), app.home.clone());
                     tokio::spawn(async move {
@@ -297,6 +298,9 @@ pub struct WizardLoadJob {
     pub known: Option<Arc<Catalog>>,
     pub path: PathBuf,
     pub sheet: Option<String>,
+    /// Re-reads devices an abandoned run left in doubt before matching (`None`: the
+    /// stored values are used).
+    pub client: Option<Client>,
 }
 
 /// Read and match the sheet, then build the display rows — all off the UI task (also
@@ -304,7 +308,7 @@ pub struct WizardLoadJob {
 pub async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
     let started = Utc::now();
     let opts = LoadOptions { sheet: job.sheet };
-    let prepared = session::prepare(&job.store, &job.path, &opts)
+    let prepared = session::prepare(&job.store, job.client.as_ref(), &job.path, &opts)
         .await
         .map_err(|e| e.to_string())?;
     let known = job.known;

@@ -1,0 +1,1 @@
+ALTER TABLE assignment_devices DROP COLUMN IF EXISTS refreshed_at;
