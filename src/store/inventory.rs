@@ -789,7 +789,10 @@ impl Store {
             page,
             |d: &Device| d.id.as_str(),
             |part| async move {
-                copy_or_redo_as_upserts("device", |how| self.device_page(&part, seen_by, how, fence)).await
+                copy_or_redo_as_upserts("device", |how| {
+                    self.device_page(&part, seen_by, how, fence)
+                })
+                .await
             },
             |id| self.mark_one_seen(seen_by, Resource::Devices, id),
         )
