@@ -13,22 +13,6 @@ pub enum Format {
     Text,
     Json,
     Csv,
-    Xlsx,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Result<Format, Failure> {
-        match s.to_ascii_lowercase().as_str() {
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            "xlsx" => Ok(Format::Xlsx),
-            "text" => Ok(Format::Text),
-            other => Err(Failure::new(
-                exit::CONFIG,
-                format!("--format {other}: must be json, csv or xlsx"),
-            )),
-        }
-    }
 }
 
 fn date(t: &Option<DateTime<Utc>>) -> String {
@@ -136,7 +120,7 @@ fn render_expiring(
             })
             .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
         }
-        Format::Csv | Format::Xlsx => {
+        Format::Csv => {
             // One row per (subscription, device); subscriptions covering nothing get one row.
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record([

@@ -295,31 +295,22 @@ pub async fn inventory(
                 ExportWhat::Subscriptions => ("Subscriptions", SUBSCRIPTION_HEADERS.as_slice()),
             };
             let mut w = XlsxWriter::new(sheet, headers).map_err(|m| xlsx_err(&dest, m))?;
-            let r: Result<(), String> = match what {
+            match what {
                 ExportWhat::Devices => {
                     let mut rows = store.export_devices();
-                    async {
-                        while let Some(row) = rows.next().await {
-                            let row = row.map_err(|e| e.to_string())?;
-                            w.row(&device_cells(&row))?;
-                        }
-                        Ok(())
+                    while let Some(row) = rows.next().await {
+                        w.row(&device_cells(&row?))
+                            .map_err(|m| xlsx_err(&dest, m))?;
                     }
-                    .await
                 }
                 ExportWhat::Subscriptions => {
                     let mut rows = store.export_subscriptions();
-                    async {
-                        while let Some(row) = rows.next().await {
-                            let row = row.map_err(|e| e.to_string())?;
-                            w.row(&subscription_cells(&row))?;
-                        }
-                        Ok(())
+                    while let Some(row) = rows.next().await {
+                        w.row(&subscription_cells(&row?))
+                            .map_err(|m| xlsx_err(&dest, m))?;
                     }
-                    .await
                 }
-            };
-            r.map_err(|m| xlsx_err(&dest, m))?;
+            }
             finish_xlsx(w, dest)
         }
     }
