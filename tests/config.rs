@@ -490,6 +490,27 @@ fn config_check_is_clean_on_the_example_config() {
     assert!(!stdout.contains("# problem"), "{stdout}");
     assert!(stdout.contains("# no problems"), "{stdout}");
 
+    // Every documented key set to its documented example, [ui.keys] and [ui.colors] too.
+    let uncommented: String = std::fs::read_to_string(&example)
+        .unwrap()
+        .lines()
+        .map(|l| match l.trim_start().strip_prefix("# ") {
+            Some(rest)
+                if (rest.contains(" = ") || rest.starts_with('['))
+                    && !rest.starts_with("client_secret") =>
+            {
+                rest.to_string()
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let all = write_config(&dir, &uncommented);
+    let out = config_check(&dir, &all);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("[ui.keys]"), "{stdout}");
+
     // Missing credentials are a problem: a cron sync could not run.
     let out = binary()
         .args(["config", "check", "--config"])
