@@ -159,10 +159,11 @@ pub enum Command {
         /// devices or subscriptions
         #[arg(value_parser = ["devices", "subscriptions"])]
         what: String,
-        /// json, csv or xlsx
-        #[arg(long, default_value = "csv", value_parser = ["json", "csv", "xlsx"])]
-        format: String,
-        /// Output file (required for xlsx; stdout otherwise).
+        /// json, csv or xlsx (default: from the -o file's extension, else csv).
+        #[arg(long, value_parser = ["json", "csv", "xlsx"])]
+        format: Option<String>,
+        /// Output file (required for xlsx; stdout otherwise). Written as FILE.part and
+        /// renamed when complete.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },

@@ -67,6 +67,21 @@ pub enum ConfigError {
     Missing(String),
     #[error("client secret: {0}")]
     Secret(String),
+    /// More than one of the above, each on its own line: a person fixes them all in one go
+    /// instead of discovering them one run at a time.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ConfigError>),
+}
+
+impl ConfigError {
+    /// One error from a list of problems (`None` when there are none).
+    pub fn from_problems(mut problems: Vec<ConfigError>) -> Option<ConfigError> {
+        match problems.len() {
+            0 => None,
+            1 => problems.pop(),
+            _ => Some(ConfigError::Several(problems)),
+        }
+    }
 }
 
 /// Where the client secret comes from. Resolved only when a client is built.
@@ -642,6 +657,77 @@ fn nonempty(o: &Origin, section: &str, key: &str, v: &str) -> Result<String, Con
     Ok(t.to_string())
 }
 
+/// A key as messages name it: `[api] page_size.devices`, `[foo]`.
+fn key_label(path: &[String]) -> String {
+    match path.split_first() {
+        Some((section, rest)) if !rest.is_empty() => format!("[{section}] {}", rest.join(".")),
+        Some((section, _)) => format!("[{section}]"),
+        None => String::new(),
+    }
+}
+
+/// The document split into one small document per key (`[api] page_size.devices = 5` becomes
+/// `{api = {page_size = {devices = 5}}}`) with the key's path, in file order. The `client_secret*` keys stay together: only one of
+/// them may be set, which needs them side by side.
+fn key_documents(table: &toml::Table) -> Vec<(Vec<String>, toml::Table)> {
+    fn leaves(t: &toml::Table, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        for (k, v) in t {
+            prefix.push(k.clone());
+            match v {
+                toml::Value::Table(sub) if !sub.is_empty() => leaves(sub, prefix, out),
+                _ => out.push(prefix.clone()),
+            }
+            prefix.pop();
+        }
+    }
+    fn get<'a>(t: &'a toml::Table, path: &[String]) -> Option<&'a toml::Value> {
+        let (first, rest) = path.split_first()?;
+        let v = t.get(first)?;
+        match (rest.is_empty(), v) {
+            (true, v) => Some(v),
+            (false, toml::Value::Table(sub)) => get(sub, rest),
+            _ => None,
+        }
+    }
+    fn insert(doc: &mut toml::Table, path: &[String], value: toml::Value) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        if rest.is_empty() {
+            doc.insert(first.clone(), value);
+            return;
+        }
+        let entry = doc
+            .entry(first.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(sub) = entry {
+            insert(sub, rest, value);
+        }
+    }
+    let mut paths = Vec::new();
+    leaves(table, &mut Vec::new(), &mut paths);
+    let mut docs: Vec<(Vec<String>, toml::Table)> = Vec::new();
+    let mut secret_doc: Option<usize> = None;
+    for path in paths {
+        let Some(value) = get(table, &path).cloned() else {
+            continue;
+        };
+        let is_secret = path.len() == 2 && path[0] == "api" && path[1].starts_with("client_secret");
+        match (is_secret, secret_doc) {
+            (true, Some(i)) => insert(&mut docs[i].1, &path, value),
+            _ => {
+                let mut doc = toml::Table::new();
+                insert(&mut doc, &path, value);
+                if is_secret {
+                    secret_doc = Some(docs.len());
+                }
+                docs.push((path, doc));
+            }
+        }
+    }
+    docs
+}
+
 impl Config {
     /// The platform config directory (`~/.config/glp-console` on Linux).
     pub fn default_dir() -> Option<PathBuf> {
@@ -683,42 +769,118 @@ impl Config {
     }
 
     /// Load from an explicit file (must exist) or the default location (may be absent), then
-    /// apply the given environment and flags. Tests pass their own environment map.
+    /// apply the given environment and flags. Tests pass their own environment map. Every
+    /// bad value is reported (see [`ConfigError::Several`]), not just the first.
     pub fn load_with(
         explicit: Option<&Path>,
         env: &BTreeMap<String, String>,
         flags: &FlagOverrides,
     ) -> Result<Config, ConfigError> {
+        let (cfg, problems) = Self::load_with_all(explicit, env, flags);
+        match ConfigError::from_problems(problems) {
+            Some(e) => Err(e),
+            None => Ok(cfg),
+        }
+    }
+
+    /// [`Config::load`] that keeps going: the configuration with every valid value applied
+    /// (a bad one leaves its default), and the list of every problem found. For
+    /// `config check`, which must list them all.
+    pub fn load_all(explicit: Option<&Path>, flags: &FlagOverrides) -> (Config, Vec<ConfigError>) {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Self::load_with_all(explicit, &env, flags)
+    }
+
+    /// [`Config::load_with`] that keeps going (see [`Config::load_all`]).
+    pub fn load_with_all(
+        explicit: Option<&Path>,
+        env: &BTreeMap<String, String>,
+        flags: &FlagOverrides,
+    ) -> (Config, Vec<ConfigError>) {
         let mut cfg = Config::default();
+        let mut problems = Vec::new();
         let path = match explicit {
             Some(p) => Some(p.to_path_buf()),
             None => Self::default_file().filter(|p| p.exists()),
         };
         if let Some(path) = path {
-            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
-                path: path.display().to_string(),
-                source: e,
-            })?;
-            cfg.apply_file_text(&text, &path)?;
-            cfg.source_file = Some(path.clone());
-            cfg.check_permissions(&path);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    problems.extend(cfg.apply_file_text_all(&text, &path));
+                    cfg.source_file = Some(path.clone());
+                    cfg.check_permissions(&path);
+                }
+                Err(e) => problems.push(ConfigError::Read {
+                    path: path.display().to_string(),
+                    source: e,
+                }),
+            }
         }
-        cfg.apply_env(env)?;
-        cfg.apply_flags(flags)?;
-        Ok(cfg)
+        problems.extend(cfg.apply_env_all(env));
+        problems.extend(cfg.apply_flags_all(flags));
+        (cfg, problems)
     }
 
     /// Apply a TOML document as the file layer. `path` is used in messages.
     pub fn apply_file_text(&mut self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        match ConfigError::from_problems(self.apply_file_text_all(text, path)) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Apply a TOML document key by key, so that one bad or unknown key does not hide the
+    /// others: each value is deserialised and validated on its own, and every problem is
+    /// returned. Only a syntax error stops the walk (the document has no keys to check then).
+    pub fn apply_file_text_all(&mut self, text: &str, path: &Path) -> Vec<ConfigError> {
         let shown = path.display().to_string();
-        let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: shown.clone(),
-            message: format!(
-                "{} (see config.example.toml for every key)",
-                e.to_string().trim_end()
-            ),
-        })?;
-        self.apply_raw(raw, &Origin::File(&shown))
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => {
+                return vec![ConfigError::Parse {
+                    path: shown,
+                    message: format!(
+                        "{} (see config.example.toml for every key)",
+                        e.to_string().trim_end()
+                    ),
+                }];
+            }
+        };
+        let origin = Origin::File(&shown);
+        let mut problems = Vec::new();
+        // An unknown section or table is one mistake however many keys it holds.
+        let mut unknown = std::collections::HashSet::new();
+        for (path, doc) in key_documents(&table) {
+            match toml::Value::Table(doc).try_into::<RawFile>() {
+                Ok(raw) => {
+                    if let Err(e) = self.apply_raw(raw, &origin) {
+                        problems.push(e);
+                    }
+                }
+                Err(e) => {
+                    let message = e.message().trim_end();
+                    let mut shown_path = path.as_slice();
+                    if let Some(name) = message
+                        .strip_prefix("unknown field `")
+                        .and_then(|m| m.split('`').next())
+                        && let Some(i) = path.iter().rposition(|p| p == name)
+                    {
+                        shown_path = &path[..=i];
+                        if !unknown.insert(shown_path.to_vec()) {
+                            continue;
+                        }
+                    }
+                    problems.push(ConfigError::Parse {
+                        path: shown.clone(),
+                        message: format!(
+                            "{}: {message} (see config.example.toml for every key)",
+                            key_label(shown_path)
+                        ),
+                    });
+                }
+            }
+        }
+        problems
     }
 
     fn apply_raw(&mut self, raw: RawFile, o: &Origin) -> Result<(), ConfigError> {
@@ -890,11 +1052,12 @@ impl Config {
                 }
                 self.ui.theme = t;
             }
+            // Merged: the file is applied one key at a time (see `apply_file_text_all`).
             if let Some(v) = u.colors {
-                self.ui.colors = v;
+                self.ui.colors.extend(v);
             }
             if let Some(v) = u.keys {
-                self.ui.keys = v;
+                self.ui.keys.extend(v);
             }
             if let Some(v) = u.mouse {
                 self.ui.mouse = v;
@@ -912,52 +1075,109 @@ impl Config {
         Ok(())
     }
 
-    fn apply_env(&mut self, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    /// The environment layer; every bad variable is reported.
+    fn apply_env_all(&mut self, env: &BTreeMap<String, String>) -> Vec<ConfigError> {
         let get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).cloned();
-        let mut raw = RawFile::default();
-        let mut api = RawApi {
-            base_url: get("GLP_BASE_URL"),
-            token_url: get("GLP_TOKEN_URL"),
-            client_id: get("GLP_CLIENT_ID"),
-            ..Default::default()
-        };
         // GLP_CLIENT_SECRET overrides whatever source the file named.
         if let Some(s) = get("GLP_CLIENT_SECRET") {
             self.api.client_secret = SecretSource::Inline(Secret::new(s.trim().to_string()));
         }
-        api.client_secret = None;
-        raw.api = Some(api);
-        raw.database = Some(RawDatabase {
-            url: get("DATABASE_URL"),
-            pool_size: None,
-        });
-        self.apply_raw(raw, &Origin::Env)?;
-        if let Some(v) = get("RUST_LOG") {
-            self.log.level = log_level(&Origin::Env, &v)?;
+        let api = |a: RawApi| RawFile {
+            api: Some(a),
+            ..Default::default()
+        };
+        let layers = [
+            api(RawApi {
+                base_url: get("GLP_BASE_URL"),
+                ..Default::default()
+            }),
+            api(RawApi {
+                token_url: get("GLP_TOKEN_URL"),
+                ..Default::default()
+            }),
+            api(RawApi {
+                client_id: get("GLP_CLIENT_ID"),
+                ..Default::default()
+            }),
+            RawFile {
+                database: Some(RawDatabase {
+                    url: get("DATABASE_URL"),
+                    pool_size: None,
+                }),
+                ..Default::default()
+            },
+        ];
+        let mut problems = Vec::new();
+        for raw in layers {
+            if let Err(e) = self.apply_raw(raw, &Origin::Env) {
+                problems.push(e);
+            }
         }
-        Ok(())
+        if let Some(v) = get("RUST_LOG") {
+            match log_level(&Origin::Env, &v) {
+                Ok(l) => self.log.level = l,
+                Err(e) => problems.push(e),
+            }
+        }
+        problems
     }
 
     /// Apply command-line flags (the last layer).
     pub fn apply_flags(&mut self, f: &FlagOverrides) -> Result<(), ConfigError> {
-        let raw = RawFile {
-            api: Some(RawApi {
+        match ConfigError::from_problems(self.apply_flags_all(f)) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The flag layer; every bad flag is reported.
+    fn apply_flags_all(&mut self, f: &FlagOverrides) -> Vec<ConfigError> {
+        let api = |a: RawApi| RawFile {
+            api: Some(a),
+            ..Default::default()
+        };
+        let layers = [
+            api(RawApi {
                 base_url: f.base_url.clone(),
+                ..Default::default()
+            }),
+            api(RawApi {
                 token_url: f.token_url.clone(),
+                ..Default::default()
+            }),
+            api(RawApi {
                 client_id: f.client_id.clone(),
                 ..Default::default()
             }),
-            database: Some(RawDatabase {
-                url: f.database_url.clone(),
-                pool_size: None,
-            }),
-            log: Some(RawLog {
-                level: f.log_level.clone(),
-                dir: f.log_dir.as_ref().map(|p| p.display().to_string()),
-            }),
-            ..Default::default()
-        };
-        self.apply_raw(raw, &Origin::Flag)
+            RawFile {
+                database: Some(RawDatabase {
+                    url: f.database_url.clone(),
+                    pool_size: None,
+                }),
+                ..Default::default()
+            },
+            RawFile {
+                log: Some(RawLog {
+                    level: f.log_level.clone(),
+                    dir: None,
+                }),
+                ..Default::default()
+            },
+            RawFile {
+                log: Some(RawLog {
+                    level: None,
+                    dir: f.log_dir.as_ref().map(|p| p.display().to_string()),
+                }),
+                ..Default::default()
+            },
+        ];
+        let mut problems = Vec::new();
+        for raw in layers {
+            if let Err(e) = self.apply_raw(raw, &Origin::Flag) {
+                problems.push(e);
+            }
+        }
+        problems
     }
 
     /// Warn when a file that holds a secret can be read by other users.

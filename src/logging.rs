@@ -6,6 +6,7 @@ use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
@@ -17,8 +18,32 @@ pub const LOG_PREFIX: &str = "glp-console.log";
 pub enum Stderr {
     /// The TUI owns the terminal: nothing on stderr.
     Off,
-    /// Headless: warnings and errors on stderr (more with `-v`).
-    Level(tracing::Level),
+    /// Headless, with the number of `-v` given: our own warnings and errors on stderr; `-v`
+    /// adds our info lines and the libraries' warnings (sqlx's slow statements, server
+    /// notices), `-vv` debug lines. Without `-v` a library line is no concern of the person
+    /// reading cron mail; the file log keeps it.
+    Headless { verbose: u8 },
+}
+
+impl Stderr {
+    /// The stderr filter: which targets at which level.
+    fn targets(verbose: u8) -> Targets {
+        let (ours, libraries) = match verbose {
+            0 => (LevelFilter::WARN, LevelFilter::OFF),
+            1 => (LevelFilter::INFO, LevelFilter::WARN),
+            _ => (LevelFilter::DEBUG, LevelFilter::INFO),
+        };
+        Targets::new()
+            .with_default(libraries)
+            .with_target(env!("CARGO_CRATE_NAME"), ours)
+    }
+}
+
+/// Colour on stderr only for a person at a terminal who did not ask for none
+/// (<https://no-color.org>): cron mail and redirected files get plain text.
+pub fn stderr_colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Set up the global subscriber. `level` is a level name or an `EnvFilter` directive.
@@ -57,12 +82,13 @@ pub fn init(dir: &Path, level: &str, stderr: Stderr) -> Result<Option<WorkerGuar
     };
     let stderr_layer = match stderr {
         Stderr::Off => None,
-        Stderr::Level(l) => Some(
+        Stderr::Headless { verbose } => Some(
             fmt::layer()
                 .with_writer(std::io::stderr)
-                .with_target(false)
+                .with_ansi(stderr_colour())
+                .with_target(verbose > 0)
                 .without_time()
-                .with_filter(tracing_subscriber::filter::LevelFilter::from_level(l)),
+                .with_filter(Stderr::targets(verbose)),
         ),
     };
     // A second init (tests) is harmless: the first subscriber stays.

@@ -5,7 +5,8 @@ use clap::Parser;
 
 use glp_console::cli::{Cli, Command, ConfigCommand, DbCommand, exit};
 use glp_console::config::Config;
-use glp_console::headless::reports::{self, ExportWhat, Format};
+use glp_console::headless::export::{self, Destination, ExportWhat};
+use glp_console::headless::reports::{self, Format};
 use glp_console::headless::sync_only::{self, SyncOnly};
 use glp_console::headless::{self, Failure};
 use glp_console::launch::{self, FirstSync};
@@ -17,7 +18,7 @@ fn main() {
     glp_console::memory::tune();
     glp_console::tls::init();
     let cli = Cli::parse();
-    let code = match run(cli) {
+    let mut code = match run(cli) {
         Ok(()) => exit::OK,
         Err(f) => {
             if !f.message.is_empty() {
@@ -26,6 +27,13 @@ fn main() {
             f.code
         }
     };
+    // A reader that went away (`| head`) is not a failure; a lost output is.
+    if let Some(e) = glp_console::headless::stdout::take_error() {
+        eprintln!("glp-console: {e}");
+        if code == exit::OK {
+            code = exit::CONFIG;
+        }
+    }
     std::process::exit(code);
 }
 
@@ -44,7 +52,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             .block_on(glp_console::sim::run_cli(cfg))
             .map_err(|e| Failure::new(exit::CONFIG, e.to_string()));
     }
-    let cfg = Config::load(cli.global.config.as_deref(), &cli.global.overrides())?;
+    // `config check` lists every problem; every other command stops at a bad configuration.
+    let checking = matches!(cli.command, Some(Command::Config(ConfigCommand::Check)));
+    let (cfg, problems) = if checking {
+        Config::load_all(cli.global.config.as_deref(), &cli.global.overrides())
+    } else {
+        (
+            Config::load(cli.global.config.as_deref(), &cli.global.overrides())?,
+            Vec::new(),
+        )
+    };
     for w in &cfg.warnings {
         eprintln!("glp-console: warning: {w}");
     }
@@ -61,11 +78,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if !interactive {
         glp_console::memory::one_arena();
     }
-    let stderr = match (interactive, cli.global.verbose) {
-        (true, _) => logging::Stderr::Off,
-        (false, 0) => logging::Stderr::Level(tracing::Level::WARN),
-        (false, 1) => logging::Stderr::Level(tracing::Level::INFO),
-        (false, _) => logging::Stderr::Level(tracing::Level::DEBUG),
+    let stderr = if interactive {
+        logging::Stderr::Off
+    } else {
+        logging::Stderr::Headless {
+            verbose: cli.global.verbose,
+        }
     };
     let _guard = logging::init(&cfg.log_dir(), &cfg.log.level, stderr)
         .map_err(|m| Failure::new(exit::CONFIG, m))?;
@@ -75,16 +93,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
         .map_err(|e| Failure::new(exit::CONFIG, format!("cannot start the async runtime: {e}")))?;
     match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => {
-            print!("{}", headless::config_check(&cfg, cli.global.json)?);
-            Ok(())
+            let report = headless::config_check(&cfg, problems, cli.global.json);
+            glp_console::out!("{}", report.text);
+            match report.problems {
+                0 => Ok(()),
+                n => Err(Failure::new(
+                    exit::CONFIG,
+                    format!("{n} problem(s) in the configuration (listed above)"),
+                )),
+            }
         }
         Some(Command::Config(ConfigCommand::Path)) => {
-            print!("{}", headless::config_path(&cfg));
+            glp_console::out!("{}", headless::config_path(&cfg));
             Ok(())
         }
         Some(Command::Db(DbCommand::Migrate)) => {
             let msg = rt.block_on(headless::db_migrate(&cfg))?;
-            println!("{msg}");
+            glp_console::outln!("{msg}");
             Ok(())
         }
         Some(Command::Export {
@@ -92,16 +117,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
             format,
             output,
         }) => rt.block_on(async {
+            // Refused before connecting: a wrong request leaves no file and needs no database.
+            let format = export::Format::choose(format.as_deref(), output.as_deref())?;
             let store = Store::open(&cfg.database.url, 2).await?;
             let what = if what == "devices" {
                 ExportWhat::Devices
             } else {
                 ExportWhat::Subscriptions
             };
-            let msg =
-                reports::export(&store, what, Format::parse(&format)?, output.as_deref()).await?;
-            if !msg.is_empty() {
-                eprintln!("{msg}");
+            let dest = match &output {
+                Some(path) => Destination::file(path),
+                None => Destination::stdout(),
+            };
+            let shown = dest.shown();
+            let written = export::inventory(&store, what, format, dest).await?;
+            if let (Some(_), export::Written::Complete { rows }) = (&output, written) {
+                eprintln!("wrote {} ({rows} rows, {})", shown.display(), format.name());
             }
             Ok(())
         }),
@@ -109,7 +140,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let store = Store::open(&cfg.database.url, 2).await?;
             let (text, code) =
                 reports::status(&store, cfg.sync.stale_after, cli.global.json).await?;
-            print!("{text}");
+            glp_console::out!("{text}");
             if code == exit::OK {
                 Ok(())
             } else {
@@ -171,14 +202,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         let store = Store::open(&cfg.database.url, 2).await.ok();
                         let (text, note) =
                             reports::expiring_live(&client, store.as_ref(), days, format).await?;
-                        print!("{text}");
+                        glp_console::out!("{text}");
                         if let Some(note) = note {
                             eprintln!("glp-console: note: {note}");
                         }
                         return Ok(());
                     }
                     let store = Store::open(&cfg.database.url, 2).await?;
-                    print!("{}", reports::expiring(&store, days, format).await?);
+                    glp_console::out!("{}", reports::expiring(&store, days, format).await?);
                     Ok(())
                 });
             }

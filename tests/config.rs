@@ -396,3 +396,183 @@ fn config_path_and_bad_config_exit_code() {
     );
     assert!(stdout.contains("log directory:"), "{stdout}");
 }
+
+/// `config check` run on `path` with working credentials in the environment (what a cron
+/// user has), so only the file's own problems count.
+fn config_check(dir: &std::path::Path, path: &std::path::Path) -> std::process::Output {
+    binary()
+        .args(["config", "check", "--config"])
+        .arg(path)
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .env("GLP_CLIENT_ID", "my-client")
+        .env("GLP_CLIENT_SECRET", "sup3r-s3cret-value")
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .env_remove("GLP_BASE_URL")
+        .env_remove("GLP_TOKEN_URL")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn config_check_lists_every_problem_including_the_consoles_keymap_and_exits_2() {
+    let dir = tempdir();
+    let path = write_config(
+        &dir,
+        r##"
+[api]
+page_size.subscriptions = 500
+page_sise = 5
+timeout_secs = "ten"
+[sync]
+stale_after_minutes = 0
+[ui]
+theme = "neon"
+[ui.colors]
+accent = "blurple"
+[ui.keys]
+frobnicate = "x"
+sync = "ctrl-nonsense"
+quit = "?"
+[extra]
+a = 1
+b = 2
+"##,
+    );
+    let out = config_check(&dir, &path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let expected = [
+        "[api] page_size.subscriptions = 500: must be 1..=200",
+        "[api] page_sise: unknown field `page_sise`",
+        "[api] timeout_secs: invalid type",
+        "[sync] stale_after_minutes = 0: must be 1..=525600",
+        "[ui] theme = \"neon\"",
+        "[ui.colors] accent = \"blurple\": not a colour",
+        // The console's own keymap validation: unknown action, unparsable key, conflict.
+        "[ui.keys] frobnicate: no such action",
+        "[ui.keys] sync: \"ctrl-nonsense\" is not a key",
+        "[ui.keys] ? is bound to both quit and help",
+        "[extra]: unknown field `extra`",
+    ];
+    let problems: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("# problem: "))
+        .collect();
+    for e in expected {
+        assert!(
+            problems.iter().any(|p| p.contains(e)),
+            "missing {e:?} in:\n{stdout}"
+        );
+    }
+    assert_eq!(
+        problems.len(),
+        expected.len(),
+        "one line per problem, an unknown section once:\n{stdout}"
+    );
+    for p in &problems {
+        assert!(
+            p.contains(&path.display().to_string()),
+            "names the file: {p}"
+        );
+    }
+    assert!(
+        stderr.contains(&format!("{} problem(s)", expected.len())),
+        "{stderr}"
+    );
+
+    // The same list in --json, and the same exit code.
+    let out = binary()
+        .args(["config", "check", "--json", "--config"])
+        .arg(&path)
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .env("GLP_CLIENT_ID", "my-client")
+        .env("GLP_CLIENT_SECRET", "sup3r-s3cret-value")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["problems"].as_array().unwrap().len(), expected.len());
+}
+
+#[test]
+fn config_check_is_clean_on_the_example_config() {
+    let dir = tempdir();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let out = config_check(&dir, &example);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("# problem"), "{stdout}");
+    assert!(stdout.contains("# no problems"), "{stdout}");
+
+    // Every documented key set to its documented example, [ui.keys] and [ui.colors] too.
+    let uncommented: String = std::fs::read_to_string(&example)
+        .unwrap()
+        .lines()
+        .map(|l| match l.trim_start().strip_prefix("# ") {
+            Some(rest)
+                if (rest.contains(" = ") || rest.starts_with('['))
+                    && !rest.starts_with("client_secret") =>
+            {
+                rest.to_string()
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let all = write_config(&dir, &uncommented);
+    let out = config_check(&dir, &all);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("[ui.keys]"), "{stdout}");
+
+    // Missing credentials are a problem: a cron sync could not run.
+    let out = binary()
+        .args(["config", "check", "--config"])
+        .arg(&example)
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .env_remove("GLP_CLIENT_ID")
+        .env_remove("GLP_CLIENT_SECRET")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("# problem: no API client id"), "{stdout}");
+}
+
+#[test]
+fn loading_reports_every_bad_value_at_once() {
+    let dir = tempdir();
+    let path = write_config(
+        &dir,
+        "[api]\nmax_concurrency = 0\n[database]\npool_size = 1000\n[ui.keys]\nsync = \"F5\"\nquit = \"Q\"\n",
+    );
+    let err = Config::load_with(Some(&path), &env(&[]), &FlagOverrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("[api] max_concurrency = 0: must be 1..=32"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[database] pool_size = 1000: must be 1..=64"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 2, "{err}");
+    // Every [ui.keys] entry survives the key-by-key load.
+    let path = write_config(&dir, "[ui.keys]\nsync = \"F5\"\nquit = \"Q\"\n");
+    let c = Config::load_with(Some(&path), &env(&[]), &FlagOverrides::default()).unwrap();
+    assert_eq!(c.ui.keys.len(), 2, "{:?}", c.ui.keys);
+}

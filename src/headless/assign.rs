@@ -188,16 +188,16 @@ async fn run_apply(
     drop(tx);
     let _ = printer.await;
     if opts.json {
-        println!("{}", report.to_json());
+        crate::outln!("{}", report.to_json());
     } else {
-        print!("{}", report.render_text());
+        crate::out!("{}", report.render_text());
     }
     if let Some(path) = &opts.report {
         report
             .write(path)
             .map_err(|e| Failure::new(exit::PARTIAL, e.to_string()))?;
         if !opts.json {
-            println!("Report written to {}", path.display());
+            crate::outln!("Report written to {}", path.display());
         }
     }
     Ok(match report.status {
@@ -218,17 +218,17 @@ fn print_review(json: bool, issues: &[Issue], counts: serde_json::Value, plan: &
             "counts": counts,
             "plan": d,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }
     for i in issues {
-        println!("{i}");
+        crate::outln!("{i}");
     }
     if !counts.is_null() {
-        println!("Review: {counts}");
+        crate::outln!("Review: {counts}");
     }
     for l in d.lines() {
-        println!("{l}");
+        crate::outln!("{l}");
     }
 }
 
@@ -282,7 +282,7 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     }
     if p.is_empty() {
         if !opts.json {
-            println!("Nothing to apply.");
+            crate::outln!("Nothing to apply.");
         }
         return Ok(exit::OK);
     }
@@ -341,7 +341,7 @@ async fn undo(
     }
     if p.is_empty() {
         if !opts.json {
-            println!("Nothing to undo.");
+            crate::outln!("Nothing to undo.");
         }
         return Ok(exit::OK);
     }

@@ -2,7 +2,9 @@
 //! on stdout, problems on stderr, and the exit codes of [`crate::cli::exit`].
 
 pub mod assign;
+pub mod export;
 pub mod reports;
+pub mod stdout;
 pub mod sync_only;
 
 use std::path::Path;
@@ -49,13 +51,67 @@ impl From<crate::store::StoreError> for Failure {
     }
 }
 
-/// `glp-console config check`: validate and print the effective config, secrets masked.
-/// The secret source is resolved (e.g. the command is run) so a broken one is caught here,
-/// but only its length is shown.
-pub fn config_check(cfg: &Config, json: bool) -> Result<String, Failure> {
-    let secret = cfg.api.client_secret.resolve();
+/// What `config check` found: the text to print and how many problems it lists.
+pub struct ConfigReport {
+    pub text: String,
+    pub problems: usize,
+}
+
+/// Every problem in the configuration, one line each: the values that failed to load
+/// (`load_problems`, all of them, see [`Config::load_all`]), then what the console itself
+/// would warn about at start — `[ui.keys]` (unknown actions, unparsable keys, conflicts) through
+/// the console's own keymap code so the two can never disagree, and `[ui.colors]` through its
+/// theme code — then the credentials: the secret source is resolved (e.g. the command is run)
+/// so a broken one is caught here, though only its length is shown.
+pub fn config_problems(cfg: &Config, load_problems: Vec<ConfigError>) -> Vec<String> {
+    fn flatten(e: ConfigError, out: &mut Vec<String>) {
+        match e {
+            ConfigError::Several(list) => list.into_iter().for_each(|e| flatten(e, out)),
+            other => out.push(other.to_string()),
+        }
+    }
+    let mut problems = Vec::new();
+    for e in load_problems {
+        flatten(e, &mut problems);
+    }
+    let file = cfg
+        .source_file
+        .as_ref()
+        .map(|p| format!("{}: ", p.display()))
+        .unwrap_or_default();
+    // Checked as a writing console: a read-only one merely skips some of these bindings.
+    let (_, key_warnings) = crate::tui::keymap::Keymap::new(&cfg.ui.keys, false);
+    let (_, colour_warnings) =
+        crate::tui::theme::Theme::from_config(&cfg.ui.theme, &cfg.ui.colors, false);
+    problems.extend(
+        key_warnings
+            .into_iter()
+            .chain(colour_warnings)
+            .map(|w| format!("{file}{w}")),
+    );
+    if cfg.api.client_id.is_empty() {
+        problems.push("no API client id: set GLP_CLIENT_ID or [api] client_id".into());
+    }
+    if let Err(e) = cfg.api.client_secret.resolve() {
+        problems.push(e.to_string());
+    }
+    problems
+}
+
+/// `glp-console config check`: every problem (see [`config_problems`]), then the effective
+/// configuration, secrets masked. The caller exits 2 when a problem is listed.
+pub fn config_check(cfg: &Config, load_problems: Vec<ConfigError>, json: bool) -> ConfigReport {
+    let problems = config_problems(cfg, load_problems);
+    let secret_len = cfg
+        .api
+        .client_secret
+        .resolve()
+        .ok()
+        .map(|s| s.expose().chars().count());
     if json {
         let v = serde_json::json!({
+            "ok": problems.is_empty(),
+            "problems": problems,
             "file": cfg.source_file.as_ref().map(|p| p.display().to_string()),
             "warnings": cfg.warnings,
             "api": {
@@ -63,13 +119,16 @@ pub fn config_check(cfg: &Config, json: bool) -> Result<String, Failure> {
                 "token_url": cfg.api.token_url,
                 "client_id": cfg.api.client_id,
                 "client_secret": cfg.api.client_secret.describe(),
-                "client_secret_ok": secret.is_ok(),
+                "client_secret_ok": secret_len.is_some(),
             },
             "database": { "url": mask_url(&cfg.database.url), "pool_size": cfg.database.pool_size },
             "sync": { "patience_secs": cfg.sync.patience.as_secs() },
             "log": { "level": cfg.log.level, "dir": cfg.log_dir().display().to_string() },
         });
-        return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ConfigReport {
+            text: format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
+            problems: problems.len(),
+        };
     }
     let mut out = String::new();
     match &cfg.source_file {
@@ -79,18 +138,26 @@ pub fn config_check(cfg: &Config, json: bool) -> Result<String, Failure> {
     for w in &cfg.warnings {
         out.push_str(&format!("# warning: {w}\n"));
     }
-    match &secret {
-        Ok(s) => out.push_str(&format!(
-            "# client secret resolved ({} characters)\n",
-            s.expose().chars().count()
-        )),
-        Err(e) => out.push_str(&format!("# problem: {e}\n")),
+    for p in &problems {
+        for (i, line) in p.lines().enumerate() {
+            let lead = if i == 0 { "# problem: " } else { "#   " };
+            out.push_str(&format!("{lead}{line}\n"));
+        }
     }
-    if cfg.api.client_id.is_empty() {
-        out.push_str("# problem: no client id (GLP_CLIENT_ID or [api] client_id)\n");
+    match (problems.len(), secret_len) {
+        (0, Some(n)) => out.push_str(&format!(
+            "# no problems; client secret resolved ({n} characters)\n"
+        )),
+        (n, Some(len)) => out.push_str(&format!(
+            "# {n} problem(s); client secret resolved ({len} characters)\n"
+        )),
+        (n, None) => out.push_str(&format!("# {n} problem(s)\n")),
     }
     out.push_str(&cfg.render_masked());
-    Ok(out)
+    ConfigReport {
+        text: out,
+        problems: problems.len(),
+    }
 }
 
 /// `glp-console config path`.

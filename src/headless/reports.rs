@@ -1,7 +1,4 @@
-//! `--expiring-days`, `export` and `status`: read the database, print or write a file.
-
-use std::io::Write;
-use std::path::Path;
+//! `--expiring-days` and `status`: read the database, print a report (exports: [`super::export`]).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -9,7 +6,6 @@ use serde::Serialize;
 use super::Failure;
 use crate::cli::exit;
 use crate::store::Store;
-use crate::store::reports::{DeviceExportRow, RawTable, SubscriptionExportRow};
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,22 +13,6 @@ pub enum Format {
     Text,
     Json,
     Csv,
-    Xlsx,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Result<Format, Failure> {
-        match s.to_ascii_lowercase().as_str() {
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            "xlsx" => Ok(Format::Xlsx),
-            "text" => Ok(Format::Text),
-            other => Err(Failure::new(
-                exit::CONFIG,
-                format!("--format {other}: must be json, csv or xlsx"),
-            )),
-        }
-    }
 }
 
 fn date(t: &Option<DateTime<Utc>>) -> String {
@@ -140,7 +120,7 @@ fn render_expiring(
             })
             .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
         }
-        Format::Csv | Format::Xlsx => {
+        Format::Csv => {
             // One row per (subscription, device); subscriptions covering nothing get one row.
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record([
@@ -235,223 +215,6 @@ fn render_expiring(
             Ok(out)
         }
     }
-}
-
-/// What `export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportWhat {
-    Devices,
-    Subscriptions,
-}
-
-/// Write an export to `out` (or stdout for json/csv when `None`). Returns a one-line summary
-/// for stderr.
-pub async fn export(
-    store: &Store,
-    what: ExportWhat,
-    format: Format,
-    out: Option<&Path>,
-) -> Result<String, Failure> {
-    let bytes: Vec<u8> = match (what, format) {
-        (_, Format::Json) => {
-            let table = match what {
-                ExportWhat::Devices => RawTable::Devices,
-                ExportWhat::Subscriptions => RawTable::Subscriptions,
-            };
-            let items = store.raw_items(table).await?;
-            serde_json::to_vec_pretty(&items)
-                .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?
-        }
-        (ExportWhat::Devices, Format::Csv | Format::Text) => {
-            to_csv(&store.export_devices().await?)?
-        }
-        (ExportWhat::Subscriptions, Format::Csv | Format::Text) => {
-            to_csv(&store.export_subscriptions().await?)?
-        }
-        (ExportWhat::Devices, Format::Xlsx) => {
-            let rows = store.export_devices().await?;
-            xlsx_devices(&rows)?
-        }
-        (ExportWhat::Subscriptions, Format::Xlsx) => {
-            let rows = store.export_subscriptions().await?;
-            xlsx_subscriptions(&rows)?
-        }
-    };
-    match out {
-        Some(path) => {
-            std::fs::write(path, &bytes).map_err(|e| {
-                Failure::new(
-                    exit::CONFIG,
-                    format!("cannot write {}: {e}", path.display()),
-                )
-            })?;
-            Ok(format!("wrote {} ({} bytes)", path.display(), bytes.len()))
-        }
-        None if format == Format::Xlsx => Err(Failure::new(
-            exit::CONFIG,
-            "--format xlsx needs -o FILE (a spreadsheet cannot go to the terminal)",
-        )),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&bytes)
-                .and_then(|_| stdout.flush())
-                .map_err(|e| Failure::new(exit::CONFIG, format!("writing to stdout: {e}")))?;
-            Ok(String::new())
-        }
-    }
-}
-
-fn to_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, Failure> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).map_err(csv_err)?;
-    }
-    w.into_inner().map_err(csv_err)
-}
-
-fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> Failure {
-    Failure::new(exit::CONFIG, format!("writing the spreadsheet failed: {e}"))
-}
-
-fn xlsx_devices(rows: &[DeviceExportRow]) -> Result<Vec<u8>, Failure> {
-    let headers = [
-        "Serial Number",
-        "MAC Address",
-        "Part Number",
-        "Type",
-        "Model",
-        "Name",
-        "Region",
-        "Application",
-        "Assigned State",
-        "Archived",
-        "Subscriptions",
-        "Subscription End",
-        "Tags",
-        "Location",
-        "Updated",
-        "Removed",
-        "Id",
-    ];
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet().set_name("Devices").map_err(xlsx_err)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        sheet
-            .write_with_format(0, c as u16, *h, &bold)
-            .map_err(xlsx_err)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = i as u32 + 1;
-        let cells = [
-            r.serial_number.clone(),
-            r.mac_address.clone().unwrap_or_default(),
-            r.part_number.clone().unwrap_or_default(),
-            r.device_type.clone().unwrap_or_default(),
-            r.model.clone().unwrap_or_default(),
-            r.device_name.clone().unwrap_or_default(),
-            r.region.clone().unwrap_or_default(),
-            r.application_id.clone().unwrap_or_default(),
-            r.assigned_state.clone().unwrap_or_default(),
-            if r.archived {
-                "yes".into()
-            } else {
-                "no".into()
-            },
-            r.subscription_keys.clone().unwrap_or_default(),
-            date(&r.subscription_end),
-            r.tags.clone().unwrap_or_default(),
-            r.location_name.clone().unwrap_or_default(),
-            date(&r.updated_at),
-            date(&r.removed_at),
-            r.id.clone(),
-        ];
-        for (c, v) in cells.iter().enumerate() {
-            // Strings, always: a serial like 0012 must not become the number 12.
-            sheet.write_string(row, c as u16, v).map_err(xlsx_err)?;
-        }
-    }
-    sheet
-        .autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)
-        .map_err(xlsx_err)?;
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
-    sheet.autofit();
-    book.save_to_buffer().map_err(xlsx_err)
-}
-
-fn xlsx_subscriptions(rows: &[SubscriptionExportRow]) -> Result<Vec<u8>, Failure> {
-    let headers = [
-        "Key",
-        "Type",
-        "Tier",
-        "Status",
-        "Quantity",
-        "Available",
-        "SKU",
-        "Description",
-        "Start",
-        "End",
-        "Product Type",
-        "Evaluation",
-        "Tags",
-        "Devices",
-        "Removed",
-        "Id",
-    ];
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book
-        .add_worksheet()
-        .set_name("Subscriptions")
-        .map_err(xlsx_err)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        sheet
-            .write_with_format(0, c as u16, *h, &bold)
-            .map_err(xlsx_err)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = i as u32 + 1;
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
-        let texts = [
-            (0, s(&r.key)),
-            (1, s(&r.subscription_type)),
-            (2, s(&r.tier)),
-            (3, s(&r.subscription_status)),
-            (6, s(&r.sku)),
-            (7, s(&r.sku_description)),
-            (8, date(&r.start_time)),
-            (9, date(&r.end_time)),
-            (10, s(&r.product_type)),
-            (
-                11,
-                r.is_eval
-                    .map(|b| if b { "yes" } else { "no" }.to_string())
-                    .unwrap_or_default(),
-            ),
-            (12, s(&r.tags)),
-            (14, date(&r.removed_at)),
-            (15, r.id.clone()),
-        ];
-        for (c, v) in texts {
-            sheet.write_string(row, c, v).map_err(xlsx_err)?;
-        }
-        for (c, v) in [
-            (4u16, r.quantity),
-            (5, r.available_quantity),
-            (13, Some(r.devices)),
-        ] {
-            if let Some(v) = v {
-                sheet.write_number(row, c, v as f64).map_err(xlsx_err)?;
-            }
-        }
-    }
-    sheet
-        .autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)
-        .map_err(xlsx_err)?;
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
-    sheet.autofit();
-    book.save_to_buffer().map_err(xlsx_err)
 }
 
 /// `glp-console status`: the last runs; fails (exit 7) when the last completed run

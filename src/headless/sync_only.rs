@@ -138,7 +138,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
                 };
                 match summary {
                     Some(s) => report(&s, Some(&error), &opts),
-                    None if opts.json => println!(
+                    None if opts.json => crate::outln!(
                         "{}",
                         serde_json::json!({"outcome": "failed", "kind": format!("{kind:?}").to_lowercase(), "error": error})
                     ),
@@ -253,12 +253,12 @@ fn clear_line(progress: bool) {
 
 fn report(s: &SyncSummary, error: Option<&str>, opts: &SyncOnly) {
     if opts.json {
-        println!("{}", summary_json(s));
+        crate::outln!("{}", summary_json(s));
         return;
     }
     let line = summary_line(s);
     match error {
-        None if opts.verbose > 0 => println!("{line}"),
+        None if opts.verbose > 0 => crate::outln!("{line}"),
         None => {}
         Some(e) => {
             eprintln!("glp-console: {line}");

@@ -111,22 +111,22 @@ pub async fn run_cli(cfg: SimConfig) -> Result<(), SimError> {
     let (nd, ns) = (cfg.devices, cfg.subscriptions);
     let limits = cfg.limits.is_some();
     let sim = super::start(cfg).await?;
-    println!(
+    crate::outln!(
         "GreenLake simulator: {nd} devices, {ns} subscriptions, ready in {:.2} s at {}",
         t0.elapsed().as_secs_f64(),
         sim.base_url()
     );
-    println!(
+    crate::outln!(
         "rate limits {}; control endpoints under {}/_sim/ (stats, faults, limits, expire-tokens)",
         if limits { "on" } else { "off" },
         sim.base_url()
     );
-    println!("# point glp-console at it:");
+    crate::outln!("# point glp-console at it:");
     for (k, v) in sim.env_vars() {
-        println!("export {k}={v}");
+        crate::outln!("export {k}={v}");
     }
     wait_for_stop().await;
-    println!("stopping the simulator");
+    crate::outln!("stopping the simulator");
     sim.shutdown().await;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Read queries for the headless reports (`--expiring-days`, `export`, `status`).
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -117,53 +119,68 @@ impl Store {
         .await?)
     }
 
-    /// Devices for export, by serial. Removed devices are included (marked) so an export is
-    /// a faithful picture of the table.
-    pub async fn export_devices(&self) -> Result<Vec<DeviceExportRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT d.id, d.serial_number, d.mac_address, d.part_number, d.device_type, d.model, \
-               d.device_name, d.region, d.application_id, d.assigned_state, d.archived, \
-               (SELECT string_agg(coalesce(ds.key, ds.subscription_id), ' ' ORDER BY ds.end_time) \
-                  FROM device_subscriptions ds WHERE ds.device_id = d.id) AS subscription_keys, \
-               (SELECT min(ds.end_time) FROM device_subscriptions ds WHERE ds.device_id = d.id) \
-                  AS subscription_end, \
-               (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
-                  FROM jsonb_each_text(d.tags) t) AS tags, \
-               d.location_name, d.updated_at, d.last_seen_at, d.removed_at \
-             FROM devices d ORDER BY d.serial_number, d.id",
+    /// Devices for export, by serial, as a cursor: rows arrive as they are written out, so
+    /// an export of 100 000 devices holds one row at a time, not the table. Removed devices
+    /// are included (marked) so an export is a faithful picture of the table.
+    pub fn export_devices(&self) -> RowStream<'_, DeviceExportRow> {
+        Box::pin(
+            sqlx::query_as(
+                "SELECT d.id, d.serial_number, d.mac_address, d.part_number, d.device_type, d.model, \
+                   d.device_name, d.region, d.application_id, d.assigned_state, d.archived, \
+                   (SELECT string_agg(coalesce(ds.key, ds.subscription_id), ' ' ORDER BY ds.end_time) \
+                      FROM device_subscriptions ds WHERE ds.device_id = d.id) AS subscription_keys, \
+                   (SELECT min(ds.end_time) FROM device_subscriptions ds WHERE ds.device_id = d.id) \
+                      AS subscription_end, \
+                   (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
+                      FROM jsonb_each_text(d.tags) t) AS tags, \
+                   d.location_name, d.updated_at, d.last_seen_at, d.removed_at \
+                 FROM devices d ORDER BY d.serial_number, d.id",
+            )
+            .fetch(self.pool())
+            .map(|r| r.map_err(StoreError::from)),
         )
-        .fetch_all(self.pool())
-        .await?)
     }
 
-    pub async fn export_subscriptions(&self) -> Result<Vec<SubscriptionExportRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quantity, \
-               s.available_quantity, s.sku, s.sku_description, s.start_time, s.end_time, \
-               s.product_type, s.is_eval, \
-               (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
-                  FROM jsonb_each_text(s.tags) t) AS tags, \
-               (SELECT count(*) FROM device_subscriptions ds WHERE ds.subscription_id = s.id) AS devices, \
-               s.removed_at \
-             FROM subscriptions s ORDER BY s.end_time NULLS LAST, s.key",
+    /// Subscriptions for export (a cursor, like [`Store::export_devices`]).
+    pub fn export_subscriptions(&self) -> RowStream<'_, SubscriptionExportRow> {
+        Box::pin(
+            sqlx::query_as(
+                "SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quantity, \
+                   s.available_quantity, s.sku, s.sku_description, s.start_time, s.end_time, \
+                   s.product_type, s.is_eval, \
+                   (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
+                      FROM jsonb_each_text(s.tags) t) AS tags, \
+                   (SELECT count(*) FROM device_subscriptions ds WHERE ds.subscription_id = s.id) AS devices, \
+                   s.removed_at \
+                 FROM subscriptions s ORDER BY s.end_time NULLS LAST, s.key",
+            )
+            .fetch(self.pool())
+            .map(|r| r.map_err(StoreError::from)),
         )
-        .fetch_all(self.pool())
-        .await?)
     }
 
-    /// The exact JSON GLP sent, for `export --format json` (lossless).
-    pub async fn raw_items(&self, table: RawTable) -> Result<Vec<serde_json::Value>, StoreError> {
+    /// The exact JSON GLP sent, for `export --format json` (lossless), one item's text per
+    /// row from a cursor: the export copies it through without building a value.
+    pub fn raw_items(&self, table: RawTable) -> RowStream<'_, String> {
         let sql = match table {
             RawTable::Devices => {
-                "SELECT raw_data FROM devices WHERE removed_at IS NULL ORDER BY serial_number, id"
+                "SELECT raw_data::text FROM devices WHERE removed_at IS NULL \
+                 ORDER BY serial_number, id"
             }
             RawTable::Subscriptions => {
-                "SELECT raw_data FROM subscriptions WHERE removed_at IS NULL ORDER BY key, id"
+                "SELECT raw_data::text FROM subscriptions WHERE removed_at IS NULL ORDER BY key, id"
             }
         };
-        Ok(sqlx::query_scalar(sql).fetch_all(self.pool()).await?)
+        Box::pin(
+            sqlx::query_scalar(sql)
+                .fetch(self.pool())
+                .map(|r| r.map_err(StoreError::from)),
+        )
     }
 }
+
+/// Rows read one at a time from a database cursor.
+pub type RowStream<'a, T> = BoxStream<'a, Result<T, StoreError>>;
 
 #[derive(Debug, Clone, Copy)]
 pub enum RawTable {

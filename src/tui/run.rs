@@ -460,19 +460,18 @@ fn spawn_export(
     tx: mpsc::UnboundedSender<Msg>,
 ) {
     tokio::task::spawn_blocking(move || {
-        let r = export_csv(&path, &header, &rows);
+        let r = export_table(&path, &header, &rows);
         let _ = tx.send(Msg::Loaded(Loaded::Exported(r)));
     });
 }
 
-/// Write the shown rows to a CSV file; the message says where, or what went wrong.
-pub fn export_csv(path: &str, header: &[String], rows: &[Vec<String>]) -> Result<String, String> {
-    let fail = |e: &dyn std::fmt::Display| format!("export to {path} failed: {e}");
-    let mut w = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
-    w.write_record(header).map_err(|e| fail(&e))?;
-    for r in rows {
-        w.write_record(r).map_err(|e| fail(&e))?;
+/// Write the shown rows to `path` in the format its extension names (the export code the
+/// headless `export` uses); the message says where, or what went wrong.
+pub fn export_table(path: &str, header: &[String], rows: &[Vec<String>]) -> Result<String, String> {
+    use crate::headless::export::{self, Written};
+    match export::table(std::path::Path::new(path), header, rows) {
+        Ok(Written::Complete { rows }) => Ok(format!("exported {rows} rows to {path}")),
+        Ok(Written::ReaderGone) => Ok(format!("exported to {path}")),
+        Err(e) => Err(format!("export to {path} failed: {e}")),
     }
-    w.flush().map_err(|e| fail(&e))?;
-    Ok(format!("exported {} rows to {path}", rows.len()))
 }
