@@ -19,7 +19,8 @@ fn config_file(dir: &Path) -> PathBuf {
         &path,
         "[api]\nmax_concurrency = 2\n[api.page_size]\ndevices = 200\nsubscriptions = 50\n\
          [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n\
-         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n",
+         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n\
+         [api.breaker]\ncooldown_secs = 1\n[sync]\npatience = 3\n",
     )
     .unwrap();
     path
