@@ -95,11 +95,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Config(ConfigCommand::Check)) => {
             let report = headless::config_check(&cfg, problems, cli.global.json);
             glp_console::out!("{}", report.text);
-            match report.problems {
+            match report.problems.len() {
                 0 => Ok(()),
                 n => Err(Failure::new(
                     exit::CONFIG,
-                    format!("{n} problem(s) in the configuration (listed above)"),
+                    format!(
+                        "{n} problem(s) in the configuration:\n  {}",
+                        report.problems.join("\n  ")
+                    ),
                 )),
             }
         }

@@ -54,7 +54,8 @@ impl From<crate::store::StoreError> for Failure {
 /// What `config check` found: the text to print and how many problems it lists.
 pub struct ConfigReport {
     pub text: String,
-    pub problems: usize,
+    /// Every problem, also told on stderr so a redirected stdout does not hide them.
+    pub problems: Vec<String>,
 }
 
 /// Every problem in the configuration, one line each: the values that failed to load
@@ -127,7 +128,7 @@ pub fn config_check(cfg: &Config, load_problems: Vec<ConfigError>, json: bool) -
         });
         return ConfigReport {
             text: format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
-            problems: problems.len(),
+            problems: problems.clone(),
         };
     }
     let mut out = String::new();
@@ -156,7 +157,7 @@ pub fn config_check(cfg: &Config, load_problems: Vec<ConfigError>, json: bool) -
     out.push_str(&cfg.render_masked());
     ConfigReport {
         text: out,
-        problems: problems.len(),
+        problems: problems.clone(),
     }
 }
 
