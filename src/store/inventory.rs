@@ -22,6 +22,7 @@ use super::copy::{BinaryCopy, is_data_error, is_unique_violation};
 use super::fence::RunFence;
 use super::sanitise::without_nul;
 use super::{Store, StoreError};
+pub use crate::domain::Resource;
 use crate::glp::model::{Device, Item, Subscription};
 
 /// What one page write did.
@@ -46,28 +47,6 @@ impl UpsertCounts {
         self.restored += o.restored;
         self.sanitised += o.sanitised;
         self.skipped += o.skipped;
-    }
-}
-
-/// Which resource a row belongs to (used for seen-marks and history).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Resource {
-    Devices,
-    Subscriptions,
-}
-
-impl Resource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Resource::Devices => "devices",
-            Resource::Subscriptions => "subscriptions",
-        }
-    }
-}
-
-impl std::fmt::Display for Resource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
