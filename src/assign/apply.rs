@@ -12,7 +12,7 @@
 //! Before anything is sent the run, every call and every device (with its values before
 //! and the values asked for) are written to the audit tables; each call's result and each
 //! device's outcome follow. After the run the touched devices are fetched again and stored
-//! ([`resync_serials`]), so the console — and the next plan — see the new state: running
+//! (`assign::refresh`, through the sync engine), so the console — and the next plan — see the new state: running
 //! the same sheet again after a partial failure sends only what is still missing.
 //!
 //! A TUI drives it with [`start`]: events arrive on an `mpsc` channel, the
@@ -22,7 +22,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -34,13 +33,14 @@ use super::diff::describe;
 use super::plan::{
     DeviceState, Method, Phase, Plan, Step, UndoRecord, changed_tag_keys, plan_undo,
 };
+pub use super::refresh::resync_serials;
+use super::refresh::{fetch_by_serials, resync_via};
 use super::report::{
     ApplyReport, Counts, DeviceReport, DeviceStatus, FailedDevice, OpStatus, OperationReport,
-    ResyncReport, RunStatus,
+    RunStatus,
 };
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
-use crate::glp::model::{Device, Item};
 use crate::glp::ops::{
     Accepted, DEFAULT_POLL_INTERVAL, DeviceKind, NewDevice, OperationOutcome, OperationState,
     gone_or,
@@ -49,9 +49,7 @@ use crate::store::audit::{
     DeviceOutcome, NewDeviceRow, NewOperation, NewRun, OperationUpdate, RunKind,
 };
 use crate::store::{Store, StoreError};
-
-/// Serials per `serialNumber in (…)` lookup.
-pub const SERIALS_PER_LOOKUP: usize = 100;
+use crate::sync::SyncCommand;
 
 /// How an apply behaves.
 #[derive(Clone, Debug)]
@@ -64,6 +62,9 @@ pub struct ApplyOptions {
     pub op_timeout: Duration,
     /// Fetch the touched devices again and store them afterwards.
     pub resync: bool,
+    /// The running sync engine, when there is one (the console): the refresh goes to it as
+    /// a command, so it shows like any run. `None`: the same refresh runs on this task.
+    pub engine: Option<mpsc::Sender<SyncCommand>>,
 }
 
 impl Default for ApplyOptions {
@@ -73,6 +74,7 @@ impl Default for ApplyOptions {
             first_poll: DEFAULT_POLL_INTERVAL,
             op_timeout: Duration::from_secs(300),
             resync: true,
+            engine: None,
         }
     }
 }
@@ -249,51 +251,6 @@ fn new_device(body: &Value) -> NewDevice {
             .unwrap_or_default(),
         location_id: None,
     }
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// Fetch devices by serial number (`serialNumber in (…)`, [`SERIALS_PER_LOOKUP`] a call).
-pub async fn fetch_by_serials(
-    client: &Client,
-    serials: &[String],
-) -> Result<Vec<Item<Device>>, GlpError> {
-    let mut out = Vec::new();
-    for chunk in serials.chunks(SERIALS_PER_LOOKUP) {
-        let list: Vec<String> = chunk.iter().map(|s| quote(s)).collect();
-        let filter = format!("serialNumber in ({})", list.join(", "));
-        let stream = client.devices(Some(filter));
-        futures_util::pin_mut!(stream);
-        while let Some(page) = stream.next().await {
-            out.extend(page?.items);
-        }
-    }
-    Ok(out)
-}
-
-/// The targeted resync: fetch `serials` from GreenLake and store them.
-pub async fn resync_serials(client: &Client, store: &Store, serials: &[String]) -> ResyncReport {
-    let mut r = ResyncReport {
-        requested: serials.len(),
-        ..ResyncReport::default()
-    };
-    match fetch_by_serials(client, serials).await {
-        Err(e) => r.error = Some(e.to_string()),
-        Ok(items) => {
-            r.fetched = items.len();
-            match store.upsert_devices(&items, None).await {
-                Ok(c) => {
-                    r.inserted = c.inserted;
-                    r.updated = c.updated;
-                    r.unchanged = c.unchanged;
-                }
-                Err(e) => r.error = Some(e.to_string()),
-            }
-        }
-    }
-    r
 }
 
 fn state_json(s: &DeviceState) -> Value {
@@ -829,7 +786,7 @@ pub async fn apply(
             },
         )
         .await;
-        Some(resync_serials(client, store, &serials).await)
+        Some(resync_via(opts.engine.as_ref(), client, store, &serials).await)
     } else {
         None
     };

@@ -17,6 +17,7 @@ pub mod matching;
 pub mod normalize;
 pub mod options;
 pub mod plan;
+pub mod refresh;
 pub mod report;
 pub mod session;
 pub mod sheet_limits;
