@@ -255,15 +255,22 @@ async fn choose_mode(
     Ok((Mode::Incremental, since))
 }
 
-async fn run(
-    s: Arc<Shared>,
+/// Take the workspace lock, choose the mode and record the start: the lock, the mode, the
+/// incremental start and the run id — or the final event of a run that could not start.
+async fn begin(
+    s: &Shared,
     scope: Scope,
     asked: Mode,
     trigger: Trigger,
-    cancel: CancellationToken,
-) {
-    let started = Instant::now();
-    let started_at = Utc::now();
+) -> Result<
+    (
+        crate::store::lock::SyncLock,
+        Mode,
+        Option<DateTime<Utc>>,
+        i64,
+    ),
+    SyncEvent,
+> {
     let fail = |kind: FailureKind, error: String| SyncEvent::Failed {
         kind,
         error,
@@ -276,36 +283,80 @@ async fn run(
     {
         Ok(Some(l)) => l,
         Ok(None) => {
-            s.emit_final(fail(
+            return Err(fail(
                 FailureKind::Locked,
                 "another sync of this workspace is running (on this or another host); it was \
                  left alone — try again when it has finished"
                     .into(),
-            ))
-            .await;
-            return;
+            ));
         }
         Err(e) => {
-            s.emit_final(fail(FailureKind::Database, e.to_string()))
-                .await;
-            return;
+            return Err(fail(FailureKind::Database, e.to_string()));
         }
     };
-    let (mode, since) = match choose_mode(&s, scope, asked).await {
+    let (mode, since) = match choose_mode(s, scope, asked).await {
         Ok(m) => m,
         Err(e) => {
             lock.release().await;
-            s.emit_final(fail(FailureKind::Database, e.to_string()))
-                .await;
-            return;
+            return Err(fail(FailureKind::Database, e.to_string()));
         }
     };
     let run_id = match s.store.begin_run(trigger, mode, scope, since).await {
         Ok(id) => id,
         Err(e) => {
             lock.release().await;
-            s.emit_final(fail(FailureKind::Database, e.to_string()))
-                .await;
+            return Err(fail(FailureKind::Database, e.to_string()));
+        }
+    };
+    Ok((lock, mode, since, run_id))
+}
+
+/// The run's outcome, failure kind and error from its resources' stops: a cancel or a lost
+/// lock says it all; otherwise succeeded, partial (a resource failed, another completed) or
+/// failed (none completed).
+fn run_outcome(
+    stops: &[Stop],
+    resources: &[ResourceSummary],
+) -> (Outcome, Option<FailureKind>, Option<String>) {
+    let complete = resources.iter().filter(|r| r.complete).count();
+    let first = stops
+        .iter()
+        .find(|x| matches!(x, Stop::Cancelled | Stop::LostLock(_)))
+        .or(stops.first());
+    let (outcome, kind) = match first {
+        None => (Outcome::Succeeded, None),
+        Some(Stop::Cancelled) => (Outcome::Cancelled, Some(FailureKind::Cancelled)),
+        Some(Stop::LostLock(_)) => (Outcome::Failed, Some(FailureKind::LostLock)),
+        Some(stop) if complete > 0 => (Outcome::Partial, Some(stop.kind())),
+        Some(stop) => (Outcome::Failed, Some(stop.kind())),
+    };
+    let error = match first {
+        None => None,
+        Some(x @ (Stop::Cancelled | Stop::LostLock(_))) => Some(x.message()),
+        Some(_) => Some(
+            resources
+                .iter()
+                .filter_map(|r| Some(format!("{}: {}", r.resource?, r.error.as_deref()?)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    (outcome, kind, error)
+}
+
+async fn run(
+    s: Arc<Shared>,
+    scope: Scope,
+    asked: Mode,
+    trigger: Trigger,
+    cancel: CancellationToken,
+) {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let (lock, mode, since, run_id) = match begin(&s, scope, asked, trigger).await {
+        Ok(x) => x,
+        Err(ev) => {
+            s.emit_final(ev).await;
             return;
         }
     };
@@ -356,31 +407,7 @@ async fn run(
     let _ = watcher.await;
     s.status.send_modify(|st| st.running = None);
     let after = s.client.counters();
-    let complete = resources.iter().filter(|r| r.complete).count();
-    // The run's outcome: a cancel or a lost lock says it all; otherwise succeeded, partial
-    // (a resource failed, another completed) or failed (none completed).
-    let first = stops
-        .iter()
-        .find(|x| matches!(x, Stop::Cancelled | Stop::LostLock(_)))
-        .or(stops.first());
-    let (mut outcome, mut kind) = match first {
-        None => (Outcome::Succeeded, None),
-        Some(Stop::Cancelled) => (Outcome::Cancelled, Some(FailureKind::Cancelled)),
-        Some(Stop::LostLock(_)) => (Outcome::Failed, Some(FailureKind::LostLock)),
-        Some(stop) if complete > 0 => (Outcome::Partial, Some(stop.kind())),
-        Some(stop) => (Outcome::Failed, Some(stop.kind())),
-    };
-    let mut error = match first {
-        None => None,
-        Some(x @ (Stop::Cancelled | Stop::LostLock(_))) => Some(x.message()),
-        Some(_) => Some(
-            resources
-                .iter()
-                .filter_map(|r| Some(format!("{}: {}", r.resource?, r.error.as_deref()?)))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-    };
+    let (mut outcome, mut kind, mut error) = run_outcome(&stops, &resources);
     if !stops.is_empty() && mode == Mode::Full {
         // The seen-marks of an incomplete full sync must not outlive it (its own only: a
         // sync that took over deleted them already).
@@ -435,6 +462,17 @@ async fn run(
         secs = summary.duration.as_secs_f64(),
         "sync finished"
     );
+    report_end(&s, outcome, kind, error, summary).await;
+}
+
+/// Update the status and send the run's final event.
+async fn report_end(
+    s: &Shared,
+    outcome: Outcome,
+    kind: Option<FailureKind>,
+    error: Option<String>,
+    summary: SyncSummary,
+) {
     match (outcome, kind) {
         (Outcome::Succeeded, _) => {
             let now = Utc::now();
