@@ -158,23 +158,8 @@ pub fn start(client: Client, store: Store, req: ApplyRequest, opts: ApplyOptions
     }
 }
 
-/// Apply `req.plan`: audit, send, poll, record, resync. Only a failure to record the run
-/// at the start is an error; everything else ends up in the report.
-pub async fn apply(
-    client: &Client,
-    store: &Store,
-    req: ApplyRequest,
-    opts: &ApplyOptions,
-    events: &mpsc::Sender<ApplyEvent>,
-    cancel: &CancellationToken,
-) -> Result<ApplyReport, ApplyError> {
-    let started_at = Utc::now();
-    let t0 = Instant::now();
-    let mut run_meta = req.run.clone();
-    if opts.dry_run && run_meta.kind == RunKind::Apply {
-        run_meta.kind = RunKind::DryRun;
-    }
-    let plan = req.plan;
+/// The calls and devices a run records before anything is sent.
+fn audit_rows(plan: &Plan) -> (Vec<NewOperation>, Vec<NewDeviceRow>) {
     let new_ops: Vec<NewOperation> = plan
         .steps
         .iter()
@@ -209,6 +194,89 @@ pub async fn apply(
         intended: None,
         outcome: "unchanged".into(),
     }));
+    (new_ops, rows)
+}
+
+/// Each device's outcome from what happened to its calls: for the report, and for the
+/// audit (a dry run's successes are recorded as `validated`).
+fn device_outcomes(
+    plan: &Plan,
+    tracks: &mut BTreeMap<String, Track>,
+    dry_run: bool,
+) -> (Vec<DeviceReport>, Vec<DeviceOutcome>) {
+    let mut devices = Vec::new();
+    let mut outcomes = Vec::new();
+    for d in &plan.devices {
+        let t = tracks.remove(&d.serial).unwrap_or_default();
+        let (status, error) = if !t.errors.is_empty() {
+            (DeviceStatus::Failed, Some(t.errors.join("; ")))
+        } else if t.unsent > 0 && t.ok == 0 {
+            (
+                DeviceStatus::Skipped,
+                Some("cancelled before its calls were sent".to_string()),
+            )
+        } else if t.unsent > 0 {
+            (
+                DeviceStatus::Failed,
+                Some("cancelled: only part of its changes were sent".to_string()),
+            )
+        } else {
+            (DeviceStatus::Succeeded, None)
+        };
+        let device_id = t.device_id.clone().or_else(|| d.device_id.clone());
+        outcomes.push(DeviceOutcome {
+            serial: d.serial.clone(),
+            device_id: device_id.clone(),
+            outcome: status.as_str().into(),
+            error: error.clone(),
+        });
+        devices.push(DeviceReport {
+            serial: d.serial.clone(),
+            row: d.row,
+            device_id,
+            status,
+            error,
+            changes: d.changes.iter().map(describe).collect(),
+        });
+    }
+    devices.extend(plan.unchanged.iter().map(|s| DeviceReport {
+        serial: s.clone(),
+        row: None,
+        device_id: None,
+        status: DeviceStatus::Unchanged,
+        error: None,
+        changes: Vec::new(),
+    }));
+    if dry_run {
+        for o in outcomes.iter_mut() {
+            if o.outcome == "succeeded" {
+                // A dry run changes nothing; keep undo away from it.
+                o.outcome = "validated".into();
+            }
+        }
+    }
+
+    (devices, outcomes)
+}
+
+/// Apply `req.plan`: audit, send, poll, record, resync. Only a failure to record the run
+/// at the start is an error; everything else ends up in the report.
+pub async fn apply(
+    client: &Client,
+    store: &Store,
+    req: ApplyRequest,
+    opts: &ApplyOptions,
+    events: &mpsc::Sender<ApplyEvent>,
+    cancel: &CancellationToken,
+) -> Result<ApplyReport, ApplyError> {
+    let started_at = Utc::now();
+    let t0 = Instant::now();
+    let mut run_meta = req.run.clone();
+    if opts.dry_run && run_meta.kind == RunKind::Apply {
+        run_meta.kind = RunKind::DryRun;
+    }
+    let plan = req.plan;
+    let (new_ops, rows) = audit_rows(&plan);
     // Held until the end is recorded: while it lives, other processes see the run as alive.
     let owned = store.audit_start(&run_meta, &new_ops, &rows).await?;
     let run_id = owned.id;
@@ -315,59 +383,7 @@ pub async fn apply(
         emit(events, ApplyEvent::Cancelling).await;
     }
 
-    // Per-device outcomes.
-    let mut devices = Vec::new();
-    let mut outcomes = Vec::new();
-    for d in &plan.devices {
-        let t = run.tracks.remove(&d.serial).unwrap_or_default();
-        let (status, error) = if !t.errors.is_empty() {
-            (DeviceStatus::Failed, Some(t.errors.join("; ")))
-        } else if t.unsent > 0 && t.ok == 0 {
-            (
-                DeviceStatus::Skipped,
-                Some("cancelled before its calls were sent".to_string()),
-            )
-        } else if t.unsent > 0 {
-            (
-                DeviceStatus::Failed,
-                Some("cancelled: only part of its changes were sent".to_string()),
-            )
-        } else {
-            (DeviceStatus::Succeeded, None)
-        };
-        let device_id = t.device_id.clone().or_else(|| d.device_id.clone());
-        outcomes.push(DeviceOutcome {
-            serial: d.serial.clone(),
-            device_id: device_id.clone(),
-            outcome: status.as_str().into(),
-            error: error.clone(),
-        });
-        devices.push(DeviceReport {
-            serial: d.serial.clone(),
-            row: d.row,
-            device_id,
-            status,
-            error,
-            changes: d.changes.iter().map(describe).collect(),
-        });
-    }
-    devices.extend(plan.unchanged.iter().map(|s| DeviceReport {
-        serial: s.clone(),
-        row: None,
-        device_id: None,
-        status: DeviceStatus::Unchanged,
-        error: None,
-        changes: Vec::new(),
-    }));
-    if opts.dry_run {
-        for o in outcomes.iter_mut() {
-            if o.outcome == "succeeded" {
-                // A dry run changes nothing; keep undo away from it.
-                o.outcome = "validated".into();
-            }
-        }
-    }
-
+    let (devices, outcomes) = device_outcomes(&plan, &mut run.tracks, opts.dry_run);
     let resync = if opts.resync && !opts.dry_run && !plan.devices.is_empty() {
         let serials: Vec<String> = plan.devices.iter().map(|d| d.serial.clone()).collect();
         emit(
