@@ -9,6 +9,7 @@ pub mod assign;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod domain;
 pub mod glp;
 pub mod headless;
 pub mod launch;

@@ -12,46 +12,36 @@
 //! Before anything is sent the run, every call and every device (with its values before
 //! and the values asked for) are written to the audit tables; each call's result and each
 //! device's outcome follow. After the run the touched devices are fetched again and stored
-//! ([`resync_serials`]), so the console — and the next plan — see the new state: running
+//! (`assign::refresh`, through the sync engine), so the console — and the next plan — see the new state: running
 //! the same sheet again after a partial failure sends only what is still missing.
 //!
 //! A TUI drives it with [`start`]: events arrive on an `mpsc` channel, the
 //! `CancellationToken` stops it, and the join handle returns the [`ApplyReport`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::diff::describe;
-use super::plan::{
-    DeviceState, Method, Phase, Plan, Step, UndoRecord, changed_tag_keys, plan_undo,
-};
+use super::phases::{Run, Track, emit, state_json};
+use super::plan::{DeviceState, Phase, Plan, UndoRecord, changed_tag_keys, plan_undo};
+pub use super::refresh::resync_serials;
+use super::refresh::resync_via;
 use super::report::{
-    ApplyReport, Counts, DeviceReport, DeviceStatus, FailedDevice, OpStatus, OperationReport,
-    ResyncReport, RunStatus,
+    ApplyReport, Counts, DeviceReport, DeviceStatus, OpStatus, OperationReport, RunStatus,
 };
 use crate::glp::client::Client;
-use crate::glp::error::GlpError;
-use crate::glp::model::{Device, Item};
-use crate::glp::ops::{
-    Accepted, DEFAULT_POLL_INTERVAL, DeviceKind, NewDevice, OperationOutcome, OperationState,
-    gone_or,
-};
-use crate::store::audit::{
-    DeviceOutcome, NewDeviceRow, NewOperation, NewRun, OperationUpdate, RunKind,
-};
+use crate::glp::ops::DEFAULT_POLL_INTERVAL;
+use crate::store::audit::{DeviceOutcome, NewDeviceRow, NewOperation, NewRun, RunKind};
 use crate::store::{Store, StoreError};
-
-/// Serials per `serialNumber in (…)` lookup.
-pub const SERIALS_PER_LOOKUP: usize = 100;
+use crate::sync::SyncCommand;
 
 /// How an apply behaves.
 #[derive(Clone, Debug)]
@@ -64,6 +54,9 @@ pub struct ApplyOptions {
     pub op_timeout: Duration,
     /// Fetch the touched devices again and store them afterwards.
     pub resync: bool,
+    /// The running sync engine, when there is one (the console): the refresh goes to it as
+    /// a command, so it shows like any run. `None`: the same refresh runs on this task.
+    pub engine: Option<mpsc::Sender<SyncCommand>>,
 }
 
 impl Default for ApplyOptions {
@@ -73,6 +66,7 @@ impl Default for ApplyOptions {
             first_poll: DEFAULT_POLL_INTERVAL,
             op_timeout: Duration::from_secs(300),
             resync: true,
+            engine: None,
         }
     }
 }
@@ -164,469 +158,8 @@ pub fn start(client: Client, store: Store, req: ApplyRequest, opts: ApplyOptions
     }
 }
 
-/// Per device: what happened so far.
-#[derive(Default)]
-struct Track {
-    device_id: Option<String>,
-    errors: Vec<String>,
-    sent: usize,
-    ok: usize,
-    unsent: usize,
-}
-
-struct Run<'a> {
-    client: &'a Client,
-    store: &'a Store,
-    opts: &'a ApplyOptions,
-    events: &'a mpsc::Sender<ApplyEvent>,
-    run_id: i64,
-    steps: Vec<Step>,
-    ops: Vec<OperationReport>,
-    sent_at: Vec<Option<Instant>>,
-    tracks: BTreeMap<String, Track>,
-    notes: Vec<String>,
-    done: usize,
-}
-
-type PollResult = (usize, Result<OperationOutcome, GlpError>);
-
-async fn emit(events: &mpsc::Sender<ApplyEvent>, ev: ApplyEvent) {
-    // A front end that went away does not stop the run.
-    let _ = events.send(ev).await;
-}
-
-/// Poll one operation: first after `first`, then at the interval it suggests.
-async fn follow(
-    client: Client,
-    location: String,
-    first: Duration,
-    timeout: Duration,
-) -> Result<OperationOutcome, GlpError> {
-    let started = Instant::now();
-    tokio::time::sleep(first).await;
-    let mut last: Option<String> = None;
-    loop {
-        let st = match client.operation(&location).await {
-            Ok(st) => st,
-            Err(e) => return Err(gone_or(e, &location, last)),
-        };
-        if let Some(o) = st.outcome() {
-            return Ok(o);
-        }
-        let wait = st.suggested_poll.unwrap_or(DEFAULT_POLL_INTERVAL);
-        if started.elapsed() + wait > timeout {
-            return Err(GlpError::OperationTimeout {
-                location,
-                last_status: st.status,
-                waited: started.elapsed(),
-            });
-        }
-        last = Some(st.status);
-        tokio::time::sleep(wait).await;
-    }
-}
-
-/// The device an add step's body describes.
-fn new_device(body: &Value) -> NewDevice {
-    let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-    NewDevice {
-        serial_number: s("serialNumber").unwrap_or_default(),
-        kind: match s("deviceType").as_deref() {
-            Some("COMPUTE") => DeviceKind::Compute,
-            Some("STORAGE") => DeviceKind::Storage,
-            _ => DeviceKind::Network,
-        },
-        mac_address: s("macAddress"),
-        part_number: s("partNumber"),
-        tags: body
-            .get("tags")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        location_id: None,
-    }
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// Fetch devices by serial number (`serialNumber in (…)`, [`SERIALS_PER_LOOKUP`] a call).
-pub async fn fetch_by_serials(
-    client: &Client,
-    serials: &[String],
-) -> Result<Vec<Item<Device>>, GlpError> {
-    let mut out = Vec::new();
-    for chunk in serials.chunks(SERIALS_PER_LOOKUP) {
-        let list: Vec<String> = chunk.iter().map(|s| quote(s)).collect();
-        let filter = format!("serialNumber in ({})", list.join(", "));
-        let stream = client.devices(Some(filter));
-        futures_util::pin_mut!(stream);
-        while let Some(page) = stream.next().await {
-            out.extend(page?.items);
-        }
-    }
-    Ok(out)
-}
-
-/// The targeted resync: fetch `serials` from GreenLake and store them.
-pub async fn resync_serials(client: &Client, store: &Store, serials: &[String]) -> ResyncReport {
-    let mut r = ResyncReport {
-        requested: serials.len(),
-        ..ResyncReport::default()
-    };
-    match fetch_by_serials(client, serials).await {
-        Err(e) => r.error = Some(e.to_string()),
-        Ok(items) => {
-            r.fetched = items.len();
-            match store.upsert_devices(&items, None).await {
-                Ok(c) => {
-                    r.inserted = c.inserted;
-                    r.updated = c.updated;
-                    r.unchanged = c.unchanged;
-                }
-                Err(e) => r.error = Some(e.to_string()),
-            }
-        }
-    }
-    r
-}
-
-fn state_json(s: &DeviceState) -> Value {
-    serde_json::to_value(s).unwrap_or(Value::Null)
-}
-
-impl Run<'_> {
-    async fn audit(&mut self, seq: usize, u: OperationUpdate) {
-        if let Err(e) = self
-            .store
-            .audit_operation(self.run_id, seq as i32, &u)
-            .await
-        {
-            self.notes.push(format!(
-                "the audit of call #{seq} could not be written: {e}"
-            ));
-        }
-    }
-
-    /// Record the end of call `seq` for the call and each of its devices.
-    async fn finish(&mut self, seq: usize, result: Result<OperationOutcome, GlpError>) {
-        let step = &self.steps[seq];
-        let phase = step.phase;
-        let started = self.sent_at[seq];
-        let mut failed: Vec<FailedDevice> = Vec::new();
-        let (status, error, raw) = match result {
-            Err(e) => (OpStatus::Failed, Some(e.to_string()), None),
-            Ok(o) => {
-                for f in &o.failed {
-                    failed.push(FailedDevice {
-                        serial: f.serial_number.clone().or_else(|| {
-                            let i = step
-                                .device_ids
-                                .iter()
-                                .position(|d| Some(d) == f.id.as_ref())?;
-                            step.serials.get(i).cloned()
-                        }),
-                        device_id: f.id.clone(),
-                        reason: f
-                            .reason
-                            .clone()
-                            .or_else(|| o.message.clone())
-                            .unwrap_or_else(|| "failed".into()),
-                    });
-                }
-                match o.state {
-                    OperationState::Succeeded => (OpStatus::Succeeded, None, Some(o.raw)),
-                    OperationState::Failed => (
-                        OpStatus::Failed,
-                        Some(
-                            o.message
-                                .clone()
-                                .unwrap_or_else(|| format!("operation {}", o.status)),
-                        ),
-                        Some(o.raw),
-                    ),
-                }
-            }
-        };
-        // Devices: those named as failed, or all of them when the call failed as a whole.
-        let whole = status == OpStatus::Failed && failed.is_empty();
-        for (i, serial) in step.serials.iter().enumerate() {
-            let id = step.device_ids.get(i);
-            let hit = failed.iter().find(|f| {
-                f.serial.as_ref() == Some(serial) || (id.is_some() && f.device_id.as_ref() == id)
-            });
-            let t = self.tracks.entry(serial.clone()).or_default();
-            if let Some(f) = hit {
-                t.errors.push(format!("{}: {}", phase.as_str(), f.reason));
-            } else if whole {
-                t.errors.push(format!(
-                    "{}: {}",
-                    phase.as_str(),
-                    error.clone().unwrap_or_default()
-                ));
-            } else {
-                t.ok += 1;
-            }
-        }
-        let op = &mut self.ops[seq];
-        op.status = status;
-        op.error = error.clone();
-        op.failed_devices = failed;
-        op.duration_ms = started.map(|s| s.elapsed().as_millis() as u64);
-        let failed_devices = if whole {
-            op.serials.len()
-        } else {
-            op.failed_devices.len()
-        };
-        self.done += 1;
-        let update = OperationUpdate {
-            status: status.as_str().into(),
-            error: error.clone(),
-            result: raw,
-            finished_at: Some(Utc::now()),
-            ..OperationUpdate::default()
-        };
-        self.audit(seq, update).await;
-        emit(
-            self.events,
-            ApplyEvent::OperationDone {
-                seq,
-                phase,
-                status,
-                failed_devices,
-                error,
-                done: self.done,
-                total: self.steps.len(),
-            },
-        )
-        .await;
-    }
-
-    fn skip(&mut self, seq: usize, why: &str) {
-        self.ops[seq].status = OpStatus::Skipped;
-        self.ops[seq].error = Some(why.to_string());
-        for s in &self.steps[seq].serials {
-            self.tracks.entry(s.clone()).or_default().unsent += 1;
-        }
-    }
-
-    /// Send call `seq` (waiting for its pace slot) while handling finished polls.
-    async fn send(
-        &mut self,
-        seq: usize,
-        polls: &mut JoinSet<PollResult>,
-    ) -> Result<Accepted, GlpError> {
-        let step = self.steps[seq].clone();
-        let client = self.client.clone();
-        let dry = self.opts.dry_run;
-        let fut = async move {
-            match step.method {
-                Method::Patch => {
-                    client
-                        .patch_devices(&step.device_ids, &step.body, dry)
-                        .await
-                }
-                Method::Post => client.add_device_v2(&new_device(&step.body), dry).await,
-            }
-        };
-        tokio::pin!(fut);
-        loop {
-            tokio::select! {
-                r = &mut fut => return r,
-                Some(j) = polls.join_next(), if !polls.is_empty() => self.joined(j).await,
-            }
-        }
-    }
-
-    async fn joined(&mut self, j: Result<PollResult, tokio::task::JoinError>) {
-        match j {
-            Ok((seq, r)) => self.finish(seq, r).await,
-            Err(e) => self
-                .notes
-                .push(format!("a polling task ended abnormally: {e}")),
-        }
-    }
-
-    async fn run_phase(&mut self, seqs: &[usize], cancel: &CancellationToken) {
-        let mut polls: JoinSet<PollResult> = JoinSet::new();
-        for &seq in seqs {
-            if cancel.is_cancelled() {
-                self.skip(seq, "cancelled before it was sent");
-                continue;
-            }
-            let phase = self.steps[seq].phase;
-            let n = self.steps[seq].serials.len();
-            let res = self.send(seq, &mut polls).await;
-            self.sent_at[seq] = Some(Instant::now());
-            for s in &self.steps[seq].serials {
-                self.tracks.entry(s.clone()).or_default().sent += 1;
-            }
-            match res {
-                Ok(acc) => {
-                    let location = acc.location.clone().or_else(|| {
-                        acc.operation_id
-                            .as_ref()
-                            .map(|id| format!("/devices/v1/async-operations/{id}"))
-                    });
-                    self.ops[seq].http_status = Some(acc.status);
-                    self.ops[seq].operation_id = acc.operation_id.clone();
-                    let update = OperationUpdate {
-                        status: "accepted".into(),
-                        http_status: Some(i32::from(acc.status)),
-                        operation_id: acc.operation_id.clone(),
-                        started_at: Some(Utc::now()),
-                        device_ids: Some(self.steps[seq].device_ids.clone()),
-                        serials: Some(self.steps[seq].serials.clone()),
-                        ..OperationUpdate::default()
-                    };
-                    self.audit(seq, update).await;
-                    emit(
-                        self.events,
-                        ApplyEvent::Sent {
-                            seq,
-                            phase,
-                            devices: n,
-                            accepted: true,
-                        },
-                    )
-                    .await;
-                    match location {
-                        Some(loc) => {
-                            let c = self.client.clone();
-                            let (first, timeout) = (self.opts.first_poll, self.opts.op_timeout);
-                            polls.spawn(async move { (seq, follow(c, loc, first, timeout).await) });
-                        }
-                        None => {
-                            let e = GlpError::Invalid(
-                                "GreenLake accepted the call but named no async operation to follow; \
-                                 the resync shows whether it took effect"
-                                    .into(),
-                            );
-                            self.finish(seq, Err(e)).await;
-                        }
-                    }
-                }
-                Err(e) => {
-                    self.ops[seq].http_status = e.status();
-                    emit(
-                        self.events,
-                        ApplyEvent::Sent {
-                            seq,
-                            phase,
-                            devices: n,
-                            accepted: false,
-                        },
-                    )
-                    .await;
-                    self.finish(seq, Err(e)).await;
-                }
-            }
-        }
-        while let Some(j) = polls.join_next().await {
-            self.joined(j).await;
-        }
-    }
-
-    /// After the adds: fill in the ids of the new devices (looked up by serial) in the
-    /// steps that wait for them; drop serials whose add failed.
-    async fn resolve_adds(&mut self, seqs: &[usize]) {
-        let waiting: Vec<String> = seqs
-            .iter()
-            .filter(|s| self.steps[**s].awaits_add)
-            .flat_map(|s| self.steps[*s].serials.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .filter(|s| self.tracks.get(s).is_some_and(|t| t.errors.is_empty()))
-            .collect();
-        let mut ids: HashMap<String, String> = self
-            .tracks
-            .iter()
-            .filter_map(|(s, t)| Some((s.clone(), t.device_id.clone()?)))
-            .collect();
-        let missing: Vec<String> = waiting
-            .iter()
-            .filter(|s| !ids.contains_key(*s))
-            .cloned()
-            .collect();
-        if !missing.is_empty() && !self.opts.dry_run {
-            match fetch_by_serials(self.client, &missing).await {
-                Ok(items) => {
-                    for it in items {
-                        let Some(serial) = it.data.serial_number.as_ref().map(|s| s.to_uppercase())
-                        else {
-                            continue;
-                        };
-                        if let Some(t) = self.tracks.get_mut(&serial) {
-                            t.device_id = Some(it.data.id.clone());
-                        }
-                        ids.insert(serial, it.data.id.clone());
-                    }
-                }
-                Err(e) => self.notes.push(format!(
-                    "the added devices could not be looked up ({e}); their application and \
-                     subscription were not sent — run the same sheet again after a sync"
-                )),
-            }
-        }
-        for &seq in seqs {
-            if !self.steps[seq].awaits_add {
-                continue;
-            }
-            let mut p = Plan {
-                steps: vec![self.steps[seq].clone()],
-                ..Plan::default()
-            };
-            let dropped = p.resolve_added(&ids);
-            for s in &dropped {
-                let t = self.tracks.entry(s.clone()).or_default();
-                t.unsent += 1;
-                if t.errors.is_empty() {
-                    t.errors.push(if self.opts.dry_run {
-                        "dry run: a device being added cannot be assigned until it exists".into()
-                    } else {
-                        "added, but GreenLake did not list it by serial yet; run the sheet again"
-                            .into()
-                    });
-                }
-            }
-            match p.steps.pop() {
-                Some(step) => {
-                    self.ops[seq].device_ids = step.device_ids.clone();
-                    self.ops[seq].serials = step.serials.clone();
-                    self.steps[seq] = step;
-                }
-                None => {
-                    self.steps[seq].awaits_add = false;
-                    self.ops[seq].status = OpStatus::Skipped;
-                    self.ops[seq].error = Some("no device of this call was added".into());
-                }
-            }
-        }
-    }
-}
-
-/// Apply `req.plan`: audit, send, poll, record, resync. Only a failure to record the run
-/// at the start is an error; everything else ends up in the report.
-pub async fn apply(
-    client: &Client,
-    store: &Store,
-    req: ApplyRequest,
-    opts: &ApplyOptions,
-    events: &mpsc::Sender<ApplyEvent>,
-    cancel: &CancellationToken,
-) -> Result<ApplyReport, ApplyError> {
-    let started_at = Utc::now();
-    let t0 = Instant::now();
-    let mut run_meta = req.run.clone();
-    if opts.dry_run && run_meta.kind == RunKind::Apply {
-        run_meta.kind = RunKind::DryRun;
-    }
-    let plan = req.plan;
+/// The calls and devices a run records before anything is sent.
+fn audit_rows(plan: &Plan) -> (Vec<NewOperation>, Vec<NewDeviceRow>) {
     let new_ops: Vec<NewOperation> = plan
         .steps
         .iter()
@@ -661,6 +194,89 @@ pub async fn apply(
         intended: None,
         outcome: "unchanged".into(),
     }));
+    (new_ops, rows)
+}
+
+/// Each device's outcome from what happened to its calls: for the report, and for the
+/// audit (a dry run's successes are recorded as `validated`).
+fn device_outcomes(
+    plan: &Plan,
+    tracks: &mut BTreeMap<String, Track>,
+    dry_run: bool,
+) -> (Vec<DeviceReport>, Vec<DeviceOutcome>) {
+    let mut devices = Vec::new();
+    let mut outcomes = Vec::new();
+    for d in &plan.devices {
+        let t = tracks.remove(&d.serial).unwrap_or_default();
+        let (status, error) = if !t.errors.is_empty() {
+            (DeviceStatus::Failed, Some(t.errors.join("; ")))
+        } else if t.unsent > 0 && t.ok == 0 {
+            (
+                DeviceStatus::Skipped,
+                Some("cancelled before its calls were sent".to_string()),
+            )
+        } else if t.unsent > 0 {
+            (
+                DeviceStatus::Failed,
+                Some("cancelled: only part of its changes were sent".to_string()),
+            )
+        } else {
+            (DeviceStatus::Succeeded, None)
+        };
+        let device_id = t.device_id.clone().or_else(|| d.device_id.clone());
+        outcomes.push(DeviceOutcome {
+            serial: d.serial.clone(),
+            device_id: device_id.clone(),
+            outcome: status.as_str().into(),
+            error: error.clone(),
+        });
+        devices.push(DeviceReport {
+            serial: d.serial.clone(),
+            row: d.row,
+            device_id,
+            status,
+            error,
+            changes: d.changes.iter().map(describe).collect(),
+        });
+    }
+    devices.extend(plan.unchanged.iter().map(|s| DeviceReport {
+        serial: s.clone(),
+        row: None,
+        device_id: None,
+        status: DeviceStatus::Unchanged,
+        error: None,
+        changes: Vec::new(),
+    }));
+    if dry_run {
+        for o in outcomes.iter_mut() {
+            if o.outcome == "succeeded" {
+                // A dry run changes nothing; keep undo away from it.
+                o.outcome = "validated".into();
+            }
+        }
+    }
+
+    (devices, outcomes)
+}
+
+/// Apply `req.plan`: audit, send, poll, record, resync. Only a failure to record the run
+/// at the start is an error; everything else ends up in the report.
+pub async fn apply(
+    client: &Client,
+    store: &Store,
+    req: ApplyRequest,
+    opts: &ApplyOptions,
+    events: &mpsc::Sender<ApplyEvent>,
+    cancel: &CancellationToken,
+) -> Result<ApplyReport, ApplyError> {
+    let started_at = Utc::now();
+    let t0 = Instant::now();
+    let mut run_meta = req.run.clone();
+    if opts.dry_run && run_meta.kind == RunKind::Apply {
+        run_meta.kind = RunKind::DryRun;
+    }
+    let plan = req.plan;
+    let (new_ops, rows) = audit_rows(&plan);
     // Held until the end is recorded: while it lives, other processes see the run as alive.
     let owned = store.audit_start(&run_meta, &new_ops, &rows).await?;
     let run_id = owned.id;
@@ -767,59 +383,7 @@ pub async fn apply(
         emit(events, ApplyEvent::Cancelling).await;
     }
 
-    // Per-device outcomes.
-    let mut devices = Vec::new();
-    let mut outcomes = Vec::new();
-    for d in &plan.devices {
-        let t = run.tracks.remove(&d.serial).unwrap_or_default();
-        let (status, error) = if !t.errors.is_empty() {
-            (DeviceStatus::Failed, Some(t.errors.join("; ")))
-        } else if t.unsent > 0 && t.ok == 0 {
-            (
-                DeviceStatus::Skipped,
-                Some("cancelled before its calls were sent".to_string()),
-            )
-        } else if t.unsent > 0 {
-            (
-                DeviceStatus::Failed,
-                Some("cancelled: only part of its changes were sent".to_string()),
-            )
-        } else {
-            (DeviceStatus::Succeeded, None)
-        };
-        let device_id = t.device_id.clone().or_else(|| d.device_id.clone());
-        outcomes.push(DeviceOutcome {
-            serial: d.serial.clone(),
-            device_id: device_id.clone(),
-            outcome: status.as_str().into(),
-            error: error.clone(),
-        });
-        devices.push(DeviceReport {
-            serial: d.serial.clone(),
-            row: d.row,
-            device_id,
-            status,
-            error,
-            changes: d.changes.iter().map(describe).collect(),
-        });
-    }
-    devices.extend(plan.unchanged.iter().map(|s| DeviceReport {
-        serial: s.clone(),
-        row: None,
-        device_id: None,
-        status: DeviceStatus::Unchanged,
-        error: None,
-        changes: Vec::new(),
-    }));
-    if opts.dry_run {
-        for o in outcomes.iter_mut() {
-            if o.outcome == "succeeded" {
-                // A dry run changes nothing; keep undo away from it.
-                o.outcome = "validated".into();
-            }
-        }
-    }
-
+    let (devices, outcomes) = device_outcomes(&plan, &mut run.tracks, opts.dry_run);
     let resync = if opts.resync && !opts.dry_run && !plan.devices.is_empty() {
         let serials: Vec<String> = plan.devices.iter().map(|d| d.serial.clone()).collect();
         emit(
@@ -829,7 +393,7 @@ pub async fn apply(
             },
         )
         .await;
-        Some(resync_serials(client, store, &serials).await)
+        Some(resync_via(opts.engine.as_ref(), client, store, &serials).await)
     } else {
         None
     };

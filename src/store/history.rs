@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, hostname};
-use crate::sync::{Mode, ResourceOutcome, ResourceSummary, Scope, SyncSummary, Trigger};
+use crate::domain::{
+    Mode, Resource, ResourceOutcome, ResourceSummary, Scope, SyncSummary, Trigger,
+};
 
 /// A past run, as `glp-console status` and the TUI show it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -171,10 +173,7 @@ impl Store {
     }
 
     /// When the resource was last synced completely, and how.
-    pub async fn baseline(
-        &self,
-        resource: crate::store::inventory::Resource,
-    ) -> Result<SyncBaseline, StoreError> {
+    pub async fn baseline(&self, resource: Resource) -> Result<SyncBaseline, StoreError> {
         let row: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
             "SELECT max(h.started_at), max(h.started_at) FILTER (WHERE h.mode = 'full') \
              FROM sync_history h JOIN sync_history_resources r ON r.sync_id = h.id \
@@ -241,8 +240,8 @@ impl Store {
             .into_iter()
             .map(|r| ResourceSummary {
                 resource: match r.resource.as_str() {
-                    "devices" => Some(crate::store::inventory::Resource::Devices),
-                    "subscriptions" => Some(crate::store::inventory::Resource::Subscriptions),
+                    "devices" => Some(Resource::Devices),
+                    "subscriptions" => Some(Resource::Subscriptions),
                     _ => None,
                 },
                 pages: n(r.pages),
@@ -281,10 +280,12 @@ impl Store {
         .await?)
     }
 
-    /// Start of the last run that ended well (for "last good sync" displays).
+    /// End of the last sync that ended well (for "last good sync" displays). A targeted
+    /// refresh (mode `refresh`) read a few devices only: it says nothing of the rest.
     pub async fn last_success(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded'",
+            "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded' \
+             AND mode <> 'refresh'",
         )
         .fetch_one(self.pool())
         .await?)

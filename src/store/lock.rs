@@ -218,6 +218,44 @@ impl AdvisoryLock {
 }
 
 impl Store {
+    /// Take the workspace sync lock, waiting up to `wait` for a sync that holds it to end
+    /// (`pg_advisory_lock` under `lock_timeout`: the server queues the wait, so the lock
+    /// goes to this session the moment the holder releases it). `Ok(None)`: still held
+    /// after `wait`. Used by the targeted refresh, which must run after a running sync
+    /// rather than instead of it. The lock lives on a connection of its own to the pool's
+    /// server (see [`Store::dedicated_connection`]).
+    pub async fn wait_sync_lock(
+        &self,
+        key: i64,
+        wait: std::time::Duration,
+    ) -> Result<Option<SyncLock>, StoreError> {
+        let mut conn = self.dedicated_connection().await?;
+        // At least 1 ms: `lock_timeout = 0` would mean "wait for ever".
+        let ms = wait.as_millis().clamp(1, i64::MAX as u128);
+        sqlx::query("SELECT set_config('lock_timeout', $1, false)")
+            .bind(format!("{ms}ms"))
+            .execute(&mut conn)
+            .await?;
+        let got = sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await;
+        match got {
+            Ok(_) => {
+                sqlx::query("SET lock_timeout = 0")
+                    .execute(&mut conn)
+                    .await?;
+                Ok(Some(AdvisoryLock::held(conn, LockKey::Workspace(key))))
+            }
+            // 55P03 lock_not_available: the wait ran out.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                let _ = conn.close().await;
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Try to take the workspace sync lock without waiting. `Ok(None)`: another sync holds it.
     pub async fn try_sync_lock(&self, url: &str, key: i64) -> Result<Option<SyncLock>, StoreError> {
         let opts = parse_url(url)?;

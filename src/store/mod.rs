@@ -4,6 +4,7 @@
 pub mod assign;
 pub mod audit;
 pub mod cluster;
+mod columns;
 mod copy;
 pub mod fence;
 pub mod history;

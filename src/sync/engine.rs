@@ -7,7 +7,6 @@
 //! the pages in flight, and a failure or cancel leaves every committed page intact. A full run
 //! that read a resource completely marks what it did not see as removed.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,9 +17,13 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::events::*;
+use super::meter::RateMeter;
+use super::record::record_end;
+use super::refresh::{self, RefreshJob};
+use super::stop::Stop;
 use crate::config::SyncConfig;
 use crate::glp::client::{Client, ClientEvent};
-use crate::glp::error::{ErrorKind, GlpError};
+use crate::glp::error::GlpError;
 use crate::store::fence::RunFence;
 use crate::store::history::Finish;
 use crate::store::inventory::{Resource, UpsertCounts};
@@ -108,6 +111,9 @@ impl Engine {
         let mut breaker = s.client.breaker();
         let mut client_events = s.client.subscribe();
         let mut running: Option<Running> = None;
+        // Refreshes run beside the command loop: each waits for the workspace lock, so they
+        // queue behind a running sync (and each other) in the server, not here.
+        let mut refreshes: Vec<tokio::task::JoinHandle<()>> = Vec::new();
         loop {
             tokio::select! {
                 cmd = commands.recv() => match cmd {
@@ -120,6 +126,10 @@ impl Engine {
                         let task = tokio::spawn(run(s.clone(), scope, mode, trigger, cancel.clone()));
                         running = Some(Running { cancel, task });
                     }
+                    Some(SyncCommand::Refresh { serials, trigger, reply }) => {
+                        refreshes.retain(|t| !t.is_finished());
+                        refreshes.push(tokio::spawn(run_refresh(s.clone(), serials, trigger, reply)));
+                    }
                     Some(SyncCommand::Cancel) => {
                         if let Some(r) = &running {
                             r.cancel.cancel();
@@ -129,6 +139,11 @@ impl Engine {
                         if let Some(r) = running.take() {
                             r.cancel.cancel();
                             let _ = r.task.await;
+                        }
+                        // A refresh still queued or running is dropped: a page transaction
+                        // in flight rolls back, and its run is marked abandoned by the next.
+                        for t in refreshes.drain(..) {
+                            t.abort();
                         }
                         break;
                     }
@@ -165,102 +180,6 @@ impl Engine {
     }
 }
 
-/// Items/s over the last few seconds, for the status bar.
-struct RateMeter {
-    window: VecDeque<(Instant, u64)>,
-}
-
-impl RateMeter {
-    fn new() -> Self {
-        RateMeter {
-            window: VecDeque::new(),
-        }
-    }
-
-    fn record(&mut self, items_total: u64) -> f64 {
-        let now = Instant::now();
-        self.window.push_back((now, items_total));
-        while self
-            .window
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(5))
-            && self.window.len() > 2
-        {
-            self.window.pop_front();
-        }
-        match (self.window.front(), self.window.back()) {
-            (Some((t0, n0)), Some((t1, n1))) if t1 > t0 => {
-                n1.saturating_sub(*n0) as f64 / t1.duration_since(*t0).as_secs_f64()
-            }
-            _ => 0.0,
-        }
-    }
-}
-
-/// Why a resource stopped early.
-enum Stop {
-    Cancelled,
-    /// The workspace lock is gone (see `store::fence`); the reason.
-    LostLock(String),
-    Api(GlpError),
-    Db(StoreError),
-}
-
-impl Stop {
-    /// Whether this ends the whole run, not just the resource's phase. A cancel is asked for;
-    /// after a lost lock another sync may be writing; rejected credentials would be rejected
-    /// for the other resource too. An outage, bad data or a failing statement stay with the
-    /// resource that met them: the resources share nothing but the process.
-    fn ends_run(&self) -> bool {
-        match self {
-            Stop::Cancelled | Stop::LostLock(_) => true,
-            Stop::Api(e) => failure_kind(e) == FailureKind::Auth,
-            Stop::Db(_) => false,
-        }
-    }
-
-    fn kind(&self) -> FailureKind {
-        match self {
-            Stop::Cancelled => FailureKind::Cancelled,
-            Stop::LostLock(_) => FailureKind::LostLock,
-            Stop::Api(e) => failure_kind(e),
-            Stop::Db(_) => FailureKind::Database,
-        }
-    }
-
-    fn message(&self) -> String {
-        match self {
-            Stop::Cancelled => "cancelled before it finished; pages already stored are kept".into(),
-            Stop::LostLock(why) => format!(
-                "lost lock: {why}; pages it stored are kept, nothing was marked removed — the \
-                 next sync redoes its work"
-            ),
-            Stop::Api(e) => e.to_string(),
-            Stop::Db(e) => e.to_string(),
-        }
-    }
-
-    /// A store error as a stop: a lost lock stays one; any other database error is checked
-    /// against the lock first, since a server restart shows up as a failed statement before
-    /// anything else (and then the lock is gone too).
-    async fn from_store(e: StoreError, fence: &RunFence) -> Stop {
-        match e {
-            StoreError::LostLock(why) => Stop::LostLock(why),
-            other => match fence.check().await {
-                Err(StoreError::LostLock(why)) => Stop::LostLock(why),
-                _ => Stop::Db(other),
-            },
-        }
-    }
-}
-
-fn failure_kind(e: &GlpError) -> FailureKind {
-    match e.kind() {
-        ErrorKind::Auth | ErrorKind::Config => FailureKind::Auth,
-        _ => FailureKind::Api,
-    }
-}
-
 /// How often a running sync asks whether its lock connection still holds the lock, besides
 /// the check before every page commit: a run waiting out an outage notices a lost lock (and
 /// stops) within this, and the connection never sits idle long enough for
@@ -287,23 +206,21 @@ async fn watch_lock(fence: Arc<RunFence>, done: CancellationToken) {
     }
 }
 
-/// Record the end of a run, retrying briefly: after a server restart the pool's first
-/// statement may still meet a dead connection.
-async fn record_end(s: &Shared, summary: &SyncSummary, note: Option<&str>) -> Option<Finish> {
-    for attempt in 1..=3 {
-        match s.store.finish_run(summary, note).await {
-            Ok(f) => return Some(f),
-            Err(e) => {
-                tracing::warn!(run_id = summary.run_id, attempt, error = %e, "could not record the end of the sync run");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    }
-    tracing::error!(
-        run_id = summary.run_id,
-        "the end of the sync run was not recorded; the next sync marks it abandoned"
-    );
-    None
+/// A [`SyncCommand::Refresh`]: the targeted refresh with this engine's client, store and
+/// lock, its events on the engine's channel, its final event to `reply` as well.
+async fn run_refresh(s: Arc<Shared>, serials: Vec<String>, trigger: Trigger, reply: RefreshReply) {
+    let job = RefreshJob {
+        client: &s.client,
+        store: &s.store,
+        lock_key: s.cfg.lock_key,
+        serials: &serials,
+        trigger,
+        lock_wait: refresh::LOCK_WAIT,
+    };
+    let emit = |ev: SyncEvent| s.emit(ev);
+    let done = refresh::refresh(&job, &emit).await;
+    s.emit_final(done.clone()).await;
+    reply.send(done);
 }
 
 fn odata_time(t: DateTime<Utc>) -> String {
@@ -338,15 +255,22 @@ async fn choose_mode(
     Ok((Mode::Incremental, since))
 }
 
-async fn run(
-    s: Arc<Shared>,
+/// Take the workspace lock, choose the mode and record the start: the lock, the mode, the
+/// incremental start and the run id — or the final event of a run that could not start.
+async fn begin(
+    s: &Shared,
     scope: Scope,
     asked: Mode,
     trigger: Trigger,
-    cancel: CancellationToken,
-) {
-    let started = Instant::now();
-    let started_at = Utc::now();
+) -> Result<
+    (
+        crate::store::lock::SyncLock,
+        Mode,
+        Option<DateTime<Utc>>,
+        i64,
+    ),
+    SyncEvent,
+> {
     let fail = |kind: FailureKind, error: String| SyncEvent::Failed {
         kind,
         error,
@@ -359,36 +283,80 @@ async fn run(
     {
         Ok(Some(l)) => l,
         Ok(None) => {
-            s.emit_final(fail(
+            return Err(fail(
                 FailureKind::Locked,
                 "another sync of this workspace is running (on this or another host); it was \
                  left alone — try again when it has finished"
                     .into(),
-            ))
-            .await;
-            return;
+            ));
         }
         Err(e) => {
-            s.emit_final(fail(FailureKind::Database, e.to_string()))
-                .await;
-            return;
+            return Err(fail(FailureKind::Database, e.to_string()));
         }
     };
-    let (mode, since) = match choose_mode(&s, scope, asked).await {
+    let (mode, since) = match choose_mode(s, scope, asked).await {
         Ok(m) => m,
         Err(e) => {
             lock.release().await;
-            s.emit_final(fail(FailureKind::Database, e.to_string()))
-                .await;
-            return;
+            return Err(fail(FailureKind::Database, e.to_string()));
         }
     };
     let run_id = match s.store.begin_run(trigger, mode, scope, since).await {
         Ok(id) => id,
         Err(e) => {
             lock.release().await;
-            s.emit_final(fail(FailureKind::Database, e.to_string()))
-                .await;
+            return Err(fail(FailureKind::Database, e.to_string()));
+        }
+    };
+    Ok((lock, mode, since, run_id))
+}
+
+/// The run's outcome, failure kind and error from its resources' stops: a cancel or a lost
+/// lock says it all; otherwise succeeded, partial (a resource failed, another completed) or
+/// failed (none completed).
+fn run_outcome(
+    stops: &[Stop],
+    resources: &[ResourceSummary],
+) -> (Outcome, Option<FailureKind>, Option<String>) {
+    let complete = resources.iter().filter(|r| r.complete).count();
+    let first = stops
+        .iter()
+        .find(|x| matches!(x, Stop::Cancelled | Stop::LostLock(_)))
+        .or(stops.first());
+    let (outcome, kind) = match first {
+        None => (Outcome::Succeeded, None),
+        Some(Stop::Cancelled) => (Outcome::Cancelled, Some(FailureKind::Cancelled)),
+        Some(Stop::LostLock(_)) => (Outcome::Failed, Some(FailureKind::LostLock)),
+        Some(stop) if complete > 0 => (Outcome::Partial, Some(stop.kind())),
+        Some(stop) => (Outcome::Failed, Some(stop.kind())),
+    };
+    let error = match first {
+        None => None,
+        Some(x @ (Stop::Cancelled | Stop::LostLock(_))) => Some(x.message()),
+        Some(_) => Some(
+            resources
+                .iter()
+                .filter_map(|r| Some(format!("{}: {}", r.resource?, r.error.as_deref()?)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    (outcome, kind, error)
+}
+
+async fn run(
+    s: Arc<Shared>,
+    scope: Scope,
+    asked: Mode,
+    trigger: Trigger,
+    cancel: CancellationToken,
+) {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let (lock, mode, since, run_id) = match begin(&s, scope, asked, trigger).await {
+        Ok(x) => x,
+        Err(ev) => {
+            s.emit_final(ev).await;
             return;
         }
     };
@@ -439,31 +407,7 @@ async fn run(
     let _ = watcher.await;
     s.status.send_modify(|st| st.running = None);
     let after = s.client.counters();
-    let complete = resources.iter().filter(|r| r.complete).count();
-    // The run's outcome: a cancel or a lost lock says it all; otherwise succeeded, partial
-    // (a resource failed, another completed) or failed (none completed).
-    let first = stops
-        .iter()
-        .find(|x| matches!(x, Stop::Cancelled | Stop::LostLock(_)))
-        .or(stops.first());
-    let (mut outcome, mut kind) = match first {
-        None => (Outcome::Succeeded, None),
-        Some(Stop::Cancelled) => (Outcome::Cancelled, Some(FailureKind::Cancelled)),
-        Some(Stop::LostLock(_)) => (Outcome::Failed, Some(FailureKind::LostLock)),
-        Some(stop) if complete > 0 => (Outcome::Partial, Some(stop.kind())),
-        Some(stop) => (Outcome::Failed, Some(stop.kind())),
-    };
-    let mut error = match first {
-        None => None,
-        Some(x @ (Stop::Cancelled | Stop::LostLock(_))) => Some(x.message()),
-        Some(_) => Some(
-            resources
-                .iter()
-                .filter_map(|r| Some(format!("{}: {}", r.resource?, r.error.as_deref()?)))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-    };
+    let (mut outcome, mut kind, mut error) = run_outcome(&stops, &resources);
     if !stops.is_empty() && mode == Mode::Full {
         // The seen-marks of an incomplete full sync must not outlive it (its own only: a
         // sync that took over deleted them already).
@@ -489,7 +433,7 @@ async fn run(
             odata_time(Utc::now())
         )
     });
-    if let Some(Finish::AlreadyEnded(was)) = record_end(&s, &summary, note.as_deref()).await {
+    if let Some(Finish::AlreadyEnded(was)) = record_end(&s.store, &summary, note.as_deref()).await {
         // Another sync took the lock over and closed this run: whatever it did is not a
         // success of its own.
         tracing::error!(run_id, was = %was, "the sync run had been marked {was} by another sync");
@@ -518,6 +462,17 @@ async fn run(
         secs = summary.duration.as_secs_f64(),
         "sync finished"
     );
+    report_end(&s, outcome, kind, error, summary).await;
+}
+
+/// Update the status and send the run's final event.
+async fn report_end(
+    s: &Shared,
+    outcome: Outcome,
+    kind: Option<FailureKind>,
+    error: Option<String>,
+    summary: SyncSummary,
+) {
     match (outcome, kind) {
         (Outcome::Succeeded, _) => {
             let now = Utc::now();

@@ -1,6 +1,9 @@
 //! Messages between the engine and its front ends.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use chrono::{DateTime, Utc};
 
@@ -17,74 +20,9 @@ pub fn waiting_text(reason: WaitReason, retry_in: Duration) -> String {
         reason.label()
     )
 }
-pub use crate::store::inventory::Resource;
-
-/// What to sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Devices,
-    Subscriptions,
-    /// Subscriptions first, then devices (device links name subscriptions).
-    Both,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Devices => "devices",
-            Scope::Subscriptions => "subscriptions",
-            Scope::Both => "both",
-        }
-    }
-    pub fn resources(self) -> &'static [Resource] {
-        match self {
-            Scope::Devices => &[Resource::Devices],
-            Scope::Subscriptions => &[Resource::Subscriptions],
-            Scope::Both => &[Resource::Subscriptions, Resource::Devices],
-        }
-    }
-}
-
-/// Full reads everything and reconciles removals; incremental reads what changed since the
-/// last good run. `Auto` lets the engine choose (full on first run and on schedule).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Auto,
-    Incremental,
-    Full,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Auto => "auto",
-            Mode::Incremental => "incremental",
-            Mode::Full => "full",
-        }
-    }
-}
-
-/// Who asked for the run (recorded in sync_history).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Tui,
-    Cron,
-    Assign,
-    Demo,
-    Cli,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Tui => "tui",
-            Trigger::Cron => "cron",
-            Trigger::Assign => "assign",
-            Trigger::Demo => "demo",
-            Trigger::Cli => "cli",
-        }
-    }
-}
+pub use crate::domain::{
+    Mode, Outcome, Resource, ResourceOutcome, ResourceSummary, Scope, SyncSummary, Trigger,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncCommand {
@@ -93,102 +31,48 @@ pub enum SyncCommand {
         mode: Mode,
         trigger: Trigger,
     },
+    /// Fetch these devices again and store them, as a run of its own (`sync::refresh`):
+    /// it waits for a running sync to end. Its events go out like a sync's, and its final
+    /// event also to `reply`.
+    Refresh {
+        serials: Vec<String>,
+        trigger: Trigger,
+        reply: RefreshReply,
+    },
     /// Stop the running sync after the page in flight; it is recorded as cancelled.
     Cancel,
     Shutdown,
 }
 
-/// Per-resource counters of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResourceSummary {
-    pub resource: Option<Resource>,
-    pub pages: u64,
-    pub fetched: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub removed: u64,
-    pub restored: u64,
-    /// Items GLP sent that could not be used (no id, not an object) or not stored (the
-    /// database refused the item itself, e.g. an id too long to index; logged by id). The
-    /// rest was stored: the run still succeeds.
-    pub skipped: u64,
-    pub complete: bool,
-    /// How this resource's phase ended (a run is `partial` when one failed and one did not).
-    pub outcome: ResourceOutcome,
-    /// Why it failed, when it did.
-    pub error: Option<String>,
-    /// Items stored with U+FFFD in place of NUL characters PostgreSQL cannot hold (logged
-    /// by id).
-    pub sanitised: u64,
-}
+/// Where a refresh's final event goes (once). A command is `Clone` and comparable for the
+/// front ends' effect lists, so the one-shot sender sits behind a shared slot; two replies
+/// are equal when they are the same slot.
+#[derive(Debug, Clone)]
+pub struct RefreshReply(Arc<Mutex<Option<oneshot::Sender<SyncEvent>>>>);
 
-/// How one resource's phase of a run ended (`sync_history_resources.outcome`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ResourceOutcome {
-    /// Not tried: the run stopped before it (cancel, lost lock, rejected credentials).
-    #[default]
-    NotRun,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl ResourceOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceOutcome::NotRun => "not_run",
-            ResourceOutcome::Succeeded => "succeeded",
-            ResourceOutcome::Failed => "failed",
-            ResourceOutcome::Cancelled => "cancelled",
-        }
+impl RefreshReply {
+    /// A reply slot and the receiver of its event.
+    pub fn new() -> (RefreshReply, oneshot::Receiver<SyncEvent>) {
+        let (tx, rx) = oneshot::channel();
+        (RefreshReply(Arc::new(Mutex::new(Some(tx)))), rx)
     }
 
-    pub fn parse(s: &str) -> ResourceOutcome {
-        match s {
-            "succeeded" => ResourceOutcome::Succeeded,
-            "failed" => ResourceOutcome::Failed,
-            "cancelled" => ResourceOutcome::Cancelled,
-            _ => ResourceOutcome::NotRun,
+    /// Send the final event (the first call only; a receiver that went away is fine).
+    pub fn send(&self, ev: SyncEvent) {
+        let tx = match self.0.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(tx) = tx {
+            let _ = tx.send(ev);
         }
     }
 }
 
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Succeeded,
-    Partial,
-    Failed,
-    Cancelled,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Partial => "partial",
-            Outcome::Failed => "failed",
-            Outcome::Cancelled => "cancelled",
-        }
+impl PartialEq for RefreshReply {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncSummary {
-    pub run_id: i64,
-    pub scope: Scope,
-    /// The mode actually used (never `Auto`).
-    pub mode: Mode,
-    pub outcome: Outcome,
-    pub started_at: DateTime<Utc>,
-    pub duration: Duration,
-    pub resources: Vec<ResourceSummary>,
-    pub requests: u64,
-    pub retries: u64,
-    pub throttled: u64,
-    pub breaker_trips: u64,
-    pub error: Option<String>,
 }
 
 /// Why a sync could not run or stopped, classified for exit codes and UI wording.

@@ -6,5 +6,9 @@
 
 pub mod engine;
 pub mod events;
+mod meter;
+mod record;
+pub mod refresh;
+mod stop;
 
 pub use events::*;

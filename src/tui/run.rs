@@ -210,6 +210,7 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                             ApplyRequest { plan: *plan, run: *run },
                             ApplyOptions {
                                 dry_run,
+                                engine: Some(commands.clone()),
                                 ..ApplyOptions::default()
                             },
                         );

@@ -1,0 +1,196 @@
+//! The words `store` and `sync` share: which resource, which scope, which mode, who asked,
+//! and how a run and each of its resources ended.
+//!
+//! A leaf module (it imports nothing of this crate), so the store can record runs without
+//! depending on the engine that makes them, and the engine, the store and both front ends
+//! speak of a run in the same types.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Which resource a row belongs to (used for seen-marks and history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    Devices,
+    Subscriptions,
+}
+
+impl Resource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Devices => "devices",
+            Resource::Subscriptions => "subscriptions",
+        }
+    }
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Devices,
+    Subscriptions,
+    /// Subscriptions first, then devices (device links name subscriptions).
+    Both,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Devices => "devices",
+            Scope::Subscriptions => "subscriptions",
+            Scope::Both => "both",
+        }
+    }
+    pub fn resources(self) -> &'static [Resource] {
+        match self {
+            Scope::Devices => &[Resource::Devices],
+            Scope::Subscriptions => &[Resource::Subscriptions],
+            Scope::Both => &[Resource::Subscriptions, Resource::Devices],
+        }
+    }
+}
+
+/// Full reads everything and reconciles removals; incremental reads what changed since the
+/// last good run. `Auto` lets the engine choose (full on first run and on schedule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Auto,
+    Incremental,
+    Full,
+    /// A targeted refresh of a few devices (after an assignment): read by serial number,
+    /// never a baseline for the next incremental and never a reconciliation.
+    Refresh,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Incremental => "incremental",
+            Mode::Full => "full",
+            Mode::Refresh => "refresh",
+        }
+    }
+}
+
+/// Who asked for the run (recorded in sync_history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Tui,
+    Cron,
+    Assign,
+    Demo,
+    Cli,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Tui => "tui",
+            Trigger::Cron => "cron",
+            Trigger::Assign => "assign",
+            Trigger::Demo => "demo",
+            Trigger::Cli => "cli",
+        }
+    }
+}
+
+/// Per-resource counters of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceSummary {
+    pub resource: Option<Resource>,
+    pub pages: u64,
+    pub fetched: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+    pub restored: u64,
+    /// Items GLP sent that could not be used (no id, not an object) or not stored (the
+    /// database refused the item itself, e.g. an id too long to index; logged by id). The
+    /// rest was stored: the run still succeeds.
+    pub skipped: u64,
+    pub complete: bool,
+    /// How this resource's phase ended (a run is `partial` when one failed and one did not).
+    pub outcome: ResourceOutcome,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// Items stored with U+FFFD in place of NUL characters PostgreSQL cannot hold (logged
+    /// by id).
+    pub sanitised: u64,
+}
+
+/// How one resource's phase of a run ended (`sync_history_resources.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResourceOutcome {
+    /// Not tried: the run stopped before it (cancel, lost lock, rejected credentials).
+    #[default]
+    NotRun,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl ResourceOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceOutcome::NotRun => "not_run",
+            ResourceOutcome::Succeeded => "succeeded",
+            ResourceOutcome::Failed => "failed",
+            ResourceOutcome::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> ResourceOutcome {
+        match s {
+            "succeeded" => ResourceOutcome::Succeeded,
+            "failed" => ResourceOutcome::Failed,
+            "cancelled" => ResourceOutcome::Cancelled,
+            _ => ResourceOutcome::NotRun,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Partial,
+    Failed,
+    Cancelled,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncSummary {
+    pub run_id: i64,
+    pub scope: Scope,
+    /// The mode actually used (never `Auto`).
+    pub mode: Mode,
+    pub outcome: Outcome,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub resources: Vec<ResourceSummary>,
+    pub requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+    pub breaker_trips: u64,
+    pub error: Option<String>,
+}

@@ -1,0 +1,30 @@
+//! Recording a run's end in `sync_history`.
+
+use std::time::Duration;
+
+use crate::domain::SyncSummary;
+use crate::store::Store;
+use crate::store::history::Finish;
+
+/// Record the end of a run, retrying briefly: after a server restart the pool's first
+/// statement may still meet a dead connection.
+pub(super) async fn record_end(
+    store: &Store,
+    summary: &SyncSummary,
+    note: Option<&str>,
+) -> Option<Finish> {
+    for attempt in 1..=3 {
+        match store.finish_run(summary, note).await {
+            Ok(f) => return Some(f),
+            Err(e) => {
+                tracing::warn!(run_id = summary.run_id, attempt, error = %e, "could not record the end of the sync run");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    tracing::error!(
+        run_id = summary.run_id,
+        "the end of the sync run was not recorded; the next sync marks it abandoned"
+    );
+    None
+}
