@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear};
 
 use super::status::gauge;
 use super::table::{draw_table, put};
-use crate::tui::app::App;
+use crate::tui::app::{App, TableId};
 use crate::tui::model::rows::fmt_int;
 use crate::tui::wizard::{Choice, Confirm, SHEET_EXTENSIONS, Wizard, WizardStep};
 
@@ -40,7 +40,7 @@ pub fn breadcrumb(w: &Wizard) -> Vec<(bool, WizardStep)> {
 
 /// Draw the wizard into the tab's body.
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
-    let Some(w) = app.wizard.as_ref() else {
+    let Some(w) = app.wizard() else {
         return;
     };
     let lines = heading(app, w, area.width);
@@ -69,20 +69,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
             if let Some(tbl) = step.table()
                 && rest.height > 1
             {
-                app.page_height = rest.height.saturating_sub(1) as usize;
-                let (theme, matcher) = (&app.theme, &mut app.matcher);
-                draw_table(
-                    frame.buffer_mut(),
-                    rest,
-                    &mut app.tables[tbl],
-                    theme,
-                    true,
-                    matcher,
-                );
+                let (table, theme, matcher) = app
+                    .table_for_draw(TableId::Wizard(tbl), rest.height.saturating_sub(1) as usize);
+                draw_table(frame.buffer_mut(), rest, table, theme, true, matcher);
             }
         }
     }
-    if let Some(c) = app.wizard.as_ref().and_then(|w| w.confirm) {
+    if let Some(c) = app.wizard().and_then(|w| w.confirm) {
         draw_confirm(frame, area, app, c);
     }
 }
@@ -136,7 +129,7 @@ fn choice_text(app: &App, w: &Wizard) -> String {
 }
 
 fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
-    let t = &app.theme;
+    let t = app.theme();
     let mut out: Lines = Vec::new();
     let file_line = |w: &Wizard| -> String {
         match &w.data {
@@ -182,7 +175,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
         WizardStep::Loading => {
             let secs = w
                 .loading_since
-                .map_or(0, |s| (app.now - s).num_seconds().max(0));
+                .map_or(0, |s| (app.now() - s).num_seconds().max(0));
             out.push((
                 t.header,
                 if secs > 0 {
@@ -341,7 +334,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
             }
             if let Some(b) = w.planned.as_ref().and_then(|p| p.blocking()) {
                 out.push((t.error, format!("✖ cannot send: {}", b.message)));
-            } else if app.read_only {
+            } else if app.read_only() {
                 out.push((
                     t.warn,
                     "read-only mode: the plan can be reviewed but not sent".into(),
@@ -383,7 +376,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
             // Calls are paced at the PATCH limit (20 a minute): say how long it will take.
             let timing = match p.started {
                 Some(st) => {
-                    let secs = (app.now - st).num_seconds().max(0);
+                    let secs = (app.now() - st).num_seconds().max(0);
                     let eta = if p.done > 0 && p.done < p.calls {
                         let left = secs as f64 / p.done as f64 * (p.calls - p.done) as f64;
                         format!(" · about {} left", mmss(left as i64))
@@ -461,7 +454,7 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
                 }
                 out.push((
                     t.dim,
-                    format!("exports go to {}", app.reports_dir.display()),
+                    format!("exports go to {}", app.reports_dir().display()),
                 ));
             }
         }
@@ -470,13 +463,13 @@ fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
 }
 
 fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(w) = app.wizard.as_ref() else {
+    let Some(w) = app.wizard() else {
         return;
     };
     if w.completions.is_empty() || area.height < 2 {
         return;
     }
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
     put(
         buf,
@@ -511,11 +504,11 @@ fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_sheets(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(w) = app.wizard.as_ref() else {
+    let Some(w) = app.wizard() else {
         return;
     };
     let Some(d) = &w.data else { return };
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
     for (i, name) in d
         .prepared
@@ -548,10 +541,10 @@ fn draw_sheets(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(w) = app.wizard.as_ref() else {
+    let Some(w) = app.wizard() else {
         return;
     };
-    let t = &app.theme;
+    let t = app.theme();
     let left_w = if area.width >= 100 {
         area.width / 2
     } else {
@@ -626,10 +619,10 @@ fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_log(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(w) = app.wizard.as_ref() else {
+    let Some(w) = app.wizard() else {
         return;
     };
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
     if area.height == 0 {
         return;
@@ -655,10 +648,10 @@ fn draw_log(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
-    let Some(w) = app.wizard.as_ref() else {
+    let Some(w) = app.wizard() else {
         return;
     };
-    let k = &app.keymap.wizard;
+    let k = &app.keymap().wizard;
     let yes = k.label(crate::tui::keymap::WizardAction::Yes);
     let no = k.label(crate::tui::keymap::WizardAction::No);
     let (title, lines): (&str, Vec<String>) = match c {
@@ -707,7 +700,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" {title} "))
-        .border_style(app.theme.warn);
+        .border_style(app.theme().warn);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let buf = frame.buffer_mut();
@@ -718,7 +711,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
             inner.y + i as u16,
             l,
             inner.width.saturating_sub(1),
-            app.theme.base,
+            app.theme().base,
         );
     }
     put(
@@ -727,7 +720,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
         inner.y + inner.height.saturating_sub(1),
         &format!("{yes} yes · {no} no"),
         inner.width.saturating_sub(1),
-        app.theme.accent,
+        app.theme().accent,
     );
 }
 
