@@ -5,6 +5,7 @@ pub mod overlay;
 pub mod status;
 pub mod table;
 pub mod wizard;
+mod wizard_heading;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
