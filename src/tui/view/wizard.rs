@@ -3,16 +3,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::widgets::{Block, Borders, Clear};
 
 use super::table::{draw_table, put};
 use crate::tui::app::{App, TableId};
-use crate::tui::model::rows::fmt_int;
-use crate::tui::wizard::{Choice, Confirm, Wizard, WizardStep};
-
-/// Lines of text above a list: `(style, text)`.
-pub(super) type Lines = Vec<(Style, String)>;
+use crate::tui::wizard::{Confirm, Wizard, WizardStep};
 
 /// Short step names for a narrow breadcrumb.
 pub fn short_title(s: WizardStep) -> &'static str {
@@ -77,54 +72,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
     if let Some(c) = app.wizard().and_then(|w| w.confirm) {
         draw_confirm(frame, area, app, c);
     }
-}
-
-pub(super) fn choice_text(app: &App, w: &Wizard) -> String {
-    let sub = match &w.subscription {
-        Choice::Unset => "subscription —".to_string(),
-        Choice::Keep => "subscription: leave as is".to_string(),
-        Choice::Set(id) => {
-            let key = w
-                .catalog
-                .as_ref()
-                .and_then(|c| c.subscription_by_id(id))
-                .and_then(|s| s.key.clone())
-                .unwrap_or_else(|| id.clone());
-            format!("subscription {key}")
-        }
-    };
-    let app_txt = match &w.application {
-        Choice::Unset => "application —".to_string(),
-        Choice::Keep => "application: leave as is".to_string(),
-        Choice::Set(a) => {
-            let name = w
-                .catalog
-                .as_ref()
-                .and_then(|c| {
-                    c.applications
-                        .iter()
-                        .find(|x| x.application_id == a.application_id)
-                        .and_then(|x| x.application_name.clone())
-                })
-                .unwrap_or_else(|| a.application_id.clone());
-            format!("application {name} in {}", a.region)
-        }
-    };
-    let tags = if w.tags.is_empty() {
-        "tags: leave as is".to_string()
-    } else {
-        let v: Vec<String> = w
-            .tags
-            .iter()
-            .map(|(k, v)| match v {
-                Some(v) => format!("+{k}={v}"),
-                None => format!("-{k}"),
-            })
-            .collect();
-        format!("tags {}", v.join(" "))
-    };
-    let _ = app;
-    format!("{sub} · {app_txt} · {tags}")
 }
 
 fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
@@ -387,19 +334,4 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
         inner.width.saturating_sub(1),
         app.theme().accent,
     );
-}
-
-/// `1 error`, `3 errors`, `1,204 rows`.
-pub(super) fn plural(n: usize, word: &str) -> String {
-    format!(
-        "{} {word}{}",
-        fmt_int(n as i64),
-        if n == 1 { "" } else { "s" }
-    )
-}
-
-/// `m:ss`.
-pub(super) fn mmss(secs: i64) -> String {
-    let s = secs.max(0);
-    format!("{}:{:02}", s / 60, s % 60)
 }

@@ -2,10 +2,15 @@
 //! about, the counts, the progress of a run, the report's totals).
 
 use super::status::gauge;
-use super::wizard::{Lines, choice_text, mmss, plural};
+use ratatui::style::Style;
+
 use crate::tui::app::App;
 use crate::tui::model::rows::fmt_int;
+use crate::tui::wizard::Choice;
 use crate::tui::wizard::{SHEET_EXTENSIONS, Wizard, WizardStep};
+
+/// Lines of text above a list: `(style, text)`.
+pub(super) type Lines = Vec<(Style, String)>;
 
 /// The lines above the step's list or input: what the step is about and where it stands.
 pub(super) fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
@@ -393,4 +398,67 @@ fn file_line(w: &Wizard) -> String {
         }
         None => w.path.clone(),
     }
+}
+
+fn choice_text(app: &App, w: &Wizard) -> String {
+    let sub = match &w.subscription {
+        Choice::Unset => "subscription —".to_string(),
+        Choice::Keep => "subscription: leave as is".to_string(),
+        Choice::Set(id) => {
+            let key = w
+                .catalog
+                .as_ref()
+                .and_then(|c| c.subscription_by_id(id))
+                .and_then(|s| s.key.clone())
+                .unwrap_or_else(|| id.clone());
+            format!("subscription {key}")
+        }
+    };
+    let app_txt = match &w.application {
+        Choice::Unset => "application —".to_string(),
+        Choice::Keep => "application: leave as is".to_string(),
+        Choice::Set(a) => {
+            let name = w
+                .catalog
+                .as_ref()
+                .and_then(|c| {
+                    c.applications
+                        .iter()
+                        .find(|x| x.application_id == a.application_id)
+                        .and_then(|x| x.application_name.clone())
+                })
+                .unwrap_or_else(|| a.application_id.clone());
+            format!("application {name} in {}", a.region)
+        }
+    };
+    let tags = if w.tags.is_empty() {
+        "tags: leave as is".to_string()
+    } else {
+        let v: Vec<String> = w
+            .tags
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("+{k}={v}"),
+                None => format!("-{k}"),
+            })
+            .collect();
+        format!("tags {}", v.join(" "))
+    };
+    let _ = app;
+    format!("{sub} · {app_txt} · {tags}")
+}
+
+/// `1 error`, `3 errors`, `1,204 rows`.
+fn plural(n: usize, word: &str) -> String {
+    format!(
+        "{} {word}{}",
+        fmt_int(n as i64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// `m:ss`.
+fn mmss(secs: i64) -> String {
+    let s = secs.max(0);
+    format!("{}:{:02}", s / 60, s % 60)
 }
