@@ -448,7 +448,7 @@ async fn detail_help_filter_and_too_small() {
     insta::assert_snapshot!("filter_chip_160x48", screen(&mut app, 160, 48).backend());
 
     let mut small = Terminal::new(TestBackend::new(50, 12)).unwrap();
-    small.draw(|f| view::draw(f, &mut app)).unwrap();
+    small.draw(|f| view::draw(f, &app)).unwrap();
     insta::assert_snapshot!("too_small_50x12", small.backend());
 }
 

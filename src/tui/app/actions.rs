@@ -7,7 +7,7 @@ use crate::tui::keymap::Action;
 impl App {
     /// Carry out an action (from a key, the command line or a test).
     pub fn act(&mut self, a: Action) {
-        let page = self.page_height.max(1) as isize;
+        let page = self.page_height.get().max(1) as isize;
         match a {
             Action::Quit => self.quit(),
             Action::Help => {

@@ -110,7 +110,7 @@ impl App {
     }
 
     pub(super) fn key_detail(&mut self, ev: KeyEvent) {
-        let page = self.page_height.max(1);
+        let page = self.page_height.get().max(1);
         let Some(d) = self.detail.as_mut() else {
             self.mode = InputMode::Normal;
             return;

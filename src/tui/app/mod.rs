@@ -18,6 +18,7 @@ mod sync_view;
 mod tables;
 mod wizard_host;
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub use detail::{DetailStyle, DetailView};
 pub use messages::{Effect, Loaded};
 pub use modes::InputMode;
 pub use sync_view::{ResourceProgress, SyncView};
+pub use tables::Scratch;
 use tables::Tables;
 
 /// The four tabs, in key order.
@@ -98,9 +100,11 @@ pub struct App {
     dirty: bool,
     quit: bool,
     load_error: Option<String>,
-    /// Per-frame visible table height, learned while drawing (for paging).
-    page_height: usize,
-    matcher: nucleo_matcher::Matcher,
+    /// Per-frame visible table height, learned while drawing (for paging); a `Cell`
+    /// because views draw from `&App`.
+    page_height: Cell<usize>,
+    /// Highlights the filter's matches in the rows drawn (scratch space, so a `RefCell`).
+    matcher: RefCell<nucleo_matcher::Matcher>,
     /// The assignment wizard, while it is open in the Assign tab.
     wizard: Option<Wizard>,
     /// For `~` in the wizard's paths.
@@ -152,8 +156,10 @@ impl App {
             dirty: true,
             quit: false,
             load_error: None,
-            page_height: 20,
-            matcher: nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT),
+            page_height: Cell::new(20),
+            matcher: RefCell::new(nucleo_matcher::Matcher::new(
+                nucleo_matcher::Config::DEFAULT,
+            )),
             wizard: None,
             home: None,
             reports_dir: PathBuf::from("."),
@@ -329,7 +335,7 @@ impl App {
         self.load_error.as_deref()
     }
     pub fn page_height(&self) -> usize {
-        self.page_height
+        self.page_height.get()
     }
     /// The assignment wizard, while it is open.
     pub fn wizard(&self) -> Option<&Wizard> {
@@ -372,8 +378,8 @@ impl App {
         self.dirty = false;
     }
     /// Learned while drawing: how many rows a page has.
-    pub fn set_page_height(&mut self, rows: usize) {
-        self.page_height = rows;
+    pub fn set_page_height(&self, rows: usize) {
+        self.page_height.set(rows);
     }
     pub fn set_home(&mut self, home: Option<PathBuf>) {
         self.home = home;

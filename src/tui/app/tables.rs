@@ -1,6 +1,11 @@
 //! The app's tables by [`TableId`]: the four tabs' (five, the Expiring tab has two) and,
 //! while it is open, the wizard's. Also the filter requests and the Expiring window.
 
+use std::cell::RefMut;
+use std::ops::{Deref, DerefMut};
+
+use nucleo_matcher::Matcher;
+
 use super::{App, Effect, Tab};
 use crate::tui::filter::FilterJob;
 use crate::tui::model::rows;
@@ -61,6 +66,32 @@ impl Tables {
     }
 }
 
+/// The highlight matcher for one table's draw: the app's, or a fresh one if the app's is
+/// in use (never, as the views draw one table at a time; but no draw can panic on it).
+pub enum Scratch<'a> {
+    Shared(RefMut<'a, Matcher>),
+    Own(Box<Matcher>),
+}
+
+impl Deref for Scratch<'_> {
+    type Target = Matcher;
+    fn deref(&self) -> &Matcher {
+        match self {
+            Scratch::Shared(m) => m,
+            Scratch::Own(m) => m,
+        }
+    }
+}
+
+impl DerefMut for Scratch<'_> {
+    fn deref_mut(&mut self) -> &mut Matcher {
+        match self {
+            Scratch::Shared(m) => m,
+            Scratch::Own(m) => m,
+        }
+    }
+}
+
 impl App {
     /// The table the cursor is in.
     pub fn active_table(&self) -> TableId {
@@ -112,19 +143,20 @@ impl App {
         self.tables.get_mut(id)
     }
 
-    /// What drawing table `id` needs: the table (drawing keeps its scroll position), the
-    /// theme and the highlight matcher. `page_height` is the rows it shows, for paging.
+    /// What drawing table `id` needs: the table, the theme and the highlight matcher.
+    /// `page_height` is the rows it shows, kept for paging.
     pub fn table_for_draw(
-        &mut self,
+        &self,
         id: TableId,
         page_height: usize,
-    ) -> (&mut TableModel, &Theme, &mut nucleo_matcher::Matcher) {
-        self.page_height = page_height;
-        let table = match (id, self.wizard.as_mut()) {
-            (TableId::Wizard(t), Some(w)) => w.table_mut(t),
-            _ => self.tables.get_mut(id),
+    ) -> (&TableModel, &Theme, Scratch<'_>) {
+        self.page_height.set(page_height);
+        let matcher = match self.matcher.try_borrow_mut() {
+            Ok(m) => Scratch::Shared(m),
+            // Only while another table's draw still holds it: a matcher of its own.
+            Err(_) => Scratch::Own(Box::new(Matcher::new(nucleo_matcher::Config::DEFAULT))),
         };
-        (table, &self.theme, &mut self.matcher)
+        (self.table_by_id(id), &self.theme, matcher)
     }
 
     pub(crate) fn set_table(&mut self, id: TableId, data: TableData) {

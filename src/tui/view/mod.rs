@@ -22,7 +22,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
 /// Draw the whole screen.
-pub fn draw(frame: &mut Frame, app: &mut App) {
+pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area);
@@ -56,9 +56,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         Tab::Assign if app.wizard().is_some() => wizard::draw(frame, body, app),
         _ => {
             let t = app.active_table();
-            let (table, theme, matcher) =
+            let (table, theme, mut matcher) =
                 app.table_for_draw(t, body.height.saturating_sub(1) as usize);
-            draw_table(frame.buffer_mut(), body, table, theme, true, matcher);
+            draw_table(frame.buffer_mut(), body, table, theme, true, &mut matcher);
         }
     }
     status::draw_status(frame, status, app);
@@ -203,7 +203,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
 
 /// Expiring: the month chart on top, then the expiring list (or the expired list) with the
 /// devices covered by the selected subscription beside it.
-fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
+fn draw_expiring(frame: &mut Frame, area: Rect, app: &App) {
     let chart_h = if area.height >= 30 { 10 } else { 7 };
     let chart = Rect {
         height: chart_h.min(area.height),
@@ -259,9 +259,16 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
         title.width,
         app.theme().header,
     );
-    let (table, theme, matcher) =
+    let (table, theme, mut matcher) =
         app.table_for_draw(t, table_area.height.saturating_sub(1) as usize);
-    draw_table(frame.buffer_mut(), table_area, table, theme, true, matcher);
+    draw_table(
+        frame.buffer_mut(),
+        table_area,
+        table,
+        theme,
+        true,
+        &mut matcher,
+    );
     if side_w > 0 {
         let side = Rect {
             x: main.x + main.width,

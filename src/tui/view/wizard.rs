@@ -33,7 +33,7 @@ pub fn breadcrumb(w: &Wizard) -> Vec<(bool, WizardStep)> {
 }
 
 /// Draw the wizard into the tab's body.
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(w) = app.wizard() else {
         return;
     };
@@ -63,9 +63,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
             if let Some(tbl) = step.table()
                 && rest.height > 1
             {
-                let (table, theme, matcher) = app
+                let (table, theme, mut matcher) = app
                     .table_for_draw(TableId::Wizard(tbl), rest.height.saturating_sub(1) as usize);
-                draw_table(frame.buffer_mut(), rest, table, theme, true, matcher);
+                draw_table(frame.buffer_mut(), rest, table, theme, true, &mut matcher);
             }
         }
     }
