@@ -639,7 +639,7 @@ mod wizard {
     }
 
     fn step(app: &App) -> WizardStep {
-        app.wizard().unwrap().step
+        app.wizard().unwrap().step()
     }
 
     /// Type the sheet's path, Enter, and answer the load like the run loop would.
@@ -684,7 +684,7 @@ mod wizard {
         app.type_str("qs");
         assert!(!app.quitting());
         assert!(app.take_effects().is_empty());
-        assert_eq!(app.wizard().unwrap().path, "qs");
+        assert_eq!(app.wizard().unwrap().path(), "qs");
         app.handle_key(k(KeyCode::Esc));
         assert!(app.wizard().is_none());
         assert_eq!(app.tab(), Tab::Assign);
@@ -695,18 +695,18 @@ mod wizard {
         let mut app = open(false);
         app.type_str("tests/fixtures/wiz");
         tab(&mut app);
-        assert_eq!(app.wizard().unwrap().path, "tests/fixtures/wizard/");
+        assert_eq!(app.wizard().unwrap().path(), "tests/fixtures/wizard/");
         tab(&mut app);
         let w = app.wizard().unwrap();
         assert_eq!(
-            w.completions,
+            *w.completions(),
             vec!["old/", "rollout-branch.csv", "rollout-hq.csv"],
             "directories and spreadsheets only"
         );
         app.type_str("rollout-b");
         tab(&mut app);
         assert_eq!(
-            app.wizard().unwrap().path,
+            app.wizard().unwrap().path(),
             "tests/fixtures/wizard/rollout-branch.csv"
         );
         // Nothing fits: say so.
@@ -715,12 +715,12 @@ mod wizard {
         tab(&mut app);
         let w = app.wizard().unwrap();
         assert!(
-            w.error
+            w.error()
                 .as_deref()
                 .unwrap_or("")
                 .contains("nothing to complete"),
             "{:?}",
-            w.error
+            w.error()
         );
         // A completion that arrives after the user typed on is dropped.
         app.handle_key(ctrl('u'));
@@ -739,7 +739,7 @@ mod wizard {
             load: None,
         }));
         assert_eq!(
-            app.wizard().unwrap().path,
+            app.wizard().unwrap().path(),
             "tests/fixtures/wizard/rollout-hx"
         );
         // Enter on a directory lists it instead of reading it (the loader finds out).
@@ -763,7 +763,7 @@ mod wizard {
         }));
         assert_eq!(step(&app), WizardStep::File);
         assert_eq!(
-            app.wizard().unwrap().path,
+            app.wizard().unwrap().path(),
             "tests/fixtures/wizard/old/empty.csv"
         );
     }
@@ -797,7 +797,7 @@ mod wizard {
             result: Err("cannot read x.xlsx: No such file".into()),
         }));
         assert_eq!(step(&app), WizardStep::File);
-        assert!(app.wizard().unwrap().error.is_some());
+        assert!(app.wizard().unwrap().error().is_some());
     }
 
     #[test]
@@ -826,17 +826,17 @@ mod wizard {
         // Skip the subscription: leave as is.
         app.handle_key(ch('-'));
         assert_eq!(step(&app), WizardStep::Region);
-        assert_eq!(app.wizard().unwrap().subscription, Choice::Keep);
+        assert_eq!(*app.wizard().unwrap().subscription(), Choice::Keep);
         app.handle_key(k(KeyCode::Esc));
         assert_eq!(step(&app), WizardStep::Subscription);
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(
-            app.wizard().unwrap().subscription,
+            *app.wizard().unwrap().subscription(),
             Choice::Set("sub-ap".into())
         );
         app.handle_key(ch('-'));
         assert_eq!(step(&app), WizardStep::Tags);
-        assert_eq!(app.wizard().unwrap().application, Choice::Keep);
+        assert_eq!(*app.wizard().unwrap().application(), Choice::Keep);
         // Tags: a bad edit is refused with a reason; good ones are listed; Del drops one.
         app.type_str("site");
         app.handle_key(k(KeyCode::Enter));
@@ -844,7 +844,7 @@ mod wizard {
             app.wizard()
                 .as_ref()
                 .unwrap()
-                .tag_error
+                .tag_error()
                 .as_deref()
                 .unwrap_or("")
                 .contains("KEY=VALUE")
@@ -859,7 +859,7 @@ mod wizard {
         app.handle_key(k(KeyCode::Delete));
         let w = app.wizard().unwrap();
         assert_eq!(
-            w.tags,
+            *w.tags(),
             vec![
                 ("site".to_string(), Some("HQ".to_string())),
                 ("floor".to_string(), None)
@@ -871,7 +871,7 @@ mod wizard {
         let choices = app.wizard().unwrap().choices();
         assert_eq!(choices.subscription_id.as_deref(), Some("sub-ap"));
         assert!(choices.application.is_none());
-        assert!(app.wizard().unwrap().planned.is_some());
+        assert!(app.wizard().unwrap().planned().is_some());
         app.handle_key(k(KeyCode::Esc));
         assert_eq!(step(&app), WizardStep::Tags);
     }
@@ -884,7 +884,7 @@ mod wizard {
         for key in ['a', 'd'] {
             app.handle_key(ch(key));
             let w = app.wizard().unwrap();
-            assert!(w.confirm.is_none());
+            assert!(w.confirm().is_none());
             assert!(
                 app.toasts().iter().any(|t| t.text.contains("read-only")),
                 "{:?}",
@@ -905,11 +905,11 @@ mod wizard {
         to_plan(&mut app);
         app.handle_key(ch('a'));
         assert_eq!(
-            app.wizard().unwrap().confirm,
+            app.wizard().unwrap().confirm(),
             Some(Confirm::Send { dry_run: false })
         );
         app.handle_key(ch('n'));
-        assert_eq!(app.wizard().unwrap().confirm, None);
+        assert_eq!(app.wizard().unwrap().confirm(), None);
         assert!(app.take_effects().is_empty(), "no means nothing is sent");
         app.handle_key(ch('d'));
         app.handle_key(ch('y'));
@@ -923,9 +923,9 @@ mod wizard {
         // q and Esc ask; no answers no.
         app.handle_key(ch('q'));
         assert!(!app.quitting());
-        assert_eq!(app.wizard().unwrap().confirm, Some(Confirm::Cancel));
+        assert_eq!(app.wizard().unwrap().confirm(), Some(Confirm::Cancel));
         app.handle_key(k(KeyCode::Esc));
-        assert_eq!(app.wizard().unwrap().confirm, None);
+        assert_eq!(app.wizard().unwrap().confirm(), None);
         assert!(app.take_effects().is_empty());
         // Leaving the tab and quitting are refused while it runs.
         app.handle_key(ch('1'));
@@ -934,7 +934,7 @@ mod wizard {
         assert_eq!(app.tab(), Tab::Assign);
         // Ctrl-C asks, a second Ctrl-C confirms; the console stays open.
         app.handle_key(ctrl('c'));
-        assert_eq!(app.wizard().unwrap().confirm, Some(Confirm::Cancel));
+        assert_eq!(app.wizard().unwrap().confirm(), Some(Confirm::Cancel));
         app.handle_key(ctrl('c'));
         assert!(!app.quitting());
         let e = app.take_effects();
@@ -943,7 +943,7 @@ mod wizard {
                 .any(|e| matches!(e, Effect::Wizard(WizardEffect::Cancel))),
             "{e:?}"
         );
-        assert!(app.wizard().unwrap().progress.cancelling);
+        assert!(app.wizard().unwrap().progress().cancelling);
         // The end: the report, then back to the run list with a reload.
         app.on_loaded(Loaded::Wizard(WizardMsg::Done(Err("database gone".into()))));
         assert_eq!(step(&app), WizardStep::Plan);
@@ -983,16 +983,16 @@ mod wizard {
         app.handle_key(ch('-'));
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(step(&app), WizardStep::Plan);
-        assert!(app.wizard().unwrap().planned.is_none());
+        assert!(app.wizard().unwrap().planned().is_none());
         app.handle_key(ch('a'));
-        assert!(app.wizard().unwrap().confirm.is_none());
+        assert!(app.wizard().unwrap().confirm().is_none());
         assert!(app.toasts().iter().any(|t| t.text.contains("not ready")));
         app.on_loaded(Loaded::Wizard(WizardMsg::Catalog(Ok((
             Arc::new(catalog()),
             None,
         )))));
         assert!(
-            app.wizard().unwrap().planned.is_some(),
+            app.wizard().unwrap().planned().is_some(),
             "the plan is made when the catalog arrives"
         );
     }
@@ -1035,7 +1035,7 @@ mod wizard {
         assert_eq!(step(&app), WizardStep::Plan, "dry run → back to the plan");
         app.handle_key(ch('a'));
         assert_eq!(
-            app.wizard().unwrap().confirm,
+            app.wizard().unwrap().confirm(),
             Some(Confirm::Send { dry_run: false })
         );
     }
@@ -1077,9 +1077,9 @@ mod wizard {
         load(&mut app);
         to_plan(&mut app);
         app.handle_key(ch('a'));
-        assert_eq!(app.wizard().unwrap().confirm, None, "a is unbound now");
+        assert_eq!(app.wizard().unwrap().confirm(), None, "a is unbound now");
         app.handle_key(ch('A'));
-        assert!(app.wizard().unwrap().confirm.is_some());
+        assert!(app.wizard().unwrap().confirm().is_some());
     }
 }
 
@@ -1153,26 +1153,26 @@ mod wizard_sheets {
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(answer(&mut app), None, "the first read picks the sheet");
         let w = app.wizard().unwrap();
-        assert_eq!(w.step, WizardStep::Sheet);
-        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Devices");
-        assert_eq!(w.sheet_cursor, 1, "on the sheet load picked");
+        assert_eq!(w.step(), WizardStep::Sheet);
+        assert_eq!(w.data().as_ref().unwrap().prepared.sheet.sheet, "Devices");
+        assert_eq!(w.sheet_cursor(), 1, "on the sheet load picked");
         // Enter keeps it without reading again.
         app.handle_key(k(KeyCode::Enter));
-        assert_eq!(app.wizard().unwrap().step, WizardStep::Validate);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Validate);
         assert!(app.take_effects().is_empty());
         // t: choose another; j moves; Enter reads that sheet.
         app.handle_key(ch('t'));
-        assert_eq!(app.wizard().unwrap().step, WizardStep::Sheet);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Sheet);
         app.handle_key(ch('j'));
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(answer(&mut app).as_deref(), Some("Spare"));
         let w = app.wizard().unwrap();
         assert_eq!(
-            w.step,
+            w.step(),
             WizardStep::Validate,
             "a chosen sheet is not asked again"
         );
-        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Spare");
+        assert_eq!(w.data().as_ref().unwrap().prepared.sheet.sheet, "Spare");
     }
 }
 
@@ -1241,14 +1241,14 @@ mod wizard_big {
         app.handle_key(ch('n'));
         app.type_str("big.csv");
         app.handle_key(k(KeyCode::Enter));
-        let generation = app.wizard().unwrap().generation;
+        let generation = app.wizard().unwrap().generation();
         app.take_effects();
         app.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
             generation,
             result: Ok(Box::new(data)),
         }));
         app.handle_key(k(KeyCode::Enter));
-        assert_eq!(app.wizard().unwrap().step, WizardStep::Review);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Review);
         let s = screen_text(&mut app, 80, 24);
         assert!(s.contains("BIG0000000") && s.contains("5,000 rows"), "{s}");
         app.handle_key(ch('G'));
@@ -1282,9 +1282,9 @@ mod wizard_big {
         // Esc clears the filter first, then goes back a step.
         app.handle_key(k(KeyCode::Esc));
         assert!(!app.table().filter_active());
-        assert_eq!(app.wizard().unwrap().step, WizardStep::Review);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Review);
         assert_eq!(app.table().len(), 5000);
         app.handle_key(k(KeyCode::Esc));
-        assert_eq!(app.wizard().unwrap().step, WizardStep::Validate);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Validate);
     }
 }

@@ -565,7 +565,7 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
                 sheet,
                 ..
             }) => {
-                let known = app.wizard().and_then(|w| w.catalog.clone());
+                let known = app.wizard().and_then(|w| w.catalog().clone());
                 let job = glp_console::tui::run::WizardLoadJob {
                     store: db.store.clone(),
                     known,
@@ -703,7 +703,10 @@ async fn assign_wizard_screens() {
     app.type_str("tests/fixtures/wizard/ro");
     press(&mut app, KeyCode::Tab);
     settle_wizard(&mut app, &db).await;
-    assert_eq!(app.wizard().unwrap().path, "tests/fixtures/wizard/rollout-");
+    assert_eq!(
+        app.wizard().unwrap().path(),
+        "tests/fixtures/wizard/rollout-"
+    );
     insta::assert_snapshot!(
         "wizard_file_completion_80x24",
         screen(&mut app, 80, 24).backend()

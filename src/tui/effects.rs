@@ -106,7 +106,7 @@ impl Effects {
             } => {
                 let job = WizardLoadJob {
                     store: self.store.clone(),
-                    known: app.wizard().and_then(|w| w.catalog.clone()),
+                    known: app.wizard().and_then(|w| w.catalog().clone()),
                     path,
                     sheet,
                     client: self.client.clone(),

@@ -76,11 +76,7 @@ impl App {
     /// Open the wizard already reading `path` (`glp-console assign FILE`).
     pub fn wizard_open(&mut self, path: &str, sheet: Option<String>) {
         self.wizard_new();
-        self.with_wizard(|w, cx| {
-            w.path = path.to_string();
-            w.sheet = sheet;
-            w.load(cx);
-        });
+        self.with_wizard(|w, cx| w.open_file(path, sheet, cx));
     }
 
     /// A key for the wizard on screen; false when it is not the wizard's.

@@ -321,7 +321,7 @@ fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard:
     // The list's filter chip and counts first: they matter more than the far steps.
     let mut right = String::new();
     let mut chip = false;
-    if w.step.table().is_some() {
+    if w.step().table().is_some() {
         let table = app.table();
         if app.mode() == InputMode::Filter || table.filter_active() {
             let f = if app.mode() == InputMode::Filter {

@@ -235,12 +235,13 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
                 (Some(w), Tab::Assign) => {
                     let step = w.key_step();
                     let mut h = app.keymap().wizard.hints(step);
-                    if w.report.as_ref().is_some_and(|r| r.dry_run) && step == WizardStep::Report {
+                    if w.report().as_ref().is_some_and(|r| r.dry_run) && step == WizardStep::Report
+                    {
                         for x in h.iter_mut().filter(|x| x.1 == "run list") {
                             x.1 = "back to the plan";
                         }
                     }
-                    if crate::tui::keymap::wizard_step_has_list(step) && w.confirm.is_none() {
+                    if crate::tui::keymap::wizard_step_has_list(step) && w.confirm().is_none() {
                         h.push((app.keymap().label(Action::Down), "move"));
                         h.push((app.keymap().label(Action::Filter), "filter"));
                     }

@@ -21,7 +21,7 @@ pub fn short_title(s: WizardStep) -> &'static str {
 
 /// The breadcrumb for the info line: `File › Validate › [Review] › …`.
 pub fn breadcrumb(w: &Wizard) -> Vec<(bool, WizardStep)> {
-    let current = match w.step {
+    let current = match w.step() {
         WizardStep::Loading => WizardStep::File,
         WizardStep::Sheet => WizardStep::Validate,
         s => s,
@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         height: bottom.saturating_sub(y),
         ..area
     };
-    let step = w.step;
+    let step = w.step();
     match step {
         WizardStep::File => draw_candidates(frame, rest, app),
         WizardStep::Sheet => draw_sheets(frame, rest, app),
@@ -69,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             }
         }
     }
-    if let Some(c) = app.wizard().and_then(|w| w.confirm) {
+    if let Some(c) = app.wizard().and_then(|w| w.confirm()) {
         draw_confirm(frame, area, app, c);
     }
 }
@@ -78,7 +78,7 @@ fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
     let Some(w) = app.wizard() else {
         return;
     };
-    if w.completions.is_empty() || area.height < 2 {
+    if w.completions().is_empty() || area.height < 2 {
         return;
     }
     let t = app.theme();
@@ -87,13 +87,16 @@ fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
         buf,
         area.x,
         area.y,
-        &format!("{} candidates (type more, Tab again):", w.completions.len()),
+        &format!(
+            "{} candidates (type more, Tab again):",
+            w.completions().len()
+        ),
         area.width,
         t.dim,
     );
     // In columns, like a shell.
     let colw = w
-        .completions
+        .completions()
         .iter()
         .map(|c| c.chars().count())
         .max()
@@ -102,7 +105,7 @@ fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
         + 2;
     let cols = (area.width as usize / colw).max(1);
     let rows = area.height as usize - 1;
-    for (i, c) in w.completions.iter().enumerate().take(rows * cols) {
+    for (i, c) in w.completions().iter().enumerate().take(rows * cols) {
         let (r, col) = (i % rows, i / rows);
         put(
             buf,
@@ -119,7 +122,7 @@ fn draw_sheets(frame: &mut Frame, area: Rect, app: &App) {
     let Some(w) = app.wizard() else {
         return;
     };
-    let Some(d) = &w.data else { return };
+    let Some(d) = w.data() else { return };
     let t = app.theme();
     let buf = frame.buffer_mut();
     for (i, name) in d
@@ -137,8 +140,8 @@ fn draw_sheets(frame: &mut Frame, area: Rect, app: &App) {
         };
         let mut style = t.base;
         // The cursor is a glyph too, not only reversed colours.
-        let mark = if i == w.sheet_cursor { "▸" } else { " " };
-        if i == w.sheet_cursor {
+        let mark = if i == w.sheet_cursor() { "▸" } else { " " };
+        if i == w.sheet_cursor() {
             style = style.patch(t.selected);
         }
         put(
@@ -167,11 +170,11 @@ fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
         buf,
         area.x,
         area.y,
-        &format!("Changes ({})", w.tags.len()),
+        &format!("Changes ({})", w.tags().len()),
         left_w,
         t.header,
     );
-    if w.tags.is_empty() {
+    if w.tags().is_empty() {
         put(
             buf,
             area.x + 2,
@@ -182,7 +185,7 @@ fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     for (i, (k, v)) in w
-        .tags
+        .tags()
         .iter()
         .enumerate()
         .take(area.height.saturating_sub(1) as usize)
@@ -192,8 +195,8 @@ fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
             None => format!("remove {k}"),
         };
         let mut style = t.base;
-        let mark = if i == w.tag_cursor { "▸ " } else { "  " };
-        if i == w.tag_cursor {
+        let mark = if i == w.tag_cursor() { "▸ " } else { "  " };
+        if i == w.tag_cursor() {
             style = style.patch(t.selected);
         }
         let text = format!("{mark}{text}");
@@ -201,7 +204,7 @@ fn draw_tags(frame: &mut Frame, area: Rect, app: &App) {
     }
     // Tags already in use, to pick from.
     if left_w < area.width
-        && let Some(c) = &w.catalog
+        && let Some(c) = w.catalog()
     {
         let x = area.x + left_w + 1;
         let rw = area.width - left_w - 1;
@@ -248,7 +251,7 @@ fn draw_log(frame: &mut Frame, area: Rect, app: &App) {
         t.header,
     );
     let n = area.height.saturating_sub(1) as usize;
-    let log = &w.progress.log;
+    let log = &w.progress().log;
     for (i, l) in log.iter().skip(log.len().saturating_sub(n)).enumerate() {
         let style = if l.contains(" failed") {
             t.error
@@ -269,7 +272,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
     let (title, lines): (&str, Vec<String>) = match c {
         Confirm::Send { dry_run } => {
             let (calls, devices) = w
-                .planned
+                .planned()
                 .as_ref()
                 .map_or((0, 0), |p| (p.plan.steps.len(), p.plan.devices.len()));
             if dry_run {

@@ -15,7 +15,7 @@ pub(super) type Lines = Vec<(Style, String)>;
 /// The lines above the step's list or input: what the step is about and where it stands.
 pub(super) fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
     let mut out: Lines = Vec::new();
-    match w.step {
+    match w.step() {
         WizardStep::File
         | WizardStep::Loading
         | WizardStep::Sheet
@@ -35,7 +35,7 @@ pub(super) fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
 /// File, reading, sheet, validate and review.
 fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
     let t = app.theme();
-    match w.step {
+    match w.step() {
         WizardStep::File => {
             out.push((t.header, "New assignment: which spreadsheet?".to_string()));
             out.push((
@@ -46,22 +46,22 @@ fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                 ),
             ));
             out.push((t.base, String::new()));
-            out.push((t.accent, format!("Path: {}█", w.path)));
-            match &w.error {
+            out.push((t.accent, format!("Path: {}█", w.path())));
+            match w.error() {
                 Some(e) => out.push((t.error, format!("✖ {e}"))),
                 None => out.push((t.base, String::new())),
             }
         }
         WizardStep::Loading => {
             let secs = w
-                .loading_since
+                .loading_since()
                 .map_or(0, |s| (app.now() - s).num_seconds().max(0));
             out.push((
                 t.header,
                 if secs > 0 {
-                    format!("Reading {} … {secs} s", w.path)
+                    format!("Reading {} … {secs} s", w.path())
                 } else {
-                    format!("Reading {} …", w.path)
+                    format!("Reading {} …", w.path())
                 },
             ));
             out.push((
@@ -76,7 +76,7 @@ fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
         WizardStep::Validate => {
             out.push((t.header, file_line(w)));
             let (errors, warnings, valid) = w
-                .data
+                .data()
                 .as_ref()
                 .map_or((0, 0, 0), |d| (d.errors, d.warnings, d.valid));
             if errors + warnings == 0 {
@@ -106,8 +106,8 @@ fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
         }
         WizardStep::Review => {
             out.push((t.header, file_line(w)));
-            let c = w.counts;
-            let ms = w.data.as_ref().map_or(0, |d| d.elapsed_ms);
+            let c = w.counts();
+            let ms = w.data().as_ref().map_or(0, |d| d.elapsed_ms);
             out.push((
                 t.base,
                 format!(
@@ -126,18 +126,18 @@ fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
 /// The choosers, the tag line and the plan.
 fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
     let t = app.theme();
-    match w.step {
+    match w.step() {
         WizardStep::Subscription => {
             out.push((
                 t.header,
                 "Subscription for every device without one in the sheet".to_string(),
             ));
-            let hidden = if w.subs_short > 0 {
-                format!(" ({} more lack seats for these devices)", w.subs_short)
+            let hidden = if w.subs_short() > 0 {
+                format!(" ({} more lack seats for these devices)", w.subs_short())
             } else {
                 String::new()
             };
-            if w.catalog.is_none() {
+            if w.catalog().is_none() {
                 out.push((
                     t.warn,
                     "reading the subscriptions and the service catalog…".into(),
@@ -154,7 +154,7 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                 t.header,
                 "Application and region for every device without them in the sheet".to_string(),
             ));
-            if w.catalog.is_none() {
+            if w.catalog().is_none() {
                 out.push((t.warn, "reading the service catalog…".into()));
             } else {
                 out.push((t.dim, choice_text(app, w)));
@@ -170,8 +170,8 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                 "KEY=VALUE sets or changes, -KEY removes; Enter on an empty line goes on (no changes: leave as is)"
                     .into(),
             ));
-            out.push((t.accent, format!("Tag: {}█", w.tag_input)));
-            match &w.tag_error {
+            out.push((t.accent, format!("Tag: {}█", w.tag_input())));
+            match w.tag_error() {
                 Some(e) if e.starts_with("keys in use") => out.push((t.dim, e.clone())),
                 Some(e) => out.push((t.error, format!("✖ {e}"))),
                 None => out.push((t.base, String::new())),
@@ -179,14 +179,14 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
         }
         WizardStep::Plan | WizardStep::Confirm => {
             out.push((t.header, choice_text(app, w)));
-            if w.diff.is_none() {
+            if w.diff().is_none() {
                 out.push((
                     t.warn,
                     "preparing the plan: the subscriptions and the catalog are still being read…"
                         .into(),
                 ));
             }
-            if let Some(d) = &w.diff {
+            if let Some(d) = w.diff() {
                 if d.total_calls == 0 {
                     out.push((
                         t.ok,
@@ -220,7 +220,7 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                     ));
                 }
             }
-            if let Some(b) = w.planned.as_ref().and_then(|p| p.blocking()) {
+            if let Some(b) = w.planned().as_ref().and_then(|p| p.blocking()) {
                 out.push((t.error, format!("✖ cannot send: {}", b.message)));
             } else if app.read_only() {
                 out.push((
@@ -240,9 +240,9 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
 )]
 fn applying(app: &App, w: &Wizard, width: u16, out: &mut Lines) {
     let t = app.theme();
-    match w.step {
+    match w.step() {
         WizardStep::Applying => {
-            let p = &w.progress;
+            let p = w.progress();
             out.push((
                 t.header,
                 format!(
@@ -320,9 +320,9 @@ fn applying(app: &App, w: &Wizard, width: u16, out: &mut Lines) {
 )]
 fn report(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
     let t = app.theme();
-    match w.step {
+    match w.step() {
         WizardStep::Report => {
-            if let Some(r) = &w.report {
+            if let Some(r) = w.report() {
                 let c = &r.counts;
                 let st = match r.status.as_str() {
                     "succeeded" => t.ok,
@@ -376,7 +376,7 @@ fn report(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
 
 /// The file, its sheet and its row count, as the steps after reading show them.
 fn file_line(w: &Wizard) -> String {
-    match &w.data {
+    match w.data() {
         Some(d) => {
             let s = &d.prepared.sheet;
             format!(
@@ -396,17 +396,17 @@ fn file_line(w: &Wizard) -> String {
                 plural(s.rows.len(), "row")
             )
         }
-        None => w.path.clone(),
+        None => w.path().clone(),
     }
 }
 
 fn choice_text(app: &App, w: &Wizard) -> String {
-    let sub = match &w.subscription {
+    let sub = match w.subscription() {
         Choice::Unset => "subscription —".to_string(),
         Choice::Keep => "subscription: leave as is".to_string(),
         Choice::Set(id) => {
             let key = w
-                .catalog
+                .catalog()
                 .as_ref()
                 .and_then(|c| c.subscription_by_id(id))
                 .and_then(|s| s.key.clone())
@@ -414,12 +414,12 @@ fn choice_text(app: &App, w: &Wizard) -> String {
             format!("subscription {key}")
         }
     };
-    let app_txt = match &w.application {
+    let app_txt = match w.application() {
         Choice::Unset => "application —".to_string(),
         Choice::Keep => "application: leave as is".to_string(),
         Choice::Set(a) => {
             let name = w
-                .catalog
+                .catalog()
                 .as_ref()
                 .and_then(|c| {
                     c.applications
@@ -431,11 +431,11 @@ fn choice_text(app: &App, w: &Wizard) -> String {
             format!("application {name} in {}", a.region)
         }
     };
-    let tags = if w.tags.is_empty() {
+    let tags = if w.tags().is_empty() {
         "tags: leave as is".to_string()
     } else {
         let v: Vec<String> = w
-            .tags
+            .tags()
             .iter()
             .map(|(k, v)| match v {
                 Some(v) => format!("+{k}={v}"),

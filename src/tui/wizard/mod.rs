@@ -193,43 +193,44 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// The wizard's state.
+/// The wizard's state. Private: it changes only through [`Wizard::on_key`],
+/// [`Wizard::on_msg`] and [`Wizard::act`]; views and tests read it through the accessors.
 #[derive(Debug, Clone, Default)]
 pub struct Wizard {
-    pub step: WizardStep,
+    step: WizardStep,
     /// The path being typed (as typed: `~` is kept).
-    pub path: String,
+    path: String,
     /// Completion candidates shown under the path (names, dirs end in `/`).
-    pub completions: Vec<String>,
+    completions: Vec<String>,
     /// The sheet asked for (`None`: the first with a recognised header).
-    pub sheet: Option<String>,
+    sheet: Option<String>,
     /// Generation of the load in flight; older results are dropped.
-    pub generation: u64,
+    generation: u64,
     /// Why the last load failed (shown on the file step).
-    pub error: Option<String>,
-    pub data: Option<Arc<WizardData>>,
+    error: Option<String>,
+    data: Option<Arc<WizardData>>,
     /// What the choices are made from; `None` until the catalog task answers.
-    pub catalog: Option<Arc<Catalog>>,
+    catalog: Option<Arc<Catalog>>,
     /// The catalog task is running.
-    pub catalog_loading: bool,
-    pub counts: MatchCounts,
-    pub sheet_cursor: usize,
-    pub subscription: Choice<String>,
-    pub application: Choice<AppTarget>,
+    catalog_loading: bool,
+    counts: MatchCounts,
+    sheet_cursor: usize,
+    subscription: Choice<String>,
+    application: Choice<AppTarget>,
     /// Subscriptions hidden for lack of seats (the chooser says how many).
-    pub subs_short: usize,
+    subs_short: usize,
     /// Tag changes in the order typed: `Some` sets, `None` removes.
-    pub tags: Vec<(String, Option<String>)>,
-    pub tag_input: String,
-    pub tag_cursor: usize,
-    pub tag_error: Option<String>,
-    pub planned: Option<Arc<Planned>>,
-    pub diff: Option<Arc<Diff>>,
-    pub confirm: Option<Confirm>,
-    pub progress: ApplyProgress,
-    pub report: Option<Arc<ApplyReport>>,
+    tags: Vec<(String, Option<String>)>,
+    tag_input: String,
+    tag_cursor: usize,
+    tag_error: Option<String>,
+    planned: Option<Arc<Planned>>,
+    diff: Option<Arc<Diff>>,
+    confirm: Option<Confirm>,
+    progress: ApplyProgress,
+    report: Option<Arc<ApplyReport>>,
     /// When the load in flight was asked for (a big file on a slow disk takes a while).
-    pub loading_since: Option<DateTime<Utc>>,
+    loading_since: Option<DateTime<Utc>>,
     tables: WizardTables,
 }
 
@@ -241,6 +242,13 @@ impl Wizard {
             catalog_loading: true,
             ..Wizard::default()
         }
+    }
+
+    /// Read `path` (and `sheet`) at once, as `glp-console assign FILE` asks.
+    pub fn open_file(&mut self, path: &str, sheet: Option<String>, cx: &mut Cx<'_>) {
+        self.path = path.to_string();
+        self.sheet = sheet;
+        self.load(cx);
     }
 
     /// The step whose keys apply (the dialog's while one is open).
@@ -292,6 +300,81 @@ impl Wizard {
 
     pub fn table_mut(&mut self, t: WizardTable) -> &mut TableModel {
         self.tables.get_mut(t)
+    }
+
+    // ---- what the views read ------------------------------------------------------------
+
+    pub fn step(&self) -> WizardStep {
+        self.step
+    }
+    pub fn path(&self) -> &String {
+        &self.path
+    }
+    pub fn completions(&self) -> &Vec<String> {
+        &self.completions
+    }
+    pub fn sheet(&self) -> &Option<String> {
+        &self.sheet
+    }
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    pub fn error(&self) -> &Option<String> {
+        &self.error
+    }
+    pub fn data(&self) -> &Option<Arc<WizardData>> {
+        &self.data
+    }
+    pub fn catalog(&self) -> &Option<Arc<Catalog>> {
+        &self.catalog
+    }
+    pub fn catalog_loading(&self) -> bool {
+        self.catalog_loading
+    }
+    pub fn counts(&self) -> &MatchCounts {
+        &self.counts
+    }
+    pub fn sheet_cursor(&self) -> usize {
+        self.sheet_cursor
+    }
+    pub fn subscription(&self) -> &Choice<String> {
+        &self.subscription
+    }
+    pub fn application(&self) -> &Choice<AppTarget> {
+        &self.application
+    }
+    pub fn subs_short(&self) -> usize {
+        self.subs_short
+    }
+    pub fn tags(&self) -> &Vec<(String, Option<String>)> {
+        &self.tags
+    }
+    pub fn tag_input(&self) -> &String {
+        &self.tag_input
+    }
+    pub fn tag_cursor(&self) -> usize {
+        self.tag_cursor
+    }
+    pub fn tag_error(&self) -> &Option<String> {
+        &self.tag_error
+    }
+    pub fn planned(&self) -> &Option<Arc<Planned>> {
+        &self.planned
+    }
+    pub fn diff(&self) -> &Option<Arc<Diff>> {
+        &self.diff
+    }
+    pub fn confirm(&self) -> Option<Confirm> {
+        self.confirm
+    }
+    pub fn progress(&self) -> &ApplyProgress {
+        &self.progress
+    }
+    pub fn report(&self) -> &Option<Arc<ApplyReport>> {
+        &self.report
+    }
+    pub fn loading_since(&self) -> Option<DateTime<Utc>> {
+        self.loading_since
     }
 
     /// An answer from the run loop.
