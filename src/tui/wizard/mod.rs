@@ -405,3 +405,70 @@ impl Wizard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The wizard on its own, without an app: keys and messages in, [`Out`]s out.
+
+    use std::collections::BTreeMap;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_component_answers_with_its_own_outs() {
+        let (keymap, _) = Keymap::new(&BTreeMap::new(), false);
+        let now = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let reports = PathBuf::from("/reports");
+        let home = PathBuf::from("/home/u");
+        let mut cx = Cx::new(&keymap, now, false, Some(&home), &reports);
+        let mut w = Wizard::open(&mut cx);
+        assert!(matches!(
+            cx.into_out().as_slice(),
+            [Out::Effect(WizardEffect::Catalog)]
+        ));
+
+        // Typing is the wizard's; Enter asks the loop to read the file, `~` expanded.
+        let mut cx = Cx::new(&keymap, now, false, Some(&home), &reports);
+        for c in "~/a.csv".chars() {
+            assert!(w.on_key(key(KeyCode::Char(c)), &mut cx));
+        }
+        assert!(w.on_key(key(KeyCode::Enter), &mut cx));
+        let out = cx.into_out();
+        let [
+            Out::Effect(WizardEffect::Load {
+                generation, path, ..
+            }),
+        ] = out.as_slice()
+        else {
+            panic!("{out:?}");
+        };
+        assert_eq!(path, &home.join("a.csv"));
+        assert_eq!(w.step(), WizardStep::Loading);
+
+        // An answer for an older load is dropped; the current one's failure shows.
+        let mut cx = Cx::new(&keymap, now, false, Some(&home), &reports);
+        let stale = WizardMsg::Loaded {
+            generation: generation - 1,
+            result: Err("old".into()),
+        };
+        w.on_msg(stale, &mut cx);
+        assert_eq!(w.step(), WizardStep::Loading);
+        let current = WizardMsg::Loaded {
+            generation: *generation,
+            result: Err("no such file".into()),
+        };
+        w.on_msg(current, &mut cx);
+        assert_eq!(w.step(), WizardStep::File);
+        assert_eq!(w.error().as_deref(), Some("no such file"));
+
+        // Esc on the file step asks the app to close the wizard.
+        assert!(w.on_key(key(KeyCode::Esc), &mut cx));
+        assert!(matches!(cx.into_out().as_slice(), [Out::Close]));
+    }
+}
