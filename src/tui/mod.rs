@@ -3,7 +3,7 @@
 //! Layers, as in k9s and gitui: `store::views` (queries → records), [`model`] (display rows,
 //! sort, filter results, selection), [`view`] (widgets drawing the state), [`app`] (state and
 //! pure key/event handlers), [`keymap`] and [`theme`] (data-driven, overridable), and
-//! [`run`] (the one `select!` loop, with `effects` carrying out what the app asks and
+//! [`run`](mod@run) (the one `select!` loop, with `effects` carrying out what the app asks and
 //! `loaders` the tasks) with [`terminal`] (guard, panic hook, signals).
 //! [`wizard`] is the Assign tab's assignment wizard, a component with its own state, lists,
 //! keys and messages, on top of `crate::assign` (the run loop carries out its loads and the

@@ -1,7 +1,8 @@
 //! The one loop: terminal input, engine events, engine status, loaded data, filter results,
-//! a tick and signals go into the [`App`]; [`super::effects`] carries out its effects, [`super::loaders`] are the tasks. The screen is
-//! redrawn only when something changed, at most ~30 times a second, inside a synchronized
-//! update so slow SSH links never show half a frame.
+//! a tick and signals go into the [`App`]; `tui::effects` carries out what it asks for and
+//! `tui::loaders` are the tasks. The screen is redrawn only when something changed, at most
+//! ~30 times a second, inside a synchronized update so slow SSH links never show half a
+//! frame.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -2,10 +2,10 @@
 //! ticks go in; the state changes and [`Effect`]s come out for the run loop to carry out.
 //! Nothing here touches the terminal, the database or the clock, so tests drive it directly.
 //!
-//! Split by responsibility: [`tables`] (the tables by [`TableId`]), [`sync_view`] (engine
-//! status and events), [`actions`] (what a normal-mode key does), [`modes`] (filter, help
-//! and column keys), [`command_line`] (`:`), [`detail`] (the detail pane), [`loaded`] (data
-//! from the loader) and [`wizard_host`] (the wizard component's place in the app). The
+//! Split by responsibility: `tables` (the tables by [`TableId`]), `sync_view` (engine
+//! status and events), `actions` (what a normal-mode key does), `modes` (filter, help
+//! and column keys), `command_line` (`:`), `detail` (the detail pane), `loaded` (data
+//! from the loader) and `wizard_host` (the wizard component's place in the app). The
 //! fields are private: views read them through the accessors below.
 
 mod actions;
