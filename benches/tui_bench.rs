@@ -18,7 +18,7 @@ use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use glp_console::config::UiConfig;
 use glp_console::glp::model::{Device, RawPage, Subscription, parse_items};
-use glp_console::tui::app::{App, Effect, Loaded};
+use glp_console::tui::app::{App, Effect, Loaded, TableId};
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
 use glp_console::tui::run::load_all;
 use glp_console::tui::view;
@@ -202,7 +202,7 @@ fn main() {
             draw(&mut t, &mut app);
             let at = start.elapsed().as_secs_f64() * 1000.0;
             if (head || full) && devices_first.is_none() {
-                assert!(app.tables[0].total() == DEVICES, "device count in the title");
+                assert!(app.table_by_id(TableId::Devices).total() == DEVICES, "device count in the title");
                 devices_first = Some(at);
             }
             if full {
@@ -219,10 +219,10 @@ fn main() {
         println!(
             "first frame with 100k devices: {:.0} ms (first screenful drawn, count {}), all 100k rows {:.0} ms, all tabs {first_data_frame:.0} ms",
             devices_first.unwrap_or(f64::NAN),
-            app.tables[0].total(),
+            app.table_by_id(TableId::Devices).total(),
             devices_all.unwrap_or(f64::NAN),
         );
-        assert_eq!(app.tables[0].len(), DEVICES);
+        assert_eq!(app.table_by_id(TableId::Devices).len(), DEVICES);
         // Where the time before the first device frame goes (warm caches, one at a time).
         for _ in 0..2 {
             let s = Instant::now();

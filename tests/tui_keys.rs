@@ -11,9 +11,7 @@ use glp_console::store::views::{DeviceRecord, SubscriptionRecord};
 use glp_console::sync::events::{
     Mode, Outcome, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger,
 };
-use glp_console::tui::app::{
-    App, Effect, InputMode, Loaded, T_DEVICES, T_EXPIRED, T_EXPIRING, Tab,
-};
+use glp_console::tui::app::{App, Effect, InputMode, Loaded, Tab, TableId};
 use glp_console::tui::clipboard::osc52;
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
 use glp_console::tui::keymap::{Action, Key, Keymap};
@@ -81,7 +79,7 @@ fn app_with(ui: &UiConfig, read_only: bool, n: usize) -> App {
         table,
     });
     app.take_effects();
-    app.page_height = 10;
+    app.set_page_height(10);
     app
 }
 
@@ -112,13 +110,13 @@ fn tabs_by_number_tab_and_backtab() {
         ('1', Tab::Devices),
     ] {
         a.handle_key(ch(c));
-        assert_eq!(a.tab, t);
+        assert_eq!(a.tab(), t);
     }
     a.handle_key(k(KeyCode::Tab));
-    assert_eq!(a.tab, Tab::Subscriptions);
+    assert_eq!(a.tab(), Tab::Subscriptions);
     a.handle_key(k(KeyCode::BackTab));
     a.handle_key(k(KeyCode::BackTab));
-    assert_eq!(a.tab, Tab::Assign);
+    assert_eq!(a.tab(), Tab::Assign);
 }
 
 #[test]
@@ -153,24 +151,26 @@ fn enter_opens_detail_and_esc_closes() {
     let mut a = app();
     a.handle_key(ch('j'));
     a.handle_key(k(KeyCode::Enter));
-    assert_eq!(a.mode, InputMode::Detail);
+    assert_eq!(a.mode(), InputMode::Detail);
     let fx = a.take_effects();
-    assert!(matches!(&fx[..], [Effect::LoadDetail { table: T_DEVICES, id }] if id == "dev-0001"));
-    assert!(a.detail.as_ref().unwrap().loading);
+    assert!(
+        matches!(&fx[..], [Effect::LoadDetail { table: TableId::Devices, id }] if id == "dev-0001")
+    );
+    assert!(a.detail().as_ref().unwrap().loading);
     a.handle_key(ch('j'));
-    assert_eq!(a.detail.as_ref().unwrap().scroll, 1);
+    assert_eq!(a.detail().as_ref().unwrap().scroll, 1);
     a.handle_key(ch('y'));
     assert!(matches!(&a.take_effects()[..], [Effect::Copy(s)] if s == "SN00001"));
     a.handle_key(k(KeyCode::Esc));
-    assert_eq!(a.mode, InputMode::Normal);
-    assert!(a.detail.is_none());
+    assert_eq!(a.mode(), InputMode::Normal);
+    assert!(a.detail().is_none());
 }
 
 #[test]
 fn filter_sends_jobs_with_rising_generations_and_drops_stale_results() {
     let mut a = app();
     a.handle_key(ch('/'));
-    assert_eq!(a.mode, InputMode::Filter);
+    assert_eq!(a.mode(), InputMode::Filter);
     // `'` asks for an exact (substring) match; plain fuzzy would match most rows here.
     a.type_str("'sn0001");
     let jobs: Vec<_> = a
@@ -208,7 +208,7 @@ fn filter_sends_jobs_with_rising_generations_and_drops_stale_results() {
     assert!(a.table().breakdown.iter().map(|(_, n)| n).sum::<usize>() == 10);
     // Enter keeps the filter, Esc (in normal mode) clears it.
     a.handle_key(k(KeyCode::Enter));
-    assert_eq!(a.mode, InputMode::Normal);
+    assert_eq!(a.mode(), InputMode::Normal);
     assert_eq!(a.table().filter, "'sn0001");
     a.handle_key(k(KeyCode::Esc));
     assert_eq!(a.table().len(), 100);
@@ -221,7 +221,7 @@ fn esc_in_filter_mode_clears() {
     a.handle_key(ch('/'));
     a.type_str("x");
     a.handle_key(k(KeyCode::Esc));
-    assert_eq!(a.mode, InputMode::Normal);
+    assert_eq!(a.mode(), InputMode::Normal);
     assert!(a.table().filter.is_empty());
 }
 
@@ -287,12 +287,12 @@ fn numeric_columns_sort_by_number() {
 fn column_picker_toggles() {
     let mut a = app();
     a.handle_key(ch('c'));
-    assert_eq!(a.mode, InputMode::Columns);
+    assert_eq!(a.mode(), InputMode::Columns);
     a.handle_key(ch('j'));
     a.handle_key(ch(' '));
     assert!(!a.table().columns[1].visible);
     a.handle_key(k(KeyCode::Esc));
-    assert_eq!(a.mode, InputMode::Normal);
+    assert_eq!(a.mode(), InputMode::Normal);
     a.run_command("cols serial type");
     assert_eq!(a.table().visible_columns(), vec![0, 3]);
 }
@@ -365,7 +365,7 @@ fn sync_keys_single_flight_and_cancel() {
         matches!(&a.take_effects()[..], [Effect::Reload]),
         "tables refresh when a sync lands"
     );
-    assert!(!a.sync.running);
+    assert!(!a.sync().running);
 }
 
 #[test]
@@ -375,9 +375,15 @@ fn read_only_hides_every_write_path() {
     a.handle_key(ch('S'));
     a.run_command("sync");
     assert!(a.take_effects().is_empty());
-    assert!(!a.keymap.hints().iter().any(|(_, l)| *l == "sync"));
-    assert!(!a.keymap.help_entries().iter().any(|(g, _, _)| *g == "Sync"));
-    a.input = String::new();
+    assert!(!a.keymap().hints().iter().any(|(_, l)| *l == "sync"));
+    assert!(
+        !a.keymap()
+            .help_entries()
+            .iter()
+            .any(|(g, _, _)| *g == "Sync")
+    );
+    // What the old `input = String::new()` set up: candidates for an empty command line.
+    assert!(a.input().is_empty());
     assert!(!a.candidates().contains(&"sync".to_string()));
 }
 
@@ -385,74 +391,78 @@ fn read_only_hides_every_write_path() {
 fn expiring_window_and_expired_focus() {
     let mut a = app();
     a.handle_key(ch('3'));
-    assert_eq!(a.window_days, 90);
-    assert_eq!(a.tables[T_EXPIRING].total(), 3);
+    assert_eq!(a.window_days(), 90);
+    assert_eq!(a.table_by_id(TableId::Expiring).total(), 3);
     a.handle_key(ch('w'));
-    assert_eq!(a.window_days, 30);
-    assert_eq!(a.tables[T_EXPIRING].total(), 1);
+    assert_eq!(a.window_days(), 30);
+    assert_eq!(a.table_by_id(TableId::Expiring).total(), 1);
     a.handle_key(ch('w'));
-    assert_eq!(a.window_days, 60);
+    assert_eq!(a.window_days(), 60);
     a.handle_key(ch('x'));
-    assert_eq!(a.active_table(), T_EXPIRED);
-    assert_eq!(a.tables[T_EXPIRED].total(), 1);
+    assert_eq!(a.active_table(), TableId::Expired);
+    assert_eq!(a.table_by_id(TableId::Expired).total(), 1);
     a.run_command("window 30");
-    assert_eq!(a.window_days, 30);
+    assert_eq!(a.window_days(), 30);
     // The chart: expired first, then 12 months.
-    assert_eq!(a.chart.len(), 13);
-    assert_eq!(a.chart[0].subscriptions, 1);
-    assert_eq!(a.chart.iter().map(|b| b.subscriptions).sum::<u64>(), 5);
+    assert_eq!(a.chart().len(), 13);
+    assert_eq!(a.chart()[0].subscriptions, 1);
+    assert_eq!(a.chart().iter().map(|b| b.subscriptions).sum::<u64>(), 5);
 }
 
 #[test]
 fn command_line_completion_and_commands() {
     let mut a = app();
     a.handle_key(ch(':'));
-    assert_eq!(a.mode, InputMode::Command);
+    assert_eq!(a.mode(), InputMode::Command);
     a.type_str("so");
     a.handle_key(k(KeyCode::Tab));
-    assert_eq!(a.input, "sort ");
+    assert_eq!(a.input(), "sort ");
     a.type_str("mo");
     a.handle_key(k(KeyCode::Tab));
-    assert_eq!(a.input, "sort model ");
+    assert_eq!(a.input(), "sort model ");
     a.type_str("desc");
     a.handle_key(k(KeyCode::Enter));
     assert_eq!(a.table().sort, Some((4, true)));
     a.handle_key(ch(':'));
     a.type_str("wi");
     a.handle_key(k(KeyCode::Tab));
-    assert_eq!(a.input, "window ");
+    assert_eq!(a.input(), "window ");
     a.handle_key(k(KeyCode::Esc));
     a.run_command("export /tmp/x.csv");
     assert!(
         matches!(&a.take_effects()[..], [Effect::Export { path, rows, .. }] if path == "/tmp/x.csv" && rows.len() == 100)
     );
     a.run_command("bogus");
-    assert!(a.toasts.iter().any(|t| t.text.contains("unknown command")));
+    assert!(
+        a.toasts()
+            .iter()
+            .any(|t| t.text.contains("unknown command"))
+    );
     a.run_command("q");
-    assert!(a.quit);
+    assert!(a.quitting());
 }
 
 #[test]
 fn quit_keys() {
     let mut a = app();
     a.handle_key(ch('q'));
-    assert!(a.quit);
+    assert!(a.quitting());
     assert!(matches!(&a.take_effects()[..], [Effect::Quit]));
     let mut a = app();
     a.handle_key(ch('/'));
     a.handle_key(ctrl('c'));
-    assert!(a.quit, "Ctrl-C quits from any mode");
+    assert!(a.quitting(), "Ctrl-C quits from any mode");
 }
 
 #[test]
 fn help_toggles() {
     let mut a = app();
     a.handle_key(ch('?'));
-    assert_eq!(a.mode, InputMode::Help);
+    assert_eq!(a.mode(), InputMode::Help);
     a.handle_key(ch('j'));
-    assert_eq!(a.help_scroll, 1);
+    assert_eq!(a.help_scroll(), 1);
     a.handle_key(ch('?'));
-    assert_eq!(a.mode, InputMode::Normal);
+    assert_eq!(a.mode(), InputMode::Normal);
 }
 
 #[test]
@@ -482,7 +492,7 @@ fn keymap_overrides_unbind_and_conflicts() {
         ..UiConfig::default()
     };
     let mut a = app_with(&ui, false, 5);
-    assert!(a.toasts.len() >= 2);
+    assert!(a.toasts().len() >= 2);
     a.handle_key(k(KeyCode::F(5)));
     assert!(matches!(&a.take_effects()[..], [Effect::Sync(_)]));
     a.handle_key(ch('s'));
@@ -536,7 +546,9 @@ mod wizard {
     use glp_console::assign::session::Prepared;
     use glp_console::store::assign::{StoredDevice, StoredLink, StoredSubscription};
     use glp_console::tui::keymap::WizardAction;
-    use glp_console::tui::wizard::{Choice, Confirm, WizardStep, complete_path, wizard_data};
+    use glp_console::tui::wizard::{
+        Choice, Confirm, WizardEffect, WizardMsg, WizardStep, complete_path, wizard_data,
+    };
 
     const SHEET: &str = "tests/fixtures/wizard/rollout-branch.csv";
 
@@ -595,10 +607,14 @@ mod wizard {
         app.handle_key(ch('n'));
         let e = app.take_effects();
         assert!(
-            e.iter().any(|e| matches!(e, Effect::WizardCatalog)),
+            e.iter()
+                .any(|e| matches!(e, Effect::Wizard(WizardEffect::Catalog))),
             "{e:?}"
         );
-        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        app.on_loaded(Loaded::Wizard(WizardMsg::Catalog(Ok((
+            Arc::new(catalog()),
+            None,
+        )))));
         app
     }
 
@@ -609,21 +625,21 @@ mod wizard {
             .take_effects()
             .into_iter()
             .find_map(|e| match e {
-                Effect::WizardComplete { typed } => Some(typed),
+                Effect::Wizard(WizardEffect::Complete { typed }) => Some(typed),
                 _ => None,
             })
             .expect("Tab asks for a completion");
         let (new, candidates) = complete_path(&typed, None);
-        app.on_loaded(Loaded::WizardCompleted {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Completed {
             typed,
             new,
             candidates,
             load: None,
-        });
+        }));
     }
 
     fn step(app: &App) -> WizardStep {
-        app.wizard.as_ref().unwrap().step
+        app.wizard().unwrap().step()
     }
 
     /// Type the sheet's path, Enter, and answer the load like the run loop would.
@@ -634,15 +650,15 @@ mod wizard {
         let generation = e
             .iter()
             .find_map(|e| match e {
-                Effect::WizardLoad { generation, .. } => Some(*generation),
+                Effect::Wizard(WizardEffect::Load { generation, .. }) => Some(*generation),
                 _ => None,
             })
             .expect("Enter loads the file");
         let data = wizard_data(prepared(), Some(&catalog()), now(), now());
-        app.on_loaded(Loaded::Wizard {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
             generation,
             result: Ok(Box::new(data)),
-        });
+        }));
         assert_eq!(step(app), WizardStep::Validate);
     }
 
@@ -659,19 +675,19 @@ mod wizard {
         let mut app = app_with(&UiConfig::default(), false, 10);
         app.handle_key(ch('n'));
         assert!(
-            app.wizard.is_none(),
+            app.wizard().is_none(),
             "n does nothing outside the Assign tab"
         );
         let mut app = open(false);
         assert_eq!(step(&app), WizardStep::File);
         // Letters are text here: q does not quit, s does not sync.
         app.type_str("qs");
-        assert!(!app.quit);
+        assert!(!app.quitting());
         assert!(app.take_effects().is_empty());
-        assert_eq!(app.wizard.as_ref().unwrap().path, "qs");
+        assert_eq!(app.wizard().unwrap().path(), "qs");
         app.handle_key(k(KeyCode::Esc));
-        assert!(app.wizard.is_none());
-        assert_eq!(app.tab, Tab::Assign);
+        assert!(app.wizard().is_none());
+        assert_eq!(app.tab(), Tab::Assign);
     }
 
     #[test]
@@ -679,51 +695,51 @@ mod wizard {
         let mut app = open(false);
         app.type_str("tests/fixtures/wiz");
         tab(&mut app);
-        assert_eq!(app.wizard.as_ref().unwrap().path, "tests/fixtures/wizard/");
+        assert_eq!(app.wizard().unwrap().path(), "tests/fixtures/wizard/");
         tab(&mut app);
-        let w = app.wizard.as_ref().unwrap();
+        let w = app.wizard().unwrap();
         assert_eq!(
-            w.completions,
+            *w.completions(),
             vec!["old/", "rollout-branch.csv", "rollout-hq.csv"],
             "directories and spreadsheets only"
         );
         app.type_str("rollout-b");
         tab(&mut app);
         assert_eq!(
-            app.wizard.as_ref().unwrap().path,
+            app.wizard().unwrap().path(),
             "tests/fixtures/wizard/rollout-branch.csv"
         );
         // Nothing fits: say so.
         app.handle_key(ctrl('u'));
         app.type_str("tests/fixtures/wizard/zzz");
         tab(&mut app);
-        let w = app.wizard.as_ref().unwrap();
+        let w = app.wizard().unwrap();
         assert!(
-            w.error
+            w.error()
                 .as_deref()
                 .unwrap_or("")
                 .contains("nothing to complete"),
             "{:?}",
-            w.error
+            w.error()
         );
         // A completion that arrives after the user typed on is dropped.
         app.handle_key(ctrl('u'));
         app.type_str("tests/fixtures/wizard/rollout-h");
         app.handle_key(k(KeyCode::Tab));
         let typed = match app.take_effects().as_slice() {
-            [Effect::WizardComplete { typed }] => typed.clone(),
+            [Effect::Wizard(WizardEffect::Complete { typed })] => typed.clone(),
             other => panic!("{other:?}"),
         };
         app.type_str("x");
         let (new, candidates) = complete_path(&typed, None);
-        app.on_loaded(Loaded::WizardCompleted {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Completed {
             typed,
             new,
             candidates,
             load: None,
-        });
+        }));
         assert_eq!(
-            app.wizard.as_ref().unwrap().path,
+            app.wizard().unwrap().path(),
             "tests/fixtures/wizard/rollout-hx"
         );
         // Enter on a directory lists it instead of reading it (the loader finds out).
@@ -732,22 +748,22 @@ mod wizard {
         app.handle_key(k(KeyCode::Enter));
         let (generation, typed) = match app.take_effects().as_slice() {
             [
-                Effect::WizardLoad {
+                Effect::Wizard(WizardEffect::Load {
                     generation, typed, ..
-                },
+                }),
             ] => (*generation, typed.clone()),
             other => panic!("{other:?}"),
         };
         let (new, candidates) = complete_path(&format!("{typed}/"), None);
-        app.on_loaded(Loaded::WizardCompleted {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Completed {
             typed,
             new,
             candidates,
             load: Some(generation),
-        });
+        }));
         assert_eq!(step(&app), WizardStep::File);
         assert_eq!(
-            app.wizard.as_ref().unwrap().path,
+            app.wizard().unwrap().path(),
             "tests/fixtures/wizard/old/empty.csv"
         );
     }
@@ -759,29 +775,29 @@ mod wizard {
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(step(&app), WizardStep::Loading);
         let generation = match app.take_effects().as_slice() {
-            [Effect::WizardLoad { generation, .. }] => *generation,
+            [Effect::Wizard(WizardEffect::Load { generation, .. })] => *generation,
             other => panic!("{other:?}"),
         };
         app.handle_key(k(KeyCode::Esc));
         assert_eq!(step(&app), WizardStep::File);
         let data = wizard_data(prepared(), None, now(), now());
-        app.on_loaded(Loaded::Wizard {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
             generation,
             result: Ok(Box::new(data)),
-        });
+        }));
         assert_eq!(step(&app), WizardStep::File, "a cancelled load is ignored");
         // A failed load comes back to the file step with the reason.
         app.handle_key(k(KeyCode::Enter));
         let generation = match app.take_effects().as_slice() {
-            [Effect::WizardLoad { generation, .. }] => *generation,
+            [Effect::Wizard(WizardEffect::Load { generation, .. })] => *generation,
             other => panic!("{other:?}"),
         };
-        app.on_loaded(Loaded::Wizard {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
             generation,
             result: Err("cannot read x.xlsx: No such file".into()),
-        });
+        }));
         assert_eq!(step(&app), WizardStep::File);
-        assert!(app.wizard.as_ref().unwrap().error.is_some());
+        assert!(app.wizard().unwrap().error().is_some());
     }
 
     #[test]
@@ -793,7 +809,7 @@ mod wizard {
         assert!(
             app.take_effects()
                 .iter()
-                .any(|e| matches!(e, Effect::WizardLoad { .. }))
+                .any(|e| matches!(e, Effect::Wizard(WizardEffect::Load { .. })))
         );
         assert_eq!(step(&app), WizardStep::Loading);
         app.handle_key(k(KeyCode::Esc));
@@ -802,7 +818,7 @@ mod wizard {
         assert_eq!(step(&app), WizardStep::Review);
         app.handle_key(ch('q'));
         assert_eq!(step(&app), WizardStep::Validate, "q goes back, not out");
-        assert!(!app.quit);
+        assert!(!app.quitting());
         app.handle_key(k(KeyCode::Enter));
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(step(&app), WizardStep::Subscription);
@@ -810,25 +826,25 @@ mod wizard {
         // Skip the subscription: leave as is.
         app.handle_key(ch('-'));
         assert_eq!(step(&app), WizardStep::Region);
-        assert_eq!(app.wizard.as_ref().unwrap().subscription, Choice::Keep);
+        assert_eq!(*app.wizard().unwrap().subscription(), Choice::Keep);
         app.handle_key(k(KeyCode::Esc));
         assert_eq!(step(&app), WizardStep::Subscription);
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(
-            app.wizard.as_ref().unwrap().subscription,
+            *app.wizard().unwrap().subscription(),
             Choice::Set("sub-ap".into())
         );
         app.handle_key(ch('-'));
         assert_eq!(step(&app), WizardStep::Tags);
-        assert_eq!(app.wizard.as_ref().unwrap().application, Choice::Keep);
+        assert_eq!(*app.wizard().unwrap().application(), Choice::Keep);
         // Tags: a bad edit is refused with a reason; good ones are listed; Del drops one.
         app.type_str("site");
         app.handle_key(k(KeyCode::Enter));
         assert!(
-            app.wizard
+            app.wizard()
                 .as_ref()
                 .unwrap()
-                .tag_error
+                .tag_error()
                 .as_deref()
                 .unwrap_or("")
                 .contains("KEY=VALUE")
@@ -841,9 +857,9 @@ mod wizard {
         app.type_str("x=1");
         app.handle_key(k(KeyCode::Enter));
         app.handle_key(k(KeyCode::Delete));
-        let w = app.wizard.as_ref().unwrap();
+        let w = app.wizard().unwrap();
         assert_eq!(
-            w.tags,
+            *w.tags(),
             vec![
                 ("site".to_string(), Some("HQ".to_string())),
                 ("floor".to_string(), None)
@@ -852,10 +868,10 @@ mod wizard {
         // Empty line: on to the plan.
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(step(&app), WizardStep::Plan);
-        let choices = app.wizard.as_ref().unwrap().choices();
+        let choices = app.wizard().unwrap().choices();
         assert_eq!(choices.subscription_id.as_deref(), Some("sub-ap"));
         assert!(choices.application.is_none());
-        assert!(app.wizard.as_ref().unwrap().planned.is_some());
+        assert!(app.wizard().unwrap().planned().is_some());
         app.handle_key(k(KeyCode::Esc));
         assert_eq!(step(&app), WizardStep::Tags);
     }
@@ -867,17 +883,17 @@ mod wizard {
         to_plan(&mut app);
         for key in ['a', 'd'] {
             app.handle_key(ch(key));
-            let w = app.wizard.as_ref().unwrap();
-            assert!(w.confirm.is_none());
+            let w = app.wizard().unwrap();
+            assert!(w.confirm().is_none());
             assert!(
-                app.toasts.iter().any(|t| t.text.contains("read-only")),
+                app.toasts().iter().any(|t| t.text.contains("read-only")),
                 "{:?}",
-                app.toasts
+                app.toasts()
             );
             assert!(
                 !app.take_effects()
                     .iter()
-                    .any(|e| matches!(e, Effect::WizardApply { .. }))
+                    .any(|e| matches!(e, Effect::Wizard(WizardEffect::Apply { .. })))
             );
         }
     }
@@ -889,43 +905,47 @@ mod wizard {
         to_plan(&mut app);
         app.handle_key(ch('a'));
         assert_eq!(
-            app.wizard.as_ref().unwrap().confirm,
+            app.wizard().unwrap().confirm(),
             Some(Confirm::Send { dry_run: false })
         );
         app.handle_key(ch('n'));
-        assert_eq!(app.wizard.as_ref().unwrap().confirm, None);
+        assert_eq!(app.wizard().unwrap().confirm(), None);
         assert!(app.take_effects().is_empty(), "no means nothing is sent");
         app.handle_key(ch('d'));
         app.handle_key(ch('y'));
         let e = app.take_effects();
         assert!(
             e.iter()
-                .any(|e| matches!(e, Effect::WizardApply { dry_run: true, .. })),
+                .any(|e| matches!(e, Effect::Wizard(WizardEffect::Apply { dry_run: true, .. }))),
             "{e:?}"
         );
         assert_eq!(step(&app), WizardStep::Applying);
         // q and Esc ask; no answers no.
         app.handle_key(ch('q'));
-        assert!(!app.quit);
-        assert_eq!(app.wizard.as_ref().unwrap().confirm, Some(Confirm::Cancel));
+        assert!(!app.quitting());
+        assert_eq!(app.wizard().unwrap().confirm(), Some(Confirm::Cancel));
         app.handle_key(k(KeyCode::Esc));
-        assert_eq!(app.wizard.as_ref().unwrap().confirm, None);
+        assert_eq!(app.wizard().unwrap().confirm(), None);
         assert!(app.take_effects().is_empty());
         // Leaving the tab and quitting are refused while it runs.
         app.handle_key(ch('1'));
         app.run_command("q");
-        assert!(!app.quit);
-        assert_eq!(app.tab, Tab::Assign);
+        assert!(!app.quitting());
+        assert_eq!(app.tab(), Tab::Assign);
         // Ctrl-C asks, a second Ctrl-C confirms; the console stays open.
         app.handle_key(ctrl('c'));
-        assert_eq!(app.wizard.as_ref().unwrap().confirm, Some(Confirm::Cancel));
+        assert_eq!(app.wizard().unwrap().confirm(), Some(Confirm::Cancel));
         app.handle_key(ctrl('c'));
-        assert!(!app.quit);
+        assert!(!app.quitting());
         let e = app.take_effects();
-        assert!(e.iter().any(|e| matches!(e, Effect::WizardCancel)), "{e:?}");
-        assert!(app.wizard.as_ref().unwrap().progress.cancelling);
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::Wizard(WizardEffect::Cancel))),
+            "{e:?}"
+        );
+        assert!(app.wizard().unwrap().progress().cancelling);
         // The end: the report, then back to the run list with a reload.
-        app.on_loaded(Loaded::WizardDone(Err("database gone".into())));
+        app.on_loaded(Loaded::Wizard(WizardMsg::Done(Err("database gone".into()))));
         assert_eq!(step(&app), WizardStep::Plan);
         assert!(
             app.take_effects()
@@ -934,7 +954,7 @@ mod wizard {
         );
         // Ctrl-C quits again once nothing runs.
         app.handle_key(ctrl('c'));
-        assert!(app.quit);
+        assert!(app.quitting());
     }
 
     #[test]
@@ -953,19 +973,26 @@ mod wizard {
             WizardStep::Subscription,
             "nothing to choose yet"
         );
-        assert!(app.toasts.iter().any(|t| t.text.contains("still reading")));
+        assert!(
+            app.toasts()
+                .iter()
+                .any(|t| t.text.contains("still reading"))
+        );
         // Skipping everything reaches the plan, which waits too.
         app.handle_key(ch('-'));
         app.handle_key(ch('-'));
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(step(&app), WizardStep::Plan);
-        assert!(app.wizard.as_ref().unwrap().planned.is_none());
+        assert!(app.wizard().unwrap().planned().is_none());
         app.handle_key(ch('a'));
-        assert!(app.wizard.as_ref().unwrap().confirm.is_none());
-        assert!(app.toasts.iter().any(|t| t.text.contains("not ready")));
-        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        assert!(app.wizard().unwrap().confirm().is_none());
+        assert!(app.toasts().iter().any(|t| t.text.contains("not ready")));
+        app.on_loaded(Loaded::Wizard(WizardMsg::Catalog(Ok((
+            Arc::new(catalog()),
+            None,
+        )))));
         assert!(
-            app.wizard.as_ref().unwrap().planned.is_some(),
+            app.wizard().unwrap().planned().is_some(),
             "the plan is made when the catalog arrives"
         );
     }
@@ -981,7 +1008,7 @@ mod wizard {
         assert!(
             app.take_effects()
                 .iter()
-                .any(|e| matches!(e, Effect::WizardApply { dry_run: true, .. }))
+                .any(|e| matches!(e, Effect::Wizard(WizardEffect::Apply { dry_run: true, .. })))
         );
         let mut report = ApplyReport {
             run_id: 3,
@@ -999,16 +1026,16 @@ mod wizard {
             resync: None,
         };
         report.finalize(false);
-        app.on_loaded(Loaded::WizardDone(Ok(Arc::new(report))));
+        app.on_loaded(Loaded::Wizard(WizardMsg::Done(Ok(Arc::new(report)))));
         assert_eq!(step(&app), WizardStep::Report);
         app.handle_key(ch('E'));
         assert!(app.take_effects().iter().any(|e| matches!(e,
-            Effect::WizardExport { path, .. } if path.ends_with("assignment-run-3-dry-run.json"))));
+            Effect::Wizard(WizardEffect::Export { path, .. }) if path.ends_with("assignment-run-3-dry-run.json"))));
         app.handle_key(k(KeyCode::Esc));
         assert_eq!(step(&app), WizardStep::Plan, "dry run → back to the plan");
         app.handle_key(ch('a'));
         assert_eq!(
-            app.wizard.as_ref().unwrap().confirm,
+            app.wizard().unwrap().confirm(),
             Some(Confirm::Send { dry_run: false })
         );
     }
@@ -1042,25 +1069,24 @@ mod wizard {
         app.take_effects();
         app.handle_key(ch('4'));
         app.handle_key(ch('n'));
-        app.on_loaded(Loaded::WizardCatalog(Ok((Arc::new(catalog()), None))));
+        app.on_loaded(Loaded::Wizard(WizardMsg::Catalog(Ok((
+            Arc::new(catalog()),
+            None,
+        )))));
         app.take_effects();
         load(&mut app);
         to_plan(&mut app);
         app.handle_key(ch('a'));
-        assert_eq!(
-            app.wizard.as_ref().unwrap().confirm,
-            None,
-            "a is unbound now"
-        );
+        assert_eq!(app.wizard().unwrap().confirm(), None, "a is unbound now");
         app.handle_key(ch('A'));
-        assert!(app.wizard.as_ref().unwrap().confirm.is_some());
+        assert!(app.wizard().unwrap().confirm().is_some());
     }
 }
 
 mod wizard_sheets {
     use super::*;
     use glp_console::assign::load::LoadOptions;
-    use glp_console::tui::wizard::{WizardStep, wizard_data};
+    use glp_console::tui::wizard::{WizardEffect, WizardMsg, WizardStep, wizard_data};
 
     /// A workbook with a notes sheet first and the devices on the second (in a scratch
     /// directory removed with the returned guard).
@@ -1088,12 +1114,12 @@ mod wizard_sheets {
     fn answer(app: &mut App) -> Option<String> {
         let e = app.take_effects();
         let (generation, path, sheet) = e.iter().find_map(|e| match e {
-            Effect::WizardLoad {
+            Effect::Wizard(WizardEffect::Load {
                 generation,
                 path,
                 sheet,
                 ..
-            } => Some((*generation, path.clone(), sheet.clone())),
+            }) => Some((*generation, path.clone(), sheet.clone())),
             _ => None,
         })?;
         let s = glp_console::assign::load::load_path(
@@ -1110,10 +1136,10 @@ mod wizard_sheets {
             sheet: s,
         };
         let data = wizard_data(prepared, None, now(), now());
-        app.on_loaded(Loaded::Wizard {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
             generation,
             result: Ok(Box::new(data)),
-        });
+        }));
         sheet
     }
 
@@ -1126,27 +1152,27 @@ mod wizard_sheets {
         app.type_str(&path.display().to_string());
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(answer(&mut app), None, "the first read picks the sheet");
-        let w = app.wizard.as_ref().unwrap();
-        assert_eq!(w.step, WizardStep::Sheet);
-        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Devices");
-        assert_eq!(w.sheet_cursor, 1, "on the sheet load picked");
+        let w = app.wizard().unwrap();
+        assert_eq!(w.step(), WizardStep::Sheet);
+        assert_eq!(w.data().as_ref().unwrap().prepared.sheet.sheet, "Devices");
+        assert_eq!(w.sheet_cursor(), 1, "on the sheet load picked");
         // Enter keeps it without reading again.
         app.handle_key(k(KeyCode::Enter));
-        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Validate);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Validate);
         assert!(app.take_effects().is_empty());
         // t: choose another; j moves; Enter reads that sheet.
         app.handle_key(ch('t'));
-        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Sheet);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Sheet);
         app.handle_key(ch('j'));
         app.handle_key(k(KeyCode::Enter));
         assert_eq!(answer(&mut app).as_deref(), Some("Spare"));
-        let w = app.wizard.as_ref().unwrap();
+        let w = app.wizard().unwrap();
         assert_eq!(
-            w.step,
+            w.step(),
             WizardStep::Validate,
             "a chosen sheet is not asked again"
         );
-        assert_eq!(w.data.as_ref().unwrap().prepared.sheet.sheet, "Spare");
+        assert_eq!(w.data().as_ref().unwrap().prepared.sheet.sheet, "Spare");
     }
 }
 
@@ -1155,7 +1181,7 @@ mod wizard_big {
     use glp_console::assign::load::{LoadOptions, load_path};
     use glp_console::assign::matching::match_rows;
     use glp_console::assign::session::Prepared;
-    use glp_console::tui::wizard::{WizardStep, wizard_data};
+    use glp_console::tui::wizard::{WizardMsg, WizardStep, wizard_data};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
@@ -1215,14 +1241,14 @@ mod wizard_big {
         app.handle_key(ch('n'));
         app.type_str("big.csv");
         app.handle_key(k(KeyCode::Enter));
-        let generation = app.wizard.as_ref().unwrap().generation;
+        let generation = app.wizard().unwrap().generation();
         app.take_effects();
-        app.on_loaded(Loaded::Wizard {
+        app.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
             generation,
             result: Ok(Box::new(data)),
-        });
+        }));
         app.handle_key(k(KeyCode::Enter));
-        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Review);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Review);
         let s = screen_text(&mut app, 80, 24);
         assert!(s.contains("BIG0000000") && s.contains("5,000 rows"), "{s}");
         app.handle_key(ch('G'));
@@ -1256,9 +1282,9 @@ mod wizard_big {
         // Esc clears the filter first, then goes back a step.
         app.handle_key(k(KeyCode::Esc));
         assert!(!app.table().filter_active());
-        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Review);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Review);
         assert_eq!(app.table().len(), 5000);
         app.handle_key(k(KeyCode::Esc));
-        assert_eq!(app.wizard.as_ref().unwrap().step, WizardStep::Validate);
+        assert_eq!(app.wizard().unwrap().step(), WizardStep::Validate);
     }
 }

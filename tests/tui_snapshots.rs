@@ -14,10 +14,11 @@ use glp_console::glp::breaker::{BreakerSnapshot, BreakerState};
 use glp_console::glp::model::{Device, Item, RawPage, Subscription, parse_items};
 use glp_console::store::inventory::Resource;
 use glp_console::sync::events::{EngineStatus, Mode, Progress, Scope, SyncEvent, Trigger};
-use glp_console::tui::app::{App, Effect, Loaded, T_DEVICES};
+use glp_console::tui::app::{App, Effect, Loaded, TableId};
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
 use glp_console::tui::run::load_all;
 use glp_console::tui::view;
+use glp_console::tui::wizard::{WizardEffect, WizardMsg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
@@ -330,7 +331,7 @@ async fn settle(app: &mut App, db: &TestDb) {
                 app.on_filter(r);
             }
             Effect::LoadDetail { table, id } => {
-                let detail = if table == T_DEVICES {
+                let detail = if table == TableId::Devices {
                     db.store.view_device_detail(&id).await.unwrap()
                 } else {
                     db.store.view_subscription_detail(&id).await.unwrap()
@@ -447,7 +448,7 @@ async fn detail_help_filter_and_too_small() {
     insta::assert_snapshot!("filter_chip_160x48", screen(&mut app, 160, 48).backend());
 
     let mut small = Terminal::new(TestBackend::new(50, 12)).unwrap();
-    small.draw(|f| view::draw(f, &mut app)).unwrap();
+    small.draw(|f| view::draw(f, &app)).unwrap();
     insta::assert_snapshot!("too_small_50x12", small.backend());
 }
 
@@ -471,8 +472,8 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
         trips: 1,
     }));
     app.on_tick(now() + chrono::Duration::seconds(18));
-    app.status.stale = true;
-    app.toasts.clear();
+    app.set_stale(true);
+    app.clear_toasts();
     shot(&mut app, "breaker open, 42 s to retry, stale");
     app.on_sync_event(SyncEvent::Breaker(BreakerSnapshot {
         state: BreakerState::HalfOpen,
@@ -482,7 +483,7 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
     }));
     shot(&mut app, "breaker half-open");
     app.on_sync_event(SyncEvent::Breaker(BreakerSnapshot::default()));
-    app.status.stale = false;
+    app.set_stale(false);
 
     // Mid-sync: subscriptions done, devices on page 12 of 50.
     app.on_sync_event(SyncEvent::Started {
@@ -511,8 +512,8 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
                 items_total: Some(100_000),
                 rate: 1500.0 + (page as f64 * 50.0),
             }),
-            last_success: app.status.last_success,
-            ..app.status.clone()
+            last_success: app.status().last_success,
+            ..app.status().clone()
         });
         app.on_sync_event(SyncEvent::Page {
             resource: Resource::Devices,
@@ -522,7 +523,7 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
             items_total: Some(100_000),
         });
     }
-    app.toasts.clear();
+    app.clear_toasts();
     shot(&mut app, "mid-sync, devices page 12/50");
     insta::assert_snapshot!("status_bar_states", shots);
     // A full-screen picture of the mid-sync state too.
@@ -537,31 +538,34 @@ async fn status_bar_in_each_breaker_state_and_mid_sync() {
 async fn settle_wizard(app: &mut App, db: &TestDb) {
     for e in app.take_effects() {
         match e {
-            Effect::WizardCatalog => {
+            Effect::Wizard(WizardEffect::Catalog) => {
                 let (mut c, note) = glp_console::assign::session::load_catalog(&db.store, None)
                     .await
                     .unwrap();
                 for a in &mut c.applications {
                     a.application_name = Some("Aruba Central".into());
                 }
-                app.on_loaded(Loaded::WizardCatalog(Ok((std::sync::Arc::new(c), note))));
+                app.on_loaded(Loaded::Wizard(WizardMsg::Catalog(Ok((
+                    std::sync::Arc::new(c),
+                    note,
+                )))));
             }
-            Effect::WizardComplete { typed } => {
+            Effect::Wizard(WizardEffect::Complete { typed }) => {
                 let (new, candidates) = glp_console::tui::wizard::complete_path(&typed, None);
-                app.on_loaded(Loaded::WizardCompleted {
+                app.on_loaded(Loaded::Wizard(WizardMsg::Completed {
                     typed,
                     new,
                     candidates,
                     load: None,
-                });
+                }));
             }
-            Effect::WizardLoad {
+            Effect::Wizard(WizardEffect::Load {
                 generation,
                 path,
                 sheet,
                 ..
-            } => {
-                let known = app.wizard.as_ref().and_then(|w| w.catalog.clone());
+            }) => {
+                let known = app.wizard().and_then(|w| w.catalog().clone());
                 let job = glp_console::tui::run::WizardLoadJob {
                     store: db.store.clone(),
                     known,
@@ -573,9 +577,9 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
                     d.elapsed_ms = 42;
                     d
                 });
-                app.on_loaded(Loaded::Wizard { generation, result });
+                app.on_loaded(Loaded::Wizard(WizardMsg::Loaded { generation, result }));
             }
-            Effect::Filter(_) => app.effects.push(e),
+            Effect::Filter(_) => app.push_effect(e),
             _ => {}
         }
     }
@@ -691,7 +695,7 @@ async fn assign_wizard_screens() {
     let db = TestDb::new().await;
     seed(&db).await;
     let mut app = app(&db, false).await;
-    app.reports_dir = "/var/lib/glp-console/reports".into();
+    app.set_reports_dir("/var/lib/glp-console/reports".into());
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('n'));
     settle_wizard(&mut app, &db).await;
@@ -700,7 +704,7 @@ async fn assign_wizard_screens() {
     press(&mut app, KeyCode::Tab);
     settle_wizard(&mut app, &db).await;
     assert_eq!(
-        app.wizard.as_ref().unwrap().path,
+        app.wizard().unwrap().path(),
         "tests/fixtures/wizard/rollout-"
     );
     insta::assert_snapshot!(
@@ -757,11 +761,10 @@ async fn assign_wizard_screens() {
     );
     extremes(&mut app);
     press(&mut app, KeyCode::Char('y'));
-    assert!(
-        app.take_effects()
-            .iter()
-            .any(|e| matches!(e, Effect::WizardApply { dry_run: false, .. }))
-    );
+    assert!(app.take_effects().iter().any(|e| matches!(
+        e,
+        Effect::Wizard(WizardEffect::Apply { dry_run: false, .. })
+    )));
     // Apply in progress, from the events the apply task sends.
     let events = vec![
         ApplyEvent::Started {
@@ -819,7 +822,7 @@ async fn assign_wizard_screens() {
         },
     ];
     for ev in events {
-        app.on_loaded(Loaded::WizardEvent(ev));
+        app.on_loaded(Loaded::Wizard(WizardMsg::Event(ev)));
     }
     // 30 s in: the elapsed time and the estimate for the calls left.
     app.on_tick(now() + chrono::Duration::seconds(30));
@@ -830,17 +833,20 @@ async fn assign_wizard_screens() {
         screen(&mut app, 160, 48).backend()
     );
     // Report: failures first.
-    app.on_loaded(Loaded::WizardDone(Ok(std::sync::Arc::new(sample_report()))));
-    app.toasts.clear();
+    app.on_loaded(Loaded::Wizard(WizardMsg::Done(Ok(std::sync::Arc::new(
+        sample_report(),
+    )))));
+    app.clear_toasts();
     insta::assert_snapshot!("wizard_report_80x24", screen(&mut app, 80, 24).backend());
     extremes(&mut app);
     insta::assert_snapshot!("wizard_report_160x48", screen(&mut app, 160, 48).backend());
     press(&mut app, KeyCode::Char('e'));
     let e = app.take_effects();
     assert!(
-        e.iter()
-            .any(|e| matches!(e, Effect::WizardExport { path, .. }
-            if path.to_str() == Some("/var/lib/glp-console/reports/assignment-run-7.xlsx"))),
+        e.iter().any(
+            |e| matches!(e, Effect::Wizard(WizardEffect::Export { path, .. })
+            if path.to_str() == Some("/var/lib/glp-console/reports/assignment-run-7.xlsx"))
+        ),
         "{e:?}"
     );
 }

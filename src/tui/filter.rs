@@ -25,6 +25,7 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 pub use super::model::table::SEP;
 use super::model::table::{Row, breakdown};
+use super::model::table_id::TableId;
 
 /// Which matcher runs the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,13 +36,13 @@ pub enum MatcherKind {
     Skim,
 }
 
-/// How many tables can filter independently.
-pub const TABLES: usize = 8;
+/// How many tables can filter independently: one slot per [`TableId`].
+pub const TABLES: usize = TableId::COUNT;
 
 /// A request to filter one table.
 #[derive(Debug, Clone)]
 pub struct FilterJob {
-    pub table: usize,
+    pub table: TableId,
     pub generation: u64,
     pub query: String,
     pub rows: Arc<Vec<Row>>,
@@ -52,7 +53,7 @@ pub struct FilterJob {
 /// The matches of one request: `mask[row]` is true when the row matched.
 #[derive(Debug, Clone)]
 pub struct FilterResult {
-    pub table: usize,
+    pub table: TableId,
     pub generation: u64,
     pub mask: Arc<Vec<bool>>,
     pub breakdown: Vec<(String, usize)>,
@@ -88,7 +89,7 @@ impl FilterWorker {
 
     /// Queue a request; any older request for the same table is abandoned.
     pub fn submit(&self, job: FilterJob) {
-        if let Some(slot) = self.latest.get(job.table) {
+        if let Some(slot) = self.latest.get(job.table.index()) {
             slot.store(job.generation, Ordering::SeqCst);
         }
         if let Some(tx) = &self.tx {
@@ -125,11 +126,11 @@ fn worker(
     deliver: impl Fn(FilterResult),
 ) {
     let mut matchers = [Matcher::new(Config::DEFAULT), Matcher::new(Config::DEFAULT)];
-    let mut last: HashMap<usize, Last> = HashMap::new();
+    let mut last: HashMap<TableId, Last> = HashMap::new();
     let mut all: Vec<u32> = Vec::new();
     while let Ok(first) = rx.recv() {
         // Coalesce: keep only the newest queued job per table.
-        let mut pending: HashMap<usize, FilterJob> = HashMap::new();
+        let mut pending: HashMap<TableId, FilterJob> = HashMap::new();
         pending.insert(first.table, first);
         while let Ok(j) = rx.try_recv() {
             pending.insert(j.table, j);
@@ -137,7 +138,7 @@ fn worker(
         for (_, job) in pending {
             let current = || {
                 latest
-                    .get(job.table)
+                    .get(job.table.index())
                     .is_none_or(|l| l.load(Ordering::Relaxed) == job.generation)
             };
             if !current() {
@@ -330,7 +331,7 @@ mod tests {
         let mut out = Vec::new();
         for (g, q) in queries.iter().enumerate() {
             w.submit(FilterJob {
-                table: 0,
+                table: TableId::Devices,
                 generation: g as u64 + 1,
                 query: q.to_string(),
                 rows: rows.clone(),

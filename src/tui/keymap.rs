@@ -696,8 +696,8 @@ pub struct WizardActionInfo {
     pub steps: &'static [WizardStep],
 }
 
-use super::wizard::WizardStep as W;
-pub use super::wizard::WizardStep;
+use super::wizard::step::WizardStep as W;
+pub use super::wizard::step::WizardStep;
 
 /// Steps where a list is on screen (movement and `/` filter apply).
 const LISTS: &[W] = &[

@@ -3,18 +3,25 @@
 //! Layers, as in k9s and gitui: `store::views` (queries → records), [`model`] (display rows,
 //! sort, filter results, selection), [`view`] (widgets drawing the state), [`app`] (state and
 //! pure key/event handlers), [`keymap`] and [`theme`] (data-driven, overridable), and
-//! [`run`] (the one `select!` loop) with [`terminal`] (guard, panic hook, signals).
-//! [`wizard`] is the Assign tab's assignment wizard: its state and keys, on top of
-//! `crate::assign` (the run loop carries out its loads and the apply on tasks).
+//! [`run`](mod@run) (the one `select!` loop, with `effects` carrying out what the app asks and
+//! `loaders` the tasks) with [`terminal`] (guard, panic hook, signals).
+//! [`wizard`] is the Assign tab's assignment wizard, a component with its own state, lists,
+//! keys and messages, on top of `crate::assign` (the run loop carries out its loads and the
+//! apply on tasks). [`toast`] and [`model`] are leaves both the app and the wizard use.
 
 pub mod app;
 pub mod clipboard;
+mod effects;
 pub mod filter;
 pub mod keymap;
+#[cfg(test)]
+mod layering;
+mod loaders;
 pub mod model;
 pub mod run;
 pub mod terminal;
 pub mod theme;
+pub mod toast;
 pub mod view;
 pub mod wizard;
 

@@ -1,4 +1,6 @@
-//! UI-side data: table models and the conversion of store records into display rows.
+//! UI-side data: table models, their names, and the conversion of store records into
+//! display rows.
 
 pub mod rows;
 pub mod table;
+pub mod table_id;

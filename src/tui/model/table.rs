@@ -2,6 +2,7 @@
 //! computed once per load, a sort order, the filter result, and a selection anchored to the
 //! row's id so a refresh never makes the cursor jump.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -208,7 +209,8 @@ pub struct TableModel {
     mask: Option<Arc<Vec<bool>>>,
     pub sort: Option<(usize, bool)>,
     selected: usize,
-    offset: usize,
+    /// Where the window starts; moved while drawing, hence a `Cell` (views draw from `&App`).
+    offset: Cell<usize>,
     /// The live filter text (empty: no filter).
     pub filter: String,
     /// Generation of the filter request whose result is awaited; older results are dropped.
@@ -240,7 +242,7 @@ impl TableModel {
             mask: None,
             sort: None,
             selected: 0,
-            offset: 0,
+            offset: Cell::new(0),
             filter: String::new(),
             awaited: 0,
             breakdown: Vec::new(),
@@ -276,7 +278,7 @@ impl TableModel {
         self.selected
     }
     pub fn offset(&self) -> usize {
-        self.offset
+        self.offset.get()
     }
     pub fn width(&self, col: usize) -> u16 {
         self.widths.get(col).copied().unwrap_or(0)
@@ -431,7 +433,7 @@ impl TableModel {
             && !self.select_id(&id)
         {
             self.selected = 0;
-            self.offset = 0;
+            self.offset.set(0);
         }
         self.clamp();
         true
@@ -469,7 +471,7 @@ impl TableModel {
     fn clamp(&mut self) {
         if self.view.is_empty() {
             self.selected = 0;
-            self.offset = 0;
+            self.offset.set(0);
         } else if self.selected >= self.view.len() {
             self.selected = self.view.len() - 1;
         }
@@ -492,18 +494,20 @@ impl TableModel {
 
     /// Adjust the scroll offset so the selection is inside a window of `height` rows, and
     /// return the range of view positions to draw.
-    pub fn window(&mut self, height: usize) -> std::ops::Range<usize> {
+    pub fn window(&self, height: usize) -> std::ops::Range<usize> {
         if height == 0 {
             return 0..0;
         }
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
+        let mut offset = self.offset.get();
+        if self.selected < offset {
+            offset = self.selected;
+        } else if self.selected >= offset + height {
+            offset = self.selected + 1 - height;
         }
         let max_offset = self.view.len().saturating_sub(height);
-        self.offset = self.offset.min(max_offset);
-        self.offset..(self.offset + height).min(self.view.len())
+        let offset = offset.min(max_offset);
+        self.offset.set(offset);
+        offset..(offset + height).min(self.view.len())
     }
 
     /// Rows of the current view in order (for export).

@@ -21,9 +21,9 @@ pub fn compact(n: u64) -> String {
 }
 
 pub fn draw_month_chart(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
-    if area.height < 5 || app.chart.is_empty() {
+    if area.height < 5 || app.chart().is_empty() {
         return;
     }
     put(
@@ -34,18 +34,18 @@ pub fn draw_month_chart(frame: &mut Frame, area: Rect, app: &App) {
         area.width,
         t.header,
     );
-    let n = app.chart.len() as u16;
+    let n = app.chart().len() as u16;
     let cw = (area.width / n).clamp(4, 12);
     let bar_w = (cw - 1).min(7);
     let bars_h = area.height - 3; // title, month, devices
     let max = app
-        .chart
+        .chart()
         .iter()
         .map(|b| b.subscriptions)
         .max()
         .unwrap_or(0)
         .max(1);
-    for (i, b) in app.chart.iter().enumerate() {
+    for (i, b) in app.chart().iter().enumerate() {
         let x = area.x + i as u16 * cw;
         if x + cw > area.x + area.width {
             break;

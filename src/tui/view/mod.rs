@@ -5,6 +5,7 @@ pub mod overlay;
 pub mod status;
 pub mod table;
 pub mod wizard;
+mod wizard_heading;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,7 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, InputMode, T_EXPIRED, T_EXPIRING, Tab};
+use super::app::{App, InputMode, Tab, TableId};
 use super::model::rows::fmt_int;
 use table::{draw_table, put};
 
@@ -21,7 +22,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
 /// Draw the whole screen.
-pub fn draw(frame: &mut Frame, app: &mut App) {
+pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area);
@@ -50,26 +51,19 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     };
     draw_tabs(frame, tabs, app);
     draw_info(frame, info, app);
-    match app.tab {
+    match app.tab() {
         Tab::Expiring => draw_expiring(frame, body, app),
-        Tab::Assign if app.wizard.is_some() => wizard::draw(frame, body, app),
+        Tab::Assign if app.wizard().is_some() => wizard::draw(frame, body, app),
         _ => {
             let t = app.active_table();
-            app.page_height = body.height.saturating_sub(1) as usize;
-            let (theme, matcher) = (&app.theme, &mut app.matcher);
-            draw_table(
-                frame.buffer_mut(),
-                body,
-                &mut app.tables[t],
-                theme,
-                true,
-                matcher,
-            );
+            let (table, theme, mut matcher) =
+                app.table_for_draw(t, body.height.saturating_sub(1) as usize);
+            draw_table(frame.buffer_mut(), body, table, theme, true, &mut matcher);
         }
     }
     status::draw_status(frame, status, app);
     status::draw_footer(frame, footer, app);
-    match app.mode {
+    match app.mode() {
         InputMode::Help => overlay::draw_help(frame, body, app),
         InputMode::Detail => overlay::draw_detail(frame, body, app),
         InputMode::Columns => overlay::draw_columns(frame, body, app),
@@ -97,22 +91,22 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = app.theme();
     let mut spans = Vec::new();
     for (i, tab) in Tab::ALL.iter().enumerate() {
         let count = match tab {
-            Tab::Devices => app.tables[0].total(),
-            Tab::Subscriptions => app.tables[1].total(),
-            Tab::Expiring => app.tables[T_EXPIRING].total(),
-            Tab::Assign => app.tables[4].total(),
+            Tab::Devices => app.table_by_id(TableId::Devices).total(),
+            Tab::Subscriptions => app.table_by_id(TableId::Subscriptions).total(),
+            Tab::Expiring => app.table_by_id(TableId::Expiring).total(),
+            Tab::Assign => app.table_by_id(TableId::Assign).total(),
         };
         let label = format!(" {} {} {} ", i + 1, tab.title(), fmt_int(count as i64));
-        let style = if *tab == app.tab {
+        let style = if *tab == app.tab() {
             t.tab_active
         } else {
             t.base
         };
-        let label = if *tab == app.tab {
+        let label = if *tab == app.tab() {
             format!("[{}]", label.trim())
         } else {
             label
@@ -120,7 +114,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let right = if app.read_only {
+    let right = if app.read_only() {
         "glp-console [read-only] "
     } else {
         "glp-console "
@@ -141,18 +135,18 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
 
 /// Breakdown counts on the left, the filter chip and row counts on the right.
 fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    if app.tab == Tab::Assign
-        && let Some(w) = &app.wizard
+    let t = app.theme();
+    if app.tab() == Tab::Assign
+        && let Some(w) = app.wizard()
     {
         draw_wizard_info(frame, area, app, w);
         return;
     }
     let table = app.table();
     let mut chip = String::new();
-    if app.mode == InputMode::Filter || table.filter_active() {
-        let f = if app.mode == InputMode::Filter {
-            app.input.as_str()
+    if app.mode() == InputMode::Filter || table.filter_active() {
+        let f = if app.mode() == InputMode::Filter {
+            app.input()
         } else {
             table.filter.as_str()
         };
@@ -171,20 +165,20 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
     };
     let right = format!("{chip}{counts} ");
     let rw = right.chars().count() as u16;
-    let label = match app.tab {
+    let label = match app.tab() {
         Tab::Devices => "by type: ",
         Tab::Subscriptions => "by status: ",
         Tab::Expiring => "",
         Tab::Assign => "by status: ",
     };
     let mut left = String::from(label);
-    if app.tab == Tab::Expiring {
+    if app.tab() == Tab::Expiring {
         left = format!(
             "window {}d [{}] · {} expiring · {} expired",
-            app.window_days,
-            app.keymap.label(super::keymap::Action::Window),
-            fmt_int(app.tables[T_EXPIRING].total() as i64),
-            fmt_int(app.tables[T_EXPIRED].total() as i64),
+            app.window_days(),
+            app.keymap().label(super::keymap::Action::Window),
+            fmt_int(app.table_by_id(TableId::Expiring).total() as i64),
+            fmt_int(app.table_by_id(TableId::Expired).total() as i64),
         );
     } else {
         let parts: Vec<String> = table
@@ -209,7 +203,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
 
 /// Expiring: the month chart on top, then the expiring list (or the expired list) with the
 /// devices covered by the selected subscription beside it.
-fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
+fn draw_expiring(frame: &mut Frame, area: Rect, app: &App) {
     let chart_h = if area.height >= 30 { 10 } else { 7 };
     let chart = Rect {
         height: chart_h.min(area.height),
@@ -242,19 +236,19 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
         ..main
     };
     let t = app.active_table();
-    let heading = if t == T_EXPIRED {
+    let heading = if t == TableId::Expired {
         format!(
             "Expired ({}) — [{}] back to expiring",
-            fmt_int(app.tables[T_EXPIRED].total() as i64),
-            app.keymap.label(super::keymap::Action::FocusExpired)
+            fmt_int(app.table_by_id(TableId::Expired).total() as i64),
+            app.keymap().label(super::keymap::Action::FocusExpired)
         )
     } else {
         format!(
             "Ending within {} days ({}) — [{}] expired ({})",
-            app.window_days,
-            fmt_int(app.tables[T_EXPIRING].total() as i64),
-            app.keymap.label(super::keymap::Action::FocusExpired),
-            fmt_int(app.tables[T_EXPIRED].total() as i64)
+            app.window_days(),
+            fmt_int(app.table_by_id(TableId::Expiring).total() as i64),
+            app.keymap().label(super::keymap::Action::FocusExpired),
+            fmt_int(app.table_by_id(TableId::Expired).total() as i64)
         )
     };
     put(
@@ -263,17 +257,17 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
         title.y,
         &heading,
         title.width,
-        app.theme.header,
+        app.theme().header,
     );
-    app.page_height = table_area.height.saturating_sub(1) as usize;
-    let (theme, matcher) = (&app.theme, &mut app.matcher);
+    let (table, theme, mut matcher) =
+        app.table_for_draw(t, table_area.height.saturating_sub(1) as usize);
     draw_table(
         frame.buffer_mut(),
         table_area,
-        &mut app.tables[t],
+        table,
         theme,
         true,
-        matcher,
+        &mut matcher,
     );
     if side_w > 0 {
         let side = Rect {
@@ -286,7 +280,7 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &mut App) {
 }
 
 fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
     let x = area.x + 1;
     let w = area.width.saturating_sub(1);
@@ -298,7 +292,7 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
         put(buf, x, area.y, "Devices covered", w, t.header);
         return;
     };
-    let n = app.covered.count(&row.id);
+    let n = app.covered().count(&row.id);
     put(
         buf,
         x,
@@ -308,7 +302,7 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
         t.header,
     );
     let max = area.height.saturating_sub(1) as usize;
-    for (i, d) in app.covered.lines(&row.id).take(max).enumerate() {
+    for (i, d) in app.covered().lines(&row.id).take(max).enumerate() {
         let line = if i + 1 == max && n > max {
             format!("… {} more (Enter for all)", n - i)
         } else {
@@ -321,17 +315,17 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
 /// The wizard's info line: the steps with the current one marked (text, not colour alone),
 /// and the list's filter chip and counts on the right.
 fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard::Wizard) {
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
     let end = area.x + area.width;
     // The list's filter chip and counts first: they matter more than the far steps.
     let mut right = String::new();
     let mut chip = false;
-    if w.step.table().is_some() {
+    if w.step().table().is_some() {
         let table = app.table();
-        if app.mode == InputMode::Filter || table.filter_active() {
-            let f = if app.mode == InputMode::Filter {
-                app.input.as_str()
+        if app.mode() == InputMode::Filter || table.filter_active() {
+            let f = if app.mode() == InputMode::Filter {
+                app.input()
             } else {
                 table.filter.as_str()
             };

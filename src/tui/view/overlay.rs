@@ -13,7 +13,7 @@ fn boxed(frame: &mut Frame, area: Rect, title: &str, app: &App) -> Rect {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" {title} "))
-        .border_style(app.theme.accent);
+        .border_style(app.theme().accent);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
@@ -31,7 +31,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
-    let entries = app.keymap.help_entries();
+    let entries = app.keymap().help_entries();
     let mut lines: Vec<(bool, String)> = Vec::new();
     let mut group = "";
     for (g, keys, desc) in &entries {
@@ -46,7 +46,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     }
     lines.push((false, String::new()));
     lines.push((true, "Assign wizard (n in the Assign tab)".into()));
-    for (keys, desc) in app.keymap.wizard.help_entries() {
+    for (keys, desc) in app.keymap().wizard.help_entries() {
         lines.push((false, format!("  {keys:<14} {desc}")));
     }
     lines.push((false, String::new()));
@@ -59,7 +59,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
         false,
         "  Esc            leave filter / command / pane".into(),
     ));
-    if app.read_only {
+    if app.read_only() {
         lines.push((false, String::new()));
         lines.push((
             true,
@@ -70,7 +70,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     let inner = boxed(frame, rect, "Help — keys from the live keymap", app);
     let buf = frame.buffer_mut();
     let max_scroll = lines.len().saturating_sub(inner.height as usize);
-    let scroll = app.help_scroll.min(max_scroll);
+    let scroll = app.help_scroll().min(max_scroll);
     for (i, (heading, text)) in lines
         .iter()
         .skip(scroll)
@@ -78,9 +78,9 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
         .enumerate()
     {
         let style = if *heading {
-            app.theme.header
+            app.theme().header
         } else {
-            app.theme.base
+            app.theme().base
         };
         put(
             buf,
@@ -94,7 +94,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(d) = &app.detail else { return };
+    let Some(d) = &app.detail() else { return };
     let rect = if area.width >= 120 {
         Rect {
             x: area.x + area.width / 3,
@@ -119,9 +119,9 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
         .enumerate()
     {
         let st = match style {
-            DetailStyle::Heading => app.theme.header,
-            DetailStyle::Field | DetailStyle::Text => app.theme.base,
-            DetailStyle::Json => app.theme.dim,
+            DetailStyle::Heading => app.theme().header,
+            DetailStyle::Field | DetailStyle::Text => app.theme().base,
+            DetailStyle::Json => app.theme().dim,
         };
         put(
             buf,
@@ -141,7 +141,7 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
             rect.y + rect.height - 1,
             &pos,
             w,
-            app.theme.dim,
+            app.theme().dim,
         );
     }
 }
@@ -155,9 +155,9 @@ pub fn draw_columns(frame: &mut Frame, area: Rect, app: &App) {
     for (i, c) in t.columns.iter().enumerate().take(inner.height as usize) {
         let mark = if c.visible { "[x]" } else { "[ ]" };
         let line = format!("{mark} {}", c.name);
-        let mut style = app.theme.base;
-        if i == app.columns_cursor {
-            style = style.patch(app.theme.selected);
+        let mut style = app.theme().base;
+        if i == app.columns_cursor() {
+            style = style.patch(app.theme().selected);
         }
         put(
             buf,
@@ -171,14 +171,14 @@ pub fn draw_columns(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
-    for (y, toast) in (area.y + 1..).zip(app.toasts.iter()) {
+    for (y, toast) in (area.y + 1..).zip(app.toasts().iter()) {
         if y + 1 >= area.y + area.height {
             break;
         }
         let (glyph, style) = match toast.level {
-            ToastLevel::Info => ("ℹ", app.theme.accent),
-            ToastLevel::Warn => ("⚠", app.theme.warn),
-            ToastLevel::Error => ("✖", app.theme.error),
+            ToastLevel::Info => ("ℹ", app.theme().accent),
+            ToastLevel::Warn => ("⚠", app.theme().warn),
+            ToastLevel::Error => ("✖", app.theme().error),
         };
         let text = format!(" {glyph} {} ", toast.text);
         let max_w = (area.width * 2 / 3).max(30).min(area.width);
@@ -193,14 +193,14 @@ pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Clear, r);
         frame
             .buffer_mut()
-            .set_style(r, style.patch(app.theme.selected));
+            .set_style(r, style.patch(app.theme().selected));
         put(
             frame.buffer_mut(),
             x,
             y,
             &text,
             w,
-            style.patch(app.theme.selected),
+            style.patch(app.theme().selected),
         );
     }
 }

@@ -53,13 +53,13 @@ fn fmt_eta(secs: f64) -> String {
 
 /// The sync part of the status line.
 pub fn sync_text(app: &App, wide: bool) -> String {
-    let s = &app.sync;
+    let s = app.sync();
     if !s.running {
-        return match app.last_good {
+        return match app.last_good() {
             Some(t) => format!(
                 "✓ synced {} ({} ago)",
                 t.format("%Y-%m-%d %H:%M"),
-                fmt_age((app.now - t).num_seconds())
+                fmt_age((app.now() - t).num_seconds())
             ),
             None => "· never synced".to_string(),
         };
@@ -112,7 +112,7 @@ pub fn sync_text(app: &App, wide: bool) -> String {
     if let Some((reason, at)) = s.waiting {
         // First, so a narrow terminal cuts the progress figures rather than the reason
         // nothing moves.
-        let left = (at - app.now).to_std().unwrap_or_default();
+        let left = (at - app.now()).to_std().unwrap_or_default();
         parts.insert(0, crate::sync::waiting_text(reason, left));
         return format!("⏸ {}", parts.join(" · "));
     }
@@ -133,27 +133,27 @@ pub fn breaker_text(app: &App) -> String {
 }
 
 pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
     buf.set_style(area, t.base);
     let wide = area.width >= 120;
     let spark_w: u16 = if wide { 20 } else { 10 };
     let breaker = breaker_text(app);
-    let stale = if app.status.stale { "⚠ STALE " } else { "" };
+    let stale = if app.status().stale { "⚠ STALE " } else { "" };
     let right = format!("{stale}{breaker}");
     let rw = right.chars().count() as u16;
     let right_style = match app.breaker().state {
-        BreakerState::Closed if app.status.stale => t.warn,
+        BreakerState::Closed if app.status().stale => t.warn,
         BreakerState::Closed => t.ok,
         BreakerState::HalfOpen => t.warn,
         BreakerState::Open => t.error,
     };
     let rx = area.x + area.width.saturating_sub(rw);
     put(buf, rx, area.y, &right, rw, right_style);
-    let show_spark = !app.sync.history.is_empty();
+    let show_spark = !app.sync().history.is_empty();
     let spark_x = rx.saturating_sub(spark_w + 1);
     if show_spark {
-        let sp = sparkline(app.sync.history.iter().copied(), spark_w as usize);
+        let sp = sparkline(app.sync().history.iter().copied(), spark_w as usize);
         put(buf, spark_x, area.y, &sp, spark_w, t.accent);
     }
     let left_w = if show_spark {
@@ -161,7 +161,7 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         rx.saturating_sub(area.x + 1)
     };
-    let style = if app.sync.running {
+    let style = if app.sync().running {
         t.accent
     } else {
         Style::default()
@@ -170,11 +170,11 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = app.theme();
     let buf = frame.buffer_mut();
-    match app.mode {
+    match app.mode() {
         InputMode::Filter => {
-            let s = format!("/{}█", app.input);
+            let s = format!("/{}█", app.input());
             put(buf, area.x, area.y, &s, area.width, t.accent);
             let hint = "Enter keep · Esc clear · ↑↓ move";
             let hw = hint.chars().count() as u16;
@@ -183,9 +183,9 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             }
         }
         InputMode::Command => {
-            let s = format!(":{}█", app.input);
+            let s = format!(":{}█", app.input());
             put(buf, area.x, area.y, &s, area.width, t.accent);
-            let comp = app.completions.join(" ");
+            let comp = app.completions().join(" ");
             let x = area.x + s.chars().count() as u16 + 2;
             if !comp.is_empty() && x < area.x + area.width {
                 put(
@@ -231,27 +231,28 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         InputMode::Normal => {
             let mut x = area.x;
             let end = area.x + area.width;
-            let hints = match (&app.wizard, app.tab) {
+            let hints = match (app.wizard(), app.tab()) {
                 (Some(w), Tab::Assign) => {
                     let step = w.key_step();
-                    let mut h = app.keymap.wizard.hints(step);
-                    if w.report.as_ref().is_some_and(|r| r.dry_run) && step == WizardStep::Report {
+                    let mut h = app.keymap().wizard.hints(step);
+                    if w.report().as_ref().is_some_and(|r| r.dry_run) && step == WizardStep::Report
+                    {
                         for x in h.iter_mut().filter(|x| x.1 == "run list") {
                             x.1 = "back to the plan";
                         }
                     }
-                    if crate::tui::keymap::wizard_step_has_list(step) && w.confirm.is_none() {
-                        h.push((app.keymap.label(Action::Down), "move"));
-                        h.push((app.keymap.label(Action::Filter), "filter"));
+                    if crate::tui::keymap::wizard_step_has_list(step) && w.confirm().is_none() {
+                        h.push((app.keymap().label(Action::Down), "move"));
+                        h.push((app.keymap().label(Action::Filter), "filter"));
                     }
                     // In the text steps `?` is a character, not help.
                     if !matches!(step, WizardStep::File | WizardStep::Tags) {
-                        h.push((app.keymap.label(Action::Help), "help"));
+                        h.push((app.keymap().label(Action::Help), "help"));
                     }
                     h
                 }
-                (_, Tab::Assign) => app.keymap.hints_for(Some("Assign")),
-                _ => app.keymap.hints(),
+                (_, Tab::Assign) => app.keymap().hints_for(Some("Assign")),
+                _ => app.keymap().hints(),
             };
             for (k, label) in hints {
                 if k.is_empty() {

@@ -15,7 +15,7 @@ use crate::tui::theme::Theme;
 pub fn draw_table(
     buf: &mut Buffer,
     area: Rect,
-    model: &mut TableModel,
+    model: &TableModel,
     theme: &Theme,
     focused: bool,
     matcher: &mut nucleo_matcher::Matcher,

@@ -1,0 +1,165 @@
+//! What a normal-mode action does (from a key, the command line or a test).
+
+use super::{App, Effect, InputMode, Tab, ToastLevel};
+use crate::sync::events::{Mode as SyncMode, Scope, SyncCommand, Trigger};
+use crate::tui::keymap::Action;
+
+impl App {
+    /// Carry out an action (from a key, the command line or a test).
+    pub fn act(&mut self, a: Action) {
+        let page = self.page_height.get().max(1) as isize;
+        match a {
+            Action::Quit => self.quit(),
+            Action::Help => {
+                self.mode = InputMode::Help;
+                self.help_scroll = 0;
+            }
+            Action::TabDevices => self.switch(Tab::Devices),
+            Action::TabSubscriptions => self.switch(Tab::Subscriptions),
+            Action::TabExpiring => self.switch(Tab::Expiring),
+            Action::TabAssign => self.switch(Tab::Assign),
+            Action::NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % 4]),
+            Action::PrevTab => self.switch(Tab::ALL[(self.tab.index() + 3) % 4]),
+            Action::Up => self.table_mut().move_by(-1),
+            Action::Down => self.table_mut().move_by(1),
+            Action::Top => self.table_mut().top(),
+            Action::Bottom => self.table_mut().bottom(),
+            Action::PageUp => self.table_mut().move_by(-page),
+            Action::PageDown => self.table_mut().move_by(page),
+            Action::HalfPageUp => self.table_mut().move_by(-(page / 2).max(1)),
+            Action::HalfPageDown => self.table_mut().move_by((page / 2).max(1)),
+            Action::Detail => self.open_detail(),
+            Action::Back => {
+                if self.table().filter_active() {
+                    self.table_mut().clear_filter();
+                }
+            }
+            Action::Filter => {
+                self.mode = InputMode::Filter;
+                self.input = self.table().filter.clone();
+            }
+            Action::Command => {
+                self.mode = InputMode::Command;
+                self.input.clear();
+                self.completions.clear();
+            }
+            Action::SortNext | Action::SortPrev => self.sort_step(a == Action::SortNext),
+            Action::SortReverse => {
+                let (col, desc) = self.table().sort.unwrap_or((0, false));
+                self.table_mut().sort_by(col, !desc);
+            }
+            Action::Columns => {
+                self.mode = InputMode::Columns;
+                self.columns_cursor = 0;
+            }
+            Action::CopyId => self.copy_id(),
+            Action::CopyRow => self.copy_row(),
+            Action::Sync | Action::SyncFull => self.sync_now(a == Action::SyncFull),
+            Action::CancelSync => {
+                if !self.read_only && self.sync.running {
+                    self.effects.push(Effect::Sync(SyncCommand::Cancel));
+                    self.toast(
+                        ToastLevel::Warn,
+                        "cancelling the sync after the page in flight",
+                    );
+                }
+            }
+            Action::Window => {
+                if self.tab == Tab::Expiring {
+                    let next = match self.window_days {
+                        30 => 60,
+                        60 => 90,
+                        _ => 30,
+                    };
+                    self.set_window(next);
+                }
+            }
+            Action::FocusExpired => {
+                if self.tab == Tab::Expiring {
+                    self.focus_expired = !self.focus_expired;
+                }
+            }
+            Action::AssignNew => {
+                if self.tab == Tab::Assign && self.wizard.is_none() {
+                    self.wizard_new();
+                }
+            }
+        }
+    }
+
+    fn switch(&mut self, tab: Tab) {
+        self.tab = tab;
+    }
+
+    /// Sort by the next (or previous) visible column.
+    fn sort_step(&mut self, forward: bool) {
+        let t = self.table();
+        let vis = t.visible_columns();
+        let cur = t.sort.map(|(c, _)| c);
+        let pos = cur.and_then(|c| vis.iter().position(|v| *v == c));
+        let next = match (pos, forward) {
+            (None, true) => 0,
+            (None, false) => vis.len().saturating_sub(1),
+            (Some(p), true) => (p + 1) % vis.len().max(1),
+            (Some(p), false) => (p + vis.len().max(1) - 1) % vis.len().max(1),
+        };
+        if let Some(col) = vis.get(next).copied() {
+            self.table_mut().sort_by(col, false);
+        }
+    }
+
+    fn copy_id(&mut self) {
+        if let Some(r) = self.table().selected_row() {
+            let v = r.cell(self.table().copy_col).to_string();
+            if !v.is_empty() {
+                self.effects.push(Effect::Copy(v.clone()));
+                self.toast(ToastLevel::Info, format!("copied {v}"));
+            }
+        }
+    }
+
+    fn copy_row(&mut self) {
+        let t = self.table();
+        if let Some(r) = t.selected_row() {
+            let line = t
+                .visible_columns()
+                .iter()
+                .map(|c| r.cell(*c))
+                .collect::<Vec<_>>()
+                .join("\t");
+            self.effects.push(Effect::Copy(line));
+            self.toast(ToastLevel::Info, "copied the row (tab separated)");
+        }
+    }
+
+    /// `s` / `S`: an incremental (or full) sync of both resources.
+    fn sync_now(&mut self, full: bool) {
+        if self.read_only {
+            return;
+        }
+        if self.sync.running {
+            self.toast(
+                ToastLevel::Info,
+                "a sync is already running — its progress is in the status bar",
+            );
+            return;
+        }
+        let mode = if full { SyncMode::Full } else { SyncMode::Auto };
+        self.effects.push(Effect::Sync(SyncCommand::SyncNow {
+            scope: Scope::Both,
+            mode,
+            trigger: Trigger::Tui,
+        }));
+        self.toast(
+            ToastLevel::Info,
+            format!(
+                "{} sync requested",
+                if mode == SyncMode::Full {
+                    "full"
+                } else {
+                    "incremental"
+                }
+            ),
+        );
+    }
+}

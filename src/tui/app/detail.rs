@@ -1,0 +1,166 @@
+//! The detail pane: the row's fields at once, then everything the database holds about the
+//! record (loaded on a task), scrolled with the movement keys.
+
+use crossterm::event::KeyEvent;
+
+use super::{App, Effect, InputMode, TableId, ToastLevel};
+use crate::store::views::Detail;
+use crate::tui::keymap::Action;
+use crate::tui::model::rows;
+
+/// The detail pane's content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailView {
+    pub title: String,
+    pub lines: Vec<(DetailStyle, String)>,
+    pub scroll: usize,
+    pub copy: String,
+    pub loading: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailStyle {
+    Heading,
+    Field,
+    Text,
+    Json,
+}
+
+impl App {
+    pub(super) fn open_detail(&mut self) {
+        let t = self.active_table();
+        let table = self.table_by_id(t);
+        let Some(row) = table.selected_row() else {
+            return;
+        };
+        let id = row.id.to_string();
+        let copy = row.cell(table.copy_col).to_string();
+        let mut lines = Vec::new();
+        for (c, col) in table.columns.iter().enumerate() {
+            lines.push((
+                DetailStyle::Field,
+                format!("{:<14}{}", col.name, row.cell(c)),
+            ));
+        }
+        self.detail = Some(DetailView {
+            title: format!("{} {}", self.tab.title().trim_end_matches('s'), copy),
+            lines,
+            scroll: 0,
+            copy,
+            loading: t != TableId::Assign,
+        });
+        self.mode = InputMode::Detail;
+        if t != TableId::Assign {
+            self.effects.push(Effect::LoadDetail { table: t, id });
+        }
+    }
+
+    pub(super) fn fill_detail(&mut self, table: TableId, id: &str, detail: Option<Detail>) {
+        let current = self.table().selected_row().map(|r| r.id.to_string());
+        let Some(view) = self.detail.as_mut() else {
+            return;
+        };
+        if current.as_deref() != Some(id) {
+            return;
+        }
+        view.loading = false;
+        let Some(d) = detail else {
+            view.lines.push((
+                DetailStyle::Heading,
+                "This record is no longer in the database.".into(),
+            ));
+            return;
+        };
+        // Every field GLP sent, flattened.
+        view.lines.push((DetailStyle::Heading, String::new()));
+        view.lines.push((DetailStyle::Heading, "All fields".into()));
+        flatten("", &d.raw, &mut view.lines);
+        let heading = if table == TableId::Devices {
+            "Subscriptions"
+        } else {
+            "Devices covered"
+        };
+        view.lines.push((DetailStyle::Heading, String::new()));
+        view.lines.push((
+            DetailStyle::Heading,
+            format!("{heading} ({})", d.links_total),
+        ));
+        for l in &d.links {
+            let end = l
+                .end_time
+                .map(|t| format!(" ends {}", rows::fmt_date(Some(t))))
+                .unwrap_or_default();
+            view.lines.push((
+                DetailStyle::Text,
+                format!("  {:<20} {}{}", l.name, l.info, end),
+            ));
+        }
+        if (d.links.len() as i64) < d.links_total {
+            view.lines.push((
+                DetailStyle::Text,
+                format!("  … and {} more", d.links_total - d.links.len() as i64),
+            ));
+        }
+        view.lines.push((DetailStyle::Heading, String::new()));
+        view.lines.push((DetailStyle::Heading, "Raw JSON".into()));
+        let pretty = serde_json::to_string_pretty(&d.raw).unwrap_or_default();
+        for l in pretty.lines() {
+            view.lines.push((DetailStyle::Json, l.to_string()));
+        }
+    }
+
+    pub(super) fn key_detail(&mut self, ev: KeyEvent) {
+        let page = self.page_height.get().max(1);
+        let Some(d) = self.detail.as_mut() else {
+            self.mode = InputMode::Normal;
+            return;
+        };
+        let max = d.lines.len().saturating_sub(1);
+        match self.keymap.action(&ev) {
+            Some(Action::Back) | Some(Action::Quit) | Some(Action::Detail) => {
+                self.detail = None;
+                self.mode = InputMode::Normal;
+            }
+            Some(Action::Down) => d.scroll = (d.scroll + 1).min(max),
+            Some(Action::Up) => d.scroll = d.scroll.saturating_sub(1),
+            Some(Action::PageDown) | Some(Action::HalfPageDown) => {
+                d.scroll = (d.scroll + page / 2).min(max)
+            }
+            Some(Action::PageUp) | Some(Action::HalfPageUp) => {
+                d.scroll = d.scroll.saturating_sub(page / 2)
+            }
+            Some(Action::Top) => d.scroll = 0,
+            Some(Action::Bottom) => d.scroll = max,
+            Some(Action::CopyId) => {
+                let v = d.copy.clone();
+                self.effects.push(Effect::Copy(v.clone()));
+                self.toast(ToastLevel::Info, format!("copied {v}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Flatten JSON into `path  value` lines (objects by key, arrays by index).
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(DetailStyle, String)>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&p, v, out);
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for (i, v) in a.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        Value::String(s) => out.push((DetailStyle::Field, format!("  {prefix:<28} {s}"))),
+        other => out.push((DetailStyle::Field, format!("  {prefix:<28} {other}"))),
+    }
+}

@@ -1,0 +1,51 @@
+//! Data from the loader tasks.
+
+use super::{App, Effect, Loaded, TableId, ToastLevel};
+use crate::tui::wizard::WizardMsg;
+
+impl App {
+    /// Data from the loader.
+    pub fn on_loaded(&mut self, l: Loaded) {
+        self.dirty = true;
+        match l {
+            Loaded::DevicesHead { data, total } => {
+                if self
+                    .table_mut_opt(TableId::Devices)
+                    .is_some_and(|t| t.set_head(data, total))
+                {
+                    self.request_filter(TableId::Devices);
+                }
+            }
+            Loaded::Devices(d) => self.set_table(TableId::Devices, d),
+            Loaded::Subscriptions { records, table } => {
+                self.set_table(TableId::Subscriptions, table);
+                self.subscriptions = records;
+                self.rebuild_expiring();
+            }
+            Loaded::Covered(c) => self.covered = c,
+            Loaded::Assign(d) => self.set_table(TableId::Assign, d),
+            Loaded::LastGoodSync(t) => {
+                if t > self.last_good {
+                    self.last_good = t;
+                }
+            }
+            Loaded::Detail { table, id, detail } => self.fill_detail(table, &id, detail),
+            Loaded::Failed(e) => {
+                self.load_error = Some(e.clone());
+                self.toast(
+                    ToastLevel::Error,
+                    format!("loading from the database failed: {e}"),
+                );
+            }
+            Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
+            Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
+            Loaded::Wizard(msg) => {
+                if self.wizard.is_none() && matches!(msg, WizardMsg::Done(_)) {
+                    // The tabs show what the apply changed even with the wizard gone.
+                    self.effects.push(Effect::Reload);
+                }
+                self.with_wizard(|w, cx| w.on_msg(msg, cx));
+            }
+        }
+    }
+}

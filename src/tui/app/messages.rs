@@ -1,0 +1,63 @@
+//! What goes between the app and the run loop: [`Effect`]s out, [`Loaded`] data back.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::views::{Detail, SubscriptionRecord};
+use crate::sync::events::SyncCommand;
+use crate::tui::filter::FilterJob;
+use crate::tui::model::rows;
+use crate::tui::model::table::TableData;
+use crate::tui::model::table_id::TableId;
+use crate::tui::wizard::{WizardEffect, WizardMsg};
+
+/// Work the run loop carries out for the app.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Sync(SyncCommand),
+    /// Reload every tab from the database (start, and after a sync lands).
+    Reload,
+    LoadDetail {
+        table: TableId,
+        id: String,
+    },
+    Filter(FilterJob),
+    /// Write this text to the clipboard (OSC 52).
+    Copy(String),
+    Export {
+        path: String,
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    /// The assignment wizard's work; its answer comes back as [`Loaded::Wizard`].
+    Wizard(WizardEffect),
+    Quit,
+}
+
+/// Data arriving from the loader task.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// The first screenful of devices and the full count, shown while the rest loads.
+    DevicesHead {
+        data: TableData,
+        total: usize,
+    },
+    Devices(TableData),
+    Subscriptions {
+        records: Arc<Vec<SubscriptionRecord>>,
+        table: TableData,
+    },
+    Covered(rows::Covered),
+    Assign(TableData),
+    LastGoodSync(Option<DateTime<Utc>>),
+    Detail {
+        table: TableId,
+        id: String,
+        detail: Option<Detail>,
+    },
+    Failed(String),
+    Exported(Result<String, String>),
+    /// An answer to one of the wizard's effects.
+    Wizard(WizardMsg),
+}

@@ -1,0 +1,395 @@
+//! All UI state and the pure functions that change it. Keys, engine events, loaded data and
+//! ticks go in; the state changes and [`Effect`]s come out for the run loop to carry out.
+//! Nothing here touches the terminal, the database or the clock, so tests drive it directly.
+//!
+//! Split by responsibility: `tables` (the tables by [`TableId`]), `sync_view` (engine
+//! status and events), `actions` (what a normal-mode key does), `modes` (filter, help
+//! and column keys), `command_line` (`:`), `detail` (the detail pane), `loaded` (data
+//! from the loader) and `wizard_host` (the wizard component's place in the app). The
+//! fields are private: views read them through the accessors below.
+
+mod actions;
+mod command_line;
+mod detail;
+mod loaded;
+mod messages;
+mod modes;
+mod sync_view;
+mod tables;
+mod wizard_host;
+
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::filter::FilterResult;
+use super::keymap::{Action, Keymap};
+use super::model::rows::{self, MonthBucket};
+use super::theme::Theme;
+use super::wizard::Wizard;
+use crate::config::UiConfig;
+use crate::glp::breaker::BreakerSnapshot;
+use crate::store::views::SubscriptionRecord;
+use crate::sync::events::EngineStatus;
+
+pub use super::model::table_id::{TableId, WizardTable};
+pub use super::toast::{Toast, ToastLevel};
+pub use detail::{DetailStyle, DetailView};
+pub use messages::{Effect, Loaded};
+pub use modes::InputMode;
+pub use sync_view::{ResourceProgress, SyncView};
+pub use tables::Scratch;
+use tables::Tables;
+
+/// The four tabs, in key order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Devices,
+    Subscriptions,
+    Expiring,
+    Assign,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Devices, Tab::Subscriptions, Tab::Expiring, Tab::Assign];
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Devices => "Devices",
+            Tab::Subscriptions => "Subscriptions",
+            Tab::Expiring => "Expiring",
+            Tab::Assign => "Assign",
+        }
+    }
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The whole UI state.
+pub struct App {
+    tab: Tab,
+    tables: Tables,
+    keymap: Keymap,
+    theme: Theme,
+    read_only: bool,
+    now: DateTime<Utc>,
+    mode: InputMode,
+    /// Text of the filter or command line being typed.
+    input: String,
+    completions: Vec<String>,
+    help_scroll: usize,
+    detail: Option<DetailView>,
+    columns_cursor: usize,
+    toasts: super::toast::Toasts,
+    status: EngineStatus,
+    /// When the breaker snapshot arrived (its `retry_in` counts from then).
+    breaker_at: DateTime<Utc>,
+    sync: SyncView,
+    last_good: Option<DateTime<Utc>>,
+    window_days: u32,
+    focus_expired: bool,
+    subscriptions: Arc<Vec<SubscriptionRecord>>,
+    covered: rows::Covered,
+    chart: Vec<MonthBucket>,
+    effects: Vec<Effect>,
+    generation: u64,
+    /// Set whenever something visible changed; the loop redraws and clears it.
+    dirty: bool,
+    quit: bool,
+    load_error: Option<String>,
+    /// Per-frame visible table height, learned while drawing (for paging); a `Cell`
+    /// because views draw from `&App`.
+    page_height: Cell<usize>,
+    /// Highlights the filter's matches in the rows drawn (scratch space, so a `RefCell`).
+    matcher: RefCell<nucleo_matcher::Matcher>,
+    /// The assignment wizard, while it is open in the Assign tab.
+    wizard: Option<Wizard>,
+    /// For `~` in the wizard's paths.
+    home: Option<PathBuf>,
+    /// Where the wizard writes exported reports.
+    reports_dir: PathBuf,
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+impl App {
+    /// A fresh app. `warnings` (config problems) are shown as toasts.
+    pub fn new(ui: &UiConfig, read_only: bool, no_color: bool, now: DateTime<Utc>) -> App {
+        let (keymap, mut warnings) = Keymap::new(&ui.keys, read_only);
+        let (theme, w2) = Theme::from_config(&ui.theme, &ui.colors, no_color);
+        warnings.extend(w2);
+        let window = match ui.expiring_days {
+            0..=30 => 30,
+            31..=60 => 60,
+            _ => 90,
+        };
+        let mut app = App {
+            tab: Tab::Devices,
+            tables: Tables::default(),
+            keymap,
+            theme,
+            read_only,
+            now,
+            mode: InputMode::Normal,
+            input: String::new(),
+            completions: Vec::new(),
+            help_scroll: 0,
+            detail: None,
+            columns_cursor: 0,
+            toasts: Default::default(),
+            status: EngineStatus::default(),
+            breaker_at: now,
+            sync: SyncView::default(),
+            last_good: None,
+            window_days: window,
+            focus_expired: false,
+            subscriptions: Arc::new(Vec::new()),
+            covered: rows::Covered::default(),
+            chart: rows::month_buckets(&[], now),
+            effects: vec![Effect::Reload],
+            generation: 0,
+            dirty: true,
+            quit: false,
+            load_error: None,
+            page_height: Cell::new(20),
+            matcher: RefCell::new(nucleo_matcher::Matcher::new(
+                nucleo_matcher::Config::DEFAULT,
+            )),
+            wizard: None,
+            home: None,
+            reports_dir: PathBuf::from("."),
+        };
+        for w in warnings {
+            app.toast(ToastLevel::Warn, w);
+        }
+        app
+    }
+
+    /// Take the effects queued since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Queue an effect from outside (the run loop's second reload, tests).
+    pub fn push_effect(&mut self, e: Effect) {
+        self.effects.push(e);
+    }
+
+    pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>) {
+        self.toasts.push(level, text.into(), self.now);
+        self.dirty = true;
+    }
+
+    /// Dismiss every toast.
+    pub fn clear_toasts(&mut self) {
+        self.toasts.clear();
+        self.dirty = true;
+    }
+
+    /// Clock tick (about once a second): expire toasts, sample the sync rate, move countdowns.
+    pub fn on_tick(&mut self, now: DateTime<Utc>) {
+        let second_changed = now.timestamp() != self.now.timestamp();
+        self.now = now;
+        if self.toasts.expire(now) {
+            self.dirty = true;
+        }
+        if second_changed {
+            self.sync.sample_rate();
+            // Ages, countdowns and the clock change every second.
+            self.dirty = true;
+        }
+    }
+
+    /// A filter result from the worker (stale ones are dropped by the table).
+    pub fn on_filter(&mut self, r: FilterResult) {
+        if let Some(t) = self.table_mut_opt(r.table)
+            && t.apply_filter(r.generation, r.mask, r.breakdown)
+        {
+            self.dirty = true;
+        }
+    }
+
+    /// A key press. Ctrl-C always quits, whatever the mode or keymap.
+    pub fn handle_key(&mut self, ev: KeyEvent) {
+        if ev.kind == crossterm::event::KeyEventKind::Release {
+            return;
+        }
+        self.dirty = true;
+        if ev.modifiers.contains(KeyModifiers::CONTROL) && ev.code == KeyCode::Char('c') {
+            // A running assignment is asked to stop first, never dropped mid-call.
+            if !self.wizard_ctrl_c() {
+                self.quit();
+            }
+            return;
+        }
+        match self.mode {
+            InputMode::Filter => self.key_filter(ev),
+            InputMode::Command => self.key_command(ev),
+            InputMode::Help => self.key_help(ev),
+            InputMode::Detail => self.key_detail(ev),
+            InputMode::Columns => self.key_columns(ev),
+            InputMode::Normal => {
+                if self.wizard_on_screen() && self.wizard_key(ev) {
+                    return;
+                }
+                if let Some(a) = self.keymap.action(&ev) {
+                    if self.wizard_on_screen() && matches!(a, Action::Quit | Action::Detail) {
+                        // The wizard's own keys cover these (Esc/q back, Enter next).
+                        return;
+                    }
+                    self.act(a);
+                }
+            }
+        }
+    }
+
+    fn quit(&mut self) {
+        if self.wizard.as_ref().is_some_and(|w| w.busy()) {
+            self.tab = Tab::Assign;
+            self.toast(
+                ToastLevel::Warn,
+                "an assignment is running: cancel it first (Esc), then quit",
+            );
+            return;
+        }
+        if !self.quit {
+            self.quit = true;
+            self.effects.push(Effect::Quit);
+        }
+    }
+
+    /// Simulate typing (tests and benchmarks).
+    pub fn type_str(&mut self, s: &str) {
+        for c in s.chars() {
+            self.handle_key(key(c));
+        }
+    }
+
+    // ---- what the views and the run loop read ----------------------------------------
+
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+    pub fn mode(&self) -> InputMode {
+        self.mode
+    }
+    /// The filter or command line being typed.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+    pub fn completions(&self) -> &[String] {
+        &self.completions
+    }
+    pub fn help_scroll(&self) -> usize {
+        self.help_scroll
+    }
+    pub fn detail(&self) -> Option<&DetailView> {
+        self.detail.as_ref()
+    }
+    pub fn columns_cursor(&self) -> usize {
+        self.columns_cursor
+    }
+    pub fn toasts(&self) -> &[Toast] {
+        self.toasts.as_slice()
+    }
+    pub fn status(&self) -> &EngineStatus {
+        &self.status
+    }
+    pub fn sync(&self) -> &SyncView {
+        &self.sync
+    }
+    pub fn last_good(&self) -> Option<DateTime<Utc>> {
+        self.last_good
+    }
+    pub fn window_days(&self) -> u32 {
+        self.window_days
+    }
+    pub fn focus_expired(&self) -> bool {
+        self.focus_expired
+    }
+    pub fn covered(&self) -> &rows::Covered {
+        &self.covered
+    }
+    pub fn chart(&self) -> &[MonthBucket] {
+        &self.chart
+    }
+    /// Why the last database load failed, if it did.
+    pub fn load_error(&self) -> Option<&str> {
+        self.load_error.as_deref()
+    }
+    pub fn page_height(&self) -> usize {
+        self.page_height.get()
+    }
+    /// The assignment wizard, while it is open.
+    pub fn wizard(&self) -> Option<&Wizard> {
+        self.wizard.as_ref()
+    }
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref()
+    }
+    pub fn reports_dir(&self) -> &Path {
+        &self.reports_dir
+    }
+    /// Something visible changed since the last frame.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+    /// The user asked to quit (and nothing holds the app open).
+    pub fn quitting(&self) -> bool {
+        self.quit
+    }
+
+    /// How long until the breaker allows a probe, counted down from when the snapshot came.
+    pub fn breaker_retry_secs(&self) -> Option<i64> {
+        let r = self.status.breaker.retry_in?;
+        let elapsed = (self.now - self.breaker_at).num_seconds().max(0);
+        Some((r.as_secs() as i64 - elapsed).max(0))
+    }
+
+    pub fn breaker(&self) -> &BreakerSnapshot {
+        &self.status.breaker
+    }
+
+    // ---- what the run loop and tests set -----------------------------------------------
+
+    /// Something outside the state changed what is on screen (a resize).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+    /// A frame was drawn.
+    pub fn mark_drawn(&mut self) {
+        self.dirty = false;
+    }
+    /// Learned while drawing: how many rows a page has.
+    pub fn set_page_height(&self, rows: usize) {
+        self.page_height.set(rows);
+    }
+    pub fn set_home(&mut self, home: Option<PathBuf>) {
+        self.home = home;
+    }
+    pub fn set_reports_dir(&mut self, dir: PathBuf) {
+        self.reports_dir = dir;
+    }
+    /// Mark the data shown as stale or fresh (as the engine's status would).
+    pub fn set_stale(&mut self, stale: bool) {
+        self.status.stale = stale;
+        self.dirty = true;
+    }
+}

@@ -1,0 +1,209 @@
+//! The app's tables by [`TableId`]: the four tabs' (five, the Expiring tab has two) and,
+//! while it is open, the wizard's. Also the filter requests and the Expiring window.
+
+use std::cell::RefMut;
+use std::ops::{Deref, DerefMut};
+
+use nucleo_matcher::Matcher;
+
+use super::{App, Effect, Tab};
+use crate::tui::filter::FilterJob;
+use crate::tui::model::rows;
+use crate::tui::model::table::{TableData, TableModel};
+use crate::tui::model::table_id::TableId;
+use crate::tui::theme::Theme;
+
+/// The tabs' own tables (the wizard keeps its lists itself).
+pub(super) struct Tables {
+    devices: TableModel,
+    subscriptions: TableModel,
+    expiring: TableModel,
+    expired: TableModel,
+    assign: TableModel,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            devices: TableModel::new(
+                rows::device_columns(),
+                rows::DEVICE_COPY,
+                Some(rows::DEVICE_BREAKDOWN),
+            ),
+            subscriptions: TableModel::new(
+                rows::subscription_columns(),
+                rows::SUBSCRIPTION_COPY,
+                Some(rows::SUBSCRIPTION_BREAKDOWN),
+            ),
+            expiring: TableModel::new(rows::expiring_columns(), 0, Some(3)),
+            expired: TableModel::new(rows::expiring_columns(), 0, Some(3)),
+            assign: TableModel::new(rows::assign_columns(), 0, Some(3)),
+        }
+    }
+}
+
+impl Tables {
+    /// A wizard id names no table of these; it gets the run list, which is what the
+    /// Assign tab shows when the wizard is closed.
+    fn get(&self, id: TableId) -> &TableModel {
+        match id {
+            TableId::Devices => &self.devices,
+            TableId::Subscriptions => &self.subscriptions,
+            TableId::Expiring => &self.expiring,
+            TableId::Expired => &self.expired,
+            TableId::Assign | TableId::Wizard(_) => &self.assign,
+        }
+    }
+
+    fn get_mut(&mut self, id: TableId) -> &mut TableModel {
+        match id {
+            TableId::Devices => &mut self.devices,
+            TableId::Subscriptions => &mut self.subscriptions,
+            TableId::Expiring => &mut self.expiring,
+            TableId::Expired => &mut self.expired,
+            TableId::Assign | TableId::Wizard(_) => &mut self.assign,
+        }
+    }
+}
+
+/// The highlight matcher for one table's draw: the app's, or a fresh one if the app's is
+/// in use (never, as the views draw one table at a time; but no draw can panic on it).
+pub enum Scratch<'a> {
+    Shared(RefMut<'a, Matcher>),
+    Own(Box<Matcher>),
+}
+
+impl Deref for Scratch<'_> {
+    type Target = Matcher;
+    fn deref(&self) -> &Matcher {
+        match self {
+            Scratch::Shared(m) => m,
+            Scratch::Own(m) => m,
+        }
+    }
+}
+
+impl DerefMut for Scratch<'_> {
+    fn deref_mut(&mut self) -> &mut Matcher {
+        match self {
+            Scratch::Shared(m) => m,
+            Scratch::Own(m) => m,
+        }
+    }
+}
+
+impl App {
+    /// The table the cursor is in.
+    pub fn active_table(&self) -> TableId {
+        match self.tab {
+            Tab::Devices => TableId::Devices,
+            Tab::Subscriptions => TableId::Subscriptions,
+            Tab::Expiring if self.focus_expired => TableId::Expired,
+            Tab::Expiring => TableId::Expiring,
+            Tab::Assign => self
+                .wizard
+                .as_ref()
+                .and_then(|w| w.current_table())
+                .map_or(TableId::Assign, TableId::Wizard),
+        }
+    }
+
+    /// The table the cursor is in.
+    pub fn table(&self) -> &TableModel {
+        self.table_by_id(self.active_table())
+    }
+
+    /// A table by name. A wizard list while the wizard is closed reads as the run list.
+    pub fn table_by_id(&self, id: TableId) -> &TableModel {
+        if let TableId::Wizard(t) = id
+            && let Some(w) = self.wizard.as_ref()
+        {
+            return w.table(t);
+        }
+        self.tables.get(id)
+    }
+
+    /// A table by name, `None` for a wizard list while the wizard is closed.
+    pub(super) fn table_mut_opt(&mut self, id: TableId) -> Option<&mut TableModel> {
+        match id {
+            TableId::Wizard(t) => self.wizard.as_mut().map(|w| w.table_mut(t)),
+            _ => Some(self.tables.get_mut(id)),
+        }
+    }
+
+    /// The table the cursor is in. `active_table` names a wizard list only while the
+    /// wizard is open, so the fallback to the run list is never taken.
+    pub(super) fn table_mut(&mut self) -> &mut TableModel {
+        let id = self.active_table();
+        if let TableId::Wizard(t) = id
+            && let Some(w) = self.wizard.as_mut()
+        {
+            return w.table_mut(t);
+        }
+        self.tables.get_mut(id)
+    }
+
+    /// What drawing table `id` needs: the table, the theme and the highlight matcher.
+    /// `page_height` is the rows it shows, kept for paging.
+    pub fn table_for_draw(
+        &self,
+        id: TableId,
+        page_height: usize,
+    ) -> (&TableModel, &Theme, Scratch<'_>) {
+        self.page_height.set(page_height);
+        let matcher = match self.matcher.try_borrow_mut() {
+            Ok(m) => Scratch::Shared(m),
+            // Only while another table's draw still holds it: a matcher of its own.
+            Err(_) => Scratch::Own(Box::new(Matcher::new(nucleo_matcher::Config::DEFAULT))),
+        };
+        (self.table_by_id(id), &self.theme, matcher)
+    }
+
+    pub(crate) fn set_table(&mut self, id: TableId, data: TableData) {
+        if self.table_mut_opt(id).is_some_and(|t| t.set_data(data)) {
+            self.request_filter(id);
+        }
+    }
+
+    pub(super) fn rebuild_expiring(&mut self) {
+        let now = self.now;
+        let subs = self.subscriptions.clone();
+        self.set_table(
+            TableId::Expiring,
+            rows::expiring_rows(&subs, now, self.window_days),
+        );
+        self.set_table(TableId::Expired, rows::expired_rows(&subs, now));
+        self.chart = rows::month_buckets(&subs, now);
+    }
+
+    /// Ask the filter worker for the matches of `id`'s filter (none when it is empty, but
+    /// the generation moves on so a result in flight is dropped).
+    pub(super) fn request_filter(&mut self, id: TableId) {
+        self.generation += 1;
+        let generation = self.generation;
+        let Some(table) = self.table_mut_opt(id) else {
+            return;
+        };
+        table.awaited = generation;
+        if table.filter.is_empty() {
+            return;
+        }
+        let job = FilterJob {
+            table: id,
+            generation,
+            query: table.filter.clone(),
+            rows: table.rows().clone(),
+            visible: table.visible_columns(),
+            breakdown_col: table.breakdown_col,
+        };
+        self.effects.push(Effect::Filter(job));
+    }
+
+    /// Change the Expiring window (30/60/90 days, or any 1..=3650 from `:window`).
+    pub fn set_window(&mut self, days: u32) {
+        self.window_days = days;
+        let now = self.now;
+        let subs = self.subscriptions.clone();
+        self.set_table(TableId::Expiring, rows::expiring_rows(&subs, now, days));
+    }
+}

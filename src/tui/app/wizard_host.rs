@@ -1,0 +1,103 @@
+//! The wizard component's place in the app: it gets the keys while it is on screen and its
+//! messages, and what it answers ([`Out`]) becomes effects, toasts and filter requests here.
+
+use crossterm::event::KeyEvent;
+
+use super::{App, Effect, InputMode, Tab, TableId, ToastLevel};
+use crate::tui::wizard::{Cx, Out, Wizard};
+
+impl App {
+    /// Run `f` on the open wizard with what it may read, then carry out its answers.
+    /// `None` when the wizard is closed.
+    pub(super) fn with_wizard<R>(
+        &mut self,
+        f: impl FnOnce(&mut Wizard, &mut Cx<'_>) -> R,
+    ) -> Option<R> {
+        let wizard = self.wizard.as_mut()?;
+        let mut cx = Cx::new(
+            &self.keymap,
+            self.now,
+            self.read_only,
+            self.home.as_deref(),
+            &self.reports_dir,
+        );
+        let r = f(wizard, &mut cx);
+        let out = cx.into_out();
+        self.dirty = true;
+        self.wizard_out(out);
+        Some(r)
+    }
+
+    fn wizard_out(&mut self, out: Vec<Out>) {
+        for o in out {
+            match o {
+                Out::Effect(e) => self.effects.push(Effect::Wizard(e)),
+                Out::Toast(level, text) => self.toast(level, text),
+                Out::Refilter(t) => self.request_filter(TableId::Wizard(t)),
+                Out::Reload => self.effects.push(Effect::Reload),
+                Out::Close => {
+                    self.wizard = None;
+                    if self.mode == InputMode::Filter {
+                        self.mode = InputMode::Normal;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Is the wizard what the Assign tab shows right now?
+    pub fn wizard_on_screen(&self) -> bool {
+        self.tab == Tab::Assign && self.wizard.is_some()
+    }
+
+    /// Open the wizard on the file step (`n` in the Assign tab).
+    pub fn wizard_new(&mut self) {
+        if self.wizard.as_ref().is_some_and(Wizard::busy) {
+            self.toast(
+                ToastLevel::Info,
+                "an assignment is running — its progress is on screen",
+            );
+            return;
+        }
+        self.tab = Tab::Assign;
+        let mut cx = Cx::new(
+            &self.keymap,
+            self.now,
+            self.read_only,
+            self.home.as_deref(),
+            &self.reports_dir,
+        );
+        self.wizard = Some(Wizard::open(&mut cx));
+        let out = cx.into_out();
+        self.wizard_out(out);
+        self.dirty = true;
+    }
+
+    /// Open the wizard already reading `path` (`glp-console assign FILE`).
+    pub fn wizard_open(&mut self, path: &str, sheet: Option<String>) {
+        self.wizard_new();
+        self.with_wizard(|w, cx| w.open_file(path, sheet, cx));
+    }
+
+    /// A key for the wizard on screen; false when it is not the wizard's.
+    pub(super) fn wizard_key(&mut self, ev: KeyEvent) -> bool {
+        self.with_wizard(|w, cx| w.on_key(ev, cx)).unwrap_or(false)
+    }
+
+    /// Carry out a wizard action (tests).
+    pub fn wizard_act(&mut self, a: crate::tui::keymap::WizardAction) {
+        self.with_wizard(|w, cx| w.act(a, cx));
+    }
+
+    /// Ctrl-C while an apply runs: the question is asked where the run is shown, instead of
+    /// quitting and leaving the run half-recorded. Returns true when it was handled.
+    pub(super) fn wizard_ctrl_c(&mut self) -> bool {
+        if !self.wizard.as_ref().is_some_and(Wizard::busy) {
+            return false;
+        }
+        self.tab = Tab::Assign;
+        self.mode = InputMode::Normal;
+        self.with_wizard(|w, cx| w.on_ctrl_c(cx));
+        true
+    }
+}

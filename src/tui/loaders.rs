@@ -1,0 +1,289 @@
+//! The loaders: every task that reads (the database, a spreadsheet, the file system) or
+//! writes (exports) for the console, and sends its answer back to the loop as a [`Msg`].
+//! Display rows are built here, off the UI task.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use super::app::{Loaded, TableId};
+use super::filter::FilterResult;
+use super::model::rows;
+use super::wizard::{WizardData, WizardMsg, complete_path, wizard_data};
+use crate::assign::apply::ApplyHandle;
+use crate::assign::load::LoadOptions;
+use crate::assign::options::Catalog;
+use crate::assign::report::ApplyReport;
+use crate::assign::session;
+use crate::glp::client::Client;
+use crate::store::Store;
+
+/// Messages from tasks the loop started.
+pub(super) enum Msg {
+    Loaded(Loaded),
+    Filter(FilterResult),
+    ReloadDone,
+}
+
+/// What the wizard's loader task needs.
+pub struct WizardLoadJob {
+    pub store: Store,
+    /// The catalog already read, for the review's application names.
+    pub known: Option<Arc<Catalog>>,
+    pub path: PathBuf,
+    pub sheet: Option<String>,
+    /// Re-reads devices an abandoned run left in doubt before matching (`None`: the
+    /// stored values are used).
+    pub client: Option<Client>,
+}
+
+/// Read and match the sheet, then build the display rows — all off the UI task (also
+/// used by tests to carry out `Effect::WizardLoad`).
+pub async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
+    let started = Utc::now();
+    let opts = LoadOptions { sheet: job.sheet };
+    let prepared = session::prepare(&job.store, job.client.as_ref(), &job.path, &opts)
+        .await
+        .map_err(|e| e.to_string())?;
+    let known = job.known;
+    tokio::task::spawn_blocking(move || {
+        Box::new(wizard_data(prepared, known.as_deref(), started, Utc::now()))
+    })
+    .await
+    .map_err(|e| format!("building the review failed: {e}"))
+}
+
+/// Forward an apply's events to the loop, then its report.
+pub(super) fn spawn_apply_forwarder(h: ApplyHandle, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let ApplyHandle {
+            mut run_events,
+            join,
+            ..
+        } = h;
+        while let Some(ev) = run_events.recv().await {
+            let _ = tx.send(Msg::Loaded(Loaded::Wizard(WizardMsg::Event(ev))));
+        }
+        let r = match join.await {
+            Ok(Ok(report)) => Ok(Arc::new(report)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("the apply task ended abnormally: {e}")),
+        };
+        let _ = tx.send(Msg::Loaded(Loaded::Wizard(WizardMsg::Done(r))));
+    });
+}
+
+/// Write the wizard's report; the message says where, or what went wrong.
+pub fn export_report(report: &ApplyReport, path: &Path) -> Result<String, String> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the report directory {}: {e}; check its permissions",
+                dir.display()
+            )
+        })?;
+    }
+    report.write(path).map_err(|e| e.to_string())?;
+    // The file name first: on a narrow screen the toast is cut from the right.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = path
+        .parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    Ok(format!("wrote {name} to {dir}"))
+}
+
+/// Load every tab, smallest first, building display rows off the UI task.
+pub(super) fn spawn_reload(
+    store: Store,
+    now: chrono::DateTime<Utc>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let send = |l| {
+            let _ = tx.send(Msg::Loaded(l));
+        };
+        if let Err(e) = load_all(&store, now, &send).await {
+            send(Loaded::Failed(e.to_string()));
+        }
+        let _ = tx.send(Msg::ReloadDone);
+    });
+}
+
+/// How many devices the first screen shows before the full list is in (a tall terminal
+/// shows ~100 rows; the head also covers the first PgDn).
+pub const HEAD_ROWS: i64 = 200;
+
+/// The queries and row building behind a reload (also used by tests and benchmarks).
+///
+/// The first screenful of devices and the per-type counts come first, from two small
+/// queries, so the console shows data within milliseconds; the full device list then
+/// streams in and its display rows are built as the database rows arrive (the result set,
+/// the records and the rows are never all in memory at once).
+pub async fn load_all(
+    store: &Store,
+    now: chrono::DateTime<Utc>,
+    send: &(dyn Fn(Loaded) + Sync),
+) -> anyhow::Result<()> {
+    let (last, counts, head) = tokio::join!(
+        store.view_last_good_sync(),
+        store.view_device_type_counts(),
+        store.view_devices_head(HEAD_ROWS),
+    );
+    send(Loaded::LastGoodSync(last?));
+    let counts = counts?;
+    let total = counts
+        .iter()
+        .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+        .sum::<usize>();
+    let mut data = rows::device_rows(&head?, now);
+    data.breakdown = rows::device_breakdown(&counts);
+    send(Loaded::DevicesHead { data, total });
+    let subs = store.view_subscriptions().await?;
+    let (records, table) = tokio::task::spawn_blocking(move || {
+        let table = rows::subscription_rows(&subs, now);
+        (Arc::new(subs), table)
+    })
+    .await?;
+    send(Loaded::Subscriptions { records, table });
+    let mut devs = Vec::with_capacity(total);
+    store
+        .view_devices_each(|d| devs.push(rows::device_row(&d, now)))
+        .await?;
+    send(Loaded::Devices(rows::device_table(devs)));
+    let mut covered = rows::Covered::default();
+    store
+        .view_covered_devices_each(now + chrono::Duration::days(3650), |d| covered.push(&d))
+        .await?;
+    covered.shrink();
+    send(Loaded::Covered(covered));
+    let runs = store.view_assignment_runs().await?;
+    send(Loaded::Assign(rows::assign_rows(&runs)));
+    Ok(())
+}
+
+pub(super) fn spawn_detail(
+    store: Store,
+    table: TableId,
+    id: String,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let r = if table == TableId::Devices {
+            store.view_device_detail(&id).await
+        } else {
+            store.view_subscription_detail(&id).await
+        };
+        let msg = match r {
+            Ok(detail) => Loaded::Detail { table, id, detail },
+            Err(e) => Loaded::Failed(format!("detail of {id}: {e}")),
+        };
+        let _ = tx.send(Msg::Loaded(msg));
+    });
+}
+
+pub(super) fn spawn_export(
+    path: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::task::spawn_blocking(move || {
+        let r = export_table(&path, &header, &rows);
+        let _ = tx.send(Msg::Loaded(Loaded::Exported(r)));
+    });
+}
+
+/// Write the shown rows to `path` in the format its extension names (the export code the
+/// headless `export` uses); the message says where, or what went wrong.
+pub fn export_table(path: &str, header: &[String], rows: &[Vec<String>]) -> Result<String, String> {
+    use crate::headless::export::{self, Written};
+    match export::table(std::path::Path::new(path), header, rows) {
+        Ok(Written::Complete { rows }) => Ok(format!("exported {rows} rows to {path}")),
+        Ok(Written::ReaderGone) => Ok(format!("exported to {path}")),
+        Err(e) => Err(format!("export to {path} failed: {e}")),
+    }
+}
+
+/// Read what the wizard's choices are made from.
+pub(super) fn spawn_catalog(store: Store, client: Option<Client>, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let r = session::load_catalog(&store, client.as_ref())
+            .await
+            .map(|(c, note)| (Arc::new(c), note))
+            .map_err(|e| {
+                format!("reading subscriptions and tags from the database failed: {e}; check the database connection, then press r to retry")
+            });
+        let _ = tx.send(Msg::Loaded(Loaded::Wizard(WizardMsg::Catalog(r))));
+    });
+}
+
+/// Complete a typed path (Tab on the file step); a network home can hang, so on a task.
+pub(super) fn spawn_complete(typed: String, home: Option<PathBuf>, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::task::spawn_blocking(move || {
+        let (new, candidates) = complete_path(&typed, home.as_deref());
+        let _ = tx.send(Msg::Loaded(Loaded::Wizard(WizardMsg::Completed {
+            typed,
+            new,
+            candidates,
+            load: None,
+        })));
+    });
+}
+
+/// Read and match a sheet, or — Enter on a directory — open it like Tab.
+pub(super) fn spawn_sheet_load(
+    job: WizardLoadJob,
+    generation: u64,
+    typed: String,
+    home: Option<PathBuf>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let p = job.path.clone();
+        let is_dir = tokio::task::spawn_blocking(move || p.is_dir())
+            .await
+            .unwrap_or(false);
+        if is_dir {
+            let t = format!("{}/", typed.trim_end_matches('/'));
+            let done = tokio::task::spawn_blocking(move || {
+                let (new, candidates) = complete_path(&t, home.as_deref());
+                Loaded::Wizard(WizardMsg::Completed {
+                    typed,
+                    new,
+                    candidates,
+                    load: Some(generation),
+                })
+            })
+            .await;
+            if let Ok(l) = done {
+                let _ = tx.send(Msg::Loaded(l));
+            }
+            return;
+        }
+        let result = wizard_load(job).await;
+        let _ = tx.send(Msg::Loaded(Loaded::Wizard(WizardMsg::Loaded {
+            generation,
+            result,
+        })));
+    });
+}
+
+/// Write the wizard's report on a blocking task.
+pub(super) fn spawn_report_export(
+    report: Arc<ApplyReport>,
+    path: PathBuf,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::task::spawn_blocking(move || {
+        let r = export_report(&report, &path);
+        let _ = tx.send(Msg::Loaded(Loaded::Exported(r)));
+    });
+}

@@ -1,0 +1,66 @@
+//! Short messages over the screen. A leaf module: the app and the wizard both raise toasts,
+//! and neither should have to import the other to name a level.
+
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+impl ToastLevel {
+    /// How long a toast of this level stays: errors longest, they need reading.
+    pub fn seconds(self) -> i64 {
+        match self {
+            ToastLevel::Info => 4,
+            ToastLevel::Warn => 8,
+            ToastLevel::Error => 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub level: ToastLevel,
+    pub until: DateTime<Utc>,
+}
+
+/// The toasts on screen, newest last, at most [`Toasts::MAX`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Toasts {
+    items: Vec<Toast>,
+}
+
+impl Toasts {
+    /// More would cover the table they are about.
+    pub const MAX: usize = 4;
+
+    pub fn push(&mut self, level: ToastLevel, text: String, now: DateTime<Utc>) {
+        self.items.push(Toast {
+            text,
+            level,
+            until: now + chrono::Duration::seconds(level.seconds()),
+        });
+        if self.items.len() > Self::MAX {
+            self.items.remove(0);
+        }
+    }
+
+    /// Drop the expired ones; true when any went.
+    pub fn expire(&mut self, now: DateTime<Utc>) -> bool {
+        let before = self.items.len();
+        self.items.retain(|t| t.until > now);
+        self.items.len() != before
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
+    pub fn as_slice(&self) -> &[Toast] {
+        &self.items
+    }
+}
