@@ -10,6 +10,14 @@
 //! GLP_BENCH_PATCH_PER_MIN (default 20, GLP-Sync-2's and the portal's number; 40 is the
 //! 2026 spec's). Without `--bench` (as `cargo test --benches` runs it) a tiny quick mode
 //! runs: 100 devices at 600 PATCHes a minute.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -13,6 +13,14 @@
 //! database, for a before/after table.
 //!
 //! `cargo bench --bench export`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -8,6 +8,14 @@
 //!    `pages / allowed rate`.
 //!
 //! `cargo bench --bench glp_fetch` (release). `GLP_BENCH_ONLY=throughput|pacing` runs one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -13,6 +13,14 @@
 //! and allowed sheets of 10 000 devices (six columns, shared strings), of 12 000 and of
 //! 90 000 (both read only up to the row limit). Without `--bench` (as `cargo test --benches` runs it) a quick mode runs
 //! with 100 times fewer rows and a 2 MB cell.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

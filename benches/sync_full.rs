@@ -9,6 +9,14 @@
 //! the full sizes for the ~4.5 minute full-size run).
 //!
 //! `cargo bench --bench sync_full`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

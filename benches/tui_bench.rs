@@ -7,6 +7,14 @@
 //! throwaway cluster). `TUI_BENCH_EXPLAIN=1` also prints the plan of the first-screen query.
 //! "RSS before loading" is the benchmark's own scaffolding (runtime, pool, and the heap left
 //! by the in-process data generator); the console's share is the difference.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

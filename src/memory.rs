@@ -20,6 +20,7 @@ pub fn tune() {
     {
         // SAFETY: mallopt only changes allocator parameters; it is called from main before
         // any other thread is started, and 128 KiB is within the documented range.
+        #[allow(unsafe_code)] // glibc's tuning exists only as a C call; see SAFETY above.
         let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
         if ok == 0 {
             tracing::debug!("mallopt(M_MMAP_THRESHOLD) refused; keeping glibc's defaults");
@@ -34,6 +35,7 @@ pub fn one_arena() {
     {
         // SAFETY: mallopt only changes allocator parameters; the caller runs it before any
         // other thread is started, and 1 is a valid arena count.
+        #[allow(unsafe_code)] // glibc's tuning exists only as a C call; see SAFETY above.
         let ok = unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
         if ok == 0 {
             tracing::debug!("mallopt(M_ARENA_MAX) refused; keeping glibc's defaults");

@@ -2,6 +2,14 @@
 //! load → choose → apply → the simulator shows exactly the intended changes; a FAILED
 //! operation is reported per device and a re-run fixes only those; undo restores; cancel
 //! stops after the call in flight; dry-run changes nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

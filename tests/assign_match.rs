@@ -1,5 +1,13 @@
 //! Matching sheet rows against a real PostgreSQL inventory, the wizard's options, and the
 //! whole path sheet → match → resolve → plan.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -4,6 +4,14 @@
 //! console wizard's loader and `glp-console assign`) reads those devices again from the
 //! simulator first: its plan shows the simulator's current state and sends only the calls
 //! still needed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -4,6 +4,14 @@
 //! the file (and the row and column where there is one), read through the library and
 //! through `glp-console assign --apply --yes` against the simulator: nothing is sent to
 //! GreenLake and no run is stored.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! `glp-console assign --undo` on devices whose tag keys differ only in case: the real
 //! binary, the simulator over HTTP and a real PostgreSQL. An undo changes only the keys the
 //! run changed, spelled as the run recorded them; the simulator's device is the judge.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

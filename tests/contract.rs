@@ -10,6 +10,14 @@
 //! The errata list (where the spec contradicts itself) and the simulator's known deviations
 //! are `common::openapi::AMENDMENTS` (schema corrections) and `EXAMPLE_ERRATA` (examples
 //! that are wrong where the schema is right), each with its reason.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

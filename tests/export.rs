@@ -2,6 +2,14 @@
 //! independent parser (serde_json, csv, calamine) and compared with what the database holds;
 //! the format follows the file name, a contradiction is refused, and a failed export leaves
 //! no file behind.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

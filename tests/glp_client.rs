@@ -4,6 +4,14 @@
 //! with short durations (token lifetimes of seconds, cool-downs of hundreds of ms). The timing
 //! rules themselves (refresh buffer, pacing slots, backoff, breaker cool-down) are tested with
 //! paused tokio time in the unit tests of `src/glp/`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -2,6 +2,14 @@
 //! real database. A reader that goes away (`| head -1`) ends the output quietly with the
 //! command's own exit code and no panic; stderr redirected to a file carries no colour
 //! escapes; library log lines (sqlx's) stay off stderr unless `-v`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 
@@ -62,6 +70,10 @@ fn text(o: &Output) -> String {
 
 /// A pipe whose reading end is already closed: every write to it fails with EPIPE, however
 /// short the output (a pipe buffer would otherwise swallow a small one whole).
+#[allow(
+    unsafe_code,
+    reason = "std has no pipe constructor; each block states its SAFETY"
+)]
 fn closed_pipe() -> Stdio {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills both descriptors on success; each is owned exactly once below.

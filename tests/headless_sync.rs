@@ -1,5 +1,13 @@
 //! `glp-console --sync-only` as cron runs it: the real binary, a simulator on 127.0.0.1 and
 //! a real PostgreSQL database; exit codes, the workspace lock and SIGTERM.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -2,6 +2,14 @@
 //! (NUL characters anywhere, 64 KiB names, 5 000-character tags, indexed values of several
 //! kilobytes, ids too long for any index) and a server that refuses our page size. Against
 //! the simulator over HTTP and a real PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

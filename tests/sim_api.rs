@@ -1,6 +1,14 @@
 //! Simulator read API over real HTTP: tokens, bearer checks, device/subscription lists
 //! (limits, paging, filter, sort, select), service catalog, data variety, and that what it
 //! serves parses with our model and stores in PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

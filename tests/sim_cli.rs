@@ -1,5 +1,13 @@
 //! `glp-console simulate`: flags become the right settings, and the command serves the API
 //! on the port it prints, with the `GLP_*` settings a client needs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,6 +1,14 @@
 //! Simulator write API over real HTTP: device PATCH (every 400 rule, merge-patch, tag rules,
 //! dry-run), POST v2beta1 and v1, async operations moving INITIALIZED → RUNNING → done, and
 //! the business rules (application before subscription, availableQuantity, archived devices).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -1,4 +1,12 @@
 //! The sync engine against the simulator over HTTP and a real PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -5,6 +5,14 @@
 //! What a user checks: a second `--sync-only` started meanwhile never writes while the first
 //! still does; no live item is marked removed; the first run exits 8 (lost lock) and its
 //! history row never says `succeeded`; the next run is exact.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

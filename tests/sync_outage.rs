@@ -3,6 +3,14 @@
 //! outage shorter than its patience and stores exactly the simulator's data; a longer one
 //! ends with exit 3 after the patience, keeping what it stored; token-endpoint hiccups are
 //! not bad credentials, while a bad secret still exits 2 at once.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

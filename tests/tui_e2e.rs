@@ -2,6 +2,14 @@
 //! `send-keys`, the screen comes back with `capture-pane`. Switch tabs, filter, sort, open a
 //! detail pane, sync with `s` and watch progress then completion, quit — and check the
 //! terminal was restored (the shell's `stty` shows canonical mode and echo again).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! Key handling, one binding at a time, against an app fed with in-memory rows (no terminal,
 //! no database): the state change and the effects each key produces.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

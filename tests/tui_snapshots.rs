@@ -1,5 +1,13 @@
 //! Whole-screen snapshots of the console (ratatui TestBackend + insta) against data loaded
 //! from a real PostgreSQL through the same queries the console runs, with a fixed "now".
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

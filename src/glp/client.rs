@@ -443,21 +443,7 @@ impl Client {
                         // briefly disagreeing), waited out with new tokens. Not GreenLake's
                         // health either.
                         self.finish(&mut permit, None);
-                        return Err(Failed::Transient(Transient {
-                            error: GlpError::Http {
-                                method: call.method.to_string(),
-                                url: call.url.to_string(),
-                                status: 401,
-                                body: Box::new(ApiErrorBody {
-                                    message: Some("the API refused a freshly issued token".into()),
-                                    ..ApiErrorBody::default()
-                                }),
-                                attempts: attempts + 2,
-                            },
-                            why: WaitReason::SignIn,
-                            hint: None,
-                            probe_busy: false,
-                        }));
+                        return Err(fresh_token_refused(call, attempts + 2));
                     }
                     reauthed = true;
                     tracing::debug!(url = %call.url, "401: token invalidated, sending again");
@@ -467,18 +453,13 @@ impl Client {
                     let elapsed = started.elapsed();
                     if elapsed + wait > rcfg.max_total {
                         self.finish(&mut permit, Some(true));
-                        return Err(Failed::Transient(Transient {
-                            error: GlpError::RateLimited {
-                                method: call.method.to_string(),
-                                url: call.url.to_string(),
-                                attempts: attempts + throttles,
-                                waited: elapsed,
-                                body: Box::new(body),
-                            },
-                            why: WaitReason::RateLimited,
-                            hint: Some(wait),
-                            probe_busy: false,
-                        }));
+                        return Err(rate_limit_outlasts_budget(
+                            call,
+                            attempts + throttles,
+                            elapsed,
+                            wait,
+                            body,
+                        ));
                     }
                     inner.pacer.block(call.endpoint, wait);
                     self.emit(ClientEvent::RateLimited {
@@ -711,6 +692,49 @@ impl Client {
 }
 
 /// Set the attempt count on an error produced by [`Client::execute`]'s last attempt.
+/// The API refused a token just issued: a transient disagreement between the IdP and the
+/// API, waited out with new tokens (see [`Client::execute_once`]).
+fn fresh_token_refused(call: &Call, attempts: u32) -> Failed {
+    Failed::Transient(Transient {
+        error: GlpError::Http {
+            method: call.method.to_string(),
+            url: call.url.to_string(),
+            status: 401,
+            body: Box::new(ApiErrorBody {
+                message: Some("the API refused a freshly issued token".into()),
+                ..ApiErrorBody::default()
+            }),
+            attempts,
+        },
+        why: WaitReason::SignIn,
+        hint: None,
+        probe_busy: false,
+    })
+}
+
+/// A 429 whose wait would end after the call's total budget: given up, with the wait as the
+/// hint for whoever retries the whole call.
+fn rate_limit_outlasts_budget(
+    call: &Call,
+    attempts: u32,
+    waited: Duration,
+    wait: Duration,
+    body: ApiErrorBody,
+) -> Failed {
+    Failed::Transient(Transient {
+        error: GlpError::RateLimited {
+            method: call.method.to_string(),
+            url: call.url.to_string(),
+            attempts,
+            waited,
+            body: Box::new(body),
+        },
+        why: WaitReason::RateLimited,
+        hint: Some(wait),
+        probe_busy: false,
+    })
+}
+
 pub(crate) fn with_attempts(e: GlpError, n: u32) -> GlpError {
     match e {
         GlpError::Unreachable {

@@ -252,35 +252,7 @@ pub(crate) fn parse_patch(body: &Value, sh: &Shared) -> Result<Patch, ApiError> 
                 "a subscription operation cannot be combined with device operations",
             ));
         }
-        let Some(arr) = s.as_array() else {
-            return Err(ApiError::bad_field(
-                "subscription",
-                "subscription must be an array of {id}",
-            ));
-        };
-        let mut ids = Vec::new();
-        for e in arr {
-            let Some(id) = e.get("id").and_then(Value::as_str) else {
-                return Err(ApiError::bad_field(
-                    "subscription.id",
-                    "each subscription needs an id",
-                ));
-            };
-            if uuid::Uuid::parse_str(id).is_err() {
-                return Err(ApiError::bad_field(
-                    "subscription.id",
-                    format!("subscription ID '{id}' is not a valid UUID."),
-                ));
-            }
-            if super::state::read(&sh.data).subscriptions.get(id).is_none() {
-                return Err(ApiError::bad_field(
-                    "subscription.id",
-                    format!("subscription '{id}' does not exist"),
-                ));
-            }
-            ids.push(id.to_string());
-        }
-        return Ok(Patch::Subscriptions(ids));
+        return Ok(Patch::Subscriptions(subscription_ids(s, sh)?));
     }
     let mut p = DevicePatch::default();
     if let Some(app) = obj.get("application") {
@@ -341,6 +313,54 @@ pub(crate) fn parse_patch(body: &Value, sh: &Shared) -> Result<Patch, ApiError> 
     if let Some(t) = obj.get("tags") {
         p.tags = Some(parse_tags(t, true)?);
     }
+    object_fields(obj, &mut p)?;
+    if k_location_bad(&p) {
+        return Err(ApiError::bad_field(
+            "location.id",
+            "location needs an id ({} removes it)",
+        ));
+    }
+    Ok(Patch::Device(p))
+}
+
+/// The ids of a `subscription` operation: each a UUID of a subscription that exists.
+fn subscription_ids(s: &Value, sh: &Shared) -> Result<Vec<String>, ApiError> {
+    let Some(arr) = s.as_array() else {
+        return Err(ApiError::bad_field(
+            "subscription",
+            "subscription must be an array of {id}",
+        ));
+    };
+    let mut ids = Vec::new();
+    for e in arr {
+        let Some(id) = e.get("id").and_then(Value::as_str) else {
+            return Err(ApiError::bad_field(
+                "subscription.id",
+                "each subscription needs an id",
+            ));
+        };
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(ApiError::bad_field(
+                "subscription.id",
+                format!("subscription ID '{id}' is not a valid UUID."),
+            ));
+        }
+        if super::state::read(&sh.data).subscriptions.get(id).is_none() {
+            return Err(ApiError::bad_field(
+                "subscription.id",
+                format!("subscription '{id}' does not exist"),
+            ));
+        }
+        ids.push(id.to_string());
+    }
+    Ok(ids)
+}
+
+/// `location`, `contact` and `warranty/currentSupportLevel`: objects (`{}` removes one).
+fn object_fields(
+    obj: &serde_json::Map<String, Value>,
+    p: &mut DevicePatch,
+) -> Result<(), ApiError> {
     for (k, slot) in [
         ("location", &mut p.location),
         ("contact", &mut p.contact),
@@ -356,13 +376,7 @@ pub(crate) fn parse_patch(body: &Value, sh: &Shared) -> Result<Patch, ApiError> 
             *slot = Some(v.clone());
         }
     }
-    if k_location_bad(&p) {
-        return Err(ApiError::bad_field(
-            "location.id",
-            "location needs an id ({} removes it)",
-        ));
-    }
-    Ok(Patch::Device(p))
+    Ok(())
 }
 
 fn k_location_bad(p: &DevicePatch) -> bool {

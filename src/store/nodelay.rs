@@ -8,6 +8,8 @@
 //! over TCP against 8.2 s over the Unix socket). So each new pooled connection finds its own
 //! socket among the process's descriptors (a TCP socket whose peer is the database port)
 //! and sets the option. Once sqlx sets it again, this finds nothing left to change.
+// The socket calls exist only in libc; each unsafe block states its SAFETY argument.
+#![allow(unsafe_code)]
 
 /// Set TCP_NODELAY on this process's TCP sockets connected to `port` that lack it. Returns
 /// how many were changed. Best effort: a descriptor that vanishes meanwhile is skipped.
