@@ -883,6 +883,10 @@ impl Config {
         problems
     }
 
+    #[allow(
+        clippy::too_many_lines,
+        reason = "188 lines; listed in issue 13's note to split next"
+    )]
     fn apply_raw(&mut self, raw: RawFile, o: &Origin) -> Result<(), ConfigError> {
         if let Some(api) = raw.api {
             let a = &mut self.api;

@@ -3,6 +3,14 @@
 //! filtered list request per batch of serials — and a full sync running meanwhile is
 //! serialised with it, so it cannot overwrite the refreshed rows with older data.
 //! The simulator over HTTP and a real PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test or bench should stop loudly (clippy.toml allows that only inside \
+              #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
 
 mod common;
 

@@ -412,6 +412,10 @@ fn sniff(bytes: &[u8]) -> Option<Kind> {
     None
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "134 lines; listed in issue 13's note to split next"
+)]
 fn workbook(
     file: &str,
     bytes: Vec<u8>,

@@ -159,6 +159,10 @@ fn col(header: &HeaderMap, field: &Field) -> Option<String> {
 /// The file-level rules: header problems, empty/invalid/duplicate serials, malformed MACs,
 /// unknown device types, tag rules, row-count limits. `truncated` says rows were dropped
 /// past [`MAX_ROWS`].
+#[allow(
+    clippy::too_many_lines,
+    reason = "144 lines; listed in issue 13's note to split next"
+)]
 pub fn validate_rows(
     sheet: &str,
     header: &HeaderMap,
