@@ -14,8 +14,6 @@ pub mod clipboard;
 mod effects;
 pub mod filter;
 pub mod keymap;
-#[cfg(test)]
-mod layering;
 mod loaders;
 pub mod model;
 pub mod run;
