@@ -37,22 +37,12 @@ fn main() {
     std::process::exit(code);
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "173 lines; listed in issue 13's note to split next"
-)]
 fn run(cli: Cli) -> Result<(), Failure> {
     if let Some(Command::Simulate(args)) = &cli.command {
         let cfg = args
             .to_sim_config(cli.global.client_id.clone())
             .map_err(|m| Failure::new(exit::CONFIG, m))?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                Failure::new(exit::CONFIG, format!("cannot start the async runtime: {e}"))
-            })?;
-        return rt
+        return runtime()?
             .block_on(glp_console::sim::run_cli(cfg))
             .map_err(|e| Failure::new(exit::CONFIG, e.to_string()));
     }
@@ -78,38 +68,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     // The console owns the terminal: its logs go to files only.
     let interactive =
         (cli.command.is_none() && !cli.sync_only && cli.expiring_days.is_none()) || assign_console;
-    // Still single-threaded here (logging starts its writer thread just below).
-    if !interactive {
-        glp_console::memory::one_arena();
-    }
-    let stderr = if interactive {
-        logging::Stderr::Off
-    } else {
-        logging::Stderr::Headless {
-            verbose: cli.global.verbose,
-        }
-    };
-    let _guard = logging::init(&cfg.log_dir(), &cfg.log.level, stderr)
-        .map_err(|m| Failure::new(exit::CONFIG, m))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(exit::CONFIG, format!("cannot start the async runtime: {e}")))?;
-    match cli.command {
-        Some(Command::Config(ConfigCommand::Check)) => {
-            let report = headless::config_check(&cfg, problems, cli.global.json);
-            glp_console::out!("{}", report.text);
-            match report.problems.len() {
-                0 => Ok(()),
-                n => Err(Failure::new(
-                    exit::CONFIG,
-                    format!(
-                        "{n} problem(s) in the configuration:\n  {}",
-                        report.problems.join("\n  ")
-                    ),
-                )),
-            }
-        }
+    let _guard = start_logging(&cfg, &cli, interactive)?;
+    let rt = runtime()?;
+    match &cli.command {
+        Some(Command::Config(ConfigCommand::Check)) => config_check(&cfg, problems, &cli),
         Some(Command::Config(ConfigCommand::Path)) => {
             glp_console::out!("{}", headless::config_path(&cfg));
             Ok(())
@@ -123,106 +85,179 @@ fn run(cli: Cli) -> Result<(), Failure> {
             what,
             format,
             output,
-        }) => rt.block_on(async {
-            // Refused before connecting: a wrong request leaves no file and needs no database.
-            let format = export::Format::choose(format.as_deref(), output.as_deref())?;
-            let store = Store::open(&cfg.database.url, 2).await?;
-            let what = if what == "devices" {
-                ExportWhat::Devices
-            } else {
-                ExportWhat::Subscriptions
-            };
-            let dest = match &output {
-                Some(path) => Destination::file(path),
-                None => Destination::stdout(),
-            };
-            let shown = dest.shown();
-            let written = export::inventory(&store, what, format, dest).await?;
-            if let (Some(_), export::Written::Complete { rows }) = (&output, written) {
-                eprintln!("wrote {} ({rows} rows, {})", shown.display(), format.name());
-            }
-            Ok(())
-        }),
-        Some(Command::Status) => rt.block_on(async {
-            let store = Store::open(&cfg.database.url, 2).await?;
-            let (text, code) =
-                reports::status(&store, cfg.sync.stale_after, cli.global.json).await?;
-            glp_console::out!("{text}");
-            if code == exit::OK {
-                Ok(())
-            } else {
-                Err(Failure::new(
-                    code,
-                    "the last sync failed or is too old (see above)",
-                ))
-            }
-        }),
-        Some(Command::Assign(a)) => {
-            let opts = assign_options(&a, cli.global.json);
-            if assign_console {
-                let open = opts.file.clone().map(|f| (f, opts.sheet.clone()));
-                return rt.block_on(console(&cfg, cli.demo, cli.read_only, open));
-            }
-            let code = rt.block_on(headless::assign::run(&cfg, opts))?;
-            if code == exit::OK {
-                Ok(())
-            } else {
-                // The report or review above says what happened.
-                Err(Failure::silent(code))
-            }
-        }
+        }) => rt.block_on(export_inventory(
+            &cfg,
+            what,
+            format.as_deref(),
+            output.as_deref(),
+        )),
+        Some(Command::Status) => rt.block_on(status(&cfg, &cli)),
+        Some(Command::Assign(a)) => assign(&rt, &cfg, &cli, a, assign_console),
         // Handled before the configuration is loaded (the simulator needs none).
         Some(Command::Simulate(_)) => Ok(()),
-        None => {
-            if cli.sync_only {
-                let scope = match (cli.devices, cli.subscriptions) {
-                    (true, false) => Scope::Devices,
-                    (false, true) => Scope::Subscriptions,
-                    _ => Scope::Both,
-                };
-                let opts = SyncOnly {
-                    scope,
-                    full: cli.full,
-                    json: cli.global.json,
-                    verbose: cli.global.verbose,
-                    trigger: Trigger::Cron,
-                };
-                let code = rt.block_on(sync_only::run(&cfg, opts))?;
-                return if code == exit::OK {
-                    Ok(())
-                } else {
-                    // The engine already printed what happened.
-                    Err(Failure::silent(code))
-                };
-            }
-            if let Some(days) = cli.expiring_days {
-                return rt.block_on(async {
-                    let format = if cli.global.json {
-                        Format::Json
-                    } else if cli.csv {
-                        Format::Csv
-                    } else {
-                        Format::Text
-                    };
-                    if cli.live {
-                        let client = sync_only::build_client(&cfg)?;
-                        let store = Store::open(&cfg.database.url, 2).await.ok();
-                        let (text, note) =
-                            reports::expiring_live(&client, store.as_ref(), days, format).await?;
-                        glp_console::out!("{text}");
-                        if let Some(note) = note {
-                            eprintln!("glp-console: note: {note}");
-                        }
-                        return Ok(());
-                    }
-                    let store = Store::open(&cfg.database.url, 2).await?;
-                    glp_console::out!("{}", reports::expiring(&store, days, format).await?);
-                    Ok(())
-                });
-            }
-            rt.block_on(console(&cfg, cli.demo, cli.read_only, None))
-        }
+        None if cli.sync_only => sync_only(&rt, &cfg, &cli),
+        None => match cli.expiring_days {
+            Some(days) => rt.block_on(expiring(&cfg, &cli, days)),
+            None => rt.block_on(console(&cfg, cli.demo, cli.read_only, None)),
+        },
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::CONFIG, format!("cannot start the async runtime: {e}")))
+}
+
+/// Logging to files, and for a headless command to stderr as well.
+fn start_logging(
+    cfg: &Config,
+    cli: &Cli,
+    interactive: bool,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, Failure> {
+    // Still single-threaded here (logging starts its writer thread just below).
+    if !interactive {
+        glp_console::memory::one_arena();
+    }
+    let stderr = if interactive {
+        logging::Stderr::Off
+    } else {
+        logging::Stderr::Headless {
+            verbose: cli.global.verbose,
+        }
+    };
+    logging::init(&cfg.log_dir(), &cfg.log.level, stderr).map_err(|m| Failure::new(exit::CONFIG, m))
+}
+
+/// `config check`: the effective configuration, and every problem found in it.
+fn config_check(
+    cfg: &Config,
+    problems: Vec<glp_console::config::ConfigError>,
+    cli: &Cli,
+) -> Result<(), Failure> {
+    let report = headless::config_check(cfg, problems, cli.global.json);
+    glp_console::out!("{}", report.text);
+    match report.problems.len() {
+        0 => Ok(()),
+        n => Err(Failure::new(
+            exit::CONFIG,
+            format!(
+                "{n} problem(s) in the configuration:\n  {}",
+                report.problems.join("\n  ")
+            ),
+        )),
+    }
+}
+
+async fn export_inventory(
+    cfg: &Config,
+    what: &str,
+    format: Option<&str>,
+    output: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    // Refused before connecting: a wrong request leaves no file and needs no database.
+    let format = export::Format::choose(format, output)?;
+    let store = Store::open(&cfg.database.url, 2).await?;
+    let what = if what == "devices" {
+        ExportWhat::Devices
+    } else {
+        ExportWhat::Subscriptions
+    };
+    let dest = match output {
+        Some(path) => Destination::file(path),
+        None => Destination::stdout(),
+    };
+    let shown = dest.shown();
+    let written = export::inventory(&store, what, format, dest).await?;
+    if let (Some(_), export::Written::Complete { rows }) = (output, written) {
+        eprintln!("wrote {} ({rows} rows, {})", shown.display(), format.name());
+    }
+    Ok(())
+}
+
+async fn status(cfg: &Config, cli: &Cli) -> Result<(), Failure> {
+    let store = Store::open(&cfg.database.url, 2).await?;
+    let (text, code) = reports::status(&store, cfg.sync.stale_after, cli.global.json).await?;
+    glp_console::out!("{text}");
+    if code == exit::OK {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            code,
+            "the last sync failed or is too old (see above)",
+        ))
+    }
+}
+
+/// `assign`: the console's wizard on a terminal without flags, else the headless command.
+fn assign(
+    rt: &tokio::runtime::Runtime,
+    cfg: &Config,
+    cli: &Cli,
+    a: &glp_console::cli::AssignArgs,
+    assign_console: bool,
+) -> Result<(), Failure> {
+    let opts = assign_options(a, cli.global.json);
+    if assign_console {
+        let open = opts.file.clone().map(|f| (f, opts.sheet.clone()));
+        return rt.block_on(console(cfg, cli.demo, cli.read_only, open));
+    }
+    let code = rt.block_on(headless::assign::run(cfg, opts))?;
+    if code == exit::OK {
+        Ok(())
+    } else {
+        // The report or review above says what happened.
+        Err(Failure::silent(code))
+    }
+}
+
+/// `--sync-only`: one sync run, for cron.
+fn sync_only(rt: &tokio::runtime::Runtime, cfg: &Config, cli: &Cli) -> Result<(), Failure> {
+    let scope = match (cli.devices, cli.subscriptions) {
+        (true, false) => Scope::Devices,
+        (false, true) => Scope::Subscriptions,
+        _ => Scope::Both,
+    };
+    let opts = SyncOnly {
+        scope,
+        full: cli.full,
+        json: cli.global.json,
+        verbose: cli.global.verbose,
+        trigger: Trigger::Cron,
+    };
+    let code = rt.block_on(sync_only::run(cfg, opts))?;
+    if code == exit::OK {
+        Ok(())
+    } else {
+        // The engine already printed what happened.
+        Err(Failure::silent(code))
+    }
+}
+
+/// `--expiring-days N`: the subscriptions that end soon, from the store or (`--live`) from
+/// GreenLake.
+async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
+    let format = if cli.global.json {
+        Format::Json
+    } else if cli.csv {
+        Format::Csv
+    } else {
+        Format::Text
+    };
+    if cli.live {
+        let client = sync_only::build_client(cfg)?;
+        let store = Store::open(&cfg.database.url, 2).await.ok();
+        let (text, note) = reports::expiring_live(&client, store.as_ref(), days, format).await?;
+        glp_console::out!("{text}");
+        if let Some(note) = note {
+            eprintln!("glp-console: note: {note}");
+        }
+        return Ok(());
+    }
+    let store = Store::open(&cfg.database.url, 2).await?;
+    glp_console::out!("{}", reports::expiring(&store, days, format).await?);
+    Ok(())
 }
 
 /// The console, on the demo's simulator and database with `--demo`, else on the configured

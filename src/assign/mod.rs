@@ -16,7 +16,6 @@ pub mod load;
 pub mod matching;
 pub mod normalize;
 pub mod options;
-mod phases;
 pub mod plan;
 pub mod refresh;
 pub mod report;

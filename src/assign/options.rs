@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::header::Field;
-use super::load::Sheet;
+use super::load::{InputRow, Sheet};
 use super::matching::{MatchState, RowMatch};
 use super::normalize::{Category, TAGS_PER_DEVICE_MAX};
 use super::plan::{AddDevice, AppTarget, Desired, DeviceState, DeviceTarget};
@@ -251,10 +251,6 @@ fn looks_like_uuid(s: &str) -> bool {
 /// rows with a problem here (unknown key, region or application, subscription not usable
 /// or incompatible, subscription without an application, too many tags) get an issue and
 /// no target. A subscription short of seats gives one sheet-level error.
-#[allow(
-    clippy::too_many_lines,
-    reason = "190 lines; listed in issue 13's note to split next"
-)]
 pub fn resolve(
     sheet: &Sheet,
     matches: &[RowMatch],
@@ -262,8 +258,6 @@ pub fn resolve(
     choices: &WizardChoices,
     now: DateTime<Utc>,
 ) -> (Vec<DeviceTarget>, Vec<Issue>) {
-    let name = sheet.sheet.as_str();
-    let col = |f: &Field| sheet.header.column(f).map(|c| c.describe());
     let mut issues = Vec::new();
     let mut targets = Vec::new();
     let mut seats: HashMap<String, usize> = HashMap::new();
@@ -275,118 +269,13 @@ pub fn resolve(
             .as_ref()
             .filter(|_| !m.needs_add())
             .map(DeviceState::from_stored);
-        // Application and region: sheet first, then the wizard, then infer the other half.
-        let mut app_id = match &r.application {
-            Some(a) => {
-                let hit = catalog.applications.iter().find(|x| {
-                    x.application_id.eq_ignore_ascii_case(a)
-                        || x.application_name
-                            .as_deref()
-                            .is_some_and(|n| n.eq_ignore_ascii_case(a))
-                });
-                match hit {
-                    Some(h) => Some(h.application_id.clone()),
-                    None if looks_like_uuid(a) => Some(a.to_lowercase()),
-                    None => {
-                        issues.push(Issue::error(IssueKind::UnknownApplication, name, Some(r.row), col(&Field::Application),
-                            format!("application \"{a}\" is unknown; write an application id or name the wizard lists")));
-                        None
-                    }
-                }
-            }
-            None => None,
+        let mut row = RowIssues {
+            sheet,
+            row: r.row,
+            out: &mut issues,
         };
-        let mut region = r.region.clone();
-        if let Some(reg) = &region
-            && !KNOWN_REGIONS.contains(&reg.as_str())
-            && !catalog.applications.iter().any(|x| &x.region == reg)
-        {
-            issues.push(Issue::error(IssueKind::UnknownRegion, name, Some(r.row), col(&Field::Region),
-                format!("region \"{reg}\" is unknown; use a region code such as us-west, eu-central or ap-southeast")));
-            region = None;
-        }
-        if app_id.is_none() && r.application.is_none() {
-            app_id = choices
-                .application
-                .as_ref()
-                .map(|a| a.application_id.clone());
-        }
-        if region.is_none() && r.region.is_none() {
-            // The wizard's region goes with the wizard's application, or with a sheet
-            // application it is offered for.
-            region = choices.application.as_ref().map(|a| a.region.clone());
-            if let (Some(app), Some(reg)) = (&app_id, &region)
-                && r.application.is_some()
-                && !catalog
-                    .applications
-                    .iter()
-                    .any(|x| &x.application_id == app && &x.region == reg)
-            {
-                region = None;
-            }
-        }
-        if let (Some(app), None) = (&app_id, &region) {
-            let regions: Vec<&str> = catalog
-                .applications
-                .iter()
-                .filter(|x| &x.application_id == app)
-                .map(|x| x.region.as_str())
-                .collect();
-            match regions.as_slice() {
-                [one] => region = Some(one.to_string()),
-                _ => issues.push(Issue::error(IssueKind::ApplicationNeedsRegion, name, Some(r.row), col(&Field::Region),
-                    "an application needs a region; fill in the Region cell or choose one in the wizard".into())),
-            }
-        }
-        if let (None, Some(reg)) = (&app_id, &region)
-            && r.region.is_some()
-        {
-            let apps: Vec<&str> = catalog
-                .applications
-                .iter()
-                .filter(|x| &x.region == reg)
-                .map(|x| x.application_id.as_str())
-                .collect();
-            match apps.as_slice() {
-                [one] => app_id = Some(one.to_string()),
-                _ => issues.push(Issue::error(IssueKind::UnknownApplication, name, Some(r.row), col(&Field::Application),
-                    format!("region {reg} is given but not which application; fill in the Application cell or choose one in the wizard"))),
-            }
-        }
-        let application = match (app_id, region) {
-            (Some(application_id), Some(region)) => Desired::Set(AppTarget {
-                application_id,
-                region,
-            }),
-            _ => Desired::Keep,
-        };
-        // Subscription: the sheet's key, else the wizard's choice.
-        let sub = match &r.subscription_key {
-            Some(k) => match catalog.subscription_by_key(k) {
-                None => {
-                    issues.push(Issue::error(IssueKind::UnknownSubscriptionKey, name, Some(r.row), col(&Field::SubscriptionKey),
-                        format!("subscription key {k} is not in the inventory; check the key, or sync subscriptions and reload")));
-                    None
-                }
-                Some(s) => Some(s),
-            },
-            None => choices
-                .subscription_id
-                .as_deref()
-                .and_then(|id| catalog.subscription_by_id(id)),
-        };
-        if let Some(s) = sub {
-            let key = s.key.clone().unwrap_or_else(|| s.id.clone());
-            if !usable(s, now) {
-                issues.push(Issue::error(IssueKind::SubscriptionNotUsable, name, Some(r.row), col(&Field::SubscriptionKey),
-                    format!("subscription {key} is {} — only a started, unexpired subscription can be assigned; pick another", s.status.as_deref().unwrap_or("of unknown status"))));
-            } else if let Some(c) = m.category
-                && !compatible_categories(s.subscription_type.as_deref().unwrap_or("")).contains(&c)
-            {
-                issues.push(Issue::error(IssueKind::SubscriptionIncompatible, name, Some(r.row), col(&Field::SubscriptionKey),
-                    format!("subscription {key} ({}) cannot cover a {} device; pick a matching subscription", s.subscription_type.as_deref().unwrap_or("?"), c.as_api())));
-            }
-        }
+        let application = resolve_application(r, catalog, choices, &mut row);
+        let sub = resolve_subscription(m, catalog, choices, now, &mut row);
         let subscription = match sub {
             Some(s) => Desired::Set(vec![s.id.clone()]),
             None => Desired::Keep,
@@ -394,31 +283,10 @@ pub fn resolve(
         let has_app_after = matches!(application, Desired::Set(_))
             || current.as_ref().is_some_and(|c| c.application_id.is_some());
         if matches!(subscription, Desired::Set(_)) && !has_app_after {
-            issues.push(Issue::error(IssueKind::SubscriptionNeedsApplication, name, Some(r.row), col(&Field::Application),
-                "GreenLake assigns a subscription only to a device with an application; choose an application and region too".into()));
+            row.error(IssueKind::SubscriptionNeedsApplication, Some(&Field::Application),
+                "GreenLake assigns a subscription only to a device with an application; choose an application and region too".into());
         }
-        // Tags: wizard-wide, then the row's on top (keys case-insensitive).
-        let mut tags: BTreeMap<String, Option<String>> = choices.tags.clone();
-        for (k, v) in &r.tags {
-            tags.retain(|x, _| x.to_lowercase() != k.to_lowercase());
-            tags.insert(k.clone(), v.clone());
-        }
-        let mut after_keys: Vec<String> = current
-            .as_ref()
-            .map(|c| c.tags.keys().map(|k| k.to_lowercase()).collect())
-            .unwrap_or_default();
-        for (k, v) in &tags {
-            let lk = k.to_lowercase();
-            match v {
-                Some(_) if !after_keys.contains(&lk) => after_keys.push(lk),
-                None => after_keys.retain(|x| x != &lk),
-                _ => {}
-            }
-        }
-        if after_keys.len() > TAGS_PER_DEVICE_MAX {
-            issues.push(Issue::error(IssueKind::TooManyTags, name, Some(r.row), None,
-                format!("the device would carry {} tags; GreenLake allows at most {TAGS_PER_DEVICE_MAX} — remove some", after_keys.len())));
-        }
+        let tags = merged_tags(r, choices, current.as_ref(), &mut row);
         if issues[before..].iter().any(Issue::is_error) {
             continue;
         }
@@ -447,14 +315,212 @@ pub fn resolve(
             tags,
         });
     }
+    issues.extend(seat_issues(sheet, catalog, seats));
+    (targets, issues)
+}
+
+/// Where the problems of one row go, located as the user sees them.
+struct RowIssues<'a> {
+    sheet: &'a Sheet,
+    row: u32,
+    out: &'a mut Vec<Issue>,
+}
+
+impl RowIssues<'_> {
+    /// An error of this row, in the column of `field` when the sheet has one.
+    fn error(&mut self, kind: IssueKind, field: Option<&Field>, message: String) {
+        let column = field.and_then(|f| self.sheet.header.column(f).map(|c| c.describe()));
+        self.out.push(Issue::error(
+            kind,
+            &self.sheet.sheet,
+            Some(self.row),
+            column,
+            message,
+        ));
+    }
+}
+
+/// Application and region: the sheet's first, then the wizard's, then the other half
+/// inferred when the catalog allows only one.
+fn resolve_application(
+    r: &InputRow,
+    catalog: &Catalog,
+    choices: &WizardChoices,
+    row: &mut RowIssues<'_>,
+) -> Desired<AppTarget> {
+    let mut app_id = r
+        .application
+        .as_ref()
+        .and_then(|a| sheet_application(a, catalog, row));
+    let mut region = r.region.clone();
+    if let Some(reg) = &region
+        && !KNOWN_REGIONS.contains(&reg.as_str())
+        && !catalog.applications.iter().any(|x| &x.region == reg)
+    {
+        row.error(IssueKind::UnknownRegion, Some(&Field::Region),
+            format!("region \"{reg}\" is unknown; use a region code such as us-west, eu-central or ap-southeast"));
+        region = None;
+    }
+    if app_id.is_none() && r.application.is_none() {
+        app_id = choices
+            .application
+            .as_ref()
+            .map(|a| a.application_id.clone());
+    }
+    if region.is_none() && r.region.is_none() {
+        // The wizard's region goes with the wizard's application, or with a sheet
+        // application it is offered for.
+        region = choices.application.as_ref().map(|a| a.region.clone());
+        if let (Some(app), Some(reg)) = (&app_id, &region)
+            && r.application.is_some()
+            && !catalog
+                .applications
+                .iter()
+                .any(|x| &x.application_id == app && &x.region == reg)
+        {
+            region = None;
+        }
+    }
+    if let (Some(app), None) = (&app_id, &region) {
+        let regions: Vec<&str> = catalog
+            .applications
+            .iter()
+            .filter(|x| &x.application_id == app)
+            .map(|x| x.region.as_str())
+            .collect();
+        match regions.as_slice() {
+            [one] => region = Some(one.to_string()),
+            _ => row.error(IssueKind::ApplicationNeedsRegion, Some(&Field::Region),
+                "an application needs a region; fill in the Region cell or choose one in the wizard".into()),
+        }
+    }
+    if let (None, Some(reg)) = (&app_id, &region)
+        && r.region.is_some()
+    {
+        let apps: Vec<&str> = catalog
+            .applications
+            .iter()
+            .filter(|x| &x.region == reg)
+            .map(|x| x.application_id.as_str())
+            .collect();
+        match apps.as_slice() {
+            [one] => app_id = Some(one.to_string()),
+            _ => row.error(IssueKind::UnknownApplication, Some(&Field::Application),
+                format!("region {reg} is given but not which application; fill in the Application cell or choose one in the wizard")),
+        }
+    }
+    match (app_id, region) {
+        (Some(application_id), Some(region)) => Desired::Set(AppTarget {
+            application_id,
+            region,
+        }),
+        _ => Desired::Keep,
+    }
+}
+
+/// The application id a sheet cell names (by id or name, or any id-shaped value).
+fn sheet_application(a: &str, catalog: &Catalog, row: &mut RowIssues<'_>) -> Option<String> {
+    let hit = catalog.applications.iter().find(|x| {
+        x.application_id.eq_ignore_ascii_case(a)
+            || x.application_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(a))
+    });
+    match hit {
+        Some(h) => Some(h.application_id.clone()),
+        None if looks_like_uuid(a) => Some(a.to_lowercase()),
+        None => {
+            row.error(IssueKind::UnknownApplication, Some(&Field::Application),
+                format!("application \"{a}\" is unknown; write an application id or name the wizard lists"));
+            None
+        }
+    }
+}
+
+/// The subscription: the sheet's key, else the wizard's choice; a problem with it (not
+/// usable now, cannot cover the device) is an issue of the row.
+fn resolve_subscription<'c>(
+    m: &RowMatch,
+    catalog: &'c Catalog,
+    choices: &WizardChoices,
+    now: DateTime<Utc>,
+    row: &mut RowIssues<'_>,
+) -> Option<&'c StoredSubscription> {
+    let sub = match &m.input.subscription_key {
+        Some(k) => match catalog.subscription_by_key(k) {
+            None => {
+                row.error(IssueKind::UnknownSubscriptionKey, Some(&Field::SubscriptionKey),
+                    format!("subscription key {k} is not in the inventory; check the key, or sync subscriptions and reload"));
+                None
+            }
+            Some(s) => Some(s),
+        },
+        None => choices
+            .subscription_id
+            .as_deref()
+            .and_then(|id| catalog.subscription_by_id(id)),
+    };
+    if let Some(s) = sub {
+        let key = s.key.clone().unwrap_or_else(|| s.id.clone());
+        if !usable(s, now) {
+            row.error(IssueKind::SubscriptionNotUsable, Some(&Field::SubscriptionKey),
+                format!("subscription {key} is {} — only a started, unexpired subscription can be assigned; pick another", s.status.as_deref().unwrap_or("of unknown status")));
+        } else if let Some(c) = m.category
+            && !compatible_categories(s.subscription_type.as_deref().unwrap_or("")).contains(&c)
+        {
+            row.error(IssueKind::SubscriptionIncompatible, Some(&Field::SubscriptionKey),
+                format!("subscription {key} ({}) cannot cover a {} device; pick a matching subscription", s.subscription_type.as_deref().unwrap_or("?"), c.as_api()));
+        }
+    }
+    sub
+}
+
+/// Tags: the wizard's, then the row's on top (keys case-insensitive); more than a device
+/// may carry afterwards is an issue of the row.
+fn merged_tags(
+    r: &InputRow,
+    choices: &WizardChoices,
+    current: Option<&DeviceState>,
+    row: &mut RowIssues<'_>,
+) -> BTreeMap<String, Option<String>> {
+    let mut tags: BTreeMap<String, Option<String>> = choices.tags.clone();
+    for (k, v) in &r.tags {
+        tags.retain(|x, _| x.to_lowercase() != k.to_lowercase());
+        tags.insert(k.clone(), v.clone());
+    }
+    let mut after_keys: Vec<String> = current
+        .map(|c| c.tags.keys().map(|k| k.to_lowercase()).collect())
+        .unwrap_or_default();
+    for (k, v) in &tags {
+        let lk = k.to_lowercase();
+        match v {
+            Some(_) if !after_keys.contains(&lk) => after_keys.push(lk),
+            None => after_keys.retain(|x| x != &lk),
+            _ => {}
+        }
+    }
+    if after_keys.len() > TAGS_PER_DEVICE_MAX {
+        row.error(IssueKind::TooManyTags, None,
+            format!("the device would carry {} tags; GreenLake allows at most {TAGS_PER_DEVICE_MAX} — remove some", after_keys.len()));
+    }
+    tags
+}
+
+/// A sheet-level error for each subscription with fewer seats left than devices need.
+fn seat_issues(sheet: &Sheet, catalog: &Catalog, seats: HashMap<String, usize>) -> Vec<Issue> {
+    let column = sheet
+        .header
+        .column(&Field::SubscriptionKey)
+        .map(|c| c.describe());
+    let mut issues = Vec::new();
     for (id, n) in seats {
         if let Some(s) = catalog.subscription_by_id(&id)
             && let Some(avail) = s.available_quantity
             && (avail as usize) < n
         {
-            issues.push(Issue::error(IssueKind::SubscriptionQuantity, name, None, col(&Field::SubscriptionKey),
+            issues.push(Issue::error(IssueKind::SubscriptionQuantity, &sheet.sheet, None, column.clone(),
                 format!("subscription {} has {avail} seats left but {n} devices need one; pick a larger subscription or fewer rows", s.key.as_deref().unwrap_or(&s.id))));
         }
     }
-    (targets, issues)
+    issues
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -355,17 +355,20 @@ impl ApplyReport {
     }
 
     /// The .xlsx workbook: Summary, Operations, Devices, Errors.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "137 lines; listed in issue 13's note to split next"
-    )]
     pub fn xlsx_bytes(&self) -> Result<Vec<u8>, XlsxError> {
         let mut wb = Workbook::new();
         let bold = Format::new().set_bold();
+        self.summary_sheet(wb.add_worksheet(), &bold)?;
+        self.operations_sheet(wb.add_worksheet(), &bold)?;
+        self.devices_sheet(wb.add_worksheet(), &bold)?;
+        self.errors_sheet(wb.add_worksheet(), &bold)?;
+        wb.save_to_buffer()
+    }
+
+    fn summary_sheet(&self, s: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
         let c = &self.counts;
-        let s = wb.add_worksheet();
         s.set_name("Summary")?;
-        s.write_string_with_format(0, 0, "Device Assignment Report", &bold)?;
+        s.write_string_with_format(0, 0, "Device Assignment Report", bold)?;
         let rows: Vec<(&str, String)> = vec![
             ("Run", self.run_id.to_string()),
             ("Kind", self.kind.as_str().to_string()),
@@ -393,7 +396,7 @@ impl ApplyReport {
         ];
         for (i, (k, v)) in rows.iter().enumerate() {
             let r = i as u32 + 2;
-            s.write_string_with_format(r, 0, *k, &bold)?;
+            s.write_string_with_format(r, 0, *k, bold)?;
             s.write_string(r, 1, v)?;
         }
         for (r, n) in (rows.len() as u32 + 3..).zip(self.notes.iter()) {
@@ -402,8 +405,10 @@ impl ApplyReport {
         }
         s.set_column_width(0, 24)?;
         s.set_column_width(1, 40)?;
+        Ok(())
+    }
 
-        let o = wb.add_worksheet();
+    fn operations_sheet(&self, o: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
         o.set_name("Operations")?;
         let head = [
             "#",
@@ -418,9 +423,7 @@ impl ApplyReport {
             "Error",
             "Duration (ms)",
         ];
-        for (i, h) in head.iter().enumerate() {
-            o.write_string_with_format(0, i as u16, *h, &bold)?;
-        }
+        header_row(o, &head, bold)?;
         for (i, op) in self.operations_failures_first().iter().enumerate() {
             let r = i as u32 + 1;
             o.write_number(r, 0, op.seq as f64)?;
@@ -440,8 +443,10 @@ impl ApplyReport {
             }
         }
         o.autofilter(0, 0, self.operations.len() as u32, head.len() as u16 - 1)?;
+        Ok(())
+    }
 
-        let d = wb.add_worksheet();
+    fn devices_sheet(&self, d: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
         d.set_name("Devices")?;
         let head = [
             "Serial Number",
@@ -451,9 +456,7 @@ impl ApplyReport {
             "Changes",
             "Error",
         ];
-        for (i, h) in head.iter().enumerate() {
-            d.write_string_with_format(0, i as u16, *h, &bold)?;
-        }
+        header_row(d, &head, bold)?;
         for (i, dev) in self.devices.iter().enumerate() {
             let r = i as u32 + 1;
             d.write_string(r, 0, &dev.serial)?;
@@ -468,13 +471,17 @@ impl ApplyReport {
         d.autofilter(0, 0, self.devices.len() as u32, head.len() as u16 - 1)?;
         d.set_column_width(0, 18)?;
         d.set_column_width(4, 60)?;
+        Ok(())
+    }
 
-        let e = wb.add_worksheet();
+    /// One row per failed device, or per failed call when it names no device.
+    fn errors_sheet(&self, e: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
         e.set_name("Errors")?;
-        let head = ["#", "Phase", "Serial Number", "Device id", "Error"];
-        for (i, h) in head.iter().enumerate() {
-            e.write_string_with_format(0, i as u16, *h, &bold)?;
-        }
+        header_row(
+            e,
+            &["#", "Phase", "Serial Number", "Device id", "Error"],
+            bold,
+        )?;
         let mut r = 1u32;
         for op in self
             .operations
@@ -499,6 +506,14 @@ impl ApplyReport {
         }
         e.set_column_width(2, 18)?;
         e.set_column_width(4, 60)?;
-        wb.save_to_buffer()
+        Ok(())
     }
+}
+
+/// A sheet's header row, in bold.
+fn header_row(ws: &mut Worksheet, head: &[&str], bold: &Format) -> Result<(), XlsxError> {
+    for (i, h) in head.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, *h, bold)?;
+    }
+    Ok(())
 }

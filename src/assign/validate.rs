@@ -159,16 +159,50 @@ fn col(header: &HeaderMap, field: &Field) -> Option<String> {
 /// The file-level rules: header problems, empty/invalid/duplicate serials, malformed MACs,
 /// unknown device types, tag rules, row-count limits. `truncated` says rows were dropped
 /// past [`MAX_ROWS`].
-#[allow(
-    clippy::too_many_lines,
-    reason = "144 lines; listed in issue 13's note to split next"
-)]
 pub fn validate_rows(
     sheet: &str,
     header: &HeaderMap,
     rows: &[InputRow],
     truncated: bool,
 ) -> Vec<Issue> {
+    let mut out = header_issues(sheet, header);
+    out.extend(size_issue(sheet, rows.len(), truncated));
+    let serial_col = col(header, &Field::Serial);
+    let mac_col = col(header, &Field::Mac);
+    let type_col = col(header, &Field::DeviceType);
+    let mut first_seen: HashMap<&str, u32> = HashMap::new();
+    for r in rows {
+        if let Some(issue) = serial_issue(sheet, r, &serial_col, &mut first_seen) {
+            out.push(issue);
+        }
+        if let (Some(raw), None) = (&r.mac_raw, &r.mac) {
+            out.push(Issue::error(
+                IssueKind::MalformedMac,
+                sheet,
+                Some(r.row),
+                mac_col.clone(),
+                format!(
+                    "\"{raw}\" is not a MAC address; write 12 hex digits, e.g. AA:BB:CC:DD:EE:FF, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff"
+                ),
+            ));
+        }
+        if let (Some(raw), None) = (&r.device_type_raw, &r.category) {
+            out.push(Issue::error(
+                IssueKind::UnknownDeviceType,
+                sheet,
+                Some(r.row),
+                type_col.clone(),
+                format!("\"{raw}\" is not a device type; write NETWORK, COMPUTE or STORAGE (or AP, SWITCH, GATEWAY …)"),
+            ));
+        }
+        tag_issues(sheet, header, r, &mut out);
+    }
+    out
+}
+
+/// Problems of the header itself: a field given twice, a tag column whose key GreenLake
+/// refuses.
+fn header_issues(sheet: &str, header: &HeaderMap) -> Vec<Issue> {
     let mut out = Vec::new();
     for d in &header.duplicates {
         out.push(Issue::warning(
@@ -195,8 +229,13 @@ pub fn validate_rows(
             ));
         }
     }
+    out
+}
+
+/// Too many rows to read (an error), or enough to make applying slow (a warning).
+fn size_issue(sheet: &str, rows: usize, truncated: bool) -> Option<Issue> {
     if truncated {
-        out.push(Issue::error(
+        Some(Issue::error(
             IssueKind::TooManyRows,
             sheet,
             None,
@@ -204,113 +243,102 @@ pub fn validate_rows(
             format!(
                 "the sheet has more than {MAX_ROWS} data rows; only the first {MAX_ROWS} were read — split the file and load the parts one after another"
             ),
-        ));
-    } else if rows.len() > LARGE_ROWS {
-        out.push(Issue::warning(
+        ))
+    } else if rows > LARGE_ROWS {
+        Some(Issue::warning(
             IssueKind::LargeFile,
             sheet,
             None,
             None,
             format!(
-                "{} devices: applying will take a while because GreenLake limits how many changes it accepts per minute",
-                rows.len()
+                "{rows} devices: applying will take a while because GreenLake limits how many changes it accepts per minute"
             ),
-        ));
+        ))
+    } else {
+        None
     }
-    let serial_col = col(header, &Field::Serial);
-    let mac_col = col(header, &Field::Mac);
-    let type_col = col(header, &Field::DeviceType);
-    let mut first_seen: HashMap<&str, u32> = HashMap::new();
-    for r in rows {
-        if r.serial.is_empty() {
+}
+
+/// An empty, invalid or repeated serial; `first_seen` remembers the row of each serial.
+fn serial_issue<'a>(
+    sheet: &str,
+    r: &'a InputRow,
+    serial_col: &Option<String>,
+    first_seen: &mut HashMap<&'a str, u32>,
+) -> Option<Issue> {
+    if r.serial.is_empty() {
+        Some(Issue::error(
+            IssueKind::EmptySerial,
+            sheet,
+            Some(r.row),
+            serial_col.clone(),
+            "the serial number is empty; type the device's serial or delete the row".into(),
+        ))
+    } else if let Some(p) = serial_problem(&r.serial) {
+        Some(Issue::error(
+            IssueKind::InvalidSerial,
+            sheet,
+            Some(r.row),
+            serial_col.clone(),
+            p,
+        ))
+    } else if let Some(first) = first_seen.get(r.serial.as_str()) {
+        Some(Issue::error(
+            IssueKind::DuplicateSerial,
+            sheet,
+            Some(r.row),
+            serial_col.clone(),
+            format!(
+                "serial {} is already on row {first}; keep one of the two rows",
+                r.serial
+            ),
+        ))
+    } else {
+        first_seen.insert(&r.serial, r.row);
+        None
+    }
+}
+
+/// A row's tag problems: keys that differ only in case, values GreenLake refuses, more
+/// tags than a device may carry.
+fn tag_issues(sheet: &str, header: &HeaderMap, r: &InputRow, out: &mut Vec<Issue>) {
+    let mut set_count = 0;
+    let mut lower_keys: BTreeMap<String, &str> = BTreeMap::new();
+    for (k, v) in &r.tags {
+        if let Some(prev) = lower_keys.insert(k.to_lowercase(), k) {
             out.push(Issue::error(
-                IssueKind::EmptySerial,
+                IssueKind::BadTagKey,
                 sheet,
                 Some(r.row),
-                serial_col.clone(),
-                "the serial number is empty; type the device's serial or delete the row".into(),
+                Some(format!("tag:{k}")),
+                format!("tag keys are case-insensitive in GreenLake: \"{k}\" and \"{prev}\" are the same key; keep one column"),
             ));
-        } else if let Some(p) = serial_problem(&r.serial) {
-            out.push(Issue::error(
-                IssueKind::InvalidSerial,
-                sheet,
-                Some(r.row),
-                serial_col.clone(),
-                p,
-            ));
-        } else if let Some(first) = first_seen.get(r.serial.as_str()) {
-            out.push(Issue::error(
-                IssueKind::DuplicateSerial,
-                sheet,
-                Some(r.row),
-                serial_col.clone(),
-                format!(
-                    "serial {} is already on row {first}; keep one of the two rows",
-                    r.serial
-                ),
-            ));
-        } else {
-            first_seen.insert(&r.serial, r.row);
         }
-        if let (Some(raw), None) = (&r.mac_raw, &r.mac) {
-            out.push(Issue::error(
-                IssueKind::MalformedMac,
-                sheet,
-                Some(r.row),
-                mac_col.clone(),
-                format!(
-                    "\"{raw}\" is not a MAC address; write 12 hex digits, e.g. AA:BB:CC:DD:EE:FF, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff"
-                ),
-            ));
-        }
-        if let (Some(raw), None) = (&r.device_type_raw, &r.category) {
-            out.push(Issue::error(
-                IssueKind::UnknownDeviceType,
-                sheet,
-                Some(r.row),
-                type_col.clone(),
-                format!("\"{raw}\" is not a device type; write NETWORK, COMPUTE or STORAGE (or AP, SWITCH, GATEWAY …)"),
-            ));
-        }
-        let mut set_count = 0;
-        let mut lower_keys: BTreeMap<String, &str> = BTreeMap::new();
-        for (k, v) in &r.tags {
-            if let Some(prev) = lower_keys.insert(k.to_lowercase(), k) {
+        if let Some(v) = v {
+            set_count += 1;
+            if let Some(p) = tag_value_problem(v) {
+                let column = header
+                    .columns
+                    .iter()
+                    .find(|c| c.field == Field::Tag(k.clone()))
+                    .map(|c| c.describe());
                 out.push(Issue::error(
-                    IssueKind::BadTagKey,
+                    IssueKind::BadTagValue,
                     sheet,
                     Some(r.row),
-                    Some(format!("tag:{k}")),
-                    format!("tag keys are case-insensitive in GreenLake: \"{k}\" and \"{prev}\" are the same key; keep one column"),
+                    column,
+                    format!("{p}; change the cell"),
                 ));
             }
-            if let Some(v) = v {
-                set_count += 1;
-                if let Some(p) = tag_value_problem(v) {
-                    let column = header
-                        .columns
-                        .iter()
-                        .find(|c| c.field == Field::Tag(k.clone()))
-                        .map(|c| c.describe());
-                    out.push(Issue::error(
-                        IssueKind::BadTagValue,
-                        sheet,
-                        Some(r.row),
-                        column,
-                        format!("{p}; change the cell"),
-                    ));
-                }
-            }
-        }
-        if set_count > TAGS_PER_DEVICE_MAX {
-            out.push(Issue::error(
-                IssueKind::TooManyTags,
-                sheet,
-                Some(r.row),
-                None,
-                format!("{set_count} tags on one device; GreenLake allows at most {TAGS_PER_DEVICE_MAX} — remove some tag columns or leave cells empty"),
-            ));
         }
     }
-    out
+    if set_count > TAGS_PER_DEVICE_MAX {
+        out.push(Issue::error(
+            IssueKind::TooManyTags,
+            sheet,
+            Some(r.row),
+            None,
+            format!("{set_count} tags on one device; GreenLake allows at most {TAGS_PER_DEVICE_MAX} — remove some tag columns or leave cells empty"),
+        ));
+    }
 }

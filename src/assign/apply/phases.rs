@@ -11,10 +11,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::apply::{ApplyEvent, ApplyOptions};
-use super::plan::{DeviceState, Method, Plan, Step};
-use super::refresh::fetch_by_serials;
-use super::report::{FailedDevice, OpStatus, OperationReport};
+use super::events::{ApplyEvent, emit};
+use super::request::ApplyOptions;
+use crate::assign::plan::{Method, Plan, Step};
+use crate::assign::refresh::fetch_by_serials;
+use crate::assign::report::{FailedDevice, OpStatus, OperationReport};
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
 use crate::glp::ops::{
@@ -49,11 +50,6 @@ pub(super) struct Run<'a> {
 }
 
 pub(super) type PollResult = (usize, Result<OperationOutcome, GlpError>);
-
-pub(super) async fn emit(events: &mpsc::Sender<ApplyEvent>, ev: ApplyEvent) {
-    // A front end that went away does not stop the run.
-    let _ = events.send(ev).await;
-}
 
 /// Poll one operation: first after `first`, then at the interval it suggests.
 pub(super) async fn follow(
@@ -109,10 +105,6 @@ pub(super) fn new_device(body: &Value) -> NewDevice {
             .unwrap_or_default(),
         location_id: None,
     }
-}
-
-pub(super) fn state_json(s: &DeviceState) -> Value {
-    serde_json::to_value(s).unwrap_or(Value::Null)
 }
 
 impl Run<'_> {

@@ -1,0 +1,67 @@
+//! Undoing a recorded run: the plan that puts every device it changed back to its values
+//! before.
+
+use super::request::ApplyError;
+use crate::assign::plan::{DeviceState, Plan, UndoRecord, changed_tag_keys, plan_undo};
+use crate::store::Store;
+use crate::store::audit::RunKind;
+
+/// The plan that undoes run `run_id`: every device it changed (fully or in part) goes back
+/// to its recorded values before. The current values come from the store (resync first
+/// for the freshest state); only tag keys the run changed are considered, matched exactly,
+/// so tags added since by someone else, and case variants of a changed key, stay.
+pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyError> {
+    let run = store
+        .audit_run(run_id)
+        .await?
+        .ok_or(ApplyError::NoSuchRun(run_id))?;
+    if run.kind == RunKind::DryRun {
+        return Err(ApplyError::UndoDryRun(run_id));
+    }
+    let rows: Vec<_> = store
+        .audit_devices(run_id)
+        .await?
+        .into_iter()
+        // `unknown`: the run was abandoned mid-way, so its calls may have been applied.
+        .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))
+        .collect();
+    let serials: Vec<String> = rows.iter().map(|r| r.serial.clone()).collect();
+    let stored = store.devices_by_serials(&serials).await?;
+    let mut records = Vec::new();
+    let mut notes = Vec::new();
+    for r in rows {
+        let Some(cur) = stored.iter().find(|d| {
+            r.device_id.as_deref() == Some(d.id.as_str())
+                || (r.device_id.is_none() && d.serial_number.eq_ignore_ascii_case(&r.serial))
+        }) else {
+            notes.push(format!(
+                "{} is not in the inventory; sync and undo again to restore it",
+                r.serial
+            ));
+            continue;
+        };
+        let before: Option<DeviceState> = r.before.and_then(|v| serde_json::from_value(v).ok());
+        let intended: DeviceState = r
+            .intended
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        // Only the tag keys the run changed, exactly as it spelled them: a device may carry
+        // `Owner` and `owner`, and the one the run did not touch must stay as it is.
+        let changed = changed_tag_keys(before.as_ref(), &intended);
+        let mut now = DeviceState::from_stored(cur);
+        now.tags.retain(|k, _| changed.contains(k));
+        let before = before.map(|mut b| {
+            b.tags.retain(|k, _| changed.contains(k));
+            b
+        });
+        records.push(UndoRecord {
+            serial: r.serial.clone(),
+            device_id: cur.id.clone(),
+            before,
+            after: now,
+        });
+    }
+    let mut p = plan_undo(&records);
+    p.notes.extend(notes);
+    Ok(p)
+}
