@@ -217,6 +217,7 @@ async fn a_rerun_after_a_killed_run_plans_from_greenlake_and_sends_only_what_is_
         path: sheet(&dir, "wizard.csv", wizard_devices),
         sheet: None,
         client: Some(c.clone()),
+        engine: None,
     })
     .await
     .unwrap();

@@ -580,6 +580,7 @@ async fn settle_wizard(app: &mut App, db: &TestDb) {
                     path,
                     sheet,
                     client: None,
+                    engine: None,
                 };
                 let result = glp_console::tui::run::wizard_load(job).await.map(|mut d| {
                     d.elapsed_ms = 42;

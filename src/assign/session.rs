@@ -12,16 +12,20 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{requested_json, resync_serials};
+use tokio::sync::mpsc;
+
+use super::apply::requested_json;
 use super::load::{LoadError, LoadOptions, Sheet, load_path};
 use super::matching::{RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};
+use super::refresh::resync_via;
 use super::validate::{Issue, IssueKind, rows_with_errors};
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
 use crate::store::audit::{NewRun, RunKind};
 use crate::store::{Store, StoreError};
+use crate::sync::SyncCommand;
 
 /// A sheet read and matched against the stored inventory.
 #[derive(Clone, Debug)]
@@ -77,10 +81,12 @@ pub enum PrepareError {
 /// result and fetched nothing back) may have changed are read again from GreenLake first:
 /// otherwise the plan would start from values older than GreenLake's and resend calls that
 /// already went through. A warning says so; when GreenLake cannot be reached the plan is
-/// made from the stored values and the warning says that instead.
+/// made from the stored values and the warning says that instead. The re-read goes through
+/// `engine` when the console runs one, so it is one of the engine's refreshes like any other.
 pub async fn prepare(
     store: &Store,
     client: Option<&Client>,
+    engine: Option<&mpsc::Sender<SyncCommand>>,
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<Prepared, PrepareError> {
@@ -101,7 +107,7 @@ pub async fn prepare(
                 .collect::<Vec<_>>()
                 .join(", ");
             let n = doubt.serials.len();
-            let r = resync_serials(client, store, &doubt.serials).await;
+            let r = resync_via(engine, client, store, &doubt.serials).await;
             notes.push(match r.error {
                 None => {
                     store.mark_refreshed(&doubt).await?;

@@ -248,6 +248,7 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     let prepared = session::prepare(
         &store,
         client.as_ref().ok(),
+        None,
         file,
         &LoadOptions {
             sheet: opts.sheet.clone(),

@@ -110,6 +110,7 @@ impl Effects {
                     path,
                     sheet,
                     client: self.client.clone(),
+                    engine: Some(self.commands.clone()),
                 };
                 let home = app.home().map(Into::into);
                 loaders::spawn_sheet_load(job, generation, typed, home, self.tx.clone());

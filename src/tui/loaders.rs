@@ -19,6 +19,7 @@ use crate::assign::report::ApplyReport;
 use crate::assign::session;
 use crate::glp::client::Client;
 use crate::store::Store;
+use crate::sync::events::SyncCommand;
 
 /// Messages from tasks the loop started.
 pub(super) enum Msg {
@@ -37,6 +38,9 @@ pub struct WizardLoadJob {
     /// Re-reads devices an abandoned run left in doubt before matching (`None`: the
     /// stored values are used).
     pub client: Option<Client>,
+    /// The console's engine, so that re-read runs as one of its refreshes (shown like any
+    /// run, serialised with its syncs).
+    pub engine: Option<mpsc::Sender<SyncCommand>>,
 }
 
 /// Read and match the sheet, then build the display rows — all off the UI task (also
@@ -44,9 +48,15 @@ pub struct WizardLoadJob {
 pub async fn wizard_load(job: WizardLoadJob) -> Result<Box<WizardData>, String> {
     let started = Utc::now();
     let opts = LoadOptions { sheet: job.sheet };
-    let prepared = session::prepare(&job.store, job.client.as_ref(), &job.path, &opts)
-        .await
-        .map_err(|e| e.to_string())?;
+    let prepared = session::prepare(
+        &job.store,
+        job.client.as_ref(),
+        job.engine.as_ref(),
+        &job.path,
+        &opts,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let known = job.known;
     tokio::task::spawn_blocking(move || {
         Box::new(wizard_data(prepared, known.as_deref(), started, Utc::now()))
