@@ -13,6 +13,8 @@ pub mod app;
 pub mod clipboard;
 mod effects;
 pub mod filter;
+#[cfg(test)]
+mod key_texts;
 pub mod keymap;
 #[cfg(test)]
 mod layering;
