@@ -270,7 +270,8 @@ fn names_a_key(s: &str) -> Option<String> {
             }
         }
         // A single key in a hint: "r to reload", "- to leave", "(n in the Assign tab)".
-        let single = at(k).is_some_and(|c| !c.is_whitespace() && !c.is_ascii_digit() && c != '{' && c != '}');
+        let single = at(k)
+            .is_some_and(|c| !c.is_whitespace() && !c.is_ascii_digit() && c != '{' && c != '}');
         let starts = before.is_none_or(|b| b.is_whitespace() || b == '(' || b == '[');
         let rest: String = chars[(k + 1).min(chars.len())..].iter().take(8).collect();
         if single && starts && (rest.starts_with(" to ") || rest.starts_with(" in the ")) {
@@ -284,7 +285,10 @@ fn names_a_key(s: &str) -> Option<String> {
             return Some(format!("{q}{c}{q}"));
         }
     }
-    KEY_BITS.iter().find(|b| s.contains(*b)).map(|b| (*b).to_string())
+    KEY_BITS
+        .iter()
+        .find(|b| s.contains(*b))
+        .map(|b| (*b).to_string())
 }
 
 /// Every `.rs` file under `dir`.
@@ -400,5 +404,8 @@ fn comments_attributes_and_test_items_are_not_read() {
         .collect();
     assert_eq!(shown, ["Esc here"]);
     assert_eq!(mods, ["more"]);
-    assert_eq!(lits.iter().find(|l| l.text == "Esc here").map(|l| l.line), Some(3));
+    assert_eq!(
+        lits.iter().find(|l| l.text == "Esc here").map(|l| l.line),
+        Some(3)
+    );
 }

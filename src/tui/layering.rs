@@ -258,7 +258,7 @@ fn the_graph_has_the_edges_it_should() {
     let g = graph();
     let has = |a: &str, b: &str| g.get(a).is_some_and(|d| d.contains(b));
     assert!(has("tui/app/mod.rs", "tui/wizard/mod.rs"));
-    assert!(has("tui/keymap.rs", "tui/wizard/step.rs"));
+    assert!(has("tui/keys/actions.rs", "tui/wizard/step.rs"));
     assert!(has("tui/app/detail.rs", "tui/app/mod.rs"));
     // A parent's re-export of its child is not an edge.
     assert!(!has("tui/app/mod.rs", "tui/app/detail.rs"));

@@ -2,7 +2,7 @@
 //!
 //! Layers, as in k9s and gitui: `store::views` (queries → records), [`model`] (display rows,
 //! sort, filter results, selection), [`view`] (widgets drawing the state), [`app`] (state and
-//! pure key/event handlers), [`keymap`] and [`theme`] (data-driven, overridable), and
+//! pure key/event handlers), [`keys`] and [`theme`] (data-driven, overridable), and
 //! [`run`](mod@run) (the one `select!` loop, with `effects` carrying out what the app asks and
 //! `loaders` the tasks) with [`terminal`] (guard, panic hook, signals).
 //! [`wizard`] is the Assign tab's assignment wizard, a component with its own state, lists,
@@ -15,7 +15,7 @@ mod effects;
 pub mod filter;
 #[cfg(test)]
 mod key_texts;
-pub mod keymap;
+pub mod keys;
 #[cfg(test)]
 mod layering;
 mod loaders;
@@ -28,3 +28,7 @@ pub mod view;
 pub mod wizard;
 
 pub use run::{TuiContext, run};
+
+/// The keymap's old path, for `crate::headless`'s `config check` (it validates `[ui.keys]`
+/// with the console's own code).
+pub use keys as keymap;
