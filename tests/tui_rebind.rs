@@ -231,7 +231,10 @@ fn rebinding_changes_every_text_that_names_a_key() {
     let t = screen(&mut app, 160, 30);
     let s = text(&t);
     assert!(s.contains("enough seats) — press F7 to leave as is"), "{s}");
-    assert!(s.contains("press F7 to leave the subscriptions"), "the toast:\n{s}");
+    assert!(
+        s.contains("press F7 to leave the subscriptions"),
+        "the toast:\n{s}"
+    );
     assert!(footer(&t).contains("F7 leave as is"), "{}", footer(&t));
     no_old_keys(&s);
     app.handle_key(ch('-'));
@@ -254,5 +257,8 @@ fn an_unbound_action_says_where_to_bind_it() {
     let mut app = App::new(&UiConfig::default(), true, false, now());
     app.on_loaded(Loaded::Devices(rows::device_rows(&[], now())));
     let s = text(&screen(&mut app, 120, 20));
-    assert!(s.contains("no rows yet — leave read-only mode to sync"), "{s}");
+    assert!(
+        s.contains("no rows yet — leave read-only mode to sync"),
+        "{s}"
+    );
 }

@@ -350,6 +350,52 @@ fn offenders(src: &Path) -> Vec<String> {
     out
 }
 
+/// `file:line` of every key code matched by hand outside the key module: keys are looked up
+/// in the bindings, never compared with `KeyCode::…` (building an event, as `type_str`
+/// does, is no lookup).
+fn hand_matched(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&src.join("tui"), &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(src)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        if rel.starts_with("tui/keys/") || rel == "tui/key_texts.rs" || rel == "tui/layering.rs" {
+            continue;
+        }
+        let (code, _) = lex(&std::fs::read_to_string(&f).unwrap_or_default());
+        let (ranges, _) = hidden_ranges(&code);
+        let text: String = code.iter().collect();
+        let mut from = 0;
+        while let Some(p) = text[from..].find("KeyCode::") {
+            let at = from + p;
+            from = at + 1;
+            let chars_before = text[..at].chars().count();
+            let built = text[..at].trim_end().ends_with("KeyEvent::new(");
+            if built || ranges.iter().any(|(a, b)| (*a..*b).contains(&chars_before)) {
+                continue;
+            }
+            let line = text[..at].matches('\n').count() + 1;
+            out.push(format!("src/{rel}:{line}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn keys_are_looked_up_in_the_bindings_not_matched_by_hand() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let bad = hand_matched(&src);
+    assert!(
+        bad.is_empty(),
+        "key codes matched by hand (bind an action in src/tui/keys instead):\n{}",
+        bad.join("\n")
+    );
+}
+
 #[test]
 fn no_text_under_tui_names_a_key_by_hand() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -408,4 +454,29 @@ fn comments_attributes_and_test_items_are_not_read() {
         lits.iter().find(|l| l.text == "Esc here").map(|l| l.line),
         Some(3)
     );
+}
+
+#[test]
+fn the_hand_match_check_sees_a_match_and_passes_a_built_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let tui = dir.path().join("tui");
+    std::fs::create_dir_all(tui.join("keys")).unwrap();
+    let files = [
+        (
+            "x.rs",
+            "fn f(ev: E) { match ev.code {\n KeyCode::Esc => {} _ => {} } }\n",
+        ),
+        (
+            "y.rs",
+            "fn g(c: char) -> E { KeyEvent::new(KeyCode::Char(c), M) }\n",
+        ),
+        (
+            "keys/key.rs",
+            "fn h(ev: E) { if ev.code == KeyCode::Enter {} }\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(tui.join(name), text).unwrap();
+    }
+    assert_eq!(hand_matched(dir.path()), ["src/tui/x.rs:2"]);
 }
