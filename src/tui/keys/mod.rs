@@ -180,13 +180,5 @@ impl Keymap {
     }
 }
 
-/// The config name of a normal-mode action.
-pub fn name_of(action: Action) -> &'static str {
-    ACTIONS
-        .iter()
-        .find(|a| a.action == action)
-        .map_or("?", |a| a.name)
-}
-
 #[cfg(test)]
 mod tests;
