@@ -22,7 +22,7 @@ use glp_console::sync::events::{
 use glp_console::tui::app::{App, Effect, InputMode, Loaded, Tab, TableId};
 use glp_console::tui::clipboard::osc52;
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
-use glp_console::tui::keymap::{Action, Key, Keymap};
+use glp_console::tui::keys::{Action, Key, Keymap};
 use glp_console::tui::model::rows;
 use glp_console::tui::theme::Theme;
 
@@ -553,7 +553,7 @@ mod wizard {
     use glp_console::assign::options::{ApplicationRegion, Catalog};
     use glp_console::assign::session::Prepared;
     use glp_console::store::assign::{StoredDevice, StoredLink, StoredSubscription};
-    use glp_console::tui::keymap::WizardAction;
+    use glp_console::tui::keys::WizardAction;
     use glp_console::tui::wizard::{
         Choice, Confirm, WizardEffect, WizardMsg, WizardStep, complete_path, wizard_data,
     };

@@ -81,7 +81,7 @@ pub fn config_problems(cfg: &Config, load_problems: Vec<ConfigError>) -> Vec<Str
         .map(|p| format!("{}: ", p.display()))
         .unwrap_or_default();
     // Checked as a writing console: a read-only one merely skips some of these bindings.
-    let (_, key_warnings) = crate::tui::keymap::Keymap::new(&cfg.ui.keys, false);
+    let (_, key_warnings) = crate::tui::keys::Keymap::new(&cfg.ui.keys, false);
     let (_, colour_warnings) =
         crate::tui::theme::Theme::from_config(&cfg.ui.theme, &cfg.ui.colors, false);
     problems.extend(

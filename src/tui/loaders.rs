@@ -228,9 +228,7 @@ pub(super) fn spawn_catalog(store: Store, client: Option<Client>, tx: mpsc::Unbo
         let r = session::load_catalog(&store, client.as_ref())
             .await
             .map(|(c, note)| (Arc::new(c), note))
-            .map_err(|e| {
-                format!("reading subscriptions and tags from the database failed: {e}; check the database connection, then press r to retry")
-            });
+            .map_err(|e| format!("reading subscriptions and tags from the database failed: {e}"));
         let _ = tx.send(Msg::Loaded(Loaded::Wizard(WizardMsg::Catalog(r))));
     });
 }

@@ -2,7 +2,7 @@
 //!
 //! Layers, as in k9s and gitui: `store::views` (queries → records), [`model`] (display rows,
 //! sort, filter results, selection), [`view`] (widgets drawing the state), [`app`] (state and
-//! pure key/event handlers), [`keymap`] and [`theme`] (data-driven, overridable), and
+//! pure key/event handlers), [`keys`] and [`theme`] (data-driven, overridable), and
 //! [`run`](mod@run) (the one `select!` loop, with `effects` carrying out what the app asks and
 //! `loaders` the tasks) with [`terminal`] (guard, panic hook, signals).
 //! [`wizard`] is the Assign tab's assignment wizard, a component with its own state, lists,
@@ -13,7 +13,9 @@ pub mod app;
 pub mod clipboard;
 mod effects;
 pub mod filter;
-pub mod keymap;
+#[cfg(test)]
+mod key_texts;
+pub mod keys;
 mod loaders;
 pub mod model;
 pub mod run;

@@ -2,7 +2,7 @@
 
 use super::{App, Effect, InputMode, Tab, ToastLevel};
 use crate::sync::events::{Mode as SyncMode, Scope, SyncCommand, Trigger};
-use crate::tui::keymap::Action;
+use crate::tui::keys::Action;
 
 impl App {
     /// Carry out an action (from a key, the command line or a test).

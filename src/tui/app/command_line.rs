@@ -1,34 +1,41 @@
 //! The `:` command line: typing with completion, and the commands.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use super::{App, Effect, InputMode, Tab, ToastLevel};
 use crate::sync::events::{Mode as SyncMode, Scope, SyncCommand, Trigger};
-use crate::tui::keymap::Action;
+use crate::tui::keys::{Action, Context, Edit, ModalAction as M};
 
 impl App {
     pub(super) fn key_command(&mut self, ev: KeyEvent) {
-        match ev.code {
-            KeyCode::Esc => {
+        match self.keymap.edit(&ev) {
+            Some(Edit::Type(c)) => {
+                self.input.push(c);
+                self.completions = self.candidates();
+                return;
+            }
+            Some(Edit::Backspace) => {
+                self.input.pop();
+                self.completions = self.candidates();
+                return;
+            }
+            // The command line never had a clear-line key; it stays a no-op there.
+            Some(Edit::ClearLine) => return,
+            None => {}
+        }
+        match self.keymap.modal(Context::Command, &ev) {
+            Some(M::CommandCancel) => {
                 self.mode = InputMode::Normal;
                 self.input.clear();
                 self.completions.clear();
             }
-            KeyCode::Enter => {
+            Some(M::CommandRun) => {
                 self.mode = InputMode::Normal;
                 let line = std::mem::take(&mut self.input);
                 self.completions.clear();
                 self.run_command(&line);
             }
-            KeyCode::Tab => self.complete(),
-            KeyCode::Backspace => {
-                self.input.pop();
-                self.completions = self.candidates();
-            }
-            KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.push(c);
-                self.completions = self.candidates();
-            }
+            Some(M::CommandComplete) => self.complete(),
             _ => {}
         }
     }

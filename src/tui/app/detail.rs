@@ -5,7 +5,7 @@ use crossterm::event::KeyEvent;
 
 use super::{App, Effect, InputMode, TableId, ToastLevel};
 use crate::store::views::Detail;
-use crate::tui::keymap::Action;
+use crate::tui::keys::{Context, ModalAction as M};
 use crate::tui::model::rows;
 
 /// The detail pane's content.
@@ -116,22 +116,18 @@ impl App {
             return;
         };
         let max = d.lines.len().saturating_sub(1);
-        match self.keymap.action(&ev) {
-            Some(Action::Back) | Some(Action::Quit) | Some(Action::Detail) => {
+        match self.keymap.modal(Context::Pane, &ev) {
+            Some(M::PaneClose) => {
                 self.detail = None;
                 self.mode = InputMode::Normal;
             }
-            Some(Action::Down) => d.scroll = (d.scroll + 1).min(max),
-            Some(Action::Up) => d.scroll = d.scroll.saturating_sub(1),
-            Some(Action::PageDown) | Some(Action::HalfPageDown) => {
-                d.scroll = (d.scroll + page / 2).min(max)
-            }
-            Some(Action::PageUp) | Some(Action::HalfPageUp) => {
-                d.scroll = d.scroll.saturating_sub(page / 2)
-            }
-            Some(Action::Top) => d.scroll = 0,
-            Some(Action::Bottom) => d.scroll = max,
-            Some(Action::CopyId) => {
+            Some(M::PaneDown) => d.scroll = (d.scroll + 1).min(max),
+            Some(M::PaneUp) => d.scroll = d.scroll.saturating_sub(1),
+            Some(M::PanePageDown) => d.scroll = (d.scroll + page / 2).min(max),
+            Some(M::PanePageUp) => d.scroll = d.scroll.saturating_sub(page / 2),
+            Some(M::PaneTop) => d.scroll = 0,
+            Some(M::PaneBottom) => d.scroll = max,
+            Some(M::PaneCopy) => {
                 let v = d.copy.clone();
                 self.effects.push(Effect::Copy(v.clone()));
                 self.toast(ToastLevel::Info, format!("copied {v}"));

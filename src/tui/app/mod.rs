@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::FilterResult;
-use super::keymap::{Action, Keymap};
+use super::keys::{Action, Keymap, WizardAction};
 use super::model::rows::{self, MonthBucket};
 use super::theme::Theme;
 use super::wizard::Wizard;
@@ -214,13 +214,14 @@ impl App {
         }
     }
 
-    /// A key press. Ctrl-C always quits, whatever the mode or keymap.
+    /// A key press. The always-quit key (`ALWAYS_QUIT` in the key table) quits whatever the
+    /// mode or keymap.
     pub fn handle_key(&mut self, ev: KeyEvent) {
         if ev.kind == crossterm::event::KeyEventKind::Release {
             return;
         }
         self.dirty = true;
-        if ev.modifiers.contains(KeyModifiers::CONTROL) && ev.code == KeyCode::Char('c') {
+        if self.keymap.is_always_quit(&ev) {
             // A running assignment is asked to stop first, never dropped mid-call.
             if !self.wizard_ctrl_c() {
                 self.quit();
@@ -239,7 +240,7 @@ impl App {
                 }
                 if let Some(a) = self.keymap.action(&ev) {
                     if self.wizard_on_screen() && matches!(a, Action::Quit | Action::Detail) {
-                        // The wizard's own keys cover these (Esc/q back, Enter next).
+                        // The wizard's own keys cover these (its back and next).
                         return;
                     }
                     self.act(a);
@@ -251,9 +252,10 @@ impl App {
     fn quit(&mut self) {
         if self.wizard.as_ref().is_some_and(|w| w.busy()) {
             self.tab = Tab::Assign;
+            let cancel = self.keymap.say(WizardAction::Back);
             self.toast(
                 ToastLevel::Warn,
-                "an assignment is running: cancel it first (Esc), then quit",
+                format!("an assignment is running: cancel it first ({cancel}), then quit"),
             );
             return;
         }

@@ -1,8 +1,11 @@
-//! The small input modes: typing a filter, the help overlay, the column chooser.
+//! The small input modes: typing a filter, the help overlay, the column chooser. Their
+//! keys are bindings of the modes' table ([`ModalAction`](crate::tui::keys::ModalAction)); only the editing keys of the
+//! filter line are fixed.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use super::App;
+use crate::tui::keys::{Context, Edit, ModalAction as M};
 
 /// What the keyboard is talking to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,31 +20,26 @@ pub enum InputMode {
 
 impl App {
     pub(super) fn key_filter(&mut self, ev: KeyEvent) {
-        match ev.code {
-            KeyCode::Esc => {
+        if let Some(e) = self.keymap.edit(&ev) {
+            match e {
+                Edit::Type(c) => self.input.push(c),
+                Edit::Backspace => {
+                    self.input.pop();
+                }
+                Edit::ClearLine => self.input.clear(),
+            }
+            self.filter_changed();
+            return;
+        }
+        match self.keymap.modal(Context::Filter, &ev) {
+            Some(M::FilterClear) => {
                 self.mode = InputMode::Normal;
                 self.input.clear();
                 self.table_mut().clear_filter();
             }
-            KeyCode::Enter => {
-                self.mode = InputMode::Normal;
-            }
-            KeyCode::Backspace => {
-                self.input.pop();
-                self.filter_changed();
-            }
-            KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.clear();
-                self.filter_changed();
-            }
-            KeyCode::Down | KeyCode::Up => {
-                self.table_mut()
-                    .move_by(if ev.code == KeyCode::Down { 1 } else { -1 });
-            }
-            KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.push(c);
-                self.filter_changed();
-            }
+            Some(M::FilterKeep) => self.mode = InputMode::Normal,
+            Some(M::FilterDown) => self.table_mut().move_by(1),
+            Some(M::FilterUp) => self.table_mut().move_by(-1),
             _ => {}
         }
     }
@@ -58,22 +56,18 @@ impl App {
     }
 
     pub(super) fn key_help(&mut self, ev: KeyEvent) {
-        match ev.code {
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => {
-                self.mode = InputMode::Normal
-            }
-            KeyCode::Down | KeyCode::Char('j') => self.help_scroll += 1,
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.help_scroll = self.help_scroll.saturating_sub(1)
-            }
+        match self.keymap.modal(Context::Help, &ev) {
+            Some(M::HelpClose) => self.mode = InputMode::Normal,
+            Some(M::HelpDown) => self.help_scroll += 1,
+            Some(M::HelpUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
             _ => {}
         }
     }
 
     pub(super) fn key_columns(&mut self, ev: KeyEvent) {
         let n = self.table().columns.len();
-        match ev.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('c') => {
+        match self.keymap.modal(Context::Columns, &ev) {
+            Some(M::ColumnsClose) => {
                 self.mode = InputMode::Normal;
                 // The match line depends on the visible columns.
                 let t = self.active_table();
@@ -81,13 +75,11 @@ impl App {
                     self.request_filter(t);
                 }
             }
-            KeyCode::Down | KeyCode::Char('j') => {
+            Some(M::ColumnsDown) => {
                 self.columns_cursor = (self.columns_cursor + 1).min(n.saturating_sub(1))
             }
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.columns_cursor = self.columns_cursor.saturating_sub(1)
-            }
-            KeyCode::Char(' ') | KeyCode::Char('x') => {
+            Some(M::ColumnsUp) => self.columns_cursor = self.columns_cursor.saturating_sub(1),
+            Some(M::ColumnsToggle) => {
                 let c = self.columns_cursor;
                 self.table_mut().toggle_column(c);
             }

@@ -11,6 +11,7 @@ use crate::store::inventory::Resource;
 use crate::sync::events::{
     EngineStatus, Mode as SyncMode, Outcome, Scope, SyncEvent, SyncSummary, WaitReason,
 };
+use crate::tui::keys::WizardAction;
 use crate::tui::model::rows;
 
 /// Progress of one resource in the running sync.
@@ -240,9 +241,12 @@ impl App {
             .as_ref()
             .is_some_and(|w| w.matched_before_send())
         {
+            let again = self
+                .keymap
+                .press(WizardAction::Reload, "match the sheet again");
             self.toast(
                 ToastLevel::Info,
-                "the inventory changed: go back to the review and press r to match the sheet again",
+                format!("the inventory changed: go back to the review and {again}"),
             );
         }
         // A refresh of a few assigned devices is no fresh inventory: the store ignores it for

@@ -85,7 +85,7 @@ impl App {
     }
 
     /// Carry out a wizard action (tests).
-    pub fn wizard_act(&mut self, a: crate::tui::keymap::WizardAction) {
+    pub fn wizard_act(&mut self, a: crate::tui::keys::WizardAction) {
         self.with_wizard(|w, cx| w.act(a, cx));
     }
 

@@ -224,8 +224,9 @@ pub struct TableModel {
     pub breakdown_col: Option<usize>,
     pub loaded: bool,
     /// What an empty, loaded table says instead of the generic "no rows yet" (the wizard's
-    /// lists are empty for their own reasons).
-    pub empty_text: Option<&'static str>,
+    /// lists are empty for their own reasons). A `String`: some name a key, built from the
+    /// live bindings.
+    pub empty_text: Option<String>,
     /// Set while only the first screenful is loaded: the full row count (from the database),
     /// shown in titles and counts until the full rows replace the head.
     partial_total: Option<usize>,

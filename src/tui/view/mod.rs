@@ -14,6 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, InputMode, Tab, TableId};
+use super::keys::{Action, Keymap};
 use super::model::rows::fmt_int;
 use table::{draw_table, put};
 
@@ -25,7 +26,7 @@ pub const MIN_HEIGHT: u16 = 15;
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(frame, area);
+        draw_too_small(frame, area, app.keymap());
         return;
     }
     let tabs = Rect { height: 1, ..area };
@@ -58,7 +59,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let t = app.active_table();
             let (table, theme, mut matcher) =
                 app.table_for_draw(t, body.height.saturating_sub(1) as usize);
-            draw_table(frame.buffer_mut(), body, table, theme, true, &mut matcher);
+            let keys = app.keymap();
+            draw_table(
+                frame.buffer_mut(),
+                body,
+                table,
+                theme,
+                keys,
+                true,
+                &mut matcher,
+            );
         }
     }
     status::draw_status(frame, status, app);
@@ -72,14 +82,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
     overlay::draw_toasts(frame, body, app);
 }
 
-fn draw_too_small(frame: &mut Frame, area: Rect) {
+fn draw_too_small(frame: &mut Frame, area: Rect, keys: &Keymap) {
     let lines = vec![
         Line::from("Terminal too small"),
         Line::from(format!(
             "{}×{} — need at least {MIN_WIDTH}×{MIN_HEIGHT}",
             area.width, area.height
         )),
-        Line::from("Enlarge the window (or zoom out); Ctrl-C quits."),
+        Line::from(format!(
+            "Enlarge the window (or zoom out); {} quits.",
+            keys.always_quit_label()
+        )),
     ];
     let y = area.y + area.height.saturating_sub(3) / 2;
     let r = Rect {
@@ -93,14 +106,19 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let mut spans = Vec::new();
-    for (i, tab) in Tab::ALL.iter().enumerate() {
-        let count = match tab {
-            Tab::Devices => app.table_by_id(TableId::Devices).total(),
-            Tab::Subscriptions => app.table_by_id(TableId::Subscriptions).total(),
-            Tab::Expiring => app.table_by_id(TableId::Expiring).total(),
-            Tab::Assign => app.table_by_id(TableId::Assign).total(),
+    for tab in Tab::ALL.iter() {
+        let (table, action) = match tab {
+            Tab::Devices => (TableId::Devices, Action::TabDevices),
+            Tab::Subscriptions => (TableId::Subscriptions, Action::TabSubscriptions),
+            Tab::Expiring => (TableId::Expiring, Action::TabExpiring),
+            Tab::Assign => (TableId::Assign, Action::TabAssign),
         };
-        let label = format!(" {} {} {} ", i + 1, tab.title(), fmt_int(count as i64));
+        let count = fmt_int(app.table_by_id(table).total() as i64);
+        // The tab's own key, as bound (none shown when unbound: Tab still gets there).
+        let label = match app.keymap().first(action) {
+            Some(k) => format!(" {k} {} {count} ", tab.title()),
+            None => format!(" {} {count} ", tab.title()),
+        };
         let style = if *tab == app.tab() {
             t.tab_active
         } else {
@@ -176,7 +194,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         left = format!(
             "window {}d [{}] · {} expiring · {} expired",
             app.window_days(),
-            app.keymap().label(super::keymap::Action::Window),
+            app.keymap().label(Action::Window),
             fmt_int(app.table_by_id(TableId::Expiring).total() as i64),
             fmt_int(app.table_by_id(TableId::Expired).total() as i64),
         );
@@ -240,14 +258,14 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &App) {
         format!(
             "Expired ({}) — [{}] back to expiring",
             fmt_int(app.table_by_id(TableId::Expired).total() as i64),
-            app.keymap().label(super::keymap::Action::FocusExpired)
+            app.keymap().label(Action::FocusExpired)
         )
     } else {
         format!(
             "Ending within {} days ({}) — [{}] expired ({})",
             app.window_days(),
             fmt_int(app.table_by_id(TableId::Expiring).total() as i64),
-            app.keymap().label(super::keymap::Action::FocusExpired),
+            app.keymap().label(Action::FocusExpired),
             fmt_int(app.table_by_id(TableId::Expired).total() as i64)
         )
     };
@@ -266,6 +284,7 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &App) {
         table_area,
         table,
         theme,
+        app.keymap(),
         true,
         &mut matcher,
     );
@@ -304,7 +323,11 @@ fn draw_covered(frame: &mut Frame, area: Rect, app: &App) {
     let max = area.height.saturating_sub(1) as usize;
     for (i, d) in app.covered().lines(&row.id).take(max).enumerate() {
         let line = if i + 1 == max && n > max {
-            format!("… {} more (Enter for all)", n - i)
+            format!(
+                "… {} more ({} for all)",
+                n - i,
+                app.keymap().say(Action::Detail)
+            )
         } else {
             d.to_string()
         };

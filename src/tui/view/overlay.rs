@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear};
 
 use super::table::put;
 use crate::tui::app::{App, DetailStyle, ToastLevel};
+use crate::tui::keys::Action;
 
 fn boxed(frame: &mut Frame, area: Rect, title: &str, app: &App) -> Rect {
     frame.render_widget(Clear, area);
@@ -30,35 +31,40 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
-    let entries = app.keymap().help_entries();
-    let mut lines: Vec<(bool, String)> = Vec::new();
-    let mut group = "";
-    for (g, keys, desc) in &entries {
-        if *g != group {
-            if !group.is_empty() {
-                lines.push((false, String::new()));
-            }
-            lines.push((true, g.to_string()));
-            group = g;
+/// One help line under its heading (the heading first when it changes).
+fn push_entry(lines: &mut Vec<(bool, String)>, heading: &mut String, g: &str, k: &str, d: &str) {
+    if heading != g {
+        if !lines.is_empty() {
+            lines.push((false, String::new()));
         }
-        lines.push((false, format!("  {keys:<14} {desc}")));
+        lines.push((true, g.to_string()));
+        *heading = g.to_string();
     }
-    lines.push((false, String::new()));
-    lines.push((true, "Assign wizard (n in the Assign tab)".into()));
-    for (keys, desc) in app.keymap().wizard.help_entries() {
-        lines.push((false, format!("  {keys:<14} {desc}")));
+    lines.push((false, format!("  {k:<14} {d}")));
+}
+
+/// The help's lines, `(heading?, text)`: normal mode by group, the wizard, the modes, and
+/// the fixed keys — every key from the live keymap.
+fn help_lines(app: &App) -> Vec<(bool, String)> {
+    let keys = app.keymap();
+    let mut lines = Vec::new();
+    let mut heading = String::new();
+    for (g, k, d) in keys.help_entries() {
+        push_entry(&mut lines, &mut heading, g, &k, d);
     }
-    lines.push((false, String::new()));
-    lines.push((true, "Always".into()));
-    lines.push((
-        false,
-        "  Ctrl-C         quit from anywhere (while an assignment runs: cancel it first)".into(),
-    ));
-    lines.push((
-        false,
-        "  Esc            leave filter / command / pane".into(),
-    ));
+    let wizard = format!(
+        "Assign wizard ({} in the Assign tab)",
+        keys.say(Action::AssignNew)
+    );
+    for (k, d) in keys.wizard.help_entries() {
+        push_entry(&mut lines, &mut heading, &wizard, &k, d);
+    }
+    for (g, k, d) in keys.modal_help_entries() {
+        push_entry(&mut lines, &mut heading, g, &k, d);
+    }
+    for (k, d) in keys.fixed_entries() {
+        push_entry(&mut lines, &mut heading, "Always", &k, d);
+    }
     if app.read_only() {
         lines.push((false, String::new()));
         lines.push((
@@ -66,6 +72,11 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
             "Read-only mode: sync and other write actions are hidden".into(),
         ));
     }
+    lines
+}
+
+pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
+    let lines = help_lines(app);
     let rect = centered(area, 72, area.height);
     let inner = boxed(frame, rect, "Help — keys from the live keymap", app);
     let buf = frame.buffer_mut();

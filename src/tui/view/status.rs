@@ -9,7 +9,7 @@ use ratatui::style::Style;
 use super::table::put;
 use crate::glp::breaker::BreakerState;
 use crate::tui::app::{App, InputMode, Tab};
-use crate::tui::keymap::Action;
+use crate::tui::keys::{Action, Context, ModalAction};
 use crate::tui::model::rows::{fmt_age, fmt_int};
 use crate::tui::wizard::WizardStep;
 
@@ -176,10 +176,10 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         InputMode::Filter => {
             let s = format!("/{}█", app.input());
             put(buf, area.x, area.y, &s, area.width, t.accent);
-            let hint = "Enter keep · Esc clear · ↑↓ move";
+            let hint = app.keymap().footer(Context::Filter);
             let hw = hint.chars().count() as u16;
             if area.width > s.chars().count() as u16 + hw + 2 {
-                put(buf, area.x + area.width - hw, area.y, hint, hw, t.dim);
+                put(buf, area.x + area.width - hw, area.y, &hint, hw, t.dim);
             }
         }
         InputMode::Command => {
@@ -188,45 +188,21 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             let comp = app.completions().join(" ");
             let x = area.x + s.chars().count() as u16 + 2;
             if !comp.is_empty() && x < area.x + area.width {
-                put(
-                    buf,
-                    x,
-                    area.y,
-                    &format!("Tab: {comp}"),
-                    area.x + area.width - x,
-                    t.dim,
-                );
+                let text = match app.keymap().first(ModalAction::CommandComplete) {
+                    Some(k) => format!("{k}: {comp}"),
+                    None => comp,
+                };
+                put(buf, x, area.y, &text, area.x + area.width - x, t.dim);
             }
         }
-        InputMode::Detail => {
-            put(
-                buf,
-                area.x,
-                area.y,
-                "Esc close · j/k scroll · PgUp/PgDn · y copy",
-                area.width,
-                t.dim,
-            );
-        }
-        InputMode::Columns => {
-            put(
-                buf,
-                area.x,
-                area.y,
-                "Space toggle column · j/k move · Esc done",
-                area.width,
-                t.dim,
-            );
-        }
-        InputMode::Help => {
-            put(
-                buf,
-                area.x,
-                area.y,
-                "Esc/? close help · j/k scroll",
-                area.width,
-                t.dim,
-            );
+        InputMode::Detail | InputMode::Columns | InputMode::Help => {
+            let context = match app.mode() {
+                InputMode::Detail => Context::Pane,
+                InputMode::Columns => Context::Columns,
+                _ => Context::Help,
+            };
+            let hint = app.keymap().footer(context);
+            put(buf, area.x, area.y, &hint, area.width, t.dim);
         }
         InputMode::Normal => {
             let mut x = area.x;
@@ -241,12 +217,12 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
                             x.1 = "back to the plan";
                         }
                     }
-                    if crate::tui::keymap::wizard_step_has_list(step) && w.confirm().is_none() {
+                    if step.table().is_some() && w.confirm().is_none() {
                         h.push((app.keymap().label(Action::Down), "move"));
                         h.push((app.keymap().label(Action::Filter), "filter"));
                     }
-                    // In the text steps `?` is a character, not help.
-                    if !matches!(step, WizardStep::File | WizardStep::Tags) {
+                    // In the text steps the help key may be a character, not help.
+                    if !step.is_text() {
                         h.push((app.keymap().label(Action::Help), "help"));
                     }
                     h

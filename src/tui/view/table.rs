@@ -8,15 +8,18 @@ use ratatui::style::Style;
 use unicode_width::UnicodeWidthChar;
 
 use crate::tui::filter::{SEP, highlight_indices};
+use crate::tui::keys::{Action, Keymap};
 use crate::tui::model::table::{Mark, TableModel};
 use crate::tui::theme::Theme;
 
-/// Draw `model` into `area` (header + rows). `focused` shows the selection.
+/// Draw `model` into `area` (header + rows). `focused` shows the selection; `keys` names
+/// the keys in what an empty table says.
 pub fn draw_table(
     buf: &mut Buffer,
     area: Rect,
     model: &TableModel,
     theme: &Theme,
+    keys: &Keymap,
     focused: bool,
     matcher: &mut nucleo_matcher::Matcher,
 ) {
@@ -48,19 +51,25 @@ pub fn draw_table(
     };
     if model.is_empty() {
         let msg = if !model.loaded {
-            "loading…"
+            "loading…".to_string()
         } else if model.filter_active() {
-            "no rows match the filter (Esc clears it)"
+            format!(
+                "no rows match the filter ({} clears it)",
+                keys.say(Action::Back)
+            )
         } else {
-            model
-                .empty_text
-                .unwrap_or("no rows yet — press s to sync, or check the database connection")
+            model.empty_text.clone().unwrap_or_else(|| {
+                format!(
+                    "no rows yet — {}, or check the database connection",
+                    keys.press(Action::Sync, "sync")
+                )
+            })
         };
         put(
             buf,
             body.x + 1,
             body.y,
-            msg,
+            &msg,
             body.width.saturating_sub(1),
             theme.dim,
         );

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear};
 
 use super::table::{draw_table, put};
 use crate::tui::app::{App, TableId};
+use crate::tui::keys::WizardAction;
 use crate::tui::wizard::{Confirm, Wizard, WizardStep};
 
 /// Short step names for a narrow breadcrumb.
@@ -65,7 +66,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             {
                 let (table, theme, mut matcher) = app
                     .table_for_draw(TableId::Wizard(tbl), rest.height.saturating_sub(1) as usize);
-                draw_table(frame.buffer_mut(), rest, table, theme, true, &mut matcher);
+                let keys = app.keymap();
+                draw_table(
+                    frame.buffer_mut(),
+                    rest,
+                    table,
+                    theme,
+                    keys,
+                    true,
+                    &mut matcher,
+                );
             }
         }
     }
@@ -88,8 +98,9 @@ fn draw_candidates(frame: &mut Frame, area: Rect, app: &App) {
         area.x,
         area.y,
         &format!(
-            "{} candidates (type more, Tab again):",
-            w.completions().len()
+            "{} candidates (type more, {} again):",
+            w.completions().len(),
+            app.keymap().say(WizardAction::Complete)
         ),
         area.width,
         t.dim,
@@ -267,8 +278,8 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
         return;
     };
     let k = &app.keymap().wizard;
-    let yes = k.label(crate::tui::keymap::WizardAction::Yes);
-    let no = k.label(crate::tui::keymap::WizardAction::No);
+    let yes = k.label(WizardAction::Yes);
+    let no = k.label(WizardAction::No);
     let (title, lines): (&str, Vec<String>) = match c {
         Confirm::Send { dry_run } => {
             let (calls, devices) = w

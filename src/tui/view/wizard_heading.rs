@@ -5,6 +5,7 @@ use super::status::gauge;
 use ratatui::style::Style;
 
 use crate::tui::app::App;
+use crate::tui::keys::WizardAction;
 use crate::tui::model::rows::fmt_int;
 use crate::tui::wizard::Choice;
 use crate::tui::wizard::{SHEET_EXTENSIONS, Wizard, WizardStep};
@@ -97,10 +98,14 @@ fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                         plural(valid, "valid row")
                     ),
                 ));
+                let keys = app.keymap();
                 out.push((
                     t.dim,
-                    "Fix the file and press r to read it again, or Enter to continue with the valid rows."
-                        .into(),
+                    format!(
+                        "Fix the file and {}, or {} to continue with the valid rows.",
+                        keys.press(WizardAction::Reload, "read it again"),
+                        keys.say(WizardAction::Next)
+                    ),
                 ));
             }
         }
@@ -167,8 +172,10 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
             ));
             out.push((
                 t.dim,
-                "KEY=VALUE sets or changes, -KEY removes; Enter on an empty line goes on (no changes: leave as is)"
-                    .into(),
+                format!(
+                    "KEY=VALUE sets or changes, -KEY removes; {} on an empty line goes on (no changes: leave as is)",
+                    app.keymap().say(WizardAction::Next)
+                ),
             ));
             out.push((t.accent, format!("Tag: {}█", w.tag_input())));
             match w.tag_error() {

@@ -3,7 +3,7 @@
 use super::rows::application_rows;
 use super::{Choice, Cx, Out, Wizard, WizardEffect, WizardStep, expand_tilde};
 use crate::assign::plan::AppTarget;
-use crate::tui::keymap::WizardAction;
+use crate::tui::keys::WizardAction;
 use crate::tui::model::table_id::WizardTable;
 use crate::tui::toast::ToastLevel;
 
@@ -73,9 +73,12 @@ impl Wizard {
             (WizardStep::Validate, WizardAction::Next) => {
                 let valid = self.data.as_ref().map_or(0, |d| d.valid);
                 if valid == 0 {
+                    let reload = cx.keymap.press(WizardAction::Reload, "reload");
                     cx.toast(
                         ToastLevel::Error,
-                        "no valid rows to continue with: fix the errors listed in the file, then press r to reload",
+                        format!(
+                            "no valid rows to continue with: fix the errors listed in the file, then {reload}"
+                        ),
                     );
                 } else {
                     self.goto(WizardStep::Review, cx);
@@ -161,10 +164,15 @@ impl Wizard {
                 ToastLevel::Info,
                 "still reading the subscriptions; the list fills in a moment",
             ),
-            None => cx.toast(
-                ToastLevel::Warn,
-                "no subscription selected; press - to leave the subscriptions as they are",
-            ),
+            None => {
+                let skip = cx
+                    .keymap
+                    .press(WizardAction::Skip, "leave the subscriptions as they are");
+                cx.toast(
+                    ToastLevel::Warn,
+                    format!("no subscription selected; {skip}"),
+                )
+            }
         }
     }
 
@@ -187,10 +195,13 @@ impl Wizard {
                 ToastLevel::Info,
                 "still reading the service catalog; the list fills in a moment",
             ),
-            None => cx.toast(
-                ToastLevel::Warn,
-                "no application selected; press - to leave applications and regions as they are",
-            ),
+            None => {
+                let skip = cx.keymap.press(
+                    WizardAction::Skip,
+                    "leave applications and regions as they are",
+                );
+                cx.toast(ToastLevel::Warn, format!("no application selected; {skip}"))
+            }
         }
     }
 
@@ -206,9 +217,10 @@ impl Wizard {
     pub fn load(&mut self, cx: &mut Cx<'_>) {
         let typed = self.path.trim().to_string();
         if typed.is_empty() {
-            self.error = Some(
-                "type the path of the spreadsheet (.xlsx, .xls, .ods, .csv); Tab completes".into(),
-            );
+            self.error = Some(format!(
+                "type the path of the spreadsheet (.xlsx, .xls, .ods, .csv); {} completes",
+                cx.keymap.say(WizardAction::Complete)
+            ));
             return;
         }
         let path = expand_tilde(&typed, cx.home);

@@ -141,7 +141,7 @@ impl Wizard {
         self.diff = Some(Arc::new(d));
         self.tables.reset(
             WizardTable::Plan,
-            Some("nothing to send: every device is already as asked"),
+            Some("nothing to send: every device is already as asked".into()),
         );
         self.set_table(WizardTable::Plan, rows, cx);
     }

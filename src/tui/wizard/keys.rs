@@ -1,46 +1,37 @@
-//! Keys while the wizard is on screen: text on the typing steps, the cursor of the sheet
-//! and tag lists, then the wizard's own bindings. Keys it does not take fall through to the
-//! app (movement, `/`, tabs, help work as everywhere).
+//! Keys while the wizard is on screen: the fixed editing keys on the typing steps, then the
+//! wizard's own bindings for the step (the cursor of the sheet and tag lists among them).
+//! Keys it does not take fall through to the app (movement, `/`, tabs, help work as
+//! everywhere).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use super::{Cx, Wizard, WizardStep};
-use crate::tui::keymap::{Action, WizardAction, wizard_step_has_list};
+use crate::tui::keys::{Action, Edit, WizardAction};
 
 impl Wizard {
     /// A key while the wizard is on screen. Returns false when the key is not the
     /// wizard's.
     pub fn on_key(&mut self, ev: KeyEvent, cx: &mut Cx<'_>) -> bool {
         let step = self.key_step();
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        // Text steps take printable characters first.
-        if let KeyCode::Char(c) = ev.code
-            && !ctrl
-            && step.is_text()
+        // Text steps take the editing keys first (characters, Backspace, clear line).
+        if step.is_text()
+            && let Some(e) = cx.keymap.edit(&ev)
         {
-            self.type_char(c);
-            return true;
-        }
-        if ev.code == KeyCode::Backspace && step.is_text() {
-            self.backspace();
-            return true;
-        }
-        if ctrl && ev.code == KeyCode::Char('u') && step.is_text() {
-            if step == WizardStep::File {
-                self.path.clear();
-                self.completions.clear();
-            } else {
-                self.tag_input.clear();
+            match e {
+                Edit::Type(c) => self.type_char(c),
+                Edit::Backspace => self.backspace(),
+                Edit::ClearLine if step == WizardStep::File => {
+                    self.path.clear();
+                    self.completions.clear();
+                }
+                Edit::ClearLine => self.tag_input.clear(),
             }
-            return true;
-        }
-        if (step == WizardStep::Sheet || step == WizardStep::Tags) && self.cursor_key(&ev, cx) {
             return true;
         }
         let Some(a) = cx.keymap.wizard.action(step, &ev) else {
             // Outside the lists only the keys above mean something; swallow the rest so a
             // stray `s` or `q` does not act behind the wizard's back — except tabs and help.
-            return !(wizard_step_has_list(step)
+            return !(step.table().is_some()
                 || matches!(
                     cx.keymap.action(&ev),
                     Some(Action::Help)
@@ -52,36 +43,22 @@ impl Wizard {
                         | Some(Action::PrevTab)
                 ));
         };
-        // Esc on a filtered list clears the filter first, as in the other tables.
-        if a == WizardAction::Back
-            && let Some(t) = step.table()
-            && self.tables.get(t).filter_active()
-        {
-            self.tables.get_mut(t).clear_filter();
-            return true;
+        match a {
+            WizardAction::CursorUp => self.move_cursor(-1),
+            WizardAction::CursorDown => self.move_cursor(1),
+            // Back on a filtered list clears the filter first, as in the other tables.
+            WizardAction::Back
+                if step
+                    .table()
+                    .is_some_and(|t| self.tables.get(t).filter_active()) =>
+            {
+                if let Some(t) = step.table() {
+                    self.tables.get_mut(t).clear_filter();
+                }
+            }
+            _ => self.act(a, cx),
         }
-        self.act(a, cx);
         true
-    }
-
-    /// Up and down on the sheet chooser and the tag list.
-    fn cursor_key(&mut self, ev: &KeyEvent, cx: &Cx<'_>) -> bool {
-        match cx.keymap.action(ev) {
-            Some(Action::Up) => {
-                self.move_cursor(-1);
-                return true;
-            }
-            Some(Action::Down) => {
-                self.move_cursor(1);
-                return true;
-            }
-            _ => {}
-        }
-        if matches!(ev.code, KeyCode::Up | KeyCode::Down) {
-            self.move_cursor(if ev.code == KeyCode::Up { -1 } else { 1 });
-            return true;
-        }
-        false
     }
 
     fn type_char(&mut self, c: char) {

@@ -7,6 +7,7 @@ use super::{Cx, Out, SHEET_EXTENSIONS, Wizard, WizardData, WizardEffect, WizardS
 use crate::assign::matching::count;
 use crate::assign::options::Catalog;
 use crate::assign::report::ApplyReport;
+use crate::tui::keys::WizardAction;
 use crate::tui::model::table_id::WizardTable;
 use crate::tui::toast::ToastLevel;
 
@@ -100,7 +101,14 @@ impl Wizard {
                     _ => {}
                 }
             }
-            Err(e) => cx.toast(ToastLevel::Error, e),
+            Err(e) => {
+                // The loader knows no keys: the advice is added here, with the live one.
+                let retry = cx.keymap.press(WizardAction::Reload, "retry");
+                cx.toast(
+                    ToastLevel::Error,
+                    format!("{e}; check the database connection, then {retry}"),
+                )
+            }
         }
     }
 
@@ -144,7 +152,7 @@ impl Wizard {
                 );
                 self.report = Some(report);
                 self.tables
-                    .reset(WizardTable::Report, Some("no calls were needed"));
+                    .reset(WizardTable::Report, Some("no calls were needed".into()));
                 self.set_table(WizardTable::Report, rows, cx);
                 cx.toast(level, msg);
             }

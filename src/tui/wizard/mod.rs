@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::keymap::Keymap;
+use super::keys::Keymap;
 use super::model::table::TableModel;
 use super::model::table_id::WizardTable;
 use super::toast::ToastLevel;
@@ -240,6 +240,7 @@ impl Wizard {
         cx.effect(WizardEffect::Catalog);
         Wizard {
             catalog_loading: true,
+            tables: WizardTables::new(cx.keymap),
             ..Wizard::default()
         }
     }

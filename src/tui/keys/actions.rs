@@ -1,0 +1,117 @@
+//! What a key can do, per context, and where each binding is live ([`Context`]).
+
+use crate::tui::wizard::step::WizardStep;
+
+/// Everything a key can do in normal mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Quit,
+    Help,
+    TabDevices,
+    TabSubscriptions,
+    TabExpiring,
+    TabAssign,
+    NextTab,
+    PrevTab,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Detail,
+    Back,
+    Filter,
+    Command,
+    SortNext,
+    SortPrev,
+    SortReverse,
+    Columns,
+    CopyId,
+    CopyRow,
+    Sync,
+    SyncFull,
+    CancelSync,
+    Window,
+    FocusExpired,
+    /// Assign tab: start the assignment wizard.
+    AssignNew,
+}
+
+/// What a key does inside the Assign tab's wizard (only in the steps its binding names).
+/// Movement on the lists and `/` filter keep their normal-mode bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WizardAction {
+    /// The cursor of the sheet chooser and the tag list (not tables, so not `up`).
+    CursorUp,
+    CursorDown,
+    Complete,
+    Next,
+    Back,
+    Reload,
+    ChooseSheet,
+    Skip,
+    RemoveTag,
+    DryRun,
+    Apply,
+    Yes,
+    No,
+    ExportXlsx,
+    ExportJson,
+}
+
+/// What a key does in the modes that take the keyboard from the table: the filter and
+/// command lines (where characters are typed), the help, the detail pane and the column
+/// chooser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModalAction {
+    FilterKeep,
+    FilterClear,
+    FilterUp,
+    FilterDown,
+    CommandRun,
+    CommandCancel,
+    CommandComplete,
+    PaneClose,
+    PaneDown,
+    PaneUp,
+    PanePageDown,
+    PanePageUp,
+    PaneTop,
+    PaneBottom,
+    PaneCopy,
+    ColumnsToggle,
+    ColumnsDown,
+    ColumnsUp,
+    ColumnsClose,
+    HelpClose,
+    HelpDown,
+    HelpUp,
+}
+
+/// Where a binding is live. Two actions may share a key unless they share a context: the
+/// wizard's `r` (reload) and the table's `r` (reverse the sort) never meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    Normal,
+    Filter,
+    Command,
+    Help,
+    Pane,
+    Columns,
+    Wizard(WizardStep),
+}
+
+impl Context {
+    /// Characters typed here are text (the filter and command lines, the wizard's path and
+    /// tag lines), so a character bound here never acts.
+    pub fn types_text(self) -> bool {
+        match self {
+            Context::Filter | Context::Command => true,
+            Context::Wizard(step) => step.is_text(),
+            _ => false,
+        }
+    }
+}
