@@ -357,7 +357,11 @@ fn find_paths(code: &str) -> Vec<FoundPath> {
             end += 1;
         }
         let token: String = chars[k..end].iter().collect();
-        if token.contains("::") {
+        // `pub(in crate::a::b)` restricts who sees an item; it depends on nothing.
+        let lead: String = chars[k.saturating_sub(24)..k].iter().collect();
+        let lead: String = lead.chars().filter(|c| !c.is_whitespace()).collect();
+        let visibility = lead.ends_with("pub(in");
+        if token.contains("::") && !visibility {
             found.push(FoundPath {
                 segs: segments(&token),
                 reexport: false,
@@ -927,4 +931,20 @@ fn layering_breaks_are_each_named() {
     assert!(has("src/domain.rs imports src/tui/mod.rs"), "{bad:?}");
     assert!(has("src/tui/wizard/mod.rs has an `impl App`"), "{bad:?}");
     assert_eq!(bad.len(), 4, "{bad:?}");
+}
+
+#[test]
+fn a_visibility_restriction_is_no_edge() {
+    let found = cycles_of_files(&[
+        ("lib.rs", "mod app;\n"),
+        (
+            "app/mod.rs",
+            "mod parts;\nuse parts::Tables;\npub struct App { t: Tables }\n",
+        ),
+        (
+            "app/parts.rs",
+            "pub(in crate::app) struct Tables;\npub(in  crate :: app) fn f() {}\n",
+        ),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
 }

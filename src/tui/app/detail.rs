@@ -3,28 +3,10 @@
 
 use crossterm::event::KeyEvent;
 
-use super::{App, Effect, InputMode, TableId, ToastLevel};
+use super::{App, DetailStyle, DetailView, Effect, InputMode, TableId, ToastLevel};
 use crate::store::views::Detail;
 use crate::tui::keys::{Context, ModalAction as M};
 use crate::tui::model::rows;
-
-/// The detail pane's content.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DetailView {
-    pub title: String,
-    pub lines: Vec<(DetailStyle, String)>,
-    pub scroll: usize,
-    pub copy: String,
-    pub loading: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailStyle {
-    Heading,
-    Field,
-    Text,
-    Json,
-}
 
 impl App {
     pub(super) fn open_detail(&mut self) {

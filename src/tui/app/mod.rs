@@ -14,6 +14,7 @@ mod detail;
 mod loaded;
 mod messages;
 mod modes;
+mod parts;
 mod sync_view;
 mod tables;
 mod wizard_host;
@@ -37,12 +38,9 @@ use crate::sync::events::EngineStatus;
 
 pub use super::model::table_id::{TableId, WizardTable};
 pub use super::toast::{Toast, ToastLevel};
-pub use detail::{DetailStyle, DetailView};
 pub use messages::{Effect, Loaded};
-pub use modes::InputMode;
-pub use sync_view::{ResourceProgress, SyncView};
-pub use tables::Scratch;
-use tables::Tables;
+use parts::Tables;
+pub use parts::{DetailStyle, DetailView, InputMode, ResourceProgress, Scratch, SyncView};
 
 /// The four tabs, in key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

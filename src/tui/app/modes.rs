@@ -4,19 +4,8 @@
 
 use crossterm::event::KeyEvent;
 
-use super::App;
+use super::{App, InputMode};
 use crate::tui::keys::{Context, Edit, ModalAction as M};
-
-/// What the keyboard is talking to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputMode {
-    Normal,
-    Filter,
-    Command,
-    Help,
-    Detail,
-    Columns,
-}
 
 impl App {
     pub(super) fn key_filter(&mut self, ev: KeyEvent) {

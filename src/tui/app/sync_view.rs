@@ -1,59 +1,12 @@
-//! The running (or last) sync as the status bar shows it, fed by the engine's status and
-//! events.
+//! The app's handlers that feed the sync view (`parts::SyncView`, what the status bar shows)
+//! from the engine's status and events.
 
-use std::collections::{BTreeMap, VecDeque};
-
-use chrono::{DateTime, Utc};
-
-use super::{App, Effect, ToastLevel};
+use super::{App, Effect, ResourceProgress, SyncView, ToastLevel};
 use crate::glp::breaker::BreakerState;
 use crate::store::inventory::Resource;
-use crate::sync::events::{
-    EngineStatus, Mode as SyncMode, Outcome, Scope, SyncEvent, SyncSummary, WaitReason,
-};
+use crate::sync::events::{EngineStatus, Outcome, SyncEvent, SyncSummary};
 use crate::tui::keys::WizardAction;
 use crate::tui::model::rows;
-
-/// Progress of one resource in the running sync.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResourceProgress {
-    pub page: u64,
-    pub pages_total: Option<u64>,
-    pub items: u64,
-    pub items_total: Option<u64>,
-    pub done: bool,
-}
-
-/// The running (or last) sync as the status bar shows it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SyncView {
-    pub running: bool,
-    pub scope: Option<Scope>,
-    pub mode: Option<SyncMode>,
-    pub started: Option<DateTime<Utc>>,
-    pub resources: BTreeMap<&'static str, ResourceProgress>,
-    pub current: Option<Resource>,
-    /// Items per second (from the engine's status, or measured from page events).
-    pub rate: f64,
-    /// One sample per second of `rate`, for the sparkline.
-    pub history: VecDeque<u64>,
-    items_mark: Option<(DateTime<Utc>, u64)>,
-    /// While the run waits for GreenLake to come back: why, and when it tries next.
-    pub waiting: Option<(WaitReason, DateTime<Utc>)>,
-}
-
-impl SyncView {
-    /// Once a second while a sync runs: one sparkline sample (a minute is kept).
-    pub(super) fn sample_rate(&mut self) {
-        if self.running {
-            let rate = self.rate.max(0.0) as u64;
-            self.history.push_back(rate);
-            if self.history.len() > 60 {
-                self.history.pop_front();
-            }
-        }
-    }
-}
 
 impl App {
     /// Newest engine status from the `watch` channel.

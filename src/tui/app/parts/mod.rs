@@ -1,0 +1,15 @@
+//! The parts `App` is made of (its tables, sync view, detail pane, input mode), each a type
+//! that never names `App`. The handlers that change them are `impl App` blocks in the
+//! sibling files of `app/`, which `App` itself never names: so neither direction closes an
+//! import cycle (tests/architecture.rs).
+
+mod detail;
+mod input_mode;
+mod sync;
+mod tables;
+
+pub use detail::{DetailStyle, DetailView};
+pub use input_mode::InputMode;
+pub use sync::{ResourceProgress, SyncView};
+pub use tables::Scratch;
+pub(in crate::tui::app) use tables::Tables;
