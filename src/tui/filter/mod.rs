@@ -1,31 +1,41 @@
-//! Fuzzy filtering off the render path.
+//! Filtering off the render path.
 //!
-//! A dedicated thread matches the query against each row's visible cells joined into one
-//! line — borrowed from the row itself (its cells are stored joined), so no second copy of
-//! the table is kept. Every request carries a generation; a request superseded by a newer
-//! one for the same table is abandoned mid-scan, and the table drops any result whose
-//! generation it no longer awaits. The UI thread never waits for a match.
+//! The query is parsed on the UI thread ([`query`]: a mistake such as an unknown column is
+//! shown at once) and matched on a dedicated thread: fuzzy terms against each row's visible
+//! cells joined into one line (borrowed from the row itself: its cells are stored joined, so
+//! no second copy of the table is kept), anchored, exact and negated terms against each
+//! cell ([`cells`]), column-scoped terms against their one cell, shown or hidden. Every
+//! request carries a generation; a request superseded by a newer one for the same table is
+//! abandoned mid-scan, and the table drops any result whose generation it no longer awaits.
+//! The UI thread never waits for a match.
 //!
 //! Typing usually extends the query, and a row that fails `abc` cannot match `abcd`, so a
-//! query that extends the last completed one re-checks only that one's matches
-//! ("narrowing"). Queries whose syntax breaks that rule (`!not`, `suffix$`, escapes) always
-//! scan every row. Scans of many rows are split across two threads.
+//! query whose terms each imply the last completed query's re-checks only that one's
+//! matches ("narrowing", [`Query::narrows`]: never for `!`, `$`, exact or tag values, where a
+//! longer text can match more). Scans of many rows are split across two threads.
 //!
-//! The shipped matcher is `nucleo-matcher` (fzf's algorithm, smart case, `'exact`, `^prefix`,
-//! `suffix$`, `!not` and space-separated AND terms). `fuzzy-matcher`'s Skim V2 is kept
-//! selectable so the benchmark measures both on the same code path.
+//! Fuzzy terms use `nucleo-matcher`'s fuzzy match (fzf's algorithm, smart case, accents
+//! folded: `zurich` finds `Zürich`). They stay on the joined line because a fuzzy term is a
+//! loose "these letters in this order" search, the way fzf users type, and one match per row
+//! is the cheap case. `fuzzy-matcher`'s Skim V2 is kept selectable so the benchmark measures
+//! both on the same code path.
+
+mod cells;
+pub mod query;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 pub use super::model::table::SEP;
-use super::model::table::{Row, breakdown};
+use super::model::table::{Column, Row, TableModel, breakdown};
 use super::model::table_id::TableId;
+use cells::{find_tag, tag_entries};
+pub use query::{Query, QueryError};
+use query::{Scope, Term};
 
 /// Which matcher runs the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,10 +54,28 @@ pub const TABLES: usize = TableId::COUNT;
 pub struct FilterJob {
     pub table: TableId,
     pub generation: u64,
-    pub query: String,
+    pub query: Arc<Query>,
     pub rows: Arc<Vec<Row>>,
     pub visible: Vec<usize>,
     pub breakdown_col: Option<usize>,
+}
+
+impl FilterJob {
+    /// The request for a table's current filter, or why its text cannot be run.
+    pub fn for_table(
+        table: TableId,
+        generation: u64,
+        model: &TableModel,
+    ) -> Result<FilterJob, QueryError> {
+        Ok(FilterJob {
+            table,
+            generation,
+            query: Arc::new(Query::parse(&model.filter, &model.columns)?),
+            rows: model.rows().clone(),
+            visible: model.visible_columns(),
+            breakdown_col: model.breakdown_col,
+        })
+    }
 }
 
 /// The matches of one request: `mask[row]` is true when the row matched.
@@ -111,7 +139,7 @@ impl Drop for FilterWorker {
 struct Last {
     rows: Arc<Vec<Row>>,
     visible: Vec<usize>,
-    query: String,
+    query: Arc<Query>,
     /// Indices of the rows that matched, ascending.
     matched: Vec<u32>,
 }
@@ -147,7 +175,7 @@ fn worker(
             let base = last.get(&job.table).filter(|l| {
                 Arc::ptr_eq(&l.rows, &job.rows)
                     && l.visible == job.visible
-                    && narrows(&l.query, &job.query)
+                    && job.query.narrows(&l.query)
             });
             let candidates: &[u32] = match base {
                 Some(l) => &l.matched,
@@ -190,20 +218,7 @@ fn worker(
     }
 }
 
-/// Can the matches of `new` only be a subset of those of `old`? True when `new` extends
-/// `old` and `old` uses none of the syntax for which extending widens the match: `!` (a
-/// longer negated term excludes fewer rows), `$` (`ab$` becomes the plain term `ab$c`),
-/// `\` escapes, or a bare `'`/`^` whose meaning changes once text follows.
-pub fn narrows(old: &str, new: &str) -> bool {
-    !old.is_empty()
-        && new.starts_with(old)
-        && !old.contains(['!', '$', '\\'])
-        && !old
-            .split_whitespace()
-            .any(|t| t == "'" || t == "^" || t == "'^")
-}
-
-/// The rows of `candidates` whose line matches; `None` when abandoned for a newer request.
+/// The rows of `candidates` that match; `None` when abandoned for a newer request.
 fn run_match(
     kind: MatcherKind,
     job: &FilterJob,
@@ -211,15 +226,14 @@ fn run_match(
     matchers: &mut [Matcher; 2],
     current: &(dyn Fn() -> bool + Sync),
 ) -> Option<Vec<u32>> {
-    let pattern = Pattern::parse(&job.query, CaseMatching::Smart, Normalization::Smart);
     let [m0, m1] = matchers;
     if candidates.len() < SPLIT_MIN {
-        return scan(kind, job, &pattern, candidates, m0, current);
+        return scan(kind, job, candidates, m0, current);
     }
     let (a, b) = candidates.split_at(candidates.len() / 2);
     let (ra, rb) = std::thread::scope(|s| {
-        let other = s.spawn(|| scan(kind, job, &pattern, b, m1, current));
-        let ra = scan(kind, job, &pattern, a, m0, current);
+        let other = s.spawn(|| scan(kind, job, b, m1, current));
+        let ra = scan(kind, job, a, m0, current);
         // A panic in the helper is a bug in the matcher: drop this result rather than
         // take the console down.
         (ra, other.join().ok().flatten())
@@ -229,12 +243,75 @@ fn run_match(
     Some(out)
 }
 
-/// Match the lines of `rows` (ascending indices), checking for a newer request every
-/// 2 048 rows.
+/// Per term, the case and normalization settings a fuzzy term's atom puts into the
+/// matcher (what `Atom::score` would set; scoring an empty line sets them without matching).
+fn fuzzy_settings(query: &Query, matcher: &mut Matcher) -> Vec<(bool, bool)> {
+    query
+        .terms
+        .iter()
+        .map(|t| match t {
+            Term::Fuzzy { atom, .. } => {
+                let _ = atom.score(Utf32Str::Ascii(b""), matcher);
+                (matcher.config.ignore_case, matcher.config.normalize)
+            }
+            _ => (false, false),
+        })
+        .collect()
+}
+
+/// Does `row` match every term? `line` is its visible cells joined, which only fuzzy terms
+/// read.
+fn row_matches(
+    query: &Query,
+    settings: &[(bool, bool)],
+    row: &Row,
+    visible: &[usize],
+    line: Option<Utf32Str<'_>>,
+    m: &mut Matcher,
+) -> bool {
+    query
+        .terms
+        .iter()
+        .zip(settings)
+        .all(|(t, (ic, norm))| match t {
+            Term::All => true,
+            // The filter needs yes/no, not fzf's optimal score: a fuzzy term matches exactly
+            // when its characters occur in order, which the greedy O(n) pass decides as well
+            // as the optimal O(n·m) one (the costly part when most rows match).
+            Term::Fuzzy { atom, .. } => line.is_some_and(|hay| {
+                m.config.ignore_case = *ic;
+                m.config.normalize = *norm;
+                m.fuzzy_match_greedy(hay, atom.needle_text()).is_some()
+            }),
+            Term::Cells {
+                kind,
+                needle,
+                scope,
+                negated,
+            } => {
+                let hit = match scope {
+                    Scope::Visible => visible.iter().any(|c| needle.matches(*kind, row.cell(*c))),
+                    Scope::Column(c) => needle.matches(*kind, row.cell(*c)),
+                };
+                hit != *negated
+            }
+            Term::Tag {
+                col,
+                key,
+                value,
+                negated,
+            } => {
+                let hit = tag_entries(row.cell(*col))
+                    .any(|(k, v)| key.equals(k) && value.as_ref().is_none_or(|w| w.equals(v)));
+                hit != *negated
+            }
+        })
+}
+
+/// Match `rows` (ascending indices), checking for a newer request every 2 048 rows.
 fn scan(
     kind: MatcherKind,
     job: &FilterJob,
-    pattern: &Pattern,
     rows: &[u32],
     matcher: &mut Matcher,
     current: &(dyn Fn() -> bool + Sync),
@@ -242,30 +319,9 @@ fn scan(
     let mut out = Vec::new();
     let mut buf = Vec::new();
     let skim = (kind == MatcherKind::Skim).then(fuzzy_matcher::skim::SkimMatcherV2::default);
-    // The filter needs yes/no, not fzf's optimal score: a fuzzy term matches exactly when
-    // its characters occur in order, which the greedy O(n) pass decides as well as the
-    // optimal O(n·m) one (the costly part when most rows match, as `sn…` does on serials).
-    // Each term's case and normalization settings are what `Atom::score` puts into the
-    // matcher's config; scoring an empty line sets them without matching anything.
-    let atoms: Vec<(bool, bool)> = pattern
-        .atoms
-        .iter()
-        .map(|a| {
-            let _ = a.score(Utf32Str::Ascii(b""), matcher);
-            (matcher.config.ignore_case, matcher.config.normalize)
-        })
-        .collect();
-    let greedy = |hay: Utf32Str<'_>, m: &mut Matcher| {
-        pattern.atoms.iter().zip(&atoms).all(|(a, (ic, norm))| {
-            if a.kind == AtomKind::Fuzzy && !a.negative {
-                m.config.ignore_case = *ic;
-                m.config.normalize = *norm;
-                m.fuzzy_match_greedy(hay, a.needle_text()).is_some()
-            } else {
-                a.score(hay, m).is_some()
-            }
-        })
-    };
+    let settings = fuzzy_settings(&job.query, matcher);
+    // Only fuzzy terms need the joined line; anchored and scoped ones read the cells.
+    let joined = job.query.has_fuzzy() || skim.is_some();
     for (n, i) in rows.iter().enumerate() {
         if n % 2048 == 0 && !current() {
             return None;
@@ -273,12 +329,16 @@ fn scan(
         let Some(row) = job.rows.get(*i as usize) else {
             continue;
         };
-        let line = row.joined(&job.visible);
+        let line = joined.then(|| row.joined(&job.visible));
         let hit = match &skim {
-            None => greedy(Utf32Str::new(&line, &mut buf), matcher),
+            None => {
+                let hay = line.as_deref().map(|l| Utf32Str::new(l, &mut buf));
+                row_matches(&job.query, &settings, row, &job.visible, hay, matcher)
+            }
             Some(skim) => {
                 use fuzzy_matcher::FuzzyMatcher;
-                skim.fuzzy_match(&line, &job.query).is_some()
+                skim.fuzzy_match(line.as_deref().unwrap_or(""), job.query.text())
+                    .is_some()
             }
         };
         if hit {
@@ -288,21 +348,91 @@ fn scan(
     Some(out)
 }
 
-/// The line a row is matched against: its visible cells joined with [`SEP`].
-pub fn join_cells(row: &Row, visible: &[usize]) -> String {
-    row.joined(visible).into_owned()
+/// The matched characters of the few rows on screen, for highlighting: positions in the
+/// row's visible cells joined with [`SEP`]. Parsed once per frame.
+pub struct Highlighter {
+    query: Option<Query>,
 }
 
-/// Character positions (in the joined line) that matched, for highlighting the few rows on
-/// screen. Empty when the row does not match.
-pub fn highlight_indices(query: &str, line: &str, matcher: &mut Matcher) -> Vec<u32> {
-    let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-    let mut buf = Vec::new();
-    let mut idx = Vec::new();
-    let _ = pattern.indices(Utf32Str::new(line, &mut buf), matcher, &mut idx);
-    idx.sort_unstable();
-    idx.dedup();
-    idx
+impl Highlighter {
+    /// For a table's filter text; highlights nothing when it is empty or does not parse.
+    pub fn new(text: &str, columns: &[Column]) -> Highlighter {
+        Highlighter {
+            query: (!text.is_empty())
+                .then(|| Query::parse(text, columns).ok())
+                .flatten(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.query.is_none()
+    }
+
+    /// Character positions in the joined line, ascending (fuzzy terms as fzf scores them,
+    /// cell terms where they match; negated terms mark nothing).
+    pub fn indices(&self, row: &Row, visible: &[usize], matcher: &mut Matcher) -> Vec<u32> {
+        let Some(q) = &self.query else {
+            return Vec::new();
+        };
+        let sep = SEP.chars().count() as u32;
+        let mut starts = Vec::with_capacity(visible.len());
+        let mut at = 0u32;
+        for c in visible {
+            starts.push(at);
+            at += row.cell(*c).chars().count() as u32 + sep;
+        }
+        let mut idx = Vec::new();
+        let mut mark = |n: usize, (s, len): (usize, usize)| {
+            let start = starts.get(n).copied().unwrap_or(0) + s as u32;
+            idx.extend(start..start + len as u32);
+        };
+        let mut fuzzy = Vec::new();
+        for t in &q.terms {
+            match t {
+                Term::Fuzzy { atom, .. } => fuzzy.push(atom),
+                Term::Cells {
+                    kind,
+                    needle,
+                    scope,
+                    negated: false,
+                } => {
+                    for (n, c) in visible.iter().enumerate() {
+                        if (*scope == Scope::Visible || *scope == Scope::Column(*c))
+                            && let Some(r) = needle.find(*kind, row.cell(*c))
+                        {
+                            mark(n, r);
+                        }
+                    }
+                }
+                Term::Tag {
+                    col,
+                    key,
+                    value,
+                    negated: false,
+                } => {
+                    let hit = |k: &str, v: &str| {
+                        key.equals(k) && value.as_ref().is_none_or(|w| w.equals(v))
+                    };
+                    if let Some(n) = visible.iter().position(|c| c == col)
+                        && let Some(r) = find_tag(row.cell(*col), hit)
+                    {
+                        mark(n, r);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !fuzzy.is_empty() {
+            let line = row.joined(visible);
+            let mut buf = Vec::new();
+            for atom in fuzzy {
+                let _ = atom.indices(Utf32Str::new(&line, &mut buf), matcher, &mut idx);
+            }
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        idx
+    }
 }
 
 #[cfg(test)]
@@ -310,30 +440,18 @@ mod tests {
     use super::*;
     use crate::tui::model::table::Mark;
 
-    #[test]
-    fn narrowing_only_for_queries_that_can_only_shrink() {
-        assert!(narrows("ap", "ap-"));
-        assert!(narrows("6300m", "6300m eu"));
-        assert!(narrows("'ab", "'abc"));
-        assert!(!narrows("", "a"));
-        assert!(!narrows("abc", "ab"));
-        assert!(!narrows("!ab", "!abc"));
-        assert!(!narrows("ab$", "ab$c"));
-        assert!(!narrows("'", "'a"));
-        assert!(!narrows("x ^", "x ^a"));
-    }
-
     fn filter(rows: &Arc<Vec<Row>>, queries: &[&str]) -> Vec<Vec<bool>> {
         let (tx, rx) = mpsc::channel();
         let w = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
             let _ = tx.send(r);
         });
         let mut out = Vec::new();
+        let columns = [Column::text("Serial", 20), Column::text("Type", 12)];
         for (g, q) in queries.iter().enumerate() {
             w.submit(FilterJob {
                 table: TableId::Devices,
                 generation: g as u64 + 1,
-                query: q.to_string(),
+                query: Arc::new(Query::parse(q, &columns).expect("parses")),
                 rows: rows.clone(),
                 visible: vec![0, 1],
                 breakdown_col: Some(1),
@@ -365,9 +483,55 @@ mod tests {
             let fresh = filter(&rows, &[q]);
             assert_eq!(&fresh[0], got, "query {q}");
         }
+        // Anchored, exact, negated and scoped terms typed a key at a time.
+        let typed = [
+            "^", "^S", "^SN", "^SN1", "^SN1$", "t", "ty", "ty:", "ty:s", "ty:sw$",
+        ];
+        let got = filter(&rows, &typed);
+        for (q, got) in typed.iter().zip(&got) {
+            assert_eq!(&filter(&rows, &[q])[0], got, "query {q}");
+        }
+        let neg = filter(&rows, &["!", "!t", "!ty", "!ty:", "!ty:a", "!ty:ap"]);
+        assert_eq!(neg[4].iter().filter(|m| **m).count(), 13_333, "!ty:a");
+        assert_eq!(neg[5].iter().filter(|m| **m).count(), 13_333, "!ty:ap");
         // Smart case: an upper-case letter makes the term case-sensitive.
         let gw = filter(&rows, &["gw", "GW"]);
         assert_eq!(gw[0].iter().filter(|m| **m).count(), 6_666);
         assert_eq!(gw[1].iter().filter(|m| **m).count(), 0);
+        let anchored = filter(&rows, &["^SN0001", "^sn0001", "^Sn0001", "type:^ap$"]);
+        let n: Vec<usize> = anchored
+            .iter()
+            .map(|m| m.iter().filter(|x| **x).count())
+            .collect();
+        assert_eq!(n, [16, 16, 0, 6_667]);
+    }
+
+    #[test]
+    fn highlights_follow_the_terms() {
+        let columns = [
+            Column::text("Serial", 20),
+            Column::text("Type", 12),
+            Column::text("Tags", 20),
+        ];
+        let row = Row::new(
+            "x",
+            vec!["VNT07GQCSQ".into(), "AP".into(), "env=lab,site=HQ".into()],
+            Mark::Normal,
+        );
+        let mut m = Matcher::new(Config::DEFAULT);
+        let hl = |q: &str, vis: &[usize], m: &mut Matcher| {
+            Highlighter::new(q, &columns).indices(&row, vis, m)
+        };
+        // "VNT07GQCSQ  AP  env=lab,site=HQ": cells start at 0, 12 and 16.
+        assert_eq!(hl("^VNT", &[0, 1, 2], &mut m), [0, 1, 2]);
+        assert_eq!(hl("csq$ type:a", &[0, 1, 2], &mut m), [7, 8, 9, 12]);
+        assert_eq!(
+            hl("tag:site=HQ", &[0, 1, 2], &mut m),
+            (24..31).collect::<Vec<u32>>()
+        );
+        assert_eq!(hl("!ap type:p", &[1], &mut m), [1]);
+        assert_eq!(hl("serial:vnt", &[1, 2], &mut m), Vec::<u32>::new());
+        assert_eq!(hl("ap", &[1], &mut m), [0, 1]);
+        assert!(Highlighter::new("colour:red", &columns).is_empty());
     }
 }
