@@ -675,9 +675,19 @@ mod demo_data {
             count(&db, "tags ? 'site'").await,
             "tag:site"
         );
-        // A suffix anchors at the end of a cell, not of the row.
-        let last = count(&db, "serial_number LIKE '%Q'").await;
-        assert!(filter(&mut app, &f, "Q$") >= last, "Q$");
+        // Anchors hold in every cell, not only the first: `^CN` finds at least the CN
+        // serials, `^AP` at least the APs, and a suffix anchors at the end of a cell.
+        let cn = count(&db, "serial_number LIKE 'CN%'").await;
+        let got = filter(&mut app, &f, "^CN");
+        assert!(got >= cn && cn > 500, "^CN: {got} of at least {cn}");
+        let aps = count(&db, "device_type = 'AP'").await;
+        let got = filter(&mut app, &f, "^AP");
+        assert!(got >= aps && aps > 1_000, "^AP: {got} of at least {aps}");
+        assert_eq!(filter(&mut app, &f, "type:^ap$"), aps, "type:^ap$");
+        let q = count(&db, "serial_number LIKE '%Q'").await;
+        let got = filter(&mut app, &f, "Q$");
+        assert!(got >= q && q > 0, "Q$: {got} of at least {q}");
+        assert_eq!(filter(&mut app, &f, "serial:Q$"), q, "serial:Q$");
 
         // Hidden columns: `^VNT` still finds the serials, a scoped term reaches a hidden one.
         app.run_command("cols serial type model");
