@@ -169,7 +169,7 @@ fn rebinding_changes_every_text_that_names_a_key() {
     let s = text(&screen(&mut app, 100, 140));
     for line in [
         "  F5             sync now (incremental)",
-        "  Ctrl-f         fuzzy filter the visible columns",
+        "  Ctrl-f         filter (fuzzy; ^ $ ' ! per cell; col:value; tag:k=v)",
         "  F6             read the file again",
         "  F7             leave as is: change nothing for this choice",
     ] {

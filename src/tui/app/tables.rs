@@ -107,15 +107,10 @@ impl App {
         if table.filter.is_empty() {
             return;
         }
-        let job = FilterJob {
-            table: id,
-            generation,
-            query: table.filter.clone(),
-            rows: table.rows().clone(),
-            visible: table.visible_columns(),
-            breakdown_col: table.breakdown_col,
-        };
-        self.effects.push(Effect::Filter(job));
+        match FilterJob::for_table(id, generation, table) {
+            Ok(job) => self.effects.push(Effect::Filter(job)),
+            Err(e) => table.filter_failed(e.to_string()),
+        }
     }
 
     /// Change the Expiring window (30/60/90 days, or any 1..=3650 from `:window`).

@@ -90,7 +90,7 @@ pub const ACTIONS: &[Info<A>] = &[
     n(A::HalfPageDown, "half_page_down", "Move", "half a page down").keys(&["ctrl-d"]),
     n(A::Detail, "detail", "Table", "detail of the selected row").hint("detail").keys(&["enter"]),
     n(A::Back, "back", "Table", "close pane / clear filter").keys(&["esc"]),
-    n(A::Filter, "filter", "Table", "fuzzy filter the visible columns").hint("filter").keys(&["/"]),
+    n(A::Filter, "filter", "Table", "filter (fuzzy; ^ $ ' ! per cell; col:value; tag:k=v)").hint("filter").keys(&["/"]),
     n(A::SortNext, "sort_next", "Table", "sort by the next column").hint("sort").keys(&["o"]),
     n(A::SortPrev, "sort_prev", "Table", "sort by the previous column").keys(&["O"]),
     n(A::SortReverse, "sort_reverse", "Table", "reverse the sort order").keys(&["r"]),

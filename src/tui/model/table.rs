@@ -215,6 +215,8 @@ pub struct TableModel {
     pub filter: String,
     /// Generation of the filter request whose result is awaited; older results are dropped.
     pub awaited: u64,
+    /// Why the filter text cannot run (an unknown column…), shown where the filter is.
+    filter_error: Option<String>,
     /// Counts by the breakdown column over what is shown.
     pub breakdown: Vec<(String, usize)>,
     all_breakdown: Vec<(String, usize)>,
@@ -246,6 +248,7 @@ impl TableModel {
             offset: Cell::new(0),
             filter: String::new(),
             awaited: 0,
+            filter_error: None,
             breakdown: Vec::new(),
             all_breakdown: Vec::new(),
             copy_col,
@@ -428,6 +431,7 @@ impl TableModel {
         }
         let anchor = self.selected_row().map(|r| r.id.clone());
         self.mask = Some(mask);
+        self.filter_error = None;
         self.rebuild_view();
         self.breakdown = counts;
         if let Some(id) = anchor
@@ -440,10 +444,26 @@ impl TableModel {
         true
     }
 
+    /// The filter text cannot run: show no rows (a count of zero is then no silent answer:
+    /// the reason is shown with it) until the text is fixed or cleared.
+    pub fn filter_failed(&mut self, reason: String) {
+        self.mask = Some(Arc::new(vec![false; self.rows.len()]));
+        self.filter_error = Some(reason);
+        self.rebuild_view();
+        self.breakdown = Vec::new();
+        self.clamp();
+    }
+
+    /// Why the current filter text cannot run, if it cannot.
+    pub fn filter_error(&self) -> Option<&str> {
+        self.filter_error.as_deref()
+    }
+
     /// Drop the filter and show every row again.
     pub fn clear_filter(&mut self) {
         let anchor = self.selected_row().map(|r| r.id.clone());
         self.filter.clear();
+        self.filter_error = None;
         self.awaited = self.awaited.wrapping_add(1_000_000_000);
         self.mask = None;
         self.rebuild_view();

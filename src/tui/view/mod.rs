@@ -168,7 +168,10 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             table.filter.as_str()
         };
-        chip = format!("filter ⟨{f}⟩ ");
+        chip = match table.filter_error() {
+            Some(e) => format!("filter ⟨{f}⟩ {e} · "),
+            None => format!("filter ⟨{f}⟩ "),
+        };
     }
     let counts = if table.is_partial() && !table.filter_active() {
         format!("{} rows · loading", fmt_int(table.total() as i64))
@@ -352,7 +355,10 @@ fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard:
             } else {
                 table.filter.as_str()
             };
-            right = format!("filter ⟨{f}⟩ ");
+            right = match table.filter_error() {
+                Some(e) => format!("filter ⟨{f}⟩ {e} · "),
+                None => format!("filter ⟨{f}⟩ "),
+            };
             chip = true;
         }
         let counts = if table.filter_active() {

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthChar;
 
-use crate::tui::filter::{SEP, highlight_indices};
+use crate::tui::filter::{Highlighter, SEP};
 use crate::tui::keys::{Action, Keymap};
 use crate::tui::model::table::{Mark, TableModel};
 use crate::tui::theme::Theme;
@@ -52,6 +52,8 @@ pub fn draw_table(
     if model.is_empty() {
         let msg = if !model.loaded {
             "loading…".to_string()
+        } else if let Some(e) = model.filter_error() {
+            format!("{e} ({} clears the filter)", keys.say(Action::Back))
         } else if model.filter_active() {
             format!(
                 "no rows match the filter ({} clears it)",
@@ -76,7 +78,7 @@ pub fn draw_table(
         return;
     }
     let range = model.window(body.height as usize);
-    let query = model.filter.clone();
+    let query = Highlighter::new(&model.filter, &model.columns);
     for (line, pos) in range.enumerate() {
         let y = body.y + line as u16;
         let Some(row) = model.row_at(pos) else { break };
@@ -103,7 +105,7 @@ pub fn draw_table(
         let hl = if query.is_empty() {
             Vec::new()
         } else {
-            highlight_indices(&query, &row.joined(&vis), matcher)
+            query.indices(row, &vis, matcher)
         };
         let mut x = body.x;
         let mut line_pos: u32 = 0;
