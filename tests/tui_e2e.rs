@@ -188,6 +188,28 @@ fn demo_in_tmux_tabs_filter_sort_detail_sync_quit() {
         rows_shown(s) == Some(10_000)
     });
 
+    // Anchors apply per cell with smart case, and a column can be named: the counts on screen
+    // are the database's (issue 14: `^VNT` showed 464 of 1 067).
+    let vnt = demo_count("SELECT count(*) FROM devices WHERE serial_number LIKE 'VNT%'");
+    let switches = demo_count("SELECT count(*) FROM devices WHERE device_type = 'SWITCH'");
+    assert!(
+        vnt > 0 && switches > 0,
+        "the demo data has VNT serials and switches"
+    );
+    for (query, want) in [("^VNT", vnt), ("^vnt", vnt), ("type:switch", switches)] {
+        t.keys(&["/"]);
+        t.literal(query);
+        t.keys(&["Enter"]);
+        let s = t.wait_for(&format!("`/{query}` to show {want} rows"), 20, |s| {
+            rows_shown(s) == Some(want) && s.contains(query)
+        });
+        assert!(s.contains(" of 10,000"), "{s}");
+        t.keys(&["Escape"]);
+        t.wait_for("Esc to clear the filter", 10, |s| {
+            rows_shown(s) == Some(10_000)
+        });
+    }
+
     // Sort by the next column: the header shows the indicator.
     t.keys(&["o"]);
     t.wait_for("a sort indicator", 10, |s| {
@@ -255,6 +277,28 @@ fn write_sheet(path: &std::path::Path, rows: &[(&str, &str)]) {
     wb.save(path).unwrap();
 }
 
+/// One count from the demo database (what the demo's first sync stored).
+fn demo_count(sql: &'static str) -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{ConnectOptions, Connection};
+        let opts: sqlx::postgres::PgConnectOptions = DEMO_DB.parse().unwrap();
+        let mut c = opts
+            .connect()
+            .await
+            .expect("the demo database on the local PostgreSQL");
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
+        let _ = c.close().await;
+        u64::try_from(n).unwrap()
+    })
+}
+
+/// Where `--demo` keeps its data when the local PostgreSQL answers.
+const DEMO_DB: &str = "postgres://postgres@127.0.0.1:5432/glp_console_demo";
+
 /// Three access points the demo's first sync stored (assignable: not archived, not removed).
 fn demo_serials() -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -263,10 +307,7 @@ fn demo_serials() -> Vec<String> {
         .unwrap();
     rt.block_on(async {
         use sqlx::{ConnectOptions, Connection};
-        let opts: sqlx::postgres::PgConnectOptions =
-            "postgres://postgres@127.0.0.1:5432/glp_console_demo"
-                .parse()
-                .unwrap();
+        let opts: sqlx::postgres::PgConnectOptions = DEMO_DB.parse().unwrap();
         let mut c = opts.connect().await.expect(
             "the demo database on the local PostgreSQL (the demo uses it when the server answers)",
         );
