@@ -16,6 +16,7 @@
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::ControlFlow;
 
 use futures_util::stream::{FuturesOrdered, Stream, StreamExt};
 use reqwest::Method;
@@ -260,10 +261,9 @@ fn repair_windows(recs: &[Rec], limit: u64, final_total: u64, d: u64) -> Vec<(u6
     merged
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "162 lines; listed in issue 13's note to split next"
-)]
+/// List the whole collection into `tx`: the first page (finding a page size GreenLake
+/// accepts), the rest concurrently, then the repair rounds if the collection changed.
+/// Returns early, without error, when cancelled or when no one reads the pages any more.
 async fn produce<T>(
     client: Client,
     spec: ListSpec,
@@ -273,12 +273,48 @@ async fn produce<T>(
 where
     T: for<'de> Deserialize<'de> + HasId + Send + 'static,
 {
-    let cancelled = cancel.cancelled_owned();
-    tokio::pin!(cancelled);
+    let (first, limit) = first_page::<T>(&client, &spec).await?;
+    let first_total = first.total;
+    let conc = client.config().max_concurrency.max(1) as usize;
+    let mut pager = Pager {
+        em: Emitter {
+            tx,
+            seen: HashSet::new(),
+            page: 0,
+            items_so_far: 0,
+            limit,
+            total: None,
+            total_seq: 0,
+        },
+        recs: vec![Rec {
+            offset: 0,
+            total: first.total,
+            seq: first.seq,
+        }],
+        client,
+        spec,
+        cancel,
+        limit,
+        conc,
+    };
+    if pager.deliver_first(first).await.is_break() {
+        return Ok(());
+    }
+    if pager.read_the_rest(first_total).await?.is_break() {
+        return Ok(());
+    }
+    pager.repair().await
+}
+
+/// The first page and the page size that got it. A 400 that refuses the page size is
+/// retried with the largest limit it names (or the endpoint's fallback, or half), down to 1;
+/// the limit that works is kept for the run.
+async fn first_page<T>(client: &Client, spec: &ListSpec) -> Result<(Fetched<T>, u64), GlpError>
+where
+    T: for<'de> Deserialize<'de> + HasId,
+{
     let mut limit = u64::from(spec.page_size.max(1));
-    // A 400 that refuses the page size: retry with the largest limit it names (or the
-    // endpoint's fallback, or half), down to 1; the limit that works is kept for the run.
-    let first = loop {
+    loop {
         match fetch::<T>(client.clone(), spec.clone(), 0, limit).await {
             Err(e) if limit > 1 && refuses_limit(&e, spec.fallback_page_size, limit) => {
                 let refused = limit;
@@ -290,156 +326,209 @@ where
                     "page size refused with 400; retrying with a smaller one"
                 );
             }
-            r => break r?,
+            r => return Ok((r?, limit)),
         }
-    };
-    let mut em = Emitter {
-        tx: tx.clone(),
-        seen: HashSet::new(),
-        page: 0,
-        items_so_far: 0,
-        limit,
-        total: None,
-        total_seq: 0,
-    };
-    let mut recs = vec![Rec {
-        offset: 0,
-        total: first.total,
-        seq: first.seq,
-    }];
-    let first_len = first.raw_len;
-    let first_total = first.total;
-    if em.emit(first, true).await.is_err() {
-        return Ok(());
     }
-    let done_after_first = first_len == 0
-        || match first_total {
-            Some(t) => first_len >= t,
-            None => first_len < limit,
-        };
-    if done_after_first {
-        return Ok(());
-    }
-    if first_len < limit {
-        // More items than this page, yet a short page: the server caps the page size below
-        // what we asked. Step by what it gives, or offsets would jump over items.
-        limit = first_len;
-        em.limit = limit;
-    }
+}
 
-    let conc = client.config().max_concurrency.max(1) as usize;
-    let mut max_total = first_total;
-    let mut next = limit;
-    let mut ended = false;
-    let mut inflight = FuturesOrdered::new();
-    loop {
-        while inflight.len() < conc {
-            let go = match max_total {
-                Some(t) => next < t,
-                None => inflight.is_empty() && !ended,
+/// One listing while it runs: where its pages go, the page size, and every page's offset
+/// and total (what the repair rounds work from).
+struct Pager<T> {
+    client: Client,
+    spec: ListSpec,
+    cancel: CancellationToken,
+    em: Emitter<T>,
+    recs: Vec<Rec>,
+    limit: u64,
+    conc: usize,
+}
+
+impl<T> Pager<T>
+where
+    T: for<'de> Deserialize<'de> + HasId + Send + 'static,
+{
+    /// Deliver the first page; `Break` when it held the whole collection (or no one reads).
+    async fn deliver_first(&mut self, first: Fetched<T>) -> ControlFlow<()> {
+        let first_len = first.raw_len;
+        let first_total = first.total;
+        if self.em.emit(first, true).await.is_err() {
+            return ControlFlow::Break(());
+        }
+        let done_after_first = first_len == 0
+            || match first_total {
+                Some(t) => first_len >= t,
+                None => first_len < self.limit,
             };
-            if !go {
-                break;
-            }
-            inflight.push_back(fetch::<T>(client.clone(), spec.clone(), next, limit));
-            next += limit;
+        if done_after_first {
+            return ControlFlow::Break(());
         }
-        let res = tokio::select! {
-            _ = &mut cancelled => return Ok(()),
-            r = inflight.next() => r,
-        };
-        let Some(res) = res else { break };
-        let f = res?;
-        recs.push(Rec {
-            offset: f.offset,
-            total: f.total,
-            seq: f.seq,
-        });
-        if let Some(t) = f.total {
-            max_total = Some(max_total.map_or(t, |m| m.max(t)));
-        } else if max_total.is_none() && f.raw_len < limit {
-            ended = true;
+        if first_len < self.limit {
+            // More items than this page, yet a short page: the server caps the page size below
+            // what we asked. Step by what it gives, or offsets would jump over items.
+            self.limit = first_len;
+            self.em.limit = first_len;
         }
-        if max_total.is_none() && f.raw_len == 0 {
-            ended = true;
-        }
-        if em.emit(f, false).await.is_err() {
-            return Ok(());
-        }
+        ControlFlow::Continue(())
     }
 
-    // Repair if the collection changed while it was read.
-    let mut extra_d = 0u64;
-    for round in 0..MAX_REPAIR_ROUNDS {
-        let totals: Vec<u64> = recs.iter().filter_map(|r| r.total).collect();
-        let (Some(mn), Some(mx)) = (totals.iter().min(), totals.iter().max()) else {
-            return Ok(());
-        };
-        let Some(final_total) = em.total else {
-            return Ok(());
-        };
-        if mn == mx && extra_d == 0 {
-            return Ok(());
-        }
-        let d = (mx - mn).max(mx.abs_diff(final_total)) + extra_d;
-        let main: Vec<Rec> = {
-            let mut v: Vec<Rec> = recs
-                .iter()
-                .copied()
-                .filter(|r| r.offset % limit == 0)
-                .collect();
-            v.sort_by_key(|r| r.offset);
-            v.dedup_by_key(|r| r.offset);
-            v
-        };
-        let windows = repair_windows(&main, limit, final_total, d.max(1));
-        tracing::info!(
-            path = spec.path,
-            round,
-            delta = d,
-            windows = windows.len(),
-            "the collection changed while paging; re-reading the affected windows"
-        );
-        let mut changed = false;
-        let mut reqs = Vec::new();
-        for (s, e) in windows {
-            let mut o = s;
-            while o < e {
-                let l = (e - o).min(limit);
-                reqs.push((o, l));
-                o += l;
+    /// The offsets after the first page, `conc` in flight, delivered in offset order. Without
+    /// a total, one page at a time until a short or empty one.
+    async fn read_the_rest(
+        &mut self,
+        first_total: Option<u64>,
+    ) -> Result<ControlFlow<()>, GlpError> {
+        let limit = self.limit;
+        let mut max_total = first_total;
+        let mut next = limit;
+        let mut ended = false;
+        let mut inflight = FuturesOrdered::new();
+        loop {
+            while inflight.len() < self.conc {
+                let go = match max_total {
+                    Some(t) => next < t,
+                    None => inflight.is_empty() && !ended,
+                };
+                if !go {
+                    break;
+                }
+                inflight.push_back(fetch::<T>(
+                    self.client.clone(),
+                    self.spec.clone(),
+                    next,
+                    limit,
+                ));
+                next += limit;
+            }
+            let res = tokio::select! {
+                () = self.cancel.cancelled() => return Ok(ControlFlow::Break(())),
+                r = inflight.next() => r,
+            };
+            let Some(res) = res else { break };
+            let f = res?;
+            self.recs.push(Rec {
+                offset: f.offset,
+                total: f.total,
+                seq: f.seq,
+            });
+            if let Some(t) = f.total {
+                max_total = Some(max_total.map_or(t, |m| m.max(t)));
+            } else if max_total.is_none() && f.raw_len < limit {
+                ended = true;
+            }
+            if max_total.is_none() && f.raw_len == 0 {
+                ended = true;
+            }
+            if self.em.emit(f, false).await.is_err() {
+                return Ok(ControlFlow::Break(()));
             }
         }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Re-read the windows around page boundaries whose totals disagree, until a round
+    /// sees no further change (at most [`MAX_REPAIR_ROUNDS`]).
+    async fn repair(&mut self) -> Result<(), GlpError> {
+        let mut extra_d = 0u64;
+        for round in 0..MAX_REPAIR_ROUNDS {
+            let Some((final_total, d)) = self.moved_by(extra_d) else {
+                return Ok(());
+            };
+            let starts = page_starts(&self.recs, self.limit);
+            let windows = repair_windows(&starts, self.limit, final_total, d.max(1));
+            tracing::info!(
+                path = self.spec.path,
+                round,
+                delta = d,
+                windows = windows.len(),
+                "the collection changed while paging; re-reading the affected windows"
+            );
+            let reqs = window_requests(&windows, self.limit);
+            match self.reread(reqs, final_total, &mut extra_d).await? {
+                ControlFlow::Break(()) | ControlFlow::Continue(false) => return Ok(()),
+                ControlFlow::Continue(true) => {}
+            }
+        }
+        tracing::warn!(
+            path = self.spec.path,
+            "the collection kept changing while it was read; a later sync will pick up the rest"
+        );
+        Ok(())
+    }
+
+    /// The latest total and how far the totals moved (plus what earlier repair rounds saw);
+    /// `None` when there is nothing to repair.
+    fn moved_by(&self, extra_d: u64) -> Option<(u64, u64)> {
+        let totals: Vec<u64> = self.recs.iter().filter_map(|r| r.total).collect();
+        let (mn, mx) = (*totals.iter().min()?, *totals.iter().max()?);
+        let final_total = self.em.total?;
+        if mn == mx && extra_d == 0 {
+            return None;
+        }
+        Some((
+            final_total,
+            (mx - mn).max(mx.abs_diff(final_total)) + extra_d,
+        ))
+    }
+
+    /// Fetch `reqs` (offset, limit), `conc` in flight, delivering only items not seen yet.
+    /// `Continue(true)` when a page saw a total other than `final_total` (its difference is
+    /// added to `extra_d`, so the next round widens its windows).
+    async fn reread(
+        &mut self,
+        reqs: Vec<(u64, u64)>,
+        final_total: u64,
+        extra_d: &mut u64,
+    ) -> Result<ControlFlow<(), bool>, GlpError> {
+        let mut changed = false;
         let mut q = FuturesOrdered::new();
         let mut it = reqs.into_iter();
         loop {
-            while q.len() < conc {
+            while q.len() < self.conc {
                 let Some((o, l)) = it.next() else { break };
-                q.push_back(fetch::<T>(client.clone(), spec.clone(), o, l));
+                q.push_back(fetch::<T>(self.client.clone(), self.spec.clone(), o, l));
             }
             let r = tokio::select! {
-                _ = &mut cancelled => return Ok(()),
+                () = self.cancel.cancelled() => return Ok(ControlFlow::Break(())),
                 r = q.next() => r,
             };
             let Some(r) = r else { break };
             let f = r?;
             if f.total.is_some() && f.total != Some(final_total) {
                 changed = true;
-                extra_d += f.total.map_or(0, |t| t.abs_diff(final_total));
+                *extra_d += f.total.map_or(0, |t| t.abs_diff(final_total));
             }
-            if em.emit(f, false).await.is_err() {
-                return Ok(());
+            if self.em.emit(f, false).await.is_err() {
+                return Ok(ControlFlow::Break(()));
             }
         }
-        if !changed {
-            return Ok(());
+        Ok(ControlFlow::Continue(changed))
+    }
+}
+
+/// The pages of the main pass (offsets on the page grid), one per offset, in offset order.
+fn page_starts(recs: &[Rec], limit: u64) -> Vec<Rec> {
+    let mut v: Vec<Rec> = recs
+        .iter()
+        .copied()
+        .filter(|r| r.offset % limit == 0)
+        .collect();
+    v.sort_by_key(|r| r.offset);
+    v.dedup_by_key(|r| r.offset);
+    v
+}
+
+/// The requests (offset, limit) that cover `windows`, none larger than `limit`.
+fn window_requests(windows: &[(u64, u64)], limit: u64) -> Vec<(u64, u64)> {
+    let mut reqs = Vec::new();
+    for &(s, e) in windows {
+        let mut o = s;
+        while o < e {
+            let l = (e - o).min(limit);
+            reqs.push((o, l));
+            o += l;
         }
     }
-    tracing::warn!(
-        path = spec.path,
-        "the collection kept changing while it was read; a later sync will pick up the rest"
-    );
-    Ok(())
+    reqs
 }
 
 /// Run `produce` on its own task, feeding a bounded channel; the stream ends after an error.
