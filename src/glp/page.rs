@@ -14,6 +14,9 @@
 //! saw different totals, the first Δ items and the tail, until a round sees no further change
 //! (at most [`MAX_REPAIR_ROUNDS`]). Pages of such a repair carry only items not yet delivered.
 
+mod size;
+mod windows;
+
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::ControlFlow;
@@ -25,9 +28,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::glp::client::{Call, Client};
-use crate::glp::error::{ErrorKind, GlpError};
+use crate::glp::error::GlpError;
 use crate::glp::model::{Device, HasId, Item, ItemError, RawPage, Subscription, parse_items};
 use crate::glp::pace::Endpoint;
+
+use size::{refuses_limit, smaller_limit};
+use windows::{Rec, page_starts, repair_windows, window_requests};
 
 /// Repair rounds before giving up on a collection that keeps changing.
 pub const MAX_REPAIR_ROUNDS: usize = 3;
@@ -74,13 +80,6 @@ struct Fetched<T> {
     seq: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Rec {
-    offset: u64,
-    total: Option<u64>,
-    seq: u64,
-}
-
 async fn fetch<T>(
     client: Client,
     spec: ListSpec,
@@ -118,50 +117,6 @@ where
         total,
         seq: client.next_seq(),
     })
-}
-
-/// The texts of a 400's body that are about the `limit` parameter.
-fn limit_texts(e: &GlpError) -> Vec<&str> {
-    let Some(body) = e.api_body() else {
-        return Vec::new();
-    };
-    body.details
-        .iter()
-        .map(String::as_str)
-        .chain(body.message.as_deref())
-        .chain(body.text.as_deref())
-        .filter(|t| t.to_ascii_lowercase().contains("limit"))
-        .collect()
-}
-
-/// Whether a failed first request was GreenLake refusing the page size. Any 400 counts when
-/// the endpoint has a known fallback not tried yet (the subscription API before August 2026
-/// said only "Bad Request"); otherwise the body must be about `limit`.
-fn refuses_limit(e: &GlpError, fallback: Option<u32>, limit: u64) -> bool {
-    e.kind() == ErrorKind::BadRequest
-        && (fallback.is_some_and(|f| u64::from(f) < limit) || !limit_texts(e).is_empty())
-}
-
-/// The next page size after `limit` was refused: the upper bound the error names
-/// (`limit must be between 1 and 20` → 20) when it is below `limit`, else the endpoint's
-/// fallback, else half. Always in `1..limit`.
-fn smaller_limit(e: &GlpError, limit: u64, fallback: Option<u32>) -> u64 {
-    let named = limit_texts(e)
-        .into_iter()
-        .flat_map(|t| {
-            t.split(|c: char| !c.is_ascii_digit())
-                .filter_map(|n| n.parse::<u64>().ok())
-                .collect::<Vec<_>>()
-        })
-        // The refused value itself is often echoed ("(got 200)"); it is not the cap.
-        .filter(|n| *n != limit)
-        .max()
-        // The largest other number is the upper bound; one above the limit is no cap.
-        .filter(|n| (1..limit).contains(n));
-    named
-        .or_else(|| fallback.map(u64::from).filter(|f| (1..limit).contains(f)))
-        .unwrap_or(limit / 2)
-        .clamp(1, limit.saturating_sub(1).max(1))
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -223,42 +178,6 @@ impl<T> Emitter<T> {
         };
         self.tx.send(Ok(page)).await.map_err(|_| Closed)
     }
-}
-
-/// Windows `[start, end)` to re-read after the totals moved by up to `d` during the pass.
-fn repair_windows(recs: &[Rec], limit: u64, final_total: u64, d: u64) -> Vec<(u64, u64)> {
-    let mut w = Vec::new();
-    let Some(first) = recs.first() else {
-        return w;
-    };
-    if first.total != Some(final_total) {
-        w.push((0, d));
-    }
-    for pair in recs.windows(2) {
-        if pair[0].total != pair[1].total || pair[0].total.is_none() {
-            let b = pair[1].offset;
-            w.push((b.saturating_sub(d), b + d));
-        }
-    }
-    if let Some(last) = recs.last() {
-        let end = last.offset + limit;
-        if last.total != Some(final_total) || final_total > end {
-            w.push((end.saturating_sub(d), end.max(final_total) + d));
-        }
-    }
-    w.sort();
-    let mut merged: Vec<(u64, u64)> = Vec::new();
-    for (s, e) in w {
-        let e = e.min(final_total + d);
-        if s >= e {
-            continue;
-        }
-        match merged.last_mut() {
-            Some(m) if s <= m.1 => m.1 = m.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    merged
 }
 
 /// List the whole collection into `tx`: the first page (finding a page size GreenLake
@@ -505,32 +424,6 @@ where
     }
 }
 
-/// The pages of the main pass (offsets on the page grid), one per offset, in offset order.
-fn page_starts(recs: &[Rec], limit: u64) -> Vec<Rec> {
-    let mut v: Vec<Rec> = recs
-        .iter()
-        .copied()
-        .filter(|r| r.offset % limit == 0)
-        .collect();
-    v.sort_by_key(|r| r.offset);
-    v.dedup_by_key(|r| r.offset);
-    v
-}
-
-/// The requests (offset, limit) that cover `windows`, none larger than `limit`.
-fn window_requests(windows: &[(u64, u64)], limit: u64) -> Vec<(u64, u64)> {
-    let mut reqs = Vec::new();
-    for &(s, e) in windows {
-        let mut o = s;
-        while o < e {
-            let l = (e - o).min(limit);
-            reqs.push((o, l));
-            o += l;
-        }
-    }
-    reqs
-}
-
 /// Run `produce` on its own task, feeding a bounded channel; the stream ends after an error.
 pub(crate) fn list<T>(
     client: &Client,
@@ -648,73 +541,4 @@ pub(crate) fn path_segment(id: &str) -> Result<&str, GlpError> {
         )));
     }
     Ok(id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(offset: u64, total: u64) -> Rec {
-        Rec {
-            offset,
-            total: Some(total),
-            seq: 0,
-        }
-    }
-
-    fn bad_request(details: &[&str]) -> GlpError {
-        GlpError::Http {
-            method: "GET".into(),
-            url: "https://glp.example/devices/v1/devices".into(),
-            status: 400,
-            body: Box::new(crate::glp::error::ApiErrorBody {
-                message: Some("Bad Request".into()),
-                details: details.iter().map(|d| d.to_string()).collect(),
-                ..Default::default()
-            }),
-            attempts: 1,
-        }
-    }
-
-    #[test]
-    fn a_refused_limit_steps_to_the_largest_named_below_it_else_fallback_else_half() {
-        let e = bad_request(&["limit: limit must be between 1 and 20"]);
-        assert!(refuses_limit(&e, None, 2000));
-        assert_eq!(smaller_limit(&e, 2000, None), 20);
-        let e = bad_request(&[
-            "limit: Ensure this value is between 1 and 50 for field limit (got 200).",
-        ]);
-        assert_eq!(smaller_limit(&e, 200, Some(50)), 50);
-        // Nothing usable named: the fallback, then halving, never below 1.
-        let e = bad_request(&["limit: too large"]);
-        assert_eq!(smaller_limit(&e, 200, Some(50)), 50);
-        assert_eq!(smaller_limit(&e, 50, Some(50)), 25);
-        assert_eq!(smaller_limit(&e, 2, None), 1);
-        // A number above the refused limit is not a cap.
-        let e = bad_request(&["limit: must be between 1 and 5000"]);
-        assert_eq!(smaller_limit(&e, 2000, None), 1000);
-    }
-
-    #[test]
-    fn a_400_about_something_else_is_not_a_page_size_refusal() {
-        let e = bad_request(&["filter: unknown property 'foo'"]);
-        assert!(!refuses_limit(&e, None, 2000));
-        // …unless the endpoint's known fallback is still untried (old subscription API).
-        assert!(refuses_limit(&e, Some(50), 200));
-        assert!(!refuses_limit(&e, Some(50), 50));
-    }
-
-    #[test]
-    fn no_change_no_windows_needed_beyond_tail() {
-        let r = [rec(0, 10), rec(5, 10)];
-        assert!(repair_windows(&r, 5, 10, 0).is_empty());
-    }
-
-    #[test]
-    fn insert_mid_run() {
-        // Pages of 10; page at offset 20 answered after one insert.
-        let r = [rec(0, 40), rec(10, 40), rec(20, 41), rec(30, 40)];
-        let w = repair_windows(&r, 10, 41, 1);
-        assert_eq!(w, vec![(0, 1), (19, 21), (29, 31), (39, 42)]);
-    }
 }
