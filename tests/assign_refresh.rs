@@ -19,35 +19,16 @@ use std::time::Duration;
 
 use common::TestDb;
 use glp_console::assign::refresh::{report_of, resync_serials};
-use glp_console::config::{ApiConfig, Secret, SyncConfig};
+use glp_console::config::SyncConfig;
 use glp_console::glp::client::Client;
 use glp_console::sim::{self, Faults, SimConfig, SimHandle};
-use glp_console::store::lock::lock_key;
-use glp_console::sync::engine::{self, EngineConfig, EngineHandle};
+use glp_console::sync::engine::EngineHandle;
 use glp_console::sync::refresh::SERIALS_PER_LIST;
 use glp_console::sync::{Mode, RefreshReply, Scope, SyncCommand, SyncEvent, Trigger};
 use serde_json::{Value, json};
 
-fn api_config(sim: &SimHandle) -> ApiConfig {
-    let mut api = ApiConfig {
-        base_url: sim.base_url(),
-        token_url: sim.token_url(),
-        client_id: sim.client_id().to_string(),
-        ..ApiConfig::default()
-    };
-    api.page_size.devices = 100;
-    let r = &mut api.rate_limits;
-    r.devices_get = 100_000;
-    r.subscriptions_get = 100_000;
-    api.retry.max_attempts = 3;
-    api.retry.base_delay = Duration::from_millis(5);
-    api.retry.max_delay = Duration::from_millis(20);
-    api.retry.max_total = Duration::from_secs(2);
-    api
-}
-
 fn client(sim: &SimHandle) -> Client {
-    Client::new(&api_config(sim), Secret::new(sim.client_secret())).expect("client builds")
+    common::engine::client(sim, &common::engine::api_config(sim))
 }
 
 async fn start_sim(devices: usize) -> SimHandle {
@@ -62,15 +43,11 @@ async fn start_sim(devices: usize) -> SimHandle {
 }
 
 fn engine_for(sim: &SimHandle, db: &TestDb) -> EngineHandle {
-    let api = api_config(sim);
-    engine::spawn(
-        client(sim),
-        db.store.clone(),
-        EngineConfig {
-            sync: SyncConfig::default(),
-            database_url: db.url.clone(),
-            lock_key: lock_key(&api.base_url, &api.client_id),
-        },
+    common::engine::engine_for(
+        sim,
+        &common::engine::api_config(sim),
+        db,
+        SyncConfig::default(),
     )
 }
 

@@ -32,14 +32,12 @@ use glp_console::assign::apply::{self, ApplyOptions, ApplyRequest};
 use glp_console::assign::normalize::Category;
 use glp_console::assign::plan::{AddDevice, AppTarget, Desired, DeviceState, DeviceTarget, plan};
 use glp_console::assign::report::{ApplyReport, DeviceStatus, OpStatus, RunStatus};
-use glp_console::config::{ApiConfig, RateLimits, Secret, SyncConfig};
+use glp_console::config::{ApiConfig, RateLimits, SyncConfig};
 use glp_console::glp::client::Client;
 use glp_console::glp::ops::{DeviceKind, NewDevice, OperationState};
 use glp_console::glp::pace::{Endpoint, Pacer};
 use glp_console::sim::{self, Faults, Limits, SimConfig, SimHandle};
 use glp_console::store::audit::{NewRun, RunKind};
-use glp_console::store::lock::lock_key;
-use glp_console::sync::engine::{self, EngineConfig};
 use glp_console::sync::{Mode, Outcome, Scope, SyncCommand, SyncEvent, Trigger};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -113,7 +111,7 @@ fn api(base: &str, sim: &SimHandle) -> ApiConfig {
 }
 
 fn client(cfg: &ApiConfig, sim: &SimHandle) -> Client {
-    Client::new(cfg, Secret::new(sim.client_secret())).expect("client builds")
+    common::engine::client(sim, cfg)
 }
 
 async fn start_sim(devices: usize) -> SimHandle {
@@ -129,15 +127,7 @@ async fn start_sim(devices: usize) -> SimHandle {
 }
 
 async fn run_sync(cfg: &ApiConfig, sim: &SimHandle, db: &TestDb, mode: Mode) {
-    let mut h = engine::spawn(
-        client(cfg, sim),
-        db.store.clone(),
-        EngineConfig {
-            sync: SyncConfig::default(),
-            database_url: db.url.clone(),
-            lock_key: lock_key(&cfg.base_url, &cfg.client_id),
-        },
-    );
+    let mut h = common::engine::engine_for(sim, cfg, db, SyncConfig::default());
     h.commands
         .send(SyncCommand::SyncNow {
             scope: Scope::Both,

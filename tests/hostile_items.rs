@@ -17,13 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::engine::api_config;
 use common::{TestDb, TestDir};
-use glp_console::config::{ApiConfig, Secret, SyncConfig};
-use glp_console::glp::client::Client;
+use glp_console::config::{ApiConfig, SyncConfig};
 use glp_console::glp::model::{Device, Item, RawPage, parse_items};
 use glp_console::sim::{self, Faults, SimConfig, SimHandle};
-use glp_console::store::lock::lock_key;
-use glp_console::sync::engine::{self, EngineConfig, EngineHandle};
+use glp_console::sync::engine::EngineHandle;
 use glp_console::sync::{
     Mode, Outcome, Resource, ResourceSummary, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger,
 };
@@ -32,42 +31,13 @@ use serde_json::{Value, json};
 /// Longer than a btree index entry may be: such an id cannot be stored under any key.
 const UNSTORABLE_ID: usize = 2704;
 
-fn api_config(sim: &SimHandle) -> ApiConfig {
-    let mut api = ApiConfig {
-        base_url: sim.base_url(),
-        token_url: sim.token_url(),
-        client_id: sim.client_id().to_string(),
-        ..ApiConfig::default()
-    };
-    api.page_size.devices = 100;
-    api.page_size.subscriptions = 50;
-    let r = &mut api.rate_limits;
-    r.devices_get = 100_000;
-    r.subscriptions_get = 100_000;
-    r.async_operations_get = 100_000;
-    api.retry.max_attempts = 3;
-    api.retry.base_delay = Duration::from_millis(5);
-    api.retry.max_delay = Duration::from_millis(20);
-    api.retry.max_total = Duration::from_secs(5);
-    api
-}
-
 async fn start_sim(cfg: SimConfig) -> SimHandle {
     glp_console::tls::init();
     sim::start(cfg).await.expect("simulator starts")
 }
 
 fn engine_for(api: &ApiConfig, sim: &SimHandle, db: &TestDb) -> EngineHandle {
-    let client = Client::new(api, Secret::new(sim.client_secret())).expect("client builds");
-    engine::spawn(
-        client,
-        db.store.clone(),
-        EngineConfig {
-            sync: SyncConfig::default(),
-            database_url: db.url.clone(),
-            lock_key: lock_key(&api.base_url, &api.client_id),
-        },
-    )
+    common::engine::engine_for(sim, api, db, SyncConfig::default())
 }
 
 async fn sync(h: &mut EngineHandle, scope: Scope, mode: Mode) -> SyncEvent {

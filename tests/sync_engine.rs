@@ -17,32 +17,17 @@ use common::TestDb;
 use glp_console::config::{ApiConfig, Config, Secret, SyncConfig};
 use glp_console::glp::client::Client;
 use glp_console::sim::{self, Faults, SimConfig, SimHandle};
-use glp_console::store::lock::lock_key;
-use glp_console::sync::engine::{self, EngineConfig, EngineHandle};
+use glp_console::sync::engine::EngineHandle;
 use glp_console::sync::{
     FailureKind, Mode, Outcome, Resource, ResourceOutcome, ResourceSummary, Scope, SyncCommand,
     SyncEvent, SyncSummary, Trigger,
 };
 use serde_json::Value;
 
+/// The shared engine-test settings, with a breaker that cools down within a test (one
+/// here waits for it).
 fn api_config(sim: &SimHandle) -> ApiConfig {
-    let mut api = ApiConfig {
-        base_url: sim.base_url(),
-        token_url: sim.token_url(),
-        client_id: sim.client_id().to_string(),
-        ..ApiConfig::default()
-    };
-    // Small pages so every test pages; limits far away (pacing has its own tests).
-    api.page_size.devices = 100;
-    api.page_size.subscriptions = 50;
-    let r = &mut api.rate_limits;
-    r.devices_get = 100_000;
-    r.subscriptions_get = 100_000;
-    r.async_operations_get = 100_000;
-    api.retry.max_attempts = 3;
-    api.retry.base_delay = Duration::from_millis(5);
-    api.retry.max_delay = Duration::from_millis(20);
-    api.retry.max_total = Duration::from_secs(5);
+    let mut api = common::engine::api_config(sim);
     api.breaker.cooldown = Duration::from_millis(500);
     api
 }
@@ -63,17 +48,7 @@ fn engine_for(sim: &SimHandle, db: &TestDb) -> EngineHandle {
 }
 
 fn engine_with(sim: &SimHandle, db: &TestDb, sync: SyncConfig) -> EngineHandle {
-    let api = api_config(sim);
-    let client = Client::new(&api, Secret::new(sim.client_secret())).expect("client builds");
-    engine::spawn(
-        client,
-        db.store.clone(),
-        EngineConfig {
-            sync,
-            database_url: db.url.clone(),
-            lock_key: lock_key(&api.base_url, &api.client_id),
-        },
-    )
+    common::engine::engine_for(sim, &api_config(sim), db, sync)
 }
 
 /// Ask for a sync and wait for its final event.
@@ -445,15 +420,7 @@ async fn bad_credentials_fail_as_auth_without_touching_data() {
     let sim = start_sim(50, 5).await;
     let api = api_config(&sim);
     let client = Client::new(&api, Secret::new("wrong-secret")).unwrap();
-    let mut h = engine::spawn(
-        client,
-        db.store.clone(),
-        EngineConfig {
-            sync: Config::default().sync,
-            database_url: db.url.clone(),
-            lock_key: 1,
-        },
-    );
+    let mut h = common::engine::spawn_engine(client, &api, &db, Config::default().sync);
     let ev = sync(&mut h, Scope::Both, Mode::Auto).await;
     let SyncEvent::Failed { kind, error, .. } = ev else {
         panic!("{ev:?}")

@@ -458,28 +458,16 @@ fn console_status(app: &mut glp_console::tui::app::App, width: u16) -> String {
 
 #[tokio::test]
 async fn the_console_status_bar_says_it_waits_for_greenlake_and_the_sync_completes() {
-    use glp_console::config::{ApiConfig, Secret, SyncConfig, UiConfig};
-    use glp_console::glp::client::Client;
-    use glp_console::store::lock::lock_key;
-    use glp_console::sync::engine::{self, EngineConfig};
+    use glp_console::config::{SyncConfig, UiConfig};
     use glp_console::sync::{Mode, Scope, SyncCommand, SyncEvent, Trigger};
     use glp_console::tui::app::App;
 
     let db = TestDb::new().await;
     let sim = start_sim(SimConfig::default()).await;
     sim.set_faults(outage(6, 8));
-    // The console's engine and client, configured as in tests/sync_engine.rs.
-    let mut api = ApiConfig {
-        base_url: sim.base_url(),
-        token_url: sim.token_url(),
-        client_id: sim.client_id().to_string(),
-        ..ApiConfig::default()
-    };
-    api.page_size.devices = 100;
-    api.page_size.subscriptions = 50;
-    api.rate_limits.devices_get = 100_000;
-    api.rate_limits.subscriptions_get = 100_000;
-    api.retry.max_attempts = 3;
+    // The console's engine and client, configured as the engine tests are, with slower
+    // retries.
+    let mut api = common::engine::api_config(&sim);
     api.retry.base_delay = Duration::from_millis(20);
     api.retry.max_delay = Duration::from_millis(200);
     api.retry.max_total = Duration::from_secs(2);
@@ -487,17 +475,13 @@ async fn the_console_status_bar_says_it_waits_for_greenlake_and_the_sync_complet
     // probe, and go on.
     api.breaker.failure_threshold = 1;
     api.breaker.cooldown = Duration::from_secs(2);
-    let client = Client::new(&api, Secret::new(sim.client_secret())).unwrap();
-    let mut h = engine::spawn(
-        client,
-        db.store.clone(),
-        EngineConfig {
-            sync: SyncConfig {
-                patience: Duration::from_secs(60),
-                ..SyncConfig::default()
-            },
-            database_url: db.url.clone(),
-            lock_key: lock_key(&api.base_url, &api.client_id),
+    let mut h = common::engine::engine_for(
+        &sim,
+        &api,
+        &db,
+        SyncConfig {
+            patience: Duration::from_secs(60),
+            ..SyncConfig::default()
         },
     );
     let mut app = App::new(&UiConfig::default(), false, false, chrono::Utc::now());

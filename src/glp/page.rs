@@ -14,8 +14,12 @@
 //! saw different totals, the first Δ items and the tail, until a round sees no further change
 //! (at most [`MAX_REPAIR_ROUNDS`]). Pages of such a repair carry only items not yet delivered.
 
+mod size;
+mod windows;
+
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::ControlFlow;
 
 use futures_util::stream::{FuturesOrdered, Stream, StreamExt};
 use reqwest::Method;
@@ -24,9 +28,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::glp::client::{Call, Client};
-use crate::glp::error::{ErrorKind, GlpError};
+use crate::glp::error::GlpError;
 use crate::glp::model::{Device, HasId, Item, ItemError, RawPage, Subscription, parse_items};
 use crate::glp::pace::Endpoint;
+
+use size::{refuses_limit, smaller_limit};
+use windows::{Rec, page_starts, repair_windows, window_requests};
 
 /// Repair rounds before giving up on a collection that keeps changing.
 pub const MAX_REPAIR_ROUNDS: usize = 3;
@@ -73,13 +80,6 @@ struct Fetched<T> {
     seq: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Rec {
-    offset: u64,
-    total: Option<u64>,
-    seq: u64,
-}
-
 async fn fetch<T>(
     client: Client,
     spec: ListSpec,
@@ -117,50 +117,6 @@ where
         total,
         seq: client.next_seq(),
     })
-}
-
-/// The texts of a 400's body that are about the `limit` parameter.
-fn limit_texts(e: &GlpError) -> Vec<&str> {
-    let Some(body) = e.api_body() else {
-        return Vec::new();
-    };
-    body.details
-        .iter()
-        .map(String::as_str)
-        .chain(body.message.as_deref())
-        .chain(body.text.as_deref())
-        .filter(|t| t.to_ascii_lowercase().contains("limit"))
-        .collect()
-}
-
-/// Whether a failed first request was GreenLake refusing the page size. Any 400 counts when
-/// the endpoint has a known fallback not tried yet (the subscription API before August 2026
-/// said only "Bad Request"); otherwise the body must be about `limit`.
-fn refuses_limit(e: &GlpError, fallback: Option<u32>, limit: u64) -> bool {
-    e.kind() == ErrorKind::BadRequest
-        && (fallback.is_some_and(|f| u64::from(f) < limit) || !limit_texts(e).is_empty())
-}
-
-/// The next page size after `limit` was refused: the upper bound the error names
-/// (`limit must be between 1 and 20` → 20) when it is below `limit`, else the endpoint's
-/// fallback, else half. Always in `1..limit`.
-fn smaller_limit(e: &GlpError, limit: u64, fallback: Option<u32>) -> u64 {
-    let named = limit_texts(e)
-        .into_iter()
-        .flat_map(|t| {
-            t.split(|c: char| !c.is_ascii_digit())
-                .filter_map(|n| n.parse::<u64>().ok())
-                .collect::<Vec<_>>()
-        })
-        // The refused value itself is often echoed ("(got 200)"); it is not the cap.
-        .filter(|n| *n != limit)
-        .max()
-        // The largest other number is the upper bound; one above the limit is no cap.
-        .filter(|n| (1..limit).contains(n));
-    named
-        .or_else(|| fallback.map(u64::from).filter(|f| (1..limit).contains(f)))
-        .unwrap_or(limit / 2)
-        .clamp(1, limit.saturating_sub(1).max(1))
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -224,46 +180,9 @@ impl<T> Emitter<T> {
     }
 }
 
-/// Windows `[start, end)` to re-read after the totals moved by up to `d` during the pass.
-fn repair_windows(recs: &[Rec], limit: u64, final_total: u64, d: u64) -> Vec<(u64, u64)> {
-    let mut w = Vec::new();
-    let Some(first) = recs.first() else {
-        return w;
-    };
-    if first.total != Some(final_total) {
-        w.push((0, d));
-    }
-    for pair in recs.windows(2) {
-        if pair[0].total != pair[1].total || pair[0].total.is_none() {
-            let b = pair[1].offset;
-            w.push((b.saturating_sub(d), b + d));
-        }
-    }
-    if let Some(last) = recs.last() {
-        let end = last.offset + limit;
-        if last.total != Some(final_total) || final_total > end {
-            w.push((end.saturating_sub(d), end.max(final_total) + d));
-        }
-    }
-    w.sort();
-    let mut merged: Vec<(u64, u64)> = Vec::new();
-    for (s, e) in w {
-        let e = e.min(final_total + d);
-        if s >= e {
-            continue;
-        }
-        match merged.last_mut() {
-            Some(m) if s <= m.1 => m.1 = m.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    merged
-}
-
-#[allow(
-    clippy::too_many_lines,
-    reason = "162 lines; listed in issue 13's note to split next"
-)]
+/// List the whole collection into `tx`: the first page (finding a page size GreenLake
+/// accepts), the rest concurrently, then the repair rounds if the collection changed.
+/// Returns early, without error, when cancelled or when no one reads the pages any more.
 async fn produce<T>(
     client: Client,
     spec: ListSpec,
@@ -273,12 +192,48 @@ async fn produce<T>(
 where
     T: for<'de> Deserialize<'de> + HasId + Send + 'static,
 {
-    let cancelled = cancel.cancelled_owned();
-    tokio::pin!(cancelled);
+    let (first, limit) = first_page::<T>(&client, &spec).await?;
+    let first_total = first.total;
+    let conc = client.config().max_concurrency.max(1) as usize;
+    let mut pager = Pager {
+        em: Emitter {
+            tx,
+            seen: HashSet::new(),
+            page: 0,
+            items_so_far: 0,
+            limit,
+            total: None,
+            total_seq: 0,
+        },
+        recs: vec![Rec {
+            offset: 0,
+            total: first.total,
+            seq: first.seq,
+        }],
+        client,
+        spec,
+        cancel,
+        limit,
+        conc,
+    };
+    if pager.deliver_first(first).await.is_break() {
+        return Ok(());
+    }
+    if pager.read_the_rest(first_total).await?.is_break() {
+        return Ok(());
+    }
+    pager.repair().await
+}
+
+/// The first page and the page size that got it. A 400 that refuses the page size is
+/// retried with the largest limit it names (or the endpoint's fallback, or half), down to 1;
+/// the limit that works is kept for the run.
+async fn first_page<T>(client: &Client, spec: &ListSpec) -> Result<(Fetched<T>, u64), GlpError>
+where
+    T: for<'de> Deserialize<'de> + HasId,
+{
     let mut limit = u64::from(spec.page_size.max(1));
-    // A 400 that refuses the page size: retry with the largest limit it names (or the
-    // endpoint's fallback, or half), down to 1; the limit that works is kept for the run.
-    let first = loop {
+    loop {
         match fetch::<T>(client.clone(), spec.clone(), 0, limit).await {
             Err(e) if limit > 1 && refuses_limit(&e, spec.fallback_page_size, limit) => {
                 let refused = limit;
@@ -290,156 +245,183 @@ where
                     "page size refused with 400; retrying with a smaller one"
                 );
             }
-            r => break r?,
+            r => return Ok((r?, limit)),
         }
-    };
-    let mut em = Emitter {
-        tx: tx.clone(),
-        seen: HashSet::new(),
-        page: 0,
-        items_so_far: 0,
-        limit,
-        total: None,
-        total_seq: 0,
-    };
-    let mut recs = vec![Rec {
-        offset: 0,
-        total: first.total,
-        seq: first.seq,
-    }];
-    let first_len = first.raw_len;
-    let first_total = first.total;
-    if em.emit(first, true).await.is_err() {
-        return Ok(());
     }
-    let done_after_first = first_len == 0
-        || match first_total {
-            Some(t) => first_len >= t,
-            None => first_len < limit,
-        };
-    if done_after_first {
-        return Ok(());
-    }
-    if first_len < limit {
-        // More items than this page, yet a short page: the server caps the page size below
-        // what we asked. Step by what it gives, or offsets would jump over items.
-        limit = first_len;
-        em.limit = limit;
-    }
+}
 
-    let conc = client.config().max_concurrency.max(1) as usize;
-    let mut max_total = first_total;
-    let mut next = limit;
-    let mut ended = false;
-    let mut inflight = FuturesOrdered::new();
-    loop {
-        while inflight.len() < conc {
-            let go = match max_total {
-                Some(t) => next < t,
-                None => inflight.is_empty() && !ended,
+/// One listing while it runs: where its pages go, the page size, and every page's offset
+/// and total (what the repair rounds work from).
+struct Pager<T> {
+    client: Client,
+    spec: ListSpec,
+    cancel: CancellationToken,
+    em: Emitter<T>,
+    recs: Vec<Rec>,
+    limit: u64,
+    conc: usize,
+}
+
+impl<T> Pager<T>
+where
+    T: for<'de> Deserialize<'de> + HasId + Send + 'static,
+{
+    /// Deliver the first page; `Break` when it held the whole collection (or no one reads).
+    async fn deliver_first(&mut self, first: Fetched<T>) -> ControlFlow<()> {
+        let first_len = first.raw_len;
+        let first_total = first.total;
+        if self.em.emit(first, true).await.is_err() {
+            return ControlFlow::Break(());
+        }
+        let done_after_first = first_len == 0
+            || match first_total {
+                Some(t) => first_len >= t,
+                None => first_len < self.limit,
             };
-            if !go {
-                break;
-            }
-            inflight.push_back(fetch::<T>(client.clone(), spec.clone(), next, limit));
-            next += limit;
+        if done_after_first {
+            return ControlFlow::Break(());
         }
-        let res = tokio::select! {
-            _ = &mut cancelled => return Ok(()),
-            r = inflight.next() => r,
-        };
-        let Some(res) = res else { break };
-        let f = res?;
-        recs.push(Rec {
-            offset: f.offset,
-            total: f.total,
-            seq: f.seq,
-        });
-        if let Some(t) = f.total {
-            max_total = Some(max_total.map_or(t, |m| m.max(t)));
-        } else if max_total.is_none() && f.raw_len < limit {
-            ended = true;
+        if first_len < self.limit {
+            // More items than this page, yet a short page: the server caps the page size below
+            // what we asked. Step by what it gives, or offsets would jump over items.
+            self.limit = first_len;
+            self.em.limit = first_len;
         }
-        if max_total.is_none() && f.raw_len == 0 {
-            ended = true;
-        }
-        if em.emit(f, false).await.is_err() {
-            return Ok(());
-        }
+        ControlFlow::Continue(())
     }
 
-    // Repair if the collection changed while it was read.
-    let mut extra_d = 0u64;
-    for round in 0..MAX_REPAIR_ROUNDS {
-        let totals: Vec<u64> = recs.iter().filter_map(|r| r.total).collect();
-        let (Some(mn), Some(mx)) = (totals.iter().min(), totals.iter().max()) else {
-            return Ok(());
-        };
-        let Some(final_total) = em.total else {
-            return Ok(());
-        };
-        if mn == mx && extra_d == 0 {
-            return Ok(());
-        }
-        let d = (mx - mn).max(mx.abs_diff(final_total)) + extra_d;
-        let main: Vec<Rec> = {
-            let mut v: Vec<Rec> = recs
-                .iter()
-                .copied()
-                .filter(|r| r.offset % limit == 0)
-                .collect();
-            v.sort_by_key(|r| r.offset);
-            v.dedup_by_key(|r| r.offset);
-            v
-        };
-        let windows = repair_windows(&main, limit, final_total, d.max(1));
-        tracing::info!(
-            path = spec.path,
-            round,
-            delta = d,
-            windows = windows.len(),
-            "the collection changed while paging; re-reading the affected windows"
-        );
-        let mut changed = false;
-        let mut reqs = Vec::new();
-        for (s, e) in windows {
-            let mut o = s;
-            while o < e {
-                let l = (e - o).min(limit);
-                reqs.push((o, l));
-                o += l;
+    /// The offsets after the first page, `conc` in flight, delivered in offset order. Without
+    /// a total, one page at a time until a short or empty one.
+    async fn read_the_rest(
+        &mut self,
+        first_total: Option<u64>,
+    ) -> Result<ControlFlow<()>, GlpError> {
+        let limit = self.limit;
+        let mut max_total = first_total;
+        let mut next = limit;
+        let mut ended = false;
+        let mut inflight = FuturesOrdered::new();
+        loop {
+            while inflight.len() < self.conc {
+                let go = match max_total {
+                    Some(t) => next < t,
+                    None => inflight.is_empty() && !ended,
+                };
+                if !go {
+                    break;
+                }
+                inflight.push_back(fetch::<T>(
+                    self.client.clone(),
+                    self.spec.clone(),
+                    next,
+                    limit,
+                ));
+                next += limit;
+            }
+            let res = tokio::select! {
+                () = self.cancel.cancelled() => return Ok(ControlFlow::Break(())),
+                r = inflight.next() => r,
+            };
+            let Some(res) = res else { break };
+            let f = res?;
+            self.recs.push(Rec {
+                offset: f.offset,
+                total: f.total,
+                seq: f.seq,
+            });
+            if let Some(t) = f.total {
+                max_total = Some(max_total.map_or(t, |m| m.max(t)));
+            } else if max_total.is_none() && f.raw_len < limit {
+                ended = true;
+            }
+            if max_total.is_none() && f.raw_len == 0 {
+                ended = true;
+            }
+            if self.em.emit(f, false).await.is_err() {
+                return Ok(ControlFlow::Break(()));
             }
         }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Re-read the windows around page boundaries whose totals disagree, until a round
+    /// sees no further change (at most [`MAX_REPAIR_ROUNDS`]).
+    async fn repair(&mut self) -> Result<(), GlpError> {
+        let mut extra_d = 0u64;
+        for round in 0..MAX_REPAIR_ROUNDS {
+            let Some((final_total, d)) = self.moved_by(extra_d) else {
+                return Ok(());
+            };
+            let starts = page_starts(&self.recs, self.limit);
+            let windows = repair_windows(&starts, self.limit, final_total, d.max(1));
+            tracing::info!(
+                path = self.spec.path,
+                round,
+                delta = d,
+                windows = windows.len(),
+                "the collection changed while paging; re-reading the affected windows"
+            );
+            let reqs = window_requests(&windows, self.limit);
+            match self.reread(reqs, final_total, &mut extra_d).await? {
+                ControlFlow::Break(()) | ControlFlow::Continue(false) => return Ok(()),
+                ControlFlow::Continue(true) => {}
+            }
+        }
+        tracing::warn!(
+            path = self.spec.path,
+            "the collection kept changing while it was read; a later sync will pick up the rest"
+        );
+        Ok(())
+    }
+
+    /// The latest total and how far the totals moved (plus what earlier repair rounds saw);
+    /// `None` when there is nothing to repair.
+    fn moved_by(&self, extra_d: u64) -> Option<(u64, u64)> {
+        let totals: Vec<u64> = self.recs.iter().filter_map(|r| r.total).collect();
+        let (mn, mx) = (*totals.iter().min()?, *totals.iter().max()?);
+        let final_total = self.em.total?;
+        if mn == mx && extra_d == 0 {
+            return None;
+        }
+        Some((
+            final_total,
+            (mx - mn).max(mx.abs_diff(final_total)) + extra_d,
+        ))
+    }
+
+    /// Fetch `reqs` (offset, limit), `conc` in flight, delivering only items not seen yet.
+    /// `Continue(true)` when a page saw a total other than `final_total` (its difference is
+    /// added to `extra_d`, so the next round widens its windows).
+    async fn reread(
+        &mut self,
+        reqs: Vec<(u64, u64)>,
+        final_total: u64,
+        extra_d: &mut u64,
+    ) -> Result<ControlFlow<(), bool>, GlpError> {
+        let mut changed = false;
         let mut q = FuturesOrdered::new();
         let mut it = reqs.into_iter();
         loop {
-            while q.len() < conc {
+            while q.len() < self.conc {
                 let Some((o, l)) = it.next() else { break };
-                q.push_back(fetch::<T>(client.clone(), spec.clone(), o, l));
+                q.push_back(fetch::<T>(self.client.clone(), self.spec.clone(), o, l));
             }
             let r = tokio::select! {
-                _ = &mut cancelled => return Ok(()),
+                () = self.cancel.cancelled() => return Ok(ControlFlow::Break(())),
                 r = q.next() => r,
             };
             let Some(r) = r else { break };
             let f = r?;
             if f.total.is_some() && f.total != Some(final_total) {
                 changed = true;
-                extra_d += f.total.map_or(0, |t| t.abs_diff(final_total));
+                *extra_d += f.total.map_or(0, |t| t.abs_diff(final_total));
             }
-            if em.emit(f, false).await.is_err() {
-                return Ok(());
+            if self.em.emit(f, false).await.is_err() {
+                return Ok(ControlFlow::Break(()));
             }
         }
-        if !changed {
-            return Ok(());
-        }
+        Ok(ControlFlow::Continue(changed))
     }
-    tracing::warn!(
-        path = spec.path,
-        "the collection kept changing while it was read; a later sync will pick up the rest"
-    );
-    Ok(())
 }
 
 /// Run `produce` on its own task, feeding a bounded channel; the stream ends after an error.
@@ -559,73 +541,4 @@ pub(crate) fn path_segment(id: &str) -> Result<&str, GlpError> {
         )));
     }
     Ok(id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(offset: u64, total: u64) -> Rec {
-        Rec {
-            offset,
-            total: Some(total),
-            seq: 0,
-        }
-    }
-
-    fn bad_request(details: &[&str]) -> GlpError {
-        GlpError::Http {
-            method: "GET".into(),
-            url: "https://glp.example/devices/v1/devices".into(),
-            status: 400,
-            body: Box::new(crate::glp::error::ApiErrorBody {
-                message: Some("Bad Request".into()),
-                details: details.iter().map(|d| d.to_string()).collect(),
-                ..Default::default()
-            }),
-            attempts: 1,
-        }
-    }
-
-    #[test]
-    fn a_refused_limit_steps_to_the_largest_named_below_it_else_fallback_else_half() {
-        let e = bad_request(&["limit: limit must be between 1 and 20"]);
-        assert!(refuses_limit(&e, None, 2000));
-        assert_eq!(smaller_limit(&e, 2000, None), 20);
-        let e = bad_request(&[
-            "limit: Ensure this value is between 1 and 50 for field limit (got 200).",
-        ]);
-        assert_eq!(smaller_limit(&e, 200, Some(50)), 50);
-        // Nothing usable named: the fallback, then halving, never below 1.
-        let e = bad_request(&["limit: too large"]);
-        assert_eq!(smaller_limit(&e, 200, Some(50)), 50);
-        assert_eq!(smaller_limit(&e, 50, Some(50)), 25);
-        assert_eq!(smaller_limit(&e, 2, None), 1);
-        // A number above the refused limit is not a cap.
-        let e = bad_request(&["limit: must be between 1 and 5000"]);
-        assert_eq!(smaller_limit(&e, 2000, None), 1000);
-    }
-
-    #[test]
-    fn a_400_about_something_else_is_not_a_page_size_refusal() {
-        let e = bad_request(&["filter: unknown property 'foo'"]);
-        assert!(!refuses_limit(&e, None, 2000));
-        // …unless the endpoint's known fallback is still untried (old subscription API).
-        assert!(refuses_limit(&e, Some(50), 200));
-        assert!(!refuses_limit(&e, Some(50), 50));
-    }
-
-    #[test]
-    fn no_change_no_windows_needed_beyond_tail() {
-        let r = [rec(0, 10), rec(5, 10)];
-        assert!(repair_windows(&r, 5, 10, 0).is_empty());
-    }
-
-    #[test]
-    fn insert_mid_run() {
-        // Pages of 10; page at offset 20 answered after one insert.
-        let r = [rec(0, 40), rec(10, 40), rec(20, 41), rec(30, 40)];
-        let w = repair_windows(&r, 10, 41, 1);
-        assert_eq!(w, vec![(0, 1), (19, 21), (29, 31), (39, 42)]);
-    }
 }

@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use crate::cli::SimulateArgs;
 
-use super::{Faults, Limits, Outage, SimConfig, SimError};
+use super::config::SimConfig;
+use super::faults::{Faults, Outage};
+use super::handle::{self, SimError};
+use super::limits::Limits;
 
 fn rate(name: &str, p: f64) -> Result<f64, String> {
     if (0.0..=1.0).contains(&p) {
@@ -110,7 +113,7 @@ pub async fn run_cli(cfg: SimConfig) -> Result<(), SimError> {
     let t0 = Instant::now();
     let (nd, ns) = (cfg.devices, cfg.subscriptions);
     let limits = cfg.limits.is_some();
-    let sim = super::start(cfg).await?;
+    let sim = handle::start(cfg).await?;
     crate::outln!(
         "GreenLake simulator: {nd} devices, {ns} subscriptions, ready in {:.2} s at {}",
         t0.elapsed().as_secs_f64(),

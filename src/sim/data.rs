@@ -761,16 +761,25 @@ impl Data {
             "type": "workspaces/workspace"})
     }
 
-    #[allow(
-        clippy::too_many_lines,
-        reason = "147 lines; listed in issue 13's note to split next"
-    )]
+    /// A random device as GLP serves it. The steps draw from `rng` in a fixed order, so a
+    /// seed always gives the same device.
     fn random_device(&mut self, rng: &mut StdRng, kind: &Kind, created_at: DateTime<Utc>) -> Value {
+        let mut m = Map::new();
+        self.insert_identity(&mut m, rng, kind);
+        let state = insert_state_and_names(&mut m, rng, kind);
+        self.insert_service(&mut m, rng, kind, state);
+        insert_site_and_support(&mut m, rng, kind);
+        self.insert_ownership(&mut m, rng, kind);
+        insert_dates(&mut m, rng, created_at);
+        Value::Object(m)
+    }
+
+    /// Id, serial and part number, MAC address, type, category, model and make.
+    fn insert_identity(&mut self, m: &mut Map<String, Value>, rng: &mut StdRng, kind: &Kind) {
         let prefix = *pick(rng, kind.prefixes);
         let serial = self.unique_serial(rng, prefix);
         let (model, part) = *pick(rng, kind.models);
         let id = uuid(rng);
-        let mut m = Map::new();
         m.insert("id".into(), json!(id));
         m.insert("type".into(), json!("devices/device"));
         m.insert("serialNumber".into(), json!(serial));
@@ -782,43 +791,29 @@ impl Data {
             }
             _ => None,
         };
-        optional(&mut m, rng, "macAddress", mac, 0.6);
+        optional(m, rng, "macAddress", mac, 0.6);
         m.insert("deviceType".into(), json!(kind.device_type));
         m.insert("category".into(), json!(kind.category));
         m.insert("model".into(), json!(model));
         m.insert("make".into(), json!("HPE"));
-        let archived = rng.random::<f64>() < 0.03;
-        let r: f64 = rng.random();
-        let state = if archived || (0.62..0.90).contains(&r) {
-            "UNASSIGNED"
-        } else if r < 0.62 {
-            "ASSIGNED_TO_SERVICE"
-        } else if r < 0.95 {
-            "ASSIGNED_TO_ACTIVATE_CONFIG"
-        } else {
-            "ASSIGNED_TO_DEDICATED_PLATFORM"
-        };
-        m.insert("assignedState".into(), json!(state));
-        m.insert("archived".into(), json!(archived));
-        let name = (rng.random::<f64>() < 0.5).then(|| {
-            json!(format!(
-                "{}-{}-{:03}",
-                kind.device_type.to_ascii_lowercase(),
-                pick(rng, &["hq", "lab", "dc1", "zrh", "tyo"]),
-                rng.random_range(1..999)
-            ))
-        });
-        optional(&mut m, rng, "deviceName", name, 0.6);
-        let secondary = (kind.category == "COMPUTE" && rng.random::<f64>() < 0.5)
-            .then(|| json!(format!("srv{:04}.example.net", rng.random_range(1..9999))));
-        optional(&mut m, rng, "secondaryName", secondary, 0.7);
+    }
+
+    /// The application and region (for a device assigned to a service), tags, the
+    /// subscription list, tenant and dedicated-platform workspace.
+    fn insert_service(
+        &mut self,
+        m: &mut Map<String, Value>,
+        rng: &mut StdRng,
+        kind: &Kind,
+        state: &str,
+    ) {
         if state == "ASSIGNED_TO_SERVICE" {
             let (app, region) = self.catalog.pair_for(kind.category, kind.device_type, rng);
             m.insert("application".into(), json!({"id": app, "resourceUri": format!("/service-catalog/v1beta1/service-managers/{app}")}));
             m.insert("region".into(), json!(region));
         } else {
-            optional(&mut m, rng, "application", None, 0.8);
-            optional(&mut m, rng, "region", None, 0.8);
+            optional(m, rng, "application", None, 0.8);
+            optional(m, rng, "region", None, 0.8);
         }
         m.insert("tags".into(), gen_tags(rng));
         if m["tags"].is_null() && rng.random::<f64>() < 0.3 {
@@ -831,40 +826,15 @@ impl Data {
             m.insert("subscription".into(), json!([]));
         }
         let tenant = (rng.random::<f64>() < 0.03).then(|| json!(uuid(rng).replace('-', "")));
-        optional(&mut m, rng, "tenantWorkspaceId", tenant, 0.8);
+        optional(m, rng, "tenantWorkspaceId", tenant, 0.8);
         let dedicated =
             (state == "ASSIGNED_TO_DEDICATED_PLATFORM").then(|| json!({"id": uuid(rng)}));
-        optional(&mut m, rng, "dedicatedPlatformWorkspace", dedicated, 0.8);
-        let location = (rng.random::<f64>() < 0.35).then(|| {
-            let s = pick(rng, SITES);
-            let lid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, s.0.as_bytes()).to_string();
-            let l = json!({"id": lid, "resourceUri": format!("/locations/v1/locations/{lid}"), "locationName": s.0,
-                "city": s.1, "state": s.2, "country": s.3,
-                "postalCode": s.4, "streetAddress": s.5, "latitude": s.6, "longitude": s.7,
-                "locationSource": if rng.random::<bool>() { "GPS" } else { "SDI" }});
-            // No state: the key is left out (the spec types it as a string, never null).
-            let mut l = l;
-            if s.2.is_empty()
-                && let Some(o) = l.as_object_mut()
-            {
-                o.remove("state");
-            }
-            l
-        });
-        optional(&mut m, rng, "location", location, 0.85);
-        let warranty = (kind.category != "NETWORK" && rng.random::<f64>() < 0.6).then(|| {
-            let end = anchor() + CDuration::days(rng.random_range(-200..1500));
-            let level = json!({"serviceLevel": "Foundation Care 24x7", "serviceLevelRank": 2,
-                "contractLevel": "HPE Support", "contractLevelRank": 1,
-                "startDate": ts(end - CDuration::days(3 * 365)), "endDate": ts(end)});
-            json!({"country": "USA", "currentSupportLevel": level.clone(), "supportLevels": [level]})
-        });
-        optional(&mut m, rng, "warranty", warranty, 0.9);
-        let contact = (rng.random::<f64>() < 0.05).then(|| {
-            json!({"type": "NON-WORKSPACE-USER", "nonWorkspaceUser": {"email": "noc@example.com",
-                "firstName": "Ana", "lastName": "Núñez", "phoneNumber": "+1 555 0100"}})
-        });
-        optional(&mut m, rng, "contact", contact, 0.9);
+        optional(m, rng, "dedicatedPlatformWorkspace", dedicated, 0.8);
+    }
+
+    /// The workspace in use, management, ownership (with Flex billing) and subscription
+    /// category.
+    fn insert_ownership(&self, m: &mut Map<String, Value>, rng: &mut StdRng, kind: &Kind) {
         m.insert(
             "inUseWorkspace".into(),
             if rng.random::<f64>() < 0.9 {
@@ -874,7 +844,7 @@ impl Data {
             },
         );
         let mgmt = (rng.random::<f64>() < 0.05).then(|| json!("TENANT"));
-        optional(&mut m, rng, "management", mgmt, 0.7);
+        optional(m, rng, "management", mgmt, 0.7);
         let r: f64 = rng.random();
         let ownership = if r < 0.9 {
             "MANAGED"
@@ -901,20 +871,91 @@ impl Data {
             m.insert("billingAccountName".into(), json!("Flex Billing"));
             m.insert("billingTier".into(), json!("STANDARD"));
         } else {
-            optional(&mut m, rng, "billingAccountId", None, 0.5);
-            optional(&mut m, rng, "billingTier", None, 0.5);
+            optional(m, rng, "billingAccountId", None, 0.5);
+            optional(m, rng, "billingTier", None, 0.5);
         }
         let sc = (kind.category == "COMPUTE").then(|| json!("ProLiant"));
-        optional(&mut m, rng, "subscriptionCategory", sc, 0.5);
-        let mfd = (rng.random::<f64>() < 0.5)
-            .then(|| json!(ts(created_at - CDuration::days(rng.random_range(30..400)))));
-        optional(&mut m, rng, "manufacturedDate", mfd, 0.7);
-        m.insert("createdAt".into(), json!(ts(created_at)));
-        let age = (anchor() - created_at).num_milliseconds().max(1);
-        let updated = created_at + CDuration::milliseconds(rng.random_range(0..age));
-        m.insert("updatedAt".into(), json!(ts(updated)));
-        Value::Object(m)
+        optional(m, rng, "subscriptionCategory", sc, 0.5);
     }
+}
+
+/// The archived flag and the assignment state (returned), the device and secondary names.
+fn insert_state_and_names(
+    m: &mut Map<String, Value>,
+    rng: &mut StdRng,
+    kind: &Kind,
+) -> &'static str {
+    let archived = rng.random::<f64>() < 0.03;
+    let r: f64 = rng.random();
+    let state = if archived || (0.62..0.90).contains(&r) {
+        "UNASSIGNED"
+    } else if r < 0.62 {
+        "ASSIGNED_TO_SERVICE"
+    } else if r < 0.95 {
+        "ASSIGNED_TO_ACTIVATE_CONFIG"
+    } else {
+        "ASSIGNED_TO_DEDICATED_PLATFORM"
+    };
+    m.insert("assignedState".into(), json!(state));
+    m.insert("archived".into(), json!(archived));
+    let name = (rng.random::<f64>() < 0.5).then(|| {
+        json!(format!(
+            "{}-{}-{:03}",
+            kind.device_type.to_ascii_lowercase(),
+            pick(rng, &["hq", "lab", "dc1", "zrh", "tyo"]),
+            rng.random_range(1..999)
+        ))
+    });
+    optional(m, rng, "deviceName", name, 0.6);
+    let secondary = (kind.category == "COMPUTE" && rng.random::<f64>() < 0.5)
+        .then(|| json!(format!("srv{:04}.example.net", rng.random_range(1..9999))));
+    optional(m, rng, "secondaryName", secondary, 0.7);
+    state
+}
+
+/// Location, warranty and contact.
+fn insert_site_and_support(m: &mut Map<String, Value>, rng: &mut StdRng, kind: &Kind) {
+    let location = (rng.random::<f64>() < 0.35).then(|| {
+        let s = pick(rng, SITES);
+        let lid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, s.0.as_bytes()).to_string();
+        let l = json!({"id": lid, "resourceUri": format!("/locations/v1/locations/{lid}"), "locationName": s.0,
+            "city": s.1, "state": s.2, "country": s.3,
+            "postalCode": s.4, "streetAddress": s.5, "latitude": s.6, "longitude": s.7,
+            "locationSource": if rng.random::<bool>() { "GPS" } else { "SDI" }});
+        // No state: the key is left out (the spec types it as a string, never null).
+        let mut l = l;
+        if s.2.is_empty()
+            && let Some(o) = l.as_object_mut()
+        {
+            o.remove("state");
+        }
+        l
+    });
+    optional(m, rng, "location", location, 0.85);
+    let warranty = (kind.category != "NETWORK" && rng.random::<f64>() < 0.6).then(|| {
+        let end = anchor() + CDuration::days(rng.random_range(-200..1500));
+        let level = json!({"serviceLevel": "Foundation Care 24x7", "serviceLevelRank": 2,
+            "contractLevel": "HPE Support", "contractLevelRank": 1,
+            "startDate": ts(end - CDuration::days(3 * 365)), "endDate": ts(end)});
+        json!({"country": "USA", "currentSupportLevel": level.clone(), "supportLevels": [level]})
+    });
+    optional(m, rng, "warranty", warranty, 0.9);
+    let contact = (rng.random::<f64>() < 0.05).then(|| {
+        json!({"type": "NON-WORKSPACE-USER", "nonWorkspaceUser": {"email": "noc@example.com",
+            "firstName": "Ana", "lastName": "Núñez", "phoneNumber": "+1 555 0100"}})
+    });
+    optional(m, rng, "contact", contact, 0.9);
+}
+
+/// Manufacturing date, `createdAt`, and an `updatedAt` between creation and the anchor.
+fn insert_dates(m: &mut Map<String, Value>, rng: &mut StdRng, created_at: DateTime<Utc>) {
+    let mfd = (rng.random::<f64>() < 0.5)
+        .then(|| json!(ts(created_at - CDuration::days(rng.random_range(30..400)))));
+    optional(m, rng, "manufacturedDate", mfd, 0.7);
+    m.insert("createdAt".into(), json!(ts(created_at)));
+    let age = (anchor() - created_at).num_milliseconds().max(1);
+    let updated = created_at + CDuration::milliseconds(rng.random_range(0..age));
+    m.insert("updatedAt".into(), json!(ts(updated)));
 }
 
 fn gen_tags(rng: &mut StdRng) -> Value {

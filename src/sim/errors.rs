@@ -1,4 +1,5 @@
-//! GreenLake error bodies (glp-api.md §5.3) as axum responses.
+//! GreenLake error bodies (glp-api.md §5.3) as axum responses, and the JSON responses the
+//! handlers share with them.
 //!
 //! Every 4xx/5xx the simulator serves has the documented required fields (`httpStatusCode`,
 //! `errorCode`, `message`, `debugId`) and one of the three `errorDetails` kinds, so a client's
@@ -154,4 +155,9 @@ pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     resp
+}
+
+/// 200 with a JSON value.
+pub fn ok_json(v: &Value) -> Response {
+    json_bytes(StatusCode::OK, serde_json::to_vec(v).unwrap_or_default())
 }

@@ -15,7 +15,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::routes::DropConnection;
+/// Marker on a response: the server drops the connection instead of sending it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DropConnection;
 
 /// Why a connection was closed on purpose.
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::SimConfig;
+use super::config::SimConfig;
 use super::data::Data;
 use super::faults::FaultState;
-use super::limits::Limiter;
+use super::limits::{Limiter, Limits};
 use super::ops::Op;
 use super::stats::Recorder;
 
@@ -108,5 +108,23 @@ impl Shared {
         for exp in lock(&self.tokens).values_mut() {
             *exp = past;
         }
+    }
+
+    /// Replace the rate limits (`None` = off); buckets start full.
+    pub(crate) fn set_limits(&self, l: Option<Limits>) {
+        *lock(&self.limiter) = l.map(Limiter::new);
+    }
+
+    /// Add `n` new random devices at the end of the served order; returns their ids.
+    pub(crate) fn add_devices(&self, n: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let now = self.now_ts();
+            let mut data = write(&self.data);
+            let d = data.extra_device(now);
+            ids.push(d["id"].as_str().unwrap_or_default().to_string());
+            data.devices.push(d);
+        }
+        ids
     }
 }

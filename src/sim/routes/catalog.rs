@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::sim::errors::{ApiError, json_bytes};
+use crate::sim::errors::{ApiError, json_bytes, ok_json};
 use crate::sim::list;
 use crate::sim::state::{Shared, read};
 use crate::sim::store::Entry;
@@ -59,7 +59,7 @@ pub(super) async fn region(State(sh): State<Arc<Shared>>, Path(code): Path<Strin
         .iter()
         .find(|r| r["id"] == code.as_str())
     {
-        Some(r) => super::ok_json(r),
+        Some(r) => ok_json(r),
         None => ApiError::not_found("region").into_response(),
     }
 }

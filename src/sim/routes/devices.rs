@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::sim::data::NewDevice;
-use crate::sim::errors::{ApiError, json_bytes};
+use crate::sim::errors::{ApiError, json_bytes, ok_json};
 use crate::sim::list;
 use crate::sim::ops::{OpKind, Work, parse_patch, parse_tags};
 use crate::sim::state::{Shared, lock, read, write};
@@ -67,7 +67,7 @@ pub(super) async fn get_one(State(sh): State<Arc<Shared>>, Path(id): Path<String
 
 pub(super) async fn async_op(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     match sh.op_json_of(&id, Some(OpKind::Devices)) {
-        Some(v) => super::ok_json(&v),
+        Some(v) => ok_json(&v),
         None => ApiError::not_found("async-operation").into_response(),
     }
 }

@@ -18,15 +18,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::errors::{ApiError, json_bytes};
+use super::errors::ApiError;
 use super::faults::corrupt;
 use super::limits::Verdict;
+use super::server::DropConnection;
 use super::state::{Shared, lock};
 use super::stats::Endpoint;
-
-/// Marker on a response: the server drops the connection instead of sending it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DropConnection;
 
 /// Build the router over the shared state.
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
@@ -187,9 +184,4 @@ async fn guarded(sh: &Arc<Shared>, ep: Endpoint, req: Request, next: Next) -> Re
         rate_headers(&mut resp, &v);
     }
     resp
-}
-
-/// 200 with a JSON value.
-pub(crate) fn ok_json(v: &serde_json::Value) -> Response {
-    json_bytes(StatusCode::OK, serde_json::to_vec(v).unwrap_or_default())
 }

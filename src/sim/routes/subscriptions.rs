@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::devices::{dry_run, json_body};
-use crate::sim::errors::{ApiError, json_bytes};
+use crate::sim::errors::{ApiError, json_bytes, ok_json};
 use crate::sim::list;
 use crate::sim::ops::{OpKind, Work, parse_tags};
 use crate::sim::state::{Shared, lock, read};
@@ -45,7 +45,7 @@ pub(super) async fn get_one(State(sh): State<Arc<Shared>>, Path(id): Path<String
 /// `GET /subscriptions/v1/async-operations/{id}`.
 pub(super) async fn async_op(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     match sh.op_json_of(&id, Some(OpKind::Subscriptions)) {
-        Some(v) => super::ok_json(&v),
+        Some(v) => ok_json(&v),
         None => ApiError::not_found("async-operation").into_response(),
     }
 }

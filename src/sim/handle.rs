@@ -1,0 +1,248 @@
+//! Starting the simulator and the [`SimHandle`] a test, `--demo` or `simulate` drives it by.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::config::SimConfig;
+use super::data;
+use super::faults::Faults;
+use super::limits::Limits;
+use super::routes;
+use super::server;
+use super::state::{Shared, lock, read, write};
+use super::stats::Stats;
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("invalid simulator setting: {0}")]
+    Config(String),
+}
+
+/// A running simulator. Dropping it without [`SimHandle::shutdown`] leaves the server task
+/// running until the runtime ends.
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Generate the data and start serving on 127.0.0.1.
+pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
+    if !(1..=2000).contains(&cfg.subscription_page_max) {
+        return Err(SimError::Config(format!(
+            "subscription_page_max must be 1..=2000, not {}",
+            cfg.subscription_page_max
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
+        .await
+        .map_err(|source| SimError::Bind {
+            port: cfg.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Bind {
+        port: cfg.port,
+        source,
+    })?;
+    let (seed, nd, ns, ws, hostile) = (
+        cfg.seed,
+        cfg.devices,
+        cfg.subscriptions,
+        cfg.workspace_id.clone(),
+        cfg.hostile_items,
+    );
+    let data = tokio::task::spawn_blocking(move || {
+        let mut d = data::Data::generate(seed, nd, ns, &ws);
+        d.make_hostile(hostile);
+        d
+    })
+    .await
+    .map_err(|e| SimError::Config(format!("data generation failed: {e}")))?;
+    let shared = Arc::new(Shared::new(cfg, data));
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(server::serve(
+        listener,
+        routes::router(Arc::clone(&shared)),
+        stop.clone(),
+    ));
+    Ok(SimHandle {
+        shared,
+        addr,
+        stop,
+        task,
+    })
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:<port>`: the `GLP_BASE_URL` to use.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The classic token URL, `<base>/as/token.oauth2`.
+    pub fn token_url(&self) -> String {
+        format!("{}/as/token.oauth2", self.base_url())
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.shared.cfg.client_id
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.shared.cfg.client_secret
+    }
+
+    /// The `GLP_*` environment a client needs to use this simulator.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GLP_BASE_URL", self.base_url()),
+            ("GLP_TOKEN_URL", self.token_url()),
+            ("GLP_CLIENT_ID", self.client_id().to_string()),
+            ("GLP_CLIENT_SECRET", self.client_secret().to_string()),
+        ]
+    }
+
+    /// Replace the active faults (the outage counter restarts).
+    pub fn set_faults(&self, f: Faults) {
+        lock(&self.shared.faults).set(f);
+    }
+
+    pub fn faults(&self) -> Faults {
+        lock(&self.shared.faults).faults.clone()
+    }
+
+    /// Replace the rate limits (`None` = off); buckets start full.
+    pub fn set_limits(&self, l: Option<Limits>) {
+        self.shared.set_limits(l);
+    }
+
+    pub fn limits(&self) -> Option<Limits> {
+        lock(&self.shared.limiter)
+            .as_ref()
+            .map(|l| l.limits.clone())
+    }
+
+    /// Counters and request log since start or the last reset.
+    pub fn stats(&self) -> Stats {
+        lock(&self.shared.stats).stats.clone()
+    }
+
+    pub fn reset_stats(&self) {
+        lock(&self.shared.stats).reset();
+    }
+
+    /// Every token issued so far answers 401 "expired" from now on.
+    pub fn expire_all_tokens(&self) {
+        self.shared.expire_tokens();
+    }
+
+    /// All devices, in served order.
+    pub fn devices(&self) -> Vec<Value> {
+        read(&self.shared.data)
+            .devices
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect()
+    }
+
+    /// All subscriptions, in served order.
+    pub fn subscriptions(&self) -> Vec<Value> {
+        read(&self.shared.data)
+            .subscriptions
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect()
+    }
+
+    pub fn device(&self, id: &str) -> Option<Value> {
+        read(&self.shared.data)
+            .devices
+            .get(id)
+            .map(|e| e.value.clone())
+    }
+
+    pub fn subscription(&self, id: &str) -> Option<Value> {
+        read(&self.shared.data)
+            .subscriptions
+            .get(id)
+            .map(|e| e.value.clone())
+    }
+
+    /// Change a device in place; `updatedAt` is bumped afterwards. `false` if unknown.
+    pub fn modify_device(&self, id: &str, f: impl FnOnce(&mut Value)) -> bool {
+        let now = data::ts(self.shared.now_ts());
+        write(&self.shared.data)
+            .devices
+            .modify(id, |v| {
+                f(v);
+                v["id"] = Value::String(id.to_string());
+                v["updatedAt"] = Value::String(now);
+            })
+            .is_some()
+    }
+
+    /// Change a subscription in place; `updatedAt` is bumped afterwards.
+    pub fn modify_subscription(&self, id: &str, f: impl FnOnce(&mut Value)) -> bool {
+        let now = data::ts(self.shared.now_ts());
+        write(&self.shared.data)
+            .subscriptions
+            .modify(id, |v| {
+                f(v);
+                v["id"] = Value::String(id.to_string());
+                v["updatedAt"] = Value::String(now);
+            })
+            .is_some()
+    }
+
+    /// Add `n` new random devices at the end of the served order; returns their ids.
+    pub fn add_devices(&self, n: usize) -> Vec<String> {
+        self.shared.add_devices(n)
+    }
+
+    /// Remove a device (as if deleted in GLP); `false` if unknown.
+    pub fn remove_device(&self, id: &str) -> bool {
+        write(&self.shared.data).devices.remove(id)
+    }
+
+    /// An async operation as `GET /devices/v1/async-operations/{id}` (or the subscriptions
+    /// path, for a subscription PATCH) returns it.
+    pub fn operation(&self, id: &str) -> Option<Value> {
+        self.shared.op_json(id)
+    }
+
+    /// Service-manager ids and the regions each is provisioned in.
+    pub fn provisioned_applications(&self) -> Vec<(String, String)> {
+        read(&self.shared.data)
+            .catalog
+            .provisions
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p["serviceManager"]["id"].as_str()?.to_string(),
+                    p["region"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Stop serving and wait for the server task.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
