@@ -643,7 +643,6 @@ fn src_dir() -> PathBuf {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "until the issue 13 splits merge (assign, sim, tui/app); run with --ignored"]
 fn no_import_cycle_between_files_of_src() {
     let tree = Tree::read(&src_dir());
     let found = cycles(&tree.edges());
@@ -695,7 +694,6 @@ fn store_and_the_engine_keep_their_dependency_direction() {
 }
 
 #[test]
-#[ignore = "until the issue 13 splits merge (config, assign, glp, sim, keys); run with --ignored"]
 fn no_file_under_src_is_over_700_lines() {
     let mut files = Vec::new();
     rs_files(&src_dir(), &mut files);
