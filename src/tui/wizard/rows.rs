@@ -284,6 +284,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
             OpStatus::Failed => (Mark::Error, "✖ "),
             OpStatus::Skipped => (Mark::Warn, "⚠ "),
             OpStatus::Succeeded => (Mark::Normal, "✓ "),
+            OpStatus::NotCheckable => (Mark::Dim, "? "),
         };
         let detail = match &o.error {
             Some(e) => format!("{}: {e}", o.phase.as_str()),
@@ -304,7 +305,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
             ],
             mark,
         );
-        if o.status == OpStatus::Succeeded {
+        if matches!(o.status, OpStatus::Succeeded | OpStatus::NotCheckable) {
             rest.push(row);
         } else {
             failed.push(row);
@@ -316,6 +317,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
             DeviceStatus::Skipped => (Mark::Warn, "⚠ "),
             DeviceStatus::Succeeded => (Mark::Normal, "✓ "),
             DeviceStatus::Unchanged => (Mark::Dim, "· "),
+            DeviceStatus::NotCheckable => (Mark::Dim, "? "),
         };
         let detail = match &d.error {
             Some(e) => e.clone(),
