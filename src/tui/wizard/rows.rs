@@ -134,13 +134,15 @@ pub fn review_rows(matches: &[RowMatch], catalog: Option<&Catalog>) -> TableData
     }
 }
 
-/// The subscription chooser: key, type, tier, end and seats — what decides the choice.
+/// The subscription chooser: key, type, tier, end, days left and seats — what decides the
+/// choice.
 pub fn subscription_columns() -> Vec<Column> {
     vec![
         Column::text("Key", 18),
         Column::text("Type", 20),
         Column::text("Tier", 24),
         Column::text("Ends", 10),
+        Column::num("Days left", 9),
         Column::num("Available", 9),
         Column::num("Needed", 7),
     ]
