@@ -175,10 +175,12 @@ fn usable(s: &StoredSubscription, now: DateTime<Utc>) -> bool {
     s.status.as_deref() == Some("STARTED") && s.end_time.is_none_or(|e| e > now)
 }
 
-/// Subscriptions that fit every device among `matches` (its category, and its device
+/// Subscriptions that fit the devices among `matches` (their category, and their device
 /// type's family: AP → `CENTRAL_AP`, switch → `CENTRAL_SWITCH`, …; see [`family`]),
 /// `STARTED` and not ended, the latest end first, then the most seats; each says whether
-/// enough seats are left and how many days it has.
+/// enough seats are left and how many days it has. In a sheet of several families a
+/// subscription is offered when it fits some of its devices; only those count as needing
+/// a seat, and [`resolve`] leaves the others out with an error naming their type.
 ///
 /// [`family`]: super::family
 pub fn subscription_choices(
@@ -192,12 +194,13 @@ pub fn subscription_choices(
         .filter(|s| usable(s, now))
         .filter(|s| {
             let t = s.subscription_type.as_deref().unwrap_or("");
-            matches.iter().all(|m| family::fits(t, m))
+            matches.is_empty() || matches.iter().any(|m| family::fits(t, m))
         })
         .map(|s| {
+            let t = s.subscription_type.as_deref().unwrap_or("");
             let needed = matches
                 .iter()
-                .filter(|m| m.state != MatchState::Archived)
+                .filter(|m| m.state != MatchState::Archived && family::fits(t, m))
                 .filter(|m| {
                     !m.device
                         .as_ref()
@@ -401,7 +404,9 @@ fn lost_subscription_issues(
             let shown: Vec<&str> = serials.iter().take(5).copied().collect();
             let more = serials.len().saturating_sub(shown.len());
             Issue::warning(IssueKind::SubscriptionReplaced, &sheet.sheet, None, None,
-                format!("{} devices lose their current subscription {key}: {}{}", serials.len(), shown.join(", "),
+                format!("{} current subscription {key}: {}{}",
+                    if serials.len() == 1 { "1 device loses its".to_string() } else { format!("{} devices lose their", serials.len()) },
+                    shown.join(", "),
                     if more > 0 { format!(" and {more} more") } else { String::new() }))
         })
         .collect()
