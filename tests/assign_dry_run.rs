@@ -248,7 +248,11 @@ async fn dry_run_marks_a_subscription_awaiting_its_application_not_checkable() {
     assert_eq!(dry.counts.devices_failed, 0, "{text}");
     assert_eq!(dry.counts.operations_failed, 0, "{text}");
     assert_eq!(dry.counts.devices_not_checkable, 5, "{text}");
-    for o in dry.operations.iter().filter(|o| o.phase == Phase::Subscription) {
+    for o in dry
+        .operations
+        .iter()
+        .filter(|o| o.phase == Phase::Subscription)
+    {
         assert_eq!(o.status, OpStatus::NotCheckable, "{text}");
         assert_eq!(
             o.error.as_deref(),
@@ -373,6 +377,9 @@ async fn run_list_counts_a_dry_run_as_its_report_does() {
     assert_eq!(dry.counts.devices_succeeded, 3, "{}", dry.render_text());
     let runs = f.db.store.view_assignment_runs().await.unwrap();
     let row = runs.iter().find(|x| x.id == dry.run_id).unwrap();
-    assert_eq!(row.succeeded, 3, "the list shows OK 0 for a validated dry run");
+    assert_eq!(
+        row.succeeded, 3,
+        "the list shows OK 0 for a validated dry run"
+    );
     f.sim.shutdown().await;
 }

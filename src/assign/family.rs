@@ -4,7 +4,23 @@
 //! is then wasted, so the wizard offers and the command line accepts only a matching family.
 
 use super::matching::RowMatch;
-use super::options::compatible_categories;
+use super::normalize::Category;
+
+/// Device families a subscription type can cover (§7.3): central network types cover
+/// network devices, compute and storage their own; anything else covers all three.
+pub fn compatible_categories(subscription_type: &str) -> &'static [Category] {
+    match subscription_type {
+        "CENTRAL_AP"
+        | "CENTRAL_SWITCH"
+        | "CENTRAL_GW"
+        | "CENTRAL_BRIDGE"
+        | "CENTRAL_CONTROLLER"
+        | "CENTRAL_NW_THIRD_PARTY" => &[Category::Network],
+        "CENTRAL_COMPUTE" => &[Category::Compute],
+        "CENTRAL_STORAGE" => &[Category::Storage],
+        _ => &[Category::Network, Category::Compute, Category::Storage],
+    }
+}
 
 /// Subscription types a device type takes, or `None` for a type with no known family (all
 /// subscriptions of its category are then offered, with a warning).
@@ -37,7 +53,10 @@ pub fn fits(subscription_type: &str, m: &RowMatch) -> bool {
     {
         return false;
     }
-    match device_type_of(m).as_deref().and_then(subscription_types_for) {
+    match device_type_of(m)
+        .as_deref()
+        .and_then(subscription_types_for)
+    {
         Some(types) => types.contains(&subscription_type),
         None => true,
     }
@@ -62,7 +81,8 @@ pub fn unmapped_types(matches: &[RowMatch]) -> Vec<(String, usize)> {
     for m in matches {
         let t = device_type_of(m);
         if t.as_deref().and_then(subscription_types_for).is_none() {
-            *out.entry(t.unwrap_or_else(|| "unknown".into())).or_default() += 1;
+            *out.entry(t.unwrap_or_else(|| "unknown".into()))
+                .or_default() += 1;
         }
     }
     out.into_iter().collect()

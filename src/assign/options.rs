@@ -71,21 +71,7 @@ pub fn region_display_name(code: &str) -> String {
         .join(" ")
 }
 
-/// Device families a subscription type can cover (§7.3): central network types cover
-/// network devices, compute and storage their own; anything else covers all three.
-pub fn compatible_categories(subscription_type: &str) -> &'static [Category] {
-    match subscription_type {
-        "CENTRAL_AP"
-        | "CENTRAL_SWITCH"
-        | "CENTRAL_GW"
-        | "CENTRAL_BRIDGE"
-        | "CENTRAL_CONTROLLER"
-        | "CENTRAL_NW_THIRD_PARTY" => &[Category::Network],
-        "CENTRAL_COMPUTE" => &[Category::Compute],
-        "CENTRAL_STORAGE" => &[Category::Storage],
-        _ => &[Category::Network, Category::Compute, Category::Storage],
-    }
-}
+pub use super::family::compatible_categories;
 
 /// An application available in a region (from the service catalog when the API client
 /// provides it, else from pairs seen on stored devices).
@@ -403,11 +389,26 @@ fn lost_subscription_issues(
                 .unwrap_or(id);
             let shown: Vec<&str> = serials.iter().take(5).copied().collect();
             let more = serials.len().saturating_sub(shown.len());
-            Issue::warning(IssueKind::SubscriptionReplaced, &sheet.sheet, None, None,
-                format!("{} current subscription {key}: {}{}",
-                    if serials.len() == 1 { "1 device loses its".to_string() } else { format!("{} devices lose their", serials.len()) },
+            Issue::warning(
+                IssueKind::SubscriptionReplaced,
+                &sheet.sheet,
+                None,
+                None,
+                format!(
+                    "{} current subscription {key}: {}{}",
+                    if serials.len() == 1 {
+                        "1 device loses its".to_string()
+                    } else {
+                        format!("{} devices lose their", serials.len())
+                    },
                     shown.join(", "),
-                    if more > 0 { format!(" and {more} more") } else { String::new() }))
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
         })
         .collect()
 }
@@ -608,7 +609,7 @@ fn seat_issues(sheet: &Sheet, catalog: &Catalog, seats: &HashMap<String, usize>)
         .map(|c| c.describe());
     let mut issues = Vec::new();
     for (id, n) in seats {
-        if let Some(s) = catalog.subscription_by_id(&id)
+        if let Some(s) = catalog.subscription_by_id(id)
             && let Some(avail) = s.available_quantity
             && (avail as usize) < *n
         {

@@ -59,8 +59,7 @@ impl OpStatus {
 
 /// Why a dry run could not check a subscription: GreenLake checks it against the device as
 /// it is, and the device only gets its application from this plan.
-pub const NOT_CHECKABLE_BEFORE_APPLICATION: &str =
-    "not checkable before the application is set";
+pub const NOT_CHECKABLE_BEFORE_APPLICATION: &str = "not checkable before the application is set";
 /// Why a dry run could not check a call for a device the plan adds: it does not exist yet.
 pub const NOT_CHECKABLE_BEFORE_ADD: &str = "not checkable before the device is added";
 

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::apply::requested_json;
-use super::load::{LoadError, LoadOptions, Sheet, load_path};
 use super::family;
+use super::load::{LoadError, LoadOptions, Sheet, load_path};
 use super::matching::{MatchState, RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};

@@ -16,8 +16,8 @@ use super::request::ApplyOptions;
 use crate::assign::plan::{Method, Plan, Step};
 use crate::assign::refresh::fetch_by_serials;
 use crate::assign::report::{
-    Counts, DeviceStatus, FailedDevice, NOT_CHECKABLE_BEFORE_ADD,
-    NOT_CHECKABLE_BEFORE_APPLICATION, OpStatus, OperationReport,
+    Counts, DeviceStatus, FailedDevice, NOT_CHECKABLE_BEFORE_ADD, NOT_CHECKABLE_BEFORE_APPLICATION,
+    OpStatus, OperationReport,
 };
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
