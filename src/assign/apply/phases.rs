@@ -335,6 +335,8 @@ impl Run<'_> {
         self.ops[seq].status = OpStatus::NotCheckable;
         self.ops[seq].error = Some(why.to_string());
         self.settled[seq] = true;
+        // It will not end later: the progress bar counts it as done now.
+        self.done += 1;
     }
 
     pub(super) fn skip(&mut self, seq: usize, why: &str) {
