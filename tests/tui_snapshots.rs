@@ -700,7 +700,7 @@ fn sample_report() -> glp_console::assign::report::ApplyReport {
 async fn assign_wizard_screens() {
     use glp_console::assign::apply::ApplyEvent;
     use glp_console::assign::plan::Phase;
-    use glp_console::assign::report::OpStatus;
+    use glp_console::assign::report::{Counts, OpStatus};
     let db = TestDb::new().await;
     seed(&db).await;
     let mut app = app(&db, false).await;
@@ -799,6 +799,7 @@ async fn assign_wizard_screens() {
             error: None,
             done: 1,
             total: 7,
+            counts: Counts::default(),
         },
         ApplyEvent::PhaseStarted {
             phase: Phase::Application,
@@ -818,6 +819,7 @@ async fn assign_wizard_screens() {
             error: None,
             done: 2,
             total: 7,
+            counts: Counts::default(),
         },
         ApplyEvent::PhaseStarted {
             phase: Phase::Subscription,

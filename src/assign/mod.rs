@@ -11,6 +11,7 @@
 
 pub mod apply;
 pub mod diff;
+pub mod family;
 pub mod header;
 pub mod load;
 pub mod matching;

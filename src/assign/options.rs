@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::family;
 use super::header::Field;
 use super::load::{InputRow, Sheet};
 use super::matching::{MatchState, RowMatch};
@@ -70,21 +71,7 @@ pub fn region_display_name(code: &str) -> String {
         .join(" ")
 }
 
-/// Device families a subscription type can cover (§7.3): central network types cover
-/// network devices, compute and storage their own; anything else covers all three.
-pub fn compatible_categories(subscription_type: &str) -> &'static [Category] {
-    match subscription_type {
-        "CENTRAL_AP"
-        | "CENTRAL_SWITCH"
-        | "CENTRAL_GW"
-        | "CENTRAL_BRIDGE"
-        | "CENTRAL_CONTROLLER"
-        | "CENTRAL_NW_THIRD_PARTY" => &[Category::Network],
-        "CENTRAL_COMPUTE" => &[Category::Compute],
-        "CENTRAL_STORAGE" => &[Category::Storage],
-        _ => &[Category::Network, Category::Compute, Category::Storage],
-    }
-}
+pub use super::family::compatible_categories;
 
 /// An application available in a region (from the service catalog when the API client
 /// provides it, else from pairs seen on stored devices).
@@ -157,32 +144,49 @@ pub struct SubscriptionChoice {
     pub needed: usize,
     /// `available >= needed` (unknown availability counts as enough; GLP decides).
     pub enough: bool,
+    /// Whole days until it ends (rounded down), when it has an end.
+    pub days_left: Option<i64>,
+}
+
+/// Days before its end from which a subscription counts as expiring, for the plan's
+/// warning (the default of the `ui.expiring_days` setting).
+pub const EXPIRING_WINDOW_DAYS: i64 = 90;
+
+/// Whole days from `now` to `end`, rounded down.
+fn days_until(end: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (end - now).num_seconds().div_euclid(86_400)
 }
 
 fn usable(s: &StoredSubscription, now: DateTime<Utc>) -> bool {
     s.status.as_deref() == Some("STARTED") && s.end_time.is_none_or(|e| e > now)
 }
 
-/// Subscriptions compatible with every device family among `matches`, `STARTED` and not
-/// ended, ordered by type, tier, end date; each says whether enough seats are left.
+/// Subscriptions that fit the devices among `matches` (their category, and their device
+/// type's family: AP → `CENTRAL_AP`, switch → `CENTRAL_SWITCH`, …; see [`family`]),
+/// `STARTED` and not ended, the latest end first, then the most seats; each says whether
+/// enough seats are left and how many days it has. In a sheet of several families a
+/// subscription is offered when it fits some of its devices; only those count as needing
+/// a seat, and [`resolve`] leaves the others out with an error naming their type.
+///
+/// [`family`]: super::family
 pub fn subscription_choices(
     catalog: &Catalog,
     matches: &[RowMatch],
     now: DateTime<Utc>,
 ) -> Vec<SubscriptionChoice> {
-    let cats: Vec<Category> = matches.iter().filter_map(|m| m.category).collect();
     let mut out: Vec<SubscriptionChoice> = catalog
         .subscriptions
         .iter()
         .filter(|s| usable(s, now))
         .filter(|s| {
-            let ok = compatible_categories(s.subscription_type.as_deref().unwrap_or(""));
-            cats.iter().all(|c| ok.contains(c))
+            let t = s.subscription_type.as_deref().unwrap_or("");
+            matches.is_empty() || matches.iter().any(|m| family::fits(t, m))
         })
         .map(|s| {
+            let t = s.subscription_type.as_deref().unwrap_or("");
             let needed = matches
                 .iter()
-                .filter(|m| m.state != MatchState::Archived)
+                .filter(|m| m.state != MatchState::Archived && family::fits(t, m))
                 .filter(|m| {
                     !m.device
                         .as_ref()
@@ -198,17 +202,34 @@ pub fn subscription_choices(
                 available: s.available_quantity,
                 needed,
                 enough: s.available_quantity.is_none_or(|a| a >= needed as i64),
+                days_left: s.end_time.map(|e| days_until(e, now)),
             }
         })
         .collect();
+    // Latest end first (no end date last: unknown), then most seats, then by key.
     out.sort_by(|a, b| {
-        (&a.subscription_type, &a.tier, a.end_time).cmp(&(
-            &b.subscription_type,
-            &b.tier,
-            b.end_time,
-        ))
+        (a.end_time.is_none(), std::cmp::Reverse(a.end_time))
+            .cmp(&(b.end_time.is_none(), std::cmp::Reverse(b.end_time)))
+            .then_with(|| {
+                (a.available.is_none(), std::cmp::Reverse(a.available))
+                    .cmp(&(b.available.is_none(), std::cmp::Reverse(b.available)))
+            })
+            .then_with(|| a.key.cmp(&b.key))
     });
     out
+}
+
+/// A warning for the subscription list when some devices have a type with no known
+/// subscription family: every subscription of their category is offered for them.
+pub fn subscription_choice_warning(matches: &[RowMatch]) -> Option<String> {
+    let odd = family::unmapped_types(matches);
+    (!odd.is_empty()).then(|| {
+        format!(
+            "no subscription family is known for device type {}: every subscription of \
+             their category is offered — check it fits before choosing",
+            family::describe_types(&odd)
+        )
+    })
 }
 
 /// A tag key in use and its values (with device counts), for the tag picker.
@@ -315,8 +336,81 @@ pub fn resolve(
             tags,
         });
     }
-    issues.extend(seat_issues(sheet, catalog, seats));
+    issues.extend(seat_issues(sheet, catalog, &seats));
+    issues.extend(expiring_issues(sheet, catalog, &seats, now));
+    issues.extend(lost_subscription_issues(sheet, catalog, &targets));
     (targets, issues)
+}
+
+/// A warning for each subscription the plan assigns that ends within the expiring window.
+fn expiring_issues(
+    sheet: &Sheet,
+    catalog: &Catalog,
+    seats: &HashMap<String, usize>,
+    now: DateTime<Utc>,
+) -> Vec<Issue> {
+    let mut out: Vec<(i64, Issue)> = Vec::new();
+    for (id, n) in seats {
+        let Some(s) = catalog.subscription_by_id(id) else {
+            continue;
+        };
+        let Some(end) = s.end_time else { continue };
+        let days = days_until(end, now);
+        if days <= EXPIRING_WINDOW_DAYS {
+            out.push((days, Issue::warning(IssueKind::SubscriptionExpiring, &sheet.sheet, None, None,
+                format!("subscription {} ends in {days} days ({}), within the {EXPIRING_WINDOW_DAYS}-day expiring window; {n} devices would need another one then",
+                    s.key.as_deref().unwrap_or(&s.id), end.format("%Y-%m-%d")))));
+        }
+    }
+    out.sort_by_key(|(d, _)| *d);
+    out.into_iter().map(|(_, i)| i).collect()
+}
+
+/// A warning for each subscription devices lose because the plan gives them another one.
+fn lost_subscription_issues(
+    sheet: &Sheet,
+    catalog: &Catalog,
+    targets: &[DeviceTarget],
+) -> Vec<Issue> {
+    let mut lost: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for t in targets {
+        let (Desired::Set(new), Some(cur)) = (&t.subscription, &t.current) else {
+            continue;
+        };
+        for old in cur.subscription_ids.iter().filter(|o| !new.contains(o)) {
+            lost.entry(old.clone()).or_default().push(&t.serial);
+        }
+    }
+    lost.into_iter()
+        .map(|(id, serials)| {
+            let key = catalog
+                .subscription_by_id(&id)
+                .and_then(|s| s.key.clone())
+                .unwrap_or(id);
+            let shown: Vec<&str> = serials.iter().take(5).copied().collect();
+            let more = serials.len().saturating_sub(shown.len());
+            Issue::warning(
+                IssueKind::SubscriptionReplaced,
+                &sheet.sheet,
+                None,
+                None,
+                format!(
+                    "{} current subscription {key}: {}{}",
+                    if serials.len() == 1 {
+                        "1 device loses its".to_string()
+                    } else {
+                        format!("{} devices lose their", serials.len())
+                    },
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Where the problems of one row go, located as the user sees them.
@@ -465,11 +559,12 @@ fn resolve_subscription<'c>(
         if !usable(s, now) {
             row.error(IssueKind::SubscriptionNotUsable, Some(&Field::SubscriptionKey),
                 format!("subscription {key} is {} — only a started, unexpired subscription can be assigned; pick another", s.status.as_deref().unwrap_or("of unknown status")));
-        } else if let Some(c) = m.category
-            && !compatible_categories(s.subscription_type.as_deref().unwrap_or("")).contains(&c)
-        {
+        } else if !family::fits(s.subscription_type.as_deref().unwrap_or(""), m) {
+            let what = family::device_type_of(m)
+                .or_else(|| m.category.map(|c| c.as_api().to_string()))
+                .unwrap_or_else(|| "?".into());
             row.error(IssueKind::SubscriptionIncompatible, Some(&Field::SubscriptionKey),
-                format!("subscription {key} ({}) cannot cover a {} device; pick a matching subscription", s.subscription_type.as_deref().unwrap_or("?"), c.as_api()));
+                format!("subscription {key} ({}) cannot cover a {what} device; pick a matching subscription", s.subscription_type.as_deref().unwrap_or("?")));
         }
     }
     sub
@@ -507,16 +602,16 @@ fn merged_tags(
 }
 
 /// A sheet-level error for each subscription with fewer seats left than devices need.
-fn seat_issues(sheet: &Sheet, catalog: &Catalog, seats: HashMap<String, usize>) -> Vec<Issue> {
+fn seat_issues(sheet: &Sheet, catalog: &Catalog, seats: &HashMap<String, usize>) -> Vec<Issue> {
     let column = sheet
         .header
         .column(&Field::SubscriptionKey)
         .map(|c| c.describe());
     let mut issues = Vec::new();
     for (id, n) in seats {
-        if let Some(s) = catalog.subscription_by_id(&id)
+        if let Some(s) = catalog.subscription_by_id(id)
             && let Some(avail) = s.available_quantity
-            && (avail as usize) < n
+            && (avail as usize) < *n
         {
             issues.push(Issue::error(IssueKind::SubscriptionQuantity, &sheet.sheet, None, column.clone(),
                 format!("subscription {} has {avail} seats left but {n} devices need one; pick a larger subscription or fewer rows", s.key.as_deref().unwrap_or(&s.id))));

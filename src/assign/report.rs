@@ -40,6 +40,10 @@ pub enum OpStatus {
     Skipped,
     Succeeded,
     Failed,
+    /// Dry run only: not sent, because what it would be checked against is changed by an
+    /// earlier phase of the same plan (e.g. a subscription for a device that only gets its
+    /// application in this plan). Neither a success nor a failure.
+    NotCheckable,
 }
 
 impl OpStatus {
@@ -48,9 +52,16 @@ impl OpStatus {
             OpStatus::Skipped => "skipped",
             OpStatus::Succeeded => "succeeded",
             OpStatus::Failed => "failed",
+            OpStatus::NotCheckable => "not_checkable",
         }
     }
 }
+
+/// Why a dry run could not check a subscription: GreenLake checks it against the device as
+/// it is, and the device only gets its application from this plan.
+pub const NOT_CHECKABLE_BEFORE_APPLICATION: &str = "not checkable before the application is set";
+/// Why a dry run could not check a call for a device the plan adds: it does not exist yet.
+pub const NOT_CHECKABLE_BEFORE_ADD: &str = "not checkable before the device is added";
 
 /// How one device ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -62,6 +73,9 @@ pub enum DeviceStatus {
     Skipped,
     /// Already as asked.
     Unchanged,
+    /// Dry run: what could be checked passed, the rest depends on an earlier phase's change
+    /// (see [`OpStatus::NotCheckable`]).
+    NotCheckable,
 }
 
 impl DeviceStatus {
@@ -71,6 +85,7 @@ impl DeviceStatus {
             DeviceStatus::Failed => "failed",
             DeviceStatus::Skipped => "skipped",
             DeviceStatus::Unchanged => "unchanged",
+            DeviceStatus::NotCheckable => "not_checkable",
         }
     }
 }
@@ -137,6 +152,43 @@ pub struct Counts {
     pub devices_failed: usize,
     pub devices_skipped: usize,
     pub devices_unchanged: usize,
+    pub operations_not_checkable: usize,
+    pub devices_not_checkable: usize,
+}
+
+impl Counts {
+    /// The one way calls and devices are counted: the live progress of a run, its report
+    /// and its row in the run list all come from here, so they cannot disagree.
+    pub fn tally(
+        operations: usize,
+        ops: impl IntoIterator<Item = OpStatus>,
+        devices: usize,
+        devs: impl IntoIterator<Item = DeviceStatus>,
+    ) -> Counts {
+        let mut c = Counts {
+            operations,
+            devices,
+            ..Counts::default()
+        };
+        for o in ops {
+            match o {
+                OpStatus::Succeeded => c.operations_succeeded += 1,
+                OpStatus::Failed => c.operations_failed += 1,
+                OpStatus::Skipped => c.operations_skipped += 1,
+                OpStatus::NotCheckable => c.operations_not_checkable += 1,
+            }
+        }
+        for d in devs {
+            match d {
+                DeviceStatus::Succeeded => c.devices_succeeded += 1,
+                DeviceStatus::Failed => c.devices_failed += 1,
+                DeviceStatus::Skipped => c.devices_skipped += 1,
+                DeviceStatus::Unchanged => c.devices_unchanged += 1,
+                DeviceStatus::NotCheckable => c.devices_not_checkable += 1,
+            }
+        }
+        c
+    }
 }
 
 /// The whole report of one run.
@@ -176,8 +228,9 @@ fn rank(s: DeviceStatus) -> u8 {
     match s {
         DeviceStatus::Failed => 0,
         DeviceStatus::Skipped => 1,
-        DeviceStatus::Succeeded => 2,
-        DeviceStatus::Unchanged => 3,
+        DeviceStatus::NotCheckable => 2,
+        DeviceStatus::Succeeded => 3,
+        DeviceStatus::Unchanged => 4,
     }
 }
 
@@ -185,7 +238,8 @@ fn op_rank(s: OpStatus) -> u8 {
     match s {
         OpStatus::Failed => 0,
         OpStatus::Skipped => 1,
-        OpStatus::Succeeded => 2,
+        OpStatus::NotCheckable => 2,
+        OpStatus::Succeeded => 3,
     }
 }
 
@@ -194,26 +248,12 @@ impl ApplyReport {
     pub fn finalize(&mut self, cancelled: bool) {
         self.devices
             .sort_by(|a, b| (rank(a.status), &a.serial).cmp(&(rank(b.status), &b.serial)));
-        let mut c = Counts {
-            operations: self.operations.len(),
-            devices: self.devices.len(),
-            ..Counts::default()
-        };
-        for o in &self.operations {
-            match o.status {
-                OpStatus::Succeeded => c.operations_succeeded += 1,
-                OpStatus::Failed => c.operations_failed += 1,
-                OpStatus::Skipped => c.operations_skipped += 1,
-            }
-        }
-        for d in &self.devices {
-            match d.status {
-                DeviceStatus::Succeeded => c.devices_succeeded += 1,
-                DeviceStatus::Failed => c.devices_failed += 1,
-                DeviceStatus::Skipped => c.devices_skipped += 1,
-                DeviceStatus::Unchanged => c.devices_unchanged += 1,
-            }
-        }
+        let c = Counts::tally(
+            self.operations.len(),
+            self.operations.iter().map(|o| o.status),
+            self.devices.len(),
+            self.devices.iter().map(|d| d.status),
+        );
         self.status = if cancelled {
             RunStatus::Cancelled
         } else if c.operations_failed == 0 && c.devices_failed == 0 && c.operations_skipped == 0 {
@@ -270,6 +310,13 @@ impl ApplyReport {
             c.devices_skipped,
             c.devices_unchanged,
         );
+        if c.operations_not_checkable + c.devices_not_checkable > 0 {
+            out.push_str(&format!(
+                "  not checkable in a dry run: {} operations, {} devices (they depend on an \
+                 earlier phase of this plan; neither ok nor failed)\n",
+                c.operations_not_checkable, c.devices_not_checkable
+            ));
+        }
         if self.dry_run {
             out.push_str("  dry run: GreenLake validated the calls; nothing was changed\n");
         }
@@ -298,6 +345,11 @@ impl ApplyReport {
         if !shown.is_empty() {
             out.push_str("Devices:\n");
             for d in shown {
+                let label = if d.status == DeviceStatus::NotCheckable {
+                    "note"
+                } else {
+                    "error"
+                };
                 out.push_str(&format!(
                     "  {:<16} {:<9} {}{}\n",
                     d.serial,
@@ -305,7 +357,7 @@ impl ApplyReport {
                     d.changes.join("; "),
                     d.error
                         .as_ref()
-                        .map(|e| format!("  error: {e}"))
+                        .map(|e| format!("  {label}: {e}"))
                         .unwrap_or_default()
                 ));
             }
@@ -393,6 +445,11 @@ impl ApplyReport {
             ("Devices failed", c.devices_failed.to_string()),
             ("Devices skipped", c.devices_skipped.to_string()),
             ("Devices unchanged", c.devices_unchanged.to_string()),
+            (
+                "Operations not checkable",
+                c.operations_not_checkable.to_string(),
+            ),
+            ("Devices not checkable", c.devices_not_checkable.to_string()),
         ];
         for (i, (k, v)) in rows.iter().enumerate() {
             let r = i as u32 + 2;

@@ -15,8 +15,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::apply::requested_json;
+use super::family;
 use super::load::{LoadError, LoadOptions, Sheet, load_path};
-use super::matching::{RowMatch, match_rows};
+use super::matching::{MatchState, RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};
 use super::refresh::resync_via;
@@ -231,6 +232,44 @@ pub fn plan_for(
         issues,
         plan: plan(&targets),
     }
+}
+
+/// `--subscription KEY` must fit every device it would go to (rows without a key of their
+/// own): an AP subscription on switches is refused up front, naming the device types,
+/// instead of leaving every row out.
+pub fn check_subscription_family(
+    prepared: &Prepared,
+    catalog: &Catalog,
+    choices: &WizardChoices,
+) -> Result<(), String> {
+    let Some(s) = choices
+        .subscription_id
+        .as_deref()
+        .and_then(|id| catalog.subscription_by_id(id))
+    else {
+        return Ok(());
+    };
+    let t = s.subscription_type.as_deref().unwrap_or("");
+    let rows: Vec<&RowMatch> = prepared
+        .matches
+        .iter()
+        .filter(|m| m.input.subscription_key.is_none() && m.state != MatchState::Archived)
+        .collect();
+    let bad = family::misfits(t, &rows);
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let fits = family::fitting_families(&bad);
+    Err(format!(
+        "--subscription {}: a {t} subscription cannot cover the sheet's {} devices{}",
+        s.key.as_deref().unwrap_or(&s.id),
+        family::describe_types(&bad),
+        if fits.is_empty() {
+            String::new()
+        } else {
+            format!("; they take {fits}: choose one of those (or give each row its own key)")
+        }
+    ))
 }
 
 /// The audit record of an apply (or dry run) of `prepared` with `choices`: what was asked,

@@ -51,6 +51,10 @@ pub enum IssueKind {
     SubscriptionNotUsable,
     SubscriptionIncompatible,
     SubscriptionQuantity,
+    /// A subscription the plan assigns ends within the expiring window (a warning).
+    SubscriptionExpiring,
+    /// Devices lose their current subscription to the one the plan assigns (a warning).
+    SubscriptionReplaced,
     UnknownRegion,
     UnknownApplication,
     ApplicationNeedsRegion,

@@ -261,6 +261,7 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
         eprintln!("glp-console: warning: {n}");
     }
     let wizard = choices(&opts, &catalog)?;
+    session::check_subscription_family(&prepared, &catalog, &wizard).map_err(bad)?;
     let planned = session::plan_for(&prepared, &catalog, &wizard, chrono::Utc::now());
     let mut issues: Vec<Issue> = prepared.issues();
     issues.extend(planned.issues);

@@ -297,19 +297,26 @@ impl Store {
         Ok(())
     }
 
-    /// Past assignment runs, newest first, with per-device outcome counts. Runs left
+    /// Past assignment runs, newest first, with per-device outcome counts: a finished run's
+    /// counts are those of its report (its summary), so the list, the report and the live
+    /// progress agree; a run without a summary (running, abandoned) is counted from its
+    /// device rows. Runs left
     /// `running` by processes that are gone are marked `abandoned` first, so the list never
     /// shows a dead run as in progress.
     pub async fn view_assignment_runs(&self) -> Result<Vec<AssignmentRunRecord>, StoreError> {
         self.sweep_abandoned_assignment_runs().await?;
         let rows = sqlx::query(
             "SELECT r.id, r.created_at, r.finished_at, r.kind, r.status, r.source_file, r.operator,
-                    (SELECT count(*) FROM assignment_devices d WHERE d.run_id = r.id) AS devices,
-                    (SELECT count(*) FROM assignment_devices d
-                      WHERE d.run_id = r.id AND d.outcome = 'succeeded') AS succeeded,
-                    (SELECT count(*) FROM assignment_devices d
-                      WHERE d.run_id = r.id AND d.outcome = 'failed') AS failed,
-                    (SELECT count(*) FROM assignment_operations o WHERE o.run_id = r.id) AS operations
+                    COALESCE((r.summary->'counts'->>'devices')::bigint,
+                      (SELECT count(*) FROM assignment_devices d WHERE d.run_id = r.id)) AS devices,
+                    COALESCE((r.summary->'counts'->>'devices_succeeded')::bigint,
+                      (SELECT count(*) FROM assignment_devices d
+                        WHERE d.run_id = r.id AND d.outcome IN ('succeeded', 'validated'))) AS succeeded,
+                    COALESCE((r.summary->'counts'->>'devices_failed')::bigint,
+                      (SELECT count(*) FROM assignment_devices d
+                        WHERE d.run_id = r.id AND d.outcome = 'failed')) AS failed,
+                    COALESCE((r.summary->'counts'->>'operations')::bigint,
+                      (SELECT count(*) FROM assignment_operations o WHERE o.run_id = r.id)) AS operations
                FROM assignment_runs r ORDER BY r.created_at DESC, r.id DESC LIMIT 1000",
         )
         .fetch_all(self.pool())

@@ -67,21 +67,7 @@ pub(super) fn device_outcomes(
     let mut outcomes = Vec::new();
     for d in &plan.devices {
         let t = tracks.remove(&d.serial).unwrap_or_default();
-        let (status, error) = if !t.errors.is_empty() {
-            (DeviceStatus::Failed, Some(t.errors.join("; ")))
-        } else if t.unsent > 0 && t.ok == 0 {
-            (
-                DeviceStatus::Skipped,
-                Some("cancelled before its calls were sent".to_string()),
-            )
-        } else if t.unsent > 0 {
-            (
-                DeviceStatus::Failed,
-                Some("cancelled: only part of its changes were sent".to_string()),
-            )
-        } else {
-            (DeviceStatus::Succeeded, None)
-        };
+        let (status, error) = t.outcome();
         let device_id = t.device_id.clone().or_else(|| d.device_id.clone());
         outcomes.push(DeviceOutcome {
             serial: d.serial.clone(),

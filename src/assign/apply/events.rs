@@ -35,9 +35,14 @@ pub enum ApplyEvent {
         error: Option<String>,
         done: usize,
         total: usize,
+        /// The run's counts so far, counted as the report counts them.
+        counts: Counts,
     },
     PhaseFinished {
         phase: Phase,
+        /// The run's counts so far (a dry run may have found calls not checkable without
+        /// sending them, so no `OperationDone` told of them).
+        counts: Counts,
     },
     /// The cancel was seen; waiting for the operations already sent.
     Cancelling,

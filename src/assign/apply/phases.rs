@@ -15,7 +15,10 @@ use super::events::{ApplyEvent, emit};
 use super::request::ApplyOptions;
 use crate::assign::plan::{Method, Plan, Step};
 use crate::assign::refresh::fetch_by_serials;
-use crate::assign::report::{FailedDevice, OpStatus, OperationReport};
+use crate::assign::report::{
+    Counts, DeviceStatus, FailedDevice, NOT_CHECKABLE_BEFORE_ADD, NOT_CHECKABLE_BEFORE_APPLICATION,
+    OpStatus, OperationReport,
+};
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
 use crate::glp::ops::{
@@ -33,6 +36,44 @@ pub(super) struct Track {
     pub(super) sent: usize,
     pub(super) ok: usize,
     pub(super) unsent: usize,
+    /// Calls of the plan that name the device.
+    pub(super) planned: usize,
+    /// Calls that reached their end for the device (ok or not).
+    pub(super) ended: usize,
+    /// Dry run: why some of its calls could not be checked.
+    pub(super) not_checkable: Vec<String>,
+}
+
+impl Track {
+    /// Every planned call of the device has ended, was left unsent or could not be checked:
+    /// its outcome will not change any more, so the live counts may count it.
+    pub(super) fn settled(&self) -> bool {
+        self.ended + self.unsent + self.not_checkable.len() >= self.planned
+    }
+
+    /// How the device ended, and why. The report, the audit and the live counts all
+    /// classify a device here.
+    pub(super) fn outcome(&self) -> (DeviceStatus, Option<String>) {
+        if !self.errors.is_empty() {
+            (DeviceStatus::Failed, Some(self.errors.join("; ")))
+        } else if self.unsent > 0 && self.ok == 0 {
+            (
+                DeviceStatus::Skipped,
+                Some("cancelled before its calls were sent".to_string()),
+            )
+        } else if self.unsent > 0 {
+            (
+                DeviceStatus::Failed,
+                Some("cancelled: only part of its changes were sent".to_string()),
+            )
+        } else if !self.not_checkable.is_empty() {
+            let mut why = self.not_checkable.clone();
+            why.dedup();
+            (DeviceStatus::NotCheckable, Some(why.join("; ")))
+        } else {
+            (DeviceStatus::Succeeded, None)
+        }
+    }
 }
 
 pub(super) struct Run<'a> {
@@ -47,6 +88,10 @@ pub(super) struct Run<'a> {
     pub(super) tracks: BTreeMap<String, Track>,
     pub(super) notes: Vec<String>,
     pub(super) done: usize,
+    /// Per call: it reached its end (or was skipped, or found not checkable).
+    pub(super) settled: Vec<bool>,
+    /// Devices already as asked (counted as unchanged).
+    pub(super) unchanged: usize,
 }
 
 pub(super) type PollResult = (usize, Result<OperationOutcome, GlpError>);
@@ -168,6 +213,7 @@ impl Run<'_> {
                 f.serial.as_ref() == Some(serial) || (id.is_some() && f.device_id.as_ref() == id)
             });
             let t = self.tracks.entry(serial.clone()).or_default();
+            t.ended += 1;
             if let Some(f) = hit {
                 t.errors.push(format!("{}: {}", phase.as_str(), f.reason));
             } else if whole {
@@ -191,6 +237,7 @@ impl Run<'_> {
             op.failed_devices.len()
         };
         self.done += 1;
+        self.settled[seq] = true;
         let update = OperationUpdate {
             status: status.as_str().into(),
             error: error.clone(),
@@ -209,12 +256,91 @@ impl Run<'_> {
                 error,
                 done: self.done,
                 total: self.steps.len(),
+                counts: self.live_counts(),
             },
         )
         .await;
     }
 
+    /// The counts so far: calls that ended and devices whose outcome is settled.
+    pub(super) fn live_counts(&self) -> Counts {
+        let ops = self
+            .ops
+            .iter()
+            .zip(&self.settled)
+            .filter(|(_, s)| **s)
+            .map(|(o, _)| o.status);
+        let devs = self
+            .tracks
+            .values()
+            .filter(|t| t.settled())
+            .map(|t| t.outcome().0)
+            .chain(std::iter::repeat_n(DeviceStatus::Unchanged, self.unchanged));
+        Counts::tally(
+            self.ops.len(),
+            ops,
+            self.tracks.len() + self.unchanged,
+            devs,
+        )
+    }
+
+    /// Dry run: leave out of a phase's calls the devices whose check depends on an earlier
+    /// phase of this plan — GreenLake checks a call against the device as it is now, and a
+    /// dry run never changes it. `needs_app` are the devices that only get an application
+    /// from this plan, so their subscription cannot be checked. A call left with no device
+    /// is not sent and reported as not checkable.
+    pub(super) fn defer_unverifiable(&mut self, seqs: &[usize], needs_app: &HashSet<String>) {
+        for &seq in seqs {
+            let step = &self.steps[seq];
+            let assigns = step.phase == crate::assign::plan::Phase::Subscription
+                && step
+                    .body
+                    .get("subscription")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty());
+            if !assigns || !step.serials.iter().any(|s| needs_app.contains(s)) {
+                continue;
+            }
+            let (mut keep_ids, mut keep_serials) = (Vec::new(), Vec::new());
+            for (i, serial) in step.serials.iter().enumerate() {
+                if needs_app.contains(serial) {
+                    self.tracks
+                        .entry(serial.clone())
+                        .or_default()
+                        .not_checkable
+                        .push(format!("subscription: {NOT_CHECKABLE_BEFORE_APPLICATION}"));
+                } else {
+                    keep_serials.push(serial.clone());
+                    if let Some(id) = step.device_ids.get(i) {
+                        keep_ids.push(id.clone());
+                    }
+                }
+            }
+            self.set_devices(seq, keep_ids, keep_serials);
+            if self.steps[seq].serials.is_empty() {
+                self.not_checkable(seq, NOT_CHECKABLE_BEFORE_APPLICATION);
+            }
+        }
+    }
+
+    fn set_devices(&mut self, seq: usize, ids: Vec<String>, serials: Vec<String>) {
+        self.ops[seq].device_ids = ids.clone();
+        self.ops[seq].serials = serials.clone();
+        self.steps[seq].device_ids = ids;
+        self.steps[seq].serials = serials;
+    }
+
+    /// Call `seq` is not sent: a dry run cannot check it.
+    fn not_checkable(&mut self, seq: usize, why: &str) {
+        self.ops[seq].status = OpStatus::NotCheckable;
+        self.ops[seq].error = Some(why.to_string());
+        self.settled[seq] = true;
+        // It will not end later: the progress bar counts it as done now.
+        self.done += 1;
+    }
+
     pub(super) fn skip(&mut self, seq: usize, why: &str) {
+        self.settled[seq] = true;
         self.ops[seq].status = OpStatus::Skipped;
         self.ops[seq].error = Some(why.to_string());
         for s in &self.steps[seq].serials {
@@ -389,16 +515,22 @@ impl Run<'_> {
                 ..Plan::default()
             };
             let dropped = p.resolve_added(&ids);
+            let dry = self.opts.dry_run;
             for s in &dropped {
                 let t = self.tracks.entry(s.clone()).or_default();
+                if dry && t.errors.is_empty() {
+                    // Its add was validated; what follows needs the device to exist.
+                    let phase = self.steps[seq].phase.as_str();
+                    t.not_checkable
+                        .push(format!("{phase}: {NOT_CHECKABLE_BEFORE_ADD}"));
+                    continue;
+                }
                 t.unsent += 1;
                 if t.errors.is_empty() {
-                    t.errors.push(if self.opts.dry_run {
-                        "dry run: a device being added cannot be assigned until it exists".into()
-                    } else {
+                    t.errors.push(
                         "added, but GreenLake did not list it by serial yet; run the sheet again"
-                            .into()
-                    });
+                            .into(),
+                    );
                 }
             }
             match p.steps.pop() {
@@ -409,8 +541,17 @@ impl Run<'_> {
                 }
                 None => {
                     self.steps[seq].awaits_add = false;
-                    self.ops[seq].status = OpStatus::Skipped;
-                    self.ops[seq].error = Some("no device of this call was added".into());
+                    let all_unverifiable = dry
+                        && dropped
+                            .iter()
+                            .all(|s| self.tracks.get(s).is_some_and(|t| t.errors.is_empty()));
+                    if all_unverifiable {
+                        self.not_checkable(seq, NOT_CHECKABLE_BEFORE_ADD);
+                    } else {
+                        self.settled[seq] = true;
+                        self.ops[seq].status = OpStatus::Skipped;
+                        self.ops[seq].error = Some("no device of this call was added".into());
+                    }
                 }
             }
         }

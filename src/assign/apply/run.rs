@@ -1,7 +1,7 @@
 //! One apply from start to end: record the run, run its phases in plan order, refresh the
 //! touched devices, and record and report how it ended.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::Utc;
 use tokio::sync::mpsc;
@@ -13,14 +13,14 @@ use super::audit::{audit_rows, device_outcomes};
 use super::events::{ApplyEvent, emit};
 use super::phases::{Run, Track};
 use super::request::{ApplyError, ApplyOptions, ApplyRequest};
-use crate::assign::plan::{Phase, Plan};
+use crate::assign::plan::{Change, Phase, Plan};
 use crate::assign::refresh::resync_via;
 use crate::assign::report::{
     ApplyReport, Counts, OpStatus, OperationReport, ResyncReport, RunStatus,
 };
 use crate::glp::client::Client;
 use crate::store::Store;
-use crate::store::audit::{DeviceOutcome, NewRun, OwnedRun, RunKind};
+use crate::store::audit::{DeviceOutcome, NewRun, OperationUpdate, OwnedRun, RunKind};
 
 /// A running apply, for a front end.
 pub struct ApplyHandle {
@@ -79,8 +79,10 @@ pub async fn apply(
         ops: skipped_operations(&plan),
         sent_at: vec![None; plan.steps.len()],
         tracks: device_tracks(&plan),
-        notes: run_notes(&plan, opts),
+        notes: plan.notes.clone(),
         done: 0,
+        settled: vec![false; plan.steps.len()],
+        unchanged: plan.unchanged.len(),
     };
     let cancelled = run_phases(&mut run, &plan, cancel).await;
     let (devices, outcomes) = device_outcomes(&plan, &mut run.tracks, opts.dry_run);
@@ -123,18 +125,40 @@ fn run_record(run: &NewRun, opts: &ApplyOptions) -> NewRun {
     run_meta
 }
 
-/// The plan's notes, and for a dry run over several phases why a later phase may fail.
-fn run_notes(plan: &Plan, opts: &ApplyOptions) -> Vec<String> {
-    let mut notes = plan.notes.clone();
-    if opts.dry_run && plan.steps.iter().any(|s| s.phase != plan.steps[0].phase) {
-        notes.push(
-            "dry run: each call is validated against the devices as they are now, so a later \
-             phase (e.g. a subscription for a device only getting its application in this plan) \
-             may be reported as failing although the real run would succeed"
+/// Devices that get an application only from this plan: in a dry run their subscription
+/// cannot be checked (GreenLake refuses a subscription for a device without one).
+fn needing_application(plan: &Plan) -> HashSet<String> {
+    plan.devices
+        .iter()
+        .filter(|d| {
+            d.changes.iter().any(|c| {
+                matches!(
+                    c,
+                    Change::Application {
+                        from: None,
+                        to: Some(_)
+                    }
+                )
+            })
+        })
+        .map(|d| d.serial.clone())
+        .collect()
+}
+
+/// For a dry run that found calls it could not check: why, once.
+fn not_checkable_note(run: &mut Run<'_>) {
+    if run.ops.iter().any(|o| o.status == OpStatus::NotCheckable)
+        || run.tracks.values().any(|t| !t.not_checkable.is_empty())
+    {
+        run.notes.push(
+            "dry run: GreenLake checks each call against the devices as they are now, and a dry \
+             run changes nothing; calls that depend on an earlier phase of this plan (a \
+             subscription for a device only getting its application here, anything for a \
+             device being added) were not sent and are shown as not checkable — neither ok \
+             nor failed"
                 .into(),
         );
     }
-    notes
 }
 
 /// One track per planned device, knowing its id when the plan does.
@@ -142,6 +166,9 @@ fn device_tracks(plan: &Plan) -> BTreeMap<String, Track> {
     let mut tracks: BTreeMap<String, Track> = BTreeMap::new();
     for d in &plan.devices {
         tracks.entry(d.serial.clone()).or_default().device_id = d.device_id.clone();
+    }
+    for s in plan.steps.iter().flat_map(|s| &s.serials) {
+        tracks.entry(s.clone()).or_default().planned += 1;
     }
     tracks
 }
@@ -186,6 +213,11 @@ fn phases_of(plan: &Plan) -> Vec<(Phase, Vec<usize>)> {
 async fn run_phases(run: &mut Run<'_>, plan: &Plan, cancel: &CancellationToken) -> bool {
     let events = run.events;
     let mut announced_cancel = false;
+    let needs_app = if run.opts.dry_run {
+        needing_application(plan)
+    } else {
+        HashSet::new()
+    };
     for (phase, seqs) in &phases_of(plan) {
         if cancel.is_cancelled() {
             if !announced_cancel {
@@ -200,11 +232,21 @@ async fn run_phases(run: &mut Run<'_>, plan: &Plan, cancel: &CancellationToken) 
         if *phase != Phase::Add {
             run.resolve_adds(seqs).await;
         }
-        let live: Vec<usize> = seqs
-            .iter()
-            .copied()
-            .filter(|s| !(run.ops[*s].status == OpStatus::Skipped && run.ops[*s].error.is_some()))
-            .collect();
+        if run.opts.dry_run {
+            run.defer_unverifiable(seqs, &needs_app);
+            for &s in seqs {
+                if run.ops[s].status == OpStatus::NotCheckable {
+                    let update = OperationUpdate {
+                        status: OpStatus::NotCheckable.as_str().into(),
+                        error: run.ops[s].error.clone(),
+                        finished_at: Some(Utc::now()),
+                        ..OperationUpdate::default()
+                    };
+                    run.audit(s, update).await;
+                }
+            }
+        }
+        let live: Vec<usize> = seqs.iter().copied().filter(|s| !run.settled[*s]).collect();
         emit(
             events,
             ApplyEvent::PhaseStarted {
@@ -216,8 +258,17 @@ async fn run_phases(run: &mut Run<'_>, plan: &Plan, cancel: &CancellationToken) 
         // A successful add names no id: adds are one device each, so a device whose add
         // left no error is looked up by serial before the next phase.
         run.run_phase(&live, cancel).await;
-        emit(events, ApplyEvent::PhaseFinished { phase: *phase }).await;
+        let counts = run.live_counts();
+        emit(
+            events,
+            ApplyEvent::PhaseFinished {
+                phase: *phase,
+                counts,
+            },
+        )
+        .await;
     }
+    not_checkable_note(run);
     let cancelled = cancel.is_cancelled();
     if cancelled && !announced_cancel {
         emit(events, ApplyEvent::Cancelling).await;

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Borders, Clear};
 
 use super::table::{draw_table, put};
+use crate::assign::validate::IssueKind;
 use crate::tui::app::{App, TableId};
 use crate::tui::keys::WizardAction;
 use crate::tui::wizard::{Confirm, Wizard, WizardStep};
@@ -282,11 +283,28 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
     let no = k.label(WizardAction::No);
     let (title, lines): (&str, Vec<String>) = match c {
         Confirm::Send { dry_run } => {
-            let (calls, devices) = w
-                .planned()
+            let planned = w.planned();
+            let (calls, devices) = planned
                 .as_ref()
                 .map_or((0, 0), |p| (p.plan.steps.len(), p.plan.devices.len()));
-            if dry_run {
+            // The plan's subscription warnings (ending soon, replaced) are repeated here:
+            // this is the last moment to reconsider.
+            let warnings: Vec<String> = planned
+                .as_ref()
+                .map(|p| {
+                    p.issues
+                        .iter()
+                        .filter(|i| {
+                            matches!(
+                                i.kind,
+                                IssueKind::SubscriptionExpiring | IssueKind::SubscriptionReplaced
+                            )
+                        })
+                        .map(|i| format!("warning: {}", i.message))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let (title, mut lines) = if dry_run {
                 (
                     "Dry run",
                     vec![
@@ -302,7 +320,9 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, c: Confirm) {
                         "This changes the devices; the run is recorded and can be undone.".into(),
                     ],
                 )
-            }
+            };
+            lines.extend(warnings);
+            (title, lines)
         }
         Confirm::Cancel => (
             "Cancel",

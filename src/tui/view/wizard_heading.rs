@@ -297,8 +297,16 @@ fn applying(app: &App, w: &Wizard, width: u16, out: &mut Lines) {
             out.push((
                 if p.devices_failed > 0 { t.warn } else { t.base },
                 format!(
-                    "devices ok {} · failed {} · of {}   calls failed {}{timing}",
-                    p.devices_ok, p.devices_failed, p.devices, p.calls_failed
+                    "devices ok {} · failed {}{} · of {}   calls failed {}{timing}",
+                    p.devices_ok,
+                    p.devices_failed,
+                    if p.devices_not_checkable > 0 {
+                        format!(" · not checkable {}", p.devices_not_checkable)
+                    } else {
+                        String::new()
+                    },
+                    p.devices,
+                    p.calls_failed
                 ),
             ));
             out.push((

@@ -7,7 +7,7 @@ use super::rows::plan_rows;
 use super::{ApplyProgress, Confirm, Cx, Wizard, WizardEffect, WizardStep};
 use crate::assign::diff::diff;
 use crate::assign::load::TAG_REMOVE;
-use crate::assign::options::{subscription_choices, tag_choices};
+use crate::assign::options::{subscription_choice_warning, subscription_choices, tag_choices};
 use crate::assign::session::{new_run, parse_tag_edit, plan_for_valid};
 use crate::tui::model::rows::{fmt_date, fmt_int};
 use crate::tui::model::table::{Mark, Row, TableData};
@@ -23,7 +23,11 @@ impl Wizard {
             self.want_catalog(cx);
             return;
         };
-        let all = subscription_choices(&catalog, &data.prepared.valid_matches(), cx.now);
+        let matches = data.prepared.valid_matches();
+        if let Some(w) = subscription_choice_warning(&matches) {
+            cx.toast(ToastLevel::Warn, w);
+        }
+        let all = subscription_choices(&catalog, &matches, cx.now);
         let (ok, short): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.enough);
         self.subs_short = short.len();
         let rows: Vec<Row> = ok
@@ -36,6 +40,7 @@ impl Wizard {
                         s.subscription_type.as_str(),
                         s.tier.as_deref().unwrap_or(""),
                         &fmt_date(s.end_time),
+                        &s.days_left.map(|d| format!("{d}d")).unwrap_or_default(),
                         &s.available.map(fmt_int).unwrap_or_else(|| "?".into()),
                         &fmt_int(s.needed as i64),
                     ],

@@ -1,12 +1,12 @@
 //! Progress of a running apply, folded from its events (the progress screen draws it).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
 use crate::assign::apply::ApplyEvent;
 use crate::assign::plan::Phase;
-use crate::assign::report::OpStatus;
+use crate::assign::report::Counts;
 
 /// Progress of the running apply, from its [`ApplyEvent`]s.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,42 +30,29 @@ pub struct ApplyProgress {
     /// When the apply was started (for the elapsed time and the estimate).
     pub started: Option<DateTime<Utc>>,
     pub resyncing: bool,
-    /// Serials per call (from the plan), to count devices when their calls end.
-    per_call: HashMap<usize, Vec<String>>,
-    /// Calls still open per serial.
-    open: HashMap<String, usize>,
-    failed: HashSet<String>,
-    /// Devices a call reported as failed without naming them.
-    failed_unnamed: usize,
+    /// Dry run: devices whose check depends on an earlier phase of the plan.
+    pub devices_not_checkable: usize,
 }
 
 impl ApplyProgress {
     /// Progress for `plan`, before the first event.
     pub fn for_plan(plan: &crate::assign::plan::Plan, dry_run: bool) -> ApplyProgress {
-        let mut p = ApplyProgress {
+        ApplyProgress {
             dry_run,
             calls: plan.steps.len(),
             devices: plan.devices.len(),
             current: "starting…".into(),
             ..ApplyProgress::default()
-        };
-        for (i, s) in plan.steps.iter().enumerate() {
-            p.per_call.insert(i, s.serials.clone());
-            for serial in &s.serials {
-                *p.open.entry(serial.clone()).or_default() += 1;
-            }
         }
-        p
     }
 
-    fn recount(&mut self) {
-        self.devices_failed = (self.failed.len() + self.failed_unnamed).min(self.devices.max(1));
-        self.devices_ok = self
-            .open
-            .iter()
-            .filter(|(s, n)| **n == 0 && !self.failed.contains(*s))
-            .count()
-            .saturating_sub(self.failed_unnamed);
+    /// Take the run's own counts: the apply counts as its report does, so the screen shows
+    /// what the report and the run list will show.
+    fn take_counts(&mut self, c: &Counts) {
+        self.devices_ok = c.devices_succeeded;
+        self.devices_failed = c.devices_failed;
+        self.devices_not_checkable = c.devices_not_checkable;
+        self.calls_failed = c.operations_failed;
     }
 
     fn push_log(&mut self, line: String) {
@@ -114,27 +101,15 @@ impl ApplyProgress {
                 seq,
                 phase,
                 status,
-                failed_devices,
                 error,
                 done,
                 total,
+                counts,
+                ..
             } => {
                 self.done = *done;
                 self.calls = *total;
-                let serials = self.per_call.get(seq).cloned().unwrap_or_default();
-                for s in &serials {
-                    if let Some(n) = self.open.get_mut(s) {
-                        *n = n.saturating_sub(1);
-                    }
-                }
-                match status {
-                    OpStatus::Succeeded => self.failed_unnamed += failed_devices,
-                    _ => {
-                        self.calls_failed += 1;
-                        self.failed.extend(serials);
-                    }
-                }
-                self.recount();
+                self.take_counts(counts);
                 self.push_log(format!(
                     "#{seq} {} {}{}",
                     phase.as_str(),
@@ -142,7 +117,8 @@ impl ApplyProgress {
                     error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
                 ));
             }
-            ApplyEvent::PhaseFinished { phase } => {
+            ApplyEvent::PhaseFinished { phase, counts } => {
+                self.take_counts(counts);
                 self.current = format!("{} done", phase.as_str());
             }
             ApplyEvent::Cancelling => {
@@ -153,7 +129,8 @@ impl ApplyProgress {
                 self.resyncing = true;
                 self.current = format!("fetching the {devices} touched devices again");
             }
-            ApplyEvent::Finished { status, .. } => {
+            ApplyEvent::Finished { status, counts, .. } => {
+                self.take_counts(counts);
                 self.current = format!("finished: {}", status.as_str());
             }
         }

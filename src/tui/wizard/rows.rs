@@ -134,13 +134,15 @@ pub fn review_rows(matches: &[RowMatch], catalog: Option<&Catalog>) -> TableData
     }
 }
 
-/// The subscription chooser: key, type, tier, end and seats — what decides the choice.
+/// The subscription chooser: key, type, tier, end, days left and seats — what decides the
+/// choice.
 pub fn subscription_columns() -> Vec<Column> {
     vec![
         Column::text("Key", 18),
         Column::text("Type", 20),
         Column::text("Tier", 24),
         Column::text("Ends", 10),
+        Column::num("Days left", 9),
         Column::num("Available", 9),
         Column::num("Needed", 7),
     ]
@@ -284,6 +286,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
             OpStatus::Failed => (Mark::Error, "✖ "),
             OpStatus::Skipped => (Mark::Warn, "⚠ "),
             OpStatus::Succeeded => (Mark::Normal, "✓ "),
+            OpStatus::NotCheckable => (Mark::Dim, "? "),
         };
         let detail = match &o.error {
             Some(e) => format!("{}: {e}", o.phase.as_str()),
@@ -304,7 +307,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
             ],
             mark,
         );
-        if o.status == OpStatus::Succeeded {
+        if matches!(o.status, OpStatus::Succeeded | OpStatus::NotCheckable) {
             rest.push(row);
         } else {
             failed.push(row);
@@ -316,6 +319,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
             DeviceStatus::Skipped => (Mark::Warn, "⚠ "),
             DeviceStatus::Succeeded => (Mark::Normal, "✓ "),
             DeviceStatus::Unchanged => (Mark::Dim, "· "),
+            DeviceStatus::NotCheckable => (Mark::Dim, "? "),
         };
         let detail = match &d.error {
             Some(e) => e.clone(),
