@@ -56,7 +56,9 @@ impl App {
             Action::CopyRow => self.copy_row(),
             Action::Sync | Action::SyncFull => self.sync_now(a == Action::SyncFull),
             Action::CancelSync => {
-                if !self.read_only && self.sync.running {
+                if let Some(why) = self.sync_off.clone() {
+                    self.refused(&why, "cancel", "no sync runs here");
+                } else if self.sync.running {
                     self.effects.push(Effect::Sync(SyncCommand::Cancel));
                     self.toast(
                         ToastLevel::Warn,
@@ -80,11 +82,39 @@ impl App {
                 }
             }
             Action::AssignNew => {
-                if self.tab == Tab::Assign && self.wizard.is_none() {
+                if self.read_only || (self.tab == Tab::Assign && self.wizard.is_none()) {
                     self.wizard_new();
                 }
             }
         }
+    }
+
+    /// A write action pressed where it is off (read-only, no credentials): say why, rather
+    /// than nothing or "unknown command".
+    pub(super) fn refuse(&mut self, a: Action) {
+        let why = self
+            .sync_off
+            .clone()
+            .unwrap_or_else(|| "read-only (--read-only)".to_string());
+        match a {
+            Action::AssignNew => self.refused(
+                "read-only (--read-only)",
+                "start a new assignment",
+                "new assignments change GreenLake",
+            ),
+            Action::CancelSync => self.refused(&why, "cancel", "no sync runs here"),
+            _ => self.refused(&why, "sync", "sync is off"),
+        }
+    }
+
+    /// "read-only (--read-only): sync is off — restart without --read-only to sync".
+    fn refused(&mut self, why: &str, verb: &str, what: &str) {
+        let fix = if why.contains("credentials") {
+            format!("set them and restart without --read-only to {verb}")
+        } else {
+            format!("restart without --read-only to {verb}")
+        };
+        self.toast(ToastLevel::Warn, format!("{why}: {what} — {fix}"));
     }
 
     fn switch(&mut self, tab: Tab) {
@@ -134,7 +164,8 @@ impl App {
 
     /// `s` / `S`: an incremental (or full) sync of both resources.
     fn sync_now(&mut self, full: bool) {
-        if self.read_only {
+        if self.sync_off.is_some() {
+            self.refuse(Action::Sync);
             return;
         }
         if self.sync.running {
@@ -145,6 +176,7 @@ impl App {
             return;
         }
         let mode = if full { SyncMode::Full } else { SyncMode::Auto };
+        self.sync.pending = true;
         self.effects.push(Effect::Sync(SyncCommand::SyncNow {
             scope: Scope::Both,
             mode,
