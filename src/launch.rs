@@ -93,7 +93,7 @@ pub async fn console(
 /// configuration's own message (which variable is missing) goes to the log.
 fn no_credentials_reason(message: &str) -> String {
     tracing::info!("read-only console without API credentials: {message}");
-    "read-only, no API credentials (GLP_CLIENT_ID, GLP_CLIENT_SECRET)".to_string()
+    "read-only, no credentials (GLP_CLIENT_ID, GLP_CLIENT_SECRET)".to_string()
 }
 
 /// The console on the stored inventory alone: no client, so no engine; the channels it

@@ -56,8 +56,8 @@ impl App {
             Action::CopyRow => self.copy_row(),
             Action::Sync | Action::SyncFull => self.sync_now(a == Action::SyncFull),
             Action::CancelSync => {
-                if let Some(why) = self.sync_off.clone() {
-                    self.refused(&why, "cancel", "no sync runs here");
+                if self.sync_off.is_some() {
+                    self.refuse(a);
                 } else if self.sync.running {
                     self.effects.push(Effect::Sync(SyncCommand::Cancel));
                     self.toast(
@@ -90,31 +90,18 @@ impl App {
     }
 
     /// A write action pressed where it is off (read-only, no credentials): say why, rather
-    /// than nothing or "unknown command".
+    /// than nothing or "unknown command". Short: a toast shows about 80 characters.
     pub(super) fn refuse(&mut self, a: Action) {
-        let why = self
-            .sync_off
-            .clone()
-            .unwrap_or_else(|| "read-only (--read-only)".to_string());
-        match a {
-            Action::AssignNew => self.refused(
-                "read-only (--read-only)",
-                "start a new assignment",
-                "new assignments change GreenLake",
-            ),
-            Action::CancelSync => self.refused(&why, "cancel", "no sync runs here"),
-            _ => self.refused(&why, "sync", "sync is off"),
-        }
-    }
-
-    /// "read-only (--read-only): sync is off — restart without --read-only to sync".
-    fn refused(&mut self, why: &str, verb: &str, what: &str) {
-        let fix = if why.contains("credentials") {
-            format!("set them and restart without --read-only to {verb}")
-        } else {
-            format!("restart without --read-only to {verb}")
+        let why = self.sync_off.clone().unwrap_or_else(|| "read-only".into());
+        let text = match a {
+            Action::AssignNew => {
+                "read-only: no new assignments — restart without --read-only to assign".into()
+            }
+            Action::CancelSync => format!("{why}: no sync runs here"),
+            _ if why.contains("credentials") => format!("{why}: no sync"),
+            _ => format!("{why}: sync is off — restart without --read-only to sync"),
         };
-        self.toast(ToastLevel::Warn, format!("{why}: {what} — {fix}"));
+        self.toast(ToastLevel::Warn, text);
     }
 
     fn switch(&mut self, tab: Tab) {

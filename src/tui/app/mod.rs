@@ -73,7 +73,7 @@ pub struct App {
     keymap: Keymap,
     theme: Theme,
     read_only: bool,
-    /// Why this console cannot sync ("read-only (--read-only)", no credentials), shown in
+    /// Why this console cannot sync ("read-only", no credentials), shown in
     /// the status bar and in every refusal.
     sync_off: Option<String>,
     now: DateTime<Utc>,
@@ -135,7 +135,7 @@ impl App {
             keymap,
             theme,
             read_only,
-            sync_off: read_only.then(|| "read-only (--read-only)".to_string()),
+            sync_off: read_only.then(|| "read-only".to_string()),
             now,
             mode: InputMode::Normal,
             input: String::new(),
