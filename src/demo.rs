@@ -2,9 +2,11 @@
 //!
 //! Starts the simulator in-process (10 000 devices, 2 000 subscriptions, occasional 5xx so
 //! retries show, and a short outage a minute in so the breaker can be seen opening and
-//! closing), points a private configuration at it, and uses a `glp_console_demo` database on
-//! the local PostgreSQL — or a throwaway cluster from the installed binaries when none answers.
-//! The user's own configuration and database are never touched.
+//! closing), points a private configuration at it, and uses a database of the user's own
+//! (`glp_demo_<user>`, so two people on one jump host never wipe each other's demo) on the
+//! local PostgreSQL — or a throwaway cluster from the installed binaries when none answers.
+//! `DATABASE_URL`, when set, wins; as the demo wipes its database, it must name one whose
+//! name says "demo". The user's own configuration and inventory are never touched.
 
 use std::time::Duration;
 
@@ -23,8 +25,45 @@ pub struct Demo {
     _cluster: Option<TempCluster>,
 }
 
-/// Database name used on the local server (dropped and recreated on every `--demo`).
+/// Database name on the local server when no user name is known (dropped and recreated on
+/// every `--demo`, as every demo database is).
 pub const DEMO_DATABASE: &str = "glp_console_demo";
+
+/// Where the demo keeps its inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoDatabase {
+    /// A database of this name on the local server (or the throwaway cluster).
+    Named(String),
+    /// The database `DATABASE_URL` names.
+    Url(String),
+}
+
+/// The demo's database: `DATABASE_URL` when set, else `glp_demo_<user>` from `USER` (or
+/// `LOGNAME`), cut to what PostgreSQL takes in a name.
+pub fn demo_database(user: Option<&str>, database_url: Option<&str>) -> DemoDatabase {
+    if let Some(url) = database_url.map(str::trim).filter(|u| !u.is_empty()) {
+        return DemoDatabase::Url(url.to_string());
+    }
+    let safe: String = user
+        .unwrap_or_default()
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(40)
+        .collect();
+    if safe.trim_matches('_').is_empty() {
+        DemoDatabase::Named(DEMO_DATABASE.to_string())
+    } else {
+        DemoDatabase::Named(format!("glp_demo_{safe}"))
+    }
+}
+
+/// The demo's database for this process's environment.
+fn demo_database_from_env() -> DemoDatabase {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let user = var("USER").or_else(|| var("LOGNAME"));
+    demo_database(user.as_deref(), var("DATABASE_URL").as_deref())
+}
 const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
 fn demo_faults() -> Faults {
@@ -54,8 +93,11 @@ async fn local_server_answers() -> bool {
 }
 
 async fn recreate(admin_url: &str, name: &str) -> Result<(), Failure> {
+    recreate_on(parse_url(admin_url)?, name).await
+}
+
+async fn recreate_on(opts: sqlx::postgres::PgConnectOptions, name: &str) -> Result<(), Failure> {
     use sqlx::{ConnectOptions, Connection};
-    let opts = parse_url(admin_url)?;
     let mut conn = opts.connect().await.map_err(|e| {
         Failure::new(
             exit::DATABASE,
@@ -88,9 +130,13 @@ pub async fn prepare(base: &Config) -> Result<Demo, Failure> {
     .await
     .map_err(|e| Failure::new(exit::CONFIG, format!("demo simulator: {e}")))?;
 
+    let name = match demo_database_from_env() {
+        DemoDatabase::Url(url) => return with_config(base, sim, reset_url(&url).await?, None),
+        DemoDatabase::Named(name) => name,
+    };
     let (db_url, cluster) = if local_server_answers().await {
-        recreate(&format!("{LOCAL_SERVER}/postgres"), DEMO_DATABASE).await?;
-        (format!("{LOCAL_SERVER}/{DEMO_DATABASE}"), None)
+        recreate(&format!("{LOCAL_SERVER}/postgres"), &name).await?;
+        (format!("{LOCAL_SERVER}/{name}"), None)
     } else {
         let cluster = tokio::task::spawn_blocking(TempCluster::start)
             .await
@@ -102,15 +148,43 @@ pub async fn prepare(base: &Config) -> Result<Demo, Failure> {
                 )
             })?;
         let admin = cluster.url.clone();
-        recreate(&admin, DEMO_DATABASE).await?;
+        recreate(&admin, &name).await?;
         // The cluster URL ends in its admin database name; swap that for ours.
         let base = admin
             .strip_suffix("/postgres")
             .unwrap_or(&admin)
             .to_string();
-        (format!("{base}/{DEMO_DATABASE}"), Some(cluster))
+        (format!("{base}/{name}"), Some(cluster))
     };
+    with_config(base, sim, db_url, cluster)
+}
 
+/// `DATABASE_URL`'s database, emptied for the demo: only one whose name says "demo", so a
+/// URL left pointing at a real inventory is never wiped.
+async fn reset_url(url: &str) -> Result<String, Failure> {
+    let opts = parse_url(url)?;
+    let name = opts.get_database().unwrap_or_default().to_string();
+    if !name.to_ascii_lowercase().contains("demo") {
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!(
+                "--demo empties its database, and DATABASE_URL names `{name}`: point it at a \
+                 database whose name says demo (e.g. glp_demo_you), or unset it to use \
+                 glp_demo_<user> on 127.0.0.1:5432"
+            ),
+        ));
+    }
+    recreate_on(opts.database("postgres"), &name).await?;
+    Ok(url.to_string())
+}
+
+/// The private configuration that points the console at the simulator and `db_url`.
+fn with_config(
+    base: &Config,
+    sim: SimHandle,
+    db_url: String,
+    cluster: Option<TempCluster>,
+) -> Result<Demo, Failure> {
     let mut config = base.clone();
     config.api.base_url = sim.base_url();
     config.api.token_url = sim.token_url();
@@ -135,5 +209,31 @@ pub async fn prepare(base: &Config) -> Result<Demo, Failure> {
 impl Demo {
     pub async fn shutdown(self) {
         self.sim.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DEMO_DATABASE, DemoDatabase, demo_database};
+
+    #[test]
+    fn each_user_has_a_demo_database_and_database_url_wins() {
+        let alice = demo_database(Some("alice"), None);
+        let bob = demo_database(Some("bob"), None);
+        assert_eq!(alice, DemoDatabase::Named("glp_demo_alice".into()));
+        assert_ne!(alice, bob);
+        assert_eq!(
+            demo_database(Some("J.Doe-2"), None),
+            DemoDatabase::Named("glp_demo_j_doe_2".into())
+        );
+        assert_eq!(
+            demo_database(None, None),
+            DemoDatabase::Named(DEMO_DATABASE.into())
+        );
+        assert_eq!(
+            demo_database(Some("alice"), Some("postgres://db/glp_demo_x")),
+            DemoDatabase::Url("postgres://db/glp_demo_x".into())
+        );
+        assert_eq!(demo_database(Some("alice"), Some(" ")), alice);
     }
 }

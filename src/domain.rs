@@ -194,3 +194,43 @@ pub struct SyncSummary {
     pub breaker_trips: u64,
     pub error: Option<String>,
 }
+
+/// Days left until `end`, as every screen and report shows them: calendar days between
+/// today's date and the end date, both in UTC (so tomorrow is 1, today 0, yesterday -1,
+/// whatever the hour). UTC, not the machine's zone: the same subscription shows the same
+/// count on every host and in every report, and no DST shift moves it.
+pub fn days_left(end: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (end.date_naive() - now.date_naive()).num_days()
+}
+
+#[cfg(test)]
+mod days_tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+    use super::days_left;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn days_left_counts_calendar_days_in_utc() {
+        let at = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 3, d, h, m, 0).unwrap();
+        let now = at(10, 23, 59);
+        assert_eq!(
+            days_left(at(11, 0, 1), now),
+            1,
+            "tomorrow, two minutes away"
+        );
+        assert_eq!(days_left(at(11, 23, 59), now), 1, "tomorrow, a day away");
+        assert_eq!(days_left(at(10, 0, 1), now), 0, "today, already past");
+        assert_eq!(days_left(at(10, 23, 59), now), 0, "today, now");
+        assert_eq!(days_left(at(9, 23, 59), now), -1, "yesterday, a minute ago");
+        assert_eq!(
+            days_left(at(9, 0, 1), now),
+            -1,
+            "yesterday, two days ago by the hour"
+        );
+        assert_eq!(days_left(at(8, 23, 59), now), -2);
+        let early = at(10, 0, 1);
+        assert_eq!(days_left(at(10, 23, 59), early), 0);
+        assert_eq!(days_left(at(11, 0, 0), early), 1);
+        assert_eq!(days_left(at(9, 23, 59), early), -1);
+    }
+}

@@ -28,30 +28,44 @@ pub async fn console(
     first: FirstSync,
     assign: Option<(PathBuf, Option<String>)>,
 ) -> Result<(), Failure> {
-    let client = build_client(cfg).map_err(|f| {
-        Failure::new(
-            f.code,
-            format!(
-                "{}\nTo try the console without GreenLake credentials: glp-console --demo",
-                f.message
-            ),
-        )
-    })?;
+    // Browsing needs no credentials: read-only opens the stored inventory without them,
+    // with sync off and the reason in the status bar.
+    let (client, sync_off) = match build_client(cfg) {
+        Ok(c) => (Some(c), None),
+        Err(f) if read_only => (None, Some(no_credentials_reason(&f.message))),
+        Err(f) => {
+            return Err(Failure::new(
+                f.code,
+                format!(
+                    "{}\nTo try the console without GreenLake credentials: glp-console --demo \
+                     (or browse a synced database with --read-only)",
+                    f.message
+                ),
+            ));
+        }
+    };
     let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    let Some(client) = client else {
+        let result = without_engine(cfg, store.clone(), assign, sync_off).await;
+        store.close().await;
+        return result;
+    };
     let handle = engine::spawn(client.clone(), store.clone(), engine_config(cfg));
     let first = match first {
         FirstSync::None if store.last_success().await?.is_none() => FirstSync::Now(Trigger::Tui),
         other => other,
     };
+    let mut sync_asked = false;
     if let FirstSync::Now(trigger) = first {
-        let _ = handle
+        sync_asked = handle
             .commands
             .send(SyncCommand::SyncNow {
                 scope: Scope::Both,
                 mode: Mode::Auto,
                 trigger,
             })
-            .await;
+            .await
+            .is_ok();
     }
     let commands = handle.commands.clone();
     let result = tui::run(TuiContext {
@@ -64,6 +78,8 @@ pub async fn console(
         client: Some(client),
         assign,
         reports_dir: cfg.reports_dir(),
+        sync_asked,
+        sync_off: None,
     })
     .await;
     // Stop a running sync cleanly (recorded as cancelled) before leaving.
@@ -71,4 +87,39 @@ pub async fn console(
     let _ = handle.task.await;
     store.close().await;
     result.map_err(|e| Failure::new(exit::CONFIG, format!("{e:#}")))
+}
+
+/// What the status bar and every refused sync say when read-only has no credentials; the
+/// configuration's own message (which variable is missing) goes to the log.
+fn no_credentials_reason(message: &str) -> String {
+    tracing::info!("read-only console without API credentials: {message}");
+    "read-only, no credentials (GLP_CLIENT_ID, GLP_CLIENT_SECRET)".to_string()
+}
+
+/// The console on the stored inventory alone: no client, so no engine; the channels it
+/// would feed stay silent.
+async fn without_engine(
+    cfg: &Config,
+    store: Store,
+    assign: Option<(PathBuf, Option<String>)>,
+    sync_off: Option<String>,
+) -> Result<(), Failure> {
+    let (commands, _ignored) = tokio::sync::mpsc::channel(16);
+    let (_no_events, events) = tokio::sync::mpsc::channel(1);
+    let (_no_status, status) = tokio::sync::watch::channel(crate::sync::EngineStatus::default());
+    tui::run(TuiContext {
+        store,
+        ui: cfg.ui.clone(),
+        commands,
+        events,
+        status,
+        read_only: true,
+        client: None,
+        assign,
+        reports_dir: cfg.reports_dir(),
+        sync_asked: false,
+        sync_off,
+    })
+    .await
+    .map_err(|e| Failure::new(exit::CONFIG, format!("{e:#}")))
 }

@@ -886,24 +886,17 @@ mod wizard {
 
     #[test]
     fn read_only_refuses_to_send() {
-        let mut app = open(true);
-        load(&mut app);
-        to_plan(&mut app);
-        for key in ['a', 'd'] {
-            app.handle_key(ch(key));
-            let w = app.wizard().unwrap();
-            assert!(w.confirm().is_none());
-            assert!(
-                app.toasts().iter().any(|t| t.text.contains("read-only")),
-                "{:?}",
-                app.toasts()
-            );
-            assert!(
-                !app.take_effects()
-                    .iter()
-                    .any(|e| matches!(e, Effect::Wizard(WizardEffect::Apply { .. })))
-            );
-        }
+        // Read-only refuses the wizard at its door (`n`), saying why: no plan is ever sent.
+        let mut app = app_with(&UiConfig::default(), true, 10);
+        app.handle_key(ch('4'));
+        app.handle_key(ch('n'));
+        assert!(app.wizard().is_none());
+        assert!(
+            app.toasts().iter().any(|t| t.text.contains("read-only")),
+            "{:?}",
+            app.toasts()
+        );
+        assert!(app.take_effects().is_empty());
     }
 
     #[test]

@@ -65,9 +65,7 @@ pub async fn expiring_live(
         for item in page.items {
             let d = item.data;
             subs.push(crate::store::reports::ExpiringSubscription {
-                days_left: d
-                    .end_time
-                    .map(|t| ((t - now).num_seconds() / 86_400) as i32),
+                days_left: d.end_time.map(|t| crate::domain::days_left(t, now) as i32),
                 id: d.id,
                 key: d.key,
                 subscription_type: d.subscription_type,

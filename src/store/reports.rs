@@ -22,6 +22,20 @@ pub struct ExpiringSubscription {
     pub devices: Option<i64>,
 }
 
+/// The SQL's `days_left` rounds hours down (tomorrow at 10:00 seen at noon is "0"): every
+/// count shown is the calendar-day one of [`crate::domain::days_left`] instead.
+fn calendar_days(end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i32> {
+    end.map(|e| crate::domain::days_left(e, now) as i32)
+}
+
+fn with_calendar_days(mut rows: Vec<AffectedDevice>) -> Vec<AffectedDevice> {
+    let now = Utc::now();
+    for r in &mut rows {
+        r.days_left = calendar_days(r.end_time, now);
+    }
+    rows
+}
+
 /// A device covered by an expiring subscription.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AffectedDevice {
@@ -85,19 +99,24 @@ impl Store {
         &self,
         days: u32,
     ) -> Result<Vec<ExpiringSubscription>, StoreError> {
-        Ok(sqlx::query_as("SELECT * FROM subscriptions_expiring($1)")
-            .bind(days as i32)
-            .fetch_all(self.pool())
-            .await?)
+        let mut rows: Vec<ExpiringSubscription> =
+            sqlx::query_as("SELECT * FROM subscriptions_expiring($1)")
+                .bind(days as i32)
+                .fetch_all(self.pool())
+                .await?;
+        let now = Utc::now();
+        for r in &mut rows {
+            r.days_left = calendar_days(r.end_time, now);
+        }
+        Ok(rows)
     }
 
     pub async fn devices_on_expiring(&self, days: u32) -> Result<Vec<AffectedDevice>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT * FROM devices_on_expiring_subscriptions($1)")
-                .bind(days as i32)
-                .fetch_all(self.pool())
-                .await?,
-        )
+        let rows = sqlx::query_as("SELECT * FROM devices_on_expiring_subscriptions($1)")
+            .bind(days as i32)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(with_calendar_days(rows))
     }
 
     /// Stored devices linked to any of these subscriptions (for `--expiring-days --live`, where
@@ -106,7 +125,7 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<AffectedDevice>, StoreError> {
-        Ok(sqlx::query_as(
+        let rows = sqlx::query_as(
             "SELECT d.id AS device_id, d.serial_number, d.mac_address, d.device_type, d.model, \
                d.region, ds.subscription_id, ds.key AS subscription_key, ds.end_time, \
                floor(extract(epoch FROM (ds.end_time - now())) / 86400)::int AS days_left \
@@ -116,7 +135,8 @@ impl Store {
         )
         .bind(ids)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(with_calendar_days(rows))
     }
 
     /// Devices for export, by serial, as a cursor: rows arrive as they are written out, so

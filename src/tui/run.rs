@@ -48,6 +48,11 @@ pub struct TuiContext {
     pub assign: Option<(PathBuf, Option<String>)>,
     /// Where the wizard exports reports.
     pub reports_dir: PathBuf,
+    /// A sync was sent to the engine before the console opened (the demo's first sync):
+    /// the empty tables say it is coming rather than "no rows yet".
+    pub sync_asked: bool,
+    /// Why this console cannot sync beyond read-only mode (no credentials).
+    pub sync_off: Option<String>,
 }
 
 /// Shortest time between two frames (~30 fps).
@@ -65,10 +70,18 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
         client,
         assign,
         reports_dir,
+        sync_asked,
+        sync_off,
     } = ctx;
     let mut guard = TerminalGuard::enter(ui.mouse)?;
     let mut app = App::new(&ui, read_only, no_color_env(), Utc::now());
     app.set_reports_dir(reports_dir);
+    if let Some(why) = sync_off {
+        app.set_sync_off(why);
+    }
+    if sync_asked {
+        app.sync_requested();
+    }
     app.set_home(std::env::var_os("HOME").map(PathBuf::from));
     if let Some((path, sheet)) = assign {
         app.wizard_open(&path.display().to_string(), sheet);

@@ -56,7 +56,9 @@ impl App {
             Action::CopyRow => self.copy_row(),
             Action::Sync | Action::SyncFull => self.sync_now(a == Action::SyncFull),
             Action::CancelSync => {
-                if !self.read_only && self.sync.running {
+                if self.sync_off.is_some() {
+                    self.refuse(a);
+                } else if self.sync.running {
                     self.effects.push(Effect::Sync(SyncCommand::Cancel));
                     self.toast(
                         ToastLevel::Warn,
@@ -80,11 +82,26 @@ impl App {
                 }
             }
             Action::AssignNew => {
-                if self.tab == Tab::Assign && self.wizard.is_none() {
+                if self.read_only || (self.tab == Tab::Assign && self.wizard.is_none()) {
                     self.wizard_new();
                 }
             }
         }
+    }
+
+    /// A write action pressed where it is off (read-only, no credentials): say why, rather
+    /// than nothing or "unknown command". Short: a toast shows about 80 characters.
+    pub(super) fn refuse(&mut self, a: Action) {
+        let why = self.sync_off.clone().unwrap_or_else(|| "read-only".into());
+        let text = match a {
+            Action::AssignNew => {
+                "read-only: no new assignments — restart without --read-only to assign".into()
+            }
+            Action::CancelSync => format!("{why}: no sync runs here"),
+            _ if why.contains("credentials") => format!("{why}: no sync"),
+            _ => format!("{why}: sync is off — restart without --read-only to sync"),
+        };
+        self.toast(ToastLevel::Warn, text);
     }
 
     fn switch(&mut self, tab: Tab) {
@@ -134,7 +151,8 @@ impl App {
 
     /// `s` / `S`: an incremental (or full) sync of both resources.
     fn sync_now(&mut self, full: bool) {
-        if self.read_only {
+        if self.sync_off.is_some() {
+            self.refuse(Action::Sync);
             return;
         }
         if self.sync.running {
@@ -145,6 +163,7 @@ impl App {
             return;
         }
         let mode = if full { SyncMode::Full } else { SyncMode::Auto };
+        self.sync.pending = true;
         self.effects.push(Effect::Sync(SyncCommand::SyncNow {
             scope: Scope::Both,
             mode,

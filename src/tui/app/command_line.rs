@@ -122,7 +122,8 @@ impl App {
         match cmd {
             "q" | "quit" | "q!" => self.quit(),
             "help" => self.act(Action::Help),
-            "sync" if !self.read_only => self.command_sync(args),
+            "sync" if self.sync_off.is_some() => self.refuse(Action::Sync),
+            "sync" => self.command_sync(args),
             "sort" => {
                 let Some(name) = args.first() else {
                     self.toast(
@@ -131,15 +132,28 @@ impl App {
                     );
                     return;
                 };
-                match self.table().column_by_name(&name.replace('_', " ")) {
-                    Some(c) => {
+                match self.table().column_lookup(&name.replace('_', " ")) {
+                    Ok(c) => {
                         let desc = args.get(1).is_some_and(|d| d.starts_with("desc"));
                         self.table_mut().sort_by(c, desc);
                     }
-                    None => self.toast(
+                    Err(fits) if fits.is_empty() => self.toast(
                         ToastLevel::Warn,
                         format!(":sort {name}: no such column here"),
                     ),
+                    Err(fits) => {
+                        let names: Vec<String> = fits
+                            .iter()
+                            .map(|f| f.to_lowercase().replace(' ', "_"))
+                            .collect();
+                        self.toast(
+                            ToastLevel::Warn,
+                            format!(
+                                ":sort {name}: which column? {} (nothing sorted)",
+                                names.join(", ")
+                            ),
+                        );
+                    }
                 }
             }
             "cols" => {
@@ -211,6 +225,7 @@ impl App {
         } else {
             Scope::Both
         };
+        self.sync.pending = true;
         self.effects.push(Effect::Sync(SyncCommand::SyncNow {
             scope,
             mode,

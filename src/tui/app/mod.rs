@@ -73,6 +73,9 @@ pub struct App {
     keymap: Keymap,
     theme: Theme,
     read_only: bool,
+    /// Why this console cannot sync ("read-only", no credentials), shown in
+    /// the status bar and in every refusal.
+    sync_off: Option<String>,
     now: DateTime<Utc>,
     mode: InputMode,
     /// Text of the filter or command line being typed.
@@ -132,6 +135,7 @@ impl App {
             keymap,
             theme,
             read_only,
+            sync_off: read_only.then(|| "read-only".to_string()),
             now,
             mode: InputMode::Normal,
             input: String::new(),
@@ -165,6 +169,13 @@ impl App {
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
         }
+        let start = app
+            .keymap
+            .press(Action::AssignNew, "start a new assignment");
+        app.tables.get_mut(TableId::Assign).empty_text = Some(format!(
+            "no assignment runs yet — {start}: a spreadsheet of serials gets a \
+             subscription, region and tags in GreenLake (dry run first); runs are listed here"
+        ));
         app
     }
 
@@ -242,6 +253,8 @@ impl App {
                         return;
                     }
                     self.act(a);
+                } else if let Some(a) = self.keymap.refused(&ev) {
+                    self.refuse(a);
                 }
             }
         }
@@ -283,6 +296,10 @@ impl App {
     }
     pub fn read_only(&self) -> bool {
         self.read_only
+    }
+    /// Why sync is off, if it is.
+    pub fn sync_off(&self) -> Option<&str> {
+        self.sync_off.as_deref()
     }
     pub fn now(&self) -> DateTime<Utc> {
         self.now
@@ -380,6 +397,21 @@ impl App {
     /// Learned while drawing: how many rows a page has.
     pub fn set_page_height(&self, rows: usize) {
         self.page_height.set(rows);
+    }
+    /// Sync is off for this reason (more than read-only: no credentials).
+    pub fn set_sync_off(&mut self, reason: impl Into<String>) {
+        self.sync_off = Some(reason.into());
+        self.dirty = true;
+    }
+    /// A sync was asked for before the console opened (the demo's, an empty database's):
+    /// the empty tables say it is on its way until the engine reports it.
+    pub fn sync_requested(&mut self) {
+        self.sync.pending = true;
+        self.dirty = true;
+    }
+    /// A sync is asked for, running, or reported running by the engine.
+    pub fn syncing(&self) -> bool {
+        self.sync.running || self.sync.pending || self.status.running.is_some()
     }
     pub fn set_home(&mut self, home: Option<PathBuf>) {
         self.home = home;

@@ -109,6 +109,7 @@ impl App {
                 summary,
             } => {
                 self.sync.running = false;
+                self.sync.pending = false;
                 self.sync.waiting = None;
                 self.status.stale = true;
                 self.toast(
@@ -165,6 +166,7 @@ impl App {
     /// The run ended: counts in a toast, the tabs reloaded.
     fn sync_finished(&mut self, summary: &SyncSummary) {
         self.sync.running = false;
+        self.sync.pending = false;
         self.sync.waiting = None;
         for p in self.sync.resources.values_mut() {
             p.done = true;

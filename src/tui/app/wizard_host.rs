@@ -52,6 +52,10 @@ impl App {
 
     /// Open the wizard on the file step (`n` in the Assign tab).
     pub fn wizard_new(&mut self) {
+        if self.read_only {
+            self.refuse(crate::tui::keys::Action::AssignNew);
+            return;
+        }
         if self.wizard.as_ref().is_some_and(Wizard::busy) {
             self.toast(
                 ToastLevel::Info,

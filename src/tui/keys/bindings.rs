@@ -2,7 +2,7 @@
 //! ([`Bindings`]). Normal mode, the wizard and the modes are each a `Bindings` over their own
 //! action enum; what differs between them is data (contexts, defaults, who wins a clash).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crossterm::event::KeyEvent;
 
@@ -24,8 +24,9 @@ pub enum Clash {
 pub struct Bindings<A: 'static> {
     table: &'static [Info<A>],
     keys: BTreeMap<A, Vec<Key>>,
-    /// Write actions hidden by `--read-only`.
-    hidden: BTreeSet<A>,
+    /// Write actions hidden by `--read-only`, with the keys they would have: a press of one
+    /// is answered with why it is refused instead of nothing.
+    hidden: BTreeMap<A, Vec<Key>>,
 }
 
 /// What [`Bindings::resolve`] reads besides the table.
@@ -46,21 +47,24 @@ impl<A: Copy + Ord + 'static> Bindings<A> {
         warnings: &mut Vec<String>,
     ) -> Bindings<A> {
         let mut keys: BTreeMap<A, Vec<Key>> = BTreeMap::new();
-        let mut hidden = BTreeSet::new();
+        let mut hidden = BTreeMap::new();
         let mut overridden = Vec::new();
         for info in table {
-            if o.read_only && info.writes {
-                hidden.insert(info.action);
-                continue;
-            }
             let ks = match o.keys.get(info.name) {
+                Some(value) if o.read_only && info.writes => {
+                    parse_list(info.name, value, &mut Vec::new())
+                }
                 Some(value) => {
                     overridden.push(info);
                     parse_list(info.name, value, warnings)
                 }
                 None => default_keys(info, o.normal),
             };
-            keys.insert(info.action, ks);
+            if o.read_only && info.writes {
+                hidden.insert(info.action, ks);
+            } else {
+                keys.insert(info.action, ks);
+            }
         }
         let order: Vec<&Info<A>> = match clash {
             // In the order `[ui.keys]` lists them (sorted, as the config map is).
@@ -138,7 +142,23 @@ impl<A: Copy + Ord + 'static> Bindings<A> {
 
     /// Hidden by `--read-only` (a write action).
     pub fn is_hidden(&self, action: A) -> bool {
-        self.hidden.contains(&action)
+        self.hidden.contains_key(&action)
+    }
+
+    /// The hidden write action a key would do in `context` (read-only mode), unless a live
+    /// action holds that key.
+    pub fn refused_in(&self, context: Context, ev: &KeyEvent) -> Option<A> {
+        let key = Key::from_event(ev)?;
+        if self.action_in(context, ev).is_some() {
+            return None;
+        }
+        self.infos_in(context)
+            .find(|i| {
+                self.hidden
+                    .get(&i.action)
+                    .is_some_and(|ks| ks.contains(&key))
+            })
+            .map(|i| i.action)
     }
 
     /// "k/↑": every key of an action, as help prints it; empty when unbound.

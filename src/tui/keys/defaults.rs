@@ -99,7 +99,7 @@ pub const ACTIONS: &[Info<A>] = &[
     n(A::CopyRow, "copy_row", "Table", "copy the whole row").keys(&["Y"]),
     n(A::Window, "window", "Expiring", "expiring window 30 / 60 / 90 days").hint("window").keys(&["w"]),
     n(A::FocusExpired, "focus_expired", "Expiring", "switch between expiring and expired lists").keys(&["x"]),
-    n(A::AssignNew, "assign_new", "Assign", "new assignment from a spreadsheet (wizard)").hint("new assignment").keys(&["n"]),
+    n(A::AssignNew, "assign_new", "Assign", "new assignment from a spreadsheet (wizard)").hint("new assignment").keys(&["n"]).writes(),
     n(A::Sync, "sync", "Sync", "sync now (incremental)").hint("sync").keys(&["s"]).writes(),
     n(A::SyncFull, "sync_full", "Sync", "full sync (reconciles removals)").keys(&["S"]).writes(),
     n(A::CancelSync, "cancel_sync", "Sync", "cancel the running sync").keys(&["ctrl-x"]).writes(),
@@ -151,8 +151,8 @@ pub const WIZARD_ACTIONS: &[Info<WA>] = &[
         .hint("leave as is").keys(&["-"]),
     w(WA::RemoveTag, "wizard_remove_tag", "drop the selected tag change", &[TAGS]).hint("drop change").keys(&["delete"]),
     w(WA::DryRun, "wizard_dry_run", "dry run: GreenLake validates every call and changes nothing (asks first)", &[PLAN])
-        .hint("dry run").keys(&["d"]),
-    w(WA::Apply, "wizard_apply", "apply the plan in GreenLake (asks first)", &[PLAN]).hint("apply").keys(&["a"]),
+        .hint("dry run").keys(&["d"]).writes(),
+    w(WA::Apply, "wizard_apply", "apply the plan in GreenLake (asks first)", &[PLAN]).hint("apply").keys(&["a"]).writes(),
     w(WA::Yes, "wizard_yes", "confirm the question on screen", &[CONFIRM]).hint("yes").keys(&["y"]),
     w(WA::No, "wizard_no", "answer no to the question on screen", &[CONFIRM]).hint("no").keys(&["n", "esc"]),
     w(WA::ExportXlsx, "wizard_export_xlsx", "write the report as .xlsx (path shown in a message)", &[REPORT])

@@ -119,6 +119,11 @@ impl Keymap {
         self.normal.action_in(Context::Normal, ev)
     }
 
+    /// The write action a key would do in normal mode if not for `--read-only`.
+    pub fn refused(&self, ev: &KeyEvent) -> Option<Action> {
+        self.normal.refused_in(Context::Normal, ev)
+    }
+
     /// The action a key does in one of the modes.
     pub fn modal(&self, context: Context, ev: &KeyEvent) -> Option<ModalAction> {
         self.modal.action_in(context, ev)

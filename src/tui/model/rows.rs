@@ -111,9 +111,9 @@ pub fn fmt_age(secs: i64) -> String {
     }
 }
 
-/// Whole days from `now` to `end`, rounded down (negative once expired).
+/// Days left until `end`: calendar days in UTC, as everywhere (see [`crate::domain::days_left`]).
 pub fn days_left(end: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    (end - now).num_seconds().div_euclid(86_400)
+    crate::domain::days_left(end, now)
 }
 
 fn short_state(s: Option<&str>) -> &str {

@@ -549,16 +549,25 @@ impl TableModel {
 
     /// Column index by (case-insensitive, prefix) name.
     pub fn column_by_name(&self, name: &str) -> Option<usize> {
-        let n = name.to_ascii_lowercase();
-        let norm = |s: &str| s.to_ascii_lowercase().replace([' ', '/'], "");
-        self.columns
-            .iter()
-            .position(|c| norm(c.name) == norm(&n))
-            .or_else(|| {
-                self.columns
-                    .iter()
-                    .position(|c| norm(c.name).starts_with(&norm(&n)))
-            })
+        self.column_lookup(name).ok()
+    }
+
+    /// A column by its name, or by a prefix only one column has; an exact name always wins
+    /// (`mac` is MAC even beside `mac model`). Else the columns the prefix fits (none, or
+    /// several: then nothing is picked for the user).
+    pub fn column_lookup(&self, name: &str) -> Result<usize, Vec<&'static str>> {
+        let norm = |s: &str| s.to_ascii_lowercase().replace([' ', '/', '_'], "");
+        let n = norm(name);
+        if let Some(i) = self.columns.iter().position(|c| norm(c.name) == n) {
+            return Ok(i);
+        }
+        let fits: Vec<usize> = (0..self.columns.len())
+            .filter(|i| norm(self.columns[*i].name).starts_with(&n))
+            .collect();
+        match fits[..] {
+            [one] => Ok(one),
+            _ => Err(fits.iter().map(|i| self.columns[*i].name).collect()),
+        }
     }
 }
 

@@ -60,6 +60,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let (table, theme, mut matcher) =
                 app.table_for_draw(t, body.height.saturating_sub(1) as usize);
             let keys = app.keymap();
+            let syncing = (t != TableId::Assign).then(|| syncing_text(app)).flatten();
             draw_table(
                 frame.buffer_mut(),
                 body,
@@ -68,6 +69,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 keys,
                 true,
                 &mut matcher,
+                syncing.as_deref(),
             );
         }
     }
@@ -80,6 +82,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
         _ => {}
     }
     overlay::draw_toasts(frame, body, app);
+}
+
+/// While a sync is asked for or runs: its progress, for the empty tables it will fill.
+fn syncing_text(app: &App) -> Option<String> {
+    if !app.syncing() {
+        return None;
+    }
+    if !app.sync().running || app.sync().resources.is_empty() {
+        return Some("starting…".to_string());
+    }
+    let s = status::sync_text(app, false);
+    Some(s.trim_start_matches(['⟳', '⏸', ' ']).to_string())
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, keys: &Keymap) {
@@ -282,6 +296,7 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &App) {
     );
     let (table, theme, mut matcher) =
         app.table_for_draw(t, table_area.height.saturating_sub(1) as usize);
+    let syncing = syncing_text(app);
     draw_table(
         frame.buffer_mut(),
         table_area,
@@ -290,6 +305,7 @@ fn draw_expiring(frame: &mut Frame, area: Rect, app: &App) {
         app.keymap(),
         true,
         &mut matcher,
+        syncing.as_deref(),
     );
     if side_w > 0 {
         let side = Rect {

@@ -50,14 +50,23 @@ fn help_lines(app: &App) -> Vec<(bool, String)> {
     let mut lines = Vec::new();
     let mut heading = String::new();
     for (g, k, d) in keys.help_entries() {
-        push_entry(&mut lines, &mut heading, g, &k, d);
+        // Read-only: the command line has no `:sync` either.
+        let d = if app.read_only() {
+            d.replace(":sync ", "")
+        } else {
+            d.to_string()
+        };
+        push_entry(&mut lines, &mut heading, g, &k, &d);
     }
-    let wizard = format!(
-        "Assign wizard ({} in the Assign tab)",
-        keys.say(Action::AssignNew)
-    );
-    for (k, d) in keys.wizard.help_entries() {
-        push_entry(&mut lines, &mut heading, &wizard, &k, d);
+    // Read-only never opens the wizard: its keys would be noise.
+    if !app.read_only() {
+        let wizard = format!(
+            "Assign wizard ({} in the Assign tab)",
+            keys.say(Action::AssignNew)
+        );
+        for (k, d) in keys.wizard.help_entries() {
+            push_entry(&mut lines, &mut heading, &wizard, &k, d);
+        }
     }
     for (g, k, d) in keys.modal_help_entries() {
         push_entry(&mut lines, &mut heading, g, &k, d);
@@ -69,7 +78,7 @@ fn help_lines(app: &App) -> Vec<(bool, String)> {
         lines.push((false, String::new()));
         lines.push((
             true,
-            "Read-only mode: sync and other write actions are hidden".into(),
+            "Read-only mode: sync, new assignments and other write actions are off".into(),
         ));
     }
     lines

@@ -55,13 +55,21 @@ fn fmt_eta(secs: f64) -> String {
 pub fn sync_text(app: &App, wide: bool) -> String {
     let s = app.sync();
     if !s.running {
-        return match app.last_good() {
+        let last = match app.last_good() {
             Some(t) => format!(
                 "✓ synced {} ({} ago)",
                 t.format("%Y-%m-%d %H:%M"),
                 fmt_age((app.now() - t).num_seconds())
             ),
             None => "· never synced".to_string(),
+        };
+        // Why nothing syncs comes first: a narrow bar cuts the age, not the reason.
+        return match app.sync_off() {
+            Some(why) => format!(
+                "⊘ sync off: {why} · {}",
+                last.trim_start_matches(['✓', '·', ' '])
+            ),
+            None => last,
         };
     }
     let mut parts = Vec::new();

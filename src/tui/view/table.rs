@@ -13,7 +13,12 @@ use crate::tui::model::table::{Mark, TableModel};
 use crate::tui::theme::Theme;
 
 /// Draw `model` into `area` (header + rows). `focused` shows the selection; `keys` names
-/// the keys in what an empty table says.
+/// the keys in what an empty table says; `syncing` (the sync's progress) is what an empty
+/// inventory table says while a sync that will fill it runs.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one draw call, each argument a different input"
+)]
 pub fn draw_table(
     buf: &mut Buffer,
     area: Rect,
@@ -22,6 +27,7 @@ pub fn draw_table(
     keys: &Keymap,
     focused: bool,
     matcher: &mut nucleo_matcher::Matcher,
+    syncing: Option<&str>,
 ) {
     if area.height == 0 || area.width == 0 {
         return;
@@ -59,6 +65,8 @@ pub fn draw_table(
                 "no rows match the filter ({} clears it)",
                 keys.say(Action::Back)
             )
+        } else if let Some(progress) = syncing {
+            format!("no rows yet — syncing: {progress}; the rows appear when it lands")
         } else {
             model.empty_text.clone().unwrap_or_else(|| {
                 format!(

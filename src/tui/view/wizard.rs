@@ -76,6 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     keys,
                     true,
                     &mut matcher,
+                    None,
                 );
             }
         }

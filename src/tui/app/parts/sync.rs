@@ -22,6 +22,8 @@ pub struct ResourceProgress {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncView {
     pub running: bool,
+    /// Asked for, not yet started (the engine's `Started` clears it).
+    pub pending: bool,
     pub scope: Option<Scope>,
     pub mode: Option<SyncMode>,
     pub started: Option<DateTime<Utc>>,

@@ -1,0 +1,171 @@
+//! Browsing needs no credentials: the real binary, in tmux, opened with `--read-only` on a
+//! database a sync filled, with no GLP_CLIENT_ID or secret anywhere. The tables, tabs,
+//! filter and detail work; sync is off with the reason in the status bar, and `s` says why.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test should stop loudly (clippy.toml allows that only inside #[test] \
+              fns, not in the helpers they share); tests/common has long checkers"
+)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux(String);
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let session = format!("glpc-ro-{}", std::process::id());
+        let mut last = String::new();
+        // A start racing another test's first tmux server can fail once: try again.
+        for _ in 0..3 {
+            let out = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    "120",
+                    "-y",
+                    "30",
+                    cmd,
+                ])
+                .output()
+                .expect("tmux is installed (.ci/run installs it)");
+            if out.status.success() {
+                return Tmux(session);
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed three times: {last}");
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen once `pred` holds; panics with the last screen after `secs` (times 4: a
+    /// loaded 2-core machine is slow, and only a failing run waits that long).
+    fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs * 4);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn read_only_opens_a_synced_database_without_credentials() {
+    glp_console::tls::init();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(glp_console::sim::start(glp_console::sim::SimConfig {
+            devices: 200,
+            subscriptions: 20,
+            ..glp_console::sim::SimConfig::default()
+        }))
+        .unwrap();
+    let db = rt.block_on(common::TestDb::new());
+    let dir = common::TestDir::new("glpc-read-only-");
+    // A config file with no credentials in it (and none in the environment below).
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_glp-console");
+    // The seed: one sync with the simulator's credentials.
+    let out = Command::new(bin)
+        .args(["--config", &config.display().to_string()])
+        .args(["--log-dir", &dir.join("logs").display().to_string()])
+        .args(["--sync-only", "--full"])
+        .envs(sim.env_vars())
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // The console, with every credential variable removed (tmux's own environment may
+    // have some).
+    let cmd = format!(
+        "env -u GLP_CLIENT_ID -u GLP_CLIENT_SECRET -u GLP_BASE_URL -u GLP_TOKEN_URL \
+         DATABASE_URL={url} {bin} --read-only --config {config} --log-dir {logs}; \
+         echo EXIT=$?; sleep 60",
+        url = db.url,
+        config = config.display(),
+        logs = dir.join("logs").display(),
+    );
+    let t = Tmux::start(&format!("sh -c '{cmd}'"));
+    let s = t.wait_for("the console on the stored inventory", 30, |s| {
+        s.contains("Devices 200") && s.contains("200 rows")
+    });
+    assert!(s.contains("[read-only]"), "{s}");
+    assert!(
+        s.contains("sync off: read-only, no credentials (GLP_CLIENT_ID"),
+        "the status bar says why sync is off: {s}"
+    );
+    assert!(
+        s.contains("✓") || s.contains("synced"),
+        "last sync shown: {s}"
+    );
+    // Sync is refused with the reason.
+    t.keys(&["s"]);
+    t.wait_for("the refusal", 10, |s| {
+        s.contains("read-only, no credentials (GLP_CLIENT_ID, GLP_CLIENT_SECRET): no sync")
+    });
+    // Everything else works: tabs, filter, detail.
+    t.keys(&["2"]);
+    t.wait_for("the Subscriptions tab", 10, |s| {
+        s.contains("[2 Subscriptions 20")
+    });
+    t.keys(&["1", "/"]);
+    t.keys(&["-l", "SWITCH"]);
+    t.wait_for("the filter", 10, |s| s.contains(" of 200"));
+    t.keys(&["Escape"]);
+    t.wait_for("the filter cleared", 10, |s| s.contains("200 rows"));
+    t.keys(&["Enter"]);
+    t.wait_for("the detail pane", 10, |s| s.contains("Serial"));
+    // Apart: Esc then q at once reads as Alt-q.
+    t.keys(&["Escape"]);
+    t.wait_for("the pane closed", 10, |s| !s.contains("┌ Device"));
+    t.keys(&["q"]);
+    let s = t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    drop(t);
+    rt.block_on(sim.shutdown());
+    drop(db);
+}
