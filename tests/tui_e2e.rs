@@ -21,8 +21,60 @@ use std::time::{Duration, Instant};
 /// run ever waits that long; the suite once failed here on a loaded machine with 1×.
 const PATIENCE: u64 = 4;
 
-/// `--demo` drops and recreates one database (`glp_console_demo`): one demo at a time.
+/// `--demo` drops and recreates its database: one demo at a time in this process.
 static DEMO: Mutex<()> = Mutex::new(());
+
+/// The user name the demos run under: the demo's database is named after it
+/// (`glp_demo_<user>`), so a suite running in another checkout at the same time has one of
+/// its own instead of wiping this one's.
+fn demo_user() -> String {
+    format!("e2e{}", std::process::id())
+}
+
+/// The environment a demo starts with: this process's demo user, and no `DATABASE_URL` (which
+/// the demo would use instead).
+fn demo_env() -> String {
+    let u = demo_user();
+    format!("env -u DATABASE_URL USER={u} LOGNAME={u}")
+}
+
+/// The demo's database on the local PostgreSQL, as the binary derives it.
+fn demo_db_name() -> String {
+    match glp_console::demo::demo_database(Some(&demo_user()), None) {
+        glp_console::demo::DemoDatabase::Named(n) => n,
+        glp_console::demo::DemoDatabase::Url(u) => panic!("no DATABASE_URL was given: {u}"),
+    }
+}
+
+/// Drops the demo's database when the test ends (each run makes one named after its process).
+struct DropDemoDb;
+
+impl Drop for DropDemoDb {
+    fn drop(&mut self) {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use sqlx::{ConnectOptions, Connection};
+            let Ok(opts) = "postgres://postgres@127.0.0.1:5432/postgres"
+                .parse::<sqlx::postgres::PgConnectOptions>()
+            else {
+                return;
+            };
+            if let Ok(mut c) = opts.connect().await {
+                let sql = format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    demo_db_name()
+                );
+                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                let _ = c.close().await;
+            }
+        });
+    }
+}
 
 struct Tmux {
     session: String,
@@ -133,6 +185,7 @@ fn rows_shown(screen: &str) -> Option<u64> {
 #[test]
 fn demo_in_tmux_tabs_filter_sort_detail_sync_quit() {
     let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _db = DropDemoDb;
     // Removed when the test ends (after the tmux session, which is dropped first).
     let tmp = tempfile::Builder::new()
         .prefix("glpc-e2e-")
@@ -143,7 +196,8 @@ fn demo_in_tmux_tabs_filter_sort_detail_sync_quit() {
     // After the console exits the shell records the terminal state, then idles so the pane
     // stays readable.
     let cmd = format!(
-        "{bin} --demo --log-dir {logs}; echo EXIT=$?; stty -a > {stty}; sleep 120",
+        "{env} {bin} --demo --log-dir {logs}; echo EXIT=$?; stty -a > {stty}; sleep 120",
+        env = demo_env(),
         bin = env!("CARGO_BIN_EXE_glp-console"),
         logs = dir.join("logs").display(),
         stty = stty.display()
@@ -285,7 +339,7 @@ fn demo_count(sql: &'static str) -> u64 {
         .unwrap();
     rt.block_on(async {
         use sqlx::{ConnectOptions, Connection};
-        let opts: sqlx::postgres::PgConnectOptions = DEMO_DB.parse().unwrap();
+        let opts: sqlx::postgres::PgConnectOptions = demo_db_url().parse().unwrap();
         let mut c = opts
             .connect()
             .await
@@ -297,7 +351,9 @@ fn demo_count(sql: &'static str) -> u64 {
 }
 
 /// Where `--demo` keeps its data when the local PostgreSQL answers.
-const DEMO_DB: &str = "postgres://postgres@127.0.0.1:5432/glp_console_demo";
+fn demo_db_url() -> String {
+    format!("postgres://postgres@127.0.0.1:5432/{}", demo_db_name())
+}
 
 /// Three access points the demo's first sync stored (assignable: not archived, not removed).
 fn demo_serials() -> Vec<String> {
@@ -307,7 +363,7 @@ fn demo_serials() -> Vec<String> {
         .unwrap();
     rt.block_on(async {
         use sqlx::{ConnectOptions, Connection};
-        let opts: sqlx::postgres::PgConnectOptions = DEMO_DB.parse().unwrap();
+        let opts: sqlx::postgres::PgConnectOptions = demo_db_url().parse().unwrap();
         let mut c = opts.connect().await.expect(
             "the demo database on the local PostgreSQL (the demo uses it when the server answers)",
         );
@@ -334,6 +390,7 @@ fn count_after(screen: &str, label: &str, what: &str) -> Option<u64> {
 #[test]
 fn demo_assign_wizard_file_to_report() {
     let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _db = DropDemoDb;
     // Removed when the test ends (after the tmux session, which is dropped first).
     let tmp = tempfile::Builder::new()
         .prefix("glpc-e2e-wiz-")
@@ -344,8 +401,9 @@ fn demo_assign_wizard_file_to_report() {
     let stty = dir.join("stty.txt");
     // HOME inside the test directory: the report export lands there.
     let cmd = format!(
-        "HOME={home} {bin} --demo --log-dir {logs}; echo EXIT=$?; stty -a > {stty}; sleep 120",
+        "HOME={home} {env} {bin} --demo --log-dir {logs}; echo EXIT=$?; stty -a > {stty}; sleep 120",
         home = dir.join("home").display(),
+        env = demo_env(),
         bin = env!("CARGO_BIN_EXE_glp-console"),
         logs = dir.join("logs").display(),
         stty = stty.display()

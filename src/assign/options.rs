@@ -152,9 +152,9 @@ pub struct SubscriptionChoice {
 /// warning (the default of the `ui.expiring_days` setting).
 pub const EXPIRING_WINDOW_DAYS: i64 = 90;
 
-/// Whole days from `now` to `end`, rounded down.
+/// Days left until `end`, counted as everywhere else (calendar days in UTC).
 fn days_until(end: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    (end - now).num_seconds().div_euclid(86_400)
+    crate::domain::days_left(end, now)
 }
 
 fn usable(s: &StoredSubscription, now: DateTime<Utc>) -> bool {
@@ -165,8 +165,11 @@ fn usable(s: &StoredSubscription, now: DateTime<Utc>) -> bool {
 /// type's family: AP → `CENTRAL_AP`, switch → `CENTRAL_SWITCH`, …; see [`family`]),
 /// `STARTED` and not ended, the latest end first, then the most seats; each says whether
 /// enough seats are left and how many days it has. In a sheet of several families a
-/// subscription is offered when it fits some of its devices; only those count as needing
-/// a seat, and [`resolve`] leaves the others out with an error naming their type.
+/// subscription is offered when it fits some of its devices of a known family (a device
+/// whose type has none, e.g. one the sheet adds without a type, fits every subscription,
+/// so it alone would let a switch subscription into a list for access points); only the
+/// devices it fits count as needing a seat, and [`resolve`] leaves the others out with an
+/// error naming their type.
 ///
 /// [`family`]: super::family
 pub fn subscription_choices(
@@ -174,13 +177,26 @@ pub fn subscription_choices(
     matches: &[RowMatch],
     now: DateTime<Utc>,
 ) -> Vec<SubscriptionChoice> {
+    let known: Vec<&RowMatch> = matches
+        .iter()
+        .filter(|m| {
+            family::device_type_of(m)
+                .as_deref()
+                .and_then(family::subscription_types_for)
+                .is_some()
+        })
+        .collect();
     let mut out: Vec<SubscriptionChoice> = catalog
         .subscriptions
         .iter()
         .filter(|s| usable(s, now))
         .filter(|s| {
             let t = s.subscription_type.as_deref().unwrap_or("");
-            matches.is_empty() || matches.iter().any(|m| family::fits(t, m))
+            if known.is_empty() {
+                matches.is_empty() || matches.iter().any(|m| family::fits(t, m))
+            } else {
+                known.iter().any(|m| family::fits(t, m))
+            }
         })
         .map(|s| {
             let t = s.subscription_type.as_deref().unwrap_or("");
