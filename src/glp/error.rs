@@ -179,6 +179,9 @@ impl fmt::Display for ApiErrorBody {
 }
 
 /// Everything the client can fail with. No variant holds a token or secret.
+///
+/// The reason comes first and the call (`— METHOD URL`) last: a message cut to a table
+/// cell or a toast keeps what went wrong, not a URL (issue 14).
 #[derive(Debug, thiserror::Error)]
 pub enum GlpError {
     /// The token endpoint refused the credentials (or is not a token endpoint). Not retried.
@@ -194,8 +197,8 @@ pub enum GlpError {
     },
     /// The API could not be reached (connect, TLS, timeout), after retries.
     #[error(
-        "{method} {url}: GreenLake could not be reached after {attempts} attempt(s): {detail}. \
-         Check the network/proxy and [api] base_url; the sync will be retried"
+        "GreenLake could not be reached after {attempts} attempt(s): {detail}. Check the \
+         network/proxy and [api] base_url; the sync will be retried — {method} {url}"
     )]
     Unreachable {
         method: String,
@@ -214,7 +217,7 @@ pub enum GlpError {
         failures: u32,
     },
     /// A non-retryable HTTP error (4xx other than 401/429) or a 5xx/401 that outlasted retries.
-    #[error("{method} {url}: HTTP {status} {body}{}. {}", attempts_note(*attempts), hint_for(*status))]
+    #[error("HTTP {status} {body}{}. {} — {method} {url}", attempts_note(*attempts), hint_for(*status))]
     Http {
         method: String,
         url: String,
@@ -224,8 +227,9 @@ pub enum GlpError {
     },
     /// 429s did not stop within the retry budget.
     #[error(
-        "{method} {url}: still rate limited (HTTP 429) after {attempts} attempt(s) over {}s {body}. \
-         Another client may be using this workspace's quota; lower [api] rate_limits or retry later",
+        "still rate limited (HTTP 429) after {attempts} attempt(s) over {}s {body}. Another \
+         client may be using this workspace's quota; lower [api] rate_limits or retry later — \
+         {method} {url}",
         waited.as_secs()
     )]
     RateLimited {
@@ -237,8 +241,8 @@ pub enum GlpError {
     },
     /// GreenLake stayed away for the whole patience (`[sync] patience`) the calls waited.
     #[error(
-        "{method} {url}: gave up after waiting {} for GreenLake to come back ([sync] \
-         patience = {}); pages already stored are kept. Last error: {}",
+        "gave up after waiting {} for GreenLake to come back ([sync] patience = {}); pages \
+         already stored are kept. Last error: {} — {method} {url}",
         fmt_wait(*waited),
         crate::config::format_duration(*patience),
         without_call(last, method, url)
@@ -252,8 +256,8 @@ pub enum GlpError {
     },
     /// A 2xx body that could not be understood, after retries.
     #[error(
-        "{method} {url}: GreenLake sent a response that could not be read after {attempts} \
-         attempt(s): {detail}. This is usually transient; retry later"
+        "GreenLake sent a response that could not be read after {attempts} attempt(s): \
+         {detail}. This is usually transient; retry later — {method} {url}"
     )]
     Malformed {
         method: String,
@@ -291,10 +295,10 @@ pub enum GlpError {
     Config(String),
 }
 
-/// An error's text without the leading `METHOD URL: ` it shares with the error around it.
+/// An error's text without the trailing ` — METHOD URL` it shares with the error around it.
 fn without_call(e: &GlpError, method: &str, url: &str) -> String {
     let text = e.to_string();
-    match text.strip_prefix(&format!("{method} {url}: ")) {
+    match text.strip_suffix(&format!(" — {method} {url}")) {
         Some(rest) => rest.to_string(),
         None => text,
     }
@@ -320,7 +324,9 @@ fn attempts_note(attempts: u32) -> String {
 
 fn hint_for(status: u16) -> &'static str {
     match status {
-        400 | 422 => "GreenLake rejected the request as invalid: check the values named above",
+        400 | 422 => {
+            "GreenLake rejected the request as invalid: check the values named in the message"
+        }
         401 => {
             "The token was rejected even after a fresh one was fetched: check that the API \
                 client belongs to this workspace"
@@ -443,6 +449,50 @@ mod tests {
         assert!(s.contains("[sync] patience = 1m"), "{s}");
         assert_eq!(s.matches(url).count(), 1, "{s}");
         assert_eq!(e.kind(), ErrorKind::Server);
+    }
+
+    #[test]
+    fn the_reason_comes_first_and_the_call_last() {
+        // Seen in the wizard's report: `tags: PATCH http://127.0.0.1:44161/de…`, the reason
+        // cut off after the URL.
+        let url = "http://127.0.0.1:44161/devices/v1/devices?id=a,b,c";
+        let errors = [
+            GlpError::Http {
+                method: "PATCH".into(),
+                url: url.into(),
+                status: 400,
+                body: Box::new(ApiErrorBody::parse(br#"{"message":"bad tag key"}"#)),
+                attempts: 1,
+            },
+            GlpError::Unreachable {
+                method: "PATCH".into(),
+                url: url.into(),
+                attempts: 3,
+                detail: "connection refused".into(),
+            },
+            GlpError::Malformed {
+                method: "PATCH".into(),
+                url: url.into(),
+                attempts: 2,
+                detail: "expected value".into(),
+            },
+            GlpError::RateLimited {
+                method: "PATCH".into(),
+                url: url.into(),
+                attempts: 5,
+                waited: Duration::from_secs(70),
+                body: Box::default(),
+            },
+        ];
+        for e in errors {
+            let s = e.to_string();
+            let first40: String = s.chars().take(40).collect();
+            assert!(!first40.contains("http"), "the reason is not first: {s}");
+            assert!(
+                s.ends_with(&format!(" — PATCH {url}")),
+                "the call is not last: {s}"
+            );
+        }
     }
 
     #[test]

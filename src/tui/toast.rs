@@ -28,17 +28,39 @@ pub struct Toast {
     pub until: DateTime<Utc>,
 }
 
-/// The toasts on screen, newest last, at most [`Toasts::MAX`].
+/// One message as `:messages` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub at: DateTime<Utc>,
+    pub level: ToastLevel,
+    pub text: String,
+}
+
+/// The toasts on screen, newest last, at most [`Toasts::MAX`]; and every toast raised, for
+/// `:messages` — a toast goes after seconds, and one that a newer one pushed off was never
+/// read at all.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Toasts {
     items: Vec<Toast>,
+    log: std::collections::VecDeque<Logged>,
 }
 
 impl Toasts {
     /// More would cover the table they are about.
     pub const MAX: usize = 4;
 
+    /// Messages `:messages` keeps (the oldest go first): hours of use, a few hundred KB.
+    pub const LOG: usize = 1000;
+
     pub fn push(&mut self, level: ToastLevel, text: String, now: DateTime<Utc>) {
+        self.log.push_back(Logged {
+            at: now,
+            level,
+            text: text.clone(),
+        });
+        if self.log.len() > Self::LOG {
+            self.log.pop_front();
+        }
         self.items.push(Toast {
             text,
             level,
@@ -62,5 +84,10 @@ impl Toasts {
 
     pub fn as_slice(&self) -> &[Toast] {
         &self.items
+    }
+
+    /// Every message raised, oldest first (the last [`Toasts::LOG`]).
+    pub fn log(&self) -> impl Iterator<Item = &Logged> {
+        self.log.iter()
     }
 }

@@ -42,7 +42,7 @@ impl App {
 
     fn commands(&self) -> Vec<&'static str> {
         let mut c = vec![
-            "sort", "cols", "export", "window", "filter", "help", "q", "quit",
+            "sort", "cols", "export", "window", "filter", "messages", "help", "q", "quit",
         ];
         if !self.read_only {
             c.insert(0, "sync");
@@ -122,6 +122,7 @@ impl App {
         match cmd {
             "q" | "quit" | "q!" => self.quit(),
             "help" => self.act(Action::Help),
+            "messages" | "msgs" => self.open_messages(),
             "sync" if self.sync_off.is_some() => self.refuse(Action::Sync),
             "sync" => self.command_sync(args),
             "sort" => {

@@ -37,6 +37,39 @@ impl App {
         }
     }
 
+    /// `:messages`: every toast raised so far, oldest first, in the detail pane (which
+    /// scrolls, wraps long texts and copies the whole log with the copy key).
+    pub(super) fn open_messages(&mut self) {
+        let mut lines = Vec::new();
+        for m in self.toasts.log() {
+            let level = match m.level {
+                ToastLevel::Info => "info ",
+                ToastLevel::Warn => "warn ",
+                ToastLevel::Error => "error",
+            };
+            let at = m.at.with_timezone(&chrono::Local).format("%H:%M:%S");
+            lines.push((DetailStyle::Text, format!("{at} {level} {}", m.text)));
+        }
+        if lines.is_empty() {
+            lines.push((DetailStyle::Text, "no messages yet".to_string()));
+        }
+        let copy = lines
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        // The newest at the bottom of the first screenful.
+        let scroll = lines.len().saturating_sub(self.page_height.get().max(1));
+        self.detail = Some(DetailView {
+            title: format!("Messages ({})", self.toasts.log().count()),
+            lines,
+            scroll,
+            copy,
+            loading: false,
+        });
+        self.mode = InputMode::Detail;
+    }
+
     pub(super) fn fill_detail(&mut self, table: TableId, id: &str, detail: Option<Detail>) {
         let current = self.table().selected_row().map(|r| r.id.to_string());
         let Some(view) = self.detail.as_mut() else {

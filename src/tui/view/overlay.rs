@@ -131,26 +131,31 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
     };
     let inner = boxed(frame, rect, &title, app);
     let buf = frame.buffer_mut();
-    for (i, (style, text)) in d
-        .lines
-        .iter()
-        .skip(d.scroll)
-        .take(inner.height as usize)
-        .enumerate()
-    {
+    let width = inner.width.saturating_sub(1);
+    let mut row = 0u16;
+    for (style, text) in d.lines.iter().skip(d.scroll) {
+        if row >= inner.height {
+            break;
+        }
         let st = match style {
             DetailStyle::Heading => app.theme().header,
             DetailStyle::Field | DetailStyle::Text => app.theme().base,
             DetailStyle::Json => app.theme().dim,
         };
-        put(
-            buf,
-            inner.x + 1,
-            inner.y + i as u16,
-            text,
-            inner.width.saturating_sub(1),
-            st,
-        );
+        // Text (messages, notes) is wrapped, so its whole reason can be read; fields and
+        // JSON keep one line each, aligned.
+        let pieces = if *style == DetailStyle::Text {
+            wrap_chars(text, usize::from(width.max(1)))
+        } else {
+            vec![text.clone()]
+        };
+        for piece in pieces {
+            if row >= inner.height {
+                break;
+            }
+            put(buf, inner.x + 1, inner.y + row, &piece, width, st);
+            row += 1;
+        }
     }
     if d.lines.len() > inner.height as usize {
         let pos = format!(" {}/{} ", d.scroll + 1, d.lines.len());
@@ -222,5 +227,41 @@ pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
             w,
             style.patch(app.theme().selected),
         );
+    }
+}
+
+/// `text` in pieces of at most `width` characters, broken at the last space of each piece
+/// when there is one.
+fn wrap_chars(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while rest.len() > width {
+        let cut = rest[..width]
+            .iter()
+            .rposition(|c| *c == ' ')
+            .filter(|p| *p > 0)
+            .unwrap_or(width);
+        out.push(rest[..cut].iter().collect());
+        let skip = usize::from(rest.get(cut) == Some(&' '));
+        rest.drain(..cut + skip);
+    }
+    out.push(rest.into_iter().collect());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_chars;
+
+    #[test]
+    fn wrapping_keeps_every_character_but_the_breaking_spaces() {
+        let t = "tags: HTTP 400 bad tag key — PATCH http://127.0.0.1:44161/devices/v1/devices";
+        for w in [1, 7, 20, 80] {
+            let pieces = wrap_chars(t, w);
+            assert!(pieces.iter().all(|p| p.chars().count() <= w), "{pieces:?}");
+            let joined: String = pieces.concat();
+            assert_eq!(joined.replace(' ', ""), t.replace(' ', ""), "width {w}");
+        }
+        assert_eq!(wrap_chars("ab cd", 3), vec!["ab", "cd"]);
     }
 }
