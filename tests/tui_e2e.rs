@@ -13,13 +13,10 @@
 
 mod common;
 
+use common::tmux::{PATIENCE, Tmux};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// How many times the nominal wait a step may take before the test gives up. Only a failing
-/// run ever waits that long; the suite once failed here on a loaded machine with 1×.
-const PATIENCE: u64 = 4;
 
 /// `--demo` drops and recreates its database: one demo at a time in this process.
 static DEMO: Mutex<()> = Mutex::new(());
@@ -73,101 +70,6 @@ impl Drop for DropDemoDb {
                 let _ = c.close().await;
             }
         });
-    }
-}
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str) -> Tmux {
-        Tmux::start_in(cmd, &std::env::temp_dir(), "main")
-    }
-
-    /// Start `cmd` in `dir` (the shell's working directory), in a session named after `tag`.
-    ///
-    /// Two `new-session` calls at once with no tmux server running race to start one, and
-    /// the loser fails with "server exited unexpectedly"; so starts are serialised here and
-    /// a failed start is tried again.
-    fn start_in(cmd: &str, dir: &std::path::Path, tag: &str) -> Tmux {
-        static START: Mutex<()> = Mutex::new(());
-        let _one = START.lock().unwrap_or_else(|e| e.into_inner());
-        let session = format!("glpc-e2e-{}-{tag}", std::process::id());
-        let mut last = String::new();
-        for _ in 0..3 {
-            let out = Command::new("tmux")
-                .args([
-                    "new-session",
-                    "-d",
-                    "-s",
-                    &session,
-                    "-x",
-                    "120",
-                    "-y",
-                    "40",
-                    "-c",
-                    &dir.display().to_string(),
-                    cmd,
-                ])
-                .output()
-                .expect("tmux is installed (.ci/run installs it)");
-            if out.status.success() {
-                return Tmux { session };
-            }
-            last = String::from_utf8_lossy(&out.stderr).into_owned();
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        panic!("tmux new-session failed three times: {last}");
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut c = Command::new("tmux");
-        c.args(["send-keys", "-t", &self.session]).args(keys);
-        assert!(c.status().unwrap().success());
-    }
-
-    fn literal(&self, text: &str) {
-        assert!(
-            Command::new("tmux")
-                .args(["send-keys", "-l", "-t", &self.session, text])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Wait until `pred` holds for the screen; panics with the last screen after `secs`
-    /// (times [`PATIENCE`]: a deadline costs nothing when the screen is there in time, and a
-    /// loaded 2-core machine can take several times as long as an idle one).
-    fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs * PATIENCE);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
     }
 }
 

@@ -12,81 +12,8 @@
 
 mod common;
 
+use common::tmux::Tmux;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux(String);
-
-impl Tmux {
-    fn start(cmd: &str) -> Tmux {
-        let session = format!("glpc-ro-{}", std::process::id());
-        let mut last = String::new();
-        // A start racing another test's first tmux server can fail once: try again.
-        for _ in 0..3 {
-            let out = Command::new("tmux")
-                .args([
-                    "new-session",
-                    "-d",
-                    "-s",
-                    &session,
-                    "-x",
-                    "120",
-                    "-y",
-                    "30",
-                    cmd,
-                ])
-                .output()
-                .expect("tmux is installed (.ci/run installs it)");
-            if out.status.success() {
-                return Tmux(session);
-            }
-            last = String::from_utf8_lossy(&out.stderr).into_owned();
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        panic!("tmux new-session failed three times: {last}");
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let ok = Command::new("tmux")
-            .args(["send-keys", "-t", &self.0])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The screen once `pred` holds; panics with the last screen after `secs` (times 4: a
-    /// loaded 2-core machine is slow, and only a failing run waits that long).
-    fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs * 4);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
 
 #[test]
 fn read_only_opens_a_synced_database_without_credentials() {

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod openapi;
 pub mod recorder;
 pub mod sim;
+pub mod tmux;
 
 use std::ops::Deref;
 use std::path::Path;
