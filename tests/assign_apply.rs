@@ -16,8 +16,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::assign::{Fixture, fixture, subs_of, write_client};
 use common::{TestDb, TestDir};
-use futures_util::StreamExt;
 use glp_console::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run};
 use glp_console::assign::load::{LoadOptions, load_bytes};
 use glp_console::assign::matching::match_rows;
@@ -25,72 +25,18 @@ use glp_console::assign::options::{Catalog, WizardChoices, resolve};
 use glp_console::assign::plan::{AppTarget, Phase, Plan, plan};
 use glp_console::assign::report::{DeviceStatus, OpStatus, RunStatus};
 use glp_console::assign::session::api_catalog;
-use glp_console::config::{ApiConfig, Secret};
-use glp_console::glp::client::Client;
-use glp_console::sim::{self, Faults, SimConfig, SimHandle};
+use glp_console::sim::Faults;
 use glp_console::store::Store;
 use glp_console::store::audit::{NewDeviceRow, NewRun, RunKind};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-fn client(sim: &SimHandle, patch_per_min: u32) -> Client {
-    let mut api = ApiConfig {
-        base_url: sim.base_url(),
-        token_url: sim.token_url(),
-        client_id: sim.client_id().to_string(),
-        ..ApiConfig::default()
-    };
-    api.page_size.devices = 200;
-    let r = &mut api.rate_limits;
-    r.devices_get = 100_000;
-    r.subscriptions_get = 100_000;
-    r.async_operations_get = 100_000;
-    r.devices_patch = patch_per_min;
-    r.devices_post = 100_000;
-    r.service_catalog_get = 100_000;
-    api.retry.max_attempts = 3;
-    api.retry.base_delay = Duration::from_millis(5);
-    api.retry.max_delay = Duration::from_millis(20);
-    Client::new(&api, Secret::new(sim.client_secret())).expect("client builds")
-}
-
 fn fast() -> ApplyOptions {
     ApplyOptions {
         first_poll: Duration::from_millis(120),
         op_timeout: Duration::from_secs(20),
         ..ApplyOptions::default()
-    }
-}
-
-async fn start_sim(devices: usize) -> SimHandle {
-    glp_console::tls::init();
-    sim::start(SimConfig {
-        devices,
-        subscriptions: 60,
-        op_delay: Duration::from_millis(50),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator starts")
-}
-
-async fn sync_all(c: &Client, db: &TestDb) {
-    let s = c.devices(None);
-    futures_util::pin_mut!(s);
-    while let Some(p) = s.next().await {
-        db.store
-            .upsert_devices(&p.unwrap().items, None)
-            .await
-            .unwrap();
-    }
-    let s = c.subscriptions(None);
-    futures_util::pin_mut!(s);
-    while let Some(p) = s.next().await {
-        db.store
-            .upsert_subscriptions(&p.unwrap().items, None)
-            .await
-            .unwrap();
     }
 }
 
@@ -118,67 +64,6 @@ fn by_id(devs: Vec<Value>) -> BTreeMap<String, Value> {
     devs.into_iter()
         .map(|d| (d["id"].as_str().unwrap().to_string(), d))
         .collect()
-}
-
-fn subs_of(d: &Value) -> Vec<String> {
-    let mut v: Vec<String> = d["subscription"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["id"].as_str().map(str::to_string))
-        .collect();
-    v.sort();
-    v
-}
-
-struct Fixture {
-    sim: SimHandle,
-    db: TestDb,
-    client: Client,
-    /// Network APs without application or subscription.
-    serials: Vec<String>,
-    app: (String, String),
-    sub_key: String,
-    sub_id: String,
-}
-
-async fn fixture(n: usize) -> Fixture {
-    let sim = start_sim(n * 7 + 100).await;
-    let db = TestDb::new().await;
-    let client = client(&sim, 100_000);
-    sync_all(&client, &db).await;
-    let serials: Vec<String> = sim
-        .devices()
-        .into_iter()
-        .filter(|d| {
-            d["deviceType"] == "AP"
-                && d["archived"] == false
-                && d["application"].is_null()
-                && subs_of(d).is_empty()
-        })
-        .take(n)
-        .map(|d| d["serialNumber"].as_str().unwrap().to_uppercase())
-        .collect();
-    assert_eq!(serials.len(), n, "the simulator has enough free APs");
-    let app = sim.provisioned_applications()[0].clone();
-    let sub = sim
-        .subscriptions()
-        .into_iter()
-        .find(|s| {
-            s["subscriptionType"] == "CENTRAL_AP"
-                && s["subscriptionStatus"] == "STARTED"
-                && s["availableQuantity"].as_i64().unwrap_or(0) >= n as i64 + 5
-        })
-        .expect("a started CENTRAL_AP subscription with seats");
-    Fixture {
-        sim,
-        db,
-        client,
-        serials,
-        app,
-        sub_key: sub["key"].as_str().unwrap().to_string(),
-        sub_id: sub["id"].as_str().unwrap().to_string(),
-    }
 }
 
 /// The wizard path: sheet → match → resolve → plan, from the stored inventory.
@@ -452,7 +337,7 @@ async fn dry_run_changes_nothing_and_cannot_be_undone() {
 async fn cancel_stops_after_the_call_in_flight() {
     let mut f = fixture(100).await;
     // 600 PATCHes a minute: one every 100 ms, so the cancel lands mid-phase.
-    f.client = client(&f.sim, 600);
+    f.client = write_client(&f.sim, 600);
     let original = f.sim.devices();
     let p = plan_sheet(&f, &csv(&f)).await;
     assert!(p.steps.len() >= 12);

@@ -11,6 +11,7 @@
 //! databases left by killed runs are swept at the next start.
 #![allow(dead_code)]
 
+pub mod assign;
 pub mod engine;
 pub mod openapi;
 pub mod recorder;
