@@ -11,6 +11,19 @@ pub(super) enum Kind {
     Ods,
 }
 
+impl Kind {
+    /// The format's name in messages.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Kind::Csv(_) => "CSV",
+            Kind::Xlsx => "Excel (.xlsx)",
+            Kind::Xls => "Excel 97-2003 (.xls)",
+            Kind::Xlsb => "Excel binary (.xlsb)",
+            Kind::Ods => "OpenDocument (.ods)",
+        }
+    }
+}
+
 pub(super) fn sniff(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(b"PK\x03\x04") {
         // Both OOXML and ODF are zip files; ODF names its mimetype first, uncompressed.

@@ -84,34 +84,32 @@ fn check_archive(file: &str, bytes: &[u8], kind: Kind) -> Result<(), LoadError> 
 /// The workbook and the name of its format for messages.
 fn open(file: &str, bytes: Vec<u8>, kind: Kind) -> Result<(Workbook, &'static str), LoadError> {
     let cursor = Cursor::new(bytes);
+    let name = kind.name();
+    let bad = |e: String| unreadable(file, name, e);
     Ok(match kind {
         Kind::Xlsx => (
             Sheets::Xlsx(
-                open_workbook_from_rs::<Xlsx<_>, _>(cursor)
-                    .map_err(|e| unreadable(file, "Excel (.xlsx)", e.to_string()))?,
+                open_workbook_from_rs::<Xlsx<_>, _>(cursor).map_err(|e| bad(e.to_string()))?,
             ),
-            "Excel (.xlsx)",
+            name,
         ),
         Kind::Xls => (
             Sheets::Xls(
-                open_workbook_from_rs::<Xls<_>, _>(cursor)
-                    .map_err(|e| unreadable(file, "Excel 97-2003 (.xls)", e.to_string()))?,
+                open_workbook_from_rs::<Xls<_>, _>(cursor).map_err(|e| bad(e.to_string()))?,
             ),
-            "Excel 97-2003 (.xls)",
+            name,
         ),
         Kind::Xlsb => (
             Sheets::Xlsb(
-                open_workbook_from_rs::<Xlsb<_>, _>(cursor)
-                    .map_err(|e| unreadable(file, "Excel binary (.xlsb)", e.to_string()))?,
+                open_workbook_from_rs::<Xlsb<_>, _>(cursor).map_err(|e| bad(e.to_string()))?,
             ),
-            "Excel binary (.xlsb)",
+            name,
         ),
         Kind::Ods => (
             Sheets::Ods(
-                open_workbook_from_rs::<Ods<_>, _>(cursor)
-                    .map_err(|e| unreadable(file, "OpenDocument (.ods)", e.to_string()))?,
+                open_workbook_from_rs::<Ods<_>, _>(cursor).map_err(|e| bad(e.to_string()))?,
             ),
-            "OpenDocument (.ods)",
+            name,
         ),
         Kind::Csv(_) => return Err(LoadError::UnknownFormat { file: file.into() }),
     })
