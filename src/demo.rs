@@ -58,11 +58,17 @@ pub fn demo_database(user: Option<&str>, database_url: Option<&str>) -> DemoData
     }
 }
 
-/// The demo's database for this process's environment.
-fn demo_database_from_env() -> DemoDatabase {
+/// The demo's database for this process's environment; `--database-url` wins over
+/// `DATABASE_URL`, as it does everywhere else.
+fn demo_database_from_env(flag: Option<&str>) -> DemoDatabase {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let user = var("USER").or_else(|| var("LOGNAME"));
-    demo_database(user.as_deref(), var("DATABASE_URL").as_deref())
+    demo_database(
+        user.as_deref(),
+        flag.map(str::to_string)
+            .or_else(|| var("DATABASE_URL"))
+            .as_deref(),
+    )
 }
 const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
@@ -118,7 +124,8 @@ async fn recreate_on(opts: sqlx::postgres::PgConnectOptions, name: &str) -> Resu
 }
 
 /// Start the simulator and find a database; returns the configuration the console should use.
-pub async fn prepare(base: &Config) -> Result<Demo, Failure> {
+/// `database_url` is the `--database-url` given with `--demo`.
+pub async fn prepare(base: &Config, database_url: Option<&str>) -> Result<Demo, Failure> {
     let sim = sim::start(SimConfig {
         devices: 10_000,
         subscriptions: 2_000,
@@ -130,7 +137,7 @@ pub async fn prepare(base: &Config) -> Result<Demo, Failure> {
     .await
     .map_err(|e| Failure::new(exit::CONFIG, format!("demo simulator: {e}")))?;
 
-    let name = match demo_database_from_env() {
+    let name = match demo_database_from_env(database_url) {
         DemoDatabase::Url(url) => return with_config(base, sim, reset_url(&url).await?, None),
         DemoDatabase::Named(name) => name,
     };
@@ -168,7 +175,7 @@ async fn reset_url(url: &str) -> Result<String, Failure> {
         return Err(Failure::new(
             exit::CONFIG,
             format!(
-                "--demo empties its database, and DATABASE_URL names `{name}`: point it at a \
+                "--demo empties its database, and the URL given (--database-url or DATABASE_URL) names `{name}`: point it at a \
                  database whose name says demo (e.g. glp_demo_you), or unset it to use \
                  glp_demo_<user> on 127.0.0.1:5432"
             ),

@@ -98,7 +98,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         None if cli.sync_only => sync_only(&rt, &cfg, &cli),
         None => match cli.expiring_days {
             Some(days) => rt.block_on(expiring(&cfg, &cli, days)),
-            None => rt.block_on(console(&cfg, cli.demo, cli.read_only, None)),
+            None => rt.block_on(console(&cfg, demo_flag(&cli), cli.read_only, None)),
         },
     }
 }
@@ -201,7 +201,7 @@ fn assign(
     let opts = assign_options(a, cli.global.json);
     if assign_console {
         let open = opts.file.clone().map(|f| (f, opts.sheet.clone()));
-        return rt.block_on(console(cfg, cli.demo, cli.read_only, open));
+        return rt.block_on(console(cfg, demo_flag(&cli), cli.read_only, open));
     }
     let code = rt.block_on(headless::assign::run(cfg, opts))?;
     if code == exit::OK {
@@ -260,18 +260,30 @@ async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--demo`, with the `--database-url` given beside it: like `DATABASE_URL`, it names the
+/// demo's database (the configuration's URL is not one the demo may empty).
+struct DemoFlag<'a> {
+    database_url: Option<&'a str>,
+}
+
+fn demo_flag(cli: &Cli) -> Option<DemoFlag<'_>> {
+    cli.demo.then(|| DemoFlag {
+        database_url: cli.global.database_url.as_deref(),
+    })
+}
+
 /// The console, on the demo's simulator and database with `--demo`, else on the configured
 /// workspace; `open` starts the Assign tab's wizard on a file.
 async fn console(
     cfg: &Config,
-    demo: bool,
+    demo: Option<DemoFlag<'_>>,
     read_only: bool,
     open: Option<(std::path::PathBuf, Option<String>)>,
 ) -> Result<(), Failure> {
-    if !demo {
+    let Some(DemoFlag { database_url }) = demo else {
         return launch::console(cfg, read_only, FirstSync::None, open).await;
-    }
-    let demo = glp_console::demo::prepare(cfg).await?;
+    };
+    let demo = glp_console::demo::prepare(cfg, database_url).await?;
     let r = launch::console(&demo.config, read_only, FirstSync::Now(Trigger::Demo), open).await;
     demo.shutdown().await;
     r

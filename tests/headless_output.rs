@@ -298,3 +298,36 @@ async fn library_log_lines_reach_stderr_only_with_verbose() {
     );
     sim.shutdown().await;
 }
+
+/// `--demo` empties its database, so `--database-url` given beside it is checked like
+/// `DATABASE_URL`: a database whose name does not say demo is refused by name, exit 2, and
+/// what it holds stays (the flag used to be ignored for a per-user demo database).
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_refuses_a_database_url_flag_that_is_not_a_demo_database() {
+    let db = TestDb::new().await;
+    let rows = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from sync_history")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap()
+    };
+    sqlx::query("insert into sync_history (trigger, mode, scope) values ('cli', 'full', 'both')")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let url = db.url.clone();
+    let out = blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_glp-console"))
+            .args(["--demo", "--database-url", &url])
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("names `{}`", db.name)), "{err}");
+    assert!(err.contains("--database-url"), "{err}");
+    assert_eq!(rows().await, 1, "the database was left as it was");
+}

@@ -96,3 +96,55 @@ fn read_only_opens_a_synced_database_without_credentials() {
     rt.block_on(sim.shutdown());
     drop(db);
 }
+
+/// With credentials, a read-only console on a database that has never synced still writes
+/// nothing: it opens on the empty tables and sends GreenLake no request (it used to start
+/// its automatic first sync, which `s` would have refused).
+#[test]
+fn read_only_with_credentials_never_syncs_by_itself() {
+    glp_console::tls::init();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(glp_console::sim::start(glp_console::sim::SimConfig {
+            devices: 50,
+            subscriptions: 5,
+            ..glp_console::sim::SimConfig::default()
+        }))
+        .unwrap();
+    let db = rt.block_on(common::TestDb::new());
+    let dir = common::TestDir::new("glpc-read-only-creds-");
+    let bin = env!("CARGO_BIN_EXE_glp-console");
+    let envs: String = sim
+        .env_vars()
+        .iter()
+        .map(|(k, v)| format!("{k}={v} "))
+        .collect();
+    let cmd = format!(
+        "env {envs}DATABASE_URL={url} {bin} --read-only --log-dir {logs}; echo EXIT=$?; sleep 60",
+        url = db.url,
+        logs = dir.join("logs").display(),
+    );
+    let t = Tmux::start(&format!("sh -c '{cmd}'"));
+    let s = t.wait_for("the console on the empty database", 30, |s| {
+        s.contains("[read-only]") && s.contains("never synced")
+    });
+    assert!(s.contains("Devices 0"), "{s}");
+    // The console has drawn, its engine is up: had it meant to sync, the request would be
+    // on its way. Quitting waits for the engine to stop, so the count is final after it.
+    t.keys(&["q"]);
+    let s = t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    let total = sim.stats().total().requests;
+    assert_eq!(total, 0, "read-only sent {total} requests to GreenLake");
+    let runs: i64 = rt.block_on(async {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query_scalar("select count(*) from sync_history")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(runs, 0, "no sync run recorded");
+    drop(t);
+    rt.block_on(sim.shutdown());
+    drop(db);
+}
