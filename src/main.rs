@@ -201,7 +201,7 @@ fn assign(
     let opts = assign_options(a, cli.global.json);
     if assign_console {
         let open = opts.file.clone().map(|f| (f, opts.sheet.clone()));
-        return rt.block_on(console(cfg, demo_flag(&cli), cli.read_only, open));
+        return rt.block_on(console(cfg, demo_flag(cli), cli.read_only, open));
     }
     let code = rt.block_on(headless::assign::run(cfg, opts))?;
     if code == exit::OK {
@@ -267,7 +267,7 @@ struct DemoFlag<'a> {
 }
 
 fn demo_flag(cli: &Cli) -> Option<DemoFlag<'_>> {
-    cli.demo.then(|| DemoFlag {
+    cli.demo.then_some(DemoFlag {
         database_url: cli.global.database_url.as_deref(),
     })
 }
