@@ -262,3 +262,60 @@ fn an_unbound_action_says_where_to_bind_it() {
         "{s}"
     );
 }
+
+/// The README's keys table as a user reads it: the key column of each row, with `a`–`b`
+/// ranges of digits spelled out, split into the keys it names.
+fn readme_keys() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## Keys\n")
+        .nth(1)
+        .expect("README has a ## Keys section")
+        .split("\n#")
+        .next()
+        .unwrap();
+    let mut keys = Vec::new();
+    for row in section.lines().filter(|l| l.starts_with("| ")) {
+        let column = row.trim_start_matches("| ").split(" | ").next().unwrap();
+        // Odd pieces are inside backticks (a key as typed, `/` too); even ones are prose
+        // around them: other key names, separators and the `a`–`b` of a range.
+        let pieces: Vec<&str> = column.split('`').collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            if i % 2 == 1 {
+                keys.push((*piece).to_string());
+            } else if piece.trim() == "–" && i > 0 && i + 1 < pieces.len() {
+                let (a, b) = (pieces[i - 1].parse::<u32>(), pieces[i + 1].parse::<u32>());
+                if let (Ok(a), Ok(b)) = (a, b) {
+                    keys.extend((a + 1..b).map(|d| d.to_string()));
+                }
+            } else {
+                let words = piece.split([',', '/', ' ']).filter(|w| !w.is_empty());
+                keys.extend(words.map(str::to_string));
+            }
+        }
+    }
+    keys
+}
+
+/// Every key the live default keymap binds in the tables is in the README's keys table, so
+/// the README, the help and the footer (both built from the keymap) agree.
+#[test]
+fn readme_keys_table_names_every_default_table_key() {
+    let (keymap, warnings) = glp_console::tui::keys::Keymap::new(&BTreeMap::new(), false);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let readme = readme_keys();
+    let mut missing = Vec::new();
+    for info in glp_console::tui::keys::ACTIONS {
+        for key in keymap.keys(info.action) {
+            let name = key.to_string();
+            if !readme.contains(&name) {
+                missing.push(format!("{name} ({})", info.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys bound by default but missing from README's keys table: {missing:?}\nREADME has {readme:?}"
+    );
+}
