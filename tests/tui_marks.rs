@@ -147,7 +147,11 @@ fn mark_all_marks_what_the_filter_shows_and_range_fills_the_gap() {
     let shown: BTreeSet<String> = a.table().view_rows().map(|r| r.id.to_string()).collect();
     assert!(!shown.is_empty() && shown.len() < 30, "{shown:?}");
     a.handle_key(ch('*'));
-    assert_eq!(marked_ids(&a), shown, "mark all = the filter's matches only");
+    assert_eq!(
+        marked_ids(&a),
+        shown,
+        "mark all = the filter's matches only"
+    );
 
     let mut b = app(false);
     b.handle_key(ch(' ')); // marks row 0, cursor on 1
@@ -207,7 +211,11 @@ fn read_only_refuses_assign_marked_with_the_reason() {
     a.handle_key(ch('A'));
     assert!(a.wizard().is_none());
     assert_eq!(a.tab(), Tab::Devices);
-    let last = a.toasts().last().map(|t| t.text.clone()).unwrap_or_default();
+    let last = a
+        .toasts()
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
     assert!(last.contains("read-only"), "{last}");
 }
 

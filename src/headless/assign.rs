@@ -15,9 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Failure;
 use super::sync_only::build_client;
-use crate::assign::apply::{
-    self, ApplyEvent, ApplyOptions, ApplyRequest, prepare_undo, undo_run,
-};
+use crate::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, prepare_undo, undo_run};
 use crate::assign::diff::diff;
 use crate::assign::load::LoadOptions;
 use crate::assign::matching::count;

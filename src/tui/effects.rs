@@ -96,12 +96,9 @@ impl Effects {
                 Effect::LoadRunDetail { run_id } => {
                     run_loaders::spawn_run_detail(self.store.clone(), run_id, self.tx.clone())
                 }
-                Effect::ExportRun { run_id, path } => run_loaders::spawn_run_export(
-                    self.store.clone(),
-                    run_id,
-                    path,
-                    self.tx.clone(),
-                ),
+                Effect::ExportRun { run_id, path } => {
+                    run_loaders::spawn_run_export(self.store.clone(), run_id, path, self.tx.clone())
+                }
                 Effect::LoadHistory => {
                     run_loaders::spawn_history(self.store.clone(), self.tx.clone())
                 }

@@ -38,11 +38,18 @@ pub enum Effect {
     Wizard(WizardEffect),
     /// Plan the undo of an assignment run (as `assign --undo` does); the answer is
     /// [`Loaded::UndoPlanned`].
-    PlanUndo { run_id: i64 },
+    PlanUndo {
+        run_id: i64,
+    },
     /// Read a run's calls and devices for its detail; the answer is [`Loaded::RunDetail`].
-    LoadRunDetail { run_id: i64 },
+    LoadRunDetail {
+        run_id: i64,
+    },
     /// Write a recorded run's report again (.xlsx or .json by the extension).
-    ExportRun { run_id: i64, path: PathBuf },
+    ExportRun {
+        run_id: i64,
+        path: PathBuf,
+    },
     /// Read the sync runs for `:history`; the answer is [`Loaded::History`].
     LoadHistory,
     Quit,

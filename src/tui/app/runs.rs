@@ -249,7 +249,10 @@ fn run_lines(r: &RecordedRun, out: &mut Vec<(DetailStyle, String)>) {
         format!("Calls ({})", r.operations.len()),
     ));
     for o in &r.operations {
-        let http = o.http_status.map(|h| format!(" HTTP {h}")).unwrap_or_default();
+        let http = o
+            .http_status
+            .map(|h| format!(" HTTP {h}"))
+            .unwrap_or_default();
         out.push((
             DetailStyle::Text,
             format!(

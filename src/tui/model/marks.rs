@@ -75,6 +75,9 @@ impl Marks {
     /// The marked rows of `table`, in its load order (marks of rows a reload no longer has
     /// are kept, but have nothing to give).
     pub fn rows<'a>(&'a self, table: &'a TableModel) -> impl Iterator<Item = &'a Row> + 'a {
-        table.rows().iter().filter(move |r| self.ids.contains(&r.id))
+        table
+            .rows()
+            .iter()
+            .filter(move |r| self.ids.contains(&r.id))
     }
 }

@@ -109,7 +109,10 @@ pub enum WizardEffect {
     Cancel,
     /// Look these serials up and match them like a sheet's rows (the devices marked on the
     /// Devices tab); the answer is [`WizardMsg::Loaded`] with the same generation.
-    LoadSerials { generation: u64, serials: Vec<String> },
+    LoadSerials {
+        generation: u64,
+        serials: Vec<String>,
+    },
     /// Write the report (.xlsx or .json by the extension).
     Export {
         report: Arc<ApplyReport>,
