@@ -184,7 +184,7 @@ fn assign_marked_opens_the_wizard_on_exactly_the_marked_devices() {
         .map(|r| r.cell(0).to_string())
         .collect();
     a.take_effects();
-    a.handle_key(ch('A'));
+    a.handle_key(ch('a'));
     assert_eq!(a.tab(), Tab::Assign);
     assert!(a.wizard().is_some(), "the wizard is open");
     let fx = a.take_effects();
@@ -208,7 +208,7 @@ fn assign_marked_opens_the_wizard_on_exactly_the_marked_devices() {
 fn read_only_refuses_assign_marked_with_the_reason() {
     let mut a = app(true);
     a.handle_key(ch(' '));
-    a.handle_key(ch('A'));
+    a.handle_key(ch('a'));
     assert!(a.wizard().is_none());
     assert_eq!(a.tab(), Tab::Devices);
     let last = a
