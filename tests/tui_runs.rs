@@ -134,6 +134,9 @@ fn history_command_asks_for_the_sync_runs() {
 
 // ---- end to end -------------------------------------------------------------------------
 
+/// `--demo` drops and recreates its database: one demo at a time in this process.
+static DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn demo_user() -> String {
     format!("e2e{}", std::process::id())
 }
@@ -266,6 +269,7 @@ fn history_count(screen: &str) -> Option<i64> {
 
 #[test]
 fn demo_wizard_run_undone_from_the_assign_tab_and_history() {
+    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let _db = DropDemoDb;
     let tmp = tempfile::Builder::new()
         .prefix("glpc-e2e-runs-")
@@ -399,6 +403,88 @@ fn demo_wizard_run_undone_from_the_assign_tab_and_history() {
             break;
         }
     }
+    t.keys(&["q"]);
+    t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
+}
+
+/// Marks instead of a spreadsheet: three devices marked one filter at a time (the marks
+/// outlive each filter), `a` opens the wizard on them, and the assignment reaches them.
+#[test]
+fn demo_marked_devices_assigned_without_a_sheet() {
+    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _db = DropDemoDb;
+    let tmp = tempfile::Builder::new()
+        .prefix("glpc-e2e-marks-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
+    let cmd = format!(
+        "HOME={home} {env} {bin} --demo --log-dir {logs}; echo EXIT=$?; sleep 120",
+        home = dir.display(),
+        env = demo_env(),
+        bin = env!("CARGO_BIN_EXE_glp-console"),
+        logs = dir.join("logs").display(),
+    );
+    let t = Tmux::start_in(&format!("sh -c '{cmd}'"), &dir, "marks");
+    t.wait_for("the demo to finish its first sync", 90, |s| {
+        s.contains("Devices 10,000") && s.contains("✓ synced")
+    });
+    let serials = demo_serials();
+    assert_eq!(serials.len(), 3, "{serials:?}");
+    for (i, serial) in serials.iter().enumerate() {
+        t.keys(&["/"]);
+        t.literal(&format!("'{serial}"));
+        t.wait_for("the filter to find the device", 20, |s| {
+            s.lines().nth(1).is_some_and(|l| l.contains("1 of 10,000"))
+        });
+        t.keys(&["Enter"]);
+        t.keys(&["Space"]);
+        let n = i + 1;
+        t.wait_for("the mark counted", 10, |s| s.contains(&format!("{n} marked")));
+        t.keys(&["Escape"]);
+        t.wait_for("the filter cleared, the marks kept", 10, |s| {
+            s.contains("10,000 rows") && s.contains(&format!("{n} marked"))
+        });
+    }
+    t.keys(&["a"]);
+    t.wait_for("the wizard on the marked devices", 30, |s| {
+        s.contains("3 marked devices") && (s.contains("[Validate]") || s.contains("[Check]"))
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the review", 10, |s| s.contains("[Review]") && s.contains("found 3"));
+    t.keys(&["Enter"]);
+    t.wait_for("the subscription chooser", 30, |s| {
+        s.contains("[Subscription]") && s.contains("enough seats")
+    });
+    t.keys(&["-"]);
+    t.wait_for("the application chooser", 10, |s| {
+        s.contains("[Application]")
+    });
+    t.keys(&["-"]);
+    t.wait_for("the tags step", 10, |s| s.contains("[Tags]"));
+    t.literal("e2e=marks");
+    t.keys(&["Enter"]);
+    t.wait_for("the tag change listed", 10, |s| {
+        s.contains("set    e2e = marks")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the plan", 10, |s| {
+        s.contains("[Plan]") && s.contains("calls for 3 devices")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
+    t.keys(&["y"]);
+    t.wait_for("the report", 180, |s| s.contains("[Report]"));
+    t.wait_for("the resync in the report", 60, |s| s.contains("resync: 3 of 3"));
+    let after = state(&serials);
+    assert!(
+        after.iter().all(|d| d.1.contains("\"e2e\": \"marks\"")),
+        "the marked devices were tagged: {after:?}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("the run list with the marked run", 20, |s| {
+        s.contains("3 marked devices") && s.contains("succeeded")
+    });
     t.keys(&["q"]);
     t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
 }
