@@ -252,3 +252,34 @@ fn export_marked_writes_exactly_the_marked_rows() {
         .collect();
     assert_eq!(serials, ids(&["SN00002", "SN00005", "SN00009"]));
 }
+
+/// The screen's lines as text.
+fn lines(app: &App, w: u16, h: u16) -> Vec<String> {
+    use ratatui::{Terminal, backend::TestBackend};
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| glp_console::tui::view::draw(f, app)).unwrap();
+    let buf = t.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect()
+}
+
+#[test]
+fn marked_rows_show_a_glyph_and_the_info_line_counts_them() {
+    let mut a = app(false);
+    let before = lines(&a, 100, 20);
+    assert!(
+        !before[3].starts_with('*') && !before[1].contains("marked"),
+        "no gutter without marks: {before:#?}"
+    );
+    a.handle_key(ch('j'));
+    a.handle_key(ch(' '));
+    a.handle_key(ch(' '));
+    let s = lines(&a, 100, 20);
+    assert!(s[1].contains("30 rows · 2 marked"), "{s:#?}");
+    // Row 0 is the table's header; rows 1 and 2 of the data are marked, row 0 is not.
+    assert!(s[3].starts_with("  SN00000"), "{s:#?}");
+    assert!(s[4].starts_with("* SN00001"), "{s:#?}");
+    assert!(s[5].starts_with("* SN00002"), "{s:#?}");
+    assert!(s[6].starts_with("  SN00003"), "{s:#?}");
+}

@@ -440,7 +440,9 @@ fn demo_marked_devices_assigned_without_a_sheet() {
         t.keys(&["Enter"]);
         t.keys(&["Space"]);
         let n = i + 1;
-        t.wait_for("the mark counted", 10, |s| s.contains(&format!("{n} marked")));
+        t.wait_for("the mark counted", 10, |s| {
+            s.contains(&format!("{n} marked"))
+        });
         t.keys(&["Escape"]);
         t.wait_for("the filter cleared, the marks kept", 10, |s| {
             s.contains("10,000 rows") && s.contains(&format!("{n} marked"))
@@ -451,7 +453,9 @@ fn demo_marked_devices_assigned_without_a_sheet() {
         s.contains("3 marked devices") && (s.contains("[Validate]") || s.contains("[Check]"))
     });
     t.keys(&["Enter"]);
-    t.wait_for("the review", 10, |s| s.contains("[Review]") && s.contains("found 3"));
+    t.wait_for("the review", 10, |s| {
+        s.contains("[Review]") && s.contains("found 3")
+    });
     t.keys(&["Enter"]);
     t.wait_for("the subscription chooser", 30, |s| {
         s.contains("[Subscription]") && s.contains("enough seats")
@@ -475,7 +479,9 @@ fn demo_marked_devices_assigned_without_a_sheet() {
     t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
     t.keys(&["y"]);
     t.wait_for("the report", 180, |s| s.contains("[Report]"));
-    t.wait_for("the resync in the report", 60, |s| s.contains("resync: 3 of 3"));
+    t.wait_for("the resync in the report", 60, |s| {
+        s.contains("resync: 3 of 3")
+    });
     let after = state(&serials);
     assert!(
         after.iter().all(|d| d.1.contains("\"e2e\": \"marks\"")),
