@@ -99,6 +99,82 @@ fn enter_opens_a_runs_detail_and_u_plans_its_undo() {
 }
 
 #[test]
+fn a_runs_detail_lists_its_errors_calls_and_devices() {
+    use glp_console::assign::recorded::RecordedRun;
+    use glp_console::store::audit::{RunDeviceRow, RunKind, RunOperationRow, RunRow};
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+    let op = |seq: i32, kind: &str, status: &str, error: Option<&str>| RunOperationRow {
+        seq,
+        kind: kind.into(),
+        method: "PATCH".into(),
+        path: "/devices/v1/devices".into(),
+        payload: None,
+        device_ids: vec!["d1".into(), "d2".into()],
+        serials: vec!["SN1".into(), "SN2".into()],
+        http_status: Some(202),
+        operation_id: None,
+        status: status.into(),
+        error: error.map(str::to_string),
+        started_at: Some(at),
+        finished_at: Some(at),
+    };
+    let dev = |serial: &str, outcome: &str, error: Option<&str>| RunDeviceRow {
+        serial: serial.into(),
+        device_id: None,
+        row_number: Some(2),
+        before: None,
+        intended: None,
+        outcome: outcome.into(),
+        error: error.map(str::to_string),
+    };
+    let rec = RecordedRun {
+        run: RunRow {
+            id: 6,
+            created_at: at,
+            finished_at: Some(at),
+            kind: RunKind::Apply,
+            undo_of: None,
+            source_file: Some("sheet.xlsx".into()),
+            status: "partial".into(),
+            requested: serde_json::json!({}),
+            summary: None,
+        },
+        operations: vec![
+            op(1, "application", "succeeded", None),
+            op(2, "tags", "failed", Some("tag key is reserved")),
+        ],
+        devices: vec![
+            dev("SN1", "succeeded", None),
+            dev("SN2", "failed", Some("tags: tag key is reserved")),
+            dev("SN3", "unchanged", None),
+        ],
+    };
+    let mut a = app_with_runs(false);
+    a.handle_key(key(KeyCode::Char('j')));
+    a.handle_key(key(KeyCode::Enter));
+    a.on_loaded(Loaded::RunDetail {
+        run_id: 6,
+        result: Ok(Some(Box::new(rec))),
+    });
+    let d = a.detail().expect("the run's detail is open");
+    assert!(!d.loading);
+    let text: Vec<&str> = d.lines.iter().map(|(_, l)| l.as_str()).collect();
+    let has = |s: &str| text.iter().any(|l| l.contains(s));
+    for want in [
+        "u undo this run",
+        "2 calls: 1 succeeded, 1 failed",
+        "Errors (2)",
+        "call #2: tag key is reserved",
+        "SN2: tags: tag key is reserved",
+        "Calls (2)",
+        "Devices (3)",
+        "unchanged",
+    ] {
+        assert!(has(want), "{want:?} missing from {text:#?}");
+    }
+}
+
+#[test]
 fn read_only_refuses_undo_with_the_reason() {
     let mut a = app_with_runs(true);
     a.handle_key(key(KeyCode::Char('u')));

@@ -102,12 +102,16 @@ impl App {
         if self.run_detail != Some(run_id) {
             return;
         }
-        let hint = format!(
-            "{} undo this run · {} export its report (.xlsx) · {} (.json)",
-            self.keymap.label(M::RunUndo),
+        let export = format!(
+            "{} export its report (.xlsx) · {} (.json)",
             self.keymap.label(M::RunExportXlsx),
             self.keymap.label(M::RunExportJson)
         );
+        // Read-only hides the undo key: the line offers only what works.
+        let hint = match self.keymap.first(M::RunUndo) {
+            Some(k) if !self.read_only => format!("{k} undo this run · {export}"),
+            _ => export,
+        };
         let Some(view) = self.detail.as_mut() else {
             return;
         };
