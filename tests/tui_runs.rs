@@ -175,6 +175,79 @@ fn a_runs_detail_lists_its_errors_calls_and_devices() {
 }
 
 #[test]
+fn an_undo_plan_goes_through_the_wizards_confirm_with_a_dry_run() {
+    use glp_console::assign::apply::UndoPlan;
+    use glp_console::assign::plan::{DeviceState, UndoRecord, plan_undo};
+    use glp_console::store::audit::RunKind;
+    use glp_console::tui::keys::WizardAction;
+    use glp_console::tui::wizard::{Confirm, WizardEffect, WizardStep};
+    let tagged = |v: Option<&str>| DeviceState {
+        tags: v
+            .map(|v| [("e2e".to_string(), v.to_string())].into())
+            .unwrap_or_default(),
+        ..DeviceState::default()
+    };
+    let plan = plan_undo(&[UndoRecord {
+        serial: "SN1".into(),
+        device_id: "d1".into(),
+        before: Some(tagged(None)),
+        after: tagged(Some("x")),
+    }]);
+    assert!(!plan.is_empty());
+    let mut a = app_with_runs(false);
+    a.on_loaded(Loaded::UndoPlanned(Ok(Box::new(UndoPlan {
+        run_id: 7,
+        plan,
+        warning: None,
+    }))));
+    let w = a.wizard().expect("the undo opens the wizard");
+    assert_eq!(w.step(), WizardStep::Plan);
+    assert_eq!(w.undo_of(), Some(7));
+    assert_eq!(a.tab(), Tab::Assign);
+    a.take_effects();
+    a.wizard_act(WizardAction::DryRun);
+    assert_eq!(
+        a.wizard().unwrap().confirm(),
+        Some(Confirm::Send { dry_run: true })
+    );
+    a.wizard_act(WizardAction::Yes);
+    let fx = a.take_effects();
+    let Some((run, dry_run)) = fx.iter().find_map(|e| match e {
+        Effect::Wizard(WizardEffect::Apply { run, dry_run, .. }) => Some((run.clone(), *dry_run)),
+        _ => None,
+    }) else {
+        panic!("no apply among {fx:?}");
+    };
+    assert!(dry_run);
+    assert_eq!(run.kind, RunKind::Undo);
+    assert_eq!(run.undo_of, Some(7));
+}
+
+#[test]
+fn esc_on_an_undo_plan_goes_back_to_the_run_list() {
+    use glp_console::assign::apply::UndoPlan;
+    use glp_console::assign::plan::{DeviceState, UndoRecord, plan_undo};
+    let plan = plan_undo(&[UndoRecord {
+        serial: "SN1".into(),
+        device_id: "d1".into(),
+        before: Some(DeviceState::default()),
+        after: DeviceState {
+            tags: [("k".to_string(), "v".to_string())].into(),
+            ..DeviceState::default()
+        },
+    }]);
+    let mut a = app_with_runs(false);
+    a.on_loaded(Loaded::UndoPlanned(Ok(Box::new(UndoPlan {
+        run_id: 7,
+        plan,
+        warning: None,
+    }))));
+    assert!(a.wizard().is_some());
+    a.handle_key(key(KeyCode::Esc));
+    assert!(a.wizard().is_none(), "no choices to go back to");
+}
+
+#[test]
 fn read_only_refuses_undo_with_the_reason() {
     let mut a = app_with_runs(true);
     a.handle_key(key(KeyCode::Char('u')));
