@@ -18,6 +18,7 @@ pub mod matching;
 pub mod normalize;
 pub mod options;
 pub mod plan;
+pub mod recorded;
 pub mod refresh;
 pub mod report;
 pub mod session;

@@ -16,7 +16,8 @@ use tokio::sync::mpsc;
 
 use super::apply::requested_json;
 use super::family;
-use super::load::{LoadError, LoadOptions, Sheet, load_path};
+use super::header::{Column as HeaderColumn, Field, HeaderMap};
+use super::load::{InputRow, LoadError, LoadOptions, Sheet, load_path};
 use super::matching::{MatchState, RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};
@@ -96,6 +97,55 @@ pub async fn prepare(
     let sheet = tokio::task::spawn_blocking(move || load_path(&p, &o))
         .await
         .map_err(|e| PrepareError::Task(e.to_string()))??;
+    prepare_sheet(store, client, engine, path, sheet).await
+}
+
+/// Devices chosen in the console (the Devices tab's marks) as a sheet of serials, matched
+/// like any sheet: the wizard then goes on from the review exactly as after a file.
+pub async fn prepare_serials(
+    store: &Store,
+    client: Option<&Client>,
+    engine: Option<&mpsc::Sender<SyncCommand>>,
+    serials: &[String],
+) -> Result<Prepared, PrepareError> {
+    let name = format!("{} marked devices", serials.len());
+    let sheet = Sheet {
+        file: name.clone(),
+        sheet: "Devices tab".into(),
+        sheet_names: vec!["Devices tab".into()],
+        header: HeaderMap {
+            first_row: 0,
+            last_row: 0,
+            columns: vec![HeaderColumn {
+                index: 0,
+                field: Field::Serial,
+                header: "Serial".into(),
+            }],
+            duplicates: Vec::new(),
+        },
+        rows: serials
+            .iter()
+            .enumerate()
+            .map(|(i, s)| InputRow {
+                row: u32::try_from(i + 2).unwrap_or(u32::MAX),
+                serial: s.trim().to_uppercase(),
+                ..InputRow::default()
+            })
+            .collect(),
+        issues: Vec::new(),
+    };
+    prepare_sheet(store, client, engine, Path::new(&name), sheet).await
+}
+
+/// A sheet read (or made of chosen serials): re-read devices in doubt, look the serials up,
+/// match.
+async fn prepare_sheet(
+    store: &Store,
+    client: Option<&Client>,
+    engine: Option<&mpsc::Sender<SyncCommand>>,
+    path: &Path,
+    sheet: Sheet,
+) -> Result<Prepared, PrepareError> {
     let serials: Vec<String> = sheet.rows.iter().map(|r| r.serial.clone()).collect();
     let mut notes = Vec::new();
     if let Some(client) = client {

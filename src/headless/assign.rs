@@ -15,9 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Failure;
 use super::sync_only::build_client;
-use crate::assign::apply::{
-    self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run, resync_serials,
-};
+use crate::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, prepare_undo, undo_run};
 use crate::assign::diff::diff;
 use crate::assign::load::LoadOptions;
 use crate::assign::matching::count;
@@ -30,7 +28,7 @@ use crate::cli::exit;
 use crate::config::Config;
 use crate::glp::client::Client;
 use crate::store::Store;
-use crate::store::audit::{NewRun, RunKind};
+use crate::store::audit::NewRun;
 
 /// Everything the command line gave.
 #[derive(Debug, Clone, Default)]
@@ -313,27 +311,14 @@ async fn undo(
     opts: &AssignOptions,
 ) -> Result<i32, Failure> {
     let client = build_client(cfg)?;
-    // Fresh current values first: the undo plan compares with them.
-    let serials: Vec<String> = store
-        .audit_devices(run_id)
-        .await?
-        .into_iter()
-        // `unknown`: an abandoned run's devices, whose calls may or may not have gone out.
-        .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))
-        .map(|d| d.serial)
-        .collect();
-    if !serials.is_empty() {
-        let r = resync_serials(&client, store, &serials).await;
-        if let Some(e) = r.error {
-            eprintln!(
-                "glp-console: warning: the devices of run {run_id} could not be fetched ({e}); \
-                 planning from the stored values"
-            );
-        }
-    }
-    let p = plan_undo_run(store, run_id)
+    // The same preparation as the console's undo: fresh current values, then the plan.
+    let prepared = prepare_undo(store, Some(&client), None, run_id)
         .await
         .map_err(|e| bad(e.to_string()))?;
+    if let Some(w) = &prepared.warning {
+        eprintln!("glp-console: warning: {w}");
+    }
+    let p = prepared.plan;
     let send = opts.apply || opts.dry_run;
     if !send || !opts.json {
         print_review(opts.json, &[], serde_json::Value::Null, &p);
@@ -355,14 +340,7 @@ async fn undo(
             p.devices.len()
         ),
     )?;
-    let run = NewRun {
-        kind: RunKind::Undo,
-        undo_of: Some(run_id),
-        source_file: None,
-        sheet: None,
-        requested: json!({"undo_of": run_id, "dry_run": opts.dry_run}),
-        operator: std::env::var("USER").ok(),
-    };
+    let run = undo_run(run_id, opts.dry_run);
     run_apply(&client, store, p, run, opts).await
 }
 

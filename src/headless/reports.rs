@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::Failure;
 use crate::cli::exit;
 use crate::store::Store;
+use crate::store::history::RunRecord;
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,13 +268,30 @@ pub async fn status(
         )),
         _ => out.push_str("last good sync: never — run `glp-console --sync-only`\n"),
     }
-    out.push_str(&format!(
-        "{:>6}  {:<19}  {:<7} {:<11} {:<13} {:<10} {:>8}  {}\n",
-        "RUN", "STARTED (UTC)", "TRIGGER", "MODE", "SCOPE", "OUTCOME", "SECONDS", "ERROR"
-    ));
-    for r in &runs {
+    out.push_str(&runs_table(&runs));
+    Ok((out, code))
+}
+
+/// The runs as `status` lists them: a header line, then one line per run (also the
+/// console's `:history`, so both show the same).
+pub fn runs_table(runs: &[RunRecord]) -> String {
+    let mut out = format!(
+        "{:>6}  {:<19}  {:<7} {:<11} {:<13} {:<10} {:>8} {:>8} {:>7} {:>5}  {}\n",
+        "RUN",
+        "STARTED (UTC)",
+        "TRIGGER",
+        "MODE",
+        "SCOPE",
+        "OUTCOME",
+        "SECONDS",
+        "REQUESTS",
+        "RETRIES",
+        "429S",
+        "ERROR"
+    );
+    for r in runs {
         out.push_str(&format!(
-            "{:>6}  {:<19}  {:<7} {:<11} {:<13} {:<10} {:>8}  {}\n",
+            "{:>6}  {:<19}  {:<7} {:<11} {:<13} {:<10} {:>8} {:>8} {:>7} {:>5}  {}\n",
             r.id,
             r.started_at.format("%Y-%m-%d %H:%M:%S"),
             r.trigger,
@@ -283,10 +301,13 @@ pub async fn status(
             r.duration_ms
                 .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
                 .unwrap_or_else(|| "-".into()),
+            r.requests,
+            r.retries,
+            r.throttled,
             r.error.as_deref().unwrap_or("")
         ));
     }
-    Ok((out, code))
+    out
 }
 
 /// "3h 12m", "45s", "2d 4h".

@@ -507,3 +507,38 @@ impl Store {
             .collect()
     }
 }
+
+/// A stored API call of a run, as the run detail and its re-exported report show it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RunOperationRow {
+    pub seq: i32,
+    pub kind: String,
+    pub method: String,
+    pub path: String,
+    pub payload: Option<Value>,
+    pub device_ids: Vec<String>,
+    pub serials: Vec<String>,
+    pub http_status: Option<i32>,
+    pub operation_id: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Every call of a run with its outcome, in order.
+    pub async fn audit_operation_rows(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<RunOperationRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, kind, method, path, payload, device_ids, serials, http_status, \
+                    operation_id, status, error, started_at, finished_at \
+               FROM assignment_operations WHERE run_id = $1 ORDER BY seq",
+        )
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -11,6 +11,7 @@ use super::app::{App, Effect, Loaded, ToastLevel};
 use super::clipboard::osc52;
 use super::filter::FilterWorker;
 use super::loaders::{self, Msg, WizardLoadJob};
+use super::run_loaders;
 use super::wizard::{WizardEffect, WizardMsg};
 use crate::assign::apply::{self, ApplyOptions, ApplyRequest};
 use crate::glp::client::Client;
@@ -85,6 +86,22 @@ impl Effects {
                     loaders::spawn_export(path, header, rows, self.tx.clone())
                 }
                 Effect::Wizard(e) => self.wizard(app, e),
+                Effect::PlanUndo { run_id } => run_loaders::spawn_undo_plan(
+                    self.store.clone(),
+                    self.client.clone(),
+                    self.commands.clone(),
+                    run_id,
+                    self.tx.clone(),
+                ),
+                Effect::LoadRunDetail { run_id } => {
+                    run_loaders::spawn_run_detail(self.store.clone(), run_id, self.tx.clone())
+                }
+                Effect::ExportRun { run_id, path } => {
+                    run_loaders::spawn_run_export(self.store.clone(), run_id, path, self.tx.clone())
+                }
+                Effect::LoadHistory => {
+                    run_loaders::spawn_history(self.store.clone(), self.tx.clone())
+                }
             }
         }
     }
@@ -137,6 +154,17 @@ impl Effects {
                     loaders::spawn_apply_forwarder(h, self.tx.clone());
                 }
             },
+            WizardEffect::LoadSerials {
+                generation,
+                serials,
+            } => run_loaders::spawn_serials_load(
+                self.store.clone(),
+                self.client.clone(),
+                self.commands.clone(),
+                generation,
+                serials,
+                self.tx.clone(),
+            ),
             WizardEffect::Cancel => {
                 if let Some(c) = &self.apply_cancel {
                     c.cancel();

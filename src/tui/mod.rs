@@ -19,6 +19,7 @@ pub mod keys;
 mod loaders;
 pub mod model;
 pub mod run;
+mod run_loaders;
 pub mod terminal;
 pub mod theme;
 pub mod toast;

@@ -38,4 +38,4 @@ pub use audit::requested_json;
 pub use events::ApplyEvent;
 pub use request::{ApplyError, ApplyOptions, ApplyRequest};
 pub use run::{ApplyHandle, apply, start};
-pub use undo::plan_undo_run;
+pub use undo::{UndoPlan, plan_undo_run, prepare_undo, undo_run};

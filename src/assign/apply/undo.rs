@@ -1,10 +1,15 @@
 //! Undoing a recorded run: the plan that puts every device it changed back to its values
 //! before.
 
+use tokio::sync::mpsc;
+
 use super::request::ApplyError;
 use crate::assign::plan::{DeviceState, Plan, UndoRecord, changed_tag_keys, plan_undo};
+use crate::assign::refresh::resync_via;
+use crate::glp::client::Client;
 use crate::store::Store;
-use crate::store::audit::RunKind;
+use crate::store::audit::{NewRun, RunKind};
+use crate::sync::SyncCommand;
 
 /// The plan that undoes run `run_id`: every device it changed (fully or in part) goes back
 /// to its recorded values before. The current values come from the store (resync first
@@ -64,4 +69,67 @@ pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyErro
     let mut p = plan_undo(&records);
     p.notes.extend(notes);
     Ok(p)
+}
+
+/// An undo plan and what the user should know about how it was made.
+#[derive(Clone, Debug)]
+pub struct UndoPlan {
+    pub run_id: i64,
+    pub plan: Plan,
+    /// The run's devices could not be read again from GreenLake: the plan compares with the
+    /// stored values (set when the re-read failed or no client was given).
+    pub warning: Option<String>,
+}
+
+/// What `assign --undo` and the console's undo share: read the run's devices again from
+/// GreenLake (the plan compares with the current values, so fresh ones first; through the
+/// console's engine when it runs one), then [`plan_undo_run`]. Without a client the stored
+/// values are used and the warning says so.
+pub async fn prepare_undo(
+    store: &Store,
+    client: Option<&Client>,
+    engine: Option<&mpsc::Sender<SyncCommand>>,
+    run_id: i64,
+) -> Result<UndoPlan, ApplyError> {
+    let serials: Vec<String> = store
+        .audit_devices(run_id)
+        .await?
+        .into_iter()
+        // `unknown`: an abandoned run's devices, whose calls may or may not have gone out.
+        .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))
+        .map(|d| d.serial)
+        .collect();
+    let mut warning = None;
+    if !serials.is_empty() {
+        warning = match client {
+            Some(c) => resync_via(engine, c, store, &serials).await.error.map(|e| {
+                format!(
+                    "the devices of run {run_id} could not be fetched ({e}); planning from the \
+                     stored values"
+                )
+            }),
+            None => Some(format!(
+                "no GreenLake client: the devices of run {run_id} were not fetched again; \
+                 planning from the stored values"
+            )),
+        };
+    }
+    let plan = plan_undo_run(store, run_id).await?;
+    Ok(UndoPlan {
+        run_id,
+        plan,
+        warning,
+    })
+}
+
+/// The audit record of undoing run `run_id` (or validating that undo with a dry run).
+pub fn undo_run(run_id: i64, dry_run: bool) -> NewRun {
+    NewRun {
+        kind: RunKind::Undo,
+        undo_of: Some(run_id),
+        source_file: None,
+        sheet: None,
+        requested: serde_json::json!({"undo_of": run_id, "dry_run": dry_run}),
+        operator: std::env::var("USER").ok(),
+    }
 }

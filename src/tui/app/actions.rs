@@ -86,6 +86,13 @@ impl App {
                     self.wizard_new();
                 }
             }
+            Action::UndoRun => self.undo_run(),
+            Action::Mark
+            | Action::MarkAll
+            | Action::MarkRange
+            | Action::ClearMarks
+            | Action::AssignMarked
+            | Action::ExportMarked => self.mark_action(a),
         }
     }
 
@@ -96,6 +103,12 @@ impl App {
         let text = match a {
             Action::AssignNew => {
                 "read-only: no new assignments — restart without --read-only to assign".into()
+            }
+            Action::UndoRun => {
+                "read-only: no undo — restart without --read-only to undo a run".into()
+            }
+            Action::AssignMarked => {
+                "read-only: no assignments — restart without --read-only to assign".into()
             }
             Action::CancelSync => format!("{why}: no sync runs here"),
             _ if why.contains("credentials") => format!("{why}: no sync"),

@@ -42,7 +42,8 @@ impl App {
 
     fn commands(&self) -> Vec<&'static str> {
         let mut c = vec![
-            "sort", "cols", "export", "window", "filter", "messages", "help", "q", "quit",
+            "sort", "cols", "export", "window", "filter", "messages", "history", "help", "q",
+            "quit",
         ];
         if !self.read_only {
             c.insert(0, "sync");
@@ -123,6 +124,7 @@ impl App {
             "q" | "quit" | "q!" => self.quit(),
             "help" => self.act(Action::Help),
             "messages" | "msgs" => self.open_messages(),
+            "history" => self.open_history(),
             "sync" if self.sync_off.is_some() => self.refuse(Action::Sync),
             "sync" => self.command_sync(args),
             "sort" => {

@@ -29,10 +29,12 @@ impl App {
             lines,
             scroll: 0,
             copy,
-            loading: t != TableId::Assign,
+            loading: true,
         });
         self.mode = InputMode::Detail;
-        if t != TableId::Assign {
+        if t == TableId::Assign {
+            self.want_run_detail(&id);
+        } else {
             self.effects.push(Effect::LoadDetail { table: t, id });
         }
     }
@@ -125,6 +127,9 @@ impl App {
     }
 
     pub(super) fn key_detail(&mut self, ev: KeyEvent) {
+        if self.run_detail_key(&ev) {
+            return;
+        }
         let page = self.page_height.get().max(1);
         let Some(d) = self.detail.as_mut() else {
             self.mode = InputMode::Normal;
@@ -134,6 +139,7 @@ impl App {
         match self.keymap.modal(Context::Pane, &ev) {
             Some(M::PaneClose) => {
                 self.detail = None;
+                self.run_detail = None;
                 self.mode = InputMode::Normal;
             }
             Some(M::PaneDown) => d.scroll = (d.scroll + 1).min(max),

@@ -39,6 +39,9 @@ impl App {
             }
             Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
+            Loaded::UndoPlanned(r) => self.undo_planned(r),
+            Loaded::RunDetail { run_id, result } => self.run_detail_loaded(run_id, result),
+            Loaded::History(r) => self.history_loaded(r),
             Loaded::Wizard(msg) => {
                 if self.wizard.is_none() && matches!(msg, WizardMsg::Done(_)) {
                     // The tabs show what the apply changed even with the wizard gone.

@@ -1,9 +1,13 @@
 //! What goes between the app and the run loop: [`Effect`]s out, [`Loaded`] data back.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::assign::apply::UndoPlan;
+use crate::assign::recorded::RecordedRun;
+use crate::store::history::RunRecord;
 use crate::store::views::{Detail, SubscriptionRecord};
 use crate::sync::events::SyncCommand;
 use crate::tui::filter::FilterJob;
@@ -32,6 +36,22 @@ pub enum Effect {
     },
     /// The assignment wizard's work; its answer comes back as [`Loaded::Wizard`].
     Wizard(WizardEffect),
+    /// Plan the undo of an assignment run (as `assign --undo` does); the answer is
+    /// [`Loaded::UndoPlanned`].
+    PlanUndo {
+        run_id: i64,
+    },
+    /// Read a run's calls and devices for its detail; the answer is [`Loaded::RunDetail`].
+    LoadRunDetail {
+        run_id: i64,
+    },
+    /// Write a recorded run's report again (.xlsx or .json by the extension).
+    ExportRun {
+        run_id: i64,
+        path: PathBuf,
+    },
+    /// Read the sync runs for `:history`; the answer is [`Loaded::History`].
+    LoadHistory,
     Quit,
 }
 
@@ -60,4 +80,13 @@ pub enum Loaded {
     Exported(Result<String, String>),
     /// An answer to one of the wizard's effects.
     Wizard(WizardMsg),
+    /// The undo plan of a run, or why there is none.
+    UndoPlanned(Result<Box<UndoPlan>, String>),
+    /// A run with its calls and devices (`None`: no such run).
+    RunDetail {
+        run_id: i64,
+        result: Result<Option<Box<RecordedRun>>, String>,
+    },
+    /// The sync runs, newest first.
+    History(Result<Vec<RunRecord>, String>),
 }

@@ -12,9 +12,11 @@ mod actions;
 mod command_line;
 mod detail;
 mod loaded;
+mod marking;
 mod messages;
 mod modes;
 mod parts;
+mod runs;
 mod sync_view;
 mod tables;
 mod wizard_host;
@@ -28,6 +30,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::FilterResult;
 use super::keys::{Action, Keymap, WizardAction};
+use super::model::marks::Marks;
 use super::model::rows::{self, MonthBucket};
 use super::theme::Theme;
 use super::wizard::Wizard;
@@ -112,6 +115,10 @@ pub struct App {
     home: Option<PathBuf>,
     /// Where the wizard writes exported reports.
     reports_dir: PathBuf,
+    /// The devices marked on the Devices tab.
+    marks: Marks,
+    /// The assignment run whose detail is open (its undo and export keys act on it).
+    run_detail: Option<i64>,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -165,6 +172,8 @@ impl App {
             wizard: None,
             home: None,
             reports_dir: PathBuf::from("."),
+            marks: Marks::default(),
+            run_detail: None,
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -363,6 +372,14 @@ impl App {
     }
     pub fn reports_dir(&self) -> &Path {
         &self.reports_dir
+    }
+    /// The devices marked on the Devices tab.
+    pub fn marks(&self) -> &Marks {
+        &self.marks
+    }
+    /// The assignment run whose detail is open.
+    pub fn run_detail(&self) -> Option<i64> {
+        self.run_detail
     }
     /// Something visible changed since the last frame.
     pub fn is_dirty(&self) -> bool {

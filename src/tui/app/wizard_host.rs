@@ -56,7 +56,14 @@ impl App {
             self.refuse(crate::tui::keys::Action::AssignNew);
             return;
         }
+        self.wizard_start(Wizard::open);
+    }
+
+    /// Open the wizard `make` builds (on the file step, on an undo plan, on the marked
+    /// devices) in the Assign tab — not over a running apply, whose progress stays.
+    pub(super) fn wizard_start(&mut self, make: impl FnOnce(&mut Cx<'_>) -> Wizard) {
         if self.wizard.as_ref().is_some_and(Wizard::busy) {
+            self.tab = Tab::Assign;
             self.toast(
                 ToastLevel::Info,
                 "an assignment is running — its progress is on screen",
@@ -71,7 +78,7 @@ impl App {
             self.home.as_deref(),
             &self.reports_dir,
         );
-        self.wizard = Some(Wizard::open(&mut cx));
+        self.wizard = Some(make(&mut cx));
         let out = cx.into_out();
         self.wizard_out(out);
         self.dirty = true;

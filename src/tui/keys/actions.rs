@@ -38,6 +38,20 @@ pub enum Action {
     FocusExpired,
     /// Assign tab: start the assignment wizard.
     AssignNew,
+    /// Assign tab: undo the selected run (its plan, then the wizard's confirm and apply).
+    UndoRun,
+    /// Devices tab: mark or unmark the selected device (then move down).
+    Mark,
+    /// Devices tab: mark every device the filter shows.
+    MarkAll,
+    /// Devices tab: mark from the last marked device to the selected one.
+    MarkRange,
+    /// Devices tab: unmark every device.
+    ClearMarks,
+    /// Devices tab: open the wizard on the marked devices (no spreadsheet).
+    AssignMarked,
+    /// Devices tab: export the marked devices.
+    ExportMarked,
 }
 
 /// What a key does inside the Assign tab's wizard (only in the steps its binding names).
@@ -82,6 +96,11 @@ pub enum ModalAction {
     PaneTop,
     PaneBottom,
     PaneCopy,
+    /// A run's detail: undo the run.
+    RunUndo,
+    /// A run's detail: export its report again (.xlsx, or .json).
+    RunExportXlsx,
+    RunExportJson,
     ColumnsToggle,
     ColumnsDown,
     ColumnsUp,

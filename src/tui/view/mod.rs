@@ -1,6 +1,7 @@
 //! Drawing. Reads the app state (and records the page height it learns); never does I/O.
 
 pub mod chart;
+pub mod marks;
 pub mod overlay;
 pub mod status;
 pub mod table;
@@ -55,6 +56,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match app.tab() {
         Tab::Expiring => draw_expiring(frame, body, app),
         Tab::Assign if app.wizard().is_some() => wizard::draw(frame, body, app),
+        Tab::Devices => {
+            let syncing = syncing_text(app);
+            marks::draw_devices(frame.buffer_mut(), body, app, syncing.as_deref());
+        }
         _ => {
             let t = app.active_table();
             let (table, theme, mut matcher) =
@@ -198,7 +203,12 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         format!("{} rows", fmt_int(table.total() as i64))
     };
-    let right = format!("{chip}{counts} ");
+    let marked = if app.tab() == Tab::Devices {
+        marks::marked_text(app)
+    } else {
+        String::new()
+    };
+    let right = format!("{chip}{counts}{marked} ");
     let rw = right.chars().count() as u16;
     let label = match app.tab() {
         Tab::Devices => "by type: ",

@@ -185,7 +185,13 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
             }
         }
         WizardStep::Plan | WizardStep::Confirm => {
-            out.push((t.header, choice_text(app, w)));
+            let what = match w.undo_of() {
+                Some(run) => format!(
+                    "Undo of run {run}: every device it changed goes back to its values before"
+                ),
+                None => choice_text(app, w),
+            };
+            out.push((t.header, what));
             if w.diff().is_none() {
                 out.push((
                     t.warn,

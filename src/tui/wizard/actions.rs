@@ -116,6 +116,8 @@ impl Wizard {
             (WizardStep::Plan, WizardAction::DryRun | WizardAction::Apply) => {
                 self.ask_send(a == WizardAction::DryRun, cx)
             }
+            // An undo has no choices to go back to.
+            (WizardStep::Plan, WizardAction::Back) if self.undo.is_some() => self.close(cx),
             (WizardStep::Plan, WizardAction::Back) => self.goto(WizardStep::Tags, cx),
             (WizardStep::Confirm, WizardAction::Yes) => self.confirmed(cx),
             (WizardStep::Confirm, WizardAction::No) => self.confirm = None,
@@ -215,6 +217,10 @@ impl Wizard {
 
     /// Read the typed path (and the chosen sheet).
     pub fn load(&mut self, cx: &mut Cx<'_>) {
+        if let Some(serials) = self.marked.clone() {
+            self.load_marked(serials, cx);
+            return;
+        }
         let typed = self.path.trim().to_string();
         if typed.is_empty() {
             self.error = Some(format!(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::rows::plan_rows;
 use super::{ApplyProgress, Confirm, Cx, Wizard, WizardEffect, WizardStep};
+use crate::assign::apply::undo_run;
 use crate::assign::diff::diff;
 use crate::assign::load::TAG_REMOVE;
 use crate::assign::options::{subscription_choice_warning, subscription_choices, tag_choices};
@@ -131,6 +132,10 @@ impl Wizard {
 
     /// Resolve the choices and plan (cheap: no I/O), and show the diff.
     pub(super) fn plan(&mut self, cx: &mut Cx<'_>) {
+        if self.undo.is_some() {
+            self.show_undo_plan(cx);
+            return;
+        }
         // Never keep a plan made for other choices.
         self.planned = None;
         self.diff = None;
@@ -205,10 +210,14 @@ impl Wizard {
                 if cx.read_only {
                     return;
                 }
-                let (Some(data), Some(planned)) = (self.data.clone(), self.planned.clone()) else {
+                let Some(planned) = self.planned.clone() else {
                     return;
                 };
-                let run = new_run(&data.prepared, &self.choices(), dry_run);
+                let run = match (self.undo, self.data.as_ref()) {
+                    (Some(id), _) => undo_run(id, dry_run),
+                    (None, Some(data)) => new_run(&data.prepared, &self.choices(), dry_run),
+                    (None, None) => return,
+                };
                 self.progress = ApplyProgress::for_plan(&planned.plan, dry_run);
                 self.progress.started = Some(cx.now);
                 self.step = WizardStep::Applying;

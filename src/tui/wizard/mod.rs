@@ -14,6 +14,7 @@
 mod actions;
 mod choices;
 pub mod data;
+mod entry;
 mod keys;
 mod messages;
 pub mod path;
@@ -106,6 +107,12 @@ pub enum WizardEffect {
     },
     /// Stop the running apply after the calls in flight.
     Cancel,
+    /// Look these serials up and match them like a sheet's rows (the devices marked on the
+    /// Devices tab); the answer is [`WizardMsg::Loaded`] with the same generation.
+    LoadSerials {
+        generation: u64,
+        serials: Vec<String>,
+    },
     /// Write the report (.xlsx or .json by the extension).
     Export {
         report: Arc<ApplyReport>,
@@ -232,6 +239,11 @@ pub struct Wizard {
     /// When the load in flight was asked for (a big file on a slow disk takes a while).
     loading_since: Option<DateTime<Utc>>,
     tables: WizardTables,
+    /// The run this wizard undoes: its plan came from the audit, not from a sheet
+    /// (`entry.rs`), so there is nothing to re-plan and no choice to go back to.
+    undo: Option<i64>,
+    /// The serials marked on the Devices tab when they are the input instead of a file.
+    marked: Option<Arc<Vec<String>>>,
 }
 
 impl Wizard {
@@ -376,6 +388,10 @@ impl Wizard {
     }
     pub fn loading_since(&self) -> Option<DateTime<Utc>> {
         self.loading_since
+    }
+    /// The run this wizard undoes, if it is an undo.
+    pub fn undo_of(&self) -> Option<i64> {
+        self.undo
     }
 
     /// An answer from the run loop.

@@ -1,0 +1,118 @@
+//! The tasks behind the run list, the marks and `:history`: an undo's plan, a recorded
+//! run's detail and its report written again, the sync runs, and the marked devices read
+//! like a sheet. Each answers the loop with a [`Msg`], like the other loaders.
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use super::app::Loaded;
+use super::loaders::{Msg, export_report};
+use super::wizard::{WizardMsg, wizard_data};
+use crate::assign::apply::prepare_undo;
+use crate::assign::recorded::RecordedRun;
+use crate::assign::session;
+use crate::glp::client::Client;
+use crate::store::Store;
+use crate::sync::events::SyncCommand;
+
+/// How many sync runs `:history` lists, newest first.
+pub const HISTORY_RUNS: i64 = 1000;
+
+fn send(tx: &mpsc::UnboundedSender<Msg>, l: Loaded) {
+    let _ = tx.send(Msg::Loaded(l));
+}
+
+/// Plan the undo of `run_id` as `assign --undo` does (the devices read again first,
+/// through the console's engine).
+pub(super) fn spawn_undo_plan(
+    store: Store,
+    client: Option<Client>,
+    engine: mpsc::Sender<SyncCommand>,
+    run_id: i64,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let r = prepare_undo(&store, client.as_ref(), Some(&engine), run_id)
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+        send(&tx, Loaded::UndoPlanned(r));
+    });
+}
+
+pub(super) fn spawn_run_detail(store: Store, run_id: i64, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let result = RecordedRun::load(&store, run_id)
+            .await
+            .map(|r| r.map(Box::new))
+            .map_err(|e| e.to_string());
+        send(&tx, Loaded::RunDetail { run_id, result });
+    });
+}
+
+/// Rebuild a recorded run's report and write it (the writer the wizard's report uses).
+pub(super) fn spawn_run_export(
+    store: Store,
+    run_id: i64,
+    path: PathBuf,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let r = match RecordedRun::load(&store, run_id).await {
+            Ok(Some(run)) => {
+                let report = run.report();
+                tokio::task::spawn_blocking(move || export_report(&report, &path))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("writing the report failed: {e}")))
+            }
+            Ok(None) => Err(format!("run {run_id} is no longer in the database")),
+            Err(e) => Err(format!("reading run {run_id} failed: {e}")),
+        };
+        send(&tx, Loaded::Exported(r));
+    });
+}
+
+/// The sync runs, with the query `glp-console status` uses.
+pub(super) fn spawn_history(store: Store, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let r = store
+            .recent_runs(HISTORY_RUNS)
+            .await
+            .map_err(|e| e.to_string());
+        send(&tx, Loaded::History(r));
+    });
+}
+
+/// Match the marked serials like a sheet's rows and build the wizard's review.
+pub(super) fn spawn_serials_load(
+    store: Store,
+    client: Option<Client>,
+    engine: mpsc::Sender<SyncCommand>,
+    generation: u64,
+    serials: Vec<String>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let started = chrono::Utc::now();
+        let result = match session::prepare_serials(
+            &store,
+            client.as_ref(),
+            Some(&engine),
+            &serials,
+        )
+        .await
+        {
+            Err(e) => Err(e.to_string()),
+            Ok(prepared) => tokio::task::spawn_blocking(move || {
+                Box::new(wizard_data(prepared, None, started, chrono::Utc::now()))
+            })
+            .await
+            .map_err(|e| format!("building the review failed: {e}")),
+        };
+        send(
+            &tx,
+            Loaded::Wizard(WizardMsg::Loaded { generation, result }),
+        );
+    });
+}
