@@ -23,7 +23,9 @@ use glp_console::glp::breaker::{BreakerSnapshot, BreakerState};
 use glp_console::glp::health::{HealthSnapshot, RequestOutcome, Sample};
 use glp_console::sim::{self, Faults, Outage, SimConfig, SimHandle};
 use glp_console::sync::engine::EngineHandle;
-use glp_console::sync::events::{EngineStatus, Mode, Scope, SyncCommand, SyncEvent, Trigger};
+use glp_console::sync::events::{
+    EngineStatus, Mode, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger,
+};
 use glp_console::tui::app::{App, Effect};
 use glp_console::tui::view;
 use ratatui::Terminal;
@@ -31,7 +33,11 @@ use ratatui::backend::TestBackend;
 
 /// The status bar row of a 160×24 frame of `app`.
 fn status_line(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(160, 24)).unwrap();
+    status_line_at(app, 160)
+}
+
+fn status_line_at(app: &App, width: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(width, 24)).unwrap();
     t.draw(|f| view::draw(f, app)).unwrap();
     let buf = t.backend().buffer();
     let y = buf.area.height - 2;
@@ -246,11 +252,8 @@ async fn the_light_follows_the_requests_the_simulator_failed() {
     assert!(served.iter().any(|s| *s == 503), "{served:?}");
     let last10 = &served[served.len() - 10..];
     let k = last10.iter().filter(|s| **s == 503).count();
-    let want = if k == 0 {
-        "● API ok".to_string()
-    } else {
-        format!("◑ API degraded · {k}/10 failed")
-    };
+    assert!(k > 0, "the seeded faults failed none of the last ten: {served:?}");
+    let want = format!("◑ API degraded · {k}/10 failed");
     let bar = c
         .wait_bar(&want, Duration::from_secs(5), &mut seen, |b| b.contains(&want))
         .await;
@@ -308,10 +311,10 @@ async fn the_breaker_counts_down_and_probes_by_itself_and_the_error_stays_until_
     })
     .await;
     let text = after.join("\n");
-    assert!(text.contains("✖ API down · breaker OPEN · retry in 2s"), "{text}");
-    assert!(text.contains("✖ API down · breaker OPEN · retry in 1s"), "{text}");
+    assert!(text.contains("✖ API down · breaker OPEN · probe in 2s"), "{text}");
+    assert!(text.contains("✖ API down · breaker OPEN · probe in 1s"), "{text}");
     assert!(text.contains("◐ API probing… (breaker half-open)"), "{text}");
-    assert!(!text.contains("retry in 0s"), "{text}");
+    assert!(!text.contains("in 0s"), "{text}");
     // No key, no sync: the engine probed by itself, through the outage (503s, the
     // breaker opening again) until two probes got through.
     assert_eq!(
@@ -395,12 +398,12 @@ fn the_countdown_moves_and_never_sits_at_zero() {
     assert_eq!(
         shown,
         [
-            "✖ API down · breaker OPEN · retry in 1m15s",
-            "✖ API down · breaker OPEN · retry in 1m14s",
-            "✖ API down · breaker OPEN · retry in 1m00s",
-            "✖ API down · breaker OPEN · retry in 2s",
-            "✖ API down · breaker OPEN · retry in 1s",
-            // The cool-down is over: the probe is on its way, not "retry in 0s".
+            "✖ API down · breaker OPEN · probe in 1m15s",
+            "✖ API down · breaker OPEN · probe in 1m14s",
+            "✖ API down · breaker OPEN · probe in 1m00s",
+            "✖ API down · breaker OPEN · probe in 2s",
+            "✖ API down · breaker OPEN · probe in 1s",
+            // The cool-down is over: the probe is on its way, not "probe in 0s".
             "✖ API down · breaker OPEN · probing…",
             "✖ API down · breaker OPEN · probing…",
         ]
@@ -412,6 +415,18 @@ fn the_countdown_moves_and_never_sits_at_zero() {
         trips: 1,
     }));
     assert!(status_line(&app).ends_with("◐ API probing… (breaker half-open)"));
+    assert!(status_line_at(&app, 80).ends_with("◐ API probing…"));
+    // 80 columns: the same countdown without the breaker's name, the sync line kept.
+    app.on_sync_event(SyncEvent::Breaker(BreakerSnapshot {
+        state: BreakerState::Open,
+        failures: 6,
+        retry_in: Some(Duration::from_secs(30)),
+        trips: 2,
+    }));
+    app.on_tick(at(100_000));
+    let bar = status_line_at(&app, 80);
+    assert!(bar.ends_with("✖ API down · probe in 20s"), "{bar}");
+    assert!(bar.starts_with("· never synced"), "{bar}");
 }
 
 fn window(samples: &[(i64, RequestOutcome)], failing_since: Option<i64>) -> EngineStatus {
@@ -455,4 +470,70 @@ fn the_light_has_a_glyph_and_words_for_each_state() {
     app.on_status(window(&[(100, Retried), (200, Ok)], None));
     app.on_tick(at(70_000));
     assert!(status_line(&app).ends_with("● API ok"));
+}
+
+fn summary(mode: Mode, outcome: glp_console::sync::events::Outcome) -> SyncSummary {
+    SyncSummary {
+        run_id: 3,
+        scope: Scope::Both,
+        mode,
+        outcome,
+        started_at: t0(),
+        duration: Duration::from_secs(2),
+        resources: Vec::new(),
+        requests: 10,
+        retries: 0,
+        throttled: 0,
+        breaker_trips: 0,
+        error: None,
+    }
+}
+
+#[test]
+fn the_last_sync_error_stays_until_a_sync_succeeds() {
+    use glp_console::sync::events::{FailureKind, Outcome};
+    let mut app = App::new(&UiConfig::default(), false, true, t0());
+    let error = "devices: GreenLake did not come back within the patience (10m): HTTP 503 \
+                 service unavailable — GET http://127.0.0.1:1/devices/v1/devices";
+    app.on_sync_event(SyncEvent::Failed {
+        kind: FailureKind::Api,
+        error: error.into(),
+        summary: None,
+    });
+    for w in [80, 160] {
+        let bar = status_line_at(&app, w);
+        assert!(
+            bar.starts_with("✖ last sync failed: devices: GreenLake did not"),
+            "{bar}"
+        );
+    }
+    // The toast goes; the reason stays.
+    app.on_tick(at(60_000));
+    assert!(app.toasts().is_empty());
+    assert!(status_line(&app).starts_with("✖ last sync failed: devices:"));
+    // A cancelled run, the next run starting, a refresh that succeeds: still there.
+    let start = SyncEvent::Started {
+        run_id: 4,
+        scope: Scope::Both,
+        mode: Mode::Full,
+        trigger: Trigger::Tui,
+    };
+    app.on_sync_event(start.clone());
+    let bar = status_line(&app);
+    assert!(bar.starts_with("⟳ devices …"), "{bar}");
+    assert!(bar.contains("✖ last sync failed: devices:"), "{bar}");
+    app.on_sync_event(SyncEvent::Failed {
+        kind: FailureKind::Cancelled,
+        error: "cancelled".into(),
+        summary: None,
+    });
+    assert!(status_line(&app).starts_with("✖ last sync failed: devices:"));
+    app.on_sync_event(SyncEvent::Finished(summary(Mode::Refresh, Outcome::Succeeded)));
+    assert!(status_line(&app).starts_with("✖ last sync failed: devices:"));
+    // A sync that succeeds ends it.
+    app.on_sync_event(start);
+    app.on_sync_event(SyncEvent::Finished(summary(Mode::Full, Outcome::Succeeded)));
+    let bar = status_line(&app);
+    assert!(!bar.contains("last sync failed"), "{bar}");
+    assert!(bar.starts_with("✓ synced"), "{bar}");
 }

@@ -147,8 +147,10 @@ fn fmt_countdown(secs: i64) -> String {
 }
 
 /// The API light as glyph + words (never colour alone): the last requests, or the breaker
-/// with its countdown and probe.
-pub fn health_text(app: &App) -> String {
+/// with its countdown and probe. `wide` adds the breaker's name (an 80-column bar needs the
+/// room for the sync line).
+pub fn health_text(app: &App, wide: bool) -> String {
+    let breaker = if wide { "breaker OPEN · " } else { "" };
     match app.health() {
         Health::Unknown => "○ API: no requests yet".to_string(),
         Health::Ok => "● API ok".to_string(),
@@ -163,11 +165,12 @@ pub fn health_text(app: &App) -> String {
             fmt_countdown((app.now() - since).num_seconds())
         ),
         Health::BreakerOpen => match app.breaker_retry_secs() {
-            Some(s) if s > 0 => format!("✖ API down · breaker OPEN · retry in {}", fmt_countdown(s)),
+            Some(s) if s > 0 => format!("✖ API down · {breaker}probe in {}", fmt_countdown(s)),
             // The cool-down is over: the engine sends the probe by itself.
-            _ => "✖ API down · breaker OPEN · probing…".to_string(),
+            _ => format!("✖ API down · {breaker}probing…"),
         },
-        Health::Probing => "◐ API probing… (breaker half-open)".to_string(),
+        Health::Probing if wide => "◐ API probing… (breaker half-open)".to_string(),
+        Health::Probing => "◐ API probing…".to_string(),
     }
 }
 
@@ -179,7 +182,7 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let spark_w: u16 = if wide { 20 } else { 10 };
     let health = app.health();
     let stale = if app.status().stale { "⚠ STALE " } else { "" };
-    let right = format!("{stale}{}", health_text(app));
+    let right = format!("{stale}{}", health_text(app, wide));
     let rw = right.chars().count() as u16;
     let right_style = match health {
         Health::Down { .. } | Health::BreakerOpen => t.error,
