@@ -219,7 +219,10 @@ async fn the_light_follows_the_requests_the_simulator_failed() {
         .await;
     assert!(began.elapsed() < Duration::from_secs(10), "{bar}");
     let failed = &api_statuses(&sim)[before..];
-    assert!(!failed.is_empty() && failed.iter().all(|s| *s == 503), "{failed:?}");
+    assert!(
+        !failed.is_empty() && failed.iter().all(|s| *s == 503),
+        "{failed:?}"
+    );
     assert!(bar.contains("✖ last sync failed: "), "{bar}");
     assert!(!bar.contains("API ok"), "{bar}");
 
@@ -249,13 +252,18 @@ async fn the_light_follows_the_requests_the_simulator_failed() {
         "{seen:#?}"
     );
     let served = &api_statuses(&sim)[before..];
-    assert!(served.iter().any(|s| *s == 503), "{served:?}");
+    assert!(served.contains(&503), "{served:?}");
     let last10 = &served[served.len() - 10..];
     let k = last10.iter().filter(|s| **s == 503).count();
-    assert!(k > 0, "the seeded faults failed none of the last ten: {served:?}");
+    assert!(
+        k > 0,
+        "the seeded faults failed none of the last ten: {served:?}"
+    );
     let want = format!("◑ API degraded · {k}/10 failed");
     let bar = c
-        .wait_bar(&want, Duration::from_secs(5), &mut seen, |b| b.contains(&want))
+        .wait_bar(&want, Duration::from_secs(5), &mut seen, |b| {
+            b.contains(&want)
+        })
         .await;
     // The run succeeded: the error is gone.
     assert!(!bar.contains("last sync failed"), "{bar}");
@@ -311,9 +319,18 @@ async fn the_breaker_counts_down_and_probes_by_itself_and_the_error_stays_until_
     })
     .await;
     let text = after.join("\n");
-    assert!(text.contains("✖ API down · breaker OPEN · probe in 2s"), "{text}");
-    assert!(text.contains("✖ API down · breaker OPEN · probe in 1s"), "{text}");
-    assert!(text.contains("◐ API probing… (breaker half-open)"), "{text}");
+    assert!(
+        text.contains("✖ API down · breaker OPEN · probe in 2s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✖ API down · breaker OPEN · probe in 1s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("◐ API probing… (breaker half-open)"),
+        "{text}"
+    );
     assert!(!text.contains("in 0s"), "{text}");
     // No key, no sync: the engine probed by itself, through the outage (503s, the
     // breaker opening again) until two probes got through.
@@ -327,9 +344,15 @@ async fn the_breaker_counts_down_and_probes_by_itself_and_the_error_stays_until_
     let probes = &api_statuses(&sim)[before..];
     assert!(probes.len() >= 3, "{probes:?}");
     assert_eq!(&probes[probes.len() - 2..], &[200, 200], "{probes:?}");
-    assert!(probes[..probes.len() - 2].iter().all(|s| *s == 503), "{probes:?}");
+    assert!(
+        probes[..probes.len() - 2].iter().all(|s| *s == 503),
+        "{probes:?}"
+    );
     let trips = c.app.breaker().trips;
-    assert!(trips >= 2, "the failed probes opened the breaker again: {trips}");
+    assert!(
+        trips >= 2,
+        "the failed probes opened the breaker again: {trips}"
+    );
 
     // The failure's toast goes; the reason stays on the bar.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -466,6 +489,9 @@ fn the_light_has_a_glyph_and_words_for_each_state() {
     assert!(status_line(&app).ends_with("✖ API down · failing for 4s"));
     app.on_tick(at(9_100));
     assert!(status_line(&app).ends_with("✖ API down · failing for 9s"));
+    // After the first minute in minutes: an idle console redraws once a minute.
+    app.on_tick(at(130_100));
+    assert!(status_line(&app).ends_with("✖ API down · failing for 2m"));
     // Old trouble is forgotten once answers came again.
     app.on_status(window(&[(100, Retried), (200, Ok)], None));
     app.on_tick(at(70_000));
@@ -528,7 +554,10 @@ fn the_last_sync_error_stays_until_a_sync_succeeds() {
         summary: None,
     });
     assert!(status_line(&app).starts_with("✖ last sync failed: devices:"));
-    app.on_sync_event(SyncEvent::Finished(summary(Mode::Refresh, Outcome::Succeeded)));
+    app.on_sync_event(SyncEvent::Finished(summary(
+        Mode::Refresh,
+        Outcome::Succeeded,
+    )));
     assert!(status_line(&app).starts_with("✖ last sync failed: devices:"));
     // A sync that succeeds ends it.
     app.on_sync_event(start);

@@ -69,9 +69,15 @@ pub enum Health {
     Unknown,
     Ok,
     /// Requests get through, but `failed` of the last `of` failed and `throttled` were 429s.
-    Degraded { failed: u32, throttled: u32, of: u32 },
+    Degraded {
+        failed: u32,
+        throttled: u32,
+        of: u32,
+    },
     /// Requests have all failed since `since`.
-    Down { since: DateTime<Utc> },
+    Down {
+        since: DateTime<Utc>,
+    },
     /// The breaker is open: no request is sent until its probe.
     BreakerOpen,
     /// The breaker lets one probe through to see whether GreenLake is back.

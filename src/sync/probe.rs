@@ -46,6 +46,10 @@ pub(super) async fn when_due(client: Client) {
                 }
             }
             _ = sleep_until(at) => {
+                if client.breaker_snapshot().state == BreakerState::Closed {
+                    // Another call's probe closed it meanwhile: nothing to ask.
+                    continue;
+                }
                 let answer = client.probe().await;
                 match &answer {
                     Some(Ok(())) => tracing::info!("breaker probe: GreenLake answered"),

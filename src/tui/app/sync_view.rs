@@ -4,8 +4,8 @@
 use super::{App, Effect, ResourceProgress, SyncView, ToastLevel};
 use crate::glp::breaker::BreakerState;
 use crate::glp::health::Health;
-use crate::sync::events::FailureKind;
 use crate::store::inventory::Resource;
+use crate::sync::events::FailureKind;
 use crate::sync::events::{EngineStatus, Outcome, SyncEvent, SyncSummary};
 use crate::tui::keys::WizardAction;
 use crate::tui::model::rows;
@@ -15,7 +15,9 @@ impl App {
     /// requests as of the app's clock (so "down" and the forgetting of old trouble move
     /// with the ticks, not only when a request ends).
     pub fn health(&self) -> Health {
-        self.status.health.assess(self.status.breaker.state, self.now)
+        self.status
+            .health
+            .assess(self.status.breaker.state, self.now)
     }
 
     /// How long until the breaker allows a probe, counted down from when the snapshot came

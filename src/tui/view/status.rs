@@ -160,9 +160,10 @@ pub fn health_text(app: &App, wide: bool) -> String {
         Health::Degraded { throttled, of, .. } => {
             format!("◑ API degraded · {throttled}/{of} rate-limited")
         }
+        // Minutes after the first one: an idle console need not redraw every second.
         Health::Down { since } => format!(
             "✖ API down · failing for {}",
-            fmt_countdown((app.now() - since).num_seconds())
+            fmt_age((app.now() - since).num_seconds())
         ),
         Health::BreakerOpen => match app.breaker_retry_secs() {
             Some(s) if s > 0 => format!("✖ API down · {breaker}probe in {}", fmt_countdown(s)),
