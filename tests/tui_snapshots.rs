@@ -19,6 +19,7 @@ use common::TestDb;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use glp_console::config::UiConfig;
 use glp_console::glp::breaker::{BreakerSnapshot, BreakerState};
+use glp_console::glp::health::HealthSnapshot;
 use glp_console::glp::model::{Device, Item, RawPage, Subscription, parse_items};
 use glp_console::store::inventory::Resource;
 use glp_console::sync::events::{EngineStatus, Mode, Progress, Scope, SyncEvent, Trigger};
@@ -312,6 +313,12 @@ async fn app(db: &TestDb, read_only: bool) -> App {
         app.on_loaded(l);
     }
     assert!(matches!(app.take_effects().as_slice(), [Effect::Reload]));
+    // A console that has talked to GreenLake (the light of one without requests has its
+    // own tests in tests/tui_health.rs).
+    app.on_status(EngineStatus {
+        health: HealthSnapshot::answered_at(now()),
+        ..EngineStatus::default()
+    });
     app
 }
 

@@ -6,6 +6,7 @@ pub mod breaker;
 pub mod catalog;
 pub mod client;
 pub mod error;
+pub mod health;
 pub mod model;
 pub mod ops;
 pub mod pace;

@@ -53,6 +53,7 @@ pub fn spawn(client: Client, store: Store, cfg: EngineConfig) -> EngineHandle {
     let (ev_tx, ev_rx) = mpsc::channel(256);
     let (status_tx, status_rx) = watch::channel(EngineStatus {
         breaker: client.breaker().borrow().clone(),
+        health: client.health().borrow().clone(),
         ..Default::default()
     });
     let engine = Engine {
@@ -109,6 +110,8 @@ impl Engine {
             s.status.send_modify(|st| st.last_success = Some(t));
         }
         let mut breaker = s.client.breaker();
+        let mut health = s.client.health();
+        let prober = tokio::spawn(super::probe::when_due(s.client.clone()));
         let mut client_events = s.client.subscribe();
         let mut running: Option<Running> = None;
         // Refreshes run beside the command loop: each waits for the workspace lock, so they
@@ -145,6 +148,7 @@ impl Engine {
                         for t in refreshes.drain(..) {
                             t.abort();
                         }
+                        prober.abort();
                         break;
                     }
                 },
@@ -155,6 +159,12 @@ impl Engine {
                     let snap = breaker.borrow_and_update().clone();
                     s.status.send_modify(|st| st.breaker = snap.clone());
                     s.emit(SyncEvent::Breaker(snap));
+                }
+                changed = health.changed() => {
+                    if changed.is_ok() {
+                        let h = health.borrow_and_update().clone();
+                        s.status.send_modify(|st| st.health = h);
+                    }
                 }
                 ev = client_events.recv() => match ev {
                     Ok(ClientEvent::Retry { attempt, delay, reason }) => {

@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 use chrono::{DateTime, Utc};
 
 use crate::glp::breaker::BreakerSnapshot;
+use crate::glp::health::HealthSnapshot;
 pub use crate::glp::patience::WaitReason;
 
 /// "waiting for GreenLake (outage, retry in 12s)": the same words in the headless progress
@@ -153,6 +154,8 @@ pub struct Progress {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EngineStatus {
     pub breaker: BreakerSnapshot,
+    /// How the client's last requests went (the status bar's light).
+    pub health: HealthSnapshot,
     /// Some while a sync runs.
     pub running: Option<Progress>,
     pub last_success: Option<DateTime<Utc>>,

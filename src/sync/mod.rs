@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod events;
 mod meter;
+mod probe;
 mod record;
 pub mod refresh;
 mod stop;

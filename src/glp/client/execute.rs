@@ -11,6 +11,7 @@ use super::call::{Call, Response};
 use super::events::ClientEvent;
 use super::handle::Client;
 use crate::glp::error::{ApiErrorBody, GlpError};
+use crate::glp::health::RequestOutcome;
 use crate::glp::pace::MAX_SERVER_WAIT;
 use crate::glp::patience::{Verdict, WaitReason};
 use crate::glp::retry;
@@ -154,10 +155,14 @@ impl Client {
             let outcome = self.attempt(call, parse, &mut permit).await;
             match outcome {
                 Outcome::Done(v) => {
+                    inner.health.record(RequestOutcome::Ok);
                     self.finish(&mut permit, Some(true));
                     return Ok((v, sent));
                 }
                 Outcome::Fatal { error, healthy } => {
+                    if healthy {
+                        inner.health.record(RequestOutcome::Ok);
+                    }
                     self.finish(&mut permit, healthy.then_some(true));
                     return Err(Failed::Fatal(error));
                 }
@@ -174,6 +179,7 @@ impl Client {
                     tracing::debug!(url = %call.url, "401: token invalidated, sending again");
                 }
                 Outcome::Throttled { wait, body } => {
+                    inner.health.record(RequestOutcome::Throttled);
                     throttles += 1;
                     let elapsed = started.elapsed();
                     if elapsed + wait > rcfg.max_total {
@@ -204,6 +210,11 @@ impl Client {
                     let delay = hint.unwrap_or_else(|| retry::backoff(rcfg, attempts));
                     let ok = attempts < max_attempts
                         && retry::may_retry(rcfg, attempts, started.elapsed(), delay);
+                    inner.health.record(if ok {
+                        RequestOutcome::Retried
+                    } else {
+                        RequestOutcome::Failed
+                    });
                     if !ok {
                         tracing::warn!(url = %call.url, attempts, %reason, "giving up");
                         self.finish(&mut permit, Some(false));
@@ -232,6 +243,34 @@ impl Client {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+}
+
+impl Client {
+    /// One request to see whether GreenLake is back while the breaker is open or half-open
+    /// (`GET /devices/v1/devices?limit=1`): a single attempt as the breaker's probe, no
+    /// patience. `None` when the breaker let nothing through (still cooling down, or
+    /// another call is the probe). The sync engine sends it when the cool-down ends, so an
+    /// idle console learns that GreenLake is back without a key press.
+    pub async fn probe(&self) -> Option<Result<(), GlpError>> {
+        let call = Call {
+            method: reqwest::Method::GET,
+            endpoint: crate::glp::pace::Endpoint::DevicesGet,
+            url: match self.url("/devices/v1/devices", &[("limit", "1".to_string())]) {
+                Ok(u) => u,
+                Err(e) => return Some(Err(e)),
+            },
+            body: None,
+        };
+        match self.execute_once(&call, &|_| Ok(())).await {
+            Ok(((), _)) => Some(Ok(())),
+            Err(Failed::Fatal(e)) => Some(Err(e)),
+            Err(Failed::Transient(Transient {
+                error: GlpError::BreakerOpen { .. },
+                ..
+            })) => None,
+            Err(Failed::Transient(t)) => Some(Err(t.error)),
         }
     }
 }

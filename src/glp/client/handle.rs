@@ -13,6 +13,7 @@ use crate::config::{ApiConfig, Secret};
 use crate::glp::auth::{Auth, describe_reqwest};
 use crate::glp::breaker::{Breaker, BreakerSnapshot, Permit, Transition};
 use crate::glp::error::GlpError;
+use crate::glp::health::{HealthSnapshot, HealthWindow};
 use crate::glp::pace::Pacer;
 use crate::glp::patience::Patience;
 
@@ -23,6 +24,7 @@ pub(crate) struct Inner {
     pub auth: Auth,
     pub pacer: Pacer,
     pub(super) breaker: Breaker,
+    pub(super) health: HealthWindow,
     pub(super) patience: Patience,
     pub(super) events: broadcast::Sender<ClientEvent>,
     pub(super) counters: AtomicCounters,
@@ -90,6 +92,7 @@ impl Client {
                 auth,
                 pacer: Pacer::new(&cfg.rate_limits),
                 breaker: Breaker::new(&cfg.breaker),
+                health: HealthWindow::default(),
                 patience: Patience::default(),
                 events,
                 counters: AtomicCounters::default(),
@@ -101,6 +104,11 @@ impl Client {
     /// Live breaker state (state, consecutive failures, time to the next probe, trips).
     pub fn breaker(&self) -> watch::Receiver<BreakerSnapshot> {
         self.inner.breaker.watch()
+    }
+
+    /// How the last requests went, as they end (see `glp::health`).
+    pub fn health(&self) -> watch::Receiver<HealthSnapshot> {
+        self.inner.health.watch()
     }
 
     /// The breaker state now, with `retry_in` computed as of this call.
@@ -161,7 +169,10 @@ impl Client {
                     failures = snap.failures,
                     "circuit breaker opened: GreenLake calls paused"
                 ),
-                Transition::Closed => tracing::info!("circuit breaker closed: GreenLake is back"),
+                Transition::Closed => {
+                    tracing::info!("circuit breaker closed: GreenLake is back");
+                    self.inner.health.recovered();
+                }
                 _ => tracing::info!("circuit breaker half-open: sending one probe"),
             }
             self.emit(ClientEvent::BreakerChanged(snap));

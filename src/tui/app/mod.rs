@@ -390,13 +390,6 @@ impl App {
         self.quit
     }
 
-    /// How long until the breaker allows a probe, counted down from when the snapshot came.
-    pub fn breaker_retry_secs(&self) -> Option<i64> {
-        let r = self.status.breaker.retry_in?;
-        let elapsed = (self.now - self.breaker_at).num_seconds().max(0);
-        Some((r.as_secs() as i64 - elapsed).max(0))
-    }
-
     pub fn breaker(&self) -> &BreakerSnapshot {
         &self.status.breaker
     }

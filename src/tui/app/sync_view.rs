@@ -3,12 +3,32 @@
 
 use super::{App, Effect, ResourceProgress, SyncView, ToastLevel};
 use crate::glp::breaker::BreakerState;
+use crate::glp::health::Health;
 use crate::store::inventory::Resource;
+use crate::sync::events::FailureKind;
 use crate::sync::events::{EngineStatus, Outcome, SyncEvent, SyncSummary};
 use crate::tui::keys::WizardAction;
 use crate::tui::model::rows;
 
 impl App {
+    /// What the status bar's light says now: the breaker's state, else the client's last
+    /// requests as of the app's clock (so "down" and the forgetting of old trouble move
+    /// with the ticks, not only when a request ends).
+    pub fn health(&self) -> Health {
+        self.status
+            .health
+            .assess(self.status.breaker.state, self.now)
+    }
+
+    /// How long until the breaker allows a probe, counted down from when the snapshot came
+    /// (rounded up: "retry in 0s" while still waiting reads as a hang).
+    pub fn breaker_retry_secs(&self) -> Option<i64> {
+        let r = self.status.breaker.retry_in?;
+        let elapsed = (self.now - self.breaker_at).num_milliseconds().max(0);
+        let left = (r.as_millis() as i64 - elapsed).max(0);
+        Some((left + 999) / 1000)
+    }
+
     /// Newest engine status from the `watch` channel.
     pub fn on_status(&mut self, status: EngineStatus) {
         if status.breaker != self.status.breaker {
@@ -37,6 +57,7 @@ impl App {
                     mode: Some(mode),
                     started: Some(self.now),
                     history: std::mem::take(&mut self.sync.history),
+                    last_error: self.sync.last_error.take(),
                     ..SyncView::default()
                 };
                 for r in scope.resources() {
@@ -112,6 +133,13 @@ impl App {
                 self.sync.pending = false;
                 self.sync.waiting = None;
                 self.status.stale = true;
+                // A refresh of a few devices neither sets nor clears the sync's error.
+                let refresh = summary
+                    .as_ref()
+                    .is_some_and(|s| s.mode == crate::domain::Mode::Refresh);
+                if kind != FailureKind::Cancelled && !refresh {
+                    self.sync.last_error = Some(error.replace(['\n', '\r'], " "));
+                }
                 self.toast(
                     ToastLevel::Error,
                     format!("sync failed ({kind:?}): {error}"),
@@ -209,6 +237,7 @@ impl App {
         if summary.outcome == Outcome::Succeeded && summary.mode != crate::domain::Mode::Refresh {
             self.last_good = Some(self.now.max(self.last_good.unwrap_or(self.now)));
             self.status.stale = false;
+            self.sync.last_error = None;
         }
         self.toast(
             level,

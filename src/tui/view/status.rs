@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::table::put;
-use crate::glp::breaker::BreakerState;
+use crate::glp::health::Health;
 use crate::tui::app::{App, InputMode, Tab};
 use crate::tui::keys::{Action, Context, ModalAction};
 use crate::tui::model::rows::{fmt_age, fmt_int};
@@ -64,12 +64,13 @@ pub fn sync_text(app: &App, wide: bool) -> String {
             None => "· never synced".to_string(),
         };
         // Why nothing syncs comes first: a narrow bar cuts the age, not the reason.
-        return match app.sync_off() {
-            Some(why) => format!(
+        return match (app.sync_off(), &s.last_error) {
+            (Some(why), _) => format!(
                 "⊘ sync off: {why} · {}",
                 last.trim_start_matches(['✓', '·', ' '])
             ),
-            None => last,
+            (None, Some(e)) => format!("{} · {last}", failed_text(e)),
+            (None, None) => last,
         };
     }
     let mut parts = Vec::new();
@@ -122,21 +123,55 @@ pub fn sync_text(app: &App, wide: bool) -> String {
         // nothing moves.
         let left = (at - app.now()).to_std().unwrap_or_default();
         parts.insert(0, crate::sync::waiting_text(reason, left));
+        parts.extend(s.last_error.as_deref().map(failed_text));
         return format!("⏸ {}", parts.join(" · "));
     }
+    // The last failure stays on while the next run goes, until one succeeds.
+    parts.extend(s.last_error.as_deref().map(failed_text));
     format!("⟳ {}", parts.join(" · "))
 }
 
-/// Breaker state as glyph + text (+ countdown while open).
-pub fn breaker_text(app: &App) -> String {
-    let b = app.breaker();
-    match b.state {
-        BreakerState::Closed => "● API ok".to_string(),
-        BreakerState::HalfOpen => "◐ breaker half-open (probing)".to_string(),
-        BreakerState::Open => match app.breaker_retry_secs() {
-            Some(s) => format!("✖ breaker OPEN · retry in {}", fmt_age(s)),
-            None => "✖ breaker OPEN".to_string(),
+/// The last sync's failure, reason first (the full text is in `:messages`).
+fn failed_text(error: &str) -> String {
+    format!("✖ last sync failed: {error}")
+}
+
+/// `42s`, `1m05s`: a countdown that visibly moves every second.
+fn fmt_countdown(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 60 {
+        format!("{s}s")
+    } else {
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+/// The API light as glyph + words (never colour alone): the last requests, or the breaker
+/// with its countdown and probe. `wide` adds the breaker's name (an 80-column bar needs the
+/// room for the sync line).
+pub fn health_text(app: &App, wide: bool) -> String {
+    let breaker = if wide { "breaker OPEN · " } else { "" };
+    match app.health() {
+        Health::Unknown => "○ API: no requests yet".to_string(),
+        Health::Ok => "● API ok".to_string(),
+        Health::Degraded { failed, of, .. } if failed > 0 => {
+            format!("◑ API degraded · {failed}/{of} failed")
+        }
+        Health::Degraded { throttled, of, .. } => {
+            format!("◑ API degraded · {throttled}/{of} rate-limited")
+        }
+        // Minutes after the first one: an idle console need not redraw every second.
+        Health::Down { since } => format!(
+            "✖ API down · failing for {}",
+            fmt_age((app.now() - since).num_seconds())
+        ),
+        Health::BreakerOpen => match app.breaker_retry_secs() {
+            Some(s) if s > 0 => format!("✖ API down · {breaker}probe in {}", fmt_countdown(s)),
+            // The cool-down is over: the engine sends the probe by itself.
+            _ => format!("✖ API down · {breaker}probing…"),
         },
+        Health::Probing if wide => "◐ API probing… (breaker half-open)".to_string(),
+        Health::Probing => "◐ API probing…".to_string(),
     }
 }
 
@@ -146,15 +181,15 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     buf.set_style(area, t.base);
     let wide = area.width >= 120;
     let spark_w: u16 = if wide { 20 } else { 10 };
-    let breaker = breaker_text(app);
+    let health = app.health();
     let stale = if app.status().stale { "⚠ STALE " } else { "" };
-    let right = format!("{stale}{breaker}");
+    let right = format!("{stale}{}", health_text(app, wide));
     let rw = right.chars().count() as u16;
-    let right_style = match app.breaker().state {
-        BreakerState::Closed if app.status().stale => t.warn,
-        BreakerState::Closed => t.ok,
-        BreakerState::HalfOpen => t.warn,
-        BreakerState::Open => t.error,
+    let right_style = match health {
+        Health::Down { .. } | Health::BreakerOpen => t.error,
+        Health::Ok if !app.status().stale => t.ok,
+        Health::Unknown => t.dim,
+        _ => t.warn,
     };
     let rx = area.x + area.width.saturating_sub(rw);
     put(buf, rx, area.y, &right, rw, right_style);

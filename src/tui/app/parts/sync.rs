@@ -36,6 +36,9 @@ pub struct SyncView {
     pub(in crate::tui::app) items_mark: Option<(DateTime<Utc>, u64)>,
     /// While the run waits for GreenLake to come back: why, and when it tries next.
     pub waiting: Option<(WaitReason, DateTime<Utc>)>,
+    /// Why the last sync failed, until a sync succeeds: a toast goes after a few seconds
+    /// and the next run starting says nothing about whether the trouble is over.
+    pub last_error: Option<String>,
 }
 
 impl SyncView {
