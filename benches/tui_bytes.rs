@@ -57,9 +57,13 @@ fn app() -> App {
             serial_number: format!("VNT{i:07}"),
             mac_address: Some(format!("00:11:22:33:{:02X}:{:02X}", i / 256 % 256, i % 256)),
             device_type: Some(types[i % 4].into()),
-            model: Some(format!("AP-63{}-US", i % 7)),
+            model: Some(format!("AP-63{}-US-{}", i % 7, ["RW", "JP", "IL"][i % 3])),
             region: Some("us-west".into()),
-            application_id: Some(format!("app-{:08}", i % 3)),
+            application_id: Some(format!(
+                "d91aa0b9-{:04x}-4c1e-9a6f-0c2d5e8b7a1{}",
+                i % 3,
+                i % 10
+            )),
             assigned_state: Some("ASSIGNED_TO_SERVICE".into()),
             archived: false,
             removed_at: None,
@@ -68,7 +72,11 @@ fn app() -> App {
             subscription_key: Some(format!("KEY{:010}", i % 50)),
             subscription_end: Some(now() + Duration::days(i as i64 % 400)),
             subscription_count: 1,
-            tags: None,
+            tags: Some(format!(
+                "env=prod,site=branch-{},owner=netops-{}",
+                i % 40,
+                i % 9
+            )),
         })
         .collect();
     let subs: Vec<SubscriptionRecord> = (0..50usize)

@@ -75,14 +75,24 @@ fn demo(dir: &Path, tag: &str, size: (u16, u16), locale: &str) -> (Tmux, std::pa
     (t, out)
 }
 
-/// The line of the screen drawn in reverse video (the selection), from `capture-pane -e`.
+/// The table row drawn in reverse video from its first column (the selection), as a screen
+/// line, from `capture-pane -e`: body lines only (the active tab is reversed too).
 fn selected_line(styled: &str) -> Option<usize> {
-    styled.lines().position(|l| {
-        l.split("\x1b[").skip(1).any(|seq| {
-            seq.split_once('m')
+    styled
+        .lines()
+        .enumerate()
+        .skip(3)
+        .find(|(_, l)| {
+            l.strip_prefix("\x1b[")
+                .and_then(|seq| seq.split_once('m'))
                 .is_some_and(|(p, _)| p.split(';').any(|v| v == "7"))
         })
-    })
+        .map(|(i, _)| i)
+}
+
+/// A message box is on screen (they cover the right of some rows until they expire).
+fn toast_shown(screen: &str) -> bool {
+    screen.contains(['ℹ', '⚠', '✖'])
 }
 
 fn first_word(screen: &str, line: usize) -> String {
@@ -106,12 +116,20 @@ fn a_one_line_scroll_at_200x50_is_a_terminal_scroll_and_ends_as_a_repaint() {
     t.wait_for("the demo to finish its first sync", 90, |s| {
         s.contains("Devices 10,000") && s.contains("✓ synced")
     });
-    // Tabs, info, header, 45 rows, status, footer: the last row is screen line 47.
+    // Tabs, info, header, 45 rows, status, footer: the last row is screen line 47. The
+    // loads after the sync may put the selection back on the first row: move until it stays.
     let last = 47;
-    t.keys(&["-N", "44", "j"]);
-    t.wait_for("the selection on the last row", 20, |_| {
-        selected_line(&t.screen_styled()) == Some(last)
-    });
+    t.wait_for(
+        "the selection on the last row, no message over the rows",
+        60,
+        |s| {
+            let at = selected_line(&t.screen_styled());
+            if let Some(at) = at.filter(|at| *at < last) {
+                t.keys(&["-N", &(last - at).to_string(), "j"]);
+            }
+            at == Some(last) && !toast_shown(s)
+        },
+    );
     let top = first_word(&t.screen(), 3);
     let before = std::fs::metadata(&out).unwrap().len() as usize;
     t.keys(&["j"]);
