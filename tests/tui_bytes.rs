@@ -26,7 +26,7 @@ use glp_console::sync::events::EngineStatus;
 use glp_console::tui::app::{App, Loaded};
 use glp_console::tui::model::rows;
 use glp_console::tui::output::LinkBackend;
-use glp_console::tui::theme::Glyphs;
+use glp_console::tui::theme::{Glyphs, no_color_env};
 use glp_console::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -78,7 +78,9 @@ fn sub(i: usize) -> SubscriptionRecord {
 
 /// A console with `n` devices and 50 subscriptions, synced 5 minutes and a second ago.
 fn app(n: usize) -> App {
-    let mut app = App::new(&UiConfig::default(), false, false, now());
+    // Under NO_COLOR crossterm writes no colour at all: the app then draws none either, so
+    // the replay still matches the repaint.
+    let mut app = App::new(&UiConfig::default(), false, no_color_env(), now());
     let devs: Vec<DeviceRecord> = (0..n).map(device).collect();
     app.on_loaded(Loaded::Devices(rows::device_rows(&devs, now())));
     let subs: Vec<SubscriptionRecord> = (0..50).map(sub).collect();
