@@ -59,15 +59,13 @@ pub struct LinkBackend<W: Write> {
 }
 
 impl<W: Write> LinkBackend<W> {
-    /// The real terminal: its size is asked for on every frame.
+    /// The real terminal: its size is asked for on every frame. The first frame starts with
+    /// a clear, since not every terminal blanks the alternate screen it enters.
     pub fn new(out: W, glyphs: Glyphs) -> io::Result<LinkBackend<W>> {
         let (w, h) = crossterm::terminal::size()?;
-        Ok(LinkBackend::build(
-            out,
-            SizeFrom::Terminal,
-            Size::new(w, h),
-            glyphs,
-        ))
+        let mut b = LinkBackend::build(out, SizeFrom::Terminal, Size::new(w, h), glyphs);
+        queue!(b.pending, Clear(crossterm::terminal::ClearType::All))?;
+        Ok(b)
     }
 
     /// A screen of `width`×`height` written to `out` (tests, benchmarks).
