@@ -4,7 +4,8 @@
 //! sort, filter results, selection), [`view`] (widgets drawing the state), [`app`] (state and
 //! pure key/event handlers), [`keys`] and [`theme`] (data-driven, overridable), and
 //! [`run`](mod@run) (the one `select!` loop, with `effects` carrying out what the app asks and
-//! `loaders` the tasks) with [`terminal`] (guard, panic hook, signals).
+//! `loaders` the tasks) with [`terminal`] (guard, panic hook, signals) and [`output`] (what a frame costs on the
+//! wire: scroll regions, nothing for an unchanged frame, ASCII for a non-UTF-8 locale).
 //! [`wizard`] is the Assign tab's assignment wizard, a component with its own state, lists,
 //! keys and messages, on top of `crate::assign` (the run loop carries out its loads and the
 //! apply on tasks). [`toast`] and [`model`] are leaves both the app and the wizard use.
@@ -18,6 +19,7 @@ mod key_texts;
 pub mod keys;
 mod loaders;
 pub mod model;
+pub mod output;
 pub mod run;
 mod run_loaders;
 pub mod terminal;

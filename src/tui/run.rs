@@ -1,8 +1,8 @@
 //! The one loop: terminal input, engine events, engine status, loaded data, filter results,
 //! a tick and signals go into the [`App`]; `tui::effects` carries out what it asks for and
 //! `tui::loaders` are the tasks. The screen is redrawn only when something changed, at most
-//! ~30 times a second, inside a synchronized update so slow SSH links never show half a
-//! frame.
+//! ~30 times a second; `tui::output` sends only what changed on screen, in one synchronized
+//! update, so slow SSH links never show half a frame.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -161,11 +161,10 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
     result
 }
 
+/// The backend writes the frame in one synchronized update, or nothing when nothing on
+/// screen changed (`tui::output`).
 fn draw(guard: &mut TerminalGuard, app: &mut App) -> anyhow::Result<()> {
-    let mut out = std::io::stdout();
-    crossterm::queue!(out, crossterm::terminal::BeginSynchronizedUpdate)?;
     guard.terminal.draw(|f| view::draw(f, app))?;
-    crossterm::execute!(out, crossterm::terminal::EndSynchronizedUpdate)?;
     app.mark_drawn();
     Ok(())
 }

@@ -12,11 +12,13 @@ use crossterm::terminal::{
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+
+use super::output::LinkBackend;
+use super::theme::Glyphs;
 
 /// Owns the terminal while the console runs.
 pub struct TerminalGuard {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    pub terminal: Terminal<LinkBackend<Stdout>>,
 }
 
 static HOOK: Once = Once::new();
@@ -54,7 +56,8 @@ impl TerminalGuard {
         if mouse {
             let _ = execute!(out, EnableMouseCapture);
         }
-        let terminal = match Terminal::new(CrosstermBackend::new(io::stdout())) {
+        let backend = LinkBackend::new(io::stdout(), Glyphs::from_env());
+        let terminal = match backend.and_then(Terminal::new) {
             Ok(t) => t,
             Err(e) => {
                 restore();

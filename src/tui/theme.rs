@@ -125,6 +125,100 @@ impl Theme {
     }
 }
 
+/// The characters the screen may send. A terminal whose locale is not UTF-8 shows each byte of
+/// `…` or `│` as garbage (and a wrong width breaks the layout), so it gets ASCII stand-ins.
+/// The views draw in Unicode; the output swaps the glyphs cell by cell as it writes them
+/// (`tui::output`), so no view needs to know and every text — data included — is covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glyphs {
+    Unicode,
+    Ascii,
+}
+
+impl Glyphs {
+    /// From this process's locale.
+    pub fn from_env() -> Glyphs {
+        Glyphs::from_locale(|k| std::env::var(k).ok())
+    }
+
+    /// As the C library picks the character set: the first non-empty of `LC_ALL`,
+    /// `LC_CTYPE`, `LANG`; none, `C` or `POSIX` is ASCII; otherwise UTF-8 only when the
+    /// codeset says so (`en_US.UTF-8`, `C.utf8`; plain `en_US` is Latin-1).
+    pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Glyphs {
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .find_map(|k| var(k).filter(|v| !v.is_empty()));
+        let utf8 = locale.is_some_and(|l| {
+            let codeset = l.split_once('.').map_or("", |(_, c)| c);
+            let codeset = codeset.split('@').next().unwrap_or("");
+            codeset.replace('-', "").eq_ignore_ascii_case("utf8")
+        });
+        if utf8 { Glyphs::Unicode } else { Glyphs::Ascii }
+    }
+}
+
+/// The ASCII stand-in for one cell's symbol, as many cells wide: `…` → `.`, box lines → `|`
+/// `-` `+`, arrows and sort marks → `^ v < >`, status lights → `*` `o` `x` `!`, bars → `#`;
+/// anything else → `?` per cell.
+pub fn ascii_symbol(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii() {
+            out.push(ch);
+            continue;
+        }
+        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if w == 0 {
+            continue;
+        }
+        let c = match ch {
+            '…' | '·' | '•' | '∙' => '.',
+            '—' | '–' | '‐' | '─' | '━' | '┄' | '┈' | '╌' | '⎯' => '-',
+            '│' | '┃' | '┆' | '┊' | '╎' | '║' | '▏' | '▕' => '|',
+            '═' => '=',
+            '┌' | '┐' | '└' | '┘' | '├' | '┤' | '┬' | '┴' | '┼' | '╭' | '╮' | '╰' | '╯' | '╔'
+            | '╗' | '╚' | '╝' | '╠' | '╣' | '╦' | '╩' | '╬' | '┏' | '┓' | '┗' | '┛' => {
+                '+'
+            }
+            '▲' | '△' | '↑' | '⇧' | '▴' => '^',
+            '▼' | '▽' | '↓' | '⇩' | '▾' => 'v',
+            '→' | '⇒' | '›' | '»' | '⟩' | '▶' | '▸' | '❯' => '>',
+            '←' | '⇐' | '‹' | '«' | '⟨' | '◀' | '◂' | '❮' => '<',
+            '●' | '◉' | '★' | '✱' => '*',
+            '○' | '◐' | '◑' | '◯' => 'o',
+            '✓' | '✔' => '+',
+            '✖' | '✗' | '✘' | '×' => 'x',
+            '⚠' | '❗' => '!',
+            '⟳' | '↻' | '⟲' => '~',
+            '⏸' => '=',
+            '⊘' | '∅' => '0',
+            'ℹ' => 'i',
+            '≤' => '<',
+            '≥' => '>',
+            '“' | '”' | '„' => '"',
+            '‘' | '’' | '‚' => '\'',
+            '▁' => '_',
+            '▂' => '.',
+            '▃' => '-',
+            '▄' => '=',
+            '▅' => '+',
+            '▆' => '*',
+            '▇' => '%',
+            '█' | '▉' | '▊' | '▋' | '▌' | '▍' | '▎' | '▐' | '■' => '#',
+            '░' | '▒' | '▓' => '#',
+            _ => '?',
+        };
+        out.push(c);
+        for _ in 1..w {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Is `NO_COLOR` set to a non-empty value (<https://no-color.org>)?
 pub fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())

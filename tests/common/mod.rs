@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod recorder;
 pub mod sim;
 pub mod tmux;
+pub mod vt;
 
 use std::ops::Deref;
 use std::path::Path;

@@ -25,6 +25,13 @@ impl Tmux {
     /// the loser fails with "server exited unexpectedly"; so starts are serialised here and
     /// a failed start is tried again.
     pub fn start_in(cmd: &str, dir: &std::path::Path, tag: &str) -> Tmux {
+        Tmux::start_sized(cmd, dir, tag, (120, 40))
+    }
+
+    /// [`Tmux::start_in`] on a terminal of `(columns, rows)`. The session's locale is UTF-8
+    /// whatever the test's (the console draws ASCII otherwise); a command that wants another
+    /// sets `LC_ALL` itself.
+    pub fn start_sized(cmd: &str, dir: &std::path::Path, tag: &str, size: (u16, u16)) -> Tmux {
         static START: Mutex<()> = Mutex::new(());
         let _one = START.lock().unwrap_or_else(|e| e.into_inner());
         let session = format!("glpc-e2e-{}-{tag}", std::process::id());
@@ -37,9 +44,11 @@ impl Tmux {
                     "-s",
                     &session,
                     "-x",
-                    "120",
+                    &size.0.to_string(),
                     "-y",
-                    "40",
+                    &size.1.to_string(),
+                    "-e",
+                    "LC_ALL=C.UTF-8",
                     "-c",
                     &dir.display().to_string(),
                     cmd,
@@ -69,6 +78,46 @@ impl Tmux {
                 .unwrap()
                 .success()
         );
+    }
+
+    /// Append everything the program writes to the pane from now on to `path`.
+    pub fn pipe_to(&self, path: &std::path::Path) {
+        let cat = format!("cat >> '{}'", path.display());
+        assert!(
+            Command::new("tmux")
+                .args(["pipe-pane", "-O", "-t", &self.session, &cat])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// Resize the window (the program gets SIGWINCH and redraws).
+    pub fn resize(&self, columns: u16, rows: u16) {
+        assert!(
+            Command::new("tmux")
+                .args([
+                    "resize-window",
+                    "-t",
+                    &self.session,
+                    "-x",
+                    &columns.to_string(),
+                    "-y",
+                    &rows.to_string(),
+                ])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// The screen with its attributes as escape sequences (`capture-pane -e`).
+    pub fn screen_styled(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-e", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     pub fn screen(&self) -> String {
