@@ -14,6 +14,7 @@
 mod actions;
 mod choices;
 pub mod data;
+pub mod detail;
 mod keys;
 mod messages;
 pub mod path;
@@ -42,6 +43,7 @@ use crate::assign::session::Planned;
 use crate::store::audit::NewRun;
 
 pub use data::{WizardData, wizard_data};
+pub use detail::{DetailLine, RowDetail};
 pub use path::{SHEET_EXTENSIONS, complete_path, expand_tilde};
 pub use progress::ApplyProgress;
 pub use rows::{
@@ -147,6 +149,8 @@ pub enum Out {
     Reload,
     /// Leave the wizard for the run list.
     Close,
+    /// Show the full text of a row in the detail pane.
+    Detail(RowDetail),
 }
 
 /// What the wizard reads from the app for one call, and where its answers go.
