@@ -15,29 +15,44 @@ pub fn unknown_id(id: &str) -> String {
 
 /// Known names by id (application ids → names, subscription ids → keys).
 #[derive(Debug, Clone, Default)]
-pub struct Names(BTreeMap<String, String>);
+pub struct Names {
+    /// By the id in lower case (ids are UUIDs; their case means nothing).
+    by_id: BTreeMap<String, String>,
+    /// The ids as they were given, for finding them in texts.
+    ids: Vec<String>,
+}
 
 impl Names {
     /// Application names from `apps` (id → name, e.g. from the database), then whatever
     /// `catalog` knows on top: its application names and subscription keys.
     pub fn new(apps: &BTreeMap<String, String>, catalog: Option<&Catalog>) -> Names {
-        let mut m: BTreeMap<String, String> = apps
-            .iter()
-            .map(|(k, v)| (k.to_lowercase(), v.clone()))
-            .collect();
+        let mut n = Names::default();
+        for (id, name) in apps {
+            n.add(id, name);
+        }
         if let Some(c) = catalog {
             for a in &c.applications {
-                if let Some(n) = &a.application_name {
-                    m.insert(a.application_id.to_lowercase(), n.clone());
+                if let Some(name) = &a.application_name {
+                    n.add(&a.application_id, name);
                 }
             }
             for s in &c.subscriptions {
                 if let Some(k) = &s.key {
-                    m.insert(s.id.to_lowercase(), k.clone());
+                    n.add(&s.id, k);
                 }
             }
         }
-        Names(m)
+        n
+    }
+
+    fn add(&mut self, id: &str, name: &str) {
+        if self
+            .by_id
+            .insert(id.to_lowercase(), name.to_string())
+            .is_none()
+        {
+            self.ids.push(id.to_string());
+        }
     }
 
     /// What the catalog alone knows.
@@ -47,16 +62,23 @@ impl Names {
 
     /// The name of `id`, or the id shortened and marked.
     pub fn label(&self, id: &str) -> String {
-        match self.0.get(&id.to_lowercase()) {
+        match self.by_id.get(&id.to_lowercase()) {
             Some(n) => n.clone(),
             None => unknown_id(id),
         }
     }
 
-    /// `text` with every UUID in it replaced by its [`Names::label`].
+    /// `text` with every known id in it replaced by its name, and every other UUID by its
+    /// [`unknown_id`] form.
     pub fn name(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
+        let mut named = text.to_string();
+        for id in &self.ids {
+            if named.contains(id.as_str()) {
+                named = named.replace(id.as_str(), &self.label(id));
+            }
+        }
+        let mut out = String::with_capacity(named.len());
+        let mut rest = named.as_str();
         while let Some((start, end)) = next_uuid(rest) {
             out.push_str(&rest[..start]);
             out.push_str(&self.label(&rest[start..end]));
@@ -125,6 +147,16 @@ mod tests {
         );
         assert_eq!(n.label(&APP.to_uppercase()), "Aruba Central");
         assert_eq!(n.name("no ids here"), "no ids here");
-        assert_eq!(n.name(&format!("{APP}0")), format!("{APP}0"), "not a UUID on its own");
+        let apps = BTreeMap::from([("sub-1".to_string(), "KEY1".to_string())]);
+        assert_eq!(
+            Names::new(&apps, None).name("subscription sub-1 → —"),
+            "subscription KEY1 → —",
+            "a known id of any shape"
+        );
+        assert_eq!(
+            n.name(&format!("{OTHER}0")),
+            format!("{OTHER}0"),
+            "not a UUID on its own"
+        );
     }
 }

@@ -3,41 +3,10 @@
 //! edge, and GreenLake's reason is usually the end of them.
 
 use super::Wizard;
+use super::row_detail::{DetailLine, RowDetail};
 use crate::assign::names::Names;
 use crate::assign::validate::{Issue, Severity};
 use crate::tui::model::table_id::WizardTable;
-
-/// One line of the pane: a `name  value` field, a heading, or text wrapped to the width.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DetailLine {
-    Field(&'static str, String),
-    Heading(String),
-    Text(String),
-}
-
-/// What the pane shows for one row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowDetail {
-    pub title: String,
-    pub lines: Vec<DetailLine>,
-    /// What the copy key copies: the whole text.
-    pub copy: String,
-}
-
-impl RowDetail {
-    fn new(title: String, lines: Vec<DetailLine>) -> RowDetail {
-        let copy = lines
-            .iter()
-            .map(|l| match l {
-                DetailLine::Field(n, v) => format!("{n}: {v}"),
-                DetailLine::Heading(h) | DetailLine::Text(h) => h.clone(),
-            })
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n");
-        RowDetail { title, lines, copy }
-    }
-}
 
 use DetailLine::{Field, Heading, Text};
 

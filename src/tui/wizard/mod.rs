@@ -14,11 +14,12 @@
 mod actions;
 mod choices;
 pub mod data;
-pub mod detail;
+mod detail;
 mod keys;
 mod messages;
 pub mod path;
 pub mod progress;
+pub mod row_detail;
 pub mod rows;
 pub mod step;
 pub mod tables;
@@ -43,7 +44,7 @@ use crate::assign::session::Planned;
 use crate::store::audit::NewRun;
 
 pub use data::{WizardData, wizard_data};
-pub use detail::{DetailLine, RowDetail};
+pub use row_detail::{DetailLine, RowDetail};
 pub use path::{SHEET_EXTENSIONS, complete_path, expand_tilde};
 pub use progress::ApplyProgress;
 pub use rows::{
