@@ -162,14 +162,23 @@ fn a_tag_greenlake_would_refuse_is_refused_at_the_prompt() {
 
     // The key's '!' is flagged while typing, and Enter keeps the line and the step.
     app.type_str("bad tag!");
-    let e = app.wizard().unwrap().tag_error().clone().unwrap_or_default();
+    let e = app
+        .wizard()
+        .unwrap()
+        .tag_error()
+        .clone()
+        .unwrap_or_default();
     assert!(e.contains("tag key \"bad tag!\" contains '!'"), "{e}");
     app.type_str("=x");
     enter(&mut app);
     let w = app.wizard().unwrap();
     assert_eq!(step(&app), WizardStep::Tags);
     assert!(w.tags().is_empty(), "{:?}", w.tags());
-    assert_eq!(w.tag_input(), "bad tag!=x", "the line stays to be corrected");
+    assert_eq!(
+        w.tag_input(),
+        "bad tag!=x",
+        "the line stays to be corrected"
+    );
     let s = screen(&app, 160, 40);
     assert!(
         s.contains("✖ tag key \"bad tag!\" contains '!'; only letters, digits, spaces and _ . : = + - @ are allowed"),
@@ -184,7 +193,9 @@ fn a_tag_greenlake_would_refuse_is_refused_at_the_prompt() {
     assert!(app.wizard().unwrap().tags().is_empty());
     let s = screen(&app, 160, 40);
     assert!(
-        s.contains("\"env==lab\" has more than one '='; write KEY=VALUE with a single = (e.g. env=lab)"),
+        s.contains(
+            "\"env==lab\" has more than one '='; write KEY=VALUE with a single = (e.g. env=lab)"
+        ),
         "{s}"
     );
 
@@ -218,7 +229,10 @@ fn the_command_line_refuses_what_the_prompt_refuses() {
             ..ChoiceFlags::default()
         })
         .unwrap_err();
-        assert!(e.starts_with(&format!("--tag {tag}: ")) && e.contains(why), "{e}");
+        assert!(
+            e.starts_with(&format!("--tag {tag}: ")) && e.contains(why),
+            "{e}"
+        );
     }
     // A region is checked (and spelled) as GreenLake knows it.
     let e = flags(ChoiceFlags {
@@ -241,7 +255,10 @@ fn the_command_line_refuses_what_the_prompt_refuses() {
         ..ChoiceFlags::default()
     })
     .unwrap_err();
-    assert!(e.contains("subscription key NOSUCHKEY is not in the inventory"), "{e}");
+    assert!(
+        e.contains("subscription key NOSUCHKEY is not in the inventory"),
+        "{e}"
+    );
 }
 
 /// A reason longer than any screen, its end marked.
@@ -314,7 +331,7 @@ fn enter_opens_the_whole_text_of_plan_and_report_rows_and_v_of_validate_rows() {
     to_tags(&mut app);
     enter(&mut app);
     assert_eq!(step(&app), WizardStep::Plan);
-    assert!(app.table().len() > 0);
+    assert!(!app.table().is_empty());
     enter(&mut app);
     assert_eq!(app.mode(), InputMode::Detail, "Enter on a plan row");
     app.handle_key(k(KeyCode::Esc));
@@ -323,10 +340,7 @@ fn enter_opens_the_whole_text_of_plan_and_report_rows_and_v_of_validate_rows() {
     // The report: a failed call's whole reason, wrapped, at 80 columns.
     app.on_loaded(Loaded::Wizard(WizardMsg::Done(Ok(Arc::new(report())))));
     assert_eq!(step(&app), WizardStep::Report);
-    assert_eq!(
-        app.active_table(),
-        TableId::Wizard(WizardTable::Report)
-    );
+    assert_eq!(app.active_table(), TableId::Wizard(WizardTable::Report));
     let list = screen(&app, 80, 24);
     assert!(!list.contains("END-OF-REASON"), "the list cuts it: {list}");
     enter(&mut app);
@@ -342,7 +356,10 @@ fn enter_opens_the_whole_text_of_plan_and_report_rows_and_v_of_validate_rows() {
         .join(" ");
     assert!(flat.contains("HTTP status 400"), "{s}");
     assert!(flat.contains("(END-OF-REASON)"), "the whole reason: {s}");
-    assert!(flat.contains("the key Location already exists as LOCATION"), "{s}");
+    assert!(
+        flat.contains("the key Location already exists as LOCATION"),
+        "{s}"
+    );
     app.handle_key(k(KeyCode::Esc));
     assert_eq!(app.mode(), InputMode::Normal);
     assert_eq!(step(&app), WizardStep::Report);
@@ -438,11 +455,15 @@ async fn plan_lines_name_applications_as_the_database_holds_them() {
         .expect("a plan line for the device");
     assert_eq!(
         line,
-        format!(
-            "application id 22222222… in eu-central → {stored} in us-west"
-        )
+        format!("application id 22222222… in eu-central → {stored} in us-west")
     );
     let s = screen(&app, 160, 40);
-    assert!(!s.contains(NAMED) && !s.contains(UNNAMED), "no raw ids on screen: {s}");
-    assert!(s.contains(&format!("application {stored} in us-west")), "{s}");
+    assert!(
+        !s.contains(NAMED) && !s.contains(UNNAMED),
+        "no raw ids on screen: {s}"
+    );
+    assert!(
+        s.contains(&format!("application {stored} in us-west")),
+        "{s}"
+    );
 }

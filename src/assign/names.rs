@@ -142,7 +142,9 @@ mod tests {
         let apps = BTreeMap::from([(APP.to_string(), "Aruba Central".to_string())]);
         let n = Names::new(&apps, None);
         assert_eq!(
-            n.name(&format!("application — → {APP} in us-west; subscription {OTHER}, x")),
+            n.name(&format!(
+                "application — → {APP} in us-west; subscription {OTHER}, x"
+            )),
             "application — → Aruba Central in us-west; subscription id 11111111…, x"
         );
         assert_eq!(n.label(&APP.to_uppercase()), "Aruba Central");

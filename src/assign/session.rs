@@ -353,9 +353,9 @@ pub fn choices_from_flags(opts: &ChoiceFlags, catalog: &Catalog) -> Result<Wizar
     };
     let region = match &opts.region {
         None => None,
-        Some(r) => Some(
-            validate_input::region(catalog, r).map_err(|e| format!("--region {r}: {e}"))?,
-        ),
+        Some(r) => {
+            Some(validate_input::region(catalog, r).map_err(|e| format!("--region {r}: {e}"))?)
+        }
     };
     let apps = &catalog.applications;
     let app_hits: Option<Vec<&ApplicationRegion>> = opts.application.as_ref().map(|a| {

@@ -113,7 +113,10 @@ pub fn tag_flags(
 
 /// The stored subscription a typed key (or id) names; unknown keys are refused with what to
 /// do, since GreenLake would only say "not found" per device.
-pub fn subscription_key<'c>(catalog: &'c Catalog, k: &str) -> Result<&'c StoredSubscription, String> {
+pub fn subscription_key<'c>(
+    catalog: &'c Catalog,
+    k: &str,
+) -> Result<&'c StoredSubscription, String> {
     let k = k.trim();
     if k.is_empty() {
         return Err("the subscription key is empty; write the key printed on the licence".into());
@@ -173,7 +176,10 @@ mod tests {
         let e = tag_edit("bad tag!=x").unwrap_err();
         assert!(e.contains("tag key \"bad tag!\" contains '!'"), "{e}");
         let e = tag_edit("env==lab").unwrap_err();
-        assert!(e.contains("more than one '='") && e.contains("env=lab"), "{e}");
+        assert!(
+            e.contains("more than one '='") && e.contains("env=lab"),
+            "{e}"
+        );
         assert!(tag_edit("=x").unwrap_err().contains("key is empty"));
         assert!(tag_edit("site=a#b").unwrap_err().contains("tag value"));
         assert!(tag_edit(&format!("{}=v", "k".repeat(129))).is_err());
@@ -202,7 +208,11 @@ mod tests {
         assert!(e.starts_with("--tag env==lab:"), "{e}");
         let e = tag_flags(&["bad tag!=x".into()], &[]).unwrap_err();
         assert!(e.contains("'!'"), "{e}");
-        assert!(tag_flags(&[], &["a@b!".into()]).unwrap_err().contains("--remove-tag"));
+        assert!(
+            tag_flags(&[], &["a@b!".into()])
+                .unwrap_err()
+                .contains("--remove-tag")
+        );
     }
 
     #[test]
@@ -218,7 +228,14 @@ mod tests {
         };
         assert_eq!(region(&catalog, " US West ").unwrap(), "us-west");
         let e = region(&catalog, "mars-1").unwrap_err();
-        assert!(e.contains("\"mars-1\" is unknown") && e.contains("us-west"), "{e}");
-        assert!(subscription_key(&catalog, "NOPE").unwrap_err().contains("NOPE"));
+        assert!(
+            e.contains("\"mars-1\" is unknown") && e.contains("us-west"),
+            "{e}"
+        );
+        assert!(
+            subscription_key(&catalog, "NOPE")
+                .unwrap_err()
+                .contains("NOPE")
+        );
     }
 }

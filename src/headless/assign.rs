@@ -19,9 +19,9 @@ use crate::assign::apply::{
     self, ApplyEvent, ApplyOptions, ApplyRequest, plan_undo_run, resync_serials,
 };
 use crate::assign::diff::diff;
-use crate::assign::names::Names;
 use crate::assign::load::LoadOptions;
 use crate::assign::matching::count;
+use crate::assign::names::Names;
 use crate::assign::options::{Catalog, WizardChoices};
 use crate::assign::plan::Plan;
 use crate::assign::report::{ApplyReport, RunStatus};

@@ -199,10 +199,9 @@ impl Store {
 
     /// Application names by id, as the service catalog last gave them.
     pub async fn application_names(&self) -> Result<BTreeMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, name FROM application_names")
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM application_names")
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows.into_iter().collect())
     }
 

@@ -20,7 +20,8 @@ fn issue_lines(is: &Issue) -> Vec<DetailLine> {
         Field("Sheet", is.sheet.clone()),
         Field(
             "Row",
-            is.row.map_or_else(|| "— (the whole sheet)".into(), |r| r.to_string()),
+            is.row
+                .map_or_else(|| "— (the whole sheet)".into(), |r| r.to_string()),
         ),
         Field("Column", is.column.clone().unwrap_or_else(|| "—".into())),
         Heading(String::new()),
@@ -78,7 +79,12 @@ impl Wizard {
             return Some(RowDetail::new(issue_title(is), lines));
         }
         let serial = id.strip_prefix("dev-")?;
-        let line = self.diff.as_ref()?.devices.iter().find(|l| l.serial == serial)?;
+        let line = self
+            .diff
+            .as_ref()?
+            .devices
+            .iter()
+            .find(|l| l.serial == serial)?;
         let mut lines = vec![
             Field("Serial", line.serial.clone()),
             Field(
@@ -99,10 +105,7 @@ impl Wizard {
     fn report_detail(&self, id: &str, names: &Names) -> Option<RowDetail> {
         let r = self.report.as_ref()?;
         if let Some(seq) = id.strip_prefix("op-") {
-            let o = r
-                .operations
-                .iter()
-                .find(|o| o.seq.to_string() == seq)?;
+            let o = r.operations.iter().find(|o| o.seq.to_string() == seq)?;
             let mut lines = vec![
                 Field("Call", format!("#{}", o.seq)),
                 Field("Phase", o.phase.as_str().into()),
@@ -113,7 +116,8 @@ impl Wizard {
                 ),
                 Field(
                     "Took",
-                    o.duration_ms.map_or_else(|| "—".into(), |ms| format!("{ms} ms")),
+                    o.duration_ms
+                        .map_or_else(|| "—".into(), |ms| format!("{ms} ms")),
                 ),
             ];
             if let Some(e) = &o.error {
@@ -141,11 +145,7 @@ impl Wizard {
             lines.push(Text(o.serials.join(" ")));
             lines.push(Heading(String::new()));
             lines.push(Heading("Request".into()));
-            lines.push(Text(format!(
-                "{} {}",
-                o.method.as_str(),
-                o.path
-            )));
+            lines.push(Text(format!("{} {}", o.method.as_str(), o.path)));
             lines.push(Text(names.name(&o.body.to_string())));
             if let Some(op) = &o.operation_id {
                 lines.push(Field("Operation", op.clone()));

@@ -44,9 +44,9 @@ use crate::assign::session::Planned;
 use crate::store::audit::NewRun;
 
 pub use data::{WizardData, wizard_data};
-pub use row_detail::{DetailLine, RowDetail};
 pub use path::{SHEET_EXTENSIONS, complete_path, expand_tilde};
 pub use progress::ApplyProgress;
+pub use row_detail::{DetailLine, RowDetail};
 pub use rows::{
     application_columns, issue_columns, issue_rows, plan_columns, report_columns, report_rows,
     review_columns, review_rows, subscription_columns,

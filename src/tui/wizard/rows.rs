@@ -203,11 +203,7 @@ pub(super) fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> Table
         let row = l.row.map(|r| r.to_string()).unwrap_or_default();
         rows.push(Row::from_cells(
             format!("dev-{}", l.serial),
-            [
-                row.as_str(),
-                l.serial.as_str(),
-                &names.changes(&l.changes),
-            ],
+            [row.as_str(), l.serial.as_str(), &names.changes(&l.changes)],
             Mark::Normal,
         ));
     }
