@@ -18,7 +18,9 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use glp_console::assign::load::{LoadOptions, load_path};
+use glp_console::assign::diff::diff;
 use glp_console::assign::matching::match_rows;
+use glp_console::assign::names::Names;
 use glp_console::assign::options::{ApplicationRegion, Catalog};
 use glp_console::assign::plan::{Method, Phase};
 use glp_console::assign::report::{
@@ -428,7 +430,7 @@ async fn plan_lines_name_applications_as_the_database_holds_them() {
     let prepared = session::prepare(&db.store, None, None, &path, &LoadOptions::default())
         .await
         .unwrap();
-    let mut app = wizard_on(catalog, prepared);
+    let mut app = wizard_on(catalog.clone(), prepared.clone());
     enter(&mut app);
     assert_eq!(step(&app), WizardStep::Review);
     let review = app.table().selected_row().unwrap().cell(4).to_string();
@@ -465,5 +467,22 @@ async fn plan_lines_name_applications_as_the_database_holds_them() {
     assert!(
         s.contains(&format!("application {stored} in us-west")),
         "{s}"
+    );
+
+    // The headless plan prints the same line (its JSON keeps the ids for scripts).
+    let flags = ChoiceFlags {
+        application: Some(NAMED.into()),
+        region: Some("us-west".into()),
+        ..ChoiceFlags::default()
+    };
+    let choices = session::choices_from_flags(&flags, &catalog).unwrap();
+    let planned = session::plan_for(&prepared, &catalog, &choices, now());
+    let names = Names::new(&db.store.application_names().await.unwrap(), Some(&catalog));
+    let lines = diff(&planned.plan).named(&names).lines();
+    assert!(
+        lines.contains(&format!(
+            "row 2: VNT8KWC09Q: application id 22222222… in eu-central → {stored} in us-west"
+        )),
+        "{lines:?}"
     );
 }
