@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use glp_console::assign::load::{LoadOptions, load_path};
 use glp_console::assign::diff::diff;
+use glp_console::assign::load::{LoadOptions, load_path};
 use glp_console::assign::matching::match_rows;
 use glp_console::assign::names::Names;
 use glp_console::assign::options::{ApplicationRegion, Catalog};

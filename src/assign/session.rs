@@ -175,6 +175,35 @@ pub async fn api_catalog(client: &Client) -> Result<Vec<ApplicationRegion>, GlpE
     Ok(out)
 }
 
+/// Read the service catalog's application names and keep them in the database, so the
+/// Devices table and plans name applications from the start (not only once the wizard read
+/// the catalog). True when a name was new or changed; a failure only leaves the names as
+/// they were and is logged.
+pub async fn keep_application_names(store: &Store, client: &Client) -> bool {
+    let apps = match api_catalog(client).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("reading the application names from the service catalog failed: {e}");
+            return false;
+        }
+    };
+    let names: BTreeMap<String, String> = apps
+        .into_iter()
+        .filter_map(|a| Some((a.application_id, a.application_name?)))
+        .collect();
+    let known = store.application_names().await.unwrap_or_default();
+    if names.iter().all(|(id, n)| known.get(id) == Some(n)) {
+        return false;
+    }
+    match store.save_application_names(&names).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("keeping the application names failed: {e}");
+            false
+        }
+    }
+}
+
 /// Everything the choices are made from. Without a client, or when the service catalog
 /// cannot be read, the application/region pairs stored devices use are offered instead and
 /// the returned note says why (the review must keep working without the API). The
