@@ -486,3 +486,52 @@ async fn plan_lines_name_applications_as_the_database_holds_them() {
         "{lines:?}"
     );
 }
+
+#[tokio::test]
+async fn the_devices_table_names_applications_as_the_service_catalog_does() {
+    let sim = common::assign::start_sim(300).await;
+    let db = common::TestDb::new().await;
+    let client = common::assign::write_client(&sim, 100_000);
+    common::assign::sync_all(&client, &db).await;
+    let head = db.store.view_devices_head(300).await.unwrap();
+    let assigned = head
+        .iter()
+        .find(|d| d.application_id.is_some())
+        .expect("a device with an application")
+        .clone();
+    let app = assigned.application_id.clone().unwrap();
+    // Before the catalog was read the id is marked as one, never shown as a name.
+    let before = glp_console::tui::model::rows::device_row(&assigned, now());
+    assert!(
+        before.cell(5).contains(&format!("id {}…", &app[..8])),
+        "{}",
+        before.cell(5)
+    );
+
+    // What the console does at start: read the names once and keep them.
+    assert!(session::keep_application_names(&db.store, &client).await);
+    assert!(
+        !session::keep_application_names(&db.store, &client).await,
+        "nothing new the second time: no reload"
+    );
+    let names = db.store.application_names().await.unwrap();
+    let name = names
+        .get(&app)
+        .expect("the device's application is named")
+        .clone();
+    assert!(!name.is_empty());
+    let after = db
+        .store
+        .view_devices_head(300)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.id == assigned.id)
+        .unwrap();
+    assert_eq!(after.application_name.as_deref(), Some(name.as_str()));
+    let row = glp_console::tui::model::rows::device_row(&after, now());
+    assert_eq!(
+        row.cell(5),
+        format!("{} / {name}", assigned.region.as_deref().unwrap())
+    );
+}
