@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::names::Names;
 use super::plan::{Change, Phase, Plan};
 
 /// Calls and devices of one phase.
@@ -99,6 +100,20 @@ pub fn diff(plan: &Plan) -> Diff {
 }
 
 impl Diff {
+    /// The same diff with the ids in its change texts named, for people to read (JSON
+    /// output keeps the ids, which scripts match on).
+    pub fn named(&self, names: &Names) -> Diff {
+        let mut d = self.clone();
+        for l in &mut d.devices {
+            l.changes = l
+                .changes
+                .iter()
+                .map(|c| names.changes(std::slice::from_ref(c)))
+                .collect();
+        }
+        d
+    }
+
     /// Plain-text lines: the counts, then one line per device.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();

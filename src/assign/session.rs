@@ -23,6 +23,7 @@ use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_n
 use super::plan::{AppTarget, Plan, plan};
 use super::refresh::resync_via;
 use super::validate::{Issue, IssueKind, rows_with_errors};
+use super::validate_input;
 use crate::glp::client::Client;
 use crate::glp::error::GlpError;
 use crate::store::audit::{NewRun, RunKind};
@@ -224,9 +225,39 @@ pub async fn api_catalog(client: &Client) -> Result<Vec<ApplicationRegion>, GlpE
     Ok(out)
 }
 
+/// Read the service catalog's application names and keep them in the database, so the
+/// Devices table and plans name applications from the start (not only once the wizard read
+/// the catalog). True when a name was new or changed; a failure only leaves the names as
+/// they were and is logged.
+pub async fn keep_application_names(store: &Store, client: &Client) -> bool {
+    let apps = match api_catalog(client).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("reading the application names from the service catalog failed: {e}");
+            return false;
+        }
+    };
+    let names: BTreeMap<String, String> = apps
+        .into_iter()
+        .filter_map(|a| Some((a.application_id, a.application_name?)))
+        .collect();
+    let known = store.application_names().await.unwrap_or_default();
+    if names.iter().all(|(id, n)| known.get(id) == Some(n)) {
+        return false;
+    }
+    match store.save_application_names(&names).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("keeping the application names failed: {e}");
+            false
+        }
+    }
+}
+
 /// Everything the choices are made from. Without a client, or when the service catalog
 /// cannot be read, the application/region pairs stored devices use are offered instead and
-/// the returned note says why (the review must keep working without the API).
+/// the returned note says why (the review must keep working without the API). The
+/// catalog's application names are kept in the database, so they are known then too.
 pub async fn load_catalog(
     store: &Store,
     client: Option<&Client>,
@@ -244,12 +275,33 @@ pub async fn load_catalog(
         },
         None => (None, None),
     };
-    let catalog = Catalog::new(
+    if let Some(apps) = &service {
+        let names: BTreeMap<String, String> = apps
+            .iter()
+            .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
+            .collect();
+        // Only a convenience for later: a database that refuses the write (read-only
+        // role) must not stop the wizard.
+        if let Err(e) = store.save_application_names(&names).await {
+            tracing::warn!("keeping the application names failed: {e}");
+        }
+    }
+    let mut catalog = Catalog::new(
         store.assign_subscriptions().await?,
         store.assign_region_pairs().await?,
         store.assign_tags().await?,
         service,
     );
+    // Without the service catalog the pairs come from devices, which carry no names: the
+    // names the catalog gave last time are kept in the database for this.
+    let names = store.application_names().await?;
+    for a in catalog
+        .applications
+        .iter_mut()
+        .filter(|a| a.application_name.is_none())
+    {
+        a.application_name = names.get(&a.application_id).cloned();
+    }
     Ok((catalog, note))
 }
 
@@ -355,57 +407,6 @@ pub fn plan_for_valid(
     }
 }
 
-/// `k=v` pairs to set and keys to remove, as the plan wants them.
-pub fn parse_tags(
-    set: &[String],
-    remove: &[String],
-) -> Result<BTreeMap<String, Option<String>>, String> {
-    let mut out = BTreeMap::new();
-    for t in set {
-        let Some((k, v)) = t.split_once('=') else {
-            return Err(format!(
-                "--tag {t}: write it as KEY=VALUE (e.g. --tag site=HQ)"
-            ));
-        };
-        let k = k.trim();
-        if k.is_empty() {
-            return Err(format!("--tag {t}: the key is empty"));
-        }
-        out.insert(k.to_string(), Some(v.trim().to_string()));
-    }
-    for k in remove {
-        let k = k.trim();
-        if k.is_empty() {
-            return Err("--remove-tag needs a key".into());
-        }
-        out.insert(k.to_string(), None);
-    }
-    Ok(out)
-}
-
-/// One tag edit as the wizard's input line takes it: `key=value` sets, `-key` removes.
-pub fn parse_tag_edit(s: &str) -> Result<(String, Option<String>), String> {
-    let s = s.trim();
-    if let Some(k) = s.strip_prefix('-') {
-        let k = k.trim();
-        if k.is_empty() || k.contains('=') {
-            return Err(format!("\"{s}\": to remove a tag write -KEY (e.g. -site)"));
-        }
-        return Ok((k.to_string(), None));
-    }
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => {
-            Ok((k.trim().to_string(), Some(v.trim().to_string())))
-        }
-        Some(_) => Err(format!(
-            "\"{s}\": the key is empty; write KEY=VALUE (e.g. site=HQ)"
-        )),
-        None => Err(format!(
-            "\"{s}\": write KEY=VALUE to set a tag (e.g. site=HQ) or -KEY to remove one"
-        )),
-    }
-}
-
 /// Wizard choices given on the command line.
 #[derive(Clone, Debug, Default)]
 pub struct ChoiceFlags {
@@ -419,21 +420,21 @@ pub struct ChoiceFlags {
 /// The wizard choices from command-line flags, checked against the catalog. The error
 /// names the flag and what to do.
 pub fn choices_from_flags(opts: &ChoiceFlags, catalog: &Catalog) -> Result<WizardChoices, String> {
-    let tags = parse_tags(&opts.tags, &opts.remove_tags)?;
+    let tags = validate_input::tag_flags(&opts.tags, &opts.remove_tags)?;
     let subscription_id = match &opts.subscription {
         None => None,
-        Some(k) => match catalog
-            .subscription_by_key(k)
-            .or_else(|| catalog.subscription_by_id(k))
-        {
-            Some(s) => Some(s.id.clone()),
-            None => {
-                return Err(format!(
-                    "--subscription {k}: no subscription with this key in the inventory; \
-                     check the key or run `glp-console --sync-only` first"
-                ));
-            }
-        },
+        Some(k) => Some(
+            validate_input::subscription_key(catalog, k)
+                .map_err(|e| format!("--subscription {k}: {e}"))?
+                .id
+                .clone(),
+        ),
+    };
+    let region = match &opts.region {
+        None => None,
+        Some(r) => {
+            Some(validate_input::region(catalog, r).map_err(|e| format!("--region {r}: {e}"))?)
+        }
     };
     let apps = &catalog.applications;
     let app_hits: Option<Vec<&ApplicationRegion>> = opts.application.as_ref().map(|a| {
@@ -450,7 +451,7 @@ pub fn choices_from_flags(opts: &ChoiceFlags, catalog: &Catalog) -> Result<Wizar
         application_id: h.application_id.clone(),
         region: region.to_string(),
     };
-    let application = match (&opts.application, &opts.region, app_hits) {
+    let application = match (&opts.application, &region, app_hits) {
         (None, None, _) => None,
         (Some(a), _, Some(hits)) if hits.is_empty() => {
             return Err(format!(
@@ -506,22 +507,6 @@ pub fn choices_from_flags(opts: &ChoiceFlags, catalog: &Catalog) -> Result<Wizar
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tag_edits() {
-        assert_eq!(
-            parse_tag_edit(" site = HQ ").unwrap(),
-            ("site".into(), Some("HQ".into()))
-        );
-        assert_eq!(parse_tag_edit("-floor").unwrap(), ("floor".into(), None));
-        assert_eq!(
-            parse_tag_edit("empty=").unwrap(),
-            ("empty".into(), Some(String::new()))
-        );
-        assert!(parse_tag_edit("site").unwrap_err().contains("KEY=VALUE"));
-        assert!(parse_tag_edit("=x").unwrap_err().contains("key is empty"));
-        assert!(parse_tag_edit("-").unwrap_err().contains("-KEY"));
-    }
 
     #[test]
     fn flags_pick_the_only_region_of_an_application() {

@@ -19,6 +19,7 @@ use crate::assign::apply::{self, ApplyEvent, ApplyOptions, ApplyRequest, prepare
 use crate::assign::diff::diff;
 use crate::assign::load::LoadOptions;
 use crate::assign::matching::count;
+use crate::assign::names::Names;
 use crate::assign::options::{Catalog, WizardChoices};
 use crate::assign::plan::Plan;
 use crate::assign::report::{ApplyReport, RunStatus};
@@ -205,7 +206,14 @@ async fn run_apply(
     })
 }
 
-fn print_review(json: bool, issues: &[Issue], counts: serde_json::Value, plan: &Plan) {
+/// The issues, the review counts and the plan; in text the ids are named (`names`).
+fn print_review(
+    json: bool,
+    issues: &[Issue],
+    counts: serde_json::Value,
+    plan: &Plan,
+    names: &Names,
+) {
     let d = diff(plan);
     if json {
         let v = json!({
@@ -225,7 +233,7 @@ fn print_review(json: bool, issues: &[Issue], counts: serde_json::Value, plan: &
     if !counts.is_null() {
         crate::outln!("Review: {counts}");
     }
-    for l in d.lines() {
+    for l in d.named(names).lines() {
         crate::outln!("{l}");
     }
 }
@@ -269,7 +277,8 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     // --dry-run sends too (GreenLake validates, nothing changes).
     let send = opts.apply || opts.dry_run;
     if !send || !opts.json {
-        print_review(opts.json, &issues, counts, &p);
+        let names = Names::new(&store.application_names().await?, Some(&catalog));
+        print_review(opts.json, &issues, counts, &p, &names);
     }
     if !send {
         return Ok(if errors { exit::PARTIAL } else { exit::OK });
@@ -321,7 +330,8 @@ async fn undo(
     let p = prepared.plan;
     let send = opts.apply || opts.dry_run;
     if !send || !opts.json {
-        print_review(opts.json, &[], serde_json::Value::Null, &p);
+        let names = Names::new(&store.application_names().await?, None);
+        print_review(opts.json, &[], serde_json::Value::Null, &p, &names);
     }
     if !send {
         return Ok(exit::OK);

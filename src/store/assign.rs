@@ -1,6 +1,7 @@
 //! Read-only queries for the bulk-assignment wizard: the stored devices behind a sheet's
 //! serials (one set-based query, not one per row) and what the wizard can offer
-//! (subscriptions, application/region pairs, tags).
+//! (subscriptions, application/region pairs, tags), and the application names the service
+//! catalog gave, kept for when it cannot be read.
 
 use std::collections::BTreeMap;
 
@@ -194,5 +195,36 @@ impl Store {
                 devices,
             })
             .collect())
+    }
+
+    /// Application names by id, as the service catalog last gave them.
+    pub async fn application_names(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM application_names")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Keep the names the service catalog gave (newer names replace older ones).
+    pub async fn save_application_names(
+        &self,
+        names: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let (ids, ns): (Vec<&str>, Vec<&str>) =
+            names.iter().map(|(i, n)| (i.as_str(), n.as_str())).unzip();
+        sqlx::query(
+            "INSERT INTO application_names (id, name) \
+             SELECT * FROM unnest($1::text[], $2::text[]) \
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now() \
+              WHERE application_names.name IS DISTINCT FROM EXCLUDED.name",
+        )
+        .bind(&ids)
+        .bind(&ns)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 }

@@ -26,6 +26,8 @@ pub struct DeviceRecord {
     pub model: Option<String>,
     pub region: Option<String>,
     pub application_id: Option<String>,
+    /// The application's name as the service catalog last gave it (`None`: never read).
+    pub application_name: Option<String>,
     pub assigned_state: Option<String>,
     pub archived: bool,
     pub removed_at: Option<DateTime<Utc>>,
@@ -121,9 +123,11 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
        d.assigned_state, d.archived, d.removed_at, d.last_seen_at, d.device_name,
        f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
        (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
-          FROM jsonb_each_text(d.tags)) AS tags
+          FROM jsonb_each_text(d.tags)) AS tags,
+       an.name AS application_name
   FROM devices d
   LEFT JOIN firstsub f ON f.device_id = d.id
+  LEFT JOIN application_names an ON an.id = d.application_id
  ORDER BY d.serial_number COLLATE \"C\", d.id COLLATE \"C\"";
 
 const SUBSCRIPTIONS_SQL: &str = "
@@ -154,7 +158,8 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
        d.assigned_state, d.archived, d.removed_at, d.last_seen_at, d.device_name,
        f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
        (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
-          FROM jsonb_each_text(d.tags)) AS tags
+          FROM jsonb_each_text(d.tags)) AS tags,
+       (SELECT name FROM application_names WHERE id = d.application_id) AS application_name
   FROM (SELECT id, serial_number, mac_address, device_type, model, region, application_id,
                assigned_state, archived, removed_at, last_seen_at, device_name, tags
           FROM devices ORDER BY serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
@@ -186,6 +191,7 @@ fn device_record(r: &PgRow) -> Result<DeviceRecord, sqlx::Error> {
         model: r.try_get("model")?,
         region: r.try_get("region")?,
         application_id: r.try_get("application_id")?,
+        application_name: r.try_get("application_name")?,
         assigned_state: r.try_get("assigned_state")?,
         archived: r.try_get("archived")?,
         removed_at: r.try_get("removed_at")?,

@@ -26,6 +26,8 @@ pub(super) enum Msg {
     Loaded(Loaded),
     Filter(FilterResult),
     ReloadDone,
+    /// The service catalog named applications the tables did not know: reload them.
+    NamesKept,
 }
 
 /// What the wizard's loader task needs.
@@ -220,6 +222,19 @@ pub fn export_table(path: &str, header: &[String], rows: &[Vec<String>]) -> Resu
         Ok(Written::ReaderGone) => Ok(format!("exported to {path}")),
         Err(e) => Err(format!("export to {path} failed: {e}")),
     }
+}
+
+/// Keep the service catalog's application names (once, at start) for the tables.
+pub(super) fn spawn_application_names(
+    store: Store,
+    client: Client,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        if session::keep_application_names(&store, &client).await {
+            let _ = tx.send(Msg::NamesKept);
+        }
+    });
 }
 
 /// Read what the wizard's choices are made from.

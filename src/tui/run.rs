@@ -13,10 +13,10 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::app::{App, Loaded};
+use super::app::{App, Effect, Loaded};
 use super::effects::Effects;
 use super::filter::{FilterWorker, MatcherKind};
-use super::loaders::Msg;
+use super::loaders::{self, Msg};
 use super::terminal::TerminalGuard;
 use super::theme::no_color_env;
 use super::view;
@@ -92,6 +92,9 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let worker = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
         let _ = ftx.send(Msg::Filter(r));
     });
+    if let Some(c) = &client {
+        loaders::spawn_application_names(store.clone(), c.clone(), tx.clone());
+    }
     let mut effects = Effects::new(store, client, commands.clone(), tx, worker);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -138,6 +141,7 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 }
                 Msg::Filter(r) => app.on_filter(r),
                 Msg::ReloadDone => effects.reload_done(&mut app),
+                Msg::NamesKept => app.push_effect(Effect::Reload),
             },
             _ = tick.tick() => app.on_tick(Utc::now()),
             _ = tokio::time::sleep_until(next_frame), if app.is_dirty() => {}

@@ -7,6 +7,7 @@ use super::{App, DetailStyle, DetailView, Effect, InputMode, TableId, ToastLevel
 use crate::store::views::Detail;
 use crate::tui::keys::{Context, ModalAction as M};
 use crate::tui::model::rows;
+use crate::tui::wizard::{DetailLine, RowDetail};
 
 impl App {
     pub(super) fn open_detail(&mut self) {
@@ -37,6 +38,28 @@ impl App {
         } else {
             self.effects.push(Effect::LoadDetail { table: t, id });
         }
+    }
+
+    /// A wizard row in full (an issue, a plan line, a report call or device): its fields,
+    /// then its texts wrapped, so GreenLake's whole reason can be read.
+    pub(super) fn open_row_detail(&mut self, d: RowDetail) {
+        let lines = d
+            .lines
+            .into_iter()
+            .map(|l| match l {
+                DetailLine::Field(name, v) => (DetailStyle::Field, format!("{name:<14}{v}")),
+                DetailLine::Heading(h) => (DetailStyle::Heading, h),
+                DetailLine::Text(t) => (DetailStyle::Text, t),
+            })
+            .collect();
+        self.detail = Some(DetailView {
+            title: d.title,
+            lines,
+            scroll: 0,
+            copy: d.copy,
+            loading: false,
+        });
+        self.mode = InputMode::Detail;
     }
 
     /// `:messages`: every toast raised so far, oldest first, in the detail pane (which

@@ -257,8 +257,14 @@ impl App {
                     return;
                 }
                 if let Some(a) = self.keymap.action(&ev) {
-                    if self.wizard_on_screen() && matches!(a, Action::Quit | Action::Detail) {
-                        // The wizard's own keys cover these (its back and next).
+                    if self.wizard_on_screen() && a == Action::Detail {
+                        // Enter where the wizard does not take it (the plan, the report):
+                        // the row in full, as on every other list.
+                        self.wizard_act(WizardAction::Detail);
+                        return;
+                    }
+                    if self.wizard_on_screen() && a == Action::Quit {
+                        // The wizard's own back covers it.
                         return;
                     }
                     self.act(a);

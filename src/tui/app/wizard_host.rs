@@ -35,6 +35,7 @@ impl App {
                 Out::Toast(level, text) => self.toast(level, text),
                 Out::Refilter(t) => self.request_filter(TableId::Wizard(t)),
                 Out::Reload => self.effects.push(Effect::Reload),
+                Out::Detail(d) => self.open_row_detail(d),
                 Out::Close => {
                     self.wizard = None;
                     if self.mode == InputMode::Filter {

@@ -74,6 +74,8 @@ pub enum WizardAction {
     No,
     ExportXlsx,
     ExportJson,
+    /// The full text of the selected row in the detail pane.
+    Detail,
 }
 
 /// What a key does in the modes that take the keyboard from the table: the filter and

@@ -154,6 +154,8 @@ pub const WIZARD_ACTIONS: &[Info<WA>] = &[
     w(WA::Reload, "wizard_reload", "read the file again (after fixing it in the spreadsheet)", &[VALIDATE, REVIEW])
         .hint("reload").keys(&["r"]),
     w(WA::ChooseSheet, "wizard_sheet", "read another sheet of the workbook", &[VALIDATE, REVIEW]).hint("sheet").keys(&["t"]),
+    w(WA::Detail, "wizard_detail", "the selected row in full (every field, the whole message); Enter too where it does not go on",
+        &[VALIDATE, REVIEW, PLAN, REPORT]).hint("view").keys(&["v"]),
     w(WA::Skip, "wizard_skip", "leave as is: change nothing for this choice", &[SUBSCRIPTION, REGION])
         .hint("leave as is").keys(&["-"]),
     w(WA::RemoveTag, "wizard_remove_tag", "drop the selected tag change", &[TAGS]).hint("drop change").keys(&["delete"]),

@@ -92,6 +92,8 @@ impl Bindings<WizardAction> {
                     (WizardAction::Back, WizardStep::File) => "close",
                     (WizardAction::Back, WizardStep::Applying) => "cancel",
                     (WizardAction::Back, WizardStep::Report) => "run list",
+                    // Enter does it there too, and at 80 columns help would fall off.
+                    (WizardAction::Detail, WizardStep::Report) => return None,
                     _ => i.hint?,
                 };
                 Some((self.first(i.action)?, hint))

@@ -144,10 +144,16 @@ pub fn device_row(d: &DeviceRecord, now: DateTime<Utc>) -> Row {
     } else {
         ("", Mark::Normal)
     };
-    let region_app = match (&d.region, &d.application_id) {
-        (Some(r), Some(a)) => format!("{r} / {}", a.get(..8).unwrap_or(a)),
+    // The application by its name; an id the catalog never named is shortened and marked.
+    let app = d.application_id.as_ref().map(|a| {
+        d.application_name
+            .clone()
+            .unwrap_or_else(|| crate::assign::names::unknown_id(a))
+    });
+    let region_app = match (&d.region, app) {
+        (Some(r), Some(a)) => format!("{r} / {a}"),
         (Some(r), None) => r.clone(),
-        (None, Some(a)) => a.get(..8).unwrap_or(a).to_string(),
+        (None, Some(a)) => a,
         (None, None) => String::new(),
     };
     let sub = match (&d.subscription_key, d.subscription_count) {

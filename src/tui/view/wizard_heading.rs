@@ -439,16 +439,8 @@ fn choice_text(app: &App, w: &Wizard) -> String {
         Choice::Unset => "application —".to_string(),
         Choice::Keep => "application: leave as is".to_string(),
         Choice::Set(a) => {
-            let name = w
-                .catalog()
-                .as_ref()
-                .and_then(|c| {
-                    c.applications
-                        .iter()
-                        .find(|x| x.application_id == a.application_id)
-                        .and_then(|x| x.application_name.clone())
-                })
-                .unwrap_or_else(|| a.application_id.clone());
+            let name = crate::assign::names::Names::of_catalog(w.catalog().as_deref())
+                .label(&a.application_id);
             format!("application {name} in {}", a.region)
         }
     };

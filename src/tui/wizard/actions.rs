@@ -10,6 +10,12 @@ use crate::tui::toast::ToastLevel;
 impl Wizard {
     /// Carry out a wizard action (keys, and tests).
     pub fn act(&mut self, a: WizardAction, cx: &mut Cx<'_>) {
+        if a == WizardAction::Detail && self.confirm.is_none() {
+            if let Some(d) = self.row_detail() {
+                cx.out.push(Out::Detail(d));
+            }
+            return;
+        }
         match self.key_step() {
             step @ (WizardStep::File
             | WizardStep::Loading

@@ -9,7 +9,8 @@ use crate::assign::apply::undo_run;
 use crate::assign::diff::diff;
 use crate::assign::load::TAG_REMOVE;
 use crate::assign::options::{subscription_choice_warning, subscription_choices, tag_choices};
-use crate::assign::session::{new_run, parse_tag_edit, plan_for_valid};
+use crate::assign::session::{new_run, plan_for_valid};
+use crate::assign::validate_input;
 use crate::tui::model::rows::{fmt_date, fmt_int};
 use crate::tui::model::table::{Mark, Row, TableData};
 use crate::tui::model::table_id::WizardTable;
@@ -116,7 +117,7 @@ impl Wizard {
                 "\"{TAG_REMOVE}\" is for sheet cells; here write -KEY to remove a tag"
             ))
         } else {
-            parse_tag_edit(&input)
+            validate_input::tag_edit(&input)
         };
         match parsed {
             Ok((k, v)) => {

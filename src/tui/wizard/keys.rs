@@ -6,6 +6,7 @@
 use crossterm::event::KeyEvent;
 
 use super::{Cx, Wizard, WizardStep};
+use crate::assign::validate_input;
 use crate::tui::keys::{Action, Edit, WizardAction};
 
 impl Wizard {
@@ -24,7 +25,10 @@ impl Wizard {
                     self.path.clear();
                     self.completions.clear();
                 }
-                Edit::ClearLine => self.tag_input.clear(),
+                Edit::ClearLine => {
+                    self.tag_input.clear();
+                    self.tag_error = None;
+                }
             }
             return true;
         }
@@ -68,7 +72,7 @@ impl Wizard {
             self.error = None;
         } else {
             self.tag_input.push(c);
-            self.tag_error = None;
+            self.tag_error = validate_input::tag_typing_problem(&self.tag_input);
         }
     }
 
@@ -78,7 +82,7 @@ impl Wizard {
             self.completions.clear();
         } else {
             self.tag_input.pop();
-            self.tag_error = None;
+            self.tag_error = validate_input::tag_typing_problem(&self.tag_input);
         }
     }
 

@@ -14,11 +14,13 @@
 mod actions;
 mod choices;
 pub mod data;
+mod detail;
 mod entry;
 mod keys;
 mod messages;
 pub mod path;
 pub mod progress;
+pub mod row_detail;
 pub mod rows;
 pub mod step;
 pub mod tables;
@@ -45,6 +47,7 @@ use crate::store::audit::NewRun;
 pub use data::{WizardData, wizard_data};
 pub use path::{SHEET_EXTENSIONS, complete_path, expand_tilde};
 pub use progress::ApplyProgress;
+pub use row_detail::{DetailLine, RowDetail};
 pub use rows::{
     application_columns, issue_columns, issue_rows, plan_columns, report_columns, report_rows,
     review_columns, review_rows, subscription_columns,
@@ -154,6 +157,8 @@ pub enum Out {
     Reload,
     /// Leave the wizard for the run list.
     Close,
+    /// Show the full text of a row in the detail pane.
+    Detail(RowDetail),
 }
 
 /// What the wizard reads from the app for one call, and where its answers go.

@@ -3,6 +3,7 @@
 
 use crate::assign::diff::Diff;
 use crate::assign::matching::{MatchState, RowMatch};
+use crate::assign::names::Names;
 use crate::assign::options::{ApplicationRegion, Catalog};
 use crate::assign::report::{ApplyReport, DeviceStatus, OpStatus};
 use crate::assign::session::Planned;
@@ -65,18 +66,9 @@ pub fn review_columns() -> Vec<Column> {
     ]
 }
 
-fn app_label(catalog: Option<&Catalog>, app_id: &str) -> String {
-    let name = catalog.and_then(|c| {
-        c.applications
-            .iter()
-            .find(|a| a.application_id == app_id)
-            .and_then(|a| a.application_name.clone())
-    });
-    name.unwrap_or_else(|| app_id.get(..8).unwrap_or(app_id).to_string())
-}
-
 /// One row per matched sheet row: what the inventory says about it now.
 pub fn review_rows(matches: &[RowMatch], catalog: Option<&Catalog>) -> TableData {
+    let names = Names::of_catalog(catalog);
     let rows: Vec<Row> = matches
         .iter()
         .map(|m| {
@@ -88,8 +80,8 @@ pub fn review_rows(matches: &[RowMatch], catalog: Option<&Catalog>) -> TableData
             };
             let d = m.device.as_ref();
             let app = match d.map(|d| (&d.application_id, &d.region)) {
-                Some((Some(a), Some(r))) => format!("{} / {r}", app_label(catalog, a)),
-                Some((Some(a), None)) => app_label(catalog, a),
+                Some((Some(a), Some(r))) => format!("{} / {r}", names.label(a)),
+                Some((Some(a), None)) => names.label(a),
                 Some((None, Some(r))) => r.clone(),
                 _ => String::new(),
             };
@@ -190,45 +182,9 @@ pub fn plan_columns() -> Vec<Column> {
     ]
 }
 
-/// The plan per device, after the rows the choices left out (with why).
-/// Replaces application and subscription ids in change texts with the names people know
-/// (36-character ids fill the screen and say nothing).
-struct Namer(Vec<(String, String)>);
-
-impl Namer {
-    fn new(catalog: Option<&Catalog>) -> Namer {
-        let Some(catalog) = catalog else {
-            return Namer(Vec::new());
-        };
-        let mut names: Vec<(String, String)> = catalog
-            .applications
-            .iter()
-            .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
-            .collect();
-        // Subscription ids likewise: the key is what is printed on the licence.
-        names.extend(
-            catalog
-                .subscriptions
-                .iter()
-                .filter_map(|s| Some((s.id.clone(), s.key.clone()?))),
-        );
-        Namer(names)
-    }
-
-    fn name(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for (id, name) in &self.0 {
-            if out.contains(id.as_str()) {
-                out = out.replace(id.as_str(), name);
-            }
-        }
-        out
-    }
-}
-
+/// The plan per device, after the rows the choices left out (with why), ids named.
 pub(super) fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> TableData {
-    let namer = Namer::new(Some(catalog));
-    let short = |s: &str| namer.name(s);
+    let names = Names::of_catalog(Some(catalog));
     let mut rows: Vec<Row> = Vec::new();
     for (i, is) in planned.issues.iter().enumerate() {
         let row = is.row.map(|r| r.to_string()).unwrap_or_else(|| "—".into());
@@ -247,11 +203,7 @@ pub(super) fn plan_rows(planned: &Planned, d: &Diff, catalog: &Catalog) -> Table
         let row = l.row.map(|r| r.to_string()).unwrap_or_default();
         rows.push(Row::from_cells(
             format!("dev-{}", l.serial),
-            [
-                row.as_str(),
-                l.serial.as_str(),
-                &short(&l.changes.join("; ")),
-            ],
+            [row.as_str(), l.serial.as_str(), &names.changes(&l.changes)],
             Mark::Normal,
         ));
     }
@@ -273,7 +225,7 @@ pub fn report_columns() -> Vec<Column> {
 
 /// The report: failed calls and failed devices first, then the rest.
 pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
-    let namer = Namer::new(catalog);
+    let names = Names::of_catalog(catalog);
     let mut failed = Vec::new();
     let mut rest = Vec::new();
     for o in r.operations_failures_first() {
@@ -323,7 +275,7 @@ pub fn report_rows(r: &ApplyReport, catalog: Option<&Catalog>) -> TableData {
         };
         let detail = match &d.error {
             Some(e) => e.clone(),
-            None => namer.name(&d.changes.join("; ")),
+            None => names.changes(&d.changes),
         };
         let row = Row::from_cells(
             format!("dev-{}", d.serial),
