@@ -16,9 +16,11 @@ pub mod filter;
 #[cfg(test)]
 mod key_texts;
 pub mod keys;
+pub mod line_edit;
 mod loaders;
 pub mod model;
 pub mod run;
+mod suspend;
 pub mod terminal;
 pub mod theme;
 pub mod toast;

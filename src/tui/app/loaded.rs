@@ -1,6 +1,6 @@
 //! Data from the loader tasks.
 
-use super::{App, Effect, Loaded, TableId, ToastLevel};
+use super::{App, Effect, InputMode, Loaded, TableId, ToastLevel};
 use crate::tui::wizard::WizardMsg;
 
 impl App {
@@ -39,6 +39,17 @@ impl App {
             }
             Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
+            Loaded::ExportExists { path, header, rows } => {
+                let question = format!("{path} exists: replace it?");
+                let again = Effect::Export {
+                    path,
+                    header,
+                    rows,
+                    overwrite: true,
+                };
+                self.ask = Some((question, again));
+                self.mode = InputMode::Ask;
+            }
             Loaded::Wizard(msg) => {
                 if self.wizard.is_none() && matches!(msg, WizardMsg::Done(_)) {
                     // The tabs show what the apply changed even with the wizard gone.

@@ -10,7 +10,10 @@
 
 mod actions;
 mod command_line;
+pub mod commands;
 mod detail;
+mod drill;
+mod help;
 mod loaded;
 mod messages;
 mod modes;
@@ -28,6 +31,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::FilterResult;
 use super::keys::{Action, Keymap, WizardAction};
+use super::line_edit::LineEdit;
 use super::model::rows::{self, MonthBucket};
 use super::theme::Theme;
 use super::wizard::Wizard;
@@ -38,6 +42,7 @@ use crate::sync::events::EngineStatus;
 
 pub use super::model::table_id::{TableId, WizardTable};
 pub use super::toast::{Toast, ToastLevel};
+pub use help::HelpLine;
 pub use messages::{Effect, Loaded};
 use parts::Tables;
 pub use parts::{DetailStyle, DetailView, InputMode, ResourceProgress, Scratch, SyncView};
@@ -79,9 +84,20 @@ pub struct App {
     now: DateTime<Utc>,
     mode: InputMode,
     /// Text of the filter or command line being typed.
-    input: String,
+    input: LineEdit,
     completions: Vec<String>,
     help_scroll: usize,
+    /// The help's find line while it is typed, and the word last found.
+    help_find: Option<LineEdit>,
+    help_word: String,
+    /// Lines the help pane shows, learned while drawing (for paging and the scroll's end).
+    help_page: Cell<usize>,
+    /// The tab a drill-down started from (Esc goes back there).
+    drill_from: Option<Tab>,
+    /// Asked of the user, awaiting y/n: what yes does.
+    ask: Option<(String, Effect)>,
+    /// Ctrl-Z was pressed: the run loop suspends the console.
+    suspend: bool,
     detail: Option<DetailView>,
     columns_cursor: usize,
     toasts: super::toast::Toasts,
@@ -138,9 +154,15 @@ impl App {
             sync_off: read_only.then(|| "read-only".to_string()),
             now,
             mode: InputMode::Normal,
-            input: String::new(),
+            input: LineEdit::default(),
             completions: Vec::new(),
             help_scroll: 0,
+            help_find: None,
+            help_word: String::new(),
+            help_page: Cell::new(20),
+            drill_from: None,
+            ask: None,
+            suspend: false,
             detail: None,
             columns_cursor: 0,
             toasts: Default::default(),
@@ -194,6 +216,12 @@ impl App {
         self.dirty = true;
     }
 
+    /// A toast that replaces the one on screen about the same thing (`key`).
+    pub fn toast_keyed(&mut self, level: ToastLevel, key: &'static str, text: impl Into<String>) {
+        self.toasts.push_keyed(level, Some(key), text.into(), self.now);
+        self.dirty = true;
+    }
+
     /// Dismiss every toast.
     pub fn clear_toasts(&mut self) {
         self.toasts.clear();
@@ -237,7 +265,12 @@ impl App {
             }
             return;
         }
+        if self.keymap.is_suspend(&ev) {
+            self.effects.push(Effect::Suspend);
+            return;
+        }
         match self.mode {
+            InputMode::Ask => self.key_ask(ev),
             InputMode::Filter => self.key_filter(ev),
             InputMode::Command => self.key_command(ev),
             InputMode::Help => self.key_help(ev),
@@ -309,10 +342,18 @@ impl App {
     }
     /// The filter or command line being typed.
     pub fn input(&self) -> &str {
+        self.input.as_str()
+    }
+    /// The filter or command line with its cursor.
+    pub fn input_line(&self) -> &LineEdit {
         &self.input
     }
     pub fn completions(&self) -> &[String] {
         &self.completions
+    }
+    /// The yes/no question asked, if one is.
+    pub fn question(&self) -> Option<&str> {
+        self.ask.as_ref().map(|(q, _)| q.as_str())
     }
     pub fn help_scroll(&self) -> usize {
         self.help_scroll

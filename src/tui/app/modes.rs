@@ -4,20 +4,17 @@
 
 use crossterm::event::KeyEvent;
 
-use super::{App, InputMode};
-use crate::tui::keys::{Context, Edit, ModalAction as M};
+use super::{App, InputMode, ToastLevel};
+use crate::tui::keys::WizardAction;
+use crate::tui::wizard::step::WizardStep;
+use crate::tui::keys::{Context, ModalAction as M};
 
 impl App {
     pub(super) fn key_filter(&mut self, ev: KeyEvent) {
         if let Some(e) = self.keymap.edit(&ev) {
-            match e {
-                Edit::Type(c) => self.input.push(c),
-                Edit::Backspace => {
-                    self.input.pop();
-                }
-                Edit::ClearLine => self.input.clear(),
+            if self.input.edit(e) {
+                self.filter_changed();
             }
-            self.filter_changed();
             return;
         }
         match self.keymap.modal(Context::Filter, &ev) {
@@ -34,7 +31,7 @@ impl App {
     }
 
     pub(super) fn filter_changed(&mut self) {
-        let q = self.input.trim().to_string();
+        let q = self.input.as_str().trim().to_string();
         let t = self.active_table();
         if q.is_empty() {
             self.table_mut().clear_filter();
@@ -44,11 +41,24 @@ impl App {
         }
     }
 
-    pub(super) fn key_help(&mut self, ev: KeyEvent) {
-        match self.keymap.modal(Context::Help, &ev) {
-            Some(M::HelpClose) => self.mode = InputMode::Normal,
-            Some(M::HelpDown) => self.help_scroll += 1,
-            Some(M::HelpUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
+    /// The answer to the question in the footer: the wizard's yes and no keys, as every
+    /// confirmation has.
+    pub(super) fn key_ask(&mut self, ev: KeyEvent) {
+        let answer = self.keymap.wizard.action(WizardStep::Confirm, &ev);
+        match answer {
+            Some(WizardAction::Yes) => {
+                if let Some((_, e)) = self.ask.take() {
+                    self.effects.push(e);
+                }
+                self.mode = InputMode::Normal;
+            }
+            Some(WizardAction::No) => {
+                if let Some((q, _)) = self.ask.take() {
+                    let what = q.split(" exists").next().unwrap_or("").to_string();
+                    self.toast(ToastLevel::Info, format!("not exported: {what} kept as it was"));
+                }
+                self.mode = InputMode::Normal;
+            }
             _ => {}
         }
     }

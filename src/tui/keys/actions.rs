@@ -31,6 +31,10 @@ pub enum Action {
     Columns,
     CopyId,
     CopyRow,
+    ScrollLeft,
+    ScrollRight,
+    /// A subscription's devices, a device's subscriptions.
+    Drill,
     Sync,
     SyncFull,
     CancelSync,
@@ -89,6 +93,12 @@ pub enum ModalAction {
     HelpClose,
     HelpDown,
     HelpUp,
+    HelpPageDown,
+    HelpPageUp,
+    HelpTop,
+    HelpBottom,
+    HelpFind,
+    HelpFindNext,
 }
 
 /// Where a binding is live. Two actions may share a key unless they share a context: the
