@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{App, Tab, TableId, ToastLevel};
-use crate::tui::model::table::Drill;
+use crate::tui::model::drill::Drill;
 
 impl App {
     /// The drill-down of the selected row, if it has one.

@@ -5,38 +5,10 @@
 use crossterm::event::KeyEvent;
 
 use super::commands::COMMANDS;
+use super::parts::HelpLine;
 use super::{App, InputMode};
 use crate::tui::keys::{Action, Context, ModalAction as M};
 use crate::tui::line_edit::LineEdit;
-
-/// One help line: a heading, or a key (or command) and what it does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelpLine {
-    pub heading: bool,
-    pub key: String,
-    pub text: String,
-}
-
-impl HelpLine {
-    fn heading(text: &str) -> HelpLine {
-        HelpLine {
-            heading: true,
-            key: String::new(),
-            text: text.to_string(),
-        }
-    }
-    fn blank() -> HelpLine {
-        HelpLine {
-            heading: false,
-            key: String::new(),
-            text: String::new(),
-        }
-    }
-    /// The line as search sees it.
-    pub fn plain(&self) -> String {
-        format!("{} {}", self.key, self.text)
-    }
-}
 
 fn push_entry(lines: &mut Vec<HelpLine>, heading: &mut String, g: &str, k: &str, d: &str) {
     if heading != g {

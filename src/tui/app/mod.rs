@@ -42,10 +42,9 @@ use crate::sync::events::EngineStatus;
 
 pub use super::model::table_id::{TableId, WizardTable};
 pub use super::toast::{Toast, ToastLevel};
-pub use help::HelpLine;
 pub use messages::{Effect, Loaded};
 use parts::Tables;
-pub use parts::{DetailStyle, DetailView, InputMode, ResourceProgress, Scratch, SyncView};
+pub use parts::{DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView};
 
 /// The four tabs, in key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,8 +95,6 @@ pub struct App {
     drill_from: Option<Tab>,
     /// Asked of the user, awaiting y/n: what yes does.
     ask: Option<(String, Effect)>,
-    /// Ctrl-Z was pressed: the run loop suspends the console.
-    suspend: bool,
     detail: Option<DetailView>,
     columns_cursor: usize,
     toasts: super::toast::Toasts,
@@ -162,7 +159,6 @@ impl App {
             help_page: Cell::new(20),
             drill_from: None,
             ask: None,
-            suspend: false,
             detail: None,
             columns_cursor: 0,
             toasts: Default::default(),

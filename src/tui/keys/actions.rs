@@ -2,6 +2,21 @@
 
 use crate::tui::wizard::step::WizardStep;
 
+/// A key that edits the line being typed, whatever is bound: these stay fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Type(char),
+    Backspace,
+    /// Everything before the cursor (readline's Ctrl-u).
+    ClearLine,
+    /// The word before the cursor (readline's Ctrl-w).
+    DeleteWord,
+    Home,
+    End,
+    Left,
+    Right,
+}
+
 /// Everything a key can do in normal mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {

@@ -6,8 +6,7 @@
 //! Conventions (design.md §5, after k9s, lazygit and gitui): `j/k` and the arrows move, Enter
 //! goes on, Esc goes back, `/` filters, `:` opens the command line, `?` shows help.
 
-use super::actions::{Action as A, Context, ModalAction as M, WizardAction as WA};
-use super::Edit;
+use super::actions::{Action as A, Context, Edit, ModalAction as M, WizardAction as WA};
 use super::code::KeyCodeOrd as K;
 use super::info::{Hint, Info};
 use crate::tui::wizard::step::WizardStep as W;

@@ -21,27 +21,12 @@ use std::collections::BTreeMap;
 
 use crossterm::event::KeyEvent;
 
-pub use actions::{Action, Context, ModalAction, WizardAction};
+pub use actions::{Action, Context, Edit, ModalAction, WizardAction};
 pub use bindings::{Bindings, Clash, Overrides};
 pub use code::KeyCodeOrd;
 pub use defaults::{ACTIONS, MODAL_ACTIONS, WIZARD_ACTIONS};
 pub use info::{Hint, Info};
 pub use key::Key;
-
-/// A key that edits the line being typed, whatever is bound: these stay fixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edit {
-    Type(char),
-    Backspace,
-    /// Everything before the cursor (readline's Ctrl-u).
-    ClearLine,
-    /// The word before the cursor (readline's Ctrl-w).
-    DeleteWord,
-    Home,
-    End,
-    Left,
-    Right,
-}
 
 /// The live keymap of every context.
 #[derive(Debug, Clone)]

@@ -3,8 +3,6 @@
 
 use std::collections::HashSet;
 
-use super::table::Row;
-
 /// Which rows a drill-down keeps: those whose id (or one cell) is in `values`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drill {
@@ -16,10 +14,11 @@ pub struct Drill {
 }
 
 impl Drill {
-    pub fn admits(&self, row: &Row) -> bool {
+    /// Does the row with this id (and this text in cell [`Drill::cell`]) belong?
+    pub fn admits<'a>(&self, id: &str, cell: impl FnOnce(usize) -> &'a str) -> bool {
         match self.cell {
-            None => self.values.contains(&*row.id),
-            Some(c) => self.values.contains(row.cell(c)),
+            None => self.values.contains(id),
+            Some(c) => self.values.contains(cell(c)),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use unicode_width::UnicodeWidthStr;
 
-pub use super::drill::Drill;
+use super::drill::Drill;
 
 /// A column of a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -383,7 +383,9 @@ impl TableModel {
         self.drill = drill;
         self.rebuild_view();
         match anchor {
-            Some(id) if self.drill.is_none() => self.select_id(&id),
+            Some(id) if self.drill.is_none() => {
+                self.select_id(&id);
+            }
             _ => self.top(),
         }
         self.clamp();
@@ -425,7 +427,7 @@ impl TableModel {
         let drilled = |i: &u32| {
             self.drill
                 .as_ref()
-                .is_none_or(|d| rows.get(*i as usize).is_some_and(|r| d.admits(r)))
+                .is_none_or(|d| rows.get(*i as usize).is_some_and(|r| d.admits(&r.id, |c| r.cell(c))))
         };
         self.view = match &self.mask {
             Some(mask) => self

@@ -155,7 +155,8 @@ pub fn column_layout(model: &TableModel, vis: &[usize], width: u16) -> ColumnLay
     let width32 = u32::from(width);
     if total(&widths) <= width32 + 1 {
         model.clamp_hscroll(0);
-        spread(model, vis, &mut widths, (width32 + 1 - total(&widths)) as u16);
+        let spare = (width32 + 1 - total(&widths)) as u16;
+        spread(model, vis, &mut widths, spare);
         let mut x = 0u16;
         let place = widths
             .iter()
