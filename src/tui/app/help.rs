@@ -35,7 +35,11 @@ impl App {
         for (g, k, d) in keys.help_entries() {
             push_entry(&mut lines, &mut heading, g, &k, d);
         }
-        let commands = format!("Commands ({} then the command, Enter)", keys.say(Action::Command));
+        let commands = format!(
+            "Commands ({} then the command, {} runs it)",
+            keys.say(Action::Command),
+            keys.say(M::CommandRun)
+        );
         for c in COMMANDS.iter().filter(|c| !(c.writes && self.read_only())) {
             let mut d = c.help.to_string();
             if !c.aliases.is_empty() {
