@@ -37,7 +37,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     let rect = centered(area, 80, area.height);
     let inner = boxed(frame, rect, "Help — keys from the live keymap", app);
     let width = usize::from(inner.width.saturating_sub(1)).max(1);
-    let key_w = 16.min(width / 3);
+    let key_w = 14.min(width / 3);
     let rows_of = |l: &HelpLine| -> Vec<String> {
         if l.heading || l.key.is_empty() {
             return wrap_chars(&l.text, width);

@@ -193,8 +193,8 @@ pub fn column_layout(model: &TableModel, vis: &[usize], width: u16) -> ColumnLay
             continue;
         }
         place[n] = Some((x, *w));
-        if u32::from(x) + u32::from(*w) > width32 {
-            // Cut at the edge: it counts as not (fully) shown.
+        if u32::from(x) + u32::from(*w) > width32 && skip < max_skip {
+            // Cut at the edge, and scrolling would show it whole: not (fully) shown.
             hidden_right += 1;
         }
         x = x.saturating_add(w + 1);
