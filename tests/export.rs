@@ -349,8 +349,7 @@ async fn console_export_writes_the_format_its_file_name_says() {
         let fx = app.take_effects();
         let Some(Effect::Export {
             path, header, rows, ..
-        }) =
-            fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
+        }) = fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
         else {
             panic!(":export produced no export");
         };
@@ -408,9 +407,8 @@ async fn console_export_writes_the_format_its_file_name_says() {
     app.run_command(&format!("export {}", dir.join("x.txt").display()));
     let fx = app.take_effects();
     let Some(Effect::Export {
-            path, header, rows, ..
-        }) =
-        fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
+        path, header, rows, ..
+    }) = fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
     else {
         panic!(":export produced no export");
     };

@@ -225,7 +225,11 @@ fn tab_cycles_through_the_command_candidates() {
     a.handle_key(ctrl('u'));
     a.type_str("exp");
     a.handle_key(k(KeyCode::Tab));
-    assert_eq!(a.input(), "expiring", "expiring and export share only \"exp\": it cycles");
+    assert_eq!(
+        a.input(),
+        "expiring",
+        "expiring and export share only \"exp\": it cycles"
+    );
     a.handle_key(k(KeyCode::Tab));
     assert_eq!(a.input(), "export");
     a.handle_key(ctrl('u'));
@@ -266,7 +270,10 @@ fn help_lists_every_command_and_every_command_runs() {
     for c in COMMANDS.iter().filter(|c| c.name != "quit") {
         let mut a = app();
         a.run_command(c.name);
-        let unknown = a.toasts().iter().any(|t| t.text.contains("unknown command"));
+        let unknown = a
+            .toasts()
+            .iter()
+            .any(|t| t.text.contains("unknown command"));
         assert!(!unknown, ":{} is not dispatched", c.name);
     }
 }
@@ -286,7 +293,10 @@ fn help_scroll_is_clamped_and_has_top_bottom_and_find() {
     let t = screen(&a, 80, 24);
     let last = a.help_lines().last().unwrap().text.clone();
     let shown = text(&t).join("\n");
-    assert!(shown.contains(&last), "the last line shows at the bottom: {last}");
+    assert!(
+        shown.contains(&last),
+        "the last line shows at the bottom: {last}"
+    );
     // One k from the bottom moves at once (it used to take as many as were pressed past it).
     a.handle_key(ch('k'));
     assert_eq!(a.help_scroll(), bottom - 1);
@@ -377,8 +387,14 @@ fn columns_scroll_sideways_at_80() {
     insta::assert_snapshot!("subscriptions_scrolled_80x24", t.backend());
     let lines = text(&t);
     assert!(lines[2].contains("End"), "{}", lines[2]);
-    assert!(lines[2].starts_with("Key"), "the key column stays: {}", lines[2]);
-    let end = (now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    assert!(
+        lines[2].starts_with("Key"),
+        "the key column stays: {}",
+        lines[2]
+    );
+    let end = (now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
     assert!(lines.iter().any(|l| l.contains(&end)), "{lines:#?}");
     for _ in 0..10 {
         a.handle_key(ch('h'));
@@ -401,7 +417,11 @@ fn row_n_of_m() {
     a.handle_key(ch('j'));
     a.handle_key(ch('j'));
     let lines = text(&screen(&a, 80, 24));
-    assert!(lines[1].trim_end().ends_with("row 3 of 100 rows"), "{}", lines[1]);
+    assert!(
+        lines[1].trim_end().ends_with("row 3 of 100 rows"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
@@ -423,7 +443,11 @@ fn drill_from_a_subscription_to_its_devices_and_back() {
         lines[1]
     );
     a.handle_key(k(KeyCode::Esc));
-    assert_eq!(a.tab(), Tab::Subscriptions, "Esc goes back where the drill began");
+    assert_eq!(
+        a.tab(),
+        Tab::Subscriptions,
+        "Esc goes back where the drill began"
+    );
     a.handle_key(ch('1'));
     assert_eq!(a.table().len(), 100, "the Devices tab is whole again");
     // From a device to its subscriptions.
@@ -459,7 +483,11 @@ fn export_expands_home_and_asks_before_overwriting() {
     });
     assert_eq!(a.mode(), InputMode::Ask);
     let lines = text(&screen(&a, 80, 24));
-    assert!(lines[23].contains("/home/ops/x.xlsx exists"), "{}", lines[23]);
+    assert!(
+        lines[23].contains("/home/ops/x.xlsx exists"),
+        "{}",
+        lines[23]
+    );
     a.handle_key(ch('n'));
     assert!(a.take_effects().is_empty());
     assert_eq!(a.mode(), InputMode::Normal);

@@ -66,7 +66,10 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
 
     t.keys(&["C-z"]);
     let s = t.wait_for("the shell after Ctrl-Z", 10, |s| s.contains("Stopped"));
-    assert!(!s.contains("[1 Devices"), "the console's screen is gone: {s}");
+    assert!(
+        !s.contains("[1 Devices"),
+        "the console's screen is gone: {s}"
+    );
     t.literal("fg");
     t.keys(&["Enter"]);
     t.wait_for("the console redrawn after fg", 10, |s| {
@@ -92,7 +95,13 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
     let serials = |path: &std::path::Path| -> Vec<String> {
         let mut book = calamine::open_workbook_auto(path).expect("a real xlsx");
         let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-        let head: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let head: Vec<String> = sheet
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         let col = head.iter().position(|h| h == "Serial").unwrap();
         let mut v: Vec<String> = sheet.rows().skip(1).map(|r| r[col].to_string()).collect();
         v.sort();
@@ -111,7 +120,9 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
     t.keys(&[":"]);
     t.literal("export ~/x.xlsx");
     t.keys(&["Enter"]);
-    t.wait_for("the overwrite question", 20, |s| s.contains("exists: replace it?"));
+    t.wait_for("the overwrite question", 20, |s| {
+        s.contains("exists: replace it?")
+    });
     t.keys(&["n"]);
     t.wait_for("the answer no", 10, |s| s.contains("not exported"));
     assert_eq!(std::fs::read(&xlsx).unwrap(), b"not a workbook");
@@ -123,12 +134,18 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
     });
     t.keys(&["y"]);
     t.wait_for("the export after yes", 20, |s| {
-        s.lines().filter(|l| l.contains("exported 200 rows")).count() >= 1
+        s.lines()
+            .filter(|l| l.contains("exported 200 rows"))
+            .count()
+            >= 1
             && !s.contains("replace it?")
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::fs::read(&xlsx).unwrap() == b"not a workbook" {
-        assert!(std::time::Instant::now() < deadline, "the file was not replaced");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file was not replaced"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(serials(&xlsx), want);

@@ -141,7 +141,11 @@ impl LineEdit {
         let stem = self.text[..start].to_string();
         let tail = self.text[self.cursor..].to_string();
         let head = if options.len() == 1 {
-            let end = if slash && options[0].ends_with('/') { "" } else { " " };
+            let end = if slash && options[0].ends_with('/') {
+                ""
+            } else {
+                " "
+            };
             format!("{stem}{}{end}", options[0])
         } else if prefix.chars().count() > word.chars().count() {
             format!("{stem}{prefix}")

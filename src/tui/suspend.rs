@@ -14,7 +14,10 @@ use super::terminal::{TerminalGuard, restore};
 pub fn suspend(guard: &mut TerminalGuard, mouse: bool) -> io::Result<()> {
     restore();
     // SIGTSTP's default action stops the whole process; `raise` returns after SIGCONT.
-    #[allow(unsafe_code, reason = "raise(3) has no safe wrapper in std; no memory is touched")]
+    #[allow(
+        unsafe_code,
+        reason = "raise(3) has no safe wrapper in std; no memory is touched"
+    )]
     // SAFETY: raise only sends a signal to this process.
     unsafe {
         libc::raise(libc::SIGTSTP);

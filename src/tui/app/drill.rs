@@ -19,13 +19,30 @@ impl App {
                 let values: HashSet<Box<str>> = self.covered.serials(&id).map(Into::into).collect();
                 let label = format!("devices of {first}");
                 // The serial is the Devices table's first cell.
-                (TableId::Devices, Drill { label, cell: Some(0), values })
+                (
+                    TableId::Devices,
+                    Drill {
+                        label,
+                        cell: Some(0),
+                        values,
+                    },
+                )
             }
             TableId::Devices => {
-                let values: HashSet<Box<str>> =
-                    self.covered.subscriptions_of(&first).map(Into::into).collect();
+                let values: HashSet<Box<str>> = self
+                    .covered
+                    .subscriptions_of(&first)
+                    .map(Into::into)
+                    .collect();
                 let label = format!("subscriptions of {first}");
-                (TableId::Subscriptions, Drill { label, cell: None, values })
+                (
+                    TableId::Subscriptions,
+                    Drill {
+                        label,
+                        cell: None,
+                        values,
+                    },
+                )
             }
             _ => return,
         };

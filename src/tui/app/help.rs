@@ -62,7 +62,13 @@ impl App {
             push_entry(&mut lines, &mut heading, g, &k, d);
         }
         for (k, d) in keys.fixed_entries() {
-            push_entry(&mut lines, &mut heading, "Always (and on every line being typed)", &k, d);
+            push_entry(
+                &mut lines,
+                &mut heading,
+                "Always (and on every line being typed)",
+                &k,
+                d,
+            );
         }
         if self.read_only() {
             lines.push(HelpLine::blank());
@@ -133,7 +139,10 @@ impl App {
                     Some(n) => self.help_scroll = n.min(last),
                     None if !self.help_word.is_empty() => {
                         let w = std::mem::take(&mut self.help_word);
-                        self.toast(super::ToastLevel::Info, format!("help: no line has \"{w}\""));
+                        self.toast(
+                            super::ToastLevel::Info,
+                            format!("help: no line has \"{w}\""),
+                        );
                     }
                     None => {}
                 }

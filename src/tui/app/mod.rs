@@ -44,7 +44,9 @@ pub use super::model::table_id::{TableId, WizardTable};
 pub use super::toast::{Toast, ToastLevel};
 pub use messages::{Effect, Loaded};
 use parts::Tables;
-pub use parts::{DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView};
+pub use parts::{
+    DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
+};
 
 /// The four tabs, in key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +216,8 @@ impl App {
 
     /// A toast that replaces the one on screen about the same thing (`key`).
     pub fn toast_keyed(&mut self, level: ToastLevel, key: &'static str, text: impl Into<String>) {
-        self.toasts.push_keyed(level, Some(key), text.into(), self.now);
+        self.toasts
+            .push_keyed(level, Some(key), text.into(), self.now);
         self.dirty = true;
     }
 

@@ -6,8 +6,8 @@ use crossterm::event::KeyEvent;
 
 use super::{App, InputMode, ToastLevel};
 use crate::tui::keys::WizardAction;
-use crate::tui::wizard::step::WizardStep;
 use crate::tui::keys::{Context, ModalAction as M};
+use crate::tui::wizard::step::WizardStep;
 
 impl App {
     pub(super) fn key_filter(&mut self, ev: KeyEvent) {
@@ -55,7 +55,10 @@ impl App {
             Some(WizardAction::No) => {
                 if let Some((q, _)) = self.ask.take() {
                     let what = q.split(" exists").next().unwrap_or("").to_string();
-                    self.toast(ToastLevel::Info, format!("not exported: {what} kept as it was"));
+                    self.toast(
+                        ToastLevel::Info,
+                        format!("not exported: {what} kept as it was"),
+                    );
                 }
                 self.mode = InputMode::Normal;
             }

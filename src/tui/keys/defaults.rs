@@ -44,9 +44,21 @@ pub const ALWAYS_QUIT: &str = "ctrl-c";
 /// The fixed editing keys of every line being typed (the filter and command lines, the
 /// wizard's path and tag lines), readline's: they type nothing, so no binding needs them.
 pub const EDIT_KEYS: &[(&str, Edit, &str)] = &[
-    ("backspace", Edit::Backspace, "delete the character before the cursor"),
-    ("ctrl-u", Edit::ClearLine, "delete from the start of the line to the cursor"),
-    ("ctrl-w", Edit::DeleteWord, "delete the word before the cursor"),
+    (
+        "backspace",
+        Edit::Backspace,
+        "delete the character before the cursor",
+    ),
+    (
+        "ctrl-u",
+        Edit::ClearLine,
+        "delete from the start of the line to the cursor",
+    ),
+    (
+        "ctrl-w",
+        Edit::DeleteWord,
+        "delete the word before the cursor",
+    ),
     ("ctrl-a", Edit::Home, "cursor to the start of the line"),
     ("home", Edit::Home, "cursor to the start of the line"),
     ("ctrl-e", Edit::End, "cursor to the end of the line"),
@@ -64,7 +76,10 @@ pub const FIXED: &[(&str, &str)] = &[
         ALWAYS_QUIT,
         "quit from anywhere (while an assignment runs: cancel it first)",
     ),
-    (SUSPEND, "suspend to the shell; `fg` brings the console back"),
+    (
+        SUSPEND,
+        "suspend to the shell; `fg` brings the console back",
+    ),
 ];
 
 // ---- normal mode -----------------------------------------------------------------------

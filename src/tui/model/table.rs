@@ -367,7 +367,10 @@ impl TableModel {
             .enumerate()
             .map(|(c, col)| {
                 let header = u16::try_from(col.name.width()).unwrap_or(u16::MAX) + 2;
-                let cells = self.rows.iter().map(|r| r.widths.get(c).copied().unwrap_or(0));
+                let cells = self
+                    .rows
+                    .iter()
+                    .map(|r| r.widths.get(c).copied().unwrap_or(0));
                 cells.max().unwrap_or(0).max(header)
             })
             .collect();
@@ -391,9 +394,10 @@ impl TableModel {
     fn rebuild_view(&mut self) {
         let rows = &self.rows;
         let drilled = |i: &u32| {
-            self.drill
-                .as_ref()
-                .is_none_or(|d| rows.get(*i as usize).is_some_and(|r| d.admits(&r.id, |c| r.cell(c))))
+            self.drill.as_ref().is_none_or(|d| {
+                rows.get(*i as usize)
+                    .is_some_and(|r| d.admits(&r.id, |c| r.cell(c)))
+            })
         };
         self.view = match &self.mask {
             Some(mask) => self

@@ -53,7 +53,11 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
         let lead = key[key.len() - 1].clone();
         let pad = " ".repeat(key_w + 2);
         for (n, piece) in wrap_chars(&l.text, text_w).into_iter().enumerate() {
-            let head = if n == 0 && !lead.is_empty() { &lead } else { &pad };
+            let head = if n == 0 && !lead.is_empty() {
+                &lead
+            } else {
+                &pad
+            };
             out.push(format!("{head} {piece}"));
         }
         out
@@ -88,7 +92,14 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
             if y >= height {
                 break;
             }
-            put(buf, inner.x + 1, inner.y + y as u16, &piece, width as u16, style);
+            put(
+                buf,
+                inner.x + 1,
+                inner.y + y as u16,
+                &piece,
+                width as u16,
+                style,
+            );
             y += 1;
         }
     }
@@ -100,7 +111,14 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
             ..inner
         };
         frame.render_widget(Clear, r);
-        put(frame.buffer_mut(), r.x + 1, r.y, &line, width as u16, app.theme().accent);
+        put(
+            frame.buffer_mut(),
+            r.x + 1,
+            r.y,
+            &line,
+            width as u16,
+            app.theme().accent,
+        );
     }
 }
 
@@ -204,7 +222,14 @@ pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
         let text = format!(" {glyph} {} ", toast.text);
         let w = (text.chars().count() as u16).min(area.width);
         let x = area.x + area.width - w;
-        frame.render_widget(Clear, Rect { height: 1, y, ..area });
+        frame.render_widget(
+            Clear,
+            Rect {
+                height: 1,
+                y,
+                ..area
+            },
+        );
         let r = Rect {
             x,
             y,

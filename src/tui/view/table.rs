@@ -253,7 +253,14 @@ fn draw_header(
         if n == 0 && layout.hidden_left > 0 {
             let mark = format!("◀{}", layout.hidden_left);
             let mw = mark.chars().count() as u16;
-            put(buf, x + w.saturating_sub(mw), area.y, &mark, mw, theme.accent);
+            put(
+                buf,
+                x + w.saturating_sub(mw),
+                area.y,
+                &mark,
+                mw,
+                theme.accent,
+            );
         }
     }
     if layout.hidden_right > 0 && area.width > 4 {

@@ -16,7 +16,8 @@ impl TableModel {
     /// Scroll the columns by `d` (the draw keeps it where the last column still shows).
     pub fn scroll_columns(&mut self, d: isize) {
         let next = self.hscroll.get().saturating_add_signed(d);
-        self.hscroll.set(next.min(self.visible_columns().len().saturating_sub(1)));
+        self.hscroll
+            .set(next.min(self.visible_columns().len().saturating_sub(1)));
     }
     /// Keep the scroll at most `max` (the draw knows how many columns fit).
     pub fn clamp_hscroll(&self, max: usize) {
