@@ -513,3 +513,75 @@ fn ctrl_z_asks_the_loop_to_suspend() {
     a.handle_key(ctrl('z'));
     assert!(matches!(&a.take_effects()[..], [Effect::Suspend]));
 }
+
+/// The simulator's inventory stored as a sync stores it: the drill-down's count is the
+/// database's count of the subscription's devices.
+#[tokio::test]
+async fn drill_down_count_is_the_databases() {
+    use glp_console::glp::model::{Device, RawPage, Subscription, parse_items};
+    glp_console::tls::init();
+    let db = common::TestDb::new().await;
+    let sim = glp_console::sim::start(glp_console::sim::SimConfig {
+        devices: 2_000,
+        subscriptions: 100,
+        ..glp_console::sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let page = |v: Vec<serde_json::Value>| -> RawPage {
+        serde_json::from_value(serde_json::json!({ "items": v })).unwrap()
+    };
+    let (subs, _) = parse_items::<Subscription>(page(sim.subscriptions()).items);
+    db.store.upsert_subscriptions(&subs, None).await.unwrap();
+    let (devs, _) = parse_items::<Device>(page(sim.devices()).items);
+    db.store.upsert_devices(&devs, None).await.unwrap();
+    sim.shutdown().await;
+
+    let mut app = App::new(&UiConfig::default(), false, false, Utc::now());
+    let loaded = std::sync::Mutex::new(Vec::new());
+    glp_console::tui::run::load_all(&db.store, Utc::now(), &|l| loaded.lock().unwrap().push(l))
+        .await
+        .unwrap();
+    for l in loaded.into_inner().unwrap() {
+        app.on_loaded(l);
+    }
+    app.take_effects();
+    let (sub_id, want): (String, i64) = sqlx::query_as(
+        "SELECT ds.subscription_id, count(*) FROM device_subscriptions ds
+           JOIN devices d ON d.id = ds.device_id
+           JOIN subscriptions s ON s.id = ds.subscription_id
+          WHERE d.removed_at IS NULL AND s.removed_at IS NULL
+          GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert!(want > 1, "the simulator covers devices with subscriptions");
+    app.handle_key(ch('2'));
+    while app.table().selected_row().unwrap().id.as_ref() != sub_id {
+        let before = app.table().selected_index();
+        app.handle_key(ch('j'));
+        assert_ne!(
+            app.table().selected_index(),
+            before,
+            "{sub_id} is not listed"
+        );
+    }
+    app.handle_key(ch('d'));
+    assert_eq!(app.tab(), Tab::Devices);
+    assert_eq!(app.table().len() as i64, want);
+    let mut shown: Vec<String> = (0..app.table().len())
+        .map(|i| app.table().row_at(i).unwrap().cell(0).to_string())
+        .collect();
+    shown.sort();
+    let mut serials: Vec<String> = sqlx::query_scalar(
+        "SELECT d.serial_number FROM device_subscriptions ds JOIN devices d ON d.id = ds.device_id
+          WHERE ds.subscription_id = $1 AND d.removed_at IS NULL ORDER BY 1",
+    )
+    .bind(&sub_id)
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    serials.sort();
+    assert_eq!(shown, serials);
+}
