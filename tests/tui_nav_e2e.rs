@@ -54,8 +54,7 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
     let t = Tmux::start_in("bash --norc --noprofile -i", &dir, "nav");
     t.wait_for("the shell", 10, |s| s.contains('$') || s.contains('#'));
     t.literal(&format!(
-        "HOME={home} DATABASE_URL={url} {bin} --read-only --config {config} --log-dir {logs}; \
-         echo EXIT=$?",
+        "HOME={home} DATABASE_URL={url} {bin} --read-only --config {config} --log-dir {logs}",
         home = home.display(),
         url = db.url,
         config = config.display(),
@@ -151,7 +150,11 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
     assert_eq!(serials(&xlsx), want);
 
     t.keys(&["q"]);
-    let s = t.wait_for("the console to exit", 20, |s| s.contains("EXIT="));
+    t.wait_for("the console to exit", 20, |s| !s.contains("[1 Devices"));
+    // `$?` after `fg` is the job's exit status.
+    t.literal("echo EXIT=$?");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the exit status", 20, |s| s.contains("EXIT="));
     assert!(s.contains("EXIT=0"), "{s}");
     drop(t);
     rt.block_on(sim.shutdown());

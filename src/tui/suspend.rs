@@ -13,14 +13,16 @@ use super::terminal::{TerminalGuard, restore};
 /// console left is gone (the shell drew over it).
 pub fn suspend(guard: &mut TerminalGuard, mouse: bool) -> io::Result<()> {
     restore();
-    // SIGTSTP's default action stops the whole process; `raise` returns after SIGCONT.
+    // To the whole process group, as the terminal's own Ctrl-Z would (a wrapping `sh -c`
+    // stops too, so the shell sees its job stopped). SIGTSTP's default action stops the
+    // process; the call returns after SIGCONT (`fg`).
     #[allow(
         unsafe_code,
-        reason = "raise(3) has no safe wrapper in std; no memory is touched"
+        reason = "kill(2) has no safe wrapper in std; no memory is touched"
     )]
-    // SAFETY: raise only sends a signal to this process.
+    // SAFETY: kill only sends a signal; pid 0 is this process's group.
     unsafe {
-        libc::raise(libc::SIGTSTP);
+        libc::kill(0, libc::SIGTSTP);
     }
     enable_raw_mode()?;
     let mut out = io::stdout();
