@@ -585,3 +585,35 @@ async fn drill_down_count_is_the_databases() {
     serials.sort();
     assert_eq!(shown, serials);
 }
+
+#[test]
+fn tab_cycles_through_the_wizard_path_candidates() {
+    use glp_console::tui::wizard::{WizardEffect, WizardMsg};
+    let mut a = app();
+    a.handle_key(ch('4'));
+    a.handle_key(ch('n'));
+    a.take_effects();
+    a.type_str("~/sheets/q");
+    a.handle_key(k(KeyCode::Tab));
+    assert!(
+        a.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Wizard(WizardEffect::Complete { .. })))
+    );
+    // Two sheets fit and share nothing past "q": the completion lists them.
+    a.on_loaded(Loaded::Wizard(WizardMsg::Completed {
+        typed: "~/sheets/q".into(),
+        new: "~/sheets/q".into(),
+        candidates: vec!["q3.xlsx".into(), "q4.csv".into()],
+        load: None,
+    }));
+    let path = |a: &App| a.wizard().unwrap().path().to_string();
+    // Each Tab now shows the next one, without reading the directory again.
+    a.handle_key(k(KeyCode::Tab));
+    assert_eq!(path(&a), "~/sheets/q3.xlsx");
+    assert!(a.take_effects().is_empty());
+    a.handle_key(k(KeyCode::Tab));
+    assert_eq!(path(&a), "~/sheets/q4.csv");
+    a.handle_key(k(KeyCode::Tab));
+    assert_eq!(path(&a), "~/sheets/q3.xlsx");
+}
