@@ -314,6 +314,10 @@ fn help_scroll_is_clamped_and_has_top_bottom_and_find() {
         .unwrap();
     assert_eq!(at, found.min(bottom));
     assert_eq!(a.mode(), InputMode::Help, "still in help after finding");
+    // The commands, long usages on a line of their own, texts wrapped in the pane.
+    a.handle_key(ch('k'));
+    a.handle_key(ch('k'));
+    insta::assert_snapshot!("help_commands_found_80x24", screen(&a, 80, 24).backend());
 }
 
 #[test]
