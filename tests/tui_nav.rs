@@ -621,3 +621,30 @@ fn tab_cycles_through_the_wizard_path_candidates() {
     a.handle_key(k(KeyCode::Tab));
     assert_eq!(path(&a), "~/sheets/q3.xlsx");
 }
+
+#[test]
+fn tab_completes_columns_and_values_on_the_filter_line() {
+    let mut a = app();
+    a.handle_key(ch('/'));
+    a.type_str("ty");
+    a.handle_key(k(KeyCode::Tab));
+    assert_eq!(a.input(), "type:");
+    a.type_str("s");
+    a.handle_key(k(KeyCode::Tab));
+    assert_eq!(
+        a.input(),
+        "type:SWITCH ",
+        "the one value that fits, finished"
+    );
+    a.handle_key(ctrl('u'));
+    a.type_str("!type:");
+    a.handle_key(k(KeyCode::Tab));
+    let first = a.input().to_string();
+    a.handle_key(k(KeyCode::Tab));
+    let second = a.input().to_string();
+    assert_eq!(
+        [first.as_str(), second.as_str()],
+        ["!type:AP", "!type:GATEWAY"],
+        "several values: each Tab shows the next"
+    );
+}

@@ -141,11 +141,9 @@ impl LineEdit {
         let stem = self.text[..start].to_string();
         let tail = self.text[self.cursor..].to_string();
         let head = if options.len() == 1 {
-            let end = if slash && options[0].ends_with('/') {
-                ""
-            } else {
-                " "
-            };
+            // A path, a `col:` or `key=` goes on being typed; a word is finished.
+            let open = slash || options[0].ends_with([':', '=']);
+            let end = if open { "" } else { " " };
             format!("{stem}{}{end}", options[0])
         } else if prefix.chars().count() > word.chars().count() {
             format!("{stem}{prefix}")

@@ -9,6 +9,9 @@ use crate::tui::keys::WizardAction;
 use crate::tui::keys::{Context, ModalAction as M};
 use crate::tui::wizard::step::WizardStep;
 
+/// Values Tab cycles through after `col:` (a column of serials has thousands).
+const FILTER_VALUES: usize = 50;
+
 impl App {
     pub(super) fn key_filter(&mut self, ev: KeyEvent) {
         if let Some(e) = self.keymap.edit(&ev) {
@@ -26,8 +29,56 @@ impl App {
             Some(M::FilterKeep) => self.mode = InputMode::Normal,
             Some(M::FilterDown) => self.table_mut().move_by(1),
             Some(M::FilterUp) => self.table_mut().move_by(-1),
+            Some(M::FilterComplete) => {
+                let options = self.filter_candidates();
+                let before = self.input.as_str().to_string();
+                self.input.complete(&options, false);
+                if self.input.as_str() != before {
+                    self.filter_changed();
+                }
+            }
             _ => {}
         }
+    }
+
+    /// What Tab offers for the word before the cursor on the filter line: column names
+    /// (`type:`), or after `col:` the values of that column (those without spaces, which a
+    /// term cannot hold), at most [`FILTER_VALUES`] of them.
+    fn filter_candidates(&self) -> Vec<String> {
+        let (head, _) = self.input.split();
+        let word = head.rsplit(' ').next().unwrap_or("");
+        let (sign, word) = match word.strip_prefix('!') {
+            Some(w) => ("!", w),
+            None => ("", word),
+        };
+        let t = self.table();
+        let lower = word.to_lowercase();
+        let Some((col, partial)) = word.split_once(':') else {
+            return t
+                .columns
+                .iter()
+                .map(|c| c.name.to_lowercase().replace([' ', '/'], "_"))
+                .filter(|n| n.starts_with(&lower))
+                .map(|n| format!("{sign}{n}:"))
+                .collect();
+        };
+        let Ok(c) = t.column_lookup(col) else {
+            return Vec::new();
+        };
+        let p = partial.to_lowercase();
+        let mut values: Vec<&str> = t
+            .rows()
+            .iter()
+            .map(|r| r.cell(c))
+            .filter(|v| !v.is_empty() && !v.contains(' ') && v.to_lowercase().starts_with(&p))
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        values
+            .into_iter()
+            .take(FILTER_VALUES)
+            .map(|v| format!("{sign}{col}:{v}"))
+            .collect()
     }
 
     pub(super) fn filter_changed(&mut self) {

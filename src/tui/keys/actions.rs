@@ -90,6 +90,7 @@ pub enum ModalAction {
     FilterClear,
     FilterUp,
     FilterDown,
+    FilterComplete,
     CommandRun,
     CommandCancel,
     CommandComplete,

@@ -210,6 +210,7 @@ pub const MODAL_ACTIONS: &[Info<M>] = &[
     m(M::FilterClear, "filter_clear", "Filter line", "clear the filter and go back", FILTER).keys(&["esc"]),
     m(M::FilterUp, "filter_up", "Filter line", "move up the rows while typing", FILTER).keys(&["up"]),
     m(M::FilterDown, "filter_down", "Filter line", "move down the rows while typing", FILTER).keys(&["down"]),
+    m(M::FilterComplete, "filter_complete", "Filter line", "complete a column name (type:) or a value (type:sw…); again: the next", FILTER).keys(&["tab"]),
     m(M::CommandRun, "command_run", "Command line", "run the command typed", COMMAND).keys(&["enter"]),
     m(M::CommandCancel, "command_cancel", "Command line", "leave the command line", COMMAND).keys(&["esc"]),
     m(M::CommandComplete, "command_complete", "Command line", "complete the word typed", COMMAND).keys(&["tab"]),
