@@ -64,6 +64,7 @@ fn app() -> App {
                 i % 3,
                 i % 10
             )),
+            application_name: None,
             assigned_state: Some("ASSIGNED_TO_SERVICE".into()),
             archived: false,
             removed_at: None,

@@ -347,8 +347,9 @@ async fn console_export_writes_the_format_its_file_name_says() {
     let export = |app: &mut App, file: &Path| {
         app.run_command(&format!("export {}", file.display()));
         let fx = app.take_effects();
-        let Some(Effect::Export { path, header, rows }) =
-            fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
+        let Some(Effect::Export {
+            path, header, rows, ..
+        }) = fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
         else {
             panic!(":export produced no export");
         };
@@ -405,8 +406,9 @@ async fn console_export_writes_the_format_its_file_name_says() {
     // A name without a known extension is refused with a message, and writes nothing.
     app.run_command(&format!("export {}", dir.join("x.txt").display()));
     let fx = app.take_effects();
-    let Some(Effect::Export { path, header, rows }) =
-        fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
+    let Some(Effect::Export {
+        path, header, rows, ..
+    }) = fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
     else {
         panic!(":export produced no export");
     };

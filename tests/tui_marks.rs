@@ -35,6 +35,7 @@ fn device(i: usize) -> DeviceRecord {
         model: Some(format!("MODEL-{}", i % 7)),
         region: Some("us-west".into()),
         application_id: None,
+        application_name: None,
         assigned_state: Some("ASSIGNED_TO_SERVICE".into()),
         archived: false,
         removed_at: None,

@@ -177,7 +177,7 @@ fn a_tag_greenlake_would_refuse_is_refused_at_the_prompt() {
     assert_eq!(step(&app), WizardStep::Tags);
     assert!(w.tags().is_empty(), "{:?}", w.tags());
     assert_eq!(
-        w.tag_input(),
+        w.tag_input().as_str(),
         "bad tag!=x",
         "the line stays to be corrected"
     );

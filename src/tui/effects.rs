@@ -30,6 +30,8 @@ pub(super) struct Effects {
     reload_again: bool,
     /// Cancels the running apply (set while one runs).
     apply_cancel: Option<CancellationToken>,
+    /// Ctrl-Z: the loop suspends the console when this batch is done.
+    pub suspend: bool,
 }
 
 impl Effects {
@@ -49,6 +51,7 @@ impl Effects {
             reloading: false,
             reload_again: false,
             apply_cancel: None,
+            suspend: false,
         }
     }
 
@@ -82,9 +85,14 @@ impl Effects {
                     let _ = out.write_all(osc52(&text).as_bytes());
                     let _ = out.flush();
                 }
-                Effect::Export { path, header, rows } => {
-                    loaders::spawn_export(path, header, rows, self.tx.clone())
-                }
+                Effect::Export {
+                    path,
+                    header,
+                    rows,
+                    overwrite,
+                } => loaders::spawn_export(path, header, rows, overwrite, self.tx.clone()),
+                // The run loop owns the terminal: it suspends after this batch.
+                Effect::Suspend => self.suspend = true,
                 Effect::Wizard(e) => self.wizard(app, e),
                 Effect::PlanUndo { run_id } => run_loaders::spawn_undo_plan(
                     self.store.clone(),

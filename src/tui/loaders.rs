@@ -205,10 +205,21 @@ pub(super) fn spawn_export(
     path: String,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    overwrite: bool,
     tx: mpsc::UnboundedSender<Msg>,
 ) {
     tokio::task::spawn_blocking(move || {
-        let r = export_table(&path, &header, &rows);
+        let full = std::path::absolute(&path).map_or(path, |p| p.display().to_string());
+        if !overwrite && std::path::Path::new(&full).exists() {
+            let ask = Loaded::ExportExists {
+                path: full,
+                header,
+                rows,
+            };
+            let _ = tx.send(Msg::Loaded(ask));
+            return;
+        }
+        let r = export_table(&full, &header, &rows);
         let _ = tx.send(Msg::Loaded(Loaded::Exported(r)));
     });
 }

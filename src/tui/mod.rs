@@ -17,11 +17,13 @@ pub mod filter;
 #[cfg(test)]
 mod key_texts;
 pub mod keys;
+pub mod line_edit;
 mod loaders;
 pub mod model;
 pub mod output;
 pub mod run;
 mod run_loaders;
+mod suspend;
 pub mod terminal;
 pub mod theme;
 pub mod toast;

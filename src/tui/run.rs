@@ -73,7 +73,8 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
         sync_asked,
         sync_off,
     } = ctx;
-    let mut guard = TerminalGuard::enter(ui.mouse)?;
+    let mouse = ui.mouse;
+    let mut guard = TerminalGuard::enter(mouse)?;
     let mut app = App::new(&ui, read_only, no_color_env(), Utc::now());
     app.set_reports_dir(reports_dir);
     if let Some(why) = sync_off {
@@ -110,6 +111,10 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
         effects.carry_out(&mut app);
         if app.quitting() {
             break;
+        }
+        if std::mem::take(&mut effects.suspend) {
+            super::suspend::suspend(&mut guard, mouse)?;
+            app.mark_dirty();
         }
         if app.is_dirty() && last_draw.elapsed() >= FRAME {
             draw(&mut guard, &mut app)?;

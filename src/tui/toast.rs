@@ -26,6 +26,9 @@ pub struct Toast {
     pub text: String,
     pub level: ToastLevel,
     pub until: DateTime<Utc>,
+    /// What the toast is about ("retry", "rate limit"): a newer toast of the same key
+    /// replaces it, so a retry storm shows one line that counts on, not four stale ones.
+    pub key: Option<&'static str>,
 }
 
 /// One message as `:messages` lists it.
@@ -53,6 +56,21 @@ impl Toasts {
     pub const LOG: usize = 1000;
 
     pub fn push(&mut self, level: ToastLevel, text: String, now: DateTime<Utc>) {
+        self.push_keyed(level, None, text, now);
+    }
+
+    /// [`Toasts::push`], replacing the toast on screen with the same `key` (the log keeps
+    /// both).
+    pub fn push_keyed(
+        &mut self,
+        level: ToastLevel,
+        key: Option<&'static str>,
+        text: String,
+        now: DateTime<Utc>,
+    ) {
+        if key.is_some() {
+            self.items.retain(|t| t.key != key);
+        }
         self.log.push_back(Logged {
             at: now,
             level,
@@ -65,6 +83,7 @@ impl Toasts {
             text,
             level,
             until: now + chrono::Duration::seconds(level.seconds()),
+            key,
         });
         if self.items.len() > Self::MAX {
             self.items.remove(0);

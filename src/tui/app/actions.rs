@@ -32,11 +32,17 @@ impl App {
             Action::Back => {
                 if self.table().filter_active() {
                     self.table_mut().clear_filter();
+                } else {
+                    self.undrill();
                 }
             }
+            Action::ScrollLeft => self.table_mut().scroll_columns(-1),
+            Action::ScrollRight => self.table_mut().scroll_columns(1),
+            Action::Drill => self.drill(),
             Action::Filter => {
                 self.mode = InputMode::Filter;
-                self.input = self.table().filter.clone();
+                let f = self.table().filter.clone();
+                self.input.set(f);
             }
             Action::Command => {
                 self.mode = InputMode::Command;

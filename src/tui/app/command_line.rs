@@ -2,26 +2,18 @@
 
 use crossterm::event::KeyEvent;
 
+use super::commands::{COMMANDS, Cmd, Command, lookup};
 use super::{App, Effect, InputMode, Tab, ToastLevel};
 use crate::sync::events::{Mode as SyncMode, Scope, SyncCommand, Trigger};
-use crate::tui::keys::{Action, Context, Edit, ModalAction as M};
+use crate::tui::keys::{Action, Context, ModalAction as M};
+use crate::tui::wizard::path::expand_tilde;
 
 impl App {
     pub(super) fn key_command(&mut self, ev: KeyEvent) {
-        match self.keymap.edit(&ev) {
-            Some(Edit::Type(c)) => {
-                self.input.push(c);
-                self.completions = self.candidates();
-                return;
-            }
-            Some(Edit::Backspace) => {
-                self.input.pop();
-                self.completions = self.candidates();
-                return;
-            }
-            // The command line never had a clear-line key; it stays a no-op there.
-            Some(Edit::ClearLine) => return,
-            None => {}
+        if let Some(e) = self.keymap.edit(&ev) {
+            self.input.edit(e);
+            self.completions = self.candidates();
+            return;
         }
         match self.keymap.modal(Context::Command, &ev) {
             Some(M::CommandCancel) => {
@@ -31,29 +23,31 @@ impl App {
             }
             Some(M::CommandRun) => {
                 self.mode = InputMode::Normal;
-                let line = std::mem::take(&mut self.input);
+                let line = self.input.take();
                 self.completions.clear();
                 self.run_command(&line);
             }
-            Some(M::CommandComplete) => self.complete(),
+            Some(M::CommandComplete) => {
+                let options = self.candidates();
+                self.input.complete(&options, false);
+                self.completions = match self.input.cycling() {
+                    Some((all, _)) => all.to_vec(),
+                    None => self.candidates(),
+                };
+            }
             _ => {}
         }
     }
 
-    fn commands(&self) -> Vec<&'static str> {
-        let mut c = vec![
-            "sort", "cols", "export", "window", "filter", "messages", "history", "help", "q",
-            "quit",
-        ];
-        if !self.read_only {
-            c.insert(0, "sync");
-        }
-        c
+    /// The commands this console offers (read-only: none that write).
+    fn commands(&self) -> impl Iterator<Item = &'static Command> + '_ {
+        COMMANDS.iter().filter(|c| !(c.writes && self.read_only))
     }
 
     /// Completions for the word being typed on the command line.
     pub fn candidates(&self) -> Vec<String> {
-        let input = self.input.trim_start();
+        let (head, _) = self.input.split();
+        let input = head.trim_start();
         let mut words: Vec<&str> = input.split_whitespace().collect();
         let typing_new = input.ends_with(' ') || input.is_empty();
         let partial = if typing_new {
@@ -61,25 +55,28 @@ impl App {
         } else {
             words.pop().unwrap_or("")
         };
-        let options: Vec<String> = match words.first().copied() {
-            None => self.commands().iter().map(|s| s.to_string()).collect(),
-            Some("sort") if words.len() == 1 => self
-                .table()
+        let column_names = || -> Vec<String> {
+            self.table()
                 .columns
                 .iter()
                 .map(|c| c.name.to_lowercase().replace(' ', "_"))
-                .collect(),
-            Some("sort") => vec!["asc".into(), "desc".into()],
-            Some("cols") => self
-                .table()
-                .columns
-                .iter()
-                .map(|c| c.name.to_lowercase().replace(' ', "_"))
-                .collect(),
-            Some("window") => vec!["30".into(), "60".into(), "90".into()],
-            Some("sync") => vec!["full".into(), "devices".into(), "subscriptions".into()],
-            Some("export") => vec![format!("{}.csv", self.tab.title().to_lowercase())],
-            _ => Vec::new(),
+                .collect()
+        };
+        let options: Vec<String> = match words.first().copied().map(|w| (w, lookup(w))) {
+            None => self.commands().map(|c| c.name.to_string()).collect(),
+            Some((_, Some(c))) => match c.cmd {
+                Cmd::Sort if words.len() == 1 => column_names(),
+                Cmd::Sort => vec!["asc".into(), "desc".into()],
+                Cmd::Cols => column_names(),
+                Cmd::Window | Cmd::Expiring => vec!["30".into(), "60".into(), "90".into()],
+                Cmd::Sync => vec!["full".into(), "devices".into(), "subscriptions".into()],
+                Cmd::Export => vec![
+                    format!("{}.csv", self.tab.title().to_lowercase()),
+                    format!("{}.xlsx", self.tab.title().to_lowercase()),
+                ],
+                _ => Vec::new(),
+            },
+            Some((_, None)) => Vec::new(),
         };
         let p = partial.to_lowercase();
         options
@@ -88,121 +85,125 @@ impl App {
             .collect()
     }
 
-    fn complete(&mut self) {
-        let c = self.candidates();
-        if c.is_empty() {
-            return;
-        }
-        // Longest common prefix of the candidates.
-        let mut prefix = c[0].clone();
-        for o in &c[1..] {
-            while !o.starts_with(&prefix) {
-                prefix.pop();
-            }
-        }
-        let typing_new = self.input.ends_with(' ') || self.input.is_empty();
-        if !typing_new {
-            while self.input.chars().last().is_some_and(|ch| ch != ' ') {
-                self.input.pop();
-            }
-        }
-        self.input.push_str(&prefix);
-        if c.len() == 1 {
-            self.input.push(' ');
-        }
-        self.completions = self.candidates();
-    }
-
     /// Run a `:` command.
     pub fn run_command(&mut self, line: &str) {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(cmd) = words.first().copied() else {
+        let Some(word) = words.first().copied() else {
             return;
         };
         let args = &words[1..];
-        match cmd {
-            "q" | "quit" | "q!" => self.quit(),
-            "help" => self.act(Action::Help),
-            "messages" | "msgs" => self.open_messages(),
-            "history" => self.open_history(),
-            "sync" if self.sync_off.is_some() => self.refuse(Action::Sync),
-            "sync" => self.command_sync(args),
-            "sort" => {
-                let Some(name) = args.first() else {
-                    self.toast(
-                        ToastLevel::Warn,
-                        ":sort needs a column, e.g. :sort serial desc",
-                    );
-                    return;
-                };
-                match self.table().column_lookup(&name.replace('_', " ")) {
-                    Ok(c) => {
-                        let desc = args.get(1).is_some_and(|d| d.starts_with("desc"));
-                        self.table_mut().sort_by(c, desc);
-                    }
-                    Err(fits) if fits.is_empty() => self.toast(
-                        ToastLevel::Warn,
-                        format!(":sort {name}: no such column here"),
-                    ),
-                    Err(fits) => {
-                        let names: Vec<String> = fits
-                            .iter()
-                            .map(|f| f.to_lowercase().replace(' ', "_"))
-                            .collect();
-                        self.toast(
-                            ToastLevel::Warn,
-                            format!(
-                                ":sort {name}: which column? {} (nothing sorted)",
-                                names.join(", ")
-                            ),
-                        );
-                    }
+        let Some(command) = lookup(word) else {
+            let names: Vec<&str> = self.commands().map(|c| c.name).collect();
+            self.toast(
+                ToastLevel::Warn,
+                format!(":{word}: unknown command (try {})", names.join(" ")),
+            );
+            return;
+        };
+        match command.cmd {
+            Cmd::Quit => self.quit(),
+            Cmd::Help => self.act(Action::Help),
+            Cmd::Messages => self.open_messages(),
+            Cmd::History => self.open_history(),
+            Cmd::Devices => self.go_tab(Tab::Devices),
+            Cmd::Subscriptions => self.go_tab(Tab::Subscriptions),
+            Cmd::Assign => self.go_tab(Tab::Assign),
+            Cmd::Expiring => {
+                self.go_tab(Tab::Expiring);
+                if !args.is_empty() {
+                    self.command_window(args);
                 }
             }
-            "cols" => {
-                if args.is_empty() {
-                    self.act(Action::Columns);
-                    return;
-                }
-                let wanted: Vec<usize> = args
-                    .iter()
-                    .flat_map(|a| a.split(','))
-                    .filter_map(|n| self.table().column_by_name(&n.replace('_', " ")))
-                    .collect();
-                if wanted.is_empty() {
-                    self.toast(ToastLevel::Warn, ":cols: none of those columns exist here");
-                    return;
-                }
-                let t = self.active_table();
-                for (i, c) in self.table_mut().columns.iter_mut().enumerate() {
-                    c.visible = wanted.contains(&i);
-                }
-                if self.table_by_id(t).filter_active() {
-                    self.request_filter(t);
-                }
-            }
-            "window" => match args.first().and_then(|d| d.parse::<u32>().ok()) {
-                Some(d) if (1..=3650).contains(&d) => {
-                    self.tab = Tab::Expiring;
-                    self.set_window(d);
-                }
-                _ => self.toast(
-                    ToastLevel::Warn,
-                    ":window needs a number of days, e.g. :window 30",
-                ),
-            },
-            "filter" => {
-                self.input = args.join(" ");
+            Cmd::Sync if self.sync_off.is_some() => self.refuse(Action::Sync),
+            Cmd::Sync => self.command_sync(args),
+            Cmd::Sort => self.command_sort(args),
+            Cmd::Cols => self.command_cols(args),
+            Cmd::Window => self.command_window(args),
+            Cmd::Filter => {
+                self.input.set(args.join(" "));
                 self.filter_changed();
                 self.input.clear();
             }
-            "export" => self.command_export(args),
-            other => self.toast(
+            Cmd::Export => self.command_export(args),
+        }
+    }
+
+    /// A jump to a tab, as its key does (the wizard keeps its place in the Assign tab).
+    fn go_tab(&mut self, tab: Tab) {
+        let action = match tab {
+            Tab::Devices => Action::TabDevices,
+            Tab::Subscriptions => Action::TabSubscriptions,
+            Tab::Expiring => Action::TabExpiring,
+            Tab::Assign => Action::TabAssign,
+        };
+        self.act(action);
+    }
+
+    fn command_sort(&mut self, args: &[&str]) {
+        let Some(name) = args.first() else {
+            self.toast(
                 ToastLevel::Warn,
-                format!(
-                    ":{other}: unknown command (try {})",
-                    self.commands().join(" ")
-                ),
+                ":sort needs a column, e.g. :sort serial desc",
+            );
+            return;
+        };
+        match self.table().column_lookup(&name.replace('_', " ")) {
+            Ok(c) => {
+                let desc = args.get(1).is_some_and(|d| d.starts_with("desc"));
+                self.table_mut().sort_by(c, desc);
+            }
+            Err(fits) if fits.is_empty() => self.toast(
+                ToastLevel::Warn,
+                format!(":sort {name}: no such column here"),
+            ),
+            Err(fits) => {
+                let names: Vec<String> = fits
+                    .iter()
+                    .map(|f| f.to_lowercase().replace(' ', "_"))
+                    .collect();
+                self.toast(
+                    ToastLevel::Warn,
+                    format!(
+                        ":sort {name}: which column? {} (nothing sorted)",
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn command_cols(&mut self, args: &[&str]) {
+        if args.is_empty() {
+            self.act(Action::Columns);
+            return;
+        }
+        let wanted: Vec<usize> = args
+            .iter()
+            .flat_map(|a| a.split(','))
+            .filter_map(|n| self.table().column_by_name(&n.replace('_', " ")))
+            .collect();
+        if wanted.is_empty() {
+            self.toast(ToastLevel::Warn, ":cols: none of those columns exist here");
+            return;
+        }
+        let t = self.active_table();
+        for (i, c) in self.table_mut().columns.iter_mut().enumerate() {
+            c.visible = wanted.contains(&i);
+        }
+        if self.table_by_id(t).filter_active() {
+            self.request_filter(t);
+        }
+    }
+
+    fn command_window(&mut self, args: &[&str]) {
+        match args.first().and_then(|d| d.parse::<u32>().ok()) {
+            Some(d) if (1..=3650).contains(&d) => {
+                self.tab = Tab::Expiring;
+                self.set_window(d);
+            }
+            _ => self.toast(
+                ToastLevel::Warn,
+                ":window needs a number of days, e.g. :window 30",
             ),
         }
     }
@@ -240,12 +241,18 @@ impl App {
         );
     }
 
-    /// `:export [PATH]`: the rows shown, in the columns shown.
+    /// `:export [PATH]`: the rows shown, in the columns shown, in the format the file's
+    /// extension names; `~` is the home directory. An existing file is only replaced after
+    /// a yes (the run loop checks, and asks through [`Loaded::ExportExists`]).
     fn command_export(&mut self, args: &[&str]) {
-        let path = args
-            .first()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| format!("{}.csv", self.tab.title().to_lowercase()));
+        let typed = match args {
+            [] => format!("{}.csv", self.tab.title().to_lowercase()),
+            // A path with spaces arrives in pieces.
+            _ => args.join(" "),
+        };
+        let path = expand_tilde(&typed, self.home.as_deref())
+            .display()
+            .to_string();
         let t = self.table();
         let vis = t.visible_columns();
         let header = vis.iter().map(|c| t.columns[*c].name.to_string()).collect();
@@ -253,6 +260,11 @@ impl App {
             .view_rows()
             .map(|r| vis.iter().map(|c| r.cell(*c).to_string()).collect())
             .collect();
-        self.effects.push(Effect::Export { path, header, rows });
+        self.effects.push(Effect::Export {
+            path,
+            header,
+            rows,
+            overwrite: false,
+        });
     }
 }

@@ -1,6 +1,6 @@
 //! Data from the loader tasks.
 
-use super::{App, Effect, Loaded, TableId, ToastLevel};
+use super::{App, Effect, InputMode, Loaded, TableId, ToastLevel};
 use crate::tui::wizard::WizardMsg;
 
 impl App {
@@ -42,6 +42,17 @@ impl App {
             Loaded::UndoPlanned(r) => self.undo_planned(r),
             Loaded::RunDetail { run_id, result } => self.run_detail_loaded(run_id, result),
             Loaded::History(r) => self.history_loaded(r),
+            Loaded::ExportExists { path, header, rows } => {
+                let question = format!("{path} exists: replace it?");
+                let again = Effect::Export {
+                    path,
+                    header,
+                    rows,
+                    overwrite: true,
+                };
+                self.ask = Some((question, again));
+                self.mode = InputMode::Ask;
+            }
             Loaded::Wizard(msg) => {
                 if self.wizard.is_none() && matches!(msg, WizardMsg::Done(_)) {
                     // The tabs show what the apply changed even with the wizard gone.

@@ -89,6 +89,7 @@ impl App {
             path: MARKED_EXPORT.to_string(),
             header,
             rows,
+            overwrite: false,
         });
     }
 }

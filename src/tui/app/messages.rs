@@ -33,7 +33,11 @@ pub enum Effect {
         path: String,
         header: Vec<String>,
         rows: Vec<Vec<String>>,
+        /// Replace a file of that name (the user said yes); otherwise ask first.
+        overwrite: bool,
     },
+    /// Leave the terminal to the shell until `fg` (Ctrl-Z).
+    Suspend,
     /// The assignment wizard's work; its answer comes back as [`Loaded::Wizard`].
     Wizard(WizardEffect),
     /// Plan the undo of an assignment run (as `assign --undo` does); the answer is
@@ -78,6 +82,12 @@ pub enum Loaded {
     },
     Failed(String),
     Exported(Result<String, String>),
+    /// `:export` would replace this file (its full path): the export waits for a yes.
+    ExportExists {
+        path: String,
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
     /// An answer to one of the wizard's effects.
     Wizard(WizardMsg),
     /// The undo plan of a run, or why there is none.

@@ -10,7 +10,10 @@
 
 mod actions;
 mod command_line;
+pub mod commands;
 mod detail;
+mod drill;
+mod help;
 mod loaded;
 mod marking;
 mod messages;
@@ -30,6 +33,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::FilterResult;
 use super::keys::{Action, Keymap, WizardAction};
+use super::line_edit::LineEdit;
 use super::model::marks::Marks;
 use super::model::rows::{self, MonthBucket};
 use super::theme::Theme;
@@ -43,7 +47,9 @@ pub use super::model::table_id::{TableId, WizardTable};
 pub use super::toast::{Toast, ToastLevel};
 pub use messages::{Effect, Loaded};
 use parts::Tables;
-pub use parts::{DetailStyle, DetailView, InputMode, ResourceProgress, Scratch, SyncView};
+pub use parts::{
+    DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
+};
 
 /// The four tabs, in key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +88,18 @@ pub struct App {
     now: DateTime<Utc>,
     mode: InputMode,
     /// Text of the filter or command line being typed.
-    input: String,
+    input: LineEdit,
     completions: Vec<String>,
     help_scroll: usize,
+    /// The help's find line while it is typed, and the word last found.
+    help_find: Option<LineEdit>,
+    help_word: String,
+    /// Lines the help pane shows, learned while drawing (for paging and the scroll's end).
+    help_page: Cell<usize>,
+    /// The tab a drill-down started from (Esc goes back there).
+    drill_from: Option<Tab>,
+    /// Asked of the user, awaiting y/n: what yes does.
+    ask: Option<(String, Effect)>,
     detail: Option<DetailView>,
     columns_cursor: usize,
     toasts: super::toast::Toasts,
@@ -145,9 +160,14 @@ impl App {
             sync_off: read_only.then(|| "read-only".to_string()),
             now,
             mode: InputMode::Normal,
-            input: String::new(),
+            input: LineEdit::default(),
             completions: Vec::new(),
             help_scroll: 0,
+            help_find: None,
+            help_word: String::new(),
+            help_page: Cell::new(20),
+            drill_from: None,
+            ask: None,
             detail: None,
             columns_cursor: 0,
             toasts: Default::default(),
@@ -203,6 +223,13 @@ impl App {
         self.dirty = true;
     }
 
+    /// A toast that replaces the one on screen about the same thing (`key`).
+    pub fn toast_keyed(&mut self, level: ToastLevel, key: &'static str, text: impl Into<String>) {
+        self.toasts
+            .push_keyed(level, Some(key), text.into(), self.now);
+        self.dirty = true;
+    }
+
     /// Dismiss every toast.
     pub fn clear_toasts(&mut self) {
         self.toasts.clear();
@@ -246,7 +273,12 @@ impl App {
             }
             return;
         }
+        if self.keymap.is_suspend(&ev) {
+            self.effects.push(Effect::Suspend);
+            return;
+        }
         match self.mode {
+            InputMode::Ask => self.key_ask(ev),
             InputMode::Filter => self.key_filter(ev),
             InputMode::Command => self.key_command(ev),
             InputMode::Help => self.key_help(ev),
@@ -324,10 +356,18 @@ impl App {
     }
     /// The filter or command line being typed.
     pub fn input(&self) -> &str {
+        self.input.as_str()
+    }
+    /// The filter or command line with its cursor.
+    pub fn input_line(&self) -> &LineEdit {
         &self.input
     }
     pub fn completions(&self) -> &[String] {
         &self.completions
+    }
+    /// The yes/no question asked, if one is.
+    pub fn question(&self) -> Option<&str> {
+        self.ask.as_ref().map(|(q, _)| q.as_str())
     }
     pub fn help_scroll(&self) -> usize {
         self.help_scroll

@@ -4,20 +4,20 @@
 
 use crossterm::event::KeyEvent;
 
-use super::{App, InputMode};
-use crate::tui::keys::{Context, Edit, ModalAction as M};
+use super::{App, InputMode, ToastLevel};
+use crate::tui::keys::WizardAction;
+use crate::tui::keys::{Context, ModalAction as M};
+use crate::tui::wizard::step::WizardStep;
+
+/// Values Tab cycles through after `col:` (a column of serials has thousands).
+const FILTER_VALUES: usize = 50;
 
 impl App {
     pub(super) fn key_filter(&mut self, ev: KeyEvent) {
         if let Some(e) = self.keymap.edit(&ev) {
-            match e {
-                Edit::Type(c) => self.input.push(c),
-                Edit::Backspace => {
-                    self.input.pop();
-                }
-                Edit::ClearLine => self.input.clear(),
+            if self.input.edit(e) {
+                self.filter_changed();
             }
-            self.filter_changed();
             return;
         }
         match self.keymap.modal(Context::Filter, &ev) {
@@ -29,12 +29,60 @@ impl App {
             Some(M::FilterKeep) => self.mode = InputMode::Normal,
             Some(M::FilterDown) => self.table_mut().move_by(1),
             Some(M::FilterUp) => self.table_mut().move_by(-1),
+            Some(M::FilterComplete) => {
+                let options = self.filter_candidates();
+                let before = self.input.as_str().to_string();
+                self.input.complete(&options, false);
+                if self.input.as_str() != before {
+                    self.filter_changed();
+                }
+            }
             _ => {}
         }
     }
 
+    /// What Tab offers for the word before the cursor on the filter line: column names
+    /// (`type:`), or after `col:` the values of that column (those without spaces, which a
+    /// term cannot hold), at most [`FILTER_VALUES`] of them.
+    fn filter_candidates(&self) -> Vec<String> {
+        let (head, _) = self.input.split();
+        let word = head.rsplit(' ').next().unwrap_or("");
+        let (sign, word) = match word.strip_prefix('!') {
+            Some(w) => ("!", w),
+            None => ("", word),
+        };
+        let t = self.table();
+        let lower = word.to_lowercase();
+        let Some((col, partial)) = word.split_once(':') else {
+            return t
+                .columns
+                .iter()
+                .map(|c| c.name.to_lowercase().replace([' ', '/'], "_"))
+                .filter(|n| n.starts_with(&lower))
+                .map(|n| format!("{sign}{n}:"))
+                .collect();
+        };
+        let Ok(c) = t.column_lookup(col) else {
+            return Vec::new();
+        };
+        let p = partial.to_lowercase();
+        let mut values: Vec<&str> = t
+            .rows()
+            .iter()
+            .map(|r| r.cell(c))
+            .filter(|v| !v.is_empty() && !v.contains(' ') && v.to_lowercase().starts_with(&p))
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        values
+            .into_iter()
+            .take(FILTER_VALUES)
+            .map(|v| format!("{sign}{col}:{v}"))
+            .collect()
+    }
+
     pub(super) fn filter_changed(&mut self) {
-        let q = self.input.trim().to_string();
+        let q = self.input.as_str().trim().to_string();
         let t = self.active_table();
         if q.is_empty() {
             self.table_mut().clear_filter();
@@ -44,11 +92,27 @@ impl App {
         }
     }
 
-    pub(super) fn key_help(&mut self, ev: KeyEvent) {
-        match self.keymap.modal(Context::Help, &ev) {
-            Some(M::HelpClose) => self.mode = InputMode::Normal,
-            Some(M::HelpDown) => self.help_scroll += 1,
-            Some(M::HelpUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
+    /// The answer to the question in the footer: the wizard's yes and no keys, as every
+    /// confirmation has.
+    pub(super) fn key_ask(&mut self, ev: KeyEvent) {
+        let answer = self.keymap.wizard.action(WizardStep::Confirm, &ev);
+        match answer {
+            Some(WizardAction::Yes) => {
+                if let Some((_, e)) = self.ask.take() {
+                    self.effects.push(e);
+                }
+                self.mode = InputMode::Normal;
+            }
+            Some(WizardAction::No) => {
+                if let Some((q, _)) = self.ask.take() {
+                    let what = q.split(" exists").next().unwrap_or("").to_string();
+                    self.toast(
+                        ToastLevel::Info,
+                        format!("not exported: {what} kept as it was"),
+                    );
+                }
+                self.mode = InputMode::Normal;
+            }
             _ => {}
         }
     }

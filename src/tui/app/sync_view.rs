@@ -78,14 +78,16 @@ impl App {
                 delay,
                 reason,
             } => {
-                self.toast(
+                self.toast_keyed(
                     ToastLevel::Warn,
+                    "retry",
                     format!("retry {attempt} in {}s: {reason}", delay.as_secs()),
                 );
             }
             SyncEvent::RateLimited { endpoint, wait } => {
-                self.toast(
+                self.toast_keyed(
                     ToastLevel::Info,
+                    "rate limit",
                     format!("rate limited on {endpoint}: waiting {}s", wait.as_secs()),
                 );
             }

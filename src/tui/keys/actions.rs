@@ -2,6 +2,21 @@
 
 use crate::tui::wizard::step::WizardStep;
 
+/// A key that edits the line being typed, whatever is bound: these stay fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Type(char),
+    Backspace,
+    /// Everything before the cursor (readline's Ctrl-u).
+    ClearLine,
+    /// The word before the cursor (readline's Ctrl-w).
+    DeleteWord,
+    Home,
+    End,
+    Left,
+    Right,
+}
+
 /// Everything a key can do in normal mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
@@ -31,6 +46,10 @@ pub enum Action {
     Columns,
     CopyId,
     CopyRow,
+    ScrollLeft,
+    ScrollRight,
+    /// A subscription's devices, a device's subscriptions.
+    Drill,
     Sync,
     SyncFull,
     CancelSync,
@@ -87,6 +106,7 @@ pub enum ModalAction {
     FilterClear,
     FilterUp,
     FilterDown,
+    FilterComplete,
     CommandRun,
     CommandCancel,
     CommandComplete,
@@ -110,6 +130,12 @@ pub enum ModalAction {
     HelpClose,
     HelpDown,
     HelpUp,
+    HelpPageDown,
+    HelpPageUp,
+    HelpTop,
+    HelpBottom,
+    HelpFind,
+    HelpFindNext,
 }
 
 /// Where a binding is live. Two actions may share a key unless they share a context: the

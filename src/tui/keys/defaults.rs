@@ -6,7 +6,7 @@
 //! Conventions (design.md §5, after k9s, lazygit and gitui): `j/k` and the arrows move, Enter
 //! goes on, Esc goes back, `/` filters, `:` opens the command line, `?` shows help.
 
-use super::actions::{Action as A, Context, ModalAction as M, WizardAction as WA};
+use super::actions::{Action as A, Context, Edit, ModalAction as M, WizardAction as WA};
 use super::code::KeyCodeOrd as K;
 use super::info::{Hint, Info};
 use crate::tui::wizard::step::WizardStep as W;
@@ -41,24 +41,44 @@ pub const ALT: (&str, &[&str]) = ("Alt-", &["alt-", "m-"]);
 /// Quits from anywhere whatever `[ui.keys]` says (while an assignment runs it asks to cancel
 /// first), so a broken keymap can never lock the user in.
 pub const ALWAYS_QUIT: &str = "ctrl-c";
-/// Empties the line being typed (the filter, the wizard's path and tag lines).
-pub const CLEAR_LINE: &str = "ctrl-u";
-/// Deletes the last character of every line being typed.
-pub const BACKSPACE: &str = "backspace";
+/// The fixed editing keys of every line being typed (the filter and command lines, the
+/// wizard's path and tag lines), readline's: they type nothing, so no binding needs them.
+pub const EDIT_KEYS: &[(&str, Edit, &str)] = &[
+    (
+        "backspace",
+        Edit::Backspace,
+        "delete the character before the cursor",
+    ),
+    (
+        "ctrl-u",
+        Edit::ClearLine,
+        "delete from the start of the line to the cursor",
+    ),
+    (
+        "ctrl-w",
+        Edit::DeleteWord,
+        "delete the word before the cursor",
+    ),
+    ("ctrl-a", Edit::Home, "cursor to the start of the line"),
+    ("home", Edit::Home, "cursor to the start of the line"),
+    ("ctrl-e", Edit::End, "cursor to the end of the line"),
+    ("end", Edit::End, "cursor to the end of the line"),
+    ("left", Edit::Left, "cursor one character left"),
+    ("right", Edit::Right, "cursor one character right"),
+];
 
-/// The fixed keys as help lists them under "Always".
+/// Suspends the console to the shell (`fg` brings it back), as in every terminal program.
+pub const SUSPEND: &str = "ctrl-z";
+
+/// The fixed keys as help lists them under "Always" (the editing keys follow them).
 pub const FIXED: &[(&str, &str)] = &[
     (
         ALWAYS_QUIT,
         "quit from anywhere (while an assignment runs: cancel it first)",
     ),
     (
-        BACKSPACE,
-        "delete the last character of the line being typed",
-    ),
-    (
-        CLEAR_LINE,
-        "empty the filter line, or the wizard's path or tag line",
+        SUSPEND,
+        "suspend to the shell; `fg` brings the console back",
     ),
 ];
 
@@ -73,7 +93,7 @@ const fn n(action: A, name: &'static str, group: &'static str, desc: &'static st
 pub const ACTIONS: &[Info<A>] = &[
     n(A::Quit, "quit", "General", "quit (at top level)").hint("quit").keys(&["q"]),
     n(A::Help, "help", "General", "show or hide this help").hint("help").keys(&["?"]),
-    n(A::Command, "command", "General", "command line (:sync :sort :cols :export :history …)").hint("cmd").keys(&[":"]),
+    n(A::Command, "command", "General", "command line (the commands are listed below)").hint("cmd").keys(&[":"]),
     n(A::TabDevices, "tab_devices", "Tabs", "Devices tab").keys(&["1"]),
     n(A::TabSubscriptions, "tab_subscriptions", "Tabs", "Subscriptions tab").keys(&["2"]),
     n(A::TabExpiring, "tab_expiring", "Tabs", "Expiring tab").keys(&["3"]),
@@ -89,7 +109,7 @@ pub const ACTIONS: &[Info<A>] = &[
     n(A::HalfPageUp, "half_page_up", "Move", "half a page up").keys(&["ctrl-u"]),
     n(A::HalfPageDown, "half_page_down", "Move", "half a page down").keys(&["ctrl-d"]),
     n(A::Detail, "detail", "Table", "detail of the selected row").hint("detail").keys(&["enter"]),
-    n(A::Back, "back", "Table", "close pane / clear filter").keys(&["esc"]),
+    n(A::Back, "back", "Table", "close pane / clear filter / leave a drill-down").keys(&["esc"]),
     n(A::Filter, "filter", "Table", "filter (fuzzy; ^ $ ' ! per cell; col:value; tag:k=v)").hint("filter").keys(&["/"]),
     n(A::SortNext, "sort_next", "Table", "sort by the next column").hint("sort").keys(&["o"]),
     n(A::SortPrev, "sort_prev", "Table", "sort by the previous column").keys(&["O"]),
@@ -97,6 +117,9 @@ pub const ACTIONS: &[Info<A>] = &[
     n(A::Columns, "columns", "Table", "show or hide columns").hint("cols").keys(&["c"]),
     n(A::CopyId, "copy_id", "Table", "copy serial / key (OSC 52)").hint("copy").keys(&["y"]),
     n(A::CopyRow, "copy_row", "Table", "copy the whole row").keys(&["Y"]),
+    n(A::ScrollLeft, "scroll_left", "Table", "scroll the columns left (when they do not all fit)").keys(&["h", "left"]),
+    n(A::ScrollRight, "scroll_right", "Table", "scroll the columns right").keys(&["l", "right"]),
+    n(A::Drill, "drill", "Table", "drill down: a subscription's devices, a device's subscriptions").keys(&["d"]),
     n(A::Window, "window", "Expiring", "expiring window 30 / 60 / 90 days").hint("window").keys(&["w"]),
     n(A::FocusExpired, "focus_expired", "Expiring", "switch between expiring and expired lists").keys(&["x"]),
     n(A::AssignNew, "assign_new", "Assign", "new assignment from a spreadsheet (wizard)").hint("new assignment").keys(&["n"]).writes(),
@@ -196,6 +219,7 @@ pub const MODAL_ACTIONS: &[Info<M>] = &[
     m(M::FilterClear, "filter_clear", "Filter line", "clear the filter and go back", FILTER).keys(&["esc"]),
     m(M::FilterUp, "filter_up", "Filter line", "move up the rows while typing", FILTER).keys(&["up"]),
     m(M::FilterDown, "filter_down", "Filter line", "move down the rows while typing", FILTER).keys(&["down"]),
+    m(M::FilterComplete, "filter_complete", "Filter line", "complete a column name (type:) or a value (type:sw…); again: the next", FILTER).keys(&["tab"]),
     m(M::CommandRun, "command_run", "Command line", "run the command typed", COMMAND).keys(&["enter"]),
     m(M::CommandCancel, "command_cancel", "Command line", "leave the command line", COMMAND).keys(&["esc"]),
     m(M::CommandComplete, "command_complete", "Command line", "complete the word typed", COMMAND).keys(&["tab"]),
@@ -218,6 +242,12 @@ pub const MODAL_ACTIONS: &[Info<M>] = &[
     m(M::HelpClose, "help_close", "Help", "close this help", HELP).like(&[A::Back, A::Help, A::Quit, A::Detail]),
     m(M::HelpDown, "help_down", "Help", "scroll down", HELP).like(&[A::Down]),
     m(M::HelpUp, "help_up", "Help", "scroll up", HELP).like(&[A::Up]),
+    m(M::HelpPageDown, "help_page_down", "Help", "scroll down a page", HELP).like(&[A::PageDown, A::HalfPageDown]),
+    m(M::HelpPageUp, "help_page_up", "Help", "scroll up a page", HELP).like(&[A::PageUp, A::HalfPageUp]),
+    m(M::HelpTop, "help_top", "Help", "to the top", HELP).like(&[A::Top]),
+    m(M::HelpBottom, "help_bottom", "Help", "to the bottom", HELP).like(&[A::Bottom]),
+    m(M::HelpFind, "help_find", "Help", "find a word in the help", HELP).like(&[A::Filter]),
+    m(M::HelpFindNext, "help_find_next", "Help", "next line with the word found", HELP).keys(&["n"]),
 ];
 
 const fn h(actions: &'static [M], keys: usize, join: &'static str, label: &'static str) -> Hint {
@@ -251,5 +281,7 @@ pub const FOOTERS: &[(Context, &[Hint])] = &[
     (Context::Help, &[
         h(&[M::HelpClose], 2, "/", "close help"),
         h(&[M::HelpDown, M::HelpUp], 1, "/", "scroll"),
+        h(&[M::HelpTop, M::HelpBottom], 1, "/", "top/bottom"),
+        h(&[M::HelpFind], 1, "/", "find"),
     ]),
 ];

@@ -2,7 +2,7 @@
 
 use crossterm::event::KeyEvent;
 
-use super::defaults::{ACTIONS, FIXED, FOOTERS};
+use super::defaults::{ACTIONS, EDIT_KEYS, FIXED, FOOTERS};
 use super::{Bindings, Context, Key, Keymap, WizardAction};
 use crate::tui::wizard::step::WizardStep;
 
@@ -65,9 +65,12 @@ impl Keymap {
 
     /// The keys no `[ui.keys]` changes, as help lists them: `(key, description)`.
     pub fn fixed_entries(&self) -> Vec<(String, &'static str)> {
+        let edits = EDIT_KEYS.iter().map(|(k, _, d)| (*k, *d));
         FIXED
             .iter()
-            .filter_map(|(k, d)| Some((Key::parse(k).ok()?.to_string(), *d)))
+            .copied()
+            .chain(edits)
+            .filter_map(|(k, d)| Some((Key::parse(k).ok()?.to_string(), d)))
             .collect()
     }
 

@@ -21,20 +21,12 @@ use std::collections::BTreeMap;
 
 use crossterm::event::KeyEvent;
 
-pub use actions::{Action, Context, ModalAction, WizardAction};
+pub use actions::{Action, Context, Edit, ModalAction, WizardAction};
 pub use bindings::{Bindings, Clash, Overrides};
 pub use code::KeyCodeOrd;
 pub use defaults::{ACTIONS, MODAL_ACTIONS, WIZARD_ACTIONS};
 pub use info::{Hint, Info};
 pub use key::Key;
-
-/// A key that edits the line being typed, whatever is bound: these stay fixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edit {
-    Type(char),
-    Backspace,
-    ClearLine,
-}
 
 /// The live keymap of every context.
 #[derive(Debug, Clone)]
@@ -46,8 +38,8 @@ pub struct Keymap {
     pub modal: Bindings<ModalAction>,
     read_only: bool,
     always_quit: Option<Key>,
-    backspace: Option<Key>,
-    clear_line: Option<Key>,
+    suspend: Option<Key>,
+    edits: Vec<(Key, Edit)>,
 }
 
 /// The action enums, each with its table in the keymap: lets `label`, `say` and `press`
@@ -108,8 +100,11 @@ impl Keymap {
             modal,
             read_only,
             always_quit: fixed(defaults::ALWAYS_QUIT),
-            backspace: fixed(defaults::BACKSPACE),
-            clear_line: fixed(defaults::CLEAR_LINE),
+            suspend: fixed(defaults::SUSPEND),
+            edits: defaults::EDIT_KEYS
+                .iter()
+                .filter_map(|(k, e, _)| Some((fixed(k)?, *e)))
+                .collect(),
         };
         (km, warnings)
     }
@@ -134,14 +129,17 @@ impl Keymap {
         Key::from_event(ev).is_some_and(|k| Some(k) == self.always_quit)
     }
 
+    /// The key that suspends the console to the shell (not rebindable).
+    pub fn is_suspend(&self, ev: &KeyEvent) -> bool {
+        Key::from_event(ev).is_some_and(|k| Some(k) == self.suspend)
+    }
+
     /// The fixed editing key an event is, if any.
     pub fn edit(&self, ev: &KeyEvent) -> Option<Edit> {
         let key = Key::from_event(ev)?;
         match key.code {
             KeyCodeOrd::Char(c) if key.types_text() => Some(Edit::Type(c)),
-            _ if Some(key) == self.backspace => Some(Edit::Backspace),
-            _ if Some(key) == self.clear_line => Some(Edit::ClearLine),
-            _ => None,
+            _ => self.edits.iter().find(|(k, _)| *k == key).map(|(_, e)| *e),
         }
     }
 

@@ -51,7 +51,10 @@ fn the_modes_follow_the_tables_keys_unless_rebound_themselves() {
         None,
         "help_close is F1 only"
     );
-    assert_eq!(km.footer(Context::Help), "F1 close help · Ctrl-n/k scroll");
+    assert_eq!(
+        km.footer(Context::Help),
+        "F1 close help · Ctrl-n/k scroll · g/G top/bottom · / find"
+    );
     // The wizard's cursor keeps the arrows whatever `up` and `down` are.
     assert_eq!(km.label(WizardAction::CursorDown), "Ctrl-n/↓");
 }
@@ -71,7 +74,10 @@ fn footers_of_the_modes_with_the_default_keys() {
         km.footer(Context::Columns),
         "Space toggle column · j/k move · Esc done"
     );
-    assert_eq!(km.footer(Context::Help), "Esc/? close help · j/k scroll");
+    assert_eq!(
+        km.footer(Context::Help),
+        "Esc/? close help · j/k scroll · g/G top/bottom · / find"
+    );
     let (km, _) = Keymap::new(
         &keys(&[("filter_up", "ctrl-p"), ("filter_keep", "")]),
         false,

@@ -430,6 +430,23 @@ impl Covered {
             .map(|i| self.line(*i as usize))
     }
 
+    /// The serial numbers of the subscription's devices (each pane line starts with one).
+    pub fn serials<'a>(&'a self, sub_id: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.lines(sub_id)
+            .filter_map(|l| l.split_whitespace().next())
+    }
+
+    /// The ids of the subscriptions covering the device with this serial number (a scan:
+    /// asked once per drill-down, not per frame).
+    pub fn subscriptions_of<'a>(&'a self, serial: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.by_sub.iter().filter_map(move |(sub, lines)| {
+            lines
+                .iter()
+                .any(|i| self.line(*i as usize).split_whitespace().next() == Some(serial))
+                .then_some(&**sub)
+        })
+    }
+
     fn line(&self, i: usize) -> &str {
         let start = match i.checked_sub(1) {
             Some(p) => self.ends.get(p).map_or(0, |e| *e as usize),

@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use unicode_width::UnicodeWidthStr;
 
+use super::drill::Drill;
+
+mod views;
+
 /// A column of a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -202,6 +206,13 @@ pub struct TableModel {
     rows: Arc<Vec<Row>>,
     /// Width each column gets: max of header and cells, capped by `max_width`.
     widths: Vec<u16>,
+    /// Width of each column's widest value, uncapped: what spare screen width can give back.
+    natural: Vec<u16>,
+    /// Columns scrolled off to the left (after the first, which stays); the draw clamps it
+    /// to what the screen needs, hence a `Cell`.
+    hscroll: Cell<usize>,
+    /// A drill-down: only the rows it names are shown (with the filter on top).
+    drill: Option<Drill>,
     /// Row indices in sort order.
     order: Vec<u32>,
     /// `order` restricted to the filter's matches: what is on screen.
@@ -246,6 +257,9 @@ impl TableModel {
             sort: None,
             selected: 0,
             offset: Cell::new(0),
+            natural: Vec::new(),
+            hscroll: Cell::new(0),
+            drill: None,
             filter: String::new(),
             awaited: 0,
             filter_error: None,
@@ -347,6 +361,19 @@ impl TableModel {
     }
 
     fn compute_widths(&mut self) {
+        self.natural = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, col)| {
+                let header = u16::try_from(col.name.width()).unwrap_or(u16::MAX) + 2;
+                let cells = self
+                    .rows
+                    .iter()
+                    .map(|r| r.widths.get(c).copied().unwrap_or(0));
+                cells.max().unwrap_or(0).max(header)
+            })
+            .collect();
         self.widths = self
             .columns
             .iter()
@@ -365,16 +392,27 @@ impl TableModel {
     }
 
     fn rebuild_view(&mut self) {
+        let rows = &self.rows;
+        let drilled = |i: &u32| {
+            self.drill.as_ref().is_none_or(|d| {
+                rows.get(*i as usize)
+                    .is_some_and(|r| d.admits(&r.id, |c| r.cell(c)))
+            })
+        };
         self.view = match &self.mask {
             Some(mask) => self
                 .order
                 .iter()
                 .copied()
-                .filter(|i| mask.get(*i as usize).copied().unwrap_or(false))
+                .filter(|i| mask.get(*i as usize).copied().unwrap_or(false) && drilled(i))
                 .collect(),
-            None => self.order.clone(),
+            None => self.order.iter().copied().filter(drilled).collect(),
         };
-        if self.mask.is_none() {
+        if self.drill.is_some()
+            && let Some(col) = self.breakdown_col
+        {
+            self.breakdown = breakdown(self.view.iter().map(|i| rows[*i as usize].cell(col)));
+        } else if self.mask.is_none() {
             self.breakdown = self.all_breakdown.clone();
         }
     }
@@ -433,7 +471,10 @@ impl TableModel {
         self.mask = Some(mask);
         self.filter_error = None;
         self.rebuild_view();
-        self.breakdown = counts;
+        // Under a drill-down the view's own counts stand (the worker counted every match).
+        if self.drill.is_none() {
+            self.breakdown = counts;
+        }
         if let Some(id) = anchor
             && !self.select_id(&id)
         {

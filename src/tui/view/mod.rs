@@ -46,9 +46,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
         height: 1,
         ..area
     };
+    // Toasts get lines of their own above the status bar: over the table they hid rows
+    // (and the row the cursor was on), over the footer the line being typed.
+    let toast_h = (app.toasts().len() as u16).min(overlay::toast_room(area.height));
     let body = Rect {
         y: area.y + 2,
-        height: area.height.saturating_sub(4),
+        height: area.height.saturating_sub(4 + toast_h),
+        ..area
+    };
+    let toast_area = Rect {
+        y: body.y + body.height,
+        height: toast_h,
         ..area
     };
     draw_tabs(frame, tabs, app);
@@ -86,7 +94,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         InputMode::Columns => overlay::draw_columns(frame, body, app),
         _ => {}
     }
-    overlay::draw_toasts(frame, body, app);
+    overlay::draw_toasts(frame, toast_area, app);
 }
 
 /// While a sync is asked for or runs: its progress, for the empty tables it will fill.
@@ -156,9 +164,11 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         "glp-console "
     };
+    // The title only where the tabs leave room for it: it used to be written over them.
+    let tabs_w = Line::from(spans.clone()).width() as u16;
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     let w = right.chars().count() as u16;
-    if area.width > w + 60 {
+    if area.width >= tabs_w + w {
         put(
             frame.buffer_mut(),
             area.x + area.width - w,
@@ -192,17 +202,14 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
             None => format!("filter ⟨{f}⟩ "),
         };
     }
-    let counts = if table.is_partial() && !table.filter_active() {
-        format!("{} rows · loading", fmt_int(table.total() as i64))
-    } else if table.filter_active() || table.len() != table.total() {
-        format!(
-            "{} of {}",
-            fmt_int(table.len() as i64),
-            fmt_int(table.total() as i64)
-        )
-    } else {
-        format!("{} rows", fmt_int(table.total() as i64))
-    };
+    if let Some(d) = table.drill() {
+        chip = format!(
+            "drill ⟨{}⟩ [{} back] · {chip}",
+            d.label,
+            app.keymap().label(Action::Back)
+        );
+    }
+    let counts = row_counts(table);
     let marked = if app.tab() == Tab::Devices {
         marks::marked_text(app)
     } else {
@@ -244,6 +251,32 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         rw,
         chip_style,
     );
+}
+
+/// "row 3 of 10,000 rows", "row 3 · 464 of 10,000" while filtered: where the cursor is and
+/// how many rows there are.
+fn row_counts(table: &super::model::table::TableModel) -> String {
+    let row = if table.is_empty() {
+        String::new()
+    } else {
+        format!("row {}", fmt_int(table.selected_index() as i64 + 1))
+    };
+    if table.is_partial() && !table.filter_active() {
+        format!("{row} · {} rows · loading", fmt_int(table.total() as i64))
+            .trim_start_matches(" · ")
+            .to_string()
+    } else if table.filter_active() || table.len() != table.total() {
+        let sep = if row.is_empty() { "" } else { " · " };
+        format!(
+            "{row}{sep}{} of {}",
+            fmt_int(table.len() as i64),
+            fmt_int(table.total() as i64)
+        )
+    } else if row.is_empty() {
+        format!("{} rows", fmt_int(table.total() as i64))
+    } else {
+        format!("{row} of {} rows", fmt_int(table.total() as i64))
+    }
 }
 
 /// Expiring: the month chart on top, then the expiring list (or the expired list) with the
@@ -387,16 +420,7 @@ fn draw_wizard_info(frame: &mut Frame, area: Rect, app: &App, w: &super::wizard:
             };
             chip = true;
         }
-        let counts = if table.filter_active() {
-            format!(
-                "{} of {}",
-                fmt_int(table.len() as i64),
-                fmt_int(table.total() as i64)
-            )
-        } else {
-            format!("{} rows", fmt_int(table.total() as i64))
-        };
-        right = format!(" {right}{counts} ");
+        right = format!(" {right}{} ", row_counts(table));
     }
     let rw = (right.chars().count() as u16).min(area.width);
     if rw > 0 {

@@ -6,8 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Borders, Clear};
 
 use super::table::put;
-use crate::tui::app::{App, DetailStyle, ToastLevel};
-use crate::tui::keys::Action;
+use crate::tui::app::{App, DetailStyle, HelpLine, ToastLevel};
 
 fn boxed(frame: &mut Frame, area: Rect, title: &str, app: &App) -> Rect {
     frame.render_widget(Clear, area);
@@ -31,84 +30,94 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// One help line under its heading (the heading first when it changes).
-fn push_entry(lines: &mut Vec<(bool, String)>, heading: &mut String, g: &str, k: &str, d: &str) {
-    if heading != g {
-        if !lines.is_empty() {
-            lines.push((false, String::new()));
-        }
-        lines.push((true, g.to_string()));
-        *heading = g.to_string();
-    }
-    lines.push((false, format!("  {k:<14} {d}")));
-}
-
-/// The help's lines, `(heading?, text)`: normal mode by group, the wizard, the modes, and
-/// the fixed keys — every key from the live keymap.
-fn help_lines(app: &App) -> Vec<(bool, String)> {
-    let keys = app.keymap();
-    let mut lines = Vec::new();
-    let mut heading = String::new();
-    for (g, k, d) in keys.help_entries() {
-        // Read-only: the command line has no `:sync` either.
-        let d = if app.read_only() {
-            d.replace(":sync ", "")
-        } else {
-            d.to_string()
-        };
-        push_entry(&mut lines, &mut heading, g, &k, &d);
-    }
-    // Read-only never opens the wizard: its keys would be noise.
-    if !app.read_only() {
-        let wizard = format!(
-            "Assign wizard ({} in the Assign tab)",
-            keys.say(Action::AssignNew)
-        );
-        for (k, d) in keys.wizard.help_entries() {
-            push_entry(&mut lines, &mut heading, &wizard, &k, d);
-        }
-    }
-    for (g, k, d) in keys.modal_help_entries() {
-        push_entry(&mut lines, &mut heading, g, &k, d);
-    }
-    for (k, d) in keys.fixed_entries() {
-        push_entry(&mut lines, &mut heading, "Always", &k, d);
-    }
-    if app.read_only() {
-        lines.push((false, String::new()));
-        lines.push((
-            true,
-            "Read-only mode: sync, new assignments and other write actions are off".into(),
-        ));
-    }
-    lines
-}
-
+/// The help, wrapped to the pane: keys in a column, their text wrapped beside it. Scrolls
+/// by whole lines; the last screen is full (the scroll stops where the end shows).
 pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
-    let lines = help_lines(app);
-    let rect = centered(area, 72, area.height);
+    let lines = app.help_lines();
+    let rect = centered(area, 80, area.height);
     let inner = boxed(frame, rect, "Help — keys from the live keymap", app);
+    let width = usize::from(inner.width.saturating_sub(1)).max(1);
+    let key_w = 14.min(width / 3);
+    let rows_of = |l: &HelpLine| -> Vec<String> {
+        if l.heading || l.key.is_empty() {
+            return wrap_chars(&l.text, width);
+        }
+        let text_w = width.saturating_sub(key_w + 3).max(1);
+        let key = if l.key.chars().count() > key_w {
+            // A long key (a command's usage) takes its own line.
+            vec![format!("  {}", l.key), String::new()]
+        } else {
+            vec![format!("  {:<key_w$}", l.key)]
+        };
+        let mut out: Vec<String> = key[..key.len() - 1].to_vec();
+        let lead = key[key.len() - 1].clone();
+        let pad = " ".repeat(key_w + 2);
+        for (n, piece) in wrap_chars(&l.text, text_w).into_iter().enumerate() {
+            let head = if n == 0 && !lead.is_empty() {
+                &lead
+            } else {
+                &pad
+            };
+            out.push(format!("{head} {piece}"));
+        }
+        out
+    };
+    let height = inner.height as usize;
+    // Where the last screen starts: the scroll never goes past it.
+    let mut bottom = lines.len();
+    let mut used = 0;
+    while bottom > 0 {
+        let n = rows_of(&lines[bottom - 1]).len();
+        if used + n > height {
+            break;
+        }
+        used += n;
+        bottom -= 1;
+    }
+    app.set_help_page(lines.len() - bottom);
+    let scroll = app.help_scroll().min(bottom);
+    let word = app.help_word();
     let buf = frame.buffer_mut();
-    let max_scroll = lines.len().saturating_sub(inner.height as usize);
-    let scroll = app.help_scroll().min(max_scroll);
-    for (i, (heading, text)) in lines
-        .iter()
-        .skip(scroll)
-        .take(inner.height as usize)
-        .enumerate()
-    {
-        let style = if *heading {
+    let mut y = 0usize;
+    for l in lines.iter().skip(scroll) {
+        let found = !word.is_empty() && l.plain().to_lowercase().contains(word);
+        let style = if l.heading {
             app.theme().header
+        } else if found {
+            app.theme().accent
         } else {
             app.theme().base
         };
+        for piece in rows_of(l) {
+            if y >= height {
+                break;
+            }
+            put(
+                buf,
+                inner.x + 1,
+                inner.y + y as u16,
+                &piece,
+                width as u16,
+                style,
+            );
+            y += 1;
+        }
+    }
+    if let Some(find) = app.help_find() {
+        let line = format!("/{}", find.with_cursor());
+        let r = Rect {
+            y: inner.y + inner.height.saturating_sub(1),
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(Clear, r);
         put(
-            buf,
-            inner.x + 1,
-            inner.y + i as u16,
-            text,
-            inner.width.saturating_sub(1),
-            style,
+            frame.buffer_mut(),
+            r.x + 1,
+            r.y,
+            &line,
+            width as u16,
+            app.theme().accent,
         );
     }
 }
@@ -195,20 +204,32 @@ pub fn draw_columns(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
+/// Lines the toasts may take on a screen this high (the newest are shown).
+pub fn toast_room(height: u16) -> u16 {
+    if height >= 30 { 3 } else { 2 }
+}
+
+/// The newest toasts in `area`, their own lines (one each, newest last).
 pub fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
-    for (y, toast) in (area.y + 1..).zip(app.toasts().iter()) {
-        if y + 1 >= area.y + area.height {
-            break;
-        }
+    let toasts = app.toasts();
+    let shown = toasts.len().min(area.height as usize);
+    for (y, toast) in (area.y..).zip(toasts[toasts.len() - shown..].iter()) {
         let (glyph, style) = match toast.level {
             ToastLevel::Info => ("ℹ", app.theme().accent),
             ToastLevel::Warn => ("⚠", app.theme().warn),
             ToastLevel::Error => ("✖", app.theme().error),
         };
         let text = format!(" {glyph} {} ", toast.text);
-        let max_w = (area.width * 2 / 3).max(30).min(area.width);
-        let w = (text.chars().count() as u16).min(max_w);
+        let w = (text.chars().count() as u16).min(area.width);
         let x = area.x + area.width - w;
+        frame.render_widget(
+            Clear,
+            Rect {
+                height: 1,
+                y,
+                ..area
+            },
+        );
         let r = Rect {
             x,
             y,

@@ -9,7 +9,7 @@ use ratatui::style::Style;
 use super::table::put;
 use crate::glp::health::Health;
 use crate::tui::app::{App, InputMode, Tab};
-use crate::tui::keys::{Action, Context, ModalAction};
+use crate::tui::keys::{Action, Context, ModalAction, WizardAction};
 use crate::tui::model::rows::{fmt_age, fmt_int};
 use crate::tui::wizard::WizardStep;
 
@@ -217,7 +217,7 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let buf = frame.buffer_mut();
     match app.mode() {
         InputMode::Filter => {
-            let s = format!("/{}█", app.input());
+            let s = format!("/{}", app.input_line().with_cursor());
             put(buf, area.x, area.y, &s, area.width, t.accent);
             let hint = app.keymap().footer(Context::Filter);
             let hw = hint.chars().count() as u16;
@@ -226,7 +226,7 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             }
         }
         InputMode::Command => {
-            let s = format!(":{}█", app.input());
+            let s = format!(":{}", app.input_line().with_cursor());
             put(buf, area.x, area.y, &s, area.width, t.accent);
             let comp = app.completions().join(" ");
             let x = area.x + s.chars().count() as u16 + 2;
@@ -237,6 +237,16 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
                 };
                 put(buf, x, area.y, &text, area.x + area.width - x, t.dim);
             }
+        }
+        InputMode::Ask => {
+            let keys = app.keymap();
+            let s = format!(
+                "{} [{} yes · {} no]",
+                app.question().unwrap_or(""),
+                keys.label(WizardAction::Yes),
+                keys.label(WizardAction::No)
+            );
+            put(buf, area.x, area.y, &s, area.width, t.warn);
         }
         InputMode::Detail | InputMode::Columns | InputMode::Help => {
             let context = match app.mode() {

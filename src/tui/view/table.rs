@@ -33,23 +33,9 @@ pub fn draw_table(
         return;
     }
     let vis = model.visible_columns();
-    // Header with the sort indicator (text, not colour).
-    let mut x = area.x;
+    let layout = column_layout(model, &vis, area.width);
     let right = area.x + area.width;
-    for c in &vis {
-        if x >= right {
-            break;
-        }
-        let w = model.width(*c);
-        let mut name = model.columns[*c].name.to_string();
-        if let Some((sc, desc)) = model.sort
-            && sc == *c
-        {
-            name.push(if desc { '▼' } else { '▲' });
-        }
-        put(buf, x, area.y, &name, w.min(right - x), theme.header);
-        x = x.saturating_add(w + 1);
-    }
+    draw_header(buf, area, model, theme, &vis, &layout);
     let body = Rect {
         y: area.y + 1,
         height: area.height - 1,
@@ -115,7 +101,6 @@ pub fn draw_table(
         } else {
             query.indices(row, &vis, matcher)
         };
-        let mut x = body.x;
         let mut line_pos: u32 = 0;
         let sep = SEP.chars().count() as u32;
         for (n, c) in vis.iter().enumerate() {
@@ -123,8 +108,8 @@ pub fn draw_table(
                 line_pos += sep;
             }
             let cell = row.cell(*c);
-            let w = model.width(*c);
-            if x < right {
+            if let Some((dx, w)) = layout.place[n] {
+                let x = body.x + dx;
                 let avail = w.min(right - x);
                 if hl.is_empty() {
                     if row.widths.get(*c).copied().unwrap_or(0) <= avail {
@@ -147,8 +132,141 @@ pub fn draw_table(
                 }
             }
             line_pos += cell.chars().count() as u32;
-            x = x.saturating_add(w + 1);
         }
+    }
+}
+
+/// Where the visible columns go across `width` cells.
+pub struct ColumnLayout {
+    /// Per visible column: its x offset and width, `None` when scrolled off.
+    pub place: Vec<Option<(u16, u16)>>,
+    /// Columns scrolled off to the left and those that do not fit on the right.
+    pub hidden_left: usize,
+    pub hidden_right: usize,
+}
+
+/// Lay the columns out: when they all fit, the spare width goes to the columns whose
+/// values are cut (at 200 columns the rows used to stop at ~160 with values cut); when
+/// they do not, the first column stays and the others scroll by the table's `hscroll`
+/// (clamped here so the last column can always be reached, never scrolled past).
+pub fn column_layout(model: &TableModel, vis: &[usize], width: u16) -> ColumnLayout {
+    let mut widths: Vec<u16> = vis.iter().map(|c| model.width(*c)).collect();
+    let total = |ws: &[u16]| -> u32 { ws.iter().map(|w| u32::from(*w) + 1).sum::<u32>() };
+    let width32 = u32::from(width);
+    if total(&widths) <= width32 + 1 {
+        model.clamp_hscroll(0);
+        let spare = (width32 + 1 - total(&widths)) as u16;
+        spread(model, vis, &mut widths, spare);
+        let mut x = 0u16;
+        let place = widths
+            .iter()
+            .map(|w| {
+                let p = (x, *w);
+                x = x.saturating_add(w + 1);
+                Some(p)
+            })
+            .collect();
+        return ColumnLayout {
+            place,
+            hidden_left: 0,
+            hidden_right: 0,
+        };
+    }
+    // The most columns after the first that may scroll off: until the rest fits.
+    let mut max_skip = 0;
+    while max_skip + 2 < widths.len()
+        && u32::from(widths[0]) + 1 + total(&widths[max_skip + 1..]) > width32 + 1
+    {
+        max_skip += 1;
+    }
+    model.clamp_hscroll(max_skip);
+    let skip = model.hscroll();
+    let mut place = vec![None; widths.len()];
+    let mut x = 0u16;
+    let mut hidden_right = 0;
+    for (n, w) in widths.iter().enumerate() {
+        if n > 0 && n <= skip {
+            continue;
+        }
+        if x >= width {
+            hidden_right += 1;
+            continue;
+        }
+        place[n] = Some((x, *w));
+        if u32::from(x) + u32::from(*w) > width32 && skip < max_skip {
+            // Cut at the edge, and scrolling would show it whole: not (fully) shown.
+            hidden_right += 1;
+        }
+        x = x.saturating_add(w + 1);
+    }
+    ColumnLayout {
+        place,
+        hidden_left: skip,
+        hidden_right,
+    }
+}
+
+/// Give `spare` cells to the columns whose widest value is cut, a cell at a time in turn
+/// so each gets a fair share, none beyond its widest value.
+fn spread(model: &TableModel, vis: &[usize], widths: &mut [u16], mut spare: u16) {
+    loop {
+        let mut gave = false;
+        for (n, c) in vis.iter().enumerate() {
+            if spare == 0 {
+                return;
+            }
+            if widths[n] < model.natural_width(*c) {
+                widths[n] += 1;
+                spare -= 1;
+                gave = true;
+            }
+        }
+        if !gave {
+            return;
+        }
+    }
+}
+
+/// The header with the sort indicator (text, not colour) and, when columns are scrolled
+/// off, `◀`/`▶` marks saying so on the side they went.
+fn draw_header(
+    buf: &mut Buffer,
+    area: Rect,
+    model: &TableModel,
+    theme: &Theme,
+    vis: &[usize],
+    layout: &ColumnLayout,
+) {
+    let right = area.x + area.width;
+    for (n, c) in vis.iter().enumerate() {
+        let Some((dx, w)) = layout.place[n] else {
+            continue;
+        };
+        let x = area.x + dx;
+        let mut name = model.columns[*c].name.to_string();
+        if let Some((sc, desc)) = model.sort
+            && sc == *c
+        {
+            name.push(if desc { '▼' } else { '▲' });
+        }
+        put(buf, x, area.y, &name, w.min(right - x), theme.header);
+        if n == 0 && layout.hidden_left > 0 {
+            let mark = format!("◀{}", layout.hidden_left);
+            let mw = mark.chars().count() as u16;
+            put(
+                buf,
+                x + w.saturating_sub(mw),
+                area.y,
+                &mark,
+                mw,
+                theme.accent,
+            );
+        }
+    }
+    if layout.hidden_right > 0 && area.width > 4 {
+        let mark = format!("{}▶", layout.hidden_right);
+        let mw = mark.chars().count() as u16;
+        put(buf, right - mw, area.y, &mark, mw, theme.accent);
     }
 }
 

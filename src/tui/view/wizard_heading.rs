@@ -47,7 +47,7 @@ fn reading(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                 ),
             ));
             out.push((t.base, String::new()));
-            out.push((t.accent, format!("Path: {}█", w.path())));
+            out.push((t.accent, format!("Path: {}", w.path_line().with_cursor())));
             match w.error() {
                 Some(e) => out.push((t.error, format!("✖ {e}"))),
                 None => out.push((t.base, String::new())),
@@ -177,7 +177,7 @@ fn choosing(app: &App, w: &Wizard, _width: u16, out: &mut Lines) {
                     app.keymap().say(WizardAction::Next)
                 ),
             ));
-            out.push((t.accent, format!("Tag: {}█", w.tag_input())));
+            out.push((t.accent, format!("Tag: {}", w.tag_input().with_cursor())));
             match w.tag_error() {
                 Some(e) if e.starts_with("keys in use") => out.push((t.dim, e.clone())),
                 Some(e) => out.push((t.error, format!("✖ {e}"))),
@@ -417,7 +417,7 @@ fn file_line(w: &Wizard) -> String {
                 plural(s.rows.len(), "row")
             )
         }
-        None => w.path().clone(),
+        None => w.path().to_string(),
     }
 }
 

@@ -29,10 +29,15 @@ impl Wizard {
     /// The steps up to the review: the file, its sheet, what is wrong with it.
     fn act_reading(&mut self, step: WizardStep, a: WizardAction, cx: &mut Cx<'_>) {
         match (step, a) {
+            // Several entries fit and nothing was typed since: each Tab shows the next.
+            (WizardStep::File, WizardAction::Complete) if !self.completions.is_empty() => {
+                let options = self.completions.clone();
+                self.path.complete(&options, true);
+            }
             (WizardStep::File, WizardAction::Complete) => {
                 // Reading a directory can hang on a network home: off the UI task.
                 cx.effect(WizardEffect::Complete {
-                    typed: self.path.clone(),
+                    typed: self.path.to_string(),
                 });
             }
             (WizardStep::File, WizardAction::Next) => self.load(cx),
@@ -227,7 +232,7 @@ impl Wizard {
             self.load_marked(serials, cx);
             return;
         }
-        let typed = self.path.trim().to_string();
+        let typed = self.path.as_str().trim().to_string();
         if typed.is_empty() {
             self.error = Some(format!(
                 "type the path of the spreadsheet (.xlsx, .xls, .ods, .csv); {} completes",

@@ -71,9 +71,9 @@ impl Wizard {
         let Some(catalog) = self.catalog.clone() else {
             return;
         };
-        let (sign, rest) = match self.tag_input.strip_prefix('-') {
+        let (sign, rest) = match self.tag_input.as_str().strip_prefix('-') {
             Some(r) => ("-", r.to_string()),
-            None => ("", self.tag_input.clone()),
+            None => ("", self.tag_input.to_string()),
         };
         if rest.contains('=') {
             // Complete the value from those in use for this key.
@@ -85,7 +85,7 @@ impl Wizard {
                 .filter(|x| x.starts_with(v))
                 .collect();
             if let [one] = values.as_slice() {
-                self.tag_input = format!("{k}={one}");
+                self.tag_input.set(format!("{k}={one}"));
             }
             return;
         }
@@ -95,19 +95,22 @@ impl Wizard {
             .filter(|k| k.to_lowercase().starts_with(&rest.to_lowercase()))
             .collect();
         if let [one] = keys.as_slice() {
-            self.tag_input = if sign.is_empty() {
+            self.tag_input.set(if sign.is_empty() {
                 format!("{one}=")
             } else {
                 format!("-{one}")
-            };
+            });
         } else if !keys.is_empty() {
+            // Each Tab shows the next key in use.
+            let options: Vec<String> = keys.iter().map(|k| format!("{sign}{k}")).collect();
+            self.tag_input.complete(&options, false);
             self.tag_error = Some(format!("keys in use: {}", keys.join(" ")));
         }
     }
 
     /// Enter on the tag line: add the edit typed, or go on to the plan when it is empty.
     pub(super) fn tag_enter(&mut self, cx: &mut Cx<'_>) {
-        let input = self.tag_input.trim().to_string();
+        let input = self.tag_input.as_str().trim().to_string();
         if input.is_empty() {
             self.goto(WizardStep::Plan, cx);
             return;

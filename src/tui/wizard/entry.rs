@@ -34,7 +34,7 @@ impl Wizard {
     /// A wizard reading the marked devices as its input (no file to choose).
     pub fn for_serials(serials: Vec<String>, cx: &mut Cx<'_>) -> Wizard {
         let mut w = Wizard::open(cx);
-        w.path = format!("{} marked devices", serials.len());
+        w.path.set(format!("{} marked devices", serials.len()));
         w.marked = Some(Arc::new(serials));
         w.load(cx);
         w

@@ -18,18 +18,7 @@ impl Wizard {
         if step.is_text()
             && let Some(e) = cx.keymap.edit(&ev)
         {
-            match e {
-                Edit::Type(c) => self.type_char(c),
-                Edit::Backspace => self.backspace(),
-                Edit::ClearLine if step == WizardStep::File => {
-                    self.path.clear();
-                    self.completions.clear();
-                }
-                Edit::ClearLine => {
-                    self.tag_input.clear();
-                    self.tag_error = None;
-                }
-            }
+            self.edit(e);
             return true;
         }
         let Some(a) = cx.keymap.wizard.action(step, &ev) else {
@@ -65,24 +54,16 @@ impl Wizard {
         true
     }
 
-    fn type_char(&mut self, c: char) {
+    /// An editing key on the path or tag line. A change there makes the shown
+    /// candidates and errors stale; a cursor move alone keeps them.
+    fn edit(&mut self, e: Edit) {
         if self.step == WizardStep::File {
-            self.path.push(c);
-            self.completions.clear();
-            self.error = None;
-        } else {
-            self.tag_input.push(c);
-            self.tag_error = validate_input::tag_typing_problem(&self.tag_input);
-        }
-    }
-
-    fn backspace(&mut self) {
-        if self.step == WizardStep::File {
-            self.path.pop();
-            self.completions.clear();
-        } else {
-            self.tag_input.pop();
-            self.tag_error = validate_input::tag_typing_problem(&self.tag_input);
+            if self.path.edit(e) {
+                self.completions.clear();
+                self.error = None;
+            }
+        } else if self.tag_input.edit(e) {
+            self.tag_error = validate_input::tag_typing_problem(self.tag_input.as_str());
         }
     }
 

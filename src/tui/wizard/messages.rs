@@ -23,7 +23,7 @@ impl Wizard {
     ) {
         let current = match load {
             Some(g) => self.step == WizardStep::Loading && self.generation == g,
-            None => self.step == WizardStep::File && self.path == typed,
+            None => self.step == WizardStep::File && self.path.as_str() == typed,
         };
         if !current {
             return;
@@ -35,7 +35,7 @@ impl Wizard {
                 SHEET_EXTENSIONS.join(", .")
             )
         });
-        self.path = new;
+        self.path.set(new);
         self.completions = candidates;
     }
 

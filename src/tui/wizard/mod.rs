@@ -32,6 +32,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::keys::Keymap;
+use super::line_edit::LineEdit;
 use super::model::table::TableModel;
 use super::model::table_id::WizardTable;
 use super::toast::ToastLevel;
@@ -211,7 +212,7 @@ impl<'a> Cx<'a> {
 pub struct Wizard {
     step: WizardStep,
     /// The path being typed (as typed: `~` is kept).
-    path: String,
+    path: LineEdit,
     /// Completion candidates shown under the path (names, dirs end in `/`).
     completions: Vec<String>,
     /// The sheet asked for (`None`: the first with a recognised header).
@@ -233,7 +234,7 @@ pub struct Wizard {
     subs_short: usize,
     /// Tag changes in the order typed: `Some` sets, `None` removes.
     tags: Vec<(String, Option<String>)>,
-    tag_input: String,
+    tag_input: LineEdit,
     tag_cursor: usize,
     tag_error: Option<String>,
     planned: Option<Arc<Planned>>,
@@ -264,7 +265,7 @@ impl Wizard {
 
     /// Read `path` (and `sheet`) at once, as `glp-console assign FILE` asks.
     pub fn open_file(&mut self, path: &str, sheet: Option<String>, cx: &mut Cx<'_>) {
-        self.path = path.to_string();
+        self.path.set(path);
         self.sheet = sheet;
         self.load(cx);
     }
@@ -325,7 +326,11 @@ impl Wizard {
     pub fn step(&self) -> WizardStep {
         self.step
     }
-    pub fn path(&self) -> &String {
+    pub fn path(&self) -> &str {
+        self.path.as_str()
+    }
+    /// The path line with its cursor.
+    pub fn path_line(&self) -> &LineEdit {
         &self.path
     }
     pub fn completions(&self) -> &Vec<String> {
@@ -367,7 +372,7 @@ impl Wizard {
     pub fn tags(&self) -> &Vec<(String, Option<String>)> {
         &self.tags
     }
-    pub fn tag_input(&self) -> &String {
+    pub fn tag_input(&self) -> &LineEdit {
         &self.tag_input
     }
     pub fn tag_cursor(&self) -> usize {

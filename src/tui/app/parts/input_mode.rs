@@ -10,4 +10,6 @@ pub enum InputMode {
     Help,
     Detail,
     Columns,
+    /// A yes/no question in the footer (replace the file `:export` names?).
+    Ask,
 }

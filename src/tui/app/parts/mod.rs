@@ -4,11 +4,13 @@
 //! import cycle (tests/architecture.rs).
 
 mod detail;
+mod help_line;
 mod input_mode;
 mod sync;
 mod tables;
 
 pub use detail::{DetailStyle, DetailView};
+pub use help_line::HelpLine;
 pub use input_mode::InputMode;
 pub use sync::{ResourceProgress, SyncView};
 pub use tables::Scratch;
