@@ -284,3 +284,22 @@ fn marked_rows_show_a_glyph_and_the_info_line_counts_them() {
     assert!(s[5].starts_with("* SN00002"), "{s:#?}");
     assert!(s[6].starts_with("  SN00003"), "{s:#?}");
 }
+
+/// A reload (the sync landing, application names arriving) while a filter shows one device:
+/// until the filter has run on the new rows the view stays what matched, so a mark pressed
+/// meanwhile lands on the device the user sees, never on the first row of the whole table
+/// (which the view used to show for that moment).
+#[test]
+fn a_reload_under_a_filter_never_puts_a_mark_on_a_hidden_row() {
+    let mut a = app(false);
+    filter(&mut a, "'SN00017");
+    assert_eq!(a.table().len(), 1);
+    a.on_loaded(devices(30));
+    assert_eq!(
+        a.table().len(),
+        1,
+        "the view still shows what the filter matched"
+    );
+    a.handle_key(ch(' '));
+    assert_eq!(marked_ids(&a), ids(&["dev-0017"]));
+}

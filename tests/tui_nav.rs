@@ -43,7 +43,7 @@ fn device(i: usize) -> DeviceRecord {
         model: Some(format!("MODEL-{}", i % 7)),
         region: Some("us-west".into()),
         application_id: Some("df5b41c4-7c35-4158-af63-302042b9911b".into()),
-        application_name: None,
+        application_name: Some("Aruba Central".into()),
         assigned_state: Some("ASSIGNED_TO_SERVICE".into()),
         archived: false,
         removed_at: None,

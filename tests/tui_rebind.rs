@@ -319,3 +319,27 @@ fn readme_keys_table_names_every_default_table_key() {
         "keys bound by default but missing from README's keys table: {missing:?}\nREADME has {readme:?}"
     );
 }
+
+/// Every `:` command the command line dispatches on is in the README's keys table too.
+#[test]
+fn readme_keys_table_names_every_command() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let keys = readme.split("\n## Keys\n").nth(1).unwrap();
+    let keys = keys.split("\n#").next().unwrap();
+    let missing: Vec<&str> = glp_console::tui::app::commands::COMMANDS
+        .iter()
+        .filter(|c| {
+            let spelled = [c.name]
+                .into_iter()
+                .chain(c.aliases.iter().copied())
+                .any(|n| keys.contains(&format!("`:{n}")));
+            !spelled
+        })
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "commands missing from README: {missing:?}"
+    );
+}

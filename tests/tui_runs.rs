@@ -584,7 +584,9 @@ fn demo_marked_devices_assigned_without_a_sheet() {
         t.keys(&["/"]);
         t.literal(&format!("'{serial}"));
         t.wait_for("the filter to find the device", 20, |s| {
-            s.lines().nth(1).is_some_and(|l| l.contains("1 of 10,000"))
+            s.lines()
+                .nth(1)
+                .is_some_and(|l| l.contains("· 1 of 10,000"))
         });
         t.keys(&["Enter"]);
         t.keys(&["Space"]);
@@ -628,13 +630,13 @@ fn demo_marked_devices_assigned_without_a_sheet() {
     t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
     t.keys(&["y"]);
     t.wait_for("the report", 180, |s| s.contains("[Report]"));
-    t.wait_for("the resync in the report", 60, |s| {
+    let report = t.wait_for("the resync in the report", 60, |s| {
         s.contains("resync: 3 of 3")
     });
     let after = state(&serials);
     assert!(
         after.iter().all(|d| d.1.contains("\"e2e\": \"marks\"")),
-        "the marked devices were tagged: {after:?}"
+        "the marked devices were tagged: {after:?}\n{report}"
     );
     t.keys(&["Escape"]);
     t.wait_for("the run list with the marked run", 20, |s| {

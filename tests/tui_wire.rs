@@ -113,8 +113,10 @@ fn a_one_line_scroll_at_200x50_is_a_terminal_scroll_and_ends_as_a_repaint() {
         .tempdir()
         .unwrap();
     let (t, out) = demo(tmp.path(), "scroll", (200, 50), "");
-    t.wait_for("the demo to finish its first sync", 90, |s| {
-        s.contains("Devices 10,000") && s.contains("✓ synced")
+    // Application names come from the service catalog beside the sync, and the tables
+    // reload when they land (widths change): the scroll is measured after both.
+    t.wait_for("the demo to finish its first sync, with names", 90, |s| {
+        s.contains("Devices 10,000") && s.contains("✓ synced") && !s.contains(" / id ")
     });
     // Tabs, info, header, 45 rows, status, footer: the last row is screen line 47. The
     // loads after the sync may put the selection back on the first row: move until it stays.

@@ -31,6 +31,13 @@ impl App {
     pub fn help_lines(&self) -> Vec<HelpLine> {
         let keys = self.keymap();
         let mut lines = Vec::new();
+        // First, not last: the help is longer than most screens, and this says why keys the
+        // user may expect are missing below.
+        if self.read_only() {
+            lines.push(HelpLine::heading(
+                "Read-only mode: sync, new assignments and other write actions are off",
+            ));
+        }
         let mut heading = String::new();
         for (g, k, d) in keys.help_entries() {
             push_entry(&mut lines, &mut heading, g, &k, d);
@@ -69,12 +76,6 @@ impl App {
                 &k,
                 d,
             );
-        }
-        if self.read_only() {
-            lines.push(HelpLine::blank());
-            lines.push(HelpLine::heading(
-                "Read-only mode: sync, new assignments and other write actions are off",
-            ));
         }
         lines
     }

@@ -340,6 +340,21 @@ impl TableModel {
 
     fn replace(&mut self, data: TableData) -> bool {
         let anchor = self.selected_row().map(|r| r.id.clone());
+        // Under a filter, the rows that matched a moment ago stay the view until the new
+        // result comes: showing every row meanwhile would put a key (a mark, an assign) on
+        // a row the filter hides.
+        let matched: Option<std::collections::HashSet<Box<str>>> = self
+            .mask
+            .as_ref()
+            .filter(|_| !self.filter.is_empty())
+            .map(|mask| {
+                self.rows
+                    .iter()
+                    .zip(mask.iter())
+                    .filter(|(_, m)| **m)
+                    .map(|(r, _)| r.id.clone())
+                    .collect()
+            });
         let mut rows = data.rows;
         rows.shrink_to_fit();
         self.rows = Arc::new(rows);
@@ -350,8 +365,8 @@ impl TableModel {
         if let Some((col, desc)) = self.sort {
             self.sort_order(col, desc);
         }
-        // A stale mask would hide or show the wrong rows: show all until the new result.
-        self.mask = None;
+        self.mask =
+            matched.map(|ids| Arc::new(self.rows.iter().map(|r| ids.contains(&r.id)).collect()));
         self.rebuild_view();
         if let Some(id) = anchor {
             self.select_id(&id);
