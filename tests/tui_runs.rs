@@ -22,6 +22,7 @@ use glp_console::store::views::AssignmentRunRecord;
 use glp_console::tui::app::{App, Effect, InputMode, Loaded, Tab};
 use glp_console::tui::model::rows;
 
+use common::demo::{DropDemoDb, demo_env, demo_serials, with_db};
 use common::tmux::Tmux;
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -283,94 +284,6 @@ fn history_command_asks_for_the_sync_runs() {
 
 // ---- end to end -------------------------------------------------------------------------
 
-/// `--demo` drops and recreates its database: one demo at a time in this process.
-static DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn demo_user() -> String {
-    format!("e2e{}", std::process::id())
-}
-
-fn demo_env() -> String {
-    let u = demo_user();
-    format!("env -u DATABASE_URL USER={u} LOGNAME={u}")
-}
-
-fn demo_db_name() -> String {
-    match glp_console::demo::demo_database(Some(&demo_user()), None) {
-        glp_console::demo::DemoDatabase::Named(n) => n,
-        glp_console::demo::DemoDatabase::Url(u) => panic!("no DATABASE_URL was given: {u}"),
-    }
-}
-
-fn demo_db_url() -> String {
-    format!("postgres://postgres@127.0.0.1:5432/{}", demo_db_name())
-}
-
-/// Drops the demo's database when the test ends.
-struct DropDemoDb;
-
-impl Drop for DropDemoDb {
-    fn drop(&mut self) {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            use sqlx::{ConnectOptions, Connection};
-            let Ok(opts) = "postgres://postgres@127.0.0.1:5432/postgres"
-                .parse::<sqlx::postgres::PgConnectOptions>()
-            else {
-                return;
-            };
-            if let Ok(mut c) = opts.connect().await {
-                let sql = format!(
-                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                    demo_db_name()
-                );
-                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                let _ = c.close().await;
-            }
-        });
-    }
-}
-
-/// Run one query against the demo's database.
-fn with_db<T>(
-    f: impl for<'c> FnOnce(
-        &'c mut sqlx::PgConnection,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'c>>,
-) -> T {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::{ConnectOptions, Connection};
-        let opts: sqlx::postgres::PgConnectOptions = demo_db_url().parse().unwrap();
-        let mut c = opts.connect().await.expect("the demo database");
-        let v = f(&mut c).await;
-        let _ = c.close().await;
-        v
-    })
-}
-
-/// Three assignable access points.
-fn demo_serials() -> Vec<String> {
-    with_db(|c| {
-        Box::pin(async move {
-            sqlx::query_scalar(
-                "SELECT serial_number FROM devices WHERE device_type = 'AP' AND NOT archived \
-                 AND removed_at IS NULL ORDER BY serial_number LIMIT 3",
-            )
-            .fetch_all(c)
-            .await
-            .unwrap()
-        })
-    })
-}
-
 /// What an assignment changes on a device, as the database holds it: tags, application
 /// and region.
 fn state(serials: &[String]) -> Vec<(String, String, Option<String>, Option<String>)> {
@@ -418,7 +331,7 @@ fn history_count(screen: &str) -> Option<i64> {
 
 #[test]
 fn demo_wizard_run_undone_from_the_assign_tab_and_history() {
-    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::demo::one_at_a_time();
     let _db = DropDemoDb;
     let tmp = tempfile::Builder::new()
         .prefix("glpc-e2e-runs-")
@@ -560,7 +473,7 @@ fn demo_wizard_run_undone_from_the_assign_tab_and_history() {
 /// outlive each filter), `a` opens the wizard on them, and the assignment reaches them.
 #[test]
 fn demo_marked_devices_assigned_without_a_sheet() {
-    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::demo::one_at_a_time();
     let _db = DropDemoDb;
     let tmp = tempfile::Builder::new()
         .prefix("glpc-e2e-marks-")

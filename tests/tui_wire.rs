@@ -14,56 +14,17 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Mutex;
 
+use common::demo::{DropDemoDb, demo_env};
 use common::tmux::Tmux;
-
-/// `--demo` drops and recreates its database: one demo at a time in this process.
-static DEMO: Mutex<()> = Mutex::new(());
-
-fn demo_user() -> String {
-    format!("wire{}", std::process::id())
-}
-
-/// Drops this process's demo database when the test ends.
-struct DropDemoDb;
-
-impl Drop for DropDemoDb {
-    fn drop(&mut self) {
-        let glp_console::demo::DemoDatabase::Named(name) =
-            glp_console::demo::demo_database(Some(&demo_user()), None)
-        else {
-            return;
-        };
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            use sqlx::{ConnectOptions, Connection};
-            let Ok(opts) = "postgres://postgres@127.0.0.1:5432/postgres"
-                .parse::<sqlx::postgres::PgConnectOptions>()
-            else {
-                return;
-            };
-            if let Ok(mut c) = opts.connect().await {
-                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                let _ = c.close().await;
-            }
-        });
-    }
-}
 
 /// The demo in a tmux window of `size`, recorded from its first byte: the shell waits for
 /// Enter until the pipe is attached.
 fn demo(dir: &Path, tag: &str, size: (u16, u16), locale: &str) -> (Tmux, std::path::PathBuf) {
-    let u = demo_user();
     let cmd = format!(
-        "read go; env -u DATABASE_URL USER={u} LOGNAME={u} {locale} {bin} --demo --log-dir {logs}; \
+        "read go; {env} {locale} {bin} --demo --log-dir {logs}; \
          echo EXIT=$?; sleep 120",
+        env = demo_env(),
         bin = env!("CARGO_BIN_EXE_glp-console"),
         logs = dir.join("logs").display(),
     );
@@ -106,7 +67,7 @@ fn first_word(screen: &str, line: usize) -> String {
 
 #[test]
 fn a_one_line_scroll_at_200x50_is_a_terminal_scroll_and_ends_as_a_repaint() {
-    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::demo::one_at_a_time();
     let _db = DropDemoDb;
     let tmp = tempfile::Builder::new()
         .prefix("glpc-wire-")
@@ -162,33 +123,48 @@ fn a_one_line_scroll_at_200x50_is_a_terminal_scroll_and_ends_as_a_repaint() {
     eprintln!("one-line scroll at 200x50: {cost} bytes");
     assert!(cost <= 1_500, "one j at 200x50 wrote {cost} bytes");
 
-    // A resize repaints everything: the table's rows must be what the scroll left.
+    // A resize repaints everything: the table's rows must be what the scroll left. The
+    // header line is the layout (scrolling never moves it): when it differs after the
+    // repaint, a reload came in between (the demo's sync and faults go on) and re-laid the
+    // columns, which proves nothing either way — scroll again and compare again. Rows that
+    // differ under the same header are what this test is for.
     let body = |s: &str| s.lines().skip(2).take(46).collect::<Vec<_>>().join("\n");
-    let scrolled = body(&t.screen_styled());
-    t.resize(199, 50);
-    t.wait_for("the repaint at 199 columns", 20, |s| {
-        s.lines()
-            .nth(48)
-            .is_some_and(|l| l.trim_end().chars().count() == 199)
-    });
-    t.resize(200, 50);
-    t.wait_for("the repaint at 200 columns", 20, |s| {
-        s.lines()
-            .nth(48)
-            .is_some_and(|l| l.trim_end().chars().count() == 200)
-    });
-    let repainted = body(&t.screen_styled());
-    assert!(
-        scrolled == repainted,
-        "after the scroll:\n{scrolled}\nafter a repaint:\n{repainted}"
-    );
+    let repaint = |width: u16| {
+        t.resize(width, 50);
+        t.wait_for(&format!("the repaint at {width} columns"), 20, |s| {
+            s.lines()
+                .nth(48)
+                .is_some_and(|l| l.trim_end().chars().count() == usize::from(width))
+        });
+    };
+    let mut scrolled = body(&t.screen_styled());
+    for attempt in 1..=3 {
+        repaint(199);
+        repaint(200);
+        let repainted = body(&t.screen_styled());
+        if scrolled == repainted {
+            break;
+        }
+        let header = |b: &str| b.lines().next().unwrap_or("").to_string();
+        assert!(
+            header(&scrolled) != header(&repainted) && attempt < 3,
+            "after the scroll:\n{scrolled}\nafter a repaint:\n{repainted}"
+        );
+        eprintln!("a reload re-laid the columns between scroll and repaint; again");
+        let top = first_word(&t.screen(), 3);
+        t.keys(&["j"]);
+        t.wait_for("the table to scroll by a row", 20, |s| {
+            first_word(s, 3) != top
+        });
+        scrolled = body(&t.screen_styled());
+    }
     t.keys(&["q"]);
     t.wait_for("the console to exit", 20, |s| s.contains("EXIT=0"));
 }
 
 #[test]
 fn lc_all_c_gets_no_byte_above_0x7f() {
-    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::demo::one_at_a_time();
     let _db = DropDemoDb;
     let tmp = tempfile::Builder::new()
         .prefix("glpc-wire-")

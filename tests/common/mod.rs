@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod assign;
+pub mod demo;
 pub mod engine;
 pub mod openapi;
 pub mod recorder;
