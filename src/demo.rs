@@ -5,8 +5,8 @@
 //! closing), points a private configuration at it, and uses a database of the user's own
 //! (`glp_demo_<user>`, so two people on one jump host never wipe each other's demo) on the
 //! local PostgreSQL — or a throwaway cluster from the installed binaries when none answers.
-//! `DATABASE_URL`, when set, wins; as the demo wipes its database, it must name one whose
-//! name says "demo". The user's own configuration and inventory are never touched.
+//! `--database-url`, then `DATABASE_URL`, when given, wins; as the demo wipes its database, it
+//! must name one whose name says "demo". The user's own configuration and inventory are never touched.
 
 use std::time::Duration;
 
@@ -34,11 +34,11 @@ pub const DEMO_DATABASE: &str = "glp_console_demo";
 pub enum DemoDatabase {
     /// A database of this name on the local server (or the throwaway cluster).
     Named(String),
-    /// The database `DATABASE_URL` names.
+    /// The database `--database-url` or `DATABASE_URL` names.
     Url(String),
 }
 
-/// The demo's database: `DATABASE_URL` when set, else `glp_demo_<user>` from `USER` (or
+/// The demo's database: the URL given (`--database-url`, else `DATABASE_URL`), else `glp_demo_<user>` from `USER` (or
 /// `LOGNAME`), cut to what PostgreSQL takes in a name.
 pub fn demo_database(user: Option<&str>, database_url: Option<&str>) -> DemoDatabase {
     if let Some(url) = database_url.map(str::trim).filter(|u| !u.is_empty()) {

@@ -51,13 +51,13 @@ pub async fn console(
         return result;
     };
     let handle = engine::spawn(client.clone(), store.clone(), engine_config(cfg));
-    // A read-only console never syncs by itself either: it refuses `s`, so an automatic
-    // first sync would write what the user asked not to.
+    // A read-only console never syncs by itself: it refuses `s`, so an automatic first sync
+    // would write what the user asked not to. The demo's own first sync stays: it fills the
+    // demo's database, which `--demo --read-only` would otherwise show empty for good.
     let first = match first {
         FirstSync::None if !read_only && store.last_success().await?.is_none() => {
             FirstSync::Now(Trigger::Tui)
         }
-        FirstSync::Now(_) if read_only => FirstSync::None,
         other => other,
     };
     let mut sync_asked = false;

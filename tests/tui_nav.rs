@@ -542,15 +542,6 @@ async fn drill_down_count_is_the_databases() {
     db.store.upsert_devices(&devs, None).await.unwrap();
     sim.shutdown().await;
 
-    let mut app = App::new(&UiConfig::default(), false, false, Utc::now());
-    let loaded = std::sync::Mutex::new(Vec::new());
-    glp_console::tui::run::load_all(&db.store, Utc::now(), &|l| loaded.lock().unwrap().push(l))
-        .await
-        .unwrap();
-    for l in loaded.into_inner().unwrap() {
-        app.on_loaded(l);
-    }
-    app.take_effects();
     let (sub_id, want): (String, i64) = sqlx::query_as(
         "SELECT ds.subscription_id, count(*) FROM device_subscriptions ds
            JOIN devices d ON d.id = ds.device_id
@@ -561,6 +552,22 @@ async fn drill_down_count_is_the_databases() {
     .fetch_one(db.store.pool())
     .await
     .unwrap();
+    // A subscription with no end date covers its devices all the same (the drill once read
+    // the Expiring pane's data, which has only those ending within ten years).
+    sqlx::query("UPDATE subscriptions SET end_time = NULL WHERE id = $1")
+        .bind(&sub_id)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let mut app = App::new(&UiConfig::default(), false, false, Utc::now());
+    let loaded = std::sync::Mutex::new(Vec::new());
+    glp_console::tui::run::load_all(&db.store, Utc::now(), &|l| loaded.lock().unwrap().push(l))
+        .await
+        .unwrap();
+    for l in loaded.into_inner().unwrap() {
+        app.on_loaded(l);
+    }
+    app.take_effects();
     assert!(want > 1, "the simulator covers devices with subscriptions");
     app.handle_key(ch('2'));
     while app.table().selected_row().unwrap().id.as_ref() != sub_id {

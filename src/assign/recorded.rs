@@ -46,7 +46,8 @@ impl RecordedRun {
     }
 
     /// The run's report as its end wrote it (counts tallied the one way every count is).
-    /// A run that never ended (abandoned) reads as failed, its open calls as skipped.
+    /// A run that never ended (abandoned, or still running) reads as partial, its open
+    /// calls as skipped.
     pub fn report(&self) -> ApplyReport {
         let operations: Vec<OperationReport> = self.operations.iter().map(operation).collect();
         let devices: Vec<DeviceReport> = self.devices.iter().map(device).collect();

@@ -225,6 +225,13 @@ pub async fn api_catalog(client: &Client) -> Result<Vec<ApplicationRegion>, GlpE
     Ok(out)
 }
 
+/// The catalog's names by application id (an application without a name is left out).
+fn names_of(apps: &[ApplicationRegion]) -> BTreeMap<String, String> {
+    apps.iter()
+        .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
+        .collect()
+}
+
 /// Read the service catalog's application names and keep them in the database, so the
 /// Devices table and plans name applications from the start (not only once the wizard read
 /// the catalog). True when a name was new or changed; a failure only leaves the names as
@@ -237,12 +244,12 @@ pub async fn keep_application_names(store: &Store, client: &Client) -> bool {
             return false;
         }
     };
-    let names: BTreeMap<String, String> = apps
-        .into_iter()
-        .filter_map(|a| Some((a.application_id, a.application_name?)))
-        .collect();
+    let names = names_of(&apps);
     let known = store.application_names().await.unwrap_or_default();
-    if names.iter().all(|(id, n)| known.get(id) == Some(n)) {
+    if names
+        .iter()
+        .all(|(id, n)| known.get(&id.to_lowercase()) == Some(n))
+    {
         return false;
     }
     match store.save_application_names(&names).await {
@@ -276,10 +283,7 @@ pub async fn load_catalog(
         None => (None, None),
     };
     if let Some(apps) = &service {
-        let names: BTreeMap<String, String> = apps
-            .iter()
-            .filter_map(|a| Some((a.application_id.clone(), a.application_name.clone()?)))
-            .collect();
+        let names = names_of(apps);
         // Only a convenience for later: a database that refuses the write (read-only
         // role) must not stop the wizard.
         if let Err(e) = store.save_application_names(&names).await {

@@ -213,8 +213,13 @@ impl Store {
         if names.is_empty() {
             return Ok(());
         }
-        let (ids, ns): (Vec<&str>, Vec<&str>) =
-            names.iter().map(|(i, n)| (i.as_str(), n.as_str())).unzip();
+        // Kept by the id in lower case, and looked up by `lower(application_id)`: ids are
+        // UUIDs, whose case means nothing (as in `assign::names`).
+        let lower: BTreeMap<String, &str> = names
+            .iter()
+            .map(|(i, n)| (i.to_lowercase(), n.as_str()))
+            .collect();
+        let (ids, ns): (Vec<&str>, Vec<&str>) = lower.iter().map(|(i, n)| (i.as_str(), *n)).unzip();
         sqlx::query(
             "INSERT INTO application_names (id, name) \
              SELECT * FROM unnest($1::text[], $2::text[]) \

@@ -127,7 +127,7 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
        an.name AS application_name
   FROM devices d
   LEFT JOIN firstsub f ON f.device_id = d.id
-  LEFT JOIN application_names an ON an.id = d.application_id
+  LEFT JOIN application_names an ON an.id = lower(d.application_id)
  ORDER BY d.serial_number COLLATE \"C\", d.id COLLATE \"C\"";
 
 const SUBSCRIPTIONS_SQL: &str = "
@@ -159,7 +159,7 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
        f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
        (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
           FROM jsonb_each_text(d.tags)) AS tags,
-       (SELECT name FROM application_names WHERE id = d.application_id) AS application_name
+       (SELECT name FROM application_names WHERE id = lower(d.application_id)) AS application_name
   FROM (SELECT id, serial_number, mac_address, device_type, model, region, application_id,
                assigned_state, archived, removed_at, last_seen_at, device_name, tags
           FROM devices ORDER BY serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
@@ -179,7 +179,7 @@ SELECT s.id AS sid, d.id AS did, d.serial_number, d.device_type, d.model
   FROM subscriptions s
   JOIN device_subscriptions ds ON ds.subscription_id = s.id
   JOIN devices d ON d.id = ds.device_id
- WHERE s.removed_at IS NULL AND d.removed_at IS NULL AND s.end_time < $1
+ WHERE s.removed_at IS NULL AND d.removed_at IS NULL
  ORDER BY s.id, d.serial_number";
 
 fn device_record(r: &PgRow) -> Result<DeviceRecord, sqlx::Error> {
@@ -289,14 +289,15 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Devices (not removed) covered by subscriptions ending before `until` (expired ones too),
-    /// streamed to `each` in (subscription, serial) order without holding the whole result.
+    /// Devices (not removed) covered by each subscription (not removed) — every one, those
+    /// without an end date too, as the drill-downs answer "which devices does it cover"
+    /// for any of them — streamed to `each` in (subscription, serial) order without
+    /// holding the whole result.
     pub async fn view_covered_devices_each(
         &self,
-        until: DateTime<Utc>,
         mut each: impl FnMut(CoveredDevice),
     ) -> Result<(), StoreError> {
-        let mut rows = sqlx::query(COVERED_SQL).bind(until).fetch(self.pool());
+        let mut rows = sqlx::query(COVERED_SQL).fetch(self.pool());
         while let Some(r) = rows.try_next().await? {
             each(covered_device(&r)?);
         }

@@ -53,11 +53,6 @@ impl LineEdit {
         self.clear();
         t
     }
-    pub fn push_str(&mut self, s: &str) {
-        self.text.insert_str(self.cursor, s);
-        self.cursor += s.len();
-        self.cycle = None;
-    }
 
     /// Apply an editing key; true when the text changed (cursor moves alone return false).
     pub fn edit(&mut self, e: Edit) -> bool {

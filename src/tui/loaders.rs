@@ -172,7 +172,7 @@ pub async fn load_all(
     send(Loaded::Devices(rows::device_table(devs)));
     let mut covered = rows::Covered::default();
     store
-        .view_covered_devices_each(now + chrono::Duration::days(3650), |d| covered.push(&d))
+        .view_covered_devices_each(|d| covered.push(&d))
         .await?;
     covered.shrink();
     send(Loaded::Covered(covered));

@@ -93,7 +93,9 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let worker = FilterWorker::spawn(MatcherKind::Nucleo, move |r| {
         let _ = ftx.send(Msg::Filter(r));
     });
-    if let Some(c) = &client {
+    // Read-only writes nothing by itself, the names cache included: it shows the names
+    // the database already has.
+    if let Some(c) = client.as_ref().filter(|_| !read_only) {
         loaders::spawn_application_names(store.clone(), c.clone(), tx.clone());
     }
     let mut effects = Effects::new(store, client, commands.clone(), tx, worker);

@@ -1,6 +1,7 @@
 //! Data from the loader tasks.
 
 use super::{App, Effect, InputMode, Loaded, TableId, ToastLevel};
+use crate::tui::keys::Action;
 use crate::tui::wizard::WizardMsg;
 
 impl App {
@@ -43,15 +44,25 @@ impl App {
             Loaded::RunDetail { run_id, result } => self.run_detail_loaded(run_id, result),
             Loaded::History(r) => self.history_loaded(r),
             Loaded::ExportExists { path, header, rows } => {
-                let question = format!("{path} exists: replace it?");
-                let again = Effect::Export {
-                    path,
-                    header,
-                    rows,
-                    overwrite: true,
-                };
-                self.ask = Some((question, again));
-                self.mode = InputMode::Ask;
+                // Asked only over the tables: a question taking the keys of a line being
+                // typed or of a pane would answer itself with the next key.
+                if self.mode == InputMode::Normal {
+                    let question = format!("{path} exists: replace it?");
+                    let again = Effect::Export {
+                        path,
+                        header,
+                        rows,
+                        overwrite: true,
+                    };
+                    self.ask = Some((question, again));
+                    self.mode = InputMode::Ask;
+                } else {
+                    let again = self.keymap.say(Action::Command);
+                    self.toast(
+                        ToastLevel::Warn,
+                        format!("{path} exists and was kept: {again}export again to replace it"),
+                    );
+                }
             }
             Loaded::Wizard(msg) => {
                 if self.wizard.is_none() && matches!(msg, WizardMsg::Done(_)) {

@@ -146,7 +146,8 @@ impl Wizard {
             lines.push(Heading(String::new()));
             lines.push(Heading("Request".into()));
             lines.push(Text(format!("{} {}", o.method.as_str(), o.path)));
-            lines.push(Text(names.name(&o.body.to_string())));
+            // As sent: the detail (and its copy) is the real request, ids and all.
+            lines.push(Text(o.body.to_string()));
             if let Some(op) = &o.operation_id {
                 lines.push(Field("Operation", op.clone()));
             }
