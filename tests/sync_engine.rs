@@ -315,6 +315,7 @@ async fn an_outage_mid_sync_fails_the_run_keeps_data_and_the_next_run_succeeds()
         kind,
         summary,
         error,
+        ..
     } = ev
     else {
         panic!("expected a failed run, got {ev:?}")

@@ -490,8 +490,20 @@ fn the_light_has_a_glyph_and_words_for_each_state() {
     app.on_tick(at(9_100));
     assert!(status_line(&app).ends_with("✖ API down · failing for 9s"));
     // After the first minute in minutes: an idle console redraws once a minute.
-    app.on_tick(at(130_100));
-    assert!(status_line(&app).ends_with("✖ API down · failing for 2m"));
+    app.on_status(window(
+        &[(0, Ok), (100, Retried), (200, Failed), (50_000, Failed)],
+        Some(100),
+    ));
+    app.on_tick(at(100_100));
+    assert!(status_line(&app).ends_with("✖ API down · failing for 1m"));
+    // No request for a minute after the failures: nothing is known of now, and the bar
+    // says how long it has been quiet instead of counting an outage forever.
+    app.on_tick(at(3 * 3600 * 1000));
+    let bar = status_line(&app);
+    assert!(
+        bar.ends_with("○ API: no requests for 2h · the last failed"),
+        "{bar}"
+    );
     // Old trouble is forgotten once answers came again.
     app.on_status(window(&[(100, Retried), (200, Ok)], None));
     app.on_tick(at(70_000));
@@ -525,6 +537,7 @@ fn the_last_sync_error_stays_until_a_sync_succeeds() {
         kind: FailureKind::Api,
         error: error.into(),
         summary: None,
+        refresh: false,
     });
     for w in [80, 160] {
         let bar = status_line_at(&app, w);
@@ -552,6 +565,7 @@ fn the_last_sync_error_stays_until_a_sync_succeeds() {
         kind: FailureKind::Cancelled,
         error: "cancelled".into(),
         summary: None,
+        refresh: false,
     });
     assert!(status_line(&app).starts_with("✖ last sync failed: devices:"));
     app.on_sync_event(SyncEvent::Finished(summary(
@@ -565,4 +579,43 @@ fn the_last_sync_error_stays_until_a_sync_succeeds() {
     let bar = status_line(&app);
     assert!(!bar.contains("last sync failed"), "{bar}");
     assert!(bar.starts_with("✓ synced"), "{bar}");
+}
+
+#[test]
+fn a_refresh_that_fails_before_its_run_neither_sets_nor_clears_the_sync_error() {
+    use glp_console::sync::events::FailureKind;
+    let mut app = App::new(&UiConfig::default(), false, true, t0());
+    // The refresh after an assign timed out waiting for the workspace lock: it has no run,
+    // so no summary to say it was a refresh.
+    let lock_wait = SyncEvent::Failed {
+        kind: FailureKind::Locked,
+        error: "another sync of this workspace held the lock for 10 min; the touched devices \
+                were not fetched again — the next sync brings them in"
+            .into(),
+        summary: None,
+        refresh: true,
+    };
+    app.on_sync_event(lock_wait.clone());
+    let bar = status_line(&app);
+    assert!(!bar.contains("last sync failed"), "{bar}");
+    // The toast tells it; the bar's sticky error stays the sync's.
+    assert!(
+        app.toasts()
+            .iter()
+            .any(|t| t.text.contains("held the lock for 10 min")),
+        "{:?}",
+        app.toasts()
+    );
+    app.on_sync_event(SyncEvent::Failed {
+        kind: FailureKind::Api,
+        error: "devices: HTTP 503 service unavailable".into(),
+        summary: None,
+        refresh: false,
+    });
+    app.on_sync_event(lock_wait);
+    let bar = status_line(&app);
+    assert!(
+        bar.starts_with("✖ last sync failed: devices: HTTP 503"),
+        "{bar}"
+    );
 }

@@ -6,6 +6,13 @@
 //! window counts every request as it is answered, so the light turns as soon as requests do.
 //! The times are wall-clock (`chrono`) so a front end can judge them against its own clock:
 //! "down" needs the failing to have lasted, and old trouble is forgotten.
+//!
+//! The light says what requests said *recently*. "Down" needs failures that have lasted
+//! [`DOWN_AFTER`] and are not merely awaiting a retry: while a retry is pending, only the
+//! span of the failures seen counts (a 503 with a long backoff is degraded until the retry
+//! fails too). When no request came for [`FORGET_AFTER`] after failures, nothing is known
+//! about GreenLake now, and the light says so ([`Health::Idle`]) instead of counting an
+//! outage that nobody is watching.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -74,9 +81,14 @@ pub enum Health {
         throttled: u32,
         of: u32,
     },
-    /// Requests have all failed since `since`.
+    /// Requests have all failed since `since`, for at least [`DOWN_AFTER`], recently.
     Down {
         since: DateTime<Utc>,
+    },
+    /// The last requests failed, but none was sent for [`FORGET_AFTER`]: how GreenLake is
+    /// now is unknown. `last` is when the last request failed.
+    Idle {
+        last: DateTime<Utc>,
     },
     /// The breaker is open: no request is sent until its probe.
     BreakerOpen,
@@ -104,13 +116,22 @@ impl HealthSnapshot {
             BreakerState::HalfOpen => return Health::Probing,
             BreakerState::Closed => {}
         }
-        if self.samples.is_empty() {
+        let Some(last) = self.samples.back() else {
             return Health::Unknown;
-        }
-        if let Some(since) = self.failing_since
-            && now - since >= DOWN_AFTER
-        {
-            return Health::Down { since };
+        };
+        if let Some(since) = self.failing_since {
+            if now - last.at >= FORGET_AFTER {
+                return Health::Idle { last: last.at };
+            }
+            // A retried request has its retry pending: the failing has lasted until the
+            // last failure seen, not until now.
+            let until = match last.outcome {
+                RequestOutcome::Retried => last.at,
+                _ => now,
+            };
+            if until - since >= DOWN_AFTER {
+                return Health::Down { since };
+            }
         }
         let recent = self
             .samples
@@ -214,7 +235,8 @@ mod tests {
         w.record_at(Ok, t(0));
         assert_eq!(w.snapshot().assess(closed, t(0)), Health::Ok);
         w.record_at(Retried, t(1));
-        w.record_at(Retried, t(2));
+        // The call gives up: no retry pending.
+        w.record_at(Failed, t(2));
         let s = w.snapshot();
         assert_eq!(
             s.assess(closed, t(2)),
@@ -265,5 +287,66 @@ mod tests {
         let s = w.snapshot();
         assert_eq!(s.samples.len(), 1);
         assert_eq!(s.assess(BreakerState::Closed, t(71)), Health::Ok);
+    }
+
+    #[test]
+    fn one_failed_call_on_an_idle_console_is_forgotten_not_down_forever() {
+        use RequestOutcome::*;
+        let w = HealthWindow::default();
+        let closed = BreakerState::Closed;
+        w.record_at(Ok, t(0));
+        w.record_at(Retried, t(1));
+        w.record_at(Failed, t(2));
+        let s = w.snapshot();
+        // The call gave up: no retry pending, so the failing counts on until now.
+        assert_eq!(s.assess(closed, t(4)), Health::Down { since: t(1) });
+        assert_eq!(s.assess(closed, t(61)), Health::Down { since: t(1) });
+        // A minute with no request: what GreenLake does now is unknown.
+        assert_eq!(s.assess(closed, t(62)), Health::Idle { last: t(2) });
+        assert_eq!(s.assess(closed, t(3 * 3600)), Health::Idle { last: t(2) });
+        // A new request counts again at once.
+        w.record_at(Ok, t(3 * 3600));
+        assert!(matches!(
+            w.snapshot().assess(closed, t(3 * 3600)),
+            Health::Ok
+        ));
+    }
+
+    #[test]
+    fn a_retry_pending_is_degraded_however_long_its_backoff() {
+        use RequestOutcome::*;
+        let w = HealthWindow::default();
+        let closed = BreakerState::Closed;
+        w.record_at(Ok, t(0));
+        // One 503, its retry due in 8 s.
+        w.record_at(Retried, t(1));
+        let degraded = Health::Degraded {
+            failed: 1,
+            throttled: 0,
+            of: 2,
+        };
+        assert_eq!(w.snapshot().assess(closed, t(5)), degraded);
+        assert_eq!(w.snapshot().assess(closed, t(8)), degraded);
+        // The retry fails too, 8 s after the first: the failing has lasted, down.
+        w.record_at(Retried, t(9));
+        assert_eq!(
+            w.snapshot().assess(closed, t(9)),
+            Health::Down { since: t(1) }
+        );
+        // The retry gets through instead: degraded, never down.
+        let w = HealthWindow::default();
+        w.record_at(Retried, t(1));
+        w.record_at(Ok, t(9));
+        assert!(matches!(
+            w.snapshot().assess(closed, t(9)),
+            Health::Degraded { failed: 1, .. }
+        ));
+        // A retry still pending after a minute of nothing: forgotten, not down.
+        let w = HealthWindow::default();
+        w.record_at(Retried, t(1));
+        assert_eq!(
+            w.snapshot().assess(closed, t(61)),
+            Health::Idle { last: t(1) }
+        );
     }
 }

@@ -125,6 +125,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
                 kind,
                 error,
                 summary,
+                ..
             } => {
                 clear_line(progress);
                 let code = match (kind, summary.as_ref().map(|s| s.outcome)) {

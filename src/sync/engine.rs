@@ -285,6 +285,7 @@ async fn begin(
         kind,
         error,
         summary: None,
+        refresh: false,
     };
     let lock = match s
         .store
@@ -503,6 +504,7 @@ async fn report_end(
             s.emit_final(SyncEvent::Failed {
                 kind,
                 error: message,
+                refresh: summary.mode == crate::domain::Mode::Refresh,
                 summary: Some(summary),
             })
             .await;

@@ -135,6 +135,10 @@ pub enum SyncEvent {
         kind: FailureKind,
         error: String,
         summary: Option<SyncSummary>,
+        /// The run was a refresh of a few devices (after an assign), said here because a
+        /// refresh failing before its run began has no summary to carry its mode: a front
+        /// end must not take it for the sync failing.
+        refresh: bool,
     },
 }
 

@@ -87,6 +87,7 @@ pub async fn refresh(job: &RefreshJob<'_>, emit: &(dyn Fn(SyncEvent) + Sync)) ->
         kind,
         error,
         summary: None,
+        refresh: true,
     };
     let lock = match job.store.wait_sync_lock(job.lock_key, job.lock_wait).await {
         Ok(Some(l)) => l,
@@ -179,6 +180,7 @@ pub async fn refresh(job: &RefreshJob<'_>, emit: &(dyn Fn(SyncEvent) + Sync)) ->
             kind: stop.map_or(FailureKind::LostLock, |s| s.kind()),
             error: summary.error.clone().unwrap_or_default(),
             summary: Some(summary),
+            refresh: true,
         },
     }
 }

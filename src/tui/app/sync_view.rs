@@ -130,21 +130,23 @@ impl App {
                 kind,
                 error,
                 summary,
+                refresh,
             } => {
                 self.sync.running = false;
                 self.sync.pending = false;
                 self.sync.waiting = None;
                 self.status.stale = true;
-                // A refresh of a few devices neither sets nor clears the sync's error.
-                let refresh = summary
-                    .as_ref()
-                    .is_some_and(|s| s.mode == crate::domain::Mode::Refresh);
+                // A refresh of a few devices neither sets nor clears the sync's error,
+                // even when it failed before its run began (no summary).
                 if kind != FailureKind::Cancelled && !refresh {
                     self.sync.last_error = Some(error.replace(['\n', '\r'], " "));
                 }
                 self.toast(
                     ToastLevel::Error,
-                    format!("sync failed ({kind:?}): {error}"),
+                    format!(
+                        "{} failed ({kind:?}): {error}",
+                        if refresh { "refresh" } else { "sync" }
+                    ),
                 );
                 if summary.is_some() {
                     // Pages already stored are worth showing.

@@ -165,6 +165,10 @@ pub fn health_text(app: &App, wide: bool) -> String {
             "✖ API down · failing for {}",
             fmt_age((app.now() - since).num_seconds())
         ),
+        Health::Idle { last } => format!(
+            "○ API: no requests for {} · the last failed",
+            fmt_age((app.now() - last).num_seconds())
+        ),
         Health::BreakerOpen => match app.breaker_retry_secs() {
             Some(s) if s > 0 => format!("✖ API down · {breaker}probe in {}", fmt_countdown(s)),
             // The cool-down is over: the engine sends the probe by itself.
@@ -188,7 +192,7 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let right_style = match health {
         Health::Down { .. } | Health::BreakerOpen => t.error,
         Health::Ok if !app.status().stale => t.ok,
-        Health::Unknown => t.dim,
+        Health::Unknown | Health::Idle { .. } => t.dim,
         _ => t.warn,
     };
     let rx = area.x + area.width.saturating_sub(rw);
