@@ -174,3 +174,46 @@ async fn undo_leaves_case_variant_tags_the_run_never_touched() {
     );
     sim.shutdown().await;
 }
+
+/// A dry-run undo is recorded as an undo (with `dry_run` in its request): it changed
+/// nothing, so undoing it is refused like undoing a dry run, not "restored".
+#[tokio::test]
+async fn undo_of_a_dry_run_undo_is_refused() {
+    use glp_console::assign::apply::{ApplyError, plan_undo_run};
+    use glp_console::store::audit::{NewDeviceRow, NewRun, RunKind};
+    let db = TestDb::new().await;
+    let mut ids = Vec::new();
+    for kind in [RunKind::DryRun, RunKind::Undo] {
+        let run = db
+            .store
+            .audit_start(
+                &NewRun {
+                    kind,
+                    undo_of: None,
+                    source_file: None,
+                    sheet: None,
+                    requested: json!({"dry_run": true}),
+                    operator: None,
+                },
+                &[],
+                &[NewDeviceRow {
+                    serial: "SN1".into(),
+                    device_id: Some("d1".into()),
+                    row_number: None,
+                    before: Some(json!({"tags": {}})),
+                    intended: Some(json!({"tags": {"k": "v"}})),
+                    outcome: "succeeded".into(),
+                }],
+            )
+            .await
+            .unwrap();
+        ids.push(run.id);
+    }
+    for id in ids {
+        let r = plan_undo_run(&db.store, id).await;
+        assert!(
+            matches!(r, Err(ApplyError::UndoDryRun(i)) if i == id),
+            "run {id}: {r:?}"
+        );
+    }
+}

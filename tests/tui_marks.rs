@@ -303,3 +303,113 @@ fn a_reload_under_a_filter_never_puts_a_mark_on_a_hidden_row() {
     a.handle_key(ch(' '));
     assert_eq!(marked_ids(&a), ids(&["dev-0017"]));
 }
+
+/// The path a wizard effect asks to read, if it reads a spreadsheet.
+fn file_load(fx: &[Effect]) -> Option<String> {
+    fx.iter().find_map(|e| match e {
+        Effect::Wizard(WizardEffect::Load { typed, .. }) => Some(typed.clone()),
+        _ => None,
+    })
+}
+
+/// Back on the file step, a wizard started from marks reads the file the user types, not
+/// the marks again: Esc while the marks load, and a failed marks load, both let go of them.
+#[test]
+fn a_marks_wizard_back_on_the_file_step_reads_the_typed_file() {
+    use glp_console::tui::wizard::{WizardMsg, WizardStep};
+    let mut a = app(false);
+    a.handle_key(ch(' '));
+    a.handle_key(ch('a'));
+    assert_eq!(a.wizard().unwrap().step(), WizardStep::Loading);
+    a.take_effects();
+    // Esc while the marks load: the file step, with an empty path line to type in.
+    a.handle_key(key(KeyCode::Esc));
+    let w = a.wizard().expect("still open");
+    assert_eq!(w.step(), WizardStep::File);
+    assert_eq!(w.path(), "", "no \"N marked devices\" to edit");
+    a.type_str("/tmp/sheet.csv");
+    a.handle_key(key(KeyCode::Enter));
+    let fx = a.take_effects();
+    assert_eq!(file_load(&fx).as_deref(), Some("/tmp/sheet.csv"), "{fx:?}");
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Wizard(WizardEffect::LoadSerials { .. }))),
+        "{fx:?}"
+    );
+
+    // A marks load that fails lands on the file step too, and a typed file loads from there.
+    let mut a = app(false);
+    a.handle_key(ch(' '));
+    a.handle_key(ch('a'));
+    let generation = a.wizard().unwrap().generation();
+    a.on_loaded(Loaded::Wizard(WizardMsg::Loaded {
+        generation,
+        result: Err("the database is unreachable".into()),
+    }));
+    let w = a.wizard().unwrap();
+    assert_eq!(w.step(), WizardStep::File);
+    assert_eq!(w.path(), "");
+    assert!(
+        w.error()
+            .as_deref()
+            .is_some_and(|e| e.contains("unreachable"))
+    );
+    a.take_effects();
+    a.type_str("/tmp/other.csv");
+    a.handle_key(key(KeyCode::Enter));
+    let fx = a.take_effects();
+    assert_eq!(file_load(&fx).as_deref(), Some("/tmp/other.csv"), "{fx:?}");
+}
+
+/// "assign marked" with a wizard open shows that wizard and says how to close it, instead
+/// of throwing its choices away.
+#[test]
+fn assign_marked_keeps_an_open_wizard() {
+    let mut a = app(false);
+    a.handle_key(ch(' '));
+    a.handle_key(ch('a'));
+    let generation = a.wizard().unwrap().generation();
+    a.take_effects();
+    a.handle_key(ch('1'));
+    assert_eq!(a.tab(), Tab::Devices);
+    a.handle_key(ch(' '));
+    a.handle_key(ch('a'));
+    assert_eq!(a.tab(), Tab::Assign, "the open wizard is shown");
+    assert_eq!(
+        a.wizard().unwrap().generation(),
+        generation,
+        "the same wizard"
+    );
+    let fx = a.take_effects();
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Wizard(WizardEffect::LoadSerials { .. }))),
+        "{fx:?}"
+    );
+    let last = a
+        .toasts()
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    assert!(
+        last.contains("already open") || last.contains("is open"),
+        "{last}"
+    );
+    assert!(last.contains("Esc"), "names the key that closes it: {last}");
+}
+
+/// The info line counts the marked devices assign and export act on: a mark on a device a
+/// reload no longer has is not counted.
+#[test]
+fn the_marked_count_leaves_out_devices_a_reload_dropped() {
+    let mut a = app(false);
+    a.handle_key(ch(' '));
+    a.handle_key(ch('G'));
+    a.handle_key(ch(' '));
+    assert!(lines(&a, 100, 20)[1].contains("30 rows · 2 marked"));
+    // The last device is gone from the next load.
+    a.on_loaded(devices(29));
+    assert_eq!(a.marked_serials(), vec!["SN00000".to_string()]);
+    let s = lines(&a, 100, 20);
+    assert!(s[1].contains("29 rows · 1 marked"), "{s:#?}");
+}

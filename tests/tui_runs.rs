@@ -282,6 +282,136 @@ fn history_command_asks_for_the_sync_runs() {
     );
 }
 
+/// A recorded run of `kind` with one device, as the audit returns it.
+fn recorded(
+    id: i64,
+    kind: glp_console::store::audit::RunKind,
+    requested: serde_json::Value,
+) -> glp_console::assign::recorded::RecordedRun {
+    use glp_console::store::audit::{RunDeviceRow, RunRow};
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+    glp_console::assign::recorded::RecordedRun {
+        run: RunRow {
+            id,
+            created_at: at,
+            finished_at: Some(at),
+            kind,
+            undo_of: None,
+            source_file: Some("sheet.xlsx".into()),
+            status: "succeeded".into(),
+            requested,
+            summary: None,
+        },
+        operations: Vec::new(),
+        devices: vec![RunDeviceRow {
+            serial: "SN1".into(),
+            device_id: Some("d1".into()),
+            row_number: Some(2),
+            before: None,
+            intended: None,
+            outcome: "succeeded".into(),
+            error: None,
+        }],
+    }
+}
+
+/// The detail's text lines.
+fn detail_text(a: &App) -> Vec<String> {
+    let d = a.detail().expect("a detail is open");
+    d.lines.iter().map(|(_, l)| l.clone()).collect()
+}
+
+/// A dry run, and a dry-run undo (recorded as an undo), changed nothing: their detail
+/// offers the export but no undo; a real undo still offers it.
+#[test]
+fn a_dry_runs_detail_offers_no_undo() {
+    use glp_console::store::audit::RunKind;
+    let dry = serde_json::json!({"dry_run": true});
+    for (kind, requested, undoable) in [
+        (RunKind::DryRun, dry.clone(), false),
+        (RunKind::Undo, dry.clone(), false),
+        (RunKind::Undo, serde_json::json!({"dry_run": false}), true),
+    ] {
+        let mut a = app_with_runs(false);
+        a.handle_key(key(KeyCode::Char('j')));
+        a.handle_key(key(KeyCode::Enter));
+        a.on_loaded(Loaded::RunDetail {
+            run_id: 6,
+            result: Ok(Some(Box::new(recorded(6, kind, requested.clone())))),
+        });
+        let text = detail_text(&a);
+        let has = |s: &str| text.iter().any(|l| l.contains(s));
+        assert!(has("export its report"), "{text:#?}");
+        assert_eq!(
+            has("undo this run"),
+            undoable,
+            "{kind:?} {requested}: {text:#?}"
+        );
+    }
+}
+
+/// Enter, Esc, Enter on one run before its first read returns: two answers arrive, the
+/// detail lists the run once.
+#[test]
+fn a_runs_detail_asked_twice_lists_it_once() {
+    use glp_console::store::audit::RunKind;
+    let mut a = app_with_runs(false);
+    a.handle_key(key(KeyCode::Char('j')));
+    a.handle_key(key(KeyCode::Enter));
+    a.handle_key(key(KeyCode::Esc));
+    a.handle_key(key(KeyCode::Enter));
+    assert_eq!(a.mode(), InputMode::Detail);
+    for _ in 0..2 {
+        a.on_loaded(Loaded::RunDetail {
+            run_id: 6,
+            result: Ok(Some(Box::new(recorded(
+                6,
+                RunKind::Apply,
+                serde_json::json!({}),
+            )))),
+        });
+    }
+    let text = detail_text(&a);
+    let n = text.iter().filter(|l| l.starts_with("Devices (")).count();
+    assert_eq!(n, 1, "{text:#?}");
+}
+
+fn sync_run(id: i64) -> glp_console::store::history::RunRecord {
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+    glp_console::store::history::RunRecord {
+        id,
+        trigger: "manual".into(),
+        mode: "incremental".into(),
+        scope: "all".into(),
+        started_at: at,
+        finished_at: Some(at),
+        outcome: "succeeded".into(),
+        error: None,
+        requests: 1,
+        retries: 0,
+        throttled: 0,
+        breaker_trips: 0,
+        duration_ms: Some(10),
+        host: None,
+    }
+}
+
+/// `:history` reads at most 1000 runs: a full page says "latest", not a total.
+#[test]
+fn history_title_says_latest_when_the_cap_is_hit() {
+    for (n, want) in [
+        (3, "Sync history: 3 runs, newest first"),
+        (1000, "Sync history: latest 1000 runs, newest first"),
+    ] {
+        let mut a = app_with_runs(false);
+        a.handle_key(key(KeyCode::Char(':')));
+        a.type_str("history");
+        a.handle_key(key(KeyCode::Enter));
+        a.on_loaded(Loaded::History(Ok((0..n).rev().map(sync_run).collect())));
+        assert_eq!(a.detail().unwrap().title, want);
+    }
+}
+
 // ---- end to end -------------------------------------------------------------------------
 
 /// What an assignment changes on a device, as the database holds it: tags, application

@@ -5,6 +5,7 @@ use tokio::sync::mpsc;
 
 use super::request::ApplyError;
 use crate::assign::plan::{DeviceState, Plan, UndoRecord, changed_tag_keys, plan_undo};
+use crate::assign::recorded::RecordedRun;
 use crate::assign::refresh::resync_via;
 use crate::glp::client::Client;
 use crate::store::Store;
@@ -16,16 +17,15 @@ use crate::sync::SyncCommand;
 /// for the freshest state); only tag keys the run changed are considered, matched exactly,
 /// so tags added since by someone else, and case variants of a changed key, stay.
 pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyError> {
-    let run = store
-        .audit_run(run_id)
+    let run = RecordedRun::load(store, run_id)
         .await?
         .ok_or(ApplyError::NoSuchRun(run_id))?;
-    if run.kind == RunKind::DryRun {
+    // A dry run, or a dry-run undo (recorded as an undo): it changed nothing to put back.
+    if run.dry_run() {
         return Err(ApplyError::UndoDryRun(run_id));
     }
-    let rows: Vec<_> = store
-        .audit_devices(run_id)
-        .await?
+    let rows: Vec<_> = run
+        .devices
         .into_iter()
         // `unknown`: the run was abandoned mid-way, so its calls may have been applied.
         .filter(|d| matches!(d.outcome.as_str(), "succeeded" | "failed" | "unknown"))

@@ -254,12 +254,7 @@ impl App {
             .display()
             .to_string();
         let t = self.table();
-        let vis = t.visible_columns();
-        let header = vis.iter().map(|c| t.columns[*c].name.to_string()).collect();
-        let rows = t
-            .view_rows()
-            .map(|r| vis.iter().map(|c| r.cell(*c).to_string()).collect())
-            .collect();
+        let (header, rows) = t.export_cells(t.view_rows());
         self.effects.push(Effect::Export {
             path,
             header,

@@ -50,6 +50,24 @@ impl App {
             .collect()
     }
 
+    /// How many marked devices assign and export act on: the marked ids the loaded rows
+    /// still have (a reload may have dropped some, e.g. a device removed since).
+    pub fn marked_count(&self) -> usize {
+        if self.marks.is_empty() {
+            return 0;
+        }
+        self.marks.rows(self.tables.get(TableId::Devices)).count()
+    }
+
+    /// Assign or export with nothing marked: say how to mark.
+    fn none_marked(&mut self) {
+        let mark = self.keymap.say(Action::Mark);
+        self.toast(
+            ToastLevel::Info,
+            format!("no devices are marked: {mark} marks the selected one"),
+        );
+    }
+
     fn assign_marked(&mut self) {
         if self.read_only {
             self.refuse(Action::AssignMarked);
@@ -57,11 +75,7 @@ impl App {
         }
         let serials = self.marked_serials();
         if serials.is_empty() {
-            let mark = self.keymap.say(Action::Mark);
-            self.toast(
-                ToastLevel::Info,
-                format!("no devices are marked: {mark} marks the selected one"),
-            );
+            self.none_marked();
             return;
         }
         self.wizard_start(|cx| Wizard::for_serials(serials, cx));
@@ -70,19 +84,9 @@ impl App {
     /// Export the marked rows in the columns shown (the export `:export` uses).
     fn export_marked(&mut self) {
         let t = self.tables.get(TableId::Devices);
-        let vis = t.visible_columns();
-        let header = vis.iter().map(|c| t.columns[*c].name.to_string()).collect();
-        let rows: Vec<Vec<String>> = self
-            .marks
-            .rows(t)
-            .map(|r| vis.iter().map(|c| r.cell(*c).to_string()).collect())
-            .collect();
+        let (header, rows) = t.export_cells(self.marks.rows(t));
         if rows.is_empty() {
-            let mark = self.keymap.say(Action::Mark);
-            self.toast(
-                ToastLevel::Info,
-                format!("no devices are marked: {mark} marks the selected one"),
-            );
+            self.none_marked();
             return;
         }
         self.effects.push(Effect::Export {

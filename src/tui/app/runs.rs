@@ -11,6 +11,7 @@ use crate::assign::recorded::RecordedRun;
 use crate::headless::reports::runs_table;
 use crate::store::history::RunRecord;
 use crate::tui::keys::{Action, Context, ModalAction as M};
+use crate::tui::run_loaders::HISTORY_RUNS;
 use crate::tui::wizard::Wizard;
 
 impl App {
@@ -107,12 +108,15 @@ impl App {
             self.keymap.label(M::RunExportXlsx),
             self.keymap.label(M::RunExportJson)
         );
-        // Read-only hides the undo key: the line offers only what works.
+        // Read-only hides the undo key, and a dry run changed nothing to undo: the line
+        // offers only what works.
+        let undoable = matches!(&result, Ok(Some(r)) if !r.dry_run());
         let hint = match self.keymap.first(M::RunUndo) {
-            Some(k) if !self.read_only => format!("{k} undo this run · {export}"),
+            Some(k) if !self.read_only && undoable => format!("{k} undo this run · {export}"),
             _ => export,
         };
-        let Some(view) = self.detail.as_mut() else {
+        // Enter, Esc, Enter on the same run asks twice: only the first answer fills it.
+        let Some(view) = self.detail.as_mut().filter(|v| v.loading) else {
             return;
         };
         view.loading = false;
@@ -186,7 +190,7 @@ impl App {
             }
             Ok(runs) => {
                 let text = runs_table(&runs);
-                view.title = format!("Sync history: {} runs, newest first", runs.len());
+                view.title = history_title(runs.len());
                 view.lines = text
                     .lines()
                     .enumerate()
@@ -206,6 +210,16 @@ impl App {
                 view.copy = text;
             }
         }
+    }
+}
+
+/// The history pane's title. The query stops at [`HISTORY_RUNS`]: a full page says it
+/// shows the latest ones, not that there are exactly that many.
+fn history_title(n: usize) -> String {
+    if i64::try_from(n).is_ok_and(|n| n >= HISTORY_RUNS) {
+        format!("Sync history: latest {n} runs, newest first")
+    } else {
+        format!("Sync history: {n} runs, newest first")
     }
 }
 

@@ -4,6 +4,7 @@
 use crossterm::event::KeyEvent;
 
 use super::{App, Effect, InputMode, Tab, TableId, ToastLevel};
+use crate::tui::keys::WizardAction;
 use crate::tui::wizard::{Cx, Out, Wizard};
 
 impl App {
@@ -61,14 +62,21 @@ impl App {
     }
 
     /// Open the wizard `make` builds (on the file step, on an undo plan, on the marked
-    /// devices) in the Assign tab — not over a running apply, whose progress stays.
+    /// devices) in the Assign tab — never over an open one: a running apply keeps its
+    /// progress, and half-made choices or an unexported report are not thrown away
+    /// unasked. The open wizard is shown instead, with how to close it.
     pub(super) fn wizard_start(&mut self, make: impl FnOnce(&mut Cx<'_>) -> Wizard) {
-        if self.wizard.as_ref().is_some_and(Wizard::busy) {
+        if let Some(w) = &self.wizard {
+            let text = if w.busy() {
+                "an assignment is running — its progress is on screen".to_string()
+            } else {
+                let back = self.keymap.say(WizardAction::Back);
+                format!(
+                    "an assignment is open: finish or close it first ({back} steps back to the run list)"
+                )
+            };
             self.tab = Tab::Assign;
-            self.toast(
-                ToastLevel::Info,
-                "an assignment is running — its progress is on screen",
-            );
+            self.toast(ToastLevel::Info, text);
             return;
         }
         self.tab = Tab::Assign;

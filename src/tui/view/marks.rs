@@ -56,9 +56,10 @@ pub fn draw_devices(buf: &mut Buffer, area: Rect, app: &App, syncing: Option<&st
     }
 }
 
-/// " · 3 marked" for the info line (empty without marks).
+/// " · 3 marked" for the info line (empty without marks): the devices assign and export
+/// act on, not ids a reload no longer has.
 pub fn marked_text(app: &App) -> String {
-    match app.marks().len() {
+    match app.marked_count() {
         0 => String::new(),
         n => format!(" · {n} marked"),
     }

@@ -45,7 +45,7 @@ impl Wizard {
             (WizardStep::Loading, WizardAction::Back) => {
                 // The result of the load in flight is dropped by its generation.
                 self.generation += 1;
-                self.step = WizardStep::File;
+                self.back_to_file();
             }
             (WizardStep::Sheet, WizardAction::Next) => {
                 let name = self
@@ -95,7 +95,7 @@ impl Wizard {
                     self.goto(WizardStep::Review, cx);
                 }
             }
-            (WizardStep::Validate, WizardAction::Back) => self.goto(WizardStep::File, cx),
+            (WizardStep::Validate, WizardAction::Back) => self.back_to_file(),
             (WizardStep::Review, WizardAction::Next) => self.enter_subscription(cx),
             (WizardStep::Review, WizardAction::Back) => self.goto(WizardStep::Validate, cx),
             _ => {}
@@ -215,6 +215,18 @@ impl Wizard {
                 );
                 cx.toast(ToastLevel::Warn, format!("no application selected; {skip}"))
             }
+        }
+    }
+
+    /// Back on the file step, where the user types a path: a wizard that read the marked
+    /// devices lets go of them (and of their pseudo sheet), or the typed file would be
+    /// ignored for the marks and the path line would hold "N marked devices" to edit.
+    pub(super) fn back_to_file(&mut self) {
+        self.step = WizardStep::File;
+        self.tag_error = None;
+        if self.marked.take().is_some() {
+            self.path.set(String::new());
+            self.sheet = None;
         }
     }
 

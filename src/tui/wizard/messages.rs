@@ -51,7 +51,7 @@ impl Wizard {
         }
         match result {
             Err(e) => {
-                self.step = WizardStep::File;
+                self.back_to_file();
                 self.error = Some(e);
             }
             Ok(data) => {

@@ -1,7 +1,7 @@
-//! What a table shows beyond its rows and filter: the columns scrolled off to the left and
-//! the drill-down it is narrowed to.
+//! What a table shows beyond its rows and filter: the columns scrolled off to the left,
+//! the drill-down it is narrowed to, and some of its rows as an export writes them.
 
-use super::{Drill, TableModel};
+use super::{Drill, Row, TableModel};
 
 impl TableModel {
     /// The widest value of a column (header included), not capped.
@@ -39,5 +39,22 @@ impl TableModel {
     }
     pub fn drill(&self) -> Option<&Drill> {
         self.drill.as_ref()
+    }
+
+    /// The header and `rows` in the columns shown, as `:export` and "export marked" write
+    /// them (one shape for both, so a file looks the same whichever made it).
+    pub fn export_cells<'a>(
+        &self,
+        rows: impl Iterator<Item = &'a Row>,
+    ) -> (Vec<String>, Vec<Vec<String>>) {
+        let vis = self.visible_columns();
+        let header = vis
+            .iter()
+            .map(|c| self.columns[*c].name.to_string())
+            .collect();
+        let rows = rows
+            .map(|r| vis.iter().map(|c| r.cell(*c).to_string()).collect())
+            .collect();
+        (header, rows)
     }
 }
