@@ -13,8 +13,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use calamine::Reader;
 use common::tmux::Tmux;
 
@@ -33,22 +31,8 @@ fn ctrl_z_suspends_and_fg_redraws_and_export_writes_xlsx_in_home() {
     let dir = common::TestDir::new("glpc-nav-");
     let home = dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let config = dir.join("config.toml");
-    std::fs::write(
-        &config,
-        "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n",
-    )
-    .unwrap();
+    let config = common::sim::seed_with_sync_only(&sim, &db.url, &dir);
     let bin = env!("CARGO_BIN_EXE_glp-console");
-    let out = Command::new(bin)
-        .args(["--config", &config.display().to_string()])
-        .args(["--log-dir", &dir.join("logs").display().to_string()])
-        .args(["--sync-only", "--full"])
-        .envs(sim.env_vars())
-        .env("DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
 
     // An interactive shell, so a stopped job gives its prompt back and `fg` continues it.
     let t = Tmux::start_in("bash --norc --noprofile -i", &dir, "nav");

@@ -13,7 +13,6 @@
 mod common;
 
 use common::tmux::Tmux;
-use std::process::Command;
 
 #[test]
 fn read_only_opens_a_synced_database_without_credentials() {
@@ -28,24 +27,9 @@ fn read_only_opens_a_synced_database_without_credentials() {
         .unwrap();
     let db = rt.block_on(common::TestDb::new());
     let dir = common::TestDir::new("glpc-read-only-");
-    // A config file with no credentials in it (and none in the environment below).
-    let config = dir.join("config.toml");
-    std::fs::write(
-        &config,
-        "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n",
-    )
-    .unwrap();
+    // The seed: one sync with the simulator's credentials, and a config file with none.
+    let config = common::sim::seed_with_sync_only(&sim, &db.url, &dir);
     let bin = env!("CARGO_BIN_EXE_glp-console");
-    // The seed: one sync with the simulator's credentials.
-    let out = Command::new(bin)
-        .args(["--config", &config.display().to_string()])
-        .args(["--log-dir", &dir.join("logs").display().to_string()])
-        .args(["--sync-only", "--full"])
-        .envs(sim.env_vars())
-        .env("DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
     // The console, with every credential variable removed (tmux's own environment may
     // have some).
     let cmd = format!(

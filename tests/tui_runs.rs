@@ -414,6 +414,39 @@ fn history_title_says_latest_when_the_cap_is_hit() {
 
 // ---- end to end -------------------------------------------------------------------------
 
+/// From the review, on through the wizard with three devices: keep the subscription, press
+/// `application` at the application chooser, set `tag`, apply and confirm; the report's
+/// screen once the resync of the three devices is on it.
+fn from_review_to_report(t: &Tmux, application: &str, tag: &str) -> String {
+    t.keys(&["Enter"]);
+    t.wait_for("the subscription chooser", 30, |s| {
+        s.contains("[Subscription]") && s.contains("enough seats")
+    });
+    t.keys(&["-"]);
+    t.wait_for("the application chooser", 10, |s| {
+        s.contains("[Application]")
+    });
+    t.keys(&[application]);
+    t.wait_for("the tags step", 10, |s| s.contains("[Tags]"));
+    t.literal(tag);
+    t.keys(&["Enter"]);
+    let listed = tag.replacen('=', " = ", 1);
+    t.wait_for("the tag change listed", 10, |s| {
+        s.contains(&format!("set    {listed}"))
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the plan", 10, |s| {
+        s.contains("[Plan]") && s.contains("calls for 3 devices")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
+    t.keys(&["y"]);
+    t.wait_for("the report", 180, |s| s.contains("[Report]"));
+    t.wait_for("the resync in the report", 60, |s| {
+        s.contains("resync: 3 of 3")
+    })
+}
+
 /// What an assignment changes on a device, as the database holds it: tags, application
 /// and region.
 fn state(serials: &[String]) -> Vec<(String, String, Option<String>, Option<String>)> {
@@ -497,32 +530,7 @@ fn demo_wizard_run_undone_from_the_assign_tab_and_history() {
     });
     t.keys(&["Enter"]);
     t.wait_for("the review", 10, |s| s.contains("[Review]"));
-    t.keys(&["Enter"]);
-    t.wait_for("the subscription chooser", 30, |s| {
-        s.contains("[Subscription]") && s.contains("enough seats")
-    });
-    t.keys(&["-"]);
-    t.wait_for("the application chooser", 10, |s| {
-        s.contains("[Application]")
-    });
-    t.keys(&["Enter"]);
-    t.wait_for("the tags step", 10, |s| s.contains("[Tags]"));
-    t.literal("e2e=runs");
-    t.keys(&["Enter"]);
-    t.wait_for("the tag change listed", 10, |s| {
-        s.contains("set    e2e = runs")
-    });
-    t.keys(&["Enter"]);
-    t.wait_for("the plan", 10, |s| {
-        s.contains("[Plan]") && s.contains("calls for 3 devices")
-    });
-    t.keys(&["a"]);
-    t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
-    t.keys(&["y"]);
-    t.wait_for("the report", 180, |s| s.contains("[Report]"));
-    t.wait_for("the resync in the report", 60, |s| {
-        s.contains("resync: 3 of 3")
-    });
+    from_review_to_report(&t, "Enter", "e2e=runs");
     let applied = state(&serials);
     assert!(
         applied.iter().all(|d| d.1.contains("\"e2e\": \"runs\"")),
@@ -650,32 +658,7 @@ fn demo_marked_devices_assigned_without_a_sheet() {
     t.wait_for("the review", 10, |s| {
         s.contains("[Review]") && s.contains("found 3")
     });
-    t.keys(&["Enter"]);
-    t.wait_for("the subscription chooser", 30, |s| {
-        s.contains("[Subscription]") && s.contains("enough seats")
-    });
-    t.keys(&["-"]);
-    t.wait_for("the application chooser", 10, |s| {
-        s.contains("[Application]")
-    });
-    t.keys(&["-"]);
-    t.wait_for("the tags step", 10, |s| s.contains("[Tags]"));
-    t.literal("e2e=marks");
-    t.keys(&["Enter"]);
-    t.wait_for("the tag change listed", 10, |s| {
-        s.contains("set    e2e = marks")
-    });
-    t.keys(&["Enter"]);
-    t.wait_for("the plan", 10, |s| {
-        s.contains("[Plan]") && s.contains("calls for 3 devices")
-    });
-    t.keys(&["a"]);
-    t.wait_for("the confirmation", 10, |s| s.contains("to GreenLake?"));
-    t.keys(&["y"]);
-    t.wait_for("the report", 180, |s| s.contains("[Report]"));
-    let report = t.wait_for("the resync in the report", 60, |s| {
-        s.contains("resync: 3 of 3")
-    });
+    let report = from_review_to_report(&t, "-", "e2e=marks");
     let after = state(&serials);
     assert!(
         after.iter().all(|d| d.1.contains("\"e2e\": \"marks\"")),

@@ -33,3 +33,29 @@ pub async fn token(s: &SimHandle, c: &reqwest::Client) -> String {
         .expect("access_token in the answer")
         .to_string()
 }
+
+/// A database filled as cron fills it: the real binary's `--sync-only --full` against `sim`,
+/// with a config file in `dir` that lifts the rate limits and holds no credentials (they
+/// come from the simulator's environment). Returns that config file for the console run.
+pub fn seed_with_sync_only(
+    sim: &SimHandle,
+    db_url: &str,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n",
+    )
+    .expect("the test dir is writable");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_glp-console"))
+        .args(["--config", &config.display().to_string()])
+        .args(["--log-dir", &dir.join("logs").display().to_string()])
+        .args(["--sync-only", "--full"])
+        .envs(sim.env_vars())
+        .env("DATABASE_URL", db_url)
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{out:?}");
+    config
+}

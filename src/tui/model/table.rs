@@ -375,34 +375,28 @@ impl TableModel {
         !self.filter.is_empty()
     }
 
+    /// One pass over the rows: the natural width (the widest cell, or the header) of each
+    /// column, and the width it gets before any spare is shared out (the natural one, capped
+    /// at the column's maximum but never below its header).
     fn compute_widths(&mut self) {
+        let header = |col: &Column| u16::try_from(col.name.width()).unwrap_or(u16::MAX) + 2;
         self.natural = self
             .columns
             .iter()
             .enumerate()
             .map(|(c, col)| {
-                let header = u16::try_from(col.name.width()).unwrap_or(u16::MAX) + 2;
                 let cells = self
                     .rows
                     .iter()
                     .map(|r| r.widths.get(c).copied().unwrap_or(0));
-                cells.max().unwrap_or(0).max(header)
+                cells.max().unwrap_or(0).max(header(col))
             })
             .collect();
         self.widths = self
             .columns
             .iter()
-            .enumerate()
-            .map(|(c, col)| {
-                let header = u16::try_from(col.name.width()).unwrap_or(u16::MAX) + 2;
-                let cells = self
-                    .rows
-                    .iter()
-                    .map(|r| r.widths.get(c).copied().unwrap_or(0))
-                    .max()
-                    .unwrap_or(0);
-                header.max(cells).min(col.max_width.max(header))
-            })
+            .zip(&self.natural)
+            .map(|(col, n)| (*n).min(col.max_width.max(header(col))))
             .collect();
     }
 
