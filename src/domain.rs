@@ -234,3 +234,99 @@ mod days_tests {
         assert_eq!(days_left(at(9, 23, 59), early), -1);
     }
 }
+
+/// A GreenLake workspace id as stored and joined on: lower case with the dashes removed.
+///
+/// GLP spells one workspace two ways (glp-api.md §11): `inUseWorkspace.id` is dashless hex,
+/// `tenantWorkspaceId` a dashed UUID. Every id is normalised once, here, so a join, a lock key
+/// or a token URL never sees both spellings. The single-workspace configuration of earlier
+/// versions has no id; its rows live under [`WorkspaceId::DEFAULT`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkspaceId(String);
+
+impl WorkspaceId {
+    /// The workspace of a configuration that names none (and of rows stored before workspaces
+    /// existed, migration 0009).
+    pub const DEFAULT: &'static str = "default";
+
+    /// Normalise `raw` (trimmed, lower case, dashes dropped). `None` when nothing is left or a
+    /// character other than ASCII letters, digits and `_` remains: such a string cannot be put
+    /// into a token URL and is a typo, not an id.
+    pub fn parse(raw: &str) -> Option<WorkspaceId> {
+        let id: String = raw
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        valid.then_some(WorkspaceId(id))
+    }
+
+    pub fn default_id() -> WorkspaceId {
+        WorkspaceId(Self::DEFAULT.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The dashed 8-4-4-4-12 form for a 32-hex-digit id (what `tenantWorkspaceId` carries);
+    /// other ids unchanged.
+    pub fn dashed(&self) -> String {
+        let s = &self.0;
+        if s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+            format!("{}-{}-{}-{}-{}", &s[..8], &s[8..12], &s[12..16], &s[16..20], &s[20..])
+        } else {
+            s.clone()
+        }
+    }
+}
+
+impl std::fmt::Display for WorkspaceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a workspace is to us: an ordinary workspace, an MSP's own, or a tenant of an MSP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceKind {
+    Standalone,
+    Msp,
+    Tenant,
+}
+
+impl WorkspaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceKind::Standalone => "standalone",
+            WorkspaceKind::Msp => "msp",
+            WorkspaceKind::Tenant => "tenant",
+        }
+    }
+    pub fn parse(s: &str) -> Option<WorkspaceKind> {
+        match s {
+            "standalone" => Some(WorkspaceKind::Standalone),
+            "msp" => Some(WorkspaceKind::Msp),
+            "tenant" => Some(WorkspaceKind::Tenant),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod workspace_id_tests {
+    use super::WorkspaceId;
+
+    #[test]
+    fn both_spellings_of_one_workspace_are_one_id() {
+        let dashless = WorkspaceId::parse("131846d43af111f08e4ebe50c5e8c005").unwrap();
+        let dashed = WorkspaceId::parse(" 131846D4-3AF1-11F0-8E4E-BE50C5E8C005 ").unwrap();
+        assert_eq!(dashless, dashed);
+        assert_eq!(dashed.dashed(), "131846d4-3af1-11f0-8e4e-be50c5e8c005");
+        assert!(WorkspaceId::parse("").is_none());
+        assert!(WorkspaceId::parse("a/b").is_none());
+        assert_eq!(WorkspaceId::parse("default").unwrap().dashed(), "default");
+    }
+}
