@@ -178,6 +178,14 @@ fn several_workspaces_and_an_msp_parse() {
     );
     c.require_api_credentials().unwrap();
 
+    // Code that repoints [api] (the demo) can fall back to the one legacy workspace.
+    let mut demo = c.clone();
+    demo.api.client_id = "sim-client".into();
+    demo.forget_declared_workspaces();
+    assert!(!demo.is_multi_workspace());
+    assert_eq!(demo.workspaces[0].client_id, "sim-client");
+    assert!(demo.workspaces[0].legacy);
+
     // A later layer's base URL moves the default token URLs, not the explicit one.
     let c = load(&path, &[("GLP_BASE_URL", "https://other.example.com")]).unwrap();
     assert!(

@@ -7,7 +7,7 @@
 
 use super::secret::SecretSource;
 use super::settings::Config;
-use super::workspace::{MspConfig, WorkspaceConfig};
+use super::workspace::{Declared, MspConfig, WorkspaceConfig};
 use crate::domain::{WorkspaceId, WorkspaceKind};
 
 impl Config {
@@ -31,6 +31,14 @@ impl Config {
         if self.workspaces.is_empty() && self.msp.is_none() {
             self.workspaces.push(self.legacy_workspace());
         }
+    }
+
+    /// Drop what the file declared about workspaces, leaving the `[api]` client as the one
+    /// workspace: for code that points `[api]` at another GreenLake (the demo's simulator)
+    /// whatever the user's file lists.
+    pub fn forget_declared_workspaces(&mut self) {
+        self.declared = Declared::default();
+        self.refresh_workspaces();
     }
 
     fn legacy_workspace(&self) -> WorkspaceConfig {
