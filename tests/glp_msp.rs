@@ -234,3 +234,49 @@ async fn the_msp_token_is_renewed_when_the_exchange_gets_401() {
     assert_eq!(msp.counters().token_fetches, 2);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_msp_places_a_pool_device_into_a_tenant() {
+    let (sim, msp) = start(4).await;
+    let ts = sim.tenants();
+    let target = wid(&ts[0].id);
+    let customer = ts
+        .iter()
+        .find(|t| t.ownership == Ownership::CustomerOwnedInventory)
+        .unwrap();
+    let pool: Vec<String> = sim
+        .devices()
+        .iter()
+        .filter(|d| d["inUseWorkspace"].is_null())
+        .take(2)
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    let acc = msp
+        .place_devices(&pool[..1], Some(&target), false)
+        .await
+        .unwrap();
+    let out = msp
+        .wait_operation(acc.location.as_deref().unwrap(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(out.status, "SUCCEEDED", "{out:?}");
+    let tc = msp.tenant_client(&target, None).unwrap();
+    let own = ids(tc.devices(None)).await.unwrap();
+    assert!(own.contains(&pool[0]));
+    assert_eq!(
+        sim.device(&pool[0]).unwrap()["tenantWorkspaceId"],
+        Value::String(target.dashed())
+    );
+    // Into a customer-owned tenant: the operation fails for the device.
+    let acc = msp
+        .place_devices(&pool[1..], Some(&wid(&customer.id)), false)
+        .await
+        .unwrap();
+    let out = msp
+        .wait_operation(acc.location.as_deref().unwrap(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(out.status, "FAILED", "{out:?}");
+    assert_eq!(out.failed.len(), 1);
+    sim.shutdown().await;
+}

@@ -617,3 +617,50 @@ async fn patch_moves_an_msp_owned_device_into_a_tenant() {
     assert_eq!(s.device(pid).unwrap()["tags"]["site"], "tenant-side");
     s.shutdown().await;
 }
+
+#[test]
+fn the_command_line_turns_msp_mode_on() {
+    use clap::Parser;
+    use glp_console::cli::{Cli, Command as Sub};
+    let parse = |args: &[&str]| {
+        let cli = Cli::try_parse_from(args).unwrap();
+        match cli.command {
+            Some(Sub::Simulate(a)) => a.to_sim_config(None),
+            other => panic!("not simulate: {other:?}"),
+        }
+    };
+    let c = parse(&["glp-console", "simulate"]).unwrap();
+    assert!(c.msp.is_none(), "standalone by default");
+    let c = parse(&[
+        "glp-console",
+        "simulate",
+        "--msp-tenants",
+        "12",
+        "--msp-devices-per-tenant",
+        "7",
+        "--msp-subscriptions-per-tenant",
+        "3",
+        "--msp-customer-owned-every",
+        "3",
+        "--msp-limit-scope",
+        "client",
+    ])
+    .unwrap();
+    let m = c.msp.unwrap();
+    assert_eq!(
+        (m.tenants, m.devices_per_tenant, m.subscriptions_per_tenant),
+        (12, 7, 3)
+    );
+    assert_eq!(m.customer_owned_every, 3);
+    assert_eq!(m.limit_scope, LimitScope::Client);
+    let e = parse(&[
+        "glp-console",
+        "simulate",
+        "--msp-tenants",
+        "2",
+        "--msp-limit-scope",
+        "x",
+    ])
+    .unwrap_err();
+    assert!(e.contains("--msp-limit-scope"), "{e}");
+}

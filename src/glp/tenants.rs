@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::domain::WorkspaceId;
 use crate::glp::client::{Call, Client};
 use crate::glp::error::GlpError;
+use crate::glp::ops::Accepted;
 use crate::glp::pace::Endpoint;
 
 /// Page size: the largest the endpoint accepts (and its default).
@@ -141,6 +142,23 @@ impl Client {
             tracing::warn!(skipped, "MSP tenants without a usable id were skipped");
         }
         Ok(out)
+    }
+}
+
+impl Client {
+    /// Move MSP-owned devices into `tenant` (`None`: back to the MSP's pool) with the MSP's
+    /// client: `PATCH /devices/v2beta1/devices?id=…` with `{"tenantWorkspaceId": …}` (the
+    /// dashed id, as GreenLake shows it), an async operation like any device PATCH (wait for
+    /// it with [`Client::wait_operation`]). Customer-owned devices, and devices a tenant
+    /// manages, fail per device in the operation.
+    pub async fn place_devices(
+        &self,
+        ids: &[String],
+        tenant: Option<&WorkspaceId>,
+        dry_run: bool,
+    ) -> Result<Accepted, GlpError> {
+        let body = serde_json::json!({"tenantWorkspaceId": tenant.map(WorkspaceId::dashed)});
+        self.patch_devices(ids, &body, dry_run).await
     }
 }
 
