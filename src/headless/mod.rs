@@ -5,6 +5,7 @@ pub mod assign;
 pub mod export;
 pub mod reports;
 pub mod stdout;
+pub mod sync_fleet;
 pub mod sync_only;
 
 use std::path::Path;
