@@ -158,7 +158,10 @@ fn render_expiring(
                     .iter()
                     .filter(|d| d.subscription_id == s.id)
                     .collect();
-                let workspace = s.workspace.clone().unwrap_or_else(|| s.workspace_id.clone());
+                let workspace = s
+                    .workspace
+                    .clone()
+                    .unwrap_or_else(|| s.workspace_id.clone());
                 let base = [
                     s.key.clone().unwrap_or_default(),
                     s.subscription_type.clone().unwrap_or_default(),
@@ -212,7 +215,9 @@ fn expiring_text(
         return out;
     }
     let ws_name = |s: &crate::store::reports::ExpiringSubscription| {
-        s.workspace.clone().unwrap_or_else(|| s.workspace_id.clone())
+        s.workspace
+            .clone()
+            .unwrap_or_else(|| s.workspace_id.clone())
     };
     let ws_w = if several {
         subs.iter()

@@ -90,7 +90,12 @@ async fn single(
         && !json
         && let Some(w) = &ws
     {
-        text = format!("workspace: {} ({}, {})\n{text}", w.name, w.id, w.kind.as_str());
+        text = format!(
+            "workspace: {} ({}, {})\n{text}",
+            w.name,
+            w.id,
+            w.kind.as_str()
+        );
     }
     let problem = (code != exit::OK).then(|| match &ws {
         Some(w) if named => format!(
@@ -118,14 +123,14 @@ fn verdict(h: &Health) -> String {
             .and_then(|e| e.lines().next())
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
-        parts.push(format!("last completed sync (run {}) {}{err}", r.id, r.outcome));
+        parts.push(format!(
+            "last completed sync (run {}) {}{err}",
+            r.id, r.outcome
+        ));
     }
     if h.stale {
         parts.push(match h.age {
-            Some(a) => format!(
-                "stale: last good sync {} ago",
-                human_age(a.num_seconds())
-            ),
+            Some(a) => format!("stale: last good sync {} ago", human_age(a.num_seconds())),
             None => "stale: never synced successfully".to_string(),
         });
     }
@@ -170,7 +175,10 @@ fn render_text(
             Some(r) => (
                 r.id.to_string(),
                 r.outcome.as_str(),
-                r.error.as_deref().and_then(|e| e.lines().next()).unwrap_or(""),
+                r.error
+                    .as_deref()
+                    .and_then(|e| e.lines().next())
+                    .unwrap_or(""),
             ),
             None => ("-".to_string(), "-", ""),
         };
@@ -186,7 +194,10 @@ fn render_text(
             error
         ));
     }
-    let judged_n = judged.iter().filter(|(w, _)| w.removed_at.is_none()).count();
+    let judged_n = judged
+        .iter()
+        .filter(|(w, _)| w.removed_at.is_none())
+        .count();
     out.push_str(&format!(
         "{} of {judged_n} workspace(s) ok, {alerting} failing or stale (stale after {})\n",
         judged_n - alerting,

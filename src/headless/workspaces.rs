@@ -37,9 +37,7 @@ pub fn select(
                 // Two names that differ by case only: the exact spelling must say which.
                 (blind.len() == 1).then(|| blind[0])
             })
-            .or_else(|| {
-                WorkspaceId::parse(name).and_then(|id| stored.iter().find(|w| w.id == id))
-            });
+            .or_else(|| WorkspaceId::parse(name).and_then(|id| stored.iter().find(|w| w.id == id)));
         match found {
             Some(w) if !chosen.iter().any(|c| c.id == w.id) => chosen.push(w.clone()),
             Some(_) => {}
@@ -66,10 +64,7 @@ pub fn select(
 }
 
 /// The ids of [`select`]'s answer, as the store's queries take them (`None` = every workspace).
-pub async fn selected_ids(
-    store: &Store,
-    names: &[String],
-) -> Result<Option<Vec<String>>, Failure> {
+pub async fn selected_ids(store: &Store, names: &[String]) -> Result<Option<Vec<String>>, Failure> {
     if names.is_empty() {
         return Ok(None);
     }
@@ -209,12 +204,7 @@ fn render_text(
     }
     out.push_str(&format!(
         "{:<name_w$}  {:<id_w$}  {:<16} {:>8} {:>8} {:>9}\n",
-        total_label,
-        "",
-        "",
-        totals.devices,
-        totals.subscriptions,
-        totals.expiring,
+        total_label, "", "", totals.devices, totals.subscriptions, totals.expiring,
     ));
     out
 }
