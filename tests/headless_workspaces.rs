@@ -94,8 +94,6 @@ async fn exec(db: &TestDb, sql: &str) {
 /// Runs: acme's last good sync 5 h ago (stale after 60 min), tenant-a's 5 min ago, tenant-b
 /// succeeded 10 min ago and then failed.
 async fn seed(db: &TestDb) {
-    // The migration's 'default' workspace owns nothing here: the database is an MSP's.
-    exec(db, "DELETE FROM workspaces WHERE id = 'default'").await;
     let ws = format!(
         "INSERT INTO workspaces (id, name, kind, parent_id, inventory_ownership, first_seen_at, \
            last_seen_at, removed_at) VALUES \
@@ -108,7 +106,9 @@ async fn seed(db: &TestDb) {
     exec(db, &ws).await;
     let device = |ws: &str, id: &str, serial: &str, tenant: Option<String>, removed: bool| {
         format!(
-            "('{ws}', '{id}', '{serial}', {}, '{{\"id\": \"{id}\", \"serialNumber\": \"{serial}\"}}'::jsonb, {})",
+            "('{ws}', '{id}', '{serial}', {}, {}, \
+              '{{\"id\": \"{id}\", \"serialNumber\": \"{serial}\"}}'::jsonb, {})",
+            tenant.as_ref().map_or("NULL", |_| "'MSP'"),
             tenant.map_or("NULL".to_string(), |t| format!("'{t}'")),
             if removed { "now()" } else { "NULL" }
         )
@@ -124,8 +124,8 @@ async fn seed(db: &TestDb) {
     exec(
         db,
         &format!(
-            "INSERT INTO devices (workspace_id, id, serial_number, tenant_workspace_id, raw_data, \
-               removed_at) VALUES {}",
+            "INSERT INTO devices (workspace_id, id, serial_number, management, \
+               tenant_workspace_id, raw_data, removed_at) VALUES {}",
             rows.join(", ")
         ),
     )
@@ -272,7 +272,7 @@ async fn workspaces_lists_each_workspace_and_totals_count_a_shared_device_once()
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
     let total = table
         .lines()
-        .find(|l| l.starts_with("total (4 workspaces)"))
+        .find(|l| l.starts_with("total (4 workspace(s))"))
         .unwrap_or_else(|| panic!("no total line:\n{table}"));
     let figures: Vec<&str> = total.split_whitespace().skip(3).collect();
     assert_eq!(figures, ["4", &subs.to_string(), "2"], "{table}");
@@ -298,7 +298,7 @@ async fn status_names_every_failing_or_stale_workspace() {
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("2 of 4 workspace(s) failing or stale"),
+        stderr.contains("2 of 3 workspace(s) failing or stale"),
         "{stderr}"
     );
     assert!(
@@ -628,8 +628,31 @@ async fn one_workspace_keeps_the_output_of_earlier_versions() {
     );
     let out = run(&db, &dir, &["workspaces"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("No workspace is stored yet"),
+        "{}",
+        text(&out)
+    );
+    // A legacy database's rows, and the one workspace migration 0009 records for them.
+    exec(
+        &db,
+        "INSERT INTO workspaces (id, name, kind) VALUES ('default', 'default', 'standalone'); \
+         INSERT INTO sync_history (workspace_id, trigger, mode, scope, finished_at, outcome) \
+         VALUES ('default', 'cron', 'full', 'both', now(), 'succeeded')",
+    )
+    .await;
+    let out = run(&db, &dir, &["workspaces"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.lines().any(|l| l.starts_with("default ")), "{table}");
+    assert!(table.contains("total (1 workspace(s))"), "{table}");
+    let out = run(&db, &dir, &["status"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("last good sync: "),
+        "{}",
+        text(&out)
+    );
     let out = run(&db, &dir, &["--expiring-days", "30"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Nothing expires"));

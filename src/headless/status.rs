@@ -53,10 +53,13 @@ pub async fn run(
             .iter()
             .map(|(ws, h)| format!("{}: {}", ws.name, verdict(h)))
             .collect();
+        let judged_n = judged
+            .iter()
+            .filter(|(w, _)| w.removed_at.is_none())
+            .count();
         format!(
-            "{} of {} workspace(s) failing or stale:\n  {}",
+            "{} of {judged_n} workspace(s) failing or stale:\n  {}",
             alerting.len(),
-            judged.len(),
             lines.join("\n  ")
         )
     });
@@ -159,8 +162,8 @@ fn render_text(
         .unwrap_or(0)
         .max(9);
     let mut out = format!(
-        "{:<name_w$}  {:<10} {:<13}  {:<19}  {:>9}  {:<6} {:<10}  {}\n",
-        "WORKSPACE", "KIND", "STATE", "LAST GOOD SYNC", "AGE", "RUN", "OUTCOME", "ERROR"
+        "{:<name_w$}  {:<10} {:<13}  {:<20}  {:>9}  {:<6} {:<10}  {}\n",
+        "WORKSPACE", "KIND", "STATE", "LAST GOOD SYNC (UTC)", "AGE", "RUN", "OUTCOME", "ERROR"
     );
     for (ws, h) in judged {
         let good = h
@@ -183,7 +186,7 @@ fn render_text(
             None => ("-".to_string(), "-", ""),
         };
         out.push_str(&format!(
-            "{:<name_w$}  {:<10} {:<13}  {:<19}  {:>9}  {:<6} {:<10}  {}\n",
+            "{:<name_w$}  {:<10} {:<13}  {:<20}  {:>9}  {:<6} {:<10}  {}\n",
             ws.name,
             ws.kind.as_str(),
             state(ws, h),

@@ -152,7 +152,7 @@ fn render_text(
     if rows.is_empty() {
         return "No workspace is stored yet: run `glp-console --sync-only`.\n".into();
     }
-    let total_label = format!("total ({} workspaces)", totals.workspaces);
+    let total_label = format!("total ({} workspace(s))", totals.workspaces);
     let name_w = rows
         .iter()
         .map(|r| r.ws.name.chars().count())
@@ -165,7 +165,7 @@ fn render_text(
         .max()
         .unwrap_or(0)
         .max(2);
-    let expiring_head = format!("EXP≤{days}D");
+    let expiring_head = format!("EXP<={days}D");
     let mut out = format!(
         "{:<name_w$}  {:<id_w$}  {:<16} {:>8} {:>8} {:>9}  {:<30} {}\n",
         "NAME", "ID", "KIND", "DEVICES", "SUBS", expiring_head, "LAST GOOD SYNC (UTC)", "LAST RUN"

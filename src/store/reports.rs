@@ -200,7 +200,9 @@ impl Store {
     /// an export of 100 000 devices holds one row at a time, not the table. Removed devices
     /// are included (marked) so an export is a faithful picture of the table. One row per
     /// device across workspaces (the consolidated view: a device the MSP and a tenant both
-    /// list is the tenant's), or only those attributed to the workspaces `only` names.
+    /// list is the tenant's), or only those attributed to the workspaces `only` names. The
+    /// attribution is [`Store::workspace_overview`]'s: the workspace the device is placed in
+    /// when that one is stored, else the workspace whose row it is.
     pub fn export_devices(&self, only: Option<&[String]>) -> RowStream<'_, DeviceExportRow> {
         Box::pin(
             sqlx::query_as(
@@ -216,9 +218,11 @@ impl Store {
                    (SELECT string_agg(t.key || '=' || t.value, '; ' ORDER BY t.key) \
                       FROM jsonb_each_text(d.tags) t) AS tags, \
                    d.location_name, d.updated_at, d.last_seen_at, d.removed_at, \
-                   w.name AS workspace \
-                 FROM devices_consolidated d LEFT JOIN workspaces w ON w.id = d.workspace_id \
-                 WHERE $1::text[] IS NULL OR d.workspace_id = ANY($1) \
+                   coalesce(p.name, o.name) AS workspace \
+                 FROM devices_consolidated d \
+                 LEFT JOIN workspaces p ON p.id = d.placed_workspace_id \
+                 LEFT JOIN workspaces o ON o.id = d.workspace_id \
+                 WHERE $1::text[] IS NULL OR coalesce(p.id, d.workspace_id) = ANY($1) \
                  ORDER BY d.serial_number, d.id",
             )
             .bind(only.map(<[String]>::to_vec))
@@ -259,8 +263,11 @@ impl Store {
     pub fn raw_items(&self, table: RawTable, only: Option<&[String]>) -> RowStream<'_, String> {
         let sql = match table {
             RawTable::Devices => {
-                "SELECT raw_data::text FROM devices_consolidated WHERE removed_at IS NULL \
-                 AND ($1::text[] IS NULL OR workspace_id = ANY($1)) ORDER BY serial_number, id"
+                "SELECT d.raw_data::text FROM devices_consolidated d \
+                 LEFT JOIN workspaces p ON p.id = d.placed_workspace_id \
+                 WHERE d.removed_at IS NULL \
+                 AND ($1::text[] IS NULL OR coalesce(p.id, d.workspace_id) = ANY($1)) \
+                 ORDER BY d.serial_number, d.id"
             }
             RawTable::Subscriptions => {
                 "SELECT raw_data::text FROM subscriptions_consolidated WHERE removed_at IS NULL \
