@@ -4,6 +4,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::too_many_lines,
     reason = "a failing test should stop loudly (clippy.toml allows that only inside #[test] \
               fns, not in the helpers they share)"
 )]
@@ -207,8 +208,10 @@ async fn a_fleet_keeps_workspaces_apart_and_one_failing_workspace_leaves_the_oth
         seen("3c3c", "refused"),
     ];
     db.store.register_workspaces(&seen_all).await.unwrap();
-    let mut sync = SyncConfig::default();
-    sync.patience = Duration::ZERO;
+    let sync = SyncConfig {
+        patience: Duration::ZERO,
+        ..SyncConfig::default()
+    };
     let cfg = EngineConfig {
         sync,
         ..engine_cfg(&db)

@@ -334,6 +334,30 @@ fn run_outcome(
     (outcome, kind, error)
 }
 
+/// Queued behind other workspaces' runs (see `EngineConfig::gate`): the permit, or `Err` when
+/// a cancel came first (its final event is sent).
+async fn wait_for_gate(
+    s: &Shared,
+    cancel: &CancellationToken,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ()> {
+    let Some(gate) = &s.cfg.gate else {
+        return Ok(None);
+    };
+    tokio::select! {
+        p = gate.clone().acquire_owned() => Ok(p.ok()),
+        _ = cancel.cancelled() => {
+            s.emit_final(SyncEvent::Failed {
+                kind: FailureKind::Cancelled,
+                error: "cancelled while waiting for other workspaces' syncs".into(),
+                summary: None,
+                refresh: false,
+            })
+            .await;
+            Err(())
+        }
+    }
+}
+
 async fn run(
     s: Arc<Shared>,
     scope: Scope,
@@ -341,22 +365,8 @@ async fn run(
     trigger: Trigger,
     cancel: CancellationToken,
 ) {
-    // Queued behind other workspaces' runs: a cancel while waiting ends it unstarted.
-    let _permit = match &s.cfg.gate {
-        None => None,
-        Some(gate) => tokio::select! {
-            p = gate.clone().acquire_owned() => p.ok(),
-            _ = cancel.cancelled() => {
-                s.emit_final(SyncEvent::Failed {
-                    kind: FailureKind::Cancelled,
-                    error: "cancelled while waiting for other workspaces' syncs".into(),
-                    summary: None,
-                    refresh: false,
-                })
-                .await;
-                return;
-            }
-        },
+    let Ok(_permit) = wait_for_gate(&s, &cancel).await else {
+        return;
     };
     let started = Instant::now();
     let started_at = Utc::now();
