@@ -183,8 +183,14 @@ async fn export_inventory(
 
 async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Failure> {
     let store = Store::open(&cfg.database.url, 2).await?;
-    let report =
-        headless::status::run(&store, cfg.sync.stale_after, cli.global.json, workspaces).await?;
+    let report = headless::status::run(
+        &store,
+        cfg.sync.stale_after,
+        cli.global.json,
+        workspaces,
+        &headless::status::configured(cfg),
+    )
+    .await?;
     glp_console::out!("{}", report.text);
     match report.problem {
         Some(message) => Err(Failure::new(report.code, message)),

@@ -25,20 +25,19 @@ const TENANT_A: &str = "b0000000000000000000000000000002";
 const TENANT_B: &str = "c0000000000000000000000000000003";
 const GONE: &str = "d0000000000000000000000000000004";
 
-fn config_file(dir: &Path) -> PathBuf {
+/// Stale after an hour; the expiring window of `workspaces` is 90 days.
+const CONFIG: &str = "[sync]\nstale_after_minutes = 60\n[ui]\nexpiring_days = 90\n";
+
+fn config_file(dir: &Path, config: &str) -> PathBuf {
     let path = dir.join("config.toml");
-    std::fs::write(
-        &path,
-        "[sync]\nstale_after_minutes = 60\n[ui]\nexpiring_days = 90\n",
-    )
-    .unwrap();
+    std::fs::write(&path, config).unwrap();
     path
 }
 
-fn command(db: &TestDb, dir: &Path, args: &[&str]) -> Command {
+fn command(db: &TestDb, dir: &Path, config: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_glp-console"));
     c.arg("--config")
-        .arg(config_file(dir))
+        .arg(config_file(dir, config))
         .arg("--log-dir")
         .arg(dir.join("logs"))
         .args(args)
@@ -52,7 +51,11 @@ fn command(db: &TestDb, dir: &Path, args: &[&str]) -> Command {
 }
 
 async fn run(db: &TestDb, dir: &Path, args: &[&str]) -> Output {
-    let child = command(db, dir, args).spawn().unwrap();
+    run_with(db, dir, CONFIG, args).await
+}
+
+async fn run_with(db: &TestDb, dir: &Path, config: &str, args: &[&str]) -> Output {
+    let child = command(db, dir, config, args).spawn().unwrap();
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap()
@@ -382,6 +385,27 @@ async fn status_names_every_failing_or_stale_workspace() {
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // A workspace the configuration declares but the database does not hold has never
+    // synced: listed, and stale.
+    let declared = format!(
+        "{CONFIG}[[workspaces]]\nname = \"tenant-a\"\nid = \"{}\"\nclient_id = \"a\"\n\
+         client_secret = \"s\"\n[[workspaces]]\nname = \"emea\"\n\
+         id = \"e0000000000000000000000000000005\"\nclient_id = \"e\"\nclient_secret = \"s\"\n",
+        dashed(TENANT_A)
+    );
+    let out = run_with(&db, &dir, &declared, &["status"]).await;
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3 of 4 workspace(s) failing or stale"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("emea: stale: never synced successfully"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tenant-a:"), "{stderr}");
 
     let out = run(&db, &dir, &["status", "--workspace", "nope"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

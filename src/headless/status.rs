@@ -1,11 +1,13 @@
 //! `glp-console status` across workspaces: one line per stored workspace, judged by the rules
 //! of the single-workspace status ([`super::reports::health`]); exit 7 when any workspace is
 //! failing or stale, each one named on stderr so the cron mail says which. A database with
-//! one workspace prints exactly what it always did.
+//! one workspace prints exactly what it always did. A workspace the configuration declares
+//! but the database does not hold yet has never synced: it is listed, and stale.
 
 use super::Failure;
 use super::reports::{self, Health, human_age, run_brief};
 use crate::cli::exit;
+use crate::config::Config;
 use crate::store::Store;
 use crate::store::workspaces::WorkspaceRecord;
 
@@ -25,8 +27,16 @@ pub async fn run(
     stale_after: std::time::Duration,
     json: bool,
     names: &[String],
+    configured: &[WorkspaceRecord],
 ) -> Result<StatusReport, Failure> {
-    let stored = store.workspaces().await?;
+    let mut stored = store.workspaces().await?;
+    let missing: Vec<WorkspaceRecord> = configured
+        .iter()
+        .filter(|c| !stored.iter().any(|s| s.id == c.id))
+        .cloned()
+        .collect();
+    stored.extend(missing);
+    stored.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     let chosen = super::workspaces::select(&stored, names)?;
     let several = chosen.as_ref().map_or(stored.len() > 1, |c| c.len() > 1);
     if !several {
@@ -73,6 +83,30 @@ pub async fn run(
         code,
         problem,
     })
+}
+
+/// The workspaces a multi-workspace configuration declares (each `[[workspaces]]` and the
+/// `[msp]` itself; tenants are known only once discovered), for [`run`]. Empty for the
+/// single-workspace configuration, whose status is judged by what the database holds.
+pub fn configured(cfg: &Config) -> Vec<WorkspaceRecord> {
+    if !cfg.is_multi_workspace() {
+        return Vec::new();
+    }
+    let now = chrono::Utc::now();
+    cfg.workspaces
+        .iter()
+        .chain(cfg.msp.as_ref().map(|m| &m.workspace))
+        .map(|w| WorkspaceRecord {
+            id: w.id.clone(),
+            name: w.name.clone(),
+            kind: w.kind,
+            parent_id: None,
+            inventory_ownership: None,
+            first_seen_at: now,
+            last_seen_at: now,
+            removed_at: None,
+        })
+        .collect()
 }
 
 /// One workspace: the runs table of earlier versions; `named` adds a first line saying which
