@@ -76,8 +76,8 @@ pub struct Cli {
     #[arg(long, requires = "sync_only")]
     pub full: bool,
 
-    /// With --sync-only or --expiring-days: only the workspace of this name (repeatable; the
-    /// names of `glp-console workspaces`).
+    /// With --sync-only or --expiring-days: only the workspace of this name (repeatable; a
+    /// name as `glp-console workspaces` lists it, or a workspace id).
     #[arg(
         long = "workspace",
         value_name = "NAME",
@@ -86,8 +86,7 @@ pub struct Cli {
     )]
     pub workspaces: Vec<String>,
 
-    /// With --sync-only: every configured workspace and every MSP tenant (what a multi-workspace
-    /// configuration syncs anyway; says so explicitly in a cron line).
+    /// With --sync-only: every configured workspace and every discovered MSP tenant.
     #[arg(long, requires = "sync_only", conflicts_with = "workspaces")]
     pub all_workspaces: bool,
 
