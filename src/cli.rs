@@ -362,6 +362,8 @@ pub struct SimulateArgs {
     /// Device ids or serials whose async operations end TIMEDOUT (comma-separated).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub time_out_ops_for: Vec<String>,
+    #[command(flatten)]
+    pub msp: crate::sim::MspArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -68,6 +68,14 @@ impl Config {
         !self.declared.workspaces.is_empty() || self.declared.msp.is_some()
     }
 
+    /// The workspace a single-workspace front end serves (the console without a switcher,
+    /// `assign`, a one-workspace `--sync-only`): the first configured, else the MSP's.
+    pub fn primary_workspace(&self) -> WorkspaceId {
+        self.clients()
+            .next()
+            .map_or_else(WorkspaceId::default_id, |w| w.id.clone())
+    }
+
     /// Every workspace with a client of its own: the standalone ones, then the MSP's.
     pub fn clients(&self) -> impl Iterator<Item = &WorkspaceConfig> {
         self.workspaces
