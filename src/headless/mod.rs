@@ -4,9 +4,11 @@
 pub mod assign;
 pub mod export;
 pub mod reports;
+pub mod status;
 pub mod stdout;
 pub mod sync_fleet;
 pub mod sync_only;
+pub mod workspaces;
 
 use std::path::Path;
 
