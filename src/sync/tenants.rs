@@ -40,7 +40,11 @@ pub async fn discover(cfg: &Config, msp: &MspConfig, store: &Store, members: &[M
         notes: Vec::new(),
     };
     let msp_id = &msp.workspace.id;
-    let Some(msp_client) = members.iter().find(|m| &m.ws.id == msp_id).map(|m| &m.client) else {
+    let Some(msp_client) = members
+        .iter()
+        .find(|m| &m.ws.id == msp_id)
+        .map(|m| &m.client)
+    else {
         // The MSP's own credentials failed: its outcome says why; stored tenants cannot be
         // reached without its token either.
         out.notes.push(format!(
@@ -82,7 +86,9 @@ pub async fn discover(cfg: &Config, msp: &MspConfig, store: &Store, members: &[M
                 gone.join(", ")
             )),
             Ok(_) => {}
-            Err(e) => out.notes.push(format!("could not mark removed tenants: {e}")),
+            Err(e) => out
+                .notes
+                .push(format!("could not mark removed tenants: {e}")),
         }
     }
     let mut chosen: Vec<Candidate> = listed
