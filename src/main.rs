@@ -242,7 +242,18 @@ fn sync_only(rt: &tokio::runtime::Runtime, cfg: &Config, cli: &Cli) -> Result<()
         verbose: cli.global.verbose,
         trigger: Trigger::Cron,
     };
-    let code = rt.block_on(sync_only::run(cfg, opts))?;
+    // Several workspaces (or a named one) go through the fleet; a single-workspace
+    // configuration keeps today's run and output exactly.
+    let fleet = cfg.is_multi_workspace() || !cli.workspaces.is_empty() || cli.all_workspaces;
+    let code = if fleet {
+        rt.block_on(glp_console::headless::sync_fleet::run(
+            cfg,
+            opts,
+            &cli.workspaces,
+        ))?
+    } else {
+        rt.block_on(sync_only::run(cfg, opts))?
+    };
     if code == exit::OK {
         Ok(())
     } else {

@@ -615,6 +615,13 @@ async fn patch_moves_an_msp_owned_device_into_a_tenant() {
     .await;
     assert_eq!(op["status"], "SUCCEEDED", "{op}");
     assert_eq!(s.device(pid).unwrap()["tags"]["site"], "tenant-side");
+
+    // Test controls per workspace: added and removed devices reach the MSP's view.
+    let added = s.add_devices_in(&target.id, 2).unwrap();
+    assert!(added.iter().all(|id| s.device(id).is_some()));
+    assert!(s.remove_device_in(&target.id, &added[0]));
+    assert!(s.device(&added[0]).is_none());
+    assert_eq!(s.devices_of(&target.id).unwrap().len(), 31);
     s.shutdown().await;
 }
 

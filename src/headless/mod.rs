@@ -6,6 +6,7 @@ pub mod export;
 pub mod reports;
 pub mod status;
 pub mod stdout;
+pub mod sync_fleet;
 pub mod sync_only;
 pub mod workspaces;
 

@@ -72,6 +72,25 @@ impl SimHandle {
             .is_some_and(|sh| modify_device_of(&sh, id, f))
     }
 
+    /// Add `n` new random devices to a workspace (an MSP-owned tenant's reach the MSP's view,
+    /// the MSP's are pool devices); their ids, `None` if the workspace is unknown.
+    pub fn add_devices_in(&self, workspace: &str, n: usize) -> Option<Vec<String>> {
+        Some(self.world.member(workspace)?.add_devices(n))
+    }
+
+    /// Remove a device from a workspace (and the other view holding it); `false` if unknown.
+    pub fn remove_device_in(&self, workspace: &str, id: &str) -> bool {
+        let Some(sh) = self.world.member(workspace) else {
+            return false;
+        };
+        let old = read(&sh.data).devices.get(id).map(|e| e.value.clone());
+        let gone = super::state::write(&sh.data).devices.remove(id);
+        if gone {
+            sh.mirror_device(old.as_ref(), None);
+        }
+        gone
+    }
+
     /// Set a tenant's faults; `false` if no such tenant.
     pub fn set_tenant_faults(&self, tenant: &str, f: TenantFaults) -> bool {
         let Some(dir) = &self.world.dir else {
