@@ -299,11 +299,13 @@ async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
 /// demo's database (the configuration's URL is not one the demo may empty).
 struct DemoFlag<'a> {
     database_url: Option<&'a str>,
+    msp: bool,
 }
 
 fn demo_flag(cli: &Cli) -> Option<DemoFlag<'_>> {
     cli.demo.then_some(DemoFlag {
         database_url: cli.global.database_url.as_deref(),
+        msp: cli.demo_msp,
     })
 }
 
@@ -315,10 +317,10 @@ async fn console(
     read_only: bool,
     open: Option<(std::path::PathBuf, Option<String>)>,
 ) -> Result<(), Failure> {
-    let Some(DemoFlag { database_url }) = demo else {
+    let Some(DemoFlag { database_url, msp }) = demo else {
         return launch::console(cfg, read_only, FirstSync::None, open).await;
     };
-    let demo = glp_console::demo::prepare(cfg, database_url).await?;
+    let demo = glp_console::demo::prepare(cfg, database_url, msp).await?;
     let r = launch::console(&demo.config, read_only, FirstSync::Now(Trigger::Demo), open).await;
     demo.shutdown().await;
     r
