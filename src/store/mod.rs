@@ -15,6 +15,7 @@ pub mod reports;
 pub mod rerun;
 mod sanitise;
 pub mod views;
+pub mod workspaces;
 
 use std::time::Duration;
 
