@@ -276,7 +276,14 @@ impl WorkspaceId {
     pub fn dashed(&self) -> String {
         let s = &self.0;
         if s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit()) {
-            format!("{}-{}-{}-{}-{}", &s[..8], &s[8..12], &s[12..16], &s[16..20], &s[20..])
+            format!(
+                "{}-{}-{}-{}-{}",
+                &s[..8],
+                &s[8..12],
+                &s[12..16],
+                &s[16..20],
+                &s[20..]
+            )
         } else {
             s.clone()
         }

@@ -419,11 +419,14 @@ async fn a_new_row_stored_meanwhile_by_another_transaction_does_not_fail_the_pag
     // Another writer inserts the same id and keeps its transaction open: the page's
     // pre-read cannot see the row, and its COPY waits on the other transaction.
     let mut rival = db.store.pool().begin().await.unwrap();
-    sqlx::query("INSERT INTO devices (id, serial_number, raw_data) VALUES ($1, 'RIVAL', '{}')")
-        .bind(raced["id"].as_str().unwrap())
-        .execute(&mut *rival)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO devices (workspace_id, id, serial_number, raw_data) \
+         VALUES ('default', $1, 'RIVAL', '{}')",
+    )
+    .bind(raced["id"].as_str().unwrap())
+    .execute(&mut *rival)
+    .await
+    .unwrap();
     let store = db.store.clone();
     let write = tokio::spawn(async move { store.upsert_devices(&page, None).await });
     let mut blocked = false;

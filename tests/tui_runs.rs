@@ -393,6 +393,7 @@ fn sync_run(id: i64) -> glp_console::store::history::RunRecord {
         breaker_trips: 0,
         duration_ms: Some(10),
         host: None,
+        workspace_id: "default".into(),
     }
 }
 

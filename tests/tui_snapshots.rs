@@ -273,12 +273,12 @@ async fn seed(db: &TestDb) {
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO sync_history (trigger, mode, scope, started_at, finished_at, outcome) VALUES ('cron','full','both',$1 - interval '2 hours 1 minute',$1 - interval '2 hours','succeeded')")
+    sqlx::query("INSERT INTO sync_history (workspace_id, trigger, mode, scope, started_at, finished_at, outcome) VALUES ('default', 'cron','full','both',$1 - interval '2 hours 1 minute',$1 - interval '2 hours','succeeded')")
         .bind(now())
         .execute(pool)
         .await
         .unwrap();
-    let run: i64 = sqlx::query_scalar("INSERT INTO assignment_runs (created_at, finished_at, kind, status, source_file, operator) VALUES ($1 - interval '3 days', $1 - interval '3 days' + interval '4 minutes', 'apply', 'partial', 'branch-rollout.xlsx', 'netops') RETURNING id")
+    let run: i64 = sqlx::query_scalar("INSERT INTO assignment_runs (workspace_id, created_at, finished_at, kind, status, source_file, operator) VALUES ('default', $1 - interval '3 days', $1 - interval '3 days' + interval '4 minutes', 'apply', 'partial', 'branch-rollout.xlsx', 'netops') RETURNING id")
         .bind(now())
         .fetch_one(pool)
         .await
@@ -296,7 +296,7 @@ async fn seed(db: &TestDb) {
             .await
             .unwrap();
     }
-    sqlx::query("INSERT INTO assignment_runs (created_at, finished_at, kind, status, source_file, operator) VALUES ($1 - interval '10 days', $1 - interval '10 days', 'dry_run', 'succeeded', 'q3.csv', 'alice')")
+    sqlx::query("INSERT INTO assignment_runs (workspace_id, created_at, finished_at, kind, status, source_file, operator) VALUES ('default', $1 - interval '10 days', $1 - interval '10 days', 'dry_run', 'succeeded', 'q3.csv', 'alice')")
         .bind(now())
         .execute(pool)
         .await

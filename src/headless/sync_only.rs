@@ -11,7 +11,6 @@ use crate::cli::exit;
 use crate::config::Config;
 use crate::glp::client::Client;
 use crate::store::Store;
-use crate::store::lock::lock_key;
 use crate::sync::engine::{self, EngineConfig};
 use crate::sync::{
     FailureKind, Mode, Outcome, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger,
@@ -38,7 +37,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
     EngineConfig {
         sync: cfg.sync.clone(),
         database_url: cfg.database.url.clone(),
-        lock_key: lock_key(&cfg.api.base_url, &cfg.api.client_id),
+        gate: None,
     }
 }
 

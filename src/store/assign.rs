@@ -84,12 +84,15 @@ impl Store {
                     d.application_id, d.region, d.archived, d.removed_at IS NOT NULL AS removed, d.updated_at, \
                     COALESCE((SELECT jsonb_agg(jsonb_build_object('id', ds.subscription_id, 'key', ds.key) \
                                 ORDER BY ds.subscription_id) \
-                              FROM device_subscriptions ds WHERE ds.device_id = d.id), '[]'::jsonb) AS subs, \
+                              FROM device_subscriptions ds \
+                             WHERE ds.workspace_id = d.workspace_id AND ds.device_id = d.id), \
+                             '[]'::jsonb) AS subs, \
                     d.tags \
-               FROM devices d WHERE upper(d.serial_number) = ANY($1) \
+               FROM devices d WHERE upper(d.serial_number) = ANY($1) AND d.workspace_id = $2 \
               ORDER BY d.serial_number, d.id",
         )
         .bind(&upper)
+        .bind(self.ws())
         .fetch_all(self.pool())
         .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -136,9 +139,10 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, key, subscription_type, subscription_status, tier, sku, quantity, \
                     available_quantity, end_time \
-               FROM subscriptions WHERE removed_at IS NULL \
+               FROM subscriptions WHERE removed_at IS NULL AND workspace_id = $1 \
               ORDER BY subscription_type, tier, end_time, key",
         )
+        .bind(self.ws())
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()
@@ -164,9 +168,10 @@ impl Store {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT DISTINCT application_id, region FROM devices \
               WHERE application_id IS NOT NULL AND region IS NOT NULL \
-                AND NOT archived AND removed_at IS NULL \
+                AND NOT archived AND removed_at IS NULL AND workspace_id = $1 \
               ORDER BY region, application_id",
         )
+        .bind(self.ws())
         .fetch_all(self.pool())
         .await?;
         Ok(rows
@@ -182,9 +187,10 @@ impl Store {
     pub async fn assign_tags(&self) -> Result<Vec<TagUse>, StoreError> {
         let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
             "SELECT t.key, t.value, count(*) FROM devices d, jsonb_each_text(d.tags) t \
-              WHERE NOT d.archived AND d.removed_at IS NULL \
+              WHERE NOT d.archived AND d.removed_at IS NULL AND d.workspace_id = $1 \
               GROUP BY t.key, t.value ORDER BY t.key, t.value",
         )
+        .bind(self.ws())
         .fetch_all(self.pool())
         .await?;
         Ok(rows
@@ -199,9 +205,11 @@ impl Store {
 
     /// Application names by id, as the service catalog last gave them.
     pub async fn application_names(&self) -> Result<BTreeMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM application_names")
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM application_names WHERE workspace_id = $1")
+                .bind(self.ws())
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows.into_iter().collect())
     }
 
@@ -221,13 +229,14 @@ impl Store {
             .collect();
         let (ids, ns): (Vec<&str>, Vec<&str>) = lower.iter().map(|(i, n)| (i.as_str(), *n)).unzip();
         sqlx::query(
-            "INSERT INTO application_names (id, name) \
-             SELECT * FROM unnest($1::text[], $2::text[]) \
-             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now() \
+            "INSERT INTO application_names (workspace_id, id, name) \
+             SELECT $3, * FROM unnest($1::text[], $2::text[]) \
+             ON CONFLICT (workspace_id, id) DO UPDATE SET name = EXCLUDED.name, updated_at = now() \
               WHERE application_names.name IS DISTINCT FROM EXCLUDED.name",
         )
         .bind(&ids)
         .bind(&ns)
+        .bind(self.ws())
         .execute(self.pool())
         .await?;
         Ok(())

@@ -161,8 +161,8 @@ impl Store {
         let mut conn = self.dedicated_connection().await?;
         let mut tx = conn.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO assignment_runs (kind, undo_of, source_file, sheet, requested, operator, host, pid) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO assignment_runs (kind, undo_of, source_file, sheet, requested, operator, host, \
+             pid, workspace_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(run.kind.as_str())
         .bind(run.undo_of)
@@ -172,6 +172,7 @@ impl Store {
         .bind(&run.operator)
         .bind(hostname())
         .bind(std::process::id() as i32)
+        .bind(self.ws())
         .fetch_one(&mut *tx)
         .await?;
         let key = LockKey::AssignmentRun(id);

@@ -257,12 +257,24 @@ pub(super) fn common_tail<'a, T>(
     c.json_text("tags", "tags::jsonb", Values::Owned(tags));
 }
 
+/// The `workspace_id` column of a batch of `rows` rows: one value, repeated.
+pub(super) fn workspace_column<'a>(ws: &str, rows: usize) -> Column<'a> {
+    Column {
+        name: "workspace_id",
+        array_type: "text[]",
+        select: "workspace_id",
+        json: false,
+        values: Values::Owned(vec![ws.to_string(); rows]),
+    }
+}
+
 /// Content hash of an item's JSON text (see the `raw_hash` column).
 pub(super) fn raw_hash(raw: &RawValue) -> i64 {
     super::fnv1a64(raw.get().as_bytes()) as i64
 }
 
-/// `INSERT … SELECT … FROM unnest($1, $2, …) ON CONFLICT (id) DO UPDATE … WHERE changed`.
+/// `INSERT … SELECT … FROM unnest($1, $2, …) ON CONFLICT (workspace_id, id) DO UPDATE … WHERE
+/// changed`.
 /// Unchanged rows are not touched (no dead tuples, no move of `changed_at`); the counts come
 /// from [`stored_state`], read in the same transaction.
 pub(super) fn upsert_sql(table: &str, cols: &[Column]) -> String {
@@ -275,12 +287,12 @@ pub(super) fn upsert_sql(table: &str, cols: &[Column]) -> String {
     let select: Vec<&str> = cols.iter().map(|c| c.select).collect();
     let set: Vec<String> = names
         .iter()
-        .filter(|c| **c != "id")
+        .filter(|c| **c != "id" && **c != "workspace_id")
         .map(|c| format!("{c} = EXCLUDED.{c}"))
         .collect();
     format!(
         "INSERT INTO {table} AS t ({list}) SELECT {select} FROM unnest({params}) AS x({list}) \
-         ON CONFLICT (id) DO UPDATE SET {set}, last_seen_at = now(), changed_at = now(), \
+         ON CONFLICT (workspace_id, id) DO UPDATE SET {set}, last_seen_at = now(), changed_at = now(), \
            removed_at = NULL \
          WHERE t.raw_hash IS DISTINCT FROM EXCLUDED.raw_hash OR t.removed_at IS NOT NULL",
         params = params.join(", "),

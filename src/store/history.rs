@@ -25,6 +25,7 @@ pub struct RunRecord {
     pub breaker_trips: i32,
     pub duration_ms: Option<i64>,
     pub host: Option<String>,
+    pub workspace_id: String,
 }
 
 /// What `Store::begin_run` records as the error of a run it finds `running`: nobody holds the
@@ -66,11 +67,22 @@ impl Store {
         incremental_since: Option<DateTime<Utc>>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
+        // A run's workspace is always listed (the fleet registers names and kinds first; a
+        // single-workspace sync is listed under its id).
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, kind) VALUES ($1, $1, 'standalone') \
+             ON CONFLICT (id) DO UPDATE SET last_seen_at = now()",
+        )
+        .bind(self.ws())
+        .execute(&mut *tx)
+        .await?;
         let abandoned: Vec<i64> = sqlx::query_scalar(
             "UPDATE sync_history SET outcome = 'abandoned', finished_at = now(), \
-             error = coalesce(error, $1) WHERE outcome = 'running' RETURNING id",
+             error = coalesce(error, $1) WHERE outcome = 'running' AND workspace_id = $2 \
+             RETURNING id",
         )
         .bind(ABANDONED_ERROR)
+        .bind(self.ws())
         .fetch_all(&mut *tx)
         .await?;
         if !abandoned.is_empty() {
@@ -82,8 +94,8 @@ impl Store {
             tracing::warn!(runs = ?abandoned, "sync runs whose lock was free marked abandoned");
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sync_history (trigger, mode, scope, incremental_since, host, pid) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO sync_history (trigger, mode, scope, incremental_since, host, pid, \
+             workspace_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(trigger.as_str())
         .bind(mode.as_str())
@@ -91,6 +103,7 @@ impl Store {
         .bind(incremental_since)
         .bind(hostname())
         .bind(std::process::id() as i32)
+        .bind(self.ws())
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -177,18 +190,20 @@ impl Store {
         let row: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
             "SELECT max(h.started_at), max(h.started_at) FILTER (WHERE h.mode = 'full') \
              FROM sync_history h JOIN sync_history_resources r ON r.sync_id = h.id \
-             WHERE r.resource = $1 AND r.complete",
+             WHERE r.resource = $1 AND r.complete AND h.workspace_id = $2",
         )
         .bind(resource.as_str())
+        .bind(self.ws())
         .fetch_one(self.pool())
         .await?;
         let since_full: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM sync_history h JOIN sync_history_resources r ON r.sync_id = h.id \
              WHERE r.resource = $1 AND r.complete AND h.mode = 'incremental' \
-               AND h.started_at > coalesce($2, '-infinity'::timestamptz)",
+               AND h.started_at > coalesce($2, '-infinity'::timestamptz) AND h.workspace_id = $3",
         )
         .bind(resource.as_str())
         .bind(row.1)
+        .bind(self.ws())
         .fetch_one(self.pool())
         .await?;
         Ok(SyncBaseline {
@@ -202,10 +217,11 @@ impl Store {
     pub async fn recent_runs(&self, limit: i64) -> Result<Vec<RunRecord>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, trigger, mode, scope, started_at, finished_at, outcome, error, requests, \
-             retries, throttled, breaker_trips, duration_ms, host \
-             FROM sync_history ORDER BY started_at DESC, id DESC LIMIT $1",
+             retries, throttled, breaker_trips, duration_ms, host, workspace_id \
+             FROM sync_history WHERE workspace_id = $2 ORDER BY started_at DESC, id DESC LIMIT $1",
         )
         .bind(limit)
+        .bind(self.ws())
         .fetch_all(self.pool())
         .await?)
     }
@@ -272,10 +288,12 @@ impl Store {
     pub async fn last_completed_run(&self) -> Result<Option<RunRecord>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, trigger, mode, scope, started_at, finished_at, outcome, error, requests, \
-             retries, throttled, breaker_trips, duration_ms, host \
+             retries, throttled, breaker_trips, duration_ms, host, workspace_id \
              FROM sync_history WHERE outcome IN ('succeeded', 'partial', 'failed') \
+               AND workspace_id = $1 \
              ORDER BY started_at DESC, id DESC LIMIT 1",
         )
+        .bind(self.ws())
         .fetch_optional(self.pool())
         .await?)
     }
@@ -285,8 +303,9 @@ impl Store {
     pub async fn last_success(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded' \
-             AND mode <> 'refresh'",
+             AND mode <> 'refresh' AND workspace_id = $1",
         )
+        .bind(self.ws())
         .fetch_one(self.pool())
         .await?)
     }

@@ -16,10 +16,12 @@
 
 use sqlx::{Postgres, Transaction};
 
-use super::columns::{Column, Values, device_columns, raw_hash, subscription_columns, upsert_sql};
-use super::copy::{BinaryCopy, is_data_error, is_unique_violation};
+use super::columns::{
+    Column, Values, device_columns, raw_hash, subscription_columns, upsert_sql, workspace_column,
+};
+use super::copy::{BinaryCopy, is_unique_violation};
 use super::fence::RunFence;
-use super::sanitise::without_nul;
+use super::isolate::{sanitise_page, write_isolating};
 use super::{Store, StoreError};
 pub use crate::domain::Resource;
 use crate::glp::model::{Device, Item, Subscription};
@@ -92,16 +94,19 @@ async fn async_commit(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreErr
 async fn stored_state(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
+    ws: &str,
     ids: &[&str],
     hashes: &[i64],
 ) -> Result<std::collections::HashMap<String, (bool, bool)>, StoreError> {
     let sql = format!(
         "SELECT t.id, t.raw_hash IS NOT DISTINCT FROM i.h, t.removed_at IS NOT NULL \
-         FROM {table} t JOIN unnest($1::text[], $2::bigint[]) AS i(id, h) ON i.id = t.id"
+         FROM {table} t JOIN unnest($1::text[], $2::bigint[]) AS i(id, h) \
+           ON t.workspace_id = $3 AND i.id = t.id"
     );
     let rows: Vec<(String, bool, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(ids)
         .bind(hashes)
+        .bind(ws)
         .fetch_all(&mut **tx)
         .await?;
     Ok(rows
@@ -116,7 +121,9 @@ async fn stored_state(
 const STATEMENT_ROWS: usize = 250;
 
 /// The columns of `items` in batches of [`STATEMENT_ROWS`], with each batch's row count.
+/// The page's workspace leads every row (and the table's key).
 fn batches<'b, T>(
+    ws: &'b str,
     items: &'b [&'b Item<T>],
     hashes: &'b [i64],
     columns: &'b impl Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
@@ -124,18 +131,23 @@ fn batches<'b, T>(
     items
         .chunks(STATEMENT_ROWS)
         .zip(hashes.chunks(STATEMENT_ROWS))
-        .map(move |(chunk, h)| (chunk.len(), columns(chunk, h)))
+        .map(move |(chunk, h)| {
+            let mut cols = columns(chunk, h);
+            cols.insert(0, workspace_column(ws, chunk.len()));
+            (chunk.len(), cols)
+        })
 }
 
 /// Binary-COPY rows the table does not hold yet.
 async fn copy_new<'a, T>(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
+    ws: &str,
     items: &[&'a Item<T>],
     hashes: &[i64],
     columns: &impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
 ) -> Result<(), StoreError> {
-    let mut batches = batches(items, hashes, columns).peekable();
+    let mut batches = batches(ws, items, hashes, columns).peekable();
     let Some((_, first)) = batches.peek() else {
         return Ok(());
     };
@@ -167,11 +179,12 @@ async fn copy_new<'a, T>(
 async fn upsert_rows<'a, T>(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
+    ws: &str,
     items: &[&'a Item<T>],
     hashes: &[i64],
     columns: &impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
 ) -> Result<(), StoreError> {
-    for (_, cols) in batches(items, hashes, columns) {
+    for (_, cols) in batches(ws, items, hashes, columns) {
         let sql = upsert_sql(table, &cols);
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in cols {
@@ -194,6 +207,7 @@ async fn upsert_rows<'a, T>(
 async fn write_changed<'a, T>(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
+    ws: &str,
     items: &[&'a Item<T>],
     new_rows: NewRows,
     id: impl Fn(&T) -> &str,
@@ -202,7 +216,7 @@ async fn write_changed<'a, T>(
     let total = items.len();
     let hashes: Vec<i64> = items.iter().map(|i| raw_hash(&i.raw)).collect();
     let ids: Vec<&str> = items.iter().map(|i| id(&i.data)).collect();
-    let stored = stored_state(tx, table, &ids, &hashes).await?;
+    let stored = stored_state(tx, table, ws, &ids, &hashes).await?;
     let mut counts = UpsertCounts::default();
     let mut changed = Vec::new();
     let mut existed = Vec::new();
@@ -228,7 +242,7 @@ async fn write_changed<'a, T>(
         changed.push(key.to_string());
     }
     match new_rows {
-        NewRows::Copy => copy_new(tx, table, &fresh, &fresh_hashes, &columns).await?,
+        NewRows::Copy => copy_new(tx, table, ws, &fresh, &fresh_hashes, &columns).await?,
         NewRows::Upsert => {
             // A row the pre-read missed may be stored by now: its old links must go too.
             existed.extend(fresh.iter().map(|i| id(&i.data).to_string()));
@@ -236,7 +250,7 @@ async fn write_changed<'a, T>(
             update_hashes.append(&mut fresh_hashes);
         }
     }
-    upsert_rows(tx, table, &update, &update_hashes, &columns).await?;
+    upsert_rows(tx, table, ws, &update, &update_hashes, &columns).await?;
     counts.unchanged = total as u64 - counts.inserted - counts.updated;
     Ok(Returned {
         changed,
@@ -247,16 +261,21 @@ async fn write_changed<'a, T>(
 
 async fn mark_seen(
     tx: &mut Transaction<'_, Postgres>,
+    ws: &str,
     sync_id: i64,
     resource: Resource,
     ids: Vec<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO sync_seen (sync_id, resource, id) SELECT $1, $2, unnest($3::text[])")
-        .bind(sync_id)
-        .bind(resource.as_str())
-        .bind(ids)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sync_seen (workspace_id, sync_id, resource, id) \
+         SELECT $4, $1, $2, unnest($3::text[])",
+    )
+    .bind(sync_id)
+    .bind(resource.as_str())
+    .bind(ids)
+    .bind(ws)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -264,6 +283,7 @@ async fn mark_seen(
 /// were stored before, COPY the page's.
 async fn replace_links(
     tx: &mut Transaction<'_, Postgres>,
+    ws: &str,
     items: &[&Item<Device>],
     ret: &Returned,
 ) -> Result<(), StoreError> {
@@ -271,10 +291,13 @@ async fn replace_links(
         return Ok(());
     }
     if !ret.existed.is_empty() {
-        sqlx::query("DELETE FROM device_subscriptions WHERE device_id = ANY($1)")
-            .bind(&ret.existed)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM device_subscriptions WHERE workspace_id = $2 AND device_id = ANY($1)",
+        )
+        .bind(&ret.existed)
+        .bind(ws)
+        .execute(&mut **tx)
+        .await?;
     }
     let changed: std::collections::HashSet<&str> = ret.changed.iter().map(String::as_str).collect();
     let mut links = Vec::new();
@@ -297,6 +320,7 @@ async fn replace_links(
         tx,
         "device_subscriptions",
         &[
+            "workspace_id",
             "device_id",
             "subscription_id",
             "resource_uri",
@@ -309,6 +333,7 @@ async fn replace_links(
     .await?;
     for (device, sid, s) in links {
         copy.row();
+        copy.text(Some(ws));
         copy.text(Some(device));
         copy.text(Some(sid));
         copy.text(s.resource_uri.as_deref());
@@ -355,101 +380,6 @@ async fn fence_check(fence: Option<&RunFence>) -> Result<(), StoreError> {
         Some(f) => f.check().await,
         None => Ok(()),
     }
-}
-
-/// An id as it may appear in a log line: ids of hostile items can be kilobytes long.
-fn loggable(id: &str) -> String {
-    const MAX: usize = 80;
-    if id.chars().count() <= MAX {
-        return id.to_string();
-    }
-    let head: String = id.chars().take(MAX).collect();
-    format!("{head}… ({} characters)", id.chars().count())
-}
-
-/// The page's items with NUL replaced where needed (see `store::sanitise`), and how many
-/// needed it. `fixed` holds the rewritten items the returned references point into.
-fn sanitise_page<'a, T>(
-    what: &str,
-    items: &[&'a Item<T>],
-    fixed: &'a mut Vec<(usize, Item<T>)>,
-    id: impl Fn(&T) -> &str,
-) -> (Vec<&'a Item<T>>, u64)
-where
-    T: for<'de> serde::Deserialize<'de>,
-{
-    for (n, item) in items.iter().enumerate() {
-        if let Some(clean) = without_nul(item) {
-            tracing::warn!(
-                id = %loggable(id(&item.data)),
-                "{what} has NUL characters PostgreSQL cannot store; stored with U+FFFD instead"
-            );
-            fixed.push((n, clean));
-        }
-    }
-    let count = fixed.len() as u64;
-    let mut page: Vec<&'a Item<T>> = items.to_vec();
-    for (n, clean) in fixed.iter() {
-        page[*n] = clean;
-    }
-    (page, count)
-}
-
-/// Write a page with `write`; if it fails on its data (not on the database), bisect it into
-/// parts written on their own, down to single items, and skip (and log by id) only the items
-/// that fail alone. Database failures (connection lost, server shutting down, out of
-/// resources) are returned as they are: the run fails, nothing is skipped.
-async fn write_isolating<'a, T, F, Fut, M, MFut>(
-    what: &str,
-    items: Vec<&'a Item<T>>,
-    id: impl Fn(&T) -> &str,
-    write: F,
-    mark_skipped_seen: M,
-) -> Result<UpsertCounts, StoreError>
-where
-    F: Fn(Vec<&'a Item<T>>) -> Fut,
-    Fut: std::future::Future<Output = Result<UpsertCounts, StoreError>>,
-    M: Fn(String) -> MFut,
-    MFut: std::future::Future<Output = Result<(), StoreError>>,
-{
-    let first = match write(items.clone()).await {
-        Err(e) if is_data_error(&e) => e,
-        r => return r,
-    };
-    tracing::warn!(
-        error = %first,
-        items = items.len(),
-        "a {what} page could not be stored as a whole; storing it in parts to find the bad item(s)"
-    );
-    let mut counts = UpsertCounts::default();
-    // Parts known to fail on their data, with the error they failed with.
-    let mut failing = vec![(items, first)];
-    while let Some((part, error)) = failing.pop() {
-        if let [item] = part.as_slice() {
-            let key = id(&item.data).to_string();
-            tracing::warn!(
-                id = %loggable(&key),
-                %error,
-                "{what} skipped: PostgreSQL cannot store it; the rest of its page is stored"
-            );
-            counts.skipped += 1;
-            // Seen, so a full sync does not mark a stored older copy as removed.
-            if let Err(e) = mark_skipped_seen(key).await
-                && !is_data_error(&e)
-            {
-                return Err(e);
-            }
-            continue;
-        }
-        let (a, b) = part.split_at(part.len() / 2);
-        for half in [a, b] {
-            match write(half.to_vec()).await {
-                Err(e) if is_data_error(&e) => failing.push((half.to_vec(), e)),
-                r => counts.add(r?),
-            }
-        }
-    }
-    Ok(counts)
 }
 
 impl Store {
@@ -507,7 +437,7 @@ impl Store {
             return Ok(());
         };
         let mut tx = self.pool().begin().await?;
-        mark_seen(&mut tx, sync_id, resource, vec![id.as_str()]).await?;
+        mark_seen(&mut tx, self.ws(), sync_id, resource, vec![id.as_str()]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -525,16 +455,17 @@ impl Store {
         let ret = write_changed(
             &mut tx,
             "devices",
+            self.ws(),
             items,
             new_rows,
             |d: &Device| d.id.as_str(),
             device_columns,
         )
         .await?;
-        replace_links(&mut tx, items, &ret).await?;
+        replace_links(&mut tx, self.ws(), items, &ret).await?;
         if let Some(sync_id) = seen_by {
             let ids = items.iter().map(|i| i.data.id.as_str()).collect();
-            mark_seen(&mut tx, sync_id, Resource::Devices, ids).await?;
+            mark_seen(&mut tx, self.ws(), sync_id, Resource::Devices, ids).await?;
         }
         fence_check(fence).await?;
         tx.commit().await?;
@@ -596,6 +527,7 @@ impl Store {
         let ret = write_changed(
             &mut tx,
             "subscriptions",
+            self.ws(),
             items,
             new_rows,
             |d: &Subscription| d.id.as_str(),
@@ -604,7 +536,7 @@ impl Store {
         .await?;
         if let Some(sync_id) = seen_by {
             let ids = items.iter().map(|i| i.data.id.as_str()).collect();
-            mark_seen(&mut tx, sync_id, Resource::Subscriptions, ids).await?;
+            mark_seen(&mut tx, self.ws(), sync_id, Resource::Subscriptions, ids).await?;
         }
         fence_check(fence).await?;
         tx.commit().await?;
@@ -641,12 +573,13 @@ impl Store {
         sqlx::query("ANALYZE sync_seen").execute(&mut *tx).await?;
         let sql = format!(
             "UPDATE {table} t SET removed_at = now(), changed_at = now() \
-             WHERE t.removed_at IS NULL AND NOT EXISTS \
+             WHERE t.workspace_id = $3 AND t.removed_at IS NULL AND NOT EXISTS \
                (SELECT 1 FROM sync_seen s WHERE s.sync_id = $1 AND s.resource = $2 AND s.id = t.id)"
         );
         let marked = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(sync_id)
             .bind(resource.as_str())
+            .bind(self.ws())
             .execute(&mut *tx)
             .await?
             .rows_affected();

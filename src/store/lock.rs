@@ -13,13 +13,14 @@ use sqlx::{Connection, PgConnection};
 
 use super::{Store, StoreError, parse_url};
 use crate::config::mask_url;
+use crate::domain::WorkspaceId;
 
-/// Lock key: a stable hash of the workspace identity (API base URL + client id), so two
-/// workspaces sharing a database do not block each other.
-pub fn lock_key(base_url: &str, client_id: &str) -> i64 {
-    let mut bytes = base_url.as_bytes().to_vec();
-    bytes.push(0);
-    bytes.extend_from_slice(client_id.as_bytes());
+/// Lock key: a stable hash of the workspace whose rows a sync writes, so syncs of two
+/// workspaces sharing a database never block each other and two syncs of one workspace
+/// (even through different API clients) never run together.
+pub fn lock_key(workspace: &WorkspaceId) -> i64 {
+    let mut bytes = b"glp-console sync\0".to_vec();
+    bytes.extend_from_slice(workspace.as_str().as_bytes());
     super::fnv1a64(&bytes) as i64
 }
 

@@ -9,6 +9,7 @@ mod copy;
 pub mod fence;
 pub mod history;
 pub mod inventory;
+mod isolate;
 pub mod lock;
 mod nodelay;
 pub mod reports;
@@ -23,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
 use crate::config::mask_url;
+use crate::domain::WorkspaceId;
 
 /// Embedded migrations (`migrations/`), applied on start and by `glp-console db migrate`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -49,9 +51,14 @@ pub enum StoreError {
 }
 
 /// A handle on the database: a small pool plus the statements the rest of the app needs.
+///
+/// A handle speaks for one workspace: every write and every per-workspace read uses
+/// [`Store::workspace`], so no statement can mix two workspaces' rows by forgetting a filter
+/// argument. [`Store::for_workspace`] makes a handle for another one over the same pool.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    workspace: WorkspaceId,
 }
 
 impl Store {
@@ -95,7 +102,10 @@ impl Store {
                 url: mask_url(url),
                 reason: describe(&e),
             })?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            workspace: WorkspaceId::default_id(),
+        })
     }
 
     /// Connect and bring the schema up to date. A database that does not exist yet is
@@ -115,7 +125,28 @@ impl Store {
     }
 
     pub fn from_pool(pool: PgPool) -> Store {
-        Store { pool }
+        Store {
+            pool,
+            workspace: WorkspaceId::default_id(),
+        }
+    }
+
+    /// The same pool, speaking for workspace `id`.
+    pub fn for_workspace(&self, id: WorkspaceId) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            workspace: id,
+        }
+    }
+
+    /// The workspace this handle writes and reads.
+    pub fn workspace(&self) -> &WorkspaceId {
+        &self.workspace
+    }
+
+    /// [`Store::workspace`] as a statement parameter.
+    pub(crate) fn ws(&self) -> &str {
+        self.workspace.as_str()
     }
 
     pub fn pool(&self) -> &PgPool {

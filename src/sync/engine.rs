@@ -8,7 +8,7 @@
 //! that read a resource completely marks what it did not see as removed.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::StreamExt;
@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::events::*;
+use super::lock_watch::watch_lock;
 use super::meter::RateMeter;
 use super::record::record_end;
 use super::refresh::{self, RefreshJob};
@@ -35,8 +36,9 @@ pub struct EngineConfig {
     pub sync: SyncConfig,
     /// Database URL for the lock's dedicated connection.
     pub database_url: String,
-    /// Workspace lock key (see `store::lock::lock_key`).
-    pub lock_key: i64,
+    /// Runs of several workspaces' engines share this: a run waits for a permit before it
+    /// takes its lock, which bounds how many workspaces sync at once (`sync.workspace_concurrency`).
+    pub gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// The front end's ends of the engine's channels.
@@ -190,39 +192,13 @@ impl Engine {
     }
 }
 
-/// How often a running sync asks whether its lock connection still holds the lock, besides
-/// the check before every page commit: a run waiting out an outage notices a lost lock (and
-/// stops) within this, and the connection never sits idle long enough for
-/// `idle_session_timeout` to end it.
-const LOCK_WATCH_EVERY: Duration = Duration::from_secs(5);
-
-/// Check the lock every [`LOCK_WATCH_EVERY`] until `done`; a failed check marks the fence
-/// lost, which stops the run.
-async fn watch_lock(fence: Arc<RunFence>, done: CancellationToken) {
-    let mut tick = tokio::time::interval(LOCK_WATCH_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tokio::select! {
-            _ = done.cancelled() => return,
-            _ = fence.lost() => return,
-            _ = tick.tick() => {
-                if let Err(e) = fence.check().await {
-                    tracing::error!(run_id = fence.run_id(), error = %e, "sync run lost its workspace lock");
-                    return;
-                }
-            }
-        }
-    }
-}
-
 /// A [`SyncCommand::Refresh`]: the targeted refresh with this engine's client, store and
 /// lock, its events on the engine's channel, its final event to `reply` as well.
 async fn run_refresh(s: Arc<Shared>, serials: Vec<String>, trigger: Trigger, reply: RefreshReply) {
     let job = RefreshJob {
         client: &s.client,
         store: &s.store,
-        lock_key: s.cfg.lock_key,
+        lock_key: crate::store::lock::lock_key(s.store.workspace()),
         serials: &serials,
         trigger,
         lock_wait: refresh::LOCK_WAIT,
@@ -289,7 +265,10 @@ async fn begin(
     };
     let lock = match s
         .store
-        .try_sync_lock(&s.cfg.database_url, s.cfg.lock_key)
+        .try_sync_lock(
+            &s.cfg.database_url,
+            crate::store::lock::lock_key(s.store.workspace()),
+        )
         .await
     {
         Ok(Some(l)) => l,
@@ -355,6 +334,30 @@ fn run_outcome(
     (outcome, kind, error)
 }
 
+/// Queued behind other workspaces' runs (see `EngineConfig::gate`): the permit, or `Err` when
+/// a cancel came first (its final event is sent).
+async fn wait_for_gate(
+    s: &Shared,
+    cancel: &CancellationToken,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ()> {
+    let Some(gate) = &s.cfg.gate else {
+        return Ok(None);
+    };
+    tokio::select! {
+        p = gate.clone().acquire_owned() => Ok(p.ok()),
+        _ = cancel.cancelled() => {
+            s.emit_final(SyncEvent::Failed {
+                kind: FailureKind::Cancelled,
+                error: "cancelled while waiting for other workspaces' syncs".into(),
+                summary: None,
+                refresh: false,
+            })
+            .await;
+            Err(())
+        }
+    }
+}
+
 async fn run(
     s: Arc<Shared>,
     scope: Scope,
@@ -362,6 +365,9 @@ async fn run(
     trigger: Trigger,
     cancel: CancellationToken,
 ) {
+    let Ok(_permit) = wait_for_gate(&s, &cancel).await else {
+        return;
+    };
     let started = Instant::now();
     let started_at = Utc::now();
     let (lock, mode, since, run_id) = match begin(&s, scope, asked, trigger).await {

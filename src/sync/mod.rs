@@ -6,6 +6,8 @@
 
 pub mod engine;
 pub mod events;
+pub mod fleet;
+mod lock_watch;
 mod meter;
 mod probe;
 mod record;

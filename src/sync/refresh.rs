@@ -49,19 +49,18 @@ pub struct RefreshJob<'a> {
 }
 
 impl<'a> RefreshJob<'a> {
-    /// A job for the workspace `client` talks to (the lock key follows from its base URL
-    /// and client id, as for a sync of the same workspace).
+    /// A job for the store's workspace (the lock key follows from it, as for a sync of the
+    /// same workspace).
     pub fn new(
         client: &'a Client,
         store: &'a Store,
         serials: &'a [String],
         trigger: Trigger,
     ) -> RefreshJob<'a> {
-        let api = client.config();
         RefreshJob {
             client,
             store,
-            lock_key: lock_key(&api.base_url, &api.client_id),
+            lock_key: lock_key(store.workspace()),
             serials,
             trigger,
             lock_wait: LOCK_WAIT,

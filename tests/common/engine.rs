@@ -7,7 +7,6 @@ use std::time::Duration;
 use glp_console::config::{ApiConfig, Secret, SyncConfig};
 use glp_console::glp::client::Client;
 use glp_console::sim::SimHandle;
-use glp_console::store::lock::lock_key;
 use glp_console::sync::engine::{self, EngineConfig, EngineHandle};
 
 use super::TestDb;
@@ -50,7 +49,7 @@ pub fn engine_for(sim: &SimHandle, api: &ApiConfig, db: &TestDb, sync: SyncConfi
 /// proxy in front), under the lock key the console takes for `api`'s workspace.
 pub fn spawn_engine(
     client: Client,
-    api: &ApiConfig,
+    _api: &ApiConfig,
     db: &TestDb,
     sync: SyncConfig,
 ) -> EngineHandle {
@@ -60,7 +59,7 @@ pub fn spawn_engine(
         EngineConfig {
             sync,
             database_url: db.url.clone(),
-            lock_key: lock_key(&api.base_url, &api.client_id),
+            gate: None,
         },
     )
 }
