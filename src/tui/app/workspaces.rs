@@ -14,6 +14,7 @@ use crate::glp::breaker::BreakerState;
 use crate::store::views::{SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::{FailureKind, Outcome, SyncEvent};
+use crate::sync::fleet::WorkspaceEvent;
 use crate::tui::keys::Action;
 use crate::tui::model::rows::{self, WsLayout};
 use crate::tui::model::table::TableData;
@@ -193,6 +194,11 @@ impl App {
             .collect()
     }
 
+    /// An event of a fleet (one engine per workspace), as [`App::on_workspace_event`].
+    pub fn on_fleet_event(&mut self, ev: WorkspaceEvent) {
+        self.on_workspace_event(ev.workspace, ev.event);
+    }
+
     /// An event of one workspace's sync. A console over one workspace shows it as it always
     /// did; over several, each workspace's progress, breaker and outcome go to its row of
     /// the Workspaces tab and the status bar's summary, and only failures are toasted (with
@@ -293,6 +299,7 @@ impl App {
     pub(super) fn workspaces_tick(&mut self) {
         if self.ws.rows_stale {
             self.rebuild_workspace_rows();
+            self.dirty = true;
         }
     }
 
