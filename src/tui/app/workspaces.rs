@@ -13,7 +13,7 @@ use crate::domain::WorkspaceId;
 use crate::glp::breaker::BreakerState;
 use crate::store::views::{SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
-use crate::sync::events::{FailureKind, Outcome, SyncEvent};
+use crate::sync::events::{EngineStatus, FailureKind, Outcome, SyncEvent};
 use crate::sync::fleet::WorkspaceEvent;
 use crate::tui::keys::Action;
 use crate::tui::model::rows::{self, WsLayout};
@@ -293,6 +293,28 @@ impl App {
         }
         self.sync.pending = false;
         self.sync.running = self.ws.live.values().any(|l| l.running);
+    }
+
+    /// The newest status of one workspace's engine (a fleet keeps a `watch` per member):
+    /// its breaker and, while it runs, its progress. A one-workspace console takes it as
+    /// the engine's status.
+    pub fn on_workspace_status(&mut self, workspace: WorkspaceId, status: EngineStatus) {
+        if !self.ws.multi() {
+            self.on_status(status);
+            return;
+        }
+        let live = self.ws.live.entry(workspace).or_default();
+        live.breaker = status.breaker.state;
+        if let Some(p) = &status.running {
+            live.running = true;
+            if p.resource.is_some() {
+                live.resource = p.resource;
+                (live.page, live.pages_total) = (p.page, p.pages_total);
+                (live.items, live.items_total) = (p.items, p.items_total);
+            }
+        }
+        self.ws.rows_stale = true;
+        self.dirty = true;
     }
 
     /// The tick: the Workspaces tab's rows catch up with the events of the last moment.
