@@ -567,3 +567,81 @@ async fn one_workspace_keeps_its_console() {
         "Workspace"
     );
 }
+
+/// Not a timed test: prints what the console's first screenful of "all workspaces" and of
+/// one workspace cost over 300 workspaces × 300 devices and 30 subscriptions (the issue's
+/// benchmark size). `cargo test --release --test tui_workspaces -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, not a test: run it by name"]
+async fn first_screen_over_300_workspaces() {
+    let db = TestDb::new().await;
+    let pool = db.store.pool();
+    let q = |sql: &'static str| sqlx::query(sql).execute(pool);
+    q("INSERT INTO workspaces (id, name, kind) SELECT lpad(to_hex(w), 32, '0'), 'tenant-' || w, 'tenant' FROM generate_series(1, 300) w").await.unwrap();
+    q("INSERT INTO devices (workspace_id, id, serial_number, device_type, model, raw_data, last_seen_at)
+       SELECT lpad(to_hex(w), 32, '0'), 'dev-' || w || '-' || i, 'SN' || lpad((w * 1000 + i)::text, 8, '0'),
+              (ARRAY['AP','SWITCH','GATEWAY'])[1 + i % 3], 'AP-635', '{}'::jsonb, now()
+         FROM generate_series(1, 300) w, generate_series(1, 300) i").await.unwrap();
+    q("INSERT INTO subscriptions (workspace_id, id, key, subscription_type, subscription_status, end_time, raw_data)
+       SELECT lpad(to_hex(w), 32, '0'), 'sub-' || w || '-' || i, 'KEY' || w || '-' || i, 'CENTRAL_AP', 'STARTED',
+              now() + make_interval(days => i * 12), '{}'::jsonb
+         FROM generate_series(1, 300) w, generate_series(1, 30) i").await.unwrap();
+    q("INSERT INTO device_subscriptions (workspace_id, device_id, subscription_id, key)
+       SELECT lpad(to_hex(w), 32, '0'), 'dev-' || w || '-' || i, 'sub-' || w || '-' || (1 + i % 30), 'KEY'
+         FROM generate_series(1, 300) w, generate_series(1, 300) i").await.unwrap();
+    q("ANALYZE").await.unwrap();
+    for _ in 0..2 {
+        let all = ViewScope::All;
+        let t = std::time::Instant::now();
+        db.store.view_devices_head_in(&all, 200).await.unwrap();
+        let head = t.elapsed().as_secs_f64() * 1000.0;
+        let t = std::time::Instant::now();
+        db.store.view_device_type_counts_in(&all).await.unwrap();
+        let counts = t.elapsed().as_secs_f64() * 1000.0;
+        let t = std::time::Instant::now();
+        db.store.view_last_good_sync_in(&all).await.unwrap();
+        let last = t.elapsed().as_secs_f64() * 1000.0;
+        let t = std::time::Instant::now();
+        db.store.workspace_overview(30).await.unwrap();
+        let overview = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "alone: head {head:.0} ms, type counts {counts:.0} ms, last good {last:.0} ms, \
+             overview {overview:.0} ms"
+        );
+    }
+    for scope in [ViewScope::All, ViewScope::One(ws(&format!("{:032x}", 7)))] {
+        for round in ["cold", "warm"] {
+            let job = ReloadJob {
+                scope: scope.clone(),
+                window_days: 30,
+                now: Utc::now(),
+            };
+            let start = std::time::Instant::now();
+            let head = Mutex::new(None);
+            let done = Mutex::new(Vec::new());
+            load_scope(&db.store, &job, &|l| {
+                let at = start.elapsed().as_secs_f64() * 1000.0;
+                let name = match &l {
+                    glp_console::tui::app::Loaded::Workspaces { .. } => "workspaces",
+                    glp_console::tui::app::Loaded::DevicesHead { .. } => "head",
+                    glp_console::tui::app::Loaded::Devices(_) => "devices",
+                    glp_console::tui::app::Loaded::ScopedSubscriptions { .. } => "subscriptions",
+                    glp_console::tui::app::Loaded::Covered(_) => "covered",
+                    glp_console::tui::app::Loaded::Assign(_) => "runs",
+                    _ => "other",
+                };
+                if name == "head" {
+                    *head.lock().unwrap() = Some(at);
+                }
+                done.lock().unwrap().push(format!("{name} {at:.0} ms"));
+            })
+            .await
+            .unwrap();
+            println!(
+                "{scope:?} {round}: first screenful {:.0} ms; {}",
+                head.lock().unwrap().unwrap_or(f64::NAN),
+                done.lock().unwrap().join(", ")
+            );
+        }
+    }
+}

@@ -131,9 +131,18 @@ pub enum ViewScope {
 const SINGLE_DEVICES: &str = "(SELECT d.*, d.workspace_id AS ws_of FROM devices d)";
 const SINGLE_SUBSCRIPTIONS: &str = "(SELECT s.*, s.workspace_id AS ws_of FROM subscriptions s)";
 
-/// The workspace a consolidated device row is attributed to: the one it is placed in when
-/// this database knows it, else the workspace that listed it (as the overview counts).
-const PLACED: &str = "coalesce(p.id, d.workspace_id)";
+/// `devices_consolidated` (migration 0009) written out, with the row attributed: one row per
+/// device id, live rows first, then the row of the workspace the device is placed in, then
+/// the lowest workspace id. Written here rather than read from the view for two reasons: a
+/// filter outside the view's DISTINCT ON does not reach inside it (one tenant's devices
+/// would consolidate all tenants'), and the view sorts ids by the server's collation —
+/// `COLLATE "C"` (byte order; the same equality) took a 90 000-device consolidation from
+/// ~400 ms to a fraction. Keep [`CHOICE`] the view's order.
+const CONSOLIDATED: &str = "SELECT DISTINCT ON (d.id COLLATE \"C\") d.*, \
+       coalesce(p.id, d.workspace_id) AS ws_of FROM devices d \
+  LEFT JOIN workspaces p ON p.id = d.placed_workspace_id";
+const CHOICE: &str = "d.id COLLATE \"C\", (d.removed_at IS NULL) DESC, \
+       (d.workspace_id = d.placed_workspace_id) DESC, d.workspace_id COLLATE \"C\"";
 
 impl ViewScope {
     /// The devices in scope with `ws_of` (the workspace each is attributed to), as a table
@@ -141,13 +150,15 @@ impl ViewScope {
     fn devices(&self, n: usize) -> String {
         match self {
             ViewScope::Single => SINGLE_DEVICES.into(),
-            ViewScope::All => format!(
-                "(SELECT d.*, {PLACED} AS ws_of FROM devices_consolidated d \
-                   LEFT JOIN workspaces p ON p.id = d.placed_workspace_id)"
-            ),
+            ViewScope::All => format!("(SELECT * FROM ({CONSOLIDATED} ORDER BY {CHOICE}) c)"),
+            // Only the ids this workspace's rows or the rows placed in it name (a device
+            // attributed to it has such a row), so one tenant of 300 does not consolidate
+            // all 300's devices.
             ViewScope::One(_) => format!(
-                "(SELECT d.*, {PLACED} AS ws_of FROM devices_consolidated d \
-                   LEFT JOIN workspaces p ON p.id = d.placed_workspace_id WHERE {PLACED} = ${n})"
+                "(SELECT * FROM ({CONSOLIDATED} \
+                  WHERE d.id IN (SELECT id FROM devices \
+                                  WHERE workspace_id = ${n} OR placed_workspace_id = ${n}) \
+                  ORDER BY {CHOICE}) c WHERE c.ws_of = ${n})"
             ),
         }
     }

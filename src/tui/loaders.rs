@@ -169,6 +169,20 @@ fn effective_scope(asked: &ViewScope, list: &[WorkspaceOverview]) -> ViewScope {
     }
 }
 
+/// A workspace before its figures are counted.
+fn without_figures(ws: crate::store::workspaces::WorkspaceRecord) -> WorkspaceOverview {
+    WorkspaceOverview {
+        ws,
+        devices: 0,
+        subscriptions: 0,
+        expiring: 0,
+        last_good_sync: None,
+        last_run_outcome: None,
+        last_run_error: None,
+        last_run_finished: None,
+    }
+}
+
 /// A workspace's name for the Workspace column (its id if it is not stored).
 fn ws_name<'a>(names: &'a std::collections::HashMap<String, String>, id: &'a str) -> &'a str {
     names.get(id).map_or(id, String::as_str)
@@ -187,15 +201,24 @@ pub async fn load_scope(
     send: &(dyn Fn(Loaded) + Sync),
 ) -> anyhow::Result<()> {
     let now = job.now;
-    let list = Arc::new(store.workspace_overview(job.window_days).await?);
+    // The workspaces themselves first (a small table): they decide the scope and the
+    // Workspace column. Their figures read every device, so they are counted beside the
+    // first screenful, not before it, and follow it.
+    let records = store.workspaces().await?;
+    let list: Vec<WorkspaceOverview> = records.into_iter().map(without_figures).collect();
     let scope = effective_scope(&job.scope, &list);
     let multi = scope != ViewScope::Single;
     let names = workspaces::names(&list);
     let name = |id: &str| -> Box<str> { ws_name(&names, id).into() };
     send(Loaded::Workspaces {
         scope: scope.clone(),
-        list: list.clone(),
+        list: Arc::new(list),
+        figures: false,
     });
+    let overview = {
+        let (store, days) = (store.clone(), job.window_days);
+        tokio::spawn(async move { store.workspace_overview(days).await })
+    };
     let (last, counts, head) = tokio::join!(
         store.view_last_good_sync_in(&scope),
         store.view_device_type_counts_in(&scope),
@@ -214,6 +237,12 @@ pub async fn load_scope(
     let mut data = rows::device_table_in(head, multi);
     data.breakdown = rows::device_breakdown(&counts);
     send(Loaded::DevicesHead { data, total });
+    let list = overview.await??;
+    send(Loaded::Workspaces {
+        scope: scope.clone(),
+        list: Arc::new(list),
+        figures: true,
+    });
     let subs = store.view_subscriptions_in(&scope).await?;
     let sub_names: Vec<Box<str>> = subs.iter().map(|(ws, _)| name(ws)).collect();
     let records: Vec<SubscriptionRecord> = subs.into_iter().map(|(_, s)| s).collect();

@@ -24,7 +24,11 @@ impl App {
             return;
         }
         match l {
-            Loaded::Workspaces { scope, list } => self.workspaces_loaded(scope, list),
+            Loaded::Workspaces {
+                scope,
+                list,
+                figures,
+            } => self.workspaces_loaded(scope, list, figures),
             Loaded::ScopedSubscriptions {
                 records,
                 names,

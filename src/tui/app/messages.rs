@@ -73,11 +73,13 @@ pub enum Loaded {
         records: Arc<Vec<SubscriptionRecord>>,
         table: TableData,
     },
-    /// The stored workspaces with their figures, first in every reload, and the scope the
-    /// reload's tables are read for ([`ViewScope::Single`] when there is one workspace).
+    /// The stored workspaces, first in every reload, and the scope the reload's tables are
+    /// read for ([`ViewScope::Single`] when there is one workspace); again with their
+    /// figures (`figures`) once counted, after the first screenful.
     Workspaces {
         scope: ViewScope,
         list: Arc<Vec<WorkspaceOverview>>,
+        figures: bool,
     },
     /// [`Loaded::Subscriptions`] of a database holding several workspaces: `names[i]` is the
     /// workspace of `records[i]` (the Expiring lists show and group by it).

@@ -49,9 +49,24 @@ impl App {
         &mut self,
         scope: ViewScope,
         list: Arc<Vec<WorkspaceOverview>>,
+        figures: bool,
     ) {
         let was = self.ws.multi();
-        self.ws.list = list;
+        self.ws.list = if figures {
+            list
+        } else {
+            // Not counted yet: the last figures stand until the new ones come.
+            let mut list = Arc::unwrap_or_clone(list);
+            for o in &mut list {
+                if let Some(old) = self.ws.list.iter().find(|p| p.ws.id == o.ws.id) {
+                    *o = WorkspaceOverview {
+                        ws: o.ws.clone(),
+                        ..old.clone()
+                    };
+                }
+            }
+            Arc::new(list)
+        };
         let multi = self.ws.multi();
         if multi != was {
             self.tables = Tables::new(multi);
