@@ -425,7 +425,21 @@ impl Store {
     ) -> Result<Vec<InWorkspace<DeviceRecord>>, StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(NO_JIT).execute(&mut *tx).await?;
-        let mut q = sqlx::query(scope.sql(DEVICES_HEAD_SQL, 2)).bind(limit);
+        let sql = match scope {
+            // Every row of a device carries its serial, so the first `limit` consolidated
+            // devices are among the first `limit` (serial, id) pairs of all rows: only
+            // those ids are consolidated (a narrow sort of the keys, not of every device).
+            ViewScope::All => sqlx::AssertSqlSafe(DEVICES_HEAD_SQL.replace(
+                SINGLE_DEVICES,
+                &format!(
+                    "(SELECT * FROM ({CONSOLIDATED} WHERE d.id IN (SELECT i FROM \
+                       (SELECT DISTINCT serial_number COLLATE \"C\" AS s, id COLLATE \"C\" AS i \
+                          FROM devices ORDER BY 1, 2 LIMIT $1) t) ORDER BY {CHOICE}) c)"
+                ),
+            )),
+            _ => scope.sql(DEVICES_HEAD_SQL, 2),
+        };
+        let mut q = sqlx::query(sql).bind(limit);
         if let Some(w) = scope.param() {
             q = q.bind(w);
         }
@@ -448,9 +462,21 @@ impl Store {
         &self,
         scope: &ViewScope,
     ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-        let sql =
-            format!("SELECT device_type, count(*) FROM {SINGLE_DEVICES} d GROUP BY device_type");
-        let mut q = sqlx::query_as(scope.sql(&sql, 1));
+        let sql = match scope {
+            // One per device id, hashed rather than consolidated (a sort of every row): the
+            // total is exact; a device whose rows disagree on its type is counted under one
+            // of them until the full list (whose rows are counted) replaces these figures.
+            ViewScope::All => sqlx::AssertSqlSafe(
+                "SELECT t, count(*) FROM (SELECT min(device_type) AS t FROM devices GROUP BY id) x \
+                  GROUP BY t"
+                    .to_string(),
+            ),
+            _ => scope.sql(
+                &format!("SELECT device_type, count(*) FROM {SINGLE_DEVICES} d GROUP BY device_type"),
+                1,
+            ),
+        };
+        let mut q = sqlx::query_as(sql);
         if let Some(w) = scope.param() {
             q = q.bind(w);
         }
