@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::config::FlagOverrides;
 
@@ -48,7 +48,9 @@ Exit codes:
     name = "glp-console",
     version,
     about = "Terminal console for HPE GreenLake Platform device and subscription inventory",
-    after_help = EXIT_CODES_HELP
+    after_help = EXIT_CODES_HELP,
+    // `--workspace` narrows a headless command that reads or syncs workspaces.
+    group(ArgGroup::new("workspace_users").args(["sync_only", "expiring_days"]).multiple(true))
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -73,6 +75,20 @@ pub struct Cli {
     /// With --sync-only: a full sync (reconciles removals) instead of an incremental one.
     #[arg(long, requires = "sync_only")]
     pub full: bool,
+
+    /// With --sync-only or --expiring-days: only the workspace of this name (repeatable; a
+    /// name as `glp-console workspaces` lists it, or a workspace id).
+    #[arg(
+        long = "workspace",
+        value_name = "NAME",
+        requires = "workspace_users",
+        conflicts_with = "live"
+    )]
+    pub workspaces: Vec<String>,
+
+    /// With --sync-only: every configured workspace and every discovered MSP tenant.
+    #[arg(long, requires = "sync_only", conflicts_with = "workspaces")]
+    pub all_workspaces: bool,
 
     /// Print what expires within N days (subscriptions and the devices they cover) and exit.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -166,10 +182,22 @@ pub enum Command {
         /// renamed when complete.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only the rows attributed to the workspace of this name (repeatable).
+        #[arg(long = "workspace", value_name = "NAME")]
+        workspaces: Vec<String>,
     },
-    /// Show the last sync runs; exits 7 if the last completed sync failed or the last good
-    /// one is older than [sync] stale_after_minutes (for monitoring).
-    Status,
+    /// Show the last sync runs (per workspace when several are stored); exits 7 if the last
+    /// completed sync of any workspace failed or its last good one is older than
+    /// [sync] stale_after_minutes (for monitoring), naming each such workspace on stderr.
+    Status {
+        /// Only the workspace of this name (repeatable); one name shows its runs in full.
+        #[arg(long = "workspace", value_name = "NAME")]
+        workspaces: Vec<String>,
+    },
+    /// List the stored workspaces: devices, subscriptions, expiring within [ui] expiring_days,
+    /// last good sync and last outcome, and the all-workspaces totals (a device two workspaces
+    /// both list counts once).
+    Workspaces,
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
     Simulate(Box<SimulateArgs>),
     /// Bulk assignment from a spreadsheet: the console wizard (bare FILE on a terminal),
@@ -334,6 +362,8 @@ pub struct SimulateArgs {
     /// Device ids or serials whose async operations end TIMEDOUT (comma-separated).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub time_out_ops_for: Vec<String>,
+    #[command(flatten)]
+    pub msp: crate::sim::MspArgs,
 }
 
 #[derive(Debug, Subcommand)]

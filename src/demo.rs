@@ -206,6 +206,9 @@ fn with_config(
     config.api.breaker.cooldown = Duration::from_secs(10);
     config.database.url = db_url;
     config.warnings.clear();
+    // The demo serves the simulator's workspace, whatever the user's file declares.
+    config.api.workspace_id = None;
+    config.forget_declared_workspaces();
     Ok(Demo {
         sim,
         config,

@@ -44,7 +44,9 @@ pub async fn console(
             ));
         }
     };
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2))
+        .await?
+        .for_workspace(cfg.primary_workspace());
     let Some(client) = client else {
         let result = without_engine(cfg, store.clone(), assign, sync_off).await;
         store.close().await;

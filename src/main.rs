@@ -85,13 +85,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             what,
             format,
             output,
+            workspaces,
         }) => rt.block_on(export_inventory(
             &cfg,
             what,
             format.as_deref(),
             output.as_deref(),
+            workspaces,
         )),
-        Some(Command::Status) => rt.block_on(status(&cfg, &cli)),
+        Some(Command::Status { workspaces }) => rt.block_on(status(&cfg, &cli, workspaces)),
+        Some(Command::Workspaces) => rt.block_on(workspaces(&cfg, &cli)),
         Some(Command::Assign(a)) => assign(&rt, &cfg, &cli, a, assign_console),
         // Handled before the configuration is loaded (the simulator needs none).
         Some(Command::Simulate(_)) => Ok(()),
@@ -155,10 +158,12 @@ async fn export_inventory(
     what: &str,
     format: Option<&str>,
     output: Option<&std::path::Path>,
+    workspaces: &[String],
 ) -> Result<(), Failure> {
     // Refused before connecting: a wrong request leaves no file and needs no database.
     let format = export::Format::choose(format, output)?;
     let store = Store::open(&cfg.database.url, 2).await?;
+    let only = headless::workspaces::selected_ids(&store, workspaces).await?;
     let what = if what == "devices" {
         ExportWhat::Devices
     } else {
@@ -169,25 +174,36 @@ async fn export_inventory(
         None => Destination::stdout(),
     };
     let shown = dest.shown();
-    let written = export::inventory(&store, what, format, dest).await?;
+    let written = export::inventory(&store, what, format, only.as_deref(), dest).await?;
     if let (Some(_), export::Written::Complete { rows }) = (output, written) {
         eprintln!("wrote {} ({rows} rows, {})", shown.display(), format.name());
     }
     Ok(())
 }
 
-async fn status(cfg: &Config, cli: &Cli) -> Result<(), Failure> {
+async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Failure> {
     let store = Store::open(&cfg.database.url, 2).await?;
-    let (text, code) = reports::status(&store, cfg.sync.stale_after, cli.global.json).await?;
-    glp_console::out!("{text}");
-    if code == exit::OK {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            code,
-            "the last sync failed or is too old (see above)",
-        ))
+    let report = headless::status::run(
+        &store,
+        cfg.sync.stale_after,
+        cli.global.json,
+        workspaces,
+        &headless::status::configured(cfg),
+    )
+    .await?;
+    glp_console::out!("{}", report.text);
+    match report.problem {
+        Some(message) => Err(Failure::new(report.code, message)),
+        None => Ok(()),
     }
+}
+
+/// `glp-console workspaces`: the stored workspaces with their counts.
+async fn workspaces(cfg: &Config, cli: &Cli) -> Result<(), Failure> {
+    let store = Store::open(&cfg.database.url, 2).await?;
+    let text = headless::workspaces::list(&store, cfg.ui.expiring_days, cli.global.json).await?;
+    glp_console::out!("{text}");
+    Ok(())
 }
 
 /// `assign`: the console's wizard on a terminal without flags, else the headless command.
@@ -226,7 +242,18 @@ fn sync_only(rt: &tokio::runtime::Runtime, cfg: &Config, cli: &Cli) -> Result<()
         verbose: cli.global.verbose,
         trigger: Trigger::Cron,
     };
-    let code = rt.block_on(sync_only::run(cfg, opts))?;
+    // Several workspaces (or a named one) go through the fleet; a single-workspace
+    // configuration keeps today's run and output exactly.
+    let fleet = cfg.is_multi_workspace() || !cli.workspaces.is_empty() || cli.all_workspaces;
+    let code = if fleet {
+        rt.block_on(glp_console::headless::sync_fleet::run(
+            cfg,
+            opts,
+            &cli.workspaces,
+        ))?
+    } else {
+        rt.block_on(sync_only::run(cfg, opts))?
+    };
     if code == exit::OK {
         Ok(())
     } else {
@@ -256,7 +283,11 @@ async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
         return Ok(());
     }
     let store = Store::open(&cfg.database.url, 2).await?;
-    glp_console::out!("{}", reports::expiring(&store, days, format).await?);
+    let only = headless::workspaces::selected_ids(&store, &cli.workspaces).await?;
+    glp_console::out!(
+        "{}",
+        reports::expiring(&store, days, only.as_deref(), format).await?
+    );
     Ok(())
 }
 

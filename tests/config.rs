@@ -301,21 +301,7 @@ fn default_write_limits_are_the_published_ones() {
 fn example_config_documents_every_key_and_parses() {
     let text = include_str!("../config.example.toml");
     // Uncomment every `# key = value` line: the result must parse and validate.
-    let uncommented: String = text
-        .lines()
-        .map(|l| {
-            let t = l.trim_start();
-            if let Some(rest) = t.strip_prefix("# ")
-                && (rest.contains(" = ") || rest.starts_with('['))
-                && !rest.starts_with("client_secret")
-            {
-                rest.to_string()
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let uncommented = uncomment_example(text);
     let mut c = Config::default();
     c.apply_file_text(&uncommented, std::path::Path::new("config.example.toml"))
         .unwrap_or_else(|e| panic!("config.example.toml does not parse once uncommented: {e}"));
@@ -327,6 +313,34 @@ fn example_config_documents_every_key_and_parses() {
     assert_eq!(c.api.breaker, d.api.breaker);
     assert_eq!(c.sync, d.sync);
     assert_eq!(c.ui.expiring_days, d.ui.expiring_days);
+    // The several-workspaces example is one workspace and an MSP.
+    assert_eq!(c.workspaces.len(), 1);
+    assert_eq!(c.workspaces[0].name, "emea");
+    assert_eq!(c.msp.as_ref().map(|m| m.max_tenants), Some(1000));
+}
+
+/// `config.example.toml` with every documented `# key = value` and `# [table]` line
+/// uncommented. Of `[api]`'s three alternative secret keys none is (only one may be set);
+/// a workspace's one secret key is.
+fn uncomment_example(text: &str) -> String {
+    let mut table = String::new();
+    let mut out = Vec::new();
+    for l in text.lines() {
+        let line = match l.trim_start().strip_prefix("# ") {
+            Some(rest)
+                if (rest.contains(" = ") || rest.starts_with('['))
+                    && !(table == "[api]" && rest.starts_with("client_secret")) =>
+            {
+                rest.to_string()
+            }
+            _ => l.to_string(),
+        };
+        if line.starts_with('[') {
+            table = line.trim().to_string();
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 fn binary() -> Command {
@@ -415,6 +429,9 @@ fn config_check(dir: &std::path::Path, path: &std::path::Path) -> std::process::
         .arg(dir.join("logs"))
         .env("GLP_CLIENT_ID", "my-client")
         .env("GLP_CLIENT_SECRET", "sup3r-s3cret-value")
+        // The example's [[workspaces]] and [msp] read their secrets from these.
+        .env("GLP_EMEA_SECRET", "emea-s3cret")
+        .env("GLP_MSP_SECRET", "msp-s3cret")
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
         .env_remove("GLP_BASE_URL")
@@ -524,20 +541,7 @@ fn config_check_is_clean_on_the_example_config() {
     assert!(stdout.contains("# no problems"), "{stdout}");
 
     // Every documented key set to its documented example, [ui.keys] and [ui.colors] too.
-    let uncommented: String = std::fs::read_to_string(&example)
-        .unwrap()
-        .lines()
-        .map(|l| match l.trim_start().strip_prefix("# ") {
-            Some(rest)
-                if (rest.contains(" = ") || rest.starts_with('['))
-                    && !rest.starts_with("client_secret") =>
-            {
-                rest.to_string()
-            }
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let uncommented = uncomment_example(&std::fs::read_to_string(&example).unwrap());
     let all = write_config(&dir, &uncommented);
     let out = config_check(&dir, &all);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -311,7 +311,7 @@ async fn demo_refuses_a_database_url_flag_that_is_not_a_demo_database() {
             .await
             .unwrap()
     };
-    sqlx::query("insert into sync_history (trigger, mode, scope) values ('cli', 'full', 'both')")
+    sqlx::query("insert into sync_history (workspace_id, trigger, mode, scope) values ('default', 'cli', 'full', 'both')")
         .execute(db.store.pool())
         .await
         .unwrap();

@@ -53,6 +53,7 @@ impl Config {
                 Err(e) => problems.push(e),
             }
         }
+        self.refresh_workspaces();
         problems
     }
 }

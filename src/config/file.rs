@@ -1,5 +1,7 @@
 //! The file layer: a TOML document applied key by key, so one bad or unknown key does not
 //! hide the others, and a warning when a file holding a secret is readable by others.
+//! `[[workspaces]]` and `[msp]` are taken out first and read table by table
+//! (`workspaces_file`): a workspace's keys only make sense together.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -95,7 +97,7 @@ impl Config {
     /// returned. Only a syntax error stops the walk (the document has no keys to check then).
     pub fn apply_file_text_all(&mut self, text: &str, path: &Path) -> Vec<ConfigError> {
         let shown = path.display().to_string();
-        let table: toml::Table = match toml::from_str(text) {
+        let mut table: toml::Table = match toml::from_str(text) {
             Ok(t) => t,
             Err(e) => {
                 return vec![ConfigError::Parse {
@@ -108,7 +110,7 @@ impl Config {
             }
         };
         let origin = Origin::File(&shown);
-        let mut problems = Vec::new();
+        let mut problems = self.apply_workspace_tables(&mut table, &shown);
         // An unknown section or table is one mistake however many keys it holds.
         let mut unknown = HashSet::new();
         for (path, doc) in key_documents(&table) {
@@ -141,12 +143,16 @@ impl Config {
                 }
             }
         }
+        self.refresh_workspaces();
         problems
     }
 
     /// Warn when a file that holds a secret can be read by other users.
     pub(super) fn check_permissions(&mut self, path: &Path) {
         let holds_secret = matches!(self.api.client_secret, SecretSource::Inline(_))
+            || self
+                .clients()
+                .any(|w| matches!(w.client_secret, SecretSource::Inline(_)))
             || url_has_password(&self.database.url);
         if !holds_secret {
             return;

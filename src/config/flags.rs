@@ -74,6 +74,7 @@ impl Config {
                 problems.push(e);
             }
         }
+        self.refresh_workspaces();
         problems
     }
 }

@@ -14,8 +14,9 @@ use super::raw::{
 use super::secret::{Secret, SecretSource};
 use super::settings::{ApiConfig, Config};
 use super::validate::{
-    Origin, db_url, duration_in, http_url, int_in, invalid, log_level, nonempty,
+    Origin, db_url, duration_in, http_url, int_in, invalid, log_level, nonempty, workspace_id,
 };
+use super::workspace::RateLimitScope;
 
 impl Config {
     pub(super) fn apply_raw(&mut self, raw: RawFile, o: &Origin) -> Result<(), ConfigError> {
@@ -68,6 +69,19 @@ impl Config {
         }
         if let Some(v) = &s.patience {
             self.sync.patience = duration_in(o, "sync", "patience", v, 0, 86_400)?;
+        }
+        if let Some(v) = s.workspace_concurrency {
+            self.sync.workspace_concurrency = int_in(o, "sync", "workspace_concurrency", v, 1, 64)?;
+        }
+        if let Some(v) = &s.rate_limit_scope {
+            self.sync.rate_limit_scope = RateLimitScope::parse(v).ok_or_else(|| {
+                invalid(
+                    o.name("sync", "rate_limit_scope"),
+                    format!("{v:?}"),
+                    "must be \"workspace\" (one budget per workspace) or \"client\" (one per \
+                     API client, shared by the workspaces it serves)",
+                )
+            })?;
         }
         Ok(())
     }
@@ -122,13 +136,18 @@ fn apply_api(a: &mut ApiConfig, api: RawApi, o: &Origin) -> Result<(), ConfigErr
     if let Some(v) = api.client_id {
         a.client_id = nonempty(o, "api", "client_id", &v)?;
     }
-    apply_secret(
-        a,
+    if let Some(v) = api.workspace_id {
+        a.workspace_id = Some(workspace_id(o, "api", "workspace_id", &v)?);
+    }
+    if let Some(s) = secret_source(
         api.client_secret,
         api.client_secret_env,
         api.client_secret_command,
         o,
-    )?;
+        "api",
+    )? {
+        a.client_secret = s;
+    }
     if let Some(v) = api.timeout_secs {
         a.timeout = Duration::from_secs(int_in(o, "api", "timeout_secs", v, 1, 600)?.into());
     }
@@ -154,42 +173,44 @@ fn apply_api(a: &mut ApiConfig, api: RawApi, o: &Origin) -> Result<(), ConfigErr
     Ok(())
 }
 
-/// The client secret's source: at most one of the three keys.
-fn apply_secret(
-    a: &mut ApiConfig,
+/// The client secret's source: at most one of the three keys (`None` when none is given).
+/// `section` names the keys in messages, as [`Origin::name`] does.
+pub(super) fn secret_source(
     inline: Option<String>,
     env: Option<String>,
     command: Option<String>,
     o: &Origin,
-) -> Result<(), ConfigError> {
+    section: &str,
+) -> Result<Option<SecretSource>, ConfigError> {
     let given = [inline.is_some(), env.is_some(), command.is_some()];
     if given.iter().filter(|b| **b).count() > 1 {
         return Err(invalid(
-            o.name("api", "client_secret*"),
+            o.name(section, "client_secret*"),
             "several",
             "set only one of client_secret, client_secret_env, client_secret_command",
         ));
     }
     if let Some(v) = inline {
-        a.client_secret =
-            SecretSource::Inline(Secret::new(nonempty(o, "api", "client_secret", &v)?));
+        let s = nonempty(o, section, "client_secret", &v)?;
+        return Ok(Some(SecretSource::Inline(Secret::new(s))));
     }
     if let Some(v) = env {
-        let name = nonempty(o, "api", "client_secret_env", &v)?;
+        let name = nonempty(o, section, "client_secret_env", &v)?;
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(invalid(
-                o.name("api", "client_secret_env"),
+                o.name(section, "client_secret_env"),
                 format!("{name:?}"),
                 "must be the NAME of an environment variable (letters, digits, _), \
                  not its value",
             ));
         }
-        a.client_secret = SecretSource::Env(name);
+        return Ok(Some(SecretSource::Env(name)));
     }
     if let Some(v) = command {
-        a.client_secret = SecretSource::Command(nonempty(o, "api", "client_secret_command", &v)?);
+        let c = nonempty(o, section, "client_secret_command", &v)?;
+        return Ok(Some(SecretSource::Command(c)));
     }
-    Ok(())
+    Ok(None)
 }
 
 fn apply_page_size(a: &mut ApiConfig, p: &RawPageSize, o: &Origin) -> Result<(), ConfigError> {

@@ -66,11 +66,29 @@ impl Config {
         }
         problems.extend(cfg.apply_env_all(env));
         problems.extend(cfg.apply_flags_all(flags));
+        cfg.refresh_workspaces();
+        cfg.warn_unused_legacy_client();
         (cfg, problems)
     }
 
-    /// Fail early when something a command needs is missing.
+    /// Fail early when something a command needs is missing: the `[api]` client's id and
+    /// secret source, or — with declared workspaces, which loading has checked already —
+    /// every workspace's.
     pub fn require_api_credentials(&self) -> Result<(), ConfigError> {
+        if self.declares_workspaces() {
+            let missing: Vec<ConfigError> = self
+                .clients()
+                .filter(|w| w.client_id.is_empty() || w.client_secret == SecretSource::None)
+                .map(|w| {
+                    ConfigError::Missing(format!(
+                        "{}: no API client id or secret: set client_id and one of \
+                         client_secret, client_secret_env, client_secret_command",
+                        w.label()
+                    ))
+                })
+                .collect();
+            return ConfigError::from_problems(missing).map_or(Ok(()), Err);
+        }
         if self.api.client_id.is_empty() {
             return Err(ConfigError::Missing(
                 "no API client id: set GLP_CLIENT_ID or [api] client_id in config.toml \

@@ -10,6 +10,9 @@
 //! layers as read, every field optional; `validate` checks one value where it enters;
 //! `layer` applies one raw layer, and `file`, `env` and `flags` build the layers; `load`
 //! stacks them; `secret`, `duration`, `paths` and `render` are the values' own helpers.
+//! `workspace` holds the workspace types, `workspaces` derives the effective ones (several,
+//! an MSP, or the legacy `[api]` client as the one named "default") and `workspaces_file`
+//! reads their tables.
 
 mod duration;
 mod env;
@@ -24,6 +27,9 @@ mod render;
 mod secret;
 mod settings;
 mod validate;
+mod workspace;
+mod workspaces;
+mod workspaces_file;
 
 pub use duration::format_duration;
 pub use error::ConfigError;
@@ -34,3 +40,4 @@ pub use settings::{
     ApiConfig, BreakerConfig, Config, DatabaseConfig, LogConfig, PageSizes, RateLimits,
     RetryConfig, SyncConfig, UiConfig,
 };
+pub use workspace::{MspConfig, RateLimitScope, WorkspaceConfig, workspace_token_url};

@@ -20,6 +20,7 @@ pub(super) struct RawApi {
     pub(super) base_url: Option<String>,
     pub(super) token_url: Option<String>,
     pub(super) client_id: Option<String>,
+    pub(super) workspace_id: Option<String>,
     pub(super) client_secret: Option<String>,
     pub(super) client_secret_env: Option<String>,
     pub(super) client_secret_command: Option<String>,
@@ -82,6 +83,8 @@ pub(super) struct RawSync {
     pub(super) incremental_skew_secs: Option<i64>,
     pub(super) stale_after_minutes: Option<i64>,
     pub(super) patience: Option<RawDuration>,
+    pub(super) workspace_concurrency: Option<i64>,
+    pub(super) rate_limit_scope: Option<String>,
 }
 
 /// A duration written as whole seconds (`600`) or with a unit (`"90s"`, `"10m"`, `"1h"`).

@@ -3,6 +3,7 @@
 use super::duration::format_duration;
 use super::secret::mask_url;
 use super::settings::Config;
+use super::workspace::WorkspaceConfig;
 
 impl Config {
     /// The effective configuration as TOML, secrets masked — what `config check` prints.
@@ -14,9 +15,12 @@ impl Config {
         s.push_str(&format!("base_url = {}\n", q(&a.base_url)));
         s.push_str(&format!("token_url = {}\n", q(&a.token_url)));
         s.push_str(&format!("client_id = {}\n", q(&a.client_id)));
+        if let Some(id) = &a.workspace_id {
+            s.push_str(&format!("workspace_id = {}\n", q(id.as_str())));
+        }
         s.push_str(&format!(
             "# client secret: {}\n",
-            a.client_secret.describe()
+            one_line(&a.client_secret.describe())
         ));
         s.push_str(&format!("timeout_secs = {}\n", a.timeout.as_secs()));
         s.push_str(&format!(
@@ -53,6 +57,7 @@ impl Config {
             a.breaker.cooldown.as_secs(),
             a.breaker.success_threshold
         ));
+        self.render_workspaces(&mut s);
         s.push_str("\n[database]\n");
         s.push_str(&format!("url = {}\n", q(&mask_url(&self.database.url))));
         s.push_str(&format!("pool_size = {}\n", self.database.pool_size));
@@ -76,6 +81,14 @@ impl Config {
         s.push_str(&format!(
             "patience = {}\n",
             q(&format_duration(self.sync.patience))
+        ));
+        s.push_str(&format!(
+            "workspace_concurrency = {}\n",
+            self.sync.workspace_concurrency
+        ));
+        s.push_str(&format!(
+            "rate_limit_scope = {}\n",
+            q(self.sync.rate_limit_scope.as_str())
         ));
         s.push_str("\n[ui]\n");
         s.push_str(&format!("expiring_days = {}\n", self.ui.expiring_days));
@@ -101,4 +114,80 @@ impl Config {
         ));
         s
     }
+
+    /// The workspaces: the legacy one as a comment under `[api]`, declared ones as their
+    /// tables, each with its kind, effective token URL and secret source (never the secret).
+    fn render_workspaces(&self, s: &mut String) {
+        if !self.declares_workspaces() {
+            if let Some(w) = self.workspaces.first() {
+                s.push_str(&format!(
+                    "# one workspace, {:?} (id {}), with this [api] client\n",
+                    w.name, w.id
+                ));
+            }
+            return;
+        }
+        for w in &self.workspaces {
+            s.push_str("\n[[workspaces]]\n");
+            render_workspace(s, w);
+        }
+        if let Some(m) = &self.msp {
+            s.push_str("\n[msp]\n");
+            render_workspace(s, &m.workspace);
+            let list = |l: &[String]| {
+                let items: Vec<String> = l.iter().map(|e| format!("{e:?}")).collect();
+                format!("[{}]", items.join(", "))
+            };
+            s.push_str(&format!("include = {}\n", list(&m.include)));
+            if m.include.is_empty() {
+                s.push_str("# include is empty: every tenant the MSP lists, up to max_tenants\n");
+            }
+            s.push_str(&format!("exclude = {}\n", list(&m.exclude)));
+            s.push_str(&format!("max_tenants = {}\n", m.max_tenants));
+        }
+    }
+
+    /// The workspaces for `config check --json`, secrets masked.
+    pub fn workspaces_json(&self) -> serde_json::Value {
+        let one = |w: &WorkspaceConfig| {
+            serde_json::json!({
+                "name": w.name,
+                "id": w.id.as_str(),
+                "kind": w.kind.as_str(),
+                "client_id": w.client_id,
+                "client_secret": w.client_secret.describe(),
+                "token_url": w.token_url,
+                "legacy": w.legacy,
+            })
+        };
+        serde_json::json!({
+            "workspaces": self.workspaces.iter().map(one).collect::<Vec<_>>(),
+            "msp": self.msp.as_ref().map(|m| serde_json::json!({
+                "workspace": one(&m.workspace),
+                "include": m.include,
+                "exclude": m.exclude,
+                "max_tenants": m.max_tenants,
+            })),
+            "workspace_concurrency": self.sync.workspace_concurrency,
+            "rate_limit_scope": self.sync.rate_limit_scope.as_str(),
+        })
+    }
+}
+
+fn render_workspace(s: &mut String, w: &WorkspaceConfig) {
+    let q = |v: &str| format!("{v:?}");
+    s.push_str(&format!("name = {}\n", q(&w.name)));
+    s.push_str(&format!("id = {}\n", q(&w.id.dashed())));
+    s.push_str(&format!("# kind: {}\n", w.kind.as_str()));
+    s.push_str(&format!("token_url = {}\n", q(&w.token_url)));
+    s.push_str(&format!("client_id = {}\n", q(&w.client_id)));
+    s.push_str(&format!(
+        "# client secret: {}\n",
+        one_line(&w.client_secret.describe())
+    ));
+}
+
+/// A value on one comment line: a command written with a newline would end the comment.
+fn one_line(v: &str) -> String {
+    v.replace('\n', "\\n")
 }

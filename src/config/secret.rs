@@ -55,19 +55,32 @@ impl SecretSource {
         }
     }
 
-    /// Resolve the secret. Errors name the source but never contain the secret itself.
+    /// Resolve the `[api]` client's secret. Errors name the source but never contain the
+    /// secret itself.
     pub fn resolve(&self) -> Result<Secret, ConfigError> {
-        match self {
-            SecretSource::None => Err(ConfigError::Secret(
+        if *self == SecretSource::None {
+            return Err(ConfigError::Secret(
                 "no client secret configured: set GLP_CLIENT_SECRET, or [api] client_secret / \
                  client_secret_env / client_secret_command in config.toml"
                     .into(),
-            )),
+            ));
+        }
+        self.resolve_as("[api]")
+    }
+
+    /// Resolve the secret of the client `table` names in messages (`[api]`,
+    /// `workspace "emea"`), so a broken source of one workspace is told apart from another's.
+    pub fn resolve_as(&self, table: &str) -> Result<Secret, ConfigError> {
+        match self {
+            SecretSource::None => Err(ConfigError::Secret(format!(
+                "{table}: no client secret configured: set client_secret, client_secret_env or \
+                 client_secret_command"
+            ))),
             SecretSource::Inline(s) => Ok(s.clone()),
             SecretSource::Env(var) => match std::env::var(var) {
                 Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
                 _ => Err(ConfigError::Secret(format!(
-                    "[api] client_secret_env names {var}, but that environment variable is empty \
+                    "{table} client_secret_env names {var}, but that environment variable is empty \
                      or not set: export it, or point client_secret_env at another variable"
                 ))),
             },
@@ -79,12 +92,12 @@ impl SecretSource {
                     .output()
                     .map_err(|e| {
                         ConfigError::Secret(format!(
-                            "[api] client_secret_command `{cmd}` could not be started: {e}"
+                            "{table} client_secret_command `{cmd}` could not be started: {e}"
                         ))
                     })?;
                 if !out.status.success() {
                     return Err(ConfigError::Secret(format!(
-                        "[api] client_secret_command `{cmd}` exited with {}: run it by hand to \
+                        "{table} client_secret_command `{cmd}` exited with {}: run it by hand to \
                          see why",
                         out.status
                     )));
@@ -94,7 +107,7 @@ impl SecretSource {
                 let first = text.lines().next().unwrap_or("").trim().to_string();
                 if first.is_empty() {
                     return Err(ConfigError::Secret(format!(
-                        "[api] client_secret_command `{cmd}` printed nothing on its first line"
+                        "{table} client_secret_command `{cmd}` printed nothing on its first line"
                     )));
                 }
                 Ok(Secret::new(first))

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::secret::SecretSource;
+use super::workspace::{Declared, MspConfig, RateLimitScope, WorkspaceConfig};
+use crate::domain::WorkspaceId;
 
 /// Requests per minute allowed per endpoint (glp-api.md §5.1, §12). Defaults are the
 /// published limits of the 2026-08-03 specs: PATCH 40/min and POST 50/min on `/devices/v1`
@@ -95,6 +97,10 @@ pub struct ApiConfig {
     pub token_url: String,
     pub client_id: String,
     pub client_secret: SecretSource,
+    /// `[api] workspace_id`: the id of the legacy single workspace, when the user gives it
+    /// (its rows are stored under [`WorkspaceId::DEFAULT`] otherwise). Unused once
+    /// `[[workspaces]]` or `[msp]` name the workspaces.
+    pub workspace_id: Option<WorkspaceId>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// Pages fetched at once once the total is known (still inside the rate budget).
@@ -112,6 +118,7 @@ impl Default for ApiConfig {
             token_url: "https://sso.common.cloud.hpe.com/as/token.oauth2".into(),
             client_id: String::new(),
             client_secret: SecretSource::None,
+            workspace_id: None,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             max_concurrency: 2,
@@ -152,6 +159,11 @@ pub struct SyncConfig {
     /// How long a resource's phase of a sync waits for GreenLake to come back (outage,
     /// breaker open, failing token endpoint) before it gives up; zero gives up at once.
     pub patience: Duration,
+    /// Workspaces synced at once (1..=64): an MSP with hundreds of tenants neither waits for
+    /// them one by one nor opens hundreds of connections.
+    pub workspace_concurrency: u32,
+    /// Whose budget the rate limits are (glp-api.md §11: the documentation says both).
+    pub rate_limit_scope: RateLimitScope,
 }
 
 impl Default for SyncConfig {
@@ -162,6 +174,8 @@ impl Default for SyncConfig {
             incremental_skew: Duration::from_secs(300),
             stale_after: Duration::from_secs(2 * 3600),
             patience: Duration::from_secs(600),
+            workspace_concurrency: 4,
+            rate_limit_scope: RateLimitScope::Workspace,
         }
     }
 }
@@ -206,9 +220,16 @@ impl Default for LogConfig {
 }
 
 /// The effective configuration.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub api: ApiConfig,
+    /// Every standalone workspace to sync, in file order: the `[[workspaces]]` tables, or —
+    /// when neither `[[workspaces]]` nor `[msp]` is given — the `[api]` client as one workspace
+    /// named "default" (today's single-workspace configuration). Empty only when `[msp]` is
+    /// given alone. Derived from the layers by [`Config::refresh_workspaces`].
+    pub workspaces: Vec<WorkspaceConfig>,
+    /// The MSP workspace whose tenants are discovered, if `[msp]` is given.
+    pub msp: Option<MspConfig>,
     pub database: DatabaseConfig,
     pub sync: SyncConfig,
     pub ui: UiConfig,
@@ -217,4 +238,26 @@ pub struct Config {
     pub source_file: Option<PathBuf>,
     /// Non-fatal findings (world-readable file holding a secret, …) to show the user.
     pub warnings: Vec<String>,
+    /// What the file declared about workspaces, kept so that `workspaces` and `msp` can be
+    /// derived again when a later layer (or code, like the demo) changes `[api]`.
+    pub(super) declared: Declared,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut c = Config {
+            api: ApiConfig::default(),
+            workspaces: Vec::new(),
+            msp: None,
+            database: DatabaseConfig::default(),
+            sync: SyncConfig::default(),
+            ui: UiConfig::default(),
+            log: LogConfig::default(),
+            source_file: None,
+            warnings: Vec::new(),
+            declared: Declared::default(),
+        };
+        c.refresh_workspaces();
+        c
+    }
 }

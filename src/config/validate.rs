@@ -8,10 +8,17 @@ use super::duration::parse_duration_secs;
 use super::error::ConfigError;
 use super::raw::RawDuration;
 use super::secret::mask_url;
+use crate::domain::WorkspaceId;
 
 /// How a layer names a key in its messages.
 pub(super) enum Origin<'a> {
     File(&'a str),
+    /// One table of an array or a section read as a whole (`workspaces[2]`, `[msp]`): its
+    /// label replaces the section in messages.
+    Table {
+        path: &'a str,
+        table: &'a str,
+    },
     Env,
     Flag,
 }
@@ -20,6 +27,7 @@ impl Origin<'_> {
     pub(super) fn name(&self, section: &str, key: &str) -> String {
         match self {
             Origin::File(path) => format!("{path}: [{section}] {key}"),
+            Origin::Table { path, table } => format!("{path}: {table} {key}"),
             Origin::Env => format!("environment {}", env_name(section, key)),
             Origin::Flag => format!("--{}", flag_name(section, key)),
         }
@@ -167,4 +175,21 @@ pub(super) fn duration_in(
         Some(n) if (lo..=hi).contains(&n) => Ok(Duration::from_secs(n)),
         _ => Err(invalid(o.name(section, key), shown, expected())),
     }
+}
+
+/// A workspace id, dashed or dashless, normalised (see [`WorkspaceId`]).
+pub(super) fn workspace_id(
+    o: &Origin,
+    section: &str,
+    key: &str,
+    v: &str,
+) -> Result<WorkspaceId, ConfigError> {
+    WorkspaceId::parse(v).ok_or_else(|| {
+        invalid(
+            o.name(section, key),
+            format!("{v:?}"),
+            "must be a workspace id, dashed or not (e.g. 131846d4-3af1-11f0-8e4e-be50c5e8c005: \
+             GreenLake shows it under Manage Workspace)",
+        )
+    })
 }

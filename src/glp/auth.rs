@@ -10,6 +10,11 @@
 //!   endpoint that is down or slow is a transient failure the caller retries.
 //!
 //! The token lives in a [`Secret`]; nothing here logs or formats it.
+//!
+//! A token comes from one of two sources: client credentials at a token URL (the classic
+//! `/as/token.oauth2` or a workspace's `/authorization/v2/oauth2/{id}/token`), or, for an MSP
+//! tenant, the RFC 8693 exchange of the MSP's own token ([`Auth::exchange`],
+//! `glp::exchange`). Both share the cache, the refresh rule and the single flight above.
 
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -24,6 +29,7 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use crate::config::Secret;
+use crate::domain::WorkspaceId;
 use crate::glp::error::GlpError;
 
 /// Lifetime assumed when the token response has no `expires_in` (GLP tokens last 15 min).
@@ -135,11 +141,31 @@ pub fn refusal(code: u16, error: Option<&str>, detail: &str) -> Refusal {
 type OAuthClient =
     BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
+/// Where an [`Auth`] gets its tokens.
+pub(crate) enum Source {
+    /// Client credentials (the id and secret are kept for tenants' token exchanges).
+    Credentials {
+        oauth: Box<OAuthClient>,
+        client_id: String,
+        secret: Secret,
+    },
+    /// RFC 8693 exchange of the MSP's token for `tenant`'s, with the MSP's client.
+    Exchange(Exchange),
+}
+
+/// What a tenant's token exchange needs.
+pub(crate) struct Exchange {
+    pub msp: Arc<Auth>,
+    pub tenant: WorkspaceId,
+    pub client_id: String,
+    pub secret: Secret,
+}
+
 /// Token cache and single-flight refresher.
 pub struct Auth {
-    oauth: OAuthClient,
-    http: reqwest::Client,
-    token_url: String,
+    pub(crate) source: Source,
+    pub(crate) http: reqwest::Client,
+    pub(crate) token_url: String,
     current: RwLock<Option<Arc<Token>>>,
     refresh: tokio::sync::Mutex<()>,
     generation: AtomicU64,
@@ -184,7 +210,11 @@ impl Auth {
             .set_token_uri(url)
             .set_auth_type(AuthType::RequestBody);
         Ok(Auth {
-            oauth,
+            source: Source::Credentials {
+                oauth: Box::new(oauth),
+                client_id: client_id.to_string(),
+                secret: Secret::new(secret.expose()),
+            },
             http,
             token_url: token_url.to_string(),
             current: RwLock::new(None),
@@ -192,6 +222,64 @@ impl Auth {
             generation: AtomicU64::new(0),
             fetches: AtomicU64::new(0),
         })
+    }
+
+    /// Tokens for MSP tenant `tenant` by exchanging `msp`'s token (which must be a
+    /// client-credentials source: its client id and secret authenticate the exchange) at
+    /// `{base_url}/authorization/v2/oauth2/{tenant, dashless}/token`. `http` must not follow
+    /// redirects.
+    pub fn exchange(
+        msp: Arc<Auth>,
+        base_url: &str,
+        tenant: &WorkspaceId,
+        http: reqwest::Client,
+    ) -> Result<Auth, GlpError> {
+        let Source::Credentials {
+            client_id, secret, ..
+        } = &msp.source
+        else {
+            return Err(GlpError::Config(format!(
+                "tenant {tenant}: a token exchange needs the MSP's own client credentials,                  not another tenant's token"
+            )));
+        };
+        let (client_id, secret) = (client_id.clone(), Secret::new(secret.expose()));
+        Ok(Auth {
+            source: Source::Exchange(Exchange {
+                msp,
+                tenant: tenant.clone(),
+                client_id,
+                secret,
+            }),
+            http,
+            token_url: workspace_token_url(base_url, tenant),
+            current: RwLock::new(None),
+            refresh: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            fetches: AtomicU64::new(0),
+        })
+    }
+
+    /// The URL tokens are asked for at (no secret in it).
+    pub fn token_url(&self) -> &str {
+        &self.token_url
+    }
+
+    /// The tenant this source exchanges tokens for; `None` for client credentials.
+    pub fn tenant(&self) -> Option<&WorkspaceId> {
+        match &self.source {
+            Source::Exchange(x) => Some(&x.tenant),
+            Source::Credentials { .. } => None,
+        }
+    }
+
+    /// A token fetched now (`started`: when it was asked for) from an answer.
+    pub(crate) fn mint(&self, secret: Secret, started: Instant, ttl: Duration) -> Token {
+        Token {
+            secret,
+            generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
+            expires_at: started + ttl,
+            buffer: refresh_buffer(ttl),
+        }
     }
 
     /// How many token requests were sent (tests assert single flight with it).
@@ -219,6 +307,16 @@ impl Auth {
         Ok(t)
     }
 
+    /// [`Auth::token`] as a boxed future: a tenant's exchange awaits the MSP's token from
+    /// inside its own fetch, and an `async fn` cannot await itself unboxed.
+    pub(crate) fn token_boxed(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Arc<Token>, TokenError>> + Send + '_>,
+    > {
+        Box::pin(self.token())
+    }
+
     /// Forget `used` if it is still the current token (after a 401).
     pub fn invalidate(&self, used: &Token) {
         let mut g = self.current.write().unwrap_or_else(|p| p.into_inner());
@@ -229,6 +327,13 @@ impl Auth {
 
     async fn fetch(&self) -> Result<Token, TokenError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
+        match &self.source {
+            Source::Credentials { oauth, .. } => self.fetch_credentials(oauth).await,
+            Source::Exchange(x) => self.fetch_exchange(x).await,
+        }
+    }
+
+    async fn fetch_credentials(&self, oauth: &OAuthClient) -> Result<Token, TokenError> {
         let status = Arc::new(AtomicU16::new(0));
         // `Retry-After` of the answer in ms + 1 (0: none), for a 503/429 from the endpoint.
         let retry_after = Arc::new(AtomicU64::new(0));
@@ -269,8 +374,7 @@ impl Auth {
             }
         };
         let started = Instant::now();
-        let res = self
-            .oauth
+        let res = oauth
             .exchange_client_credentials()
             .request_async(&adapter)
             .await;
@@ -290,13 +394,8 @@ impl Auth {
                         HINT_NOT_TOKEN_ENDPOINT,
                     )));
                 }
-                Ok(Token {
-                    secret,
-                    generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
-                    // Count the lifetime from when we asked: the server started it then.
-                    expires_at: started + ttl,
-                    buffer: refresh_buffer(ttl),
-                })
+                // Count the lifetime from when we asked: the server started it then.
+                Ok(self.mint(secret, started, ttl))
             }
             Err(RequestTokenError::Request(e)) => Err(TokenError::Transient {
                 detail: format!("token request to {} failed: {e}", self.token_url),
@@ -356,7 +455,12 @@ impl Auth {
         }
     }
 
-    fn auth_error(&self, code: Option<u16>, detail: String, hint: &'static str) -> GlpError {
+    pub(crate) fn auth_error(
+        &self,
+        code: Option<u16>,
+        detail: String,
+        hint: &'static str,
+    ) -> GlpError {
         GlpError::Auth {
             token_url: self.token_url.clone(),
             status: code.filter(|c| *c != 0),
@@ -366,10 +470,19 @@ impl Auth {
     }
 }
 
-const HINT_BAD_CREDENTIALS: &str = "The client id or secret is wrong, revoked or expired: \
+/// `{base}/authorization/v2/oauth2/{workspace, dashless}/token`: a workspace's own token URL.
+pub fn workspace_token_url(base_url: &str, workspace: &WorkspaceId) -> String {
+    format!(
+        "{}/authorization/v2/oauth2/{}/token",
+        base_url.trim().trim_end_matches('/'),
+        workspace.as_str()
+    )
+}
+
+pub(crate) const HINT_BAD_CREDENTIALS: &str = "The client id or secret is wrong, revoked or expired: \
     check GLP_CLIENT_ID and the client secret (create a new secret in GreenLake → Manage \
     workspace → Personal API clients if needed)";
-const HINT_NOT_TOKEN_ENDPOINT: &str = "This does not look like a working OAuth2 token \
+pub(crate) const HINT_NOT_TOKEN_ENDPOINT: &str = "This does not look like a working OAuth2 token \
     endpoint: check [api] token_url (GreenLake shows it next to the API client)";
 
 /// A reqwest error in words, without the URL's query (not secret here, but noisy).

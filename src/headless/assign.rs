@@ -240,7 +240,9 @@ fn print_review(
 
 /// The whole command; returns the exit code.
 pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2))
+        .await?
+        .for_workspace(cfg.primary_workspace());
     if let Some(run_id) = opts.undo {
         return undo(cfg, &store, run_id, &opts).await;
     }

@@ -4,8 +4,11 @@
 pub mod assign;
 pub mod export;
 pub mod reports;
+pub mod status;
 pub mod stdout;
+pub mod sync_fleet;
 pub mod sync_only;
+pub mod workspaces;
 
 use std::path::Path;
 
@@ -90,12 +93,7 @@ pub fn config_problems(cfg: &Config, load_problems: Vec<ConfigError>) -> Vec<Str
             .chain(colour_warnings)
             .map(|w| format!("{file}{w}")),
     );
-    if cfg.api.client_id.is_empty() {
-        problems.push("no API client id: set GLP_CLIENT_ID or [api] client_id".into());
-    }
-    if let Err(e) = cfg.api.client_secret.resolve() {
-        problems.push(e.to_string());
-    }
+    problems.extend(cfg.credential_problems());
     problems
 }
 
@@ -122,6 +120,7 @@ pub fn config_check(cfg: &Config, load_problems: Vec<ConfigError>, json: bool) -
                 "client_secret": cfg.api.client_secret.describe(),
                 "client_secret_ok": secret_len.is_some(),
             },
+            "workspaces": cfg.workspaces_json(),
             "database": { "url": mask_url(&cfg.database.url), "pool_size": cfg.database.pool_size },
             "sync": { "patience_secs": cfg.sync.patience.as_secs() },
             "log": { "level": cfg.log.level, "dir": cfg.log_dir().display().to_string() },
@@ -152,6 +151,7 @@ pub fn config_check(cfg: &Config, load_problems: Vec<ConfigError>, json: bool) -
         (n, Some(len)) => out.push_str(&format!(
             "# {n} problem(s); client secret resolved ({len} characters)\n"
         )),
+        (0, None) => out.push_str("# no problems\n"),
         (n, None) => out.push_str(&format!("# {n} problem(s)\n")),
     }
     out.push_str(&cfg.render_masked());

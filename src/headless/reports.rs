@@ -25,11 +25,20 @@ fn csv_err(e: impl std::fmt::Display) -> Failure {
     Failure::new(exit::CONFIG, format!("writing CSV failed: {e}"))
 }
 
-/// Report of what expires within `days`, from the database.
-pub async fn expiring(store: &Store, days: u32, format: Format) -> Result<String, Failure> {
-    let subs = store.expiring_subscriptions(days).await?;
-    let devices = store.devices_on_expiring(days).await?;
-    render_expiring(days, &subs, &devices, format)
+/// Report of what expires within `days`, from the database: across workspaces (each
+/// subscription once, the consolidated rule), or those of the workspace ids in `only`. The
+/// text gains a workspace column when several workspaces are stored; CSV and JSON always
+/// carry the workspace.
+pub async fn expiring(
+    store: &Store,
+    days: u32,
+    only: Option<&[String]>,
+    format: Format,
+) -> Result<String, Failure> {
+    let subs = store.expiring_subscriptions(days, only).await?;
+    let devices = store.devices_on_expiring(days, only).await?;
+    let several = store.workspaces().await?.len() > 1;
+    render_expiring(days, &subs, &devices, format, several)
 }
 
 /// The same report with the subscriptions asked from the API (`--live`): GLP's own filter
@@ -76,6 +85,11 @@ pub async fn expiring_live(
                 available_quantity: d.available_quantity,
                 end_time: d.end_time,
                 devices: None,
+                workspace_id: store.map_or_else(
+                    || crate::domain::WorkspaceId::DEFAULT.to_string(),
+                    |s| s.workspace().as_str().to_string(),
+                ),
+                workspace: None,
             });
         }
     }
@@ -95,7 +109,7 @@ pub async fn expiring_live(
             Some("the database did not answer: covered devices are not listed".to_string()),
         ),
     };
-    Ok((render_expiring(days, &subs, &devices, format)?, note))
+    Ok((render_expiring(days, &subs, &devices, format, false)?, note))
 }
 
 fn render_expiring(
@@ -103,6 +117,7 @@ fn render_expiring(
     subs: &[crate::store::reports::ExpiringSubscription],
     devices: &[crate::store::reports::AffectedDevice],
     format: Format,
+    several: bool,
 ) -> Result<String, Failure> {
     match format {
         Format::Json => {
@@ -135,6 +150,7 @@ fn render_expiring(
                 "device_type",
                 "model",
                 "region",
+                "workspace",
             ])
             .map_err(csv_err)?;
             for s in subs {
@@ -142,6 +158,10 @@ fn render_expiring(
                     .iter()
                     .filter(|d| d.subscription_id == s.id)
                     .collect();
+                let workspace = s
+                    .workspace
+                    .clone()
+                    .unwrap_or_else(|| s.workspace_id.clone());
                 let base = [
                     s.key.clone().unwrap_or_default(),
                     s.subscription_type.clone().unwrap_or_default(),
@@ -156,6 +176,7 @@ fn render_expiring(
                 if covered.is_empty() {
                     let mut rec = base.to_vec();
                     rec.extend(std::iter::repeat_n(String::new(), 5));
+                    rec.push(workspace.clone());
                     w.write_record(rec).map_err(csv_err)?;
                 }
                 for d in covered {
@@ -166,6 +187,7 @@ fn render_expiring(
                         d.device_type.clone().unwrap_or_default(),
                         d.model.clone().unwrap_or_default(),
                         d.region.clone().unwrap_or_default(),
+                        workspace.clone(),
                     ]);
                     w.write_record(rec).map_err(csv_err)?;
                 }
@@ -173,51 +195,137 @@ fn render_expiring(
             let bytes = w.into_inner().map_err(csv_err)?;
             Ok(String::from_utf8_lossy(&bytes).into_owned())
         }
-        Format::Text => {
-            let mut out = String::new();
-            if subs.is_empty() {
-                out.push_str(&format!(
-                    "Nothing expires within {days} days (subscriptions that are STARTED).\n"
-                ));
-                return Ok(out);
-            }
-            out.push_str(&format!(
-                "{:<22} {:<24} {:<24} {:>10} {:>5} {:>8}\n",
-                "KEY", "TYPE", "TIER", "ENDS", "DAYS", "DEVICES"
-            ));
-            let mut per_type = std::collections::BTreeMap::<String, (u64, i64)>::new();
-            for s in subs {
-                let ty = s.subscription_type.clone().unwrap_or_else(|| "-".into());
-                let e = per_type.entry(ty.clone()).or_default();
-                e.0 += 1;
-                e.1 += s.devices.unwrap_or(0);
-                out.push_str(&format!(
-                    "{:<22} {:<24} {:<24} {:>10} {:>5} {:>8}\n",
-                    s.key.as_deref().unwrap_or("-"),
-                    ty,
-                    s.tier.as_deref().unwrap_or("-"),
-                    date(&s.end_time),
-                    s.days_left.unwrap_or(0),
-                    s.devices.unwrap_or(0)
-                ));
-            }
-            out.push_str(&format!(
-                "\n{} subscription(s) expire within {days} days, covering {} device(s):\n",
-                subs.len(),
-                devices.len()
-            ));
-            for (ty, (n, d)) in per_type {
-                out.push_str(&format!(
-                    "  {ty:<24} {n:>5} subscription(s) {d:>7} device(s)\n"
-                ));
-            }
-            Ok(out)
-        }
+        Format::Text => Ok(expiring_text(days, subs, devices, several)),
     }
 }
 
-/// `glp-console status`: the last runs; fails (exit 7) when the last completed run
-/// (succeeded, partial or failed) did not succeed or the last good sync is older than
+/// The `--expiring-days` table for a person: a workspace column and a per-workspace summary
+/// when several workspaces are stored, else the table of earlier versions.
+fn expiring_text(
+    days: u32,
+    subs: &[crate::store::reports::ExpiringSubscription],
+    devices: &[crate::store::reports::AffectedDevice],
+    several: bool,
+) -> String {
+    let mut out = String::new();
+    if subs.is_empty() {
+        out.push_str(&format!(
+            "Nothing expires within {days} days (subscriptions that are STARTED).\n"
+        ));
+        return out;
+    }
+    let ws_name = |s: &crate::store::reports::ExpiringSubscription| {
+        s.workspace
+            .clone()
+            .unwrap_or_else(|| s.workspace_id.clone())
+    };
+    let ws_w = if several {
+        subs.iter()
+            .map(|s| ws_name(s).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("WORKSPACE".len())
+            + 1
+    } else {
+        0
+    };
+    let ws_cell = |v: &str| {
+        if several {
+            format!("{v:<ws_w$}")
+        } else {
+            String::new()
+        }
+    };
+    out.push_str(&format!(
+        "{}{:<22} {:<24} {:<24} {:>10} {:>5} {:>8}\n",
+        ws_cell("WORKSPACE"),
+        "KEY",
+        "TYPE",
+        "TIER",
+        "ENDS",
+        "DAYS",
+        "DEVICES"
+    ));
+    let mut per_type = std::collections::BTreeMap::<String, (u64, i64)>::new();
+    let mut per_ws = std::collections::BTreeMap::<String, (u64, i64)>::new();
+    for s in subs {
+        let ty = s.subscription_type.clone().unwrap_or_else(|| "-".into());
+        let e = per_type.entry(ty.clone()).or_default();
+        e.0 += 1;
+        e.1 += s.devices.unwrap_or(0);
+        let e = per_ws.entry(ws_name(s)).or_default();
+        e.0 += 1;
+        e.1 += s.devices.unwrap_or(0);
+        out.push_str(&format!(
+            "{}{:<22} {:<24} {:<24} {:>10} {:>5} {:>8}\n",
+            ws_cell(&ws_name(s)),
+            s.key.as_deref().unwrap_or("-"),
+            ty,
+            s.tier.as_deref().unwrap_or("-"),
+            date(&s.end_time),
+            s.days_left.unwrap_or(0),
+            s.devices.unwrap_or(0)
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} subscription(s) expire within {days} days, covering {} device(s):\n",
+        subs.len(),
+        devices.len()
+    ));
+    for (ty, (n, d)) in per_type {
+        out.push_str(&format!(
+            "  {ty:<24} {n:>5} subscription(s) {d:>7} device(s)\n"
+        ));
+    }
+    if several {
+        out.push_str("per workspace:\n");
+        for (ws, (n, d)) in per_ws {
+            out.push_str(&format!(
+                "  {ws:<24} {n:>5} subscription(s) {d:>7} device(s)\n"
+            ));
+        }
+    }
+    out
+}
+
+/// How one workspace's syncing stands, by the rules of `status`.
+pub struct Health {
+    pub last_good: Option<DateTime<Utc>>,
+    pub age: Option<chrono::Duration>,
+    /// No good sync, or the last one is older than `stale_after`.
+    pub stale: bool,
+    pub last_completed: Option<RunRecord>,
+    /// The newest completed run did not succeed.
+    pub failing: bool,
+}
+
+impl Health {
+    pub fn ok(&self) -> bool {
+        !self.stale && !self.failing
+    }
+}
+
+/// The health of the store's workspace: its last good sync and its last completed run (a
+/// cancelled, abandoned or running run says nothing about whether syncing works).
+pub async fn health(store: &Store, stale_after: std::time::Duration) -> Result<Health, Failure> {
+    let last_good = store.last_success().await?;
+    let age = last_good.map(|t| Utc::now() - t);
+    let stale = age.is_none_or(|a| a.to_std().unwrap_or_default() > stale_after);
+    let last_completed = store.last_completed_run().await?;
+    let failing = last_completed
+        .as_ref()
+        .is_some_and(|r| r.outcome != "succeeded");
+    Ok(Health {
+        last_good,
+        age,
+        stale,
+        last_completed,
+        failing,
+    })
+}
+
+/// `glp-console status` of one workspace: the last runs; fails (exit 7) when the last completed
+/// run (succeeded, partial or failed) did not succeed or the last good sync is older than
 /// `stale_after`. A cancelled, abandoned or running run is listed but does not alert: a
 /// user's cancel after a good sync says nothing about whether syncing works.
 pub async fn status(
@@ -226,15 +334,14 @@ pub async fn status(
     json: bool,
 ) -> Result<(String, i32), Failure> {
     let runs = store.recent_runs(10).await?;
-    let last_good = store.last_success().await?;
-    let now = Utc::now();
-    let age = last_good.map(|t| now - t);
-    let stale = age.is_none_or(|a| a.to_std().unwrap_or_default() > stale_after);
-    let last_completed = store.last_completed_run().await?;
-    let newest_failed = last_completed
-        .as_ref()
-        .is_some_and(|r| r.outcome != "succeeded");
-    let code = if stale || newest_failed {
+    let Health {
+        last_good,
+        age,
+        stale,
+        last_completed,
+        failing,
+    } = health(store, stale_after).await?;
+    let code = if stale || failing {
         exit::STALE
     } else {
         exit::OK
@@ -245,9 +352,7 @@ pub async fn status(
             "last_success": last_good,
             "last_success_age_seconds": age.map(|a| a.num_seconds()),
             "stale_after_seconds": stale_after.as_secs(),
-            "last_completed": last_completed.as_ref().map(|r| serde_json::json!({
-                "id": r.id, "outcome": r.outcome, "started_at": r.started_at, "error": r.error,
-            })),
+            "last_completed": last_completed.as_ref().map(run_brief),
             "runs": runs.iter().map(|r| serde_json::json!({
                 "id": r.id, "trigger": r.trigger, "mode": r.mode, "scope": r.scope,
                 "started_at": r.started_at, "finished_at": r.finished_at, "outcome": r.outcome,
@@ -270,6 +375,13 @@ pub async fn status(
     }
     out.push_str(&runs_table(&runs));
     Ok((out, code))
+}
+
+/// The last completed run as `status --json` gives it.
+pub fn run_brief(r: &RunRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id, "outcome": r.outcome, "started_at": r.started_at, "error": r.error,
+    })
 }
 
 /// The runs as `status` lists them: a header line, then one line per run (also the

@@ -44,7 +44,9 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
 /// Run one sync and return the exit code.
 pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     let client = build_client(cfg)?;
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2))
+        .await?
+        .for_workspace(cfg.primary_workspace());
     let mut handle = engine::spawn(client, store.clone(), engine_config(cfg));
     let mode = if opts.full { Mode::Full } else { Mode::Auto };
     handle
@@ -127,15 +129,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
                 ..
             } => {
                 clear_line(progress);
-                let code = match (kind, summary.as_ref().map(|s| s.outcome)) {
-                    (FailureKind::Cancelled, _) => exit::CANCELLED,
-                    (FailureKind::LostLock, _) => exit::LOST_LOCK,
-                    (_, Some(Outcome::Partial)) => exit::PARTIAL,
-                    (FailureKind::Auth, _) => exit::CONFIG,
-                    (FailureKind::Api, _) => exit::API,
-                    (FailureKind::Locked, _) => exit::LOCKED,
-                    (FailureKind::Database, _) => exit::DATABASE,
-                };
+                let code = failure_code(kind, summary.as_ref().map(|s| s.outcome));
                 match summary {
                     Some(s) => report(&s, Some(&error), &opts),
                     None if opts.json => crate::outln!(
@@ -153,6 +147,20 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     let _ = handle.task.await;
     store.close().await;
     Ok(code)
+}
+
+/// The exit code of a sync that ended with a failure of `kind` (and, if it started, this
+/// outcome): what cron should do about it (see `cli::exit`).
+pub fn failure_code(kind: FailureKind, outcome: Option<Outcome>) -> i32 {
+    match (kind, outcome) {
+        (FailureKind::Cancelled, _) => exit::CANCELLED,
+        (FailureKind::LostLock, _) => exit::LOST_LOCK,
+        (_, Some(Outcome::Partial)) => exit::PARTIAL,
+        (FailureKind::Auth, _) => exit::CONFIG,
+        (FailureKind::Api, _) => exit::API,
+        (FailureKind::Locked, _) => exit::LOCKED,
+        (FailureKind::Database, _) => exit::DATABASE,
+    }
 }
 
 /// The one-line progress display on a terminal ("devices: page 3/40, 600/8000 items"), which

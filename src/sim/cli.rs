@@ -9,6 +9,7 @@ use super::config::SimConfig;
 use super::faults::{Faults, Outage};
 use super::handle::{self, SimError};
 use super::limits::Limits;
+use super::msp::{LimitScope, MspSim};
 
 fn rate(name: &str, p: f64) -> Result<f64, String> {
     if (0.0..=1.0).contains(&p) {
@@ -89,7 +90,28 @@ impl SimulateArgs {
             time_out_ops_for: self.time_out_ops_for.clone(),
             ..Faults::default()
         };
+        let msp = if self.msp.msp_tenants == 0 {
+            None
+        } else {
+            Some(MspSim {
+                tenants: self.msp.msp_tenants,
+                devices_per_tenant: self.msp.msp_devices_per_tenant,
+                subscriptions_per_tenant: self.msp.msp_subscriptions_per_tenant,
+                customer_owned_every: self.msp.msp_customer_owned_every,
+                limit_scope: match self.msp.msp_limit_scope.as_str() {
+                    "workspace" => LimitScope::Workspace,
+                    "client" => LimitScope::Client,
+                    o => {
+                        return Err(format!(
+                            "--msp-limit-scope must be workspace or client, not '{o}'"
+                        ));
+                    }
+                },
+                ..MspSim::default()
+            })
+        };
         Ok(SimConfig {
+            msp,
             port: self.port,
             devices: self.sim_devices,
             subscriptions: self.sim_subscriptions,
@@ -113,6 +135,7 @@ pub async fn run_cli(cfg: SimConfig) -> Result<(), SimError> {
     let t0 = Instant::now();
     let (nd, ns) = (cfg.devices, cfg.subscriptions);
     let limits = cfg.limits.is_some();
+    let tenants = cfg.msp.as_ref().map(|m| m.tenants);
     let sim = handle::start(cfg).await?;
     crate::outln!(
         "GreenLake simulator: {nd} devices, {ns} subscriptions, ready in {:.2} s at {}",
@@ -124,6 +147,17 @@ pub async fn run_cli(cfg: SimConfig) -> Result<(), SimError> {
         if limits { "on" } else { "off" },
         sim.base_url()
     );
+    if let Some(n) = tenants {
+        crate::outln!(
+            "MSP workspace {} with {n} tenants (GET /workspaces/v1/msp-tenants); tenant tokens \
+             by token exchange at {}",
+            sim.workspace_id(),
+            format!(
+                "{}/authorization/v2/oauth2/<tenant-id>/token",
+                sim.base_url()
+            )
+        );
+    }
     crate::outln!("# point glp-console at it:");
     for (k, v) in sim.env_vars() {
         crate::outln!("export {k}={v}");

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::faults::Faults;
 use super::limits::Limits;
+use super::msp::MspSim;
 
 /// Simulator settings. `Default` is small data, no limits, no faults: handy for tests.
 #[derive(Debug, Clone)]
@@ -43,6 +44,10 @@ pub struct SimConfig {
     /// Devices and subscriptions (each) generated hostile: NUL characters, 64 KiB names,
     /// 5 000-character tags, over-long indexed values and unstorable ids (`sim::hostile`).
     pub hostile_items: usize,
+    /// MSP mode: `workspace_id` is the MSP's workspace (its `devices` the MSP's pool, its
+    /// `subscriptions` its own) and this adds the tenant workspaces. `None`: one ordinary
+    /// workspace, as before.
+    pub msp: Option<MspSim>,
 }
 
 impl Default for SimConfig {
@@ -64,6 +69,37 @@ impl Default for SimConfig {
             legacy_status_vocab: false,
             workspace_id: "3292c36d30ef4f26823b76b5d213b670".into(),
             hostile_items: 0,
+            msp: None,
+        }
+    }
+}
+
+impl SimConfig {
+    /// MSP mode with `tenants` tenants and otherwise [`MspSim::default`] (every 4th tenant
+    /// customer-owned); the rest of `self` unchanged.
+    pub fn with_msp(self, tenants: usize) -> SimConfig {
+        SimConfig {
+            msp: Some(MspSim {
+                tenants,
+                ..MspSim::default()
+            }),
+            ..self
+        }
+    }
+
+    /// What `--demo --msp` serves: an MSP with a pool of 2 000 devices and 25 tenants of 400
+    /// devices and 60 subscriptions each.
+    pub fn msp_demo() -> SimConfig {
+        SimConfig {
+            devices: 2_000,
+            subscriptions: 400,
+            msp: Some(MspSim {
+                tenants: 25,
+                devices_per_tenant: 400,
+                subscriptions_per_tenant: 60,
+                ..MspSim::default()
+            }),
+            ..SimConfig::default()
         }
     }
 }

@@ -545,6 +545,20 @@ pub(crate) struct Data {
     rng: StdRng,
     mac_counter: u64,
     workspace_id: String,
+    placement: Placement,
+}
+
+/// Where a workspace's devices sit in an MSP world, which decides `management`,
+/// `tenantWorkspaceId` and `inUseWorkspace` (the spec's "Consolidated MSP View" example).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Placement {
+    /// An ordinary workspace: the fields as generated.
+    #[default]
+    Own,
+    /// The MSP's pool: `management: "MSP"`, no tenant, not in use by any workspace.
+    MspPool,
+    /// A tenant's device; `msp_owned` for a tenant with MSP-owned inventory.
+    Tenant { msp_owned: bool },
 }
 
 /// Fields of a device added through POST.
@@ -576,6 +590,7 @@ impl Data {
             rng: StdRng::seed_from_u64(seed ^ 0xADD_DE71CE),
             mac_counter: 0,
             workspace_id: workspace_id.to_string(),
+            placement: Placement::Own,
         };
         // Subscriptions first: devices link to them and use up their quantity.
         let mut subs: Vec<Value> = Vec::with_capacity(subscriptions);
@@ -668,6 +683,75 @@ impl Data {
         self.subscriptions = Collection::from_values(subs);
     }
 
+    /// Place every device (see [`Placement`]); a share `placed_share` of an MSP-owned
+    /// tenant's devices, drawn from `seed`, count as placed there by the MSP. New devices
+    /// (POST, `add_devices`) are placed the same way, as not placed by the MSP.
+    pub fn set_placement(&mut self, p: Placement, placed_share: f64, seed: u64) {
+        self.placement = p;
+        if p == Placement::Own {
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x0091_ACED);
+        let mut devs: Vec<Value> = self
+            .devices
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
+        for d in &mut devs {
+            let by_msp = rng.random::<f64>() < placed_share;
+            self.place(d, by_msp);
+        }
+        self.devices = Collection::from_values(devs);
+    }
+
+    /// Set `management`, `tenantWorkspaceId` and `inUseWorkspace` of `d` for this
+    /// workspace's placement; `by_msp`: an MSP-owned tenant's device the MSP placed there.
+    pub fn place(&self, d: &mut Value, by_msp: bool) {
+        let (management, tenant, in_use) = match self.placement {
+            Placement::Own => return,
+            Placement::MspPool => (json!("MSP"), Value::Null, Value::Null),
+            Placement::Tenant { msp_owned: true } if by_msp => (
+                json!("MSP"),
+                json!(uuid::Uuid::parse_str(&self.workspace_id).map_or_else(
+                    |_| self.workspace_id.clone(),
+                    |u| u.hyphenated().to_string()
+                )),
+                self.in_use_workspace(),
+            ),
+            Placement::Tenant { msp_owned: true } => {
+                (json!("TENANT"), Value::Null, self.in_use_workspace())
+            }
+            Placement::Tenant { msp_owned: false } => {
+                (Value::Null, Value::Null, self.in_use_workspace())
+            }
+        };
+        d["management"] = management;
+        d["tenantWorkspaceId"] = tenant;
+        d["inUseWorkspace"] = in_use;
+    }
+
+    /// Add other workspaces' devices (an MSP's consolidated view), keeping creation order.
+    pub fn absorb_devices(&mut self, extra: Vec<Value>) {
+        let mut devs: Vec<Value> = self
+            .devices
+            .entries()
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
+        for d in &extra {
+            if let Some(s) = d["serialNumber"].as_str() {
+                self.serials.insert(s.to_ascii_uppercase());
+            }
+        }
+        devs.extend(extra);
+        devs.sort_by(|a, b| {
+            (a["createdAt"].as_str(), a["id"].as_str())
+                .cmp(&(b["createdAt"].as_str(), b["id"].as_str()))
+        });
+        self.devices = Collection::from_values(devs);
+    }
+
     /// Is this serial number taken (case-insensitive)?
     pub fn serial_taken(&self, serial: &str) -> bool {
         self.serials.contains(&serial.to_ascii_uppercase())
@@ -706,6 +790,7 @@ impl Data {
         let mut d = self.random_device(&mut rng, kind, created_at);
         self.rng = rng;
         d["updatedAt"] = json!(ts(created_at));
+        self.place(&mut d, false);
         d
     }
 
@@ -723,7 +808,7 @@ impl Data {
         let location = n
             .location_id
             .map(|id| json!({"id": id, "resourceUri": format!("/locations/v1/locations/{id}")}));
-        json!({
+        let mut d = json!({
             "id": id,
             "type": "devices/device",
             "serialNumber": n.serial,
@@ -753,7 +838,9 @@ impl Data {
             "isFlex": false,
             "createdAt": ts(now),
             "updatedAt": ts(now),
-        })
+        });
+        self.place(&mut d, false);
+        d
     }
 
     fn in_use_workspace(&self) -> Value {

@@ -77,6 +77,19 @@ impl ApiError {
         }
     }
 
+    /// 403: the token is valid but its workspace may not do this (a tenant asking for the
+    /// MSP's tenant list).
+    pub fn forbidden(reason: &str) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "HPE_GL_ERROR_FORBIDDEN",
+            message: "Forbidden",
+            details: json!([{"type": "hpe.greenlake.metadata", "source": "hpe.greenlake.authz",
+                "metadata": {"reason": reason}}]),
+            headers: Vec::new(),
+        }
+    }
+
     /// 415 when a PATCH is not `application/merge-patch+json`.
     pub fn unsupported_media(expected: &str) -> ApiError {
         ApiError {

@@ -11,10 +11,10 @@ use super::config::SimConfig;
 use super::data;
 use super::faults::Faults;
 use super::limits::Limits;
-use super::routes;
 use super::server;
 use super::state::{Shared, lock, read, write};
 use super::stats::Stats;
+use super::world::World;
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,9 @@ pub enum SimError {
 /// A running simulator. Dropping it without [`SimHandle::shutdown`] leaves the server task
 /// running until the runtime ends.
 pub struct SimHandle {
-    shared: Arc<Shared>,
+    /// The MSP's (or the only) workspace.
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) world: Arc<World>,
     addr: SocketAddr,
     stop: CancellationToken,
     task: JoinHandle<()>,
@@ -52,29 +54,13 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         port: cfg.port,
         source,
     })?;
-    let (seed, nd, ns, ws, hostile) = (
-        cfg.seed,
-        cfg.devices,
-        cfg.subscriptions,
-        cfg.workspace_id.clone(),
-        cfg.hostile_items,
-    );
-    let data = tokio::task::spawn_blocking(move || {
-        let mut d = data::Data::generate(seed, nd, ns, &ws);
-        d.make_hostile(hostile);
-        d
-    })
-    .await
-    .map_err(|e| SimError::Config(format!("data generation failed: {e}")))?;
-    let shared = Arc::new(Shared::new(cfg, data));
+    let world = Arc::new(World::build(cfg).await.map_err(SimError::Config)?);
+    let shared = Arc::clone(&world.root);
     let stop = CancellationToken::new();
-    let task = tokio::spawn(server::serve(
-        listener,
-        routes::router(Arc::clone(&shared)),
-        stop.clone(),
-    ));
+    let task = tokio::spawn(server::serve(listener, world.dispatch(), stop.clone()));
     Ok(SimHandle {
         shared,
+        world,
         addr,
         stop,
         task,
@@ -124,9 +110,11 @@ impl SimHandle {
         lock(&self.shared.faults).faults.clone()
     }
 
-    /// Replace the rate limits (`None` = off); buckets start full.
+    /// Replace the rate limits (`None` = off) of every workspace; buckets start full.
     pub fn set_limits(&self, l: Option<Limits>) {
-        self.shared.set_limits(l);
+        for sh in self.world.all() {
+            sh.set_limits(l.clone());
+        }
     }
 
     pub fn limits(&self) -> Option<Limits> {
@@ -144,9 +132,11 @@ impl SimHandle {
         lock(&self.shared.stats).reset();
     }
 
-    /// Every token issued so far answers 401 "expired" from now on.
+    /// Every token issued so far (by every workspace) answers 401 "expired" from now on.
     pub fn expire_all_tokens(&self) {
-        self.shared.expire_tokens();
+        for sh in self.world.all() {
+            sh.expire_tokens();
+        }
     }
 
     /// All devices, in served order.
@@ -184,16 +174,9 @@ impl SimHandle {
     }
 
     /// Change a device in place; `updatedAt` is bumped afterwards. `false` if unknown.
+    /// In MSP mode this is the MSP's view; the change reaches the tenant's view too.
     pub fn modify_device(&self, id: &str, f: impl FnOnce(&mut Value)) -> bool {
-        let now = data::ts(self.shared.now_ts());
-        write(&self.shared.data)
-            .devices
-            .modify(id, |v| {
-                f(v);
-                v["id"] = Value::String(id.to_string());
-                v["updatedAt"] = Value::String(now);
-            })
-            .is_some()
+        modify_device_of(&self.shared, id, f)
     }
 
     /// Change a subscription in place; `updatedAt` is bumped afterwards.
@@ -216,7 +199,12 @@ impl SimHandle {
 
     /// Remove a device (as if deleted in GLP); `false` if unknown.
     pub fn remove_device(&self, id: &str) -> bool {
-        write(&self.shared.data).devices.remove(id)
+        let old = self.device(id);
+        let gone = write(&self.shared.data).devices.remove(id);
+        if gone {
+            self.shared.mirror_device(old.as_ref(), None);
+        }
+        gone
     }
 
     /// An async operation as `GET /devices/v1/async-operations/{id}` (or the subscriptions
@@ -244,5 +232,24 @@ impl SimHandle {
     pub async fn shutdown(self) {
         self.stop.cancel();
         let _ = self.task.await;
+    }
+}
+
+/// [`SimHandle::modify_device`] in one workspace's state, copied to the views holding it.
+pub(crate) fn modify_device_of(sh: &Shared, id: &str, f: impl FnOnce(&mut Value)) -> bool {
+    let now = data::ts(sh.now_ts());
+    let changed = write(&sh.data).devices.modify(id, |v| {
+        let before = v.clone();
+        f(v);
+        v["id"] = Value::String(id.to_string());
+        v["updatedAt"] = Value::String(now);
+        (before, v.clone())
+    });
+    match changed {
+        Some((before, after)) => {
+            sh.mirror_device(Some(&before), Some(&after));
+            true
+        }
+        None => false,
     }
 }

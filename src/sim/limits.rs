@@ -112,7 +112,7 @@ impl Limits {
             Endpoint::SubscriptionsPatch => self.subscriptions_patch,
             Endpoint::SubscriptionAsyncGet => self.subscription_async_get,
             Endpoint::ServiceCatalog => self.service_catalog,
-            Endpoint::Token | Endpoint::Control | Endpoint::Other => None,
+            Endpoint::Token | Endpoint::Workspaces | Endpoint::Control | Endpoint::Other => None,
         }
     }
 }

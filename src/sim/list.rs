@@ -160,7 +160,7 @@ pub(crate) fn parse_capped(
     parse(pairs, default_limit.min(cap), cap, allow_tags)
 }
 
-fn envelope(items: &[&[u8]], offset: usize, total: usize) -> Vec<u8> {
+pub(crate) fn envelope(items: &[&[u8]], offset: usize, total: usize) -> Vec<u8> {
     let size: usize = items.iter().map(|i| i.len() + 1).sum::<usize>() + 80;
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(b"{\"items\":[");

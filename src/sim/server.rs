@@ -5,15 +5,21 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+/// A router as hyper calls it.
+pub(crate) type Svc = hyper_util::service::TowerToHyperService<axum::Router>;
+
+/// Chooses the router that serves a request (and may rewrite its URI).
+pub(crate) trait Pick: Send + Sync + 'static {
+    fn pick(&self, req: &mut hyper::Request<Incoming>) -> &Svc;
+}
 
 /// Marker on a response: the server drops the connection instead of sending it.
 #[derive(Debug, Clone, Copy)]
@@ -24,9 +30,10 @@ pub(crate) struct DropConnection;
 #[error("connection dropped by the simulator (fault drop_rate)")]
 struct Dropped;
 
-/// Serve `router` on `listener` until `stop` is cancelled; open connections are aborted then.
-pub(crate) async fn serve(listener: TcpListener, router: Router, stop: CancellationToken) {
-    let svc = Arc::new(TowerToHyperService::new(router));
+/// Serve the workspaces' routers on `listener` until `stop` is cancelled (each request to the
+/// router `dispatch` picks); open connections are aborted then.
+pub(crate) async fn serve(listener: TcpListener, dispatch: impl Pick, stop: CancellationToken) {
+    let svc = Arc::new(dispatch);
     let mut conns = JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -39,10 +46,11 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, stop: Cancellat
         let _ = stream.set_nodelay(true);
         let svc = Arc::clone(&svc);
         conns.spawn(async move {
-            let service = service_fn(move |req: hyper::Request<Incoming>| {
+            let service = service_fn(move |mut req: hyper::Request<Incoming>| {
                 let svc = Arc::clone(&svc);
                 async move {
-                    let resp = match hyper::service::Service::call(&*svc, req).await {
+                    let router = svc.pick(&mut req);
+                    let resp = match hyper::service::Service::call(router, req).await {
                         Ok(r) => r,
                         Err(e) => match e {},
                     };

@@ -1,7 +1,9 @@
 //! Shared simulator state: data, tokens, faults, limits, counters and async operations.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,7 @@ use super::config::SimConfig;
 use super::data::Data;
 use super::faults::FaultState;
 use super::limits::{Limiter, Limits};
+use super::msp::{TenantFaults, TenantMeta, dashless};
 use super::ops::Op;
 use super::stats::Recorder;
 
@@ -26,6 +29,45 @@ pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     m.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The workspaces of an MSP world, as every one of them sees it: the MSP, its tenants, and
+/// a way to reach each one's state (weak: the world owns the states, not its members).
+pub(crate) struct Directory {
+    /// Dashless.
+    pub msp_id: String,
+    /// In creation order.
+    pub tenants: Vec<TenantMeta>,
+    index: HashMap<String, usize>,
+    members: HashMap<String, Weak<Shared>>,
+}
+
+impl Directory {
+    pub fn new(msp_id: &str, tenants: Vec<TenantMeta>, members: &[Arc<Shared>]) -> Directory {
+        Directory {
+            msp_id: dashless(msp_id),
+            index: tenants
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.clone(), i))
+                .collect(),
+            tenants,
+            members: members
+                .iter()
+                .map(|m| (dashless(&m.cfg.workspace_id), Arc::downgrade(m)))
+                .collect(),
+        }
+    }
+
+    /// A tenant by id in either spelling.
+    pub fn tenant(&self, id: &str) -> Option<&TenantMeta> {
+        self.index.get(&dashless(id)).map(|&i| &self.tenants[i])
+    }
+
+    /// The state of a workspace (the MSP or a tenant) by id in either spelling.
+    pub fn member(&self, id: &str) -> Option<Arc<Shared>> {
+        self.members.get(&dashless(id))?.upgrade()
+    }
+}
+
 /// Everything the handlers share.
 pub(crate) struct Shared {
     pub cfg: SimConfig,
@@ -33,24 +75,58 @@ pub(crate) struct Shared {
     /// access token → when it stops working.
     pub tokens: Mutex<HashMap<String, Instant>>,
     pub faults: Mutex<FaultState>,
-    pub limiter: Mutex<Option<Limiter>>,
+    /// Shared by all workspaces of an MSP world when the limit scope is the API client.
+    pub limiter: Arc<Mutex<Option<Limiter>>>,
     pub stats: Mutex<Recorder>,
     pub ops: Mutex<HashMap<String, Op>>,
+    /// Set once for every workspace of an MSP world.
+    pub dir: OnceLock<Arc<Directory>>,
+    /// This workspace's faults as a tenant (unused for the MSP and a standalone workspace).
+    pub tenant_faults: Mutex<TenantFaults>,
     last_ts: Mutex<i64>,
 }
 
 impl Shared {
     pub fn new(cfg: SimConfig, data: Data) -> Shared {
+        let limiter = Arc::new(Mutex::new(cfg.limits.clone().map(Limiter::new)));
+        Shared::with_limiter(cfg, data, limiter)
+    }
+
+    /// A state drawing its rate limits from `limiter` (shared with other workspaces).
+    pub fn with_limiter(
+        cfg: SimConfig,
+        data: Data,
+        limiter: Arc<Mutex<Option<Limiter>>>,
+    ) -> Shared {
         Shared {
             faults: Mutex::new(FaultState::new(cfg.faults.clone(), cfg.seed)),
-            limiter: Mutex::new(cfg.limits.clone().map(Limiter::new)),
+            limiter,
             cfg,
             data: RwLock::new(data),
             tokens: Mutex::new(HashMap::new()),
             stats: Mutex::new(Recorder::new()),
             ops: Mutex::new(HashMap::new()),
+            dir: OnceLock::new(),
+            tenant_faults: Mutex::new(TenantFaults::default()),
             last_ts: Mutex::new(0),
         }
+    }
+
+    /// The MSP world this workspace belongs to, if any.
+    pub fn directory(&self) -> Option<&Arc<Directory>> {
+        self.dir.get()
+    }
+
+    /// Is this the MSP workspace of an MSP world?
+    pub fn is_msp(&self) -> bool {
+        self.dir
+            .get()
+            .is_some_and(|d| d.msp_id == dashless(&self.cfg.workspace_id))
+    }
+
+    /// This workspace as a tenant of an MSP world.
+    pub fn tenant_meta(&self) -> Option<&TenantMeta> {
+        self.dir.get()?.tenant(&self.cfg.workspace_id)
     }
 
     /// "Now" for `updatedAt`: strictly increasing, so every change moves `updatedAt` even
@@ -90,6 +166,9 @@ impl Shared {
     }
 
     /// `Ok` when the bearer token is valid; `Err(expired)` otherwise.
+    ///
+    /// The token names its workspace (claim `workspace`), which is how an MSP world
+    /// dispatches a request (see [`token_workspace`]).
     pub fn check_token(&self, token: Option<&str>) -> Result<(), bool> {
         let Some(token) = token else {
             return Err(false);
@@ -120,11 +199,22 @@ impl Shared {
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
             let now = self.now_ts();
-            let mut data = write(&self.data);
-            let d = data.extra_device(now);
+            let d = write(&self.data).extra_device(now);
             ids.push(d["id"].as_str().unwrap_or_default().to_string());
-            data.devices.push(d);
+            write(&self.data).devices.push(d.clone());
+            self.mirror_device(None, Some(&d));
         }
         ids
     }
+}
+
+/// The `workspace` claim of a token this simulator issued (dashless), without checking it.
+pub(crate) fn token_workspace(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    Some(dashless(v.get("workspace")?.as_str()?))
 }

@@ -23,6 +23,8 @@ pub enum Endpoint {
     SubscriptionsPatch,
     SubscriptionAsyncGet,
     ServiceCatalog,
+    /// `/workspaces/v1/…` (MSP tenants, workspace details).
+    Workspaces,
     Control,
     Other,
 }
@@ -45,6 +47,7 @@ impl Endpoint {
             Endpoint::SubscriptionsPatch => "subscriptions_patch",
             Endpoint::SubscriptionAsyncGet => "subscription_async_get",
             Endpoint::ServiceCatalog => "service_catalog",
+            Endpoint::Workspaces => "workspaces",
             Endpoint::Control => "control",
             Endpoint::Other => "other",
         }
@@ -64,6 +67,9 @@ impl Endpoint {
         }
         if path.starts_with("/service-catalog/") {
             return Endpoint::ServiceCatalog;
+        }
+        if path.starts_with("/workspaces/") {
+            return Endpoint::Workspaces;
         }
         let seg: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match (method, seg.as_slice()) {

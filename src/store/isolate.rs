@@ -5,7 +5,7 @@
 
 use super::StoreError;
 use super::copy::is_data_error;
-use super::inventory::UpsertCounts;
+use super::counts::UpsertCounts;
 use super::sanitise::without_nul;
 use crate::glp::model::Item;
 

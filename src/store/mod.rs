@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cluster;
 mod columns;
 mod copy;
+mod counts;
 pub mod fence;
 pub mod history;
 pub mod inventory;

@@ -12,6 +12,8 @@ mod meter;
 mod probe;
 mod record;
 pub mod refresh;
+pub mod roster;
 mod stop;
+pub mod tenants;
 
 pub use events::*;

@@ -59,3 +59,80 @@ pub fn seed_with_sync_only(
     assert!(out.status.success(), "{out:?}");
     config
 }
+
+/// RFC 8693 token exchange at `tenant`'s token URL with the MSP's client (HTTP Basic):
+/// the raw answer (status and OAuth body).
+pub async fn exchange(
+    s: &SimHandle,
+    c: &reqwest::Client,
+    tenant: &str,
+    msp_token: &str,
+) -> (reqwest::StatusCode, Value) {
+    let r = c
+        .post(s.workspace_token_url(tenant))
+        .basic_auth(s.client_id(), Some(s.client_secret()))
+        .form(&[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("subject_token", msp_token),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+        ])
+        .send()
+        .await
+        .expect("token exchange request");
+    let st = r.status();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A tenant's token by exchange (panics when refused).
+pub async fn tenant_token(
+    s: &SimHandle,
+    c: &reqwest::Client,
+    tenant: &str,
+    msp_token: &str,
+) -> String {
+    let (st, v) = exchange(s, c, tenant, msp_token).await;
+    assert_eq!(st, reqwest::StatusCode::OK, "exchange for {tenant}: {v}");
+    v["access_token"]
+        .as_str()
+        .expect("access_token in the answer")
+        .to_string()
+}
+
+/// Every item of a list endpoint, page by page (`limit` per page), with a bearer token.
+pub async fn list_all(
+    s: &SimHandle,
+    c: &reqwest::Client,
+    tok: &str,
+    path: &str,
+    limit: u32,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let r: Value = c
+            .get(format!("{}{}", s.base_url(), path))
+            .bearer_auth(tok)
+            .query(&[
+                ("offset", out.len().to_string()),
+                ("limit", limit.to_string()),
+            ])
+            .send()
+            .await
+            .expect("list request")
+            .json()
+            .await
+            .expect("list JSON");
+        let items = r["items"].as_array().expect("items").clone();
+        let total = r["total"].as_u64().expect("total") as usize;
+        let n = items.len();
+        out.extend(items);
+        if n == 0 || out.len() >= total {
+            return out;
+        }
+    }
+}

@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::events::{AtomicCounters, ClientEvent, Counters};
 use crate::config::{ApiConfig, Secret};
+use crate::domain::WorkspaceId;
 use crate::glp::auth::{Auth, describe_reqwest};
 use crate::glp::breaker::{Breaker, BreakerSnapshot, Permit, Transition};
 use crate::glp::error::GlpError;
@@ -21,8 +22,11 @@ pub(crate) struct Inner {
     pub cfg: ApiConfig,
     pub(super) base: String,
     pub(super) http: reqwest::Client,
-    pub auth: Auth,
-    pub pacer: Pacer,
+    /// The client for token requests (never follows redirects).
+    token_http: reqwest::Client,
+    pub auth: Arc<Auth>,
+    /// Shared with other workspaces' clients when the rate-limit scope is the API client.
+    pub pacer: Arc<Pacer>,
     pub(super) breaker: Breaker,
     pub(super) health: HealthWindow,
     pub(super) patience: Patience,
@@ -49,6 +53,16 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Build a client. Installs the TLS provider; validates the URLs; sends nothing yet.
     pub fn new(cfg: &ApiConfig, secret: Secret) -> Result<Client, GlpError> {
+        Client::new_with_pacer(cfg, secret, None)
+    }
+
+    /// [`Client::new`] drawing on `pacer` (another client's [`Client::pacer`]) instead of a
+    /// pacer of its own: workspaces whose rate-limit budget is one API client's share it.
+    pub fn new_with_pacer(
+        cfg: &ApiConfig,
+        secret: Secret,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Result<Client, GlpError> {
         crate::tls::init();
         let base = cfg.base_url.trim().trim_end_matches('/').to_string();
         Url::parse(&base).map_err(|e| {
@@ -81,16 +95,59 @@ impl Client {
             cfg.token_url.trim(),
             cfg.client_id.trim(),
             &secret,
-            token_http,
+            token_http.clone(),
         )?;
+        Ok(Client::assemble(
+            cfg,
+            base,
+            (http, token_http),
+            Arc::new(auth),
+            pacer,
+        ))
+    }
+
+    /// A client for MSP tenant `tenant` (glp-api.md §11): its tokens come from exchanging
+    /// this client's token (this must be the MSP's client-credentials client) at the
+    /// tenant's token URL. It has its own token cache, breaker, health and counters, the
+    /// same settings and connection pool, and `pacer` when given (rate-limit scope "API
+    /// client": pass [`Client::pacer`] of the MSP's client), else a pacer of its own.
+    pub fn tenant_client(
+        &self,
+        tenant: &WorkspaceId,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Result<Client, GlpError> {
+        let inner = &*self.inner;
+        let auth = Auth::exchange(
+            Arc::clone(&inner.auth),
+            &inner.base,
+            tenant,
+            inner.token_http.clone(),
+        )?;
+        Ok(Client::assemble(
+            &inner.cfg,
+            inner.base.clone(),
+            (inner.http.clone(), inner.token_http.clone()),
+            Arc::new(auth),
+            pacer,
+        ))
+    }
+
+    fn assemble(
+        cfg: &ApiConfig,
+        base: String,
+        (http, token_http): (reqwest::Client, reqwest::Client),
+        auth: Arc<Auth>,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Client {
         let (events, _) = broadcast::channel(256);
-        Ok(Client {
+        Client {
             inner: Arc::new(Inner {
                 cfg: cfg.clone(),
                 base,
                 http,
+                token_http,
                 auth,
-                pacer: Pacer::new(&cfg.rate_limits),
+                pacer: pacer.unwrap_or_else(|| Arc::new(Pacer::new(&cfg.rate_limits))),
                 breaker: Breaker::new(&cfg.breaker),
                 health: HealthWindow::default(),
                 patience: Patience::default(),
@@ -98,7 +155,22 @@ impl Client {
                 counters: AtomicCounters::default(),
                 seq: AtomicU64::new(0),
             }),
-        })
+        }
+    }
+
+    /// This client's pacer, to share with the clients of other workspaces.
+    pub fn pacer(&self) -> Arc<Pacer> {
+        Arc::clone(&self.inner.pacer)
+    }
+
+    /// The token source (its URL, and the tenant for an exchanging one).
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// The base URL (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
     }
 
     /// Live breaker state (state, consecutive failures, time to the next probe, trips).

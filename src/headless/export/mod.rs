@@ -236,11 +236,16 @@ fn write_failed(dest: &Destination, e: io::Error) -> Result<Written, ExportError
     })
 }
 
-/// `glp-console export`: the stored inventory, streamed from the database to `dest`.
+/// `glp-console export`: the stored inventory, streamed from the database to `dest`: one row
+/// per device (subscription) across workspaces, attributed as the consolidated views say, or
+/// only those of the workspace ids in `only`. The flat formats end in a workspace column
+/// (always, so a script's columns do not move when a second workspace appears); JSON stays
+/// the items exactly as GreenLake sent them.
 pub async fn inventory(
     store: &Store,
     what: ExportWhat,
     format: Format,
+    only: Option<&[String]>,
     dest: Destination,
 ) -> Result<Written, ExportError> {
     if format == Format::Xlsx && dest.part().is_none() {
@@ -252,7 +257,7 @@ pub async fn inventory(
                 ExportWhat::Devices => RawTable::Devices,
                 ExportWhat::Subscriptions => RawTable::Subscriptions,
             };
-            let mut rows = store.raw_items(table);
+            let mut rows = store.raw_items(table, only);
             let mut w = JsonArrayWriter::new(dest.writer()?);
             let r: io::Result<u64> = async {
                 while let Some(item) = rows.next().await {
@@ -267,7 +272,7 @@ pub async fn inventory(
             let mut w = CsvWriter::new(dest.writer()?);
             let r: io::Result<u64> = match what {
                 ExportWhat::Devices => {
-                    let mut rows = store.export_devices();
+                    let mut rows = store.export_devices(only);
                     async {
                         while let Some(row) = rows.next().await {
                             w.serialize(&row.map_err(io::Error::other)?)?;
@@ -277,7 +282,7 @@ pub async fn inventory(
                     .await
                 }
                 ExportWhat::Subscriptions => {
-                    let mut rows = store.export_subscriptions();
+                    let mut rows = store.export_subscriptions(only);
                     async {
                         while let Some(row) = rows.next().await {
                             w.serialize(&row.map_err(io::Error::other)?)?;
@@ -297,14 +302,14 @@ pub async fn inventory(
             let mut w = XlsxWriter::new(sheet, headers).map_err(|m| xlsx_err(&dest, m))?;
             match what {
                 ExportWhat::Devices => {
-                    let mut rows = store.export_devices();
+                    let mut rows = store.export_devices(only);
                     while let Some(row) = rows.next().await {
                         w.row(&device_cells(&row?))
                             .map_err(|m| xlsx_err(&dest, m))?;
                     }
                 }
                 ExportWhat::Subscriptions => {
-                    let mut rows = store.export_subscriptions();
+                    let mut rows = store.export_subscriptions(only);
                     while let Some(row) = rows.next().await {
                         w.row(&subscription_cells(&row?))
                             .map_err(|m| xlsx_err(&dest, m))?;
@@ -391,7 +396,7 @@ fn xlsx_err(dest: &Destination, message: String) -> ExportError {
     }
 }
 
-const DEVICE_HEADERS: [&str; 17] = [
+const DEVICE_HEADERS: [&str; 18] = [
     "Serial Number",
     "MAC Address",
     "Part Number",
@@ -409,9 +414,10 @@ const DEVICE_HEADERS: [&str; 17] = [
     "Updated",
     "Removed",
     "Id",
+    "Workspace",
 ];
 
-const SUBSCRIPTION_HEADERS: [&str; 16] = [
+const SUBSCRIPTION_HEADERS: [&str; 17] = [
     "Key",
     "Type",
     "Tier",
@@ -428,6 +434,7 @@ const SUBSCRIPTION_HEADERS: [&str; 16] = [
     "Devices",
     "Removed",
     "Id",
+    "Workspace",
 ];
 
 fn date(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -440,7 +447,7 @@ fn text(v: &Option<String>) -> Cell<'_> {
 }
 
 /// Strings, always: a serial like 0012 must not become the number 12.
-fn device_cells(r: &DeviceExportRow) -> [Cell<'_>; 17] {
+fn device_cells(r: &DeviceExportRow) -> [Cell<'_>; 18] {
     [
         Cell::Text(&r.serial_number),
         text(&r.mac_address),
@@ -459,10 +466,11 @@ fn device_cells(r: &DeviceExportRow) -> [Cell<'_>; 17] {
         Cell::Owned(date(&r.updated_at)),
         Cell::Owned(date(&r.removed_at)),
         Cell::Text(&r.id),
+        text(&r.workspace),
     ]
 }
 
-fn subscription_cells(r: &SubscriptionExportRow) -> [Cell<'_>; 16] {
+fn subscription_cells(r: &SubscriptionExportRow) -> [Cell<'_>; 17] {
     let num = |v: Option<i64>| v.map_or(Cell::Empty, |n| Cell::Number(n as f64));
     [
         text(&r.key),
@@ -485,5 +493,6 @@ fn subscription_cells(r: &SubscriptionExportRow) -> [Cell<'_>; 16] {
         Cell::Number(r.devices as f64),
         Cell::Owned(date(&r.removed_at)),
         Cell::Text(&r.id),
+        text(&r.workspace),
     ]
 }

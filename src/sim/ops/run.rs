@@ -108,6 +108,17 @@ impl Shared {
     ) -> (&'static str, Value, Option<String>) {
         let mut ok = Vec::new();
         let mut failed = Vec::new();
+        // `tenantWorkspaceId` is applied by `place_device` (it knows the MSP world).
+        let (patch, tenant) = match patch {
+            Patch::Device(p) if p.tenant.is_some() => {
+                let mut p = p.clone();
+                let t = p.tenant.take();
+                (Patch::Device(p), t)
+            }
+            other => (other.clone(), None),
+        };
+        // (before, after) of every changed device, for the other views that hold it.
+        let mut changed: Vec<(Value, Value)> = Vec::new();
         let mut data = write(&self.data);
         for id in ids {
             let Some(entry) = data.devices.get(id) else {
@@ -125,13 +136,19 @@ impl Shared {
             }
             // Subscription bookkeeping: (subscription id, change of availableQuantity)
             let mut quantity_changes: Vec<(String, i64)> = Vec::new();
-            let outcome = apply_patch(&mut dev, patch, &data, &mut quantity_changes);
+            let before = dev.clone();
+            let outcome = match &tenant {
+                Some(t) => self.place_device(&mut dev, t),
+                None => Ok(()),
+            }
+            .and_then(|()| apply_patch(&mut dev, &patch, &data, &mut quantity_changes));
             match outcome {
                 Err(reason) => failed.push(json!({"id": id, "reason": reason})),
                 Ok(()) => {
                     if !dry_run {
                         let now = ts(self.now_ts());
                         dev["updatedAt"] = json!(now);
+                        changed.push((before, dev.clone()));
                         data.devices.modify(id, |v| *v = dev);
                         for (sid, delta) in quantity_changes {
                             data.subscriptions.modify(&sid, |s| {
@@ -153,6 +170,10 @@ impl Shared {
                     ok.push(json!({"id": id}));
                 }
             }
+        }
+        drop(data);
+        for (before, after) in &changed {
+            self.mirror_device(Some(before), Some(after));
         }
         let error = (!failed.is_empty())
             .then(|| format!("{} of {} devices failed", failed.len(), ids.len()));
@@ -177,6 +198,7 @@ impl Shared {
         let mut data = write(&self.data);
         let mut failed = Vec::new();
         let mut seen = Vec::new();
+        let mut added = Vec::new();
         for d in devices {
             let up = d.serial.to_ascii_uppercase();
             if data.serial_taken(&d.serial) || fail_for.contains(&up) || seen.contains(&up) {
@@ -187,8 +209,13 @@ impl Shared {
             if !dry_run {
                 let now = self.now_ts();
                 let v = data.posted_device(d, now);
+                added.push(v.clone());
                 data.devices.push(v);
             }
+        }
+        drop(data);
+        for v in &added {
+            self.mirror_device(None, Some(v));
         }
         if failed.is_empty() {
             ("SUCCEEDED", json!("SUCCEEDED"), None)

@@ -1,16 +1,22 @@
 //! `/_sim/…`: control endpoints for tests and benchmarks in other processes (no auth).
+//!
+//! In MSP mode these act on the MSP workspace; `/_sim/ws/{id}/…` reaches the same endpoints
+//! of another workspace, and `/_sim/tenants[/{id}]` reads and sets each tenant's faults
+//! (refused token exchange, outage, left out of the tenant list).
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Json, Query, State};
+use axum::extract::{Json, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::sim::errors::ApiError;
 use crate::sim::faults::Faults;
 use crate::sim::limits::Limits;
+use crate::sim::msp::TenantFaults;
 use crate::sim::state::{Shared, lock, read};
 
 pub(super) fn router() -> Router<Arc<Shared>> {
@@ -22,6 +28,55 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/expire-tokens", post(expire))
         .route("/devices", post(add_devices))
         .route("/health", get(health))
+        .route("/tenants", get(tenants))
+        .route("/tenants/{id}", get(get_tenant).put(put_tenant))
+}
+
+/// Every tenant with its ownership and faults.
+async fn tenants(State(sh): State<Arc<Shared>>) -> Response {
+    let Some(dir) = sh.directory() else {
+        return Json(json!([])).into_response();
+    };
+    let items: Vec<_> = dir
+        .tenants
+        .iter()
+        .map(|t| {
+            let faults = dir
+                .member(&t.id)
+                .map(|m| lock(&m.tenant_faults).clone())
+                .unwrap_or_default();
+            json!({"id": t.id, "name": t.name, "inventoryOwnership": t.ownership.as_str(),
+                "faults": faults})
+        })
+        .collect();
+    Json(items).into_response()
+}
+
+fn tenant_state(sh: &Shared, id: &str) -> Option<Arc<Shared>> {
+    let dir = sh.directory()?;
+    dir.tenant(id)?;
+    dir.member(id)
+}
+
+async fn get_tenant(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match tenant_state(&sh, &id) {
+        Some(t) => Json(lock(&t.tenant_faults).clone()).into_response(),
+        None => ApiError::not_found("tenant").into_response(),
+    }
+}
+
+async fn put_tenant(
+    State(sh): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(f): Json<TenantFaults>,
+) -> Response {
+    match tenant_state(&sh, &id) {
+        Some(t) => {
+            *lock(&t.tenant_faults) = f.clone();
+            Json(f).into_response()
+        }
+        None => ApiError::not_found("tenant").into_response(),
+    }
 }
 
 async fn stats(State(sh): State<Arc<Shared>>) -> Response {

@@ -35,9 +35,9 @@ fn list_devices(
         };
         if fire {
             let now = sh.now_ts();
-            let mut data = write(&sh.data);
-            let d = data.extra_device(now);
-            data.devices.insert_front(d);
+            let d = write(&sh.data).extra_device(now);
+            write(&sh.data).devices.insert_front(d.clone());
+            sh.mirror_device(None, Some(&d));
         }
     }
     let body = list::render(read(&sh.data).devices.entries(), &lq);

@@ -6,6 +6,7 @@ mod catalog;
 mod control;
 mod devices;
 mod subscriptions;
+mod workspaces;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -79,6 +80,8 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
             "/service-catalog/v1/service-manager-provisions",
             get(catalog::provisions),
         )
+        .route("/workspaces/v1/msp-tenants", get(workspaces::msp_tenants))
+        .route("/workspaces/v1/workspaces/{id}", get(workspaces::workspace))
         .nest("/_sim", control::router())
         .fallback(|| async { ApiError::not_found("path").into_response() })
         .layer(middleware::from_fn_with_state(Arc::clone(&sh), pipeline))
@@ -122,6 +125,12 @@ async fn guarded(sh: &Arc<Shared>, ep: Endpoint, req: Request, next: Next) -> Re
         let mut f = lock(&sh.faults);
         (f.outage(now), f.faults.retry_after_seconds)
     };
+    // A tenant in an outage (MSP mode): all of its calls, the token exchange included.
+    let outage = outage.or_else(|| {
+        lock(&sh.tenant_faults)
+            .outage
+            .then_some(generic_retry.max(1))
+    });
     if let Some(secs) = outage {
         let mut r =
             ApiError::server(StatusCode::SERVICE_UNAVAILABLE, generic_retry).into_response();

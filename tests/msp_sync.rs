@@ -1,0 +1,285 @@
+//! An MSP with 25 tenants, synced by the real `glp-console --sync-only` binary from an
+//! `[msp]` configuration, against the simulator's MSP mode over HTTP and PostgreSQL: what a
+//! person checks is what each workspace holds (compared with the simulator's views), the
+//! all-workspaces totals (each device once), the exit code cron gets when one tenant's token
+//! is refused and another is in an outage, what `status` names, and a tenant the MSP stops
+//! listing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a failing test should stop loudly (clippy.toml allows that only inside #[test] \
+              fns, not in the helpers they share), and a scenario reads top to bottom"
+)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{TestDb, TestDir};
+use glp_console::domain::WorkspaceId;
+use glp_console::sim::{self, MspSim, SimConfig, SimHandle, TenantFaults};
+
+fn config_file(dir: &Path, sim: &SimHandle) -> PathBuf {
+    let path = dir.join("config.toml");
+    let body = format!(
+        "[api]\nbase_url = \"{base}\"\nmax_concurrency = 2\n\
+         [api.page_size]\ndevices = 100\nsubscriptions = 50\n\
+         [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\nservice_catalog_get = 100000\n\
+         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n\
+         [api.breaker]\ncooldown_secs = 1\n\
+         [sync]\npatience = 0\nworkspace_concurrency = 4\n\
+         [msp]\nname = \"acme\"\nid = \"{id}\"\nclient_id = \"{client}\"\nclient_secret_env = \"GLP_MSP_SECRET\"\n",
+        base = sim.base_url(),
+        id = sim.workspace_id(),
+        client = sim.client_id(),
+    );
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+fn command(sim: &SimHandle, db: &TestDb, dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_glp-console"));
+    c.arg("--config")
+        .arg(config_file(dir, sim))
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .env("DATABASE_URL", &db.url)
+        .env("GLP_MSP_SECRET", sim.client_secret())
+        .env_remove("RUST_LOG")
+        .env_remove("GLP_CLIENT_ID")
+        .env_remove("GLP_CLIENT_SECRET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ids(items: &[serde_json::Value]) -> BTreeSet<String> {
+    items
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn stored(db: &TestDb, table: &str, ws: &str) -> BTreeSet<String> {
+    let q = format!("SELECT id FROM {table} WHERE workspace_id = $1 AND removed_at IS NULL");
+    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+        .bind(ws)
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap();
+    rows.into_iter().collect()
+}
+
+fn norm(id: &str) -> String {
+    WorkspaceId::parse(id).unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_msp_with_25_tenants_one_refused_one_down_syncs_the_other_23_and_exits_partial() {
+    glp_console::tls::init();
+    let mut faults = BTreeMap::new();
+    faults.insert(
+        3,
+        TenantFaults {
+            exchange_refused: Some(403),
+            ..TenantFaults::default()
+        },
+    );
+    faults.insert(
+        7,
+        TenantFaults {
+            outage: true,
+            ..TenantFaults::default()
+        },
+    );
+    let sim = sim::start(SimConfig {
+        devices: 120,
+        subscriptions: 10,
+        msp: Some(MspSim {
+            tenants: 25,
+            devices_per_tenant: 40,
+            subscriptions_per_tenant: 6,
+            tenant_faults: faults,
+            ..MspSim::default()
+        }),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let db = TestDb::new().await;
+    let dir = TestDir::new("glpc-msp-");
+    let tenants = sim.tenants();
+    assert_eq!(tenants.len(), 25);
+    let name_of: BTreeMap<String, String> = tenants
+        .iter()
+        .map(|t| (norm(&t.id), t.name.clone()))
+        .collect();
+    let refused = &tenants[2];
+    let down = &tenants[6];
+
+    let mut c = command(&sim, &db, &dir);
+    c.args(["--sync-only", "--json"]);
+    let out = run(c).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one tenant failing is partial: {}",
+        text(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut failing: Vec<&str> = report["failing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    failing.sort_unstable();
+    assert_eq!(failing, vec![refused.name.as_str(), down.name.as_str()]);
+    assert_eq!(report["synced"], 24, "the MSP and 23 tenants: {report}");
+
+    // Each synced tenant holds exactly what its own token lists; the MSP its consolidated view.
+    for t in &tenants {
+        let ws = norm(&t.id);
+        let want_dev = ids(&sim.devices_of(&t.id).unwrap());
+        let want_sub = ids(&sim.subscriptions_of(&t.id).unwrap());
+        let (got_dev, got_sub) = (
+            stored(&db, "devices", &ws).await,
+            stored(&db, "subscriptions", &ws).await,
+        );
+        if t.id == refused.id || t.id == down.id {
+            assert!(
+                got_dev.is_empty() && got_sub.is_empty(),
+                "{} not synced",
+                t.name
+            );
+        } else {
+            assert_eq!(got_dev, want_dev, "devices of {}", t.name);
+            assert_eq!(got_sub, want_sub, "subscriptions of {}", t.name);
+        }
+    }
+    let msp = norm(&sim.workspace_id());
+    let msp_view = sim.devices_of(&sim.workspace_id()).unwrap();
+    assert_eq!(stored(&db, "devices", &msp).await, ids(&msp_view));
+
+    // All workspaces: a device the MSP view and a tenant's view both return counts once.
+    let mut every: BTreeSet<String> = ids(&msp_view);
+    for t in &tenants {
+        if t.id != refused.id && t.id != down.id {
+            every.extend(ids(&sim.devices_of(&t.id).unwrap()));
+        }
+    }
+    let consolidated: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM devices_consolidated WHERE removed_at IS NULL")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(consolidated, every.len() as i64);
+    let raw_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        raw_rows > consolidated,
+        "placed devices are stored by both views"
+    );
+    let overview = db.store.workspace_overview(90).await.unwrap();
+    assert_eq!(overview.len(), 26);
+    assert_eq!(
+        overview.iter().map(|o| o.devices).sum::<i64>(),
+        consolidated,
+        "the per-workspace figures sum to the all-workspaces total"
+    );
+    // A placed device is attributed to its tenant.
+    let placed = msp_view
+        .iter()
+        .find(|d| d["management"] == "MSP" && d["tenantWorkspaceId"].is_string())
+        .expect("the MSP view has placed devices");
+    let tenant = norm(placed["tenantWorkspaceId"].as_str().unwrap());
+    let attributed: String =
+        sqlx::query_scalar("SELECT workspace_id FROM devices_consolidated WHERE id = $1")
+            .bind(placed["id"].as_str().unwrap())
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    if name_of.contains_key(&tenant) && tenant != norm(&refused.id) && tenant != norm(&down.id) {
+        assert_eq!(attributed, tenant);
+    }
+
+    // status names the two failing tenants and exits 7.
+    let mut c = command(&sim, &db, &dir);
+    c.arg("status");
+    let st = run(c).await;
+    assert_eq!(st.status.code(), Some(7), "{}", text(&st));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains(&refused.name) && err.contains(&down.name),
+        "{}",
+        text(&st)
+    );
+
+    // The MSP stops listing one tenant, and the two faults are mended: the tenant is marked
+    // removed with its rows kept, the other 24 tenants sync, exit 0.
+    let gone = &tenants[4];
+    let gone_rows = stored(&db, "devices", &norm(&gone.id)).await.len();
+    assert!(gone_rows > 0);
+    assert!(sim.set_tenant_faults(
+        &gone.id,
+        TenantFaults {
+            unlisted: true,
+            ..TenantFaults::default()
+        }
+    ));
+    assert!(sim.set_tenant_faults(&refused.id, TenantFaults::default()));
+    assert!(sim.set_tenant_faults(&down.id, TenantFaults::default()));
+    let mut c = command(&sim, &db, &dir);
+    c.args(["--sync-only", "--json"]);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["synced"], 25,
+        "the MSP and the 24 listed tenants: {report}"
+    );
+    let removed: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT removed_at FROM workspaces WHERE id = $1")
+            .bind(norm(&gone.id))
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert!(
+        removed.is_some(),
+        "a tenant no longer listed is marked removed"
+    );
+    assert_eq!(
+        stored(&db, "devices", &norm(&gone.id)).await.len(),
+        gone_rows,
+        "…and its rows are kept"
+    );
+    for t in [refused, down] {
+        assert_eq!(
+            stored(&db, "devices", &norm(&t.id)).await,
+            ids(&sim.devices_of(&t.id).unwrap()),
+            "{} synced once mended",
+            t.name
+        );
+    }
+}
