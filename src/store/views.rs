@@ -110,14 +110,11 @@ pub struct Detail {
 /// How many links a detail pane lists at most (a subscription may cover 50 000 devices).
 pub const DETAIL_LINK_CAP: i64 = 500;
 
-/// Which rows the console's queries read.
-///
-/// A database holding one workspace reads its tables as they are ([`ViewScope::Single`]: the
-/// plans below were tuned for that). With several, "all workspaces" reads the consolidated
-/// views (migration 0009: a device the MSP's view and a tenant's view both return is one row,
-/// attributed to the tenant it is placed in), and one workspace reads the rows of those views
-/// attributed to it — the rule `Store::workspace_overview` counts by, so the Workspaces tab's
-/// figures add up to the all-workspaces ones and each equals its workspace's tabs.
+/// Which rows the console's queries read. One workspace: its tables as they are (the plans
+/// below were tuned for that). Several: "all" reads them consolidated (migration 0009: a device
+/// the MSP's view and a tenant's both return is one row, attributed to the tenant it is placed
+/// in), and one workspace the consolidated rows attributed to it — the rule
+/// `Store::workspace_overview` counts by, so the Workspaces tab's figures add up to "all"'s.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ViewScope {
     #[default]
@@ -131,13 +128,10 @@ pub enum ViewScope {
 const SINGLE_DEVICES: &str = "(SELECT d.*, d.workspace_id AS ws_of FROM devices d)";
 const SINGLE_SUBSCRIPTIONS: &str = "(SELECT s.*, s.workspace_id AS ws_of FROM subscriptions s)";
 
-/// `devices_consolidated` (migration 0009) written out, with the row attributed: one row per
-/// device id, live rows first, then the row of the workspace the device is placed in, then
-/// the lowest workspace id. Written here rather than read from the view for two reasons: a
-/// filter outside the view's DISTINCT ON does not reach inside it (one tenant's devices
-/// would consolidate all tenants'), and the view sorts ids by the server's collation —
-/// `COLLATE "C"` (byte order; the same equality) took a 90 000-device consolidation from
-/// ~400 ms to a fraction. Keep [`CHOICE`] the view's order.
+/// `devices_consolidated` (0009) written out, each row with the workspace it is attributed to
+/// (placed in, if stored; else the one that listed it): a filter outside the view's DISTINCT
+/// ON never reaches inside it (one tenant would consolidate all tenants' devices), and ids
+/// are sorted in byte order (see the module doc), the same equality. [`CHOICE`] is the view's.
 const CONSOLIDATED: &str = "SELECT DISTINCT ON (d.id COLLATE \"C\") d.*, \
        coalesce(p.id, d.workspace_id) AS ws_of FROM devices d \
   LEFT JOIN workspaces p ON p.id = d.placed_workspace_id";
@@ -177,8 +171,7 @@ impl ViewScope {
         }
     }
 
-    /// Rows of a table of this database's own (runs, history) in scope: a condition on
-    /// `workspace_id`.
+    /// The runs and history rows in scope: a condition on `workspace_id`.
     fn rows_of(&self, n: usize) -> String {
         match self {
             ViewScope::One(_) => format!("workspace_id = ${n}"),
@@ -194,9 +187,8 @@ impl ViewScope {
         }
     }
 
-    /// `sql` (written for one workspace, so each statement stays valid SQL as it is) with
-    /// its devices and subscriptions replaced by those in scope, the workspace being
-    /// parameter `$n`.
+    /// `sql` (written for one workspace: valid SQL as it is) over the devices and
+    /// subscriptions in scope, the workspace being parameter `$n`.
     fn sql(&self, sql: &str, n: usize) -> sqlx::AssertSqlSafe<String> {
         sqlx::AssertSqlSafe(match self {
             ViewScope::Single => sql.to_string(),
