@@ -236,6 +236,15 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
             fmt_int(app.table_by_id(TableId::Expiring).total() as i64),
             fmt_int(app.table_by_id(TableId::Expired).total() as i64),
         );
+        // All workspaces at once: the lists are grouped by workspace, counted here.
+        if app.workspaces().multi() && app.workspaces().current().is_none() {
+            let parts: Vec<String> = table
+                .breakdown
+                .iter()
+                .map(|(k, n)| format!("{k} {}", fmt_int(*n as i64)))
+                .collect();
+            left.push_str(&format!(" · by workspace: {}", parts.join(" · ")));
+        }
     } else {
         let parts: Vec<String> = table
             .breakdown
