@@ -60,6 +60,11 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["sync_only", "expiring_days"])]
     pub demo: bool,
 
+    /// With --demo: an MSP with 25 tenant workspaces (some MSP-owned inventory, some
+    /// customer-owned), every workspace in one console.
+    #[arg(long = "msp", requires = "demo")]
+    pub demo_msp: bool,
+
     /// Sync once without a terminal UI (for cron) and exit.
     #[arg(long)]
     pub sync_only: bool,

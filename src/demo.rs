@@ -11,7 +11,8 @@
 use std::time::Duration;
 
 use crate::cli::exit;
-use crate::config::{Config, SecretSource};
+use crate::config::{Config, MspConfig, SecretSource, WorkspaceConfig, workspace_token_url};
+use crate::domain::{WorkspaceId, WorkspaceKind};
 use crate::headless::Failure;
 use crate::sim::{self, Faults, Outage, SimConfig, SimHandle};
 use crate::store::cluster::TempCluster;
@@ -125,14 +126,26 @@ async fn recreate_on(opts: sqlx::postgres::PgConnectOptions, name: &str) -> Resu
 
 /// Start the simulator and find a database; returns the configuration the console should use.
 /// `database_url` is the `--database-url` given with `--demo`.
-pub async fn prepare(base: &Config, database_url: Option<&str>) -> Result<Demo, Failure> {
+/// `msp`: the simulator plays an MSP with its tenants (`--demo --msp`).
+pub async fn prepare(
+    base: &Config,
+    database_url: Option<&str>,
+    msp: bool,
+) -> Result<Demo, Failure> {
+    let data = if msp {
+        SimConfig::msp_demo()
+    } else {
+        SimConfig {
+            devices: 10_000,
+            subscriptions: 2_000,
+            ..SimConfig::default()
+        }
+    };
     let sim = sim::start(SimConfig {
-        devices: 10_000,
-        subscriptions: 2_000,
         subscription_page_max: 200,
         faults: demo_faults(),
         op_delay: Duration::from_millis(1500),
-        ..SimConfig::default()
+        ..data
     })
     .await
     .map_err(|e| Failure::new(exit::CONFIG, format!("demo simulator: {e}")))?;
@@ -209,6 +222,25 @@ fn with_config(
     // The demo serves the simulator's workspace, whatever the user's file declares.
     config.api.workspace_id = None;
     config.forget_declared_workspaces();
+    if sim.is_msp() {
+        // The MSP's own client: its tenants are discovered and reached by token exchange.
+        let id = WorkspaceId::parse(&sim.workspace_id()).unwrap_or_else(WorkspaceId::default_id);
+        config.workspaces.clear();
+        config.msp = Some(MspConfig {
+            workspace: WorkspaceConfig {
+                name: "demo-msp".into(),
+                token_url: workspace_token_url(&config.api.base_url, &id),
+                id,
+                kind: WorkspaceKind::Msp,
+                client_id: config.api.client_id.clone(),
+                client_secret: config.api.client_secret.clone(),
+                legacy: false,
+            },
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_tenants: MspConfig::DEFAULT_MAX_TENANTS,
+        });
+    }
     Ok(Demo {
         sim,
         config,

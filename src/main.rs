@@ -274,7 +274,11 @@ async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
     };
     if cli.live {
         let client = sync_only::build_client(cfg)?;
-        let store = Store::open(&cfg.database.url, 2).await.ok();
+        // The API asked is the primary workspace's: its stored devices are the covered ones.
+        let store = Store::open(&cfg.database.url, 2)
+            .await
+            .ok()
+            .map(|s| s.for_workspace(cfg.primary_workspace()));
         let (text, note) = reports::expiring_live(&client, store.as_ref(), days, format).await?;
         glp_console::out!("{text}");
         if let Some(note) = note {
@@ -295,11 +299,13 @@ async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
 /// demo's database (the configuration's URL is not one the demo may empty).
 struct DemoFlag<'a> {
     database_url: Option<&'a str>,
+    msp: bool,
 }
 
 fn demo_flag(cli: &Cli) -> Option<DemoFlag<'_>> {
     cli.demo.then_some(DemoFlag {
         database_url: cli.global.database_url.as_deref(),
+        msp: cli.demo_msp,
     })
 }
 
@@ -311,10 +317,10 @@ async fn console(
     read_only: bool,
     open: Option<(std::path::PathBuf, Option<String>)>,
 ) -> Result<(), Failure> {
-    let Some(DemoFlag { database_url }) = demo else {
+    let Some(DemoFlag { database_url, msp }) = demo else {
         return launch::console(cfg, read_only, FirstSync::None, open).await;
     };
-    let demo = glp_console::demo::prepare(cfg, database_url).await?;
+    let demo = glp_console::demo::prepare(cfg, database_url, msp).await?;
     let r = launch::console(&demo.config, read_only, FirstSync::Now(Trigger::Demo), open).await;
     demo.shutdown().await;
     r
