@@ -192,6 +192,15 @@ async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Fa
     )
     .await?;
     glp_console::out!("{}", report.text);
+    if let Some(path) = &cli.global.metrics_file {
+        let configured = headless::status::configured(cfg);
+        let m =
+            headless::metrics::from_store(&store, workspaces, &configured, cfg.sync.stale_after)
+                .await?;
+        let text = headless::metrics::render(&m, chrono::Utc::now());
+        headless::metrics::write_file(path, &text)
+            .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    }
     match report.problem {
         Some(message) => Err(Failure::new(report.code, message)),
         None => Ok(()),
@@ -241,6 +250,7 @@ fn sync_only(rt: &tokio::runtime::Runtime, cfg: &Config, cli: &Cli) -> Result<()
         json: cli.global.json,
         verbose: cli.global.verbose,
         trigger: Trigger::Cron,
+        metrics_file: cli.global.metrics_file.clone(),
     };
     // Several workspaces (or a named one) go through the fleet; a single-workspace
     // configuration keeps today's run and output exactly.
