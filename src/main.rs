@@ -38,6 +38,15 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    // Only syncs and `status` have figures to write: elsewhere the flag would do nothing.
+    let has_metrics = (cli.sync_only && cli.command.is_none())
+        || matches!(cli.command, Some(Command::Status { .. }));
+    if cli.global.metrics_file.is_some() && !has_metrics {
+        return Err(Failure::new(
+            exit::CONFIG,
+            "--metrics-file goes with --sync-only or status",
+        ));
+    }
     if let Some(Command::Simulate(args)) = &cli.command {
         let cfg = args
             .to_sim_config(cli.global.client_id.clone())

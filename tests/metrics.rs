@@ -517,5 +517,34 @@ async fn a_fleet_writes_one_series_per_workspace() {
     }
     assert_eq!(value(&samples, "glp_console_workspaces_synced", &[]), 3.0);
     assert_eq!(value(&samples, "glp_console_workspaces_failing", &[]), 1.0);
+
+    // status judges the same workspaces from the database: the refused tenant never synced.
+    let status_prom = dir.join("status.prom");
+    let mut c = base_command(&db, &dir, &msp_config(&sim));
+    c.args(["status", "--metrics-file"]).arg(&status_prom);
+    let st = run(c).await;
+    assert_eq!(st.status.code(), Some(7), "{}", text(&st));
+    let from_status = read(&status_prom);
+    assert_eq!(
+        value(&from_status, "glp_console_workspaces_synced", &[]),
+        3.0
+    );
+    assert_eq!(
+        value(&from_status, "glp_console_workspaces_failing", &[]),
+        1.0
+    );
+    for w in listed.iter().filter(|w| w["workspace"] != refused.as_str()) {
+        let name = w["workspace"].as_str().unwrap();
+        assert_run_matches(&from_status, name, &w["sync"]);
+    }
+
+    // A command without sync figures refuses the flag rather than write nothing.
+    let mut c = base_command(&db, &dir, &msp_config(&sim));
+    c.args(["workspaces", "--metrics-file"])
+        .arg(dir.join("w.prom"));
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--metrics-file"));
+    assert!(!dir.join("w.prom").exists());
     sim.shutdown().await;
 }
