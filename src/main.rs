@@ -203,12 +203,15 @@ async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Fa
     glp_console::out!("{}", report.text);
     if let Some(path) = &cli.global.metrics_file {
         let configured = headless::status::configured(cfg);
-        let m =
-            headless::metrics::from_store(&store, workspaces, &configured, cfg.sync.stale_after)
-                .await?;
-        let text = headless::metrics::render(&m, chrono::Utc::now());
-        headless::metrics::write_file(path, &text)
-            .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+        let stale_after = cfg.sync.stale_after;
+        let written =
+            headless::metrics::after_status(&store, path, workspaces, &configured, stale_after);
+        // A failing or stale workspace says more than the file: its exit code (7) stays.
+        match (written.await, &report.problem) {
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(_)) => eprintln!("glp-console: {}", e.message),
+            (Ok(()), _) => {}
+        }
     }
     match report.problem {
         Some(message) => Err(Failure::new(report.code, message)),

@@ -277,7 +277,7 @@ fn assert_run_matches(samples: &[Sample], ws: &str, v: &serde_json::Value) {
 }
 
 #[tokio::test]
-async fn single_workspace_success_failure_and_a_bad_path() {
+async fn single_workspace_success_failure_status_bad_path_and_lock() {
     glp_console::tls::init();
     let db = TestDb::new().await;
     let sim = sim::start(SimConfig {
@@ -400,6 +400,52 @@ async fn single_workspace_success_failure_and_a_bad_path() {
         scalar(&db, "SELECT count(*) FROM devices WHERE removed_at IS NULL").await,
         250
     );
+
+    // Another sync holds the lock (here: this test): the refused run did not run, so the
+    // file shows the newest completed run, the good one just above, not a failure.
+    let mut holder = db.store.pool().acquire().await.unwrap();
+    let key = glp_console::store::lock::lock_key(&glp_console::domain::WorkspaceId::default_id());
+    let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
+    assert!(held);
+    let mut c = command(&sim, &db, &dir);
+    c.args(["--sync-only", "--metrics-file"]).arg(&prom);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let samples = read(&prom);
+    let outcome = |o| {
+        value(
+            &samples,
+            "glp_console_last_run_outcome",
+            &[("workspace", "default"), ("outcome", o)],
+        )
+    };
+    assert_eq!((outcome("succeeded"), outcome("failed")), (1.0, 0.0));
+    assert_eq!(
+        value(
+            &samples,
+            "glp_console_last_run_items_fetched",
+            &[("workspace", "default"), ("resource", "devices")]
+        ),
+        250.0,
+        "the full run's figures"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "glp_console_last_success_timestamp_seconds",
+            &[("workspace", "default")]
+        ),
+        last_success(&db, "default").await
+    );
+    let _: bool = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
     sim.shutdown().await;
 }
 

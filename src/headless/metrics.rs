@@ -16,8 +16,9 @@ use chrono::{DateTime, Utc};
 use super::Failure;
 use crate::cli::exit;
 use crate::domain::{ResourceSummary, SyncSummary, WorkspaceId};
-use crate::store::Store;
+use crate::store::history::RunRecord;
 use crate::store::workspaces::WorkspaceRecord;
+use crate::store::{Store, StoreError};
 use crate::sync::FailureKind;
 
 /// The outcomes always listed (the one that happened has value 1, the others 0), so an
@@ -108,20 +109,26 @@ pub struct Metrics {
 
 /// After a headless sync: the series of each workspace that ran (its last success read back
 /// from the database, so a failed run still says when the last good one was), written to
-/// `path`. A database that cannot answer leaves the last success out, never the file.
+/// `path`. A database that cannot answer leaves the last success out, never the file. A
+/// workspace refused because another sync holds its lock did not run: its last run is the
+/// newest completed one in the database (the sync holding the lock writes its own figures),
+/// so a harmless overlap does not show as a failed run.
 pub async fn after_sync(store: &Store, path: &Path, ends: &[RunEnd]) -> Result<(), MetricsError> {
     let mut workspaces = Vec::with_capacity(ends.len());
     for end in ends {
-        let last_success = store
-            .for_workspace(end.ws.clone())
-            .last_success()
-            .await
-            .ok()
-            .flatten();
+        let scoped = store.for_workspace(end.ws.clone());
+        let last_success = scoped.last_success().await.ok().flatten();
+        let last_run = match (&end.summary, end.failure) {
+            (None, Some(FailureKind::Locked)) => match scoped.last_completed_run().await {
+                Ok(Some(r)) => stored_run(&scoped, r).await.ok(),
+                _ => None,
+            },
+            _ => Some(LastRun::from_end(end)),
+        };
         workspaces.push(WorkspaceMetrics {
             name: end.name.clone(),
             last_success,
-            last_run: Some(LastRun::from_end(end)),
+            last_run,
         });
     }
     let synced = ends.iter().filter(|e| e.failure.is_none()).count();
@@ -181,15 +188,7 @@ pub async fn from_store(
             failing += 1;
         }
         let last_run = match scoped.recent_runs(1).await?.into_iter().next() {
-            Some(r) => Some(LastRun {
-                resources: scoped.run_resources(r.id).await?,
-                outcome: r.outcome,
-                duration_secs: r.duration_ms.unwrap_or(0) as f64 / 1000.0,
-                requests: count(r.requests),
-                retries: count(r.retries),
-                throttled: count(r.throttled),
-                breaker_trips: count(r.breaker_trips),
-            }),
+            Some(r) => Some(stored_run(&scoped, r).await?),
             None => None,
         };
         workspaces.push(WorkspaceMetrics {
@@ -203,6 +202,32 @@ pub async fn from_store(
         synced,
         failing,
     })
+}
+
+/// A run as `sync_history` recorded it, with its per-resource counters.
+async fn stored_run(scoped: &Store, r: RunRecord) -> Result<LastRun, StoreError> {
+    Ok(LastRun {
+        resources: scoped.run_resources(r.id).await?,
+        outcome: r.outcome,
+        duration_secs: r.duration_ms.unwrap_or(0) as f64 / 1000.0,
+        requests: count(r.requests),
+        retries: count(r.retries),
+        throttled: count(r.throttled),
+        breaker_trips: count(r.breaker_trips),
+    })
+}
+
+/// `status --metrics-file`: [`from_store`] written to `path`; a file that cannot be written
+/// is a configuration error naming the path.
+pub async fn after_status(
+    store: &Store,
+    path: &Path,
+    names: &[String],
+    configured: &[WorkspaceRecord],
+    stale_after: std::time::Duration,
+) -> Result<(), Failure> {
+    let m = from_store(store, names, configured, stale_after).await?;
+    write_file(path, &render(&m, Utc::now())).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
 }
 
 fn count(v: i32) -> u64 {
