@@ -14,6 +14,7 @@ use super::load::{InputRow, Sheet};
 use super::matching::{MatchState, RowMatch};
 use super::normalize::{Category, TAGS_PER_DEVICE_MAX};
 use super::plan::{AddDevice, AppTarget, Desired, DeviceState, DeviceTarget};
+use super::tenant::{TenantChoice, resolve_tenant};
 use super::validate::{Issue, IssueKind};
 use crate::store::assign::{RegionPair, StoredSubscription, TagUse};
 
@@ -89,6 +90,8 @@ pub struct Catalog {
     pub subscriptions: Vec<StoredSubscription>,
     pub applications: Vec<ApplicationRegion>,
     pub tags: Vec<TagUse>,
+    /// The MSP's tenants, for the sheet's Tenant column (empty outside an MSP workspace).
+    pub tenants: Vec<TenantChoice>,
 }
 
 impl Catalog {
@@ -115,6 +118,7 @@ impl Catalog {
             subscriptions,
             applications,
             tags,
+            tenants: Vec::new(),
         }
     }
 
@@ -324,6 +328,10 @@ pub fn resolve(
                 "GreenLake assigns a subscription only to a device with an application; choose an application and region too".into());
         }
         let tags = merged_tags(r, choices, current.as_ref(), &mut row);
+        let tenant = resolve_tenant(r, &catalog.tenants).unwrap_or_else(|m| {
+            row.error(IssueKind::UnknownTenant, Some(&Field::Tenant), m);
+            Desired::Keep
+        });
         if issues[before..].iter().any(Issue::is_error) {
             continue;
         }
@@ -350,6 +358,7 @@ pub fn resolve(
             application,
             subscription,
             tags,
+            tenant,
         });
     }
     issues.extend(seat_issues(sheet, catalog, &seats));
