@@ -33,7 +33,7 @@ pub fn tenants_of(workspaces: &[WorkspaceRecord], msp: &WorkspaceId) -> Vec<Tena
             name: w.name.clone(),
         })
         .collect();
-    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    out.sort_by_key(|a| a.name.to_lowercase());
     out
 }
 
