@@ -4,8 +4,11 @@
 //! Resolved against the tenants stored for the run's workspace (the MSP's), so a typo is a
 //! row error before anything is sent, not a failed call.
 
-use super::load::{InputRow, TENANT_POOL};
+use super::header::Field;
+use super::load::{InputRow, Sheet, TENANT_POOL};
+use super::matching::RowMatch;
 use super::plan::{Desired, TenantTarget, tenant_key};
+use super::validate::{Issue, IssueKind};
 use crate::domain::{WorkspaceId, WorkspaceKind};
 use crate::store::workspaces::WorkspaceRecord;
 
@@ -89,9 +92,34 @@ fn unknown(raw: &str, tenants: &[TenantChoice]) -> String {
     )
 }
 
+/// One warning when the sheet has a Tenant column but the workspace no tenants (not an MSP
+/// workspace, or its tenants not synced yet): the column is ignored rather than every row
+/// refused, since a "Customer" column may be a note in an ordinary workspace's sheet.
+pub fn ignored_column(
+    sheet: &Sheet,
+    matches: &[RowMatch],
+    tenants: &[TenantChoice],
+) -> Option<Issue> {
+    let used = matches.iter().filter(|m| m.input.tenant.is_some()).count();
+    if !tenants.is_empty() || used == 0 {
+        return None;
+    }
+    Some(Issue::warning(
+        IssueKind::UnknownTenant,
+        &sheet.sheet,
+        None,
+        sheet.header.column(&Field::Tenant).map(|c| c.describe()),
+        format!(
+            "the Tenant column is ignored ({used} rows name a tenant): this workspace has no \
+             stored tenants; only an MSP workspace, once synced, can place devices in tenants"
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assign::plan::{DeviceState, DeviceTarget};
 
     fn tenants() -> Vec<TenantChoice> {
         ["Acme", "Globex"]
@@ -109,6 +137,84 @@ mod tests {
             tenant: t.map(str::to_string),
             ..InputRow::default()
         }
+    }
+
+    fn device(
+        i: usize,
+        management: &str,
+        tenant: Option<&str>,
+        to: Desired<TenantTarget>,
+    ) -> DeviceTarget {
+        DeviceTarget {
+            serial: format!("SN{i:03}"),
+            row: Some(i as u32 + 2),
+            device_id: Some(format!("id-{i:03}")),
+            current: Some(DeviceState {
+                management: Some(management.into()),
+                tenant: tenant.map(str::to_string),
+                ..DeviceState::default()
+            }),
+            add: None,
+            application: Desired::Keep,
+            subscription: Desired::Keep,
+            tags: Default::default(),
+            tenant: to,
+        }
+    }
+
+    #[test]
+    fn moves_are_batched_per_tenant_and_only_msp_owned_devices_move() {
+        let ts = tenants();
+        let to = |t: &TenantChoice| {
+            Desired::Set(TenantTarget {
+                id: t.id.as_str().into(),
+                name: t.name.clone(),
+            })
+        };
+        let mut targets: Vec<DeviceTarget> = (0..30)
+            .map(|i| device(i, "MSP", None, to(&ts[0])))
+            .collect();
+        targets.push(device(30, "MSP", None, to(&ts[1])));
+        targets.push(device(31, "MSP", Some(ts[1].id.as_str()), to(&ts[1])));
+        targets.push(device(32, "TENANT", None, to(&ts[1])));
+        targets.push(device(33, "MSP", Some(ts[0].id.as_str()), Desired::Clear));
+        targets[0].application = Desired::Set(crate::assign::plan::AppTarget {
+            application_id: "app".into(),
+            region: "us-west".into(),
+        });
+        let p = crate::assign::plan::plan(&targets);
+        let tenant_steps: Vec<_> = p
+            .steps
+            .iter()
+            .filter(|s| s.phase == crate::assign::plan::Phase::Tenant)
+            .collect();
+        let sizes: Vec<usize> = tenant_steps.iter().map(|s| s.device_ids.len()).collect();
+        assert_eq!(sizes, vec![25, 5, 1, 1]);
+        assert_eq!(tenant_steps[0].body["tenantWorkspaceId"], ts[0].id.dashed());
+        assert!(
+            tenant_steps[3].body["tenantWorkspaceId"].is_null(),
+            "back to the pool"
+        );
+        // The application goes in its own PATCH, never with a tenant change.
+        assert!(
+            p.steps
+                .iter()
+                .all(|s| s.body.as_object().unwrap().len() == 1
+                    || s.body.get("tenantWorkspaceId").is_none())
+        );
+        assert!(
+            tenant_steps
+                .iter()
+                .all(|s| s.body.get("application").is_none())
+        );
+        assert_eq!(p.unchanged, vec!["SN031", "SN032"]);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("SN032") && n.contains("managed by TENANT")),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]
