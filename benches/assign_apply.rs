@@ -130,6 +130,7 @@ async fn run(n: usize, per_min: u32, full: bool) {
             application: Desired::Keep,
             subscription: Desired::Keep,
             tags: [("BenchWave".to_string(), Some("w1".to_string()))].into(),
+            tenant: Desired::Keep,
         })
         .collect();
     let p = plan(&targets);

@@ -35,6 +35,7 @@ fn existing(i: usize, state: DeviceState) -> DeviceTarget {
         application: Desired::Keep,
         subscription: Desired::Keep,
         tags: BTreeMap::new(),
+        tenant: Desired::Keep,
     }
 }
 
@@ -52,6 +53,7 @@ fn nothing_to_do_means_no_api_call() {
         region: Some("us-west".into()),
         subscription_ids: vec!["sub-1".into()],
         tags: [("Site".to_string(), "HQ".to_string())].into(),
+        ..DeviceState::default()
     };
     let mut t = existing(0, state);
     t.application = Desired::Set(app("app-1", "us-west"));
@@ -134,6 +136,7 @@ fn devices_already_right_are_untouched_and_only_differences_are_sent() {
             ("keep".to_string(), "x".to_string()),
         ]
         .into(),
+        ..DeviceState::default()
     };
     let mut ok = existing(0, right.clone());
     ok.application = Desired::Set(app("app-1", "us-west"));
@@ -183,6 +186,7 @@ fn new_serials_are_added_then_assigned() {
         application: Desired::Set(app("app-1", "us-west")),
         subscription: Desired::Set(vec!["sub-1".into()]),
         tags: tags(&[("Site", Some("HQ")), ("old", None)]),
+        tenant: Desired::Keep,
     };
     let mut server = new.clone();
     server.serial = "SRV1".into();
@@ -264,6 +268,7 @@ fn undo_restores_before_values_in_a_safe_order() {
         region: None,
         subscription_ids: vec![],
         tags: [("Site".to_string(), "Old".to_string())].into(),
+        ..DeviceState::default()
     };
     let mut t = existing(0, before.clone());
     t.application = Desired::Set(app("app-1", "us-west"));

@@ -205,6 +205,7 @@ fn target(d: &Value) -> DeviceTarget {
         application: Desired::Keep,
         subscription: Desired::Keep,
         tags: BTreeMap::new(),
+        tenant: Desired::Keep,
     }
 }
 
@@ -487,6 +488,7 @@ async fn client_and_simulator_keep_the_published_contract() {
         application: Desired::Keep,
         subscription: Desired::Keep,
         tags: [("Site".to_string(), Some("Lab 2".to_string()))].into(),
+        tenant: Desired::Keep,
     });
     let report = apply_targets(&c, &db, &targets, &fast()).await;
     assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");

@@ -581,6 +581,7 @@ mod wizard {
                 region_name: "US West".into(),
             }],
             tags: Vec::new(),
+            ..Catalog::default()
         }
     }
 

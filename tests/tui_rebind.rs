@@ -112,6 +112,7 @@ fn catalog() -> Catalog {
             region_name: "US West".into(),
         }],
         tags: Vec::new(),
+        ..Catalog::default()
     }
 }
 

@@ -95,6 +95,7 @@ fn catalog() -> Catalog {
             region_name: "US West".into(),
         }],
         tags: Vec::new(),
+        ..Catalog::default()
     }
 }
 

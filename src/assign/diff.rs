@@ -63,6 +63,15 @@ pub fn describe(c: &Change) -> String {
             (Some(v), None) => format!("tag -{key} (was {v})"),
             _ => format!("tag {key}: {} → {}", opt(from), opt(to)),
         },
+        Change::Tenant { from, to, to_name } => {
+            let pool = || "MSP pool".to_string();
+            let target = match (to, to_name.is_empty()) {
+                (None, _) => pool(),
+                (Some(id), true) => id.clone(),
+                (Some(id), false) => format!("{to_name} ({id})"),
+            };
+            format!("tenant {} → {target}", from.clone().unwrap_or_else(pool))
+        }
     }
 }
 

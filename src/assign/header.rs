@@ -16,6 +16,8 @@ pub enum Field {
     Application,
     PartNumber,
     DeviceType,
+    /// The MSP tenant (name or id) an MSP-owned device should be placed in.
+    Tenant,
     /// A `tag:<key>` column; the key keeps the case the user wrote.
     Tag(String),
 }
@@ -31,6 +33,7 @@ impl Field {
             Field::Application => "Application".into(),
             Field::PartNumber => "Part Number".into(),
             Field::DeviceType => "Device Type".into(),
+            Field::Tenant => "Tenant".into(),
             Field::Tag(k) => format!("tag:{k}"),
         }
     }
@@ -68,6 +71,17 @@ const APPLICATION_HEADERS: &[&str] = &[
 ];
 const PART_HEADERS: &[&str] = &["partnumber", "partno", "part", "pn", "productnumber"];
 const TYPE_HEADERS: &[&str] = &["devicetype", "type", "devicecategory", "category"];
+const TENANT_HEADERS: &[&str] = &[
+    "tenant",
+    "tenantname",
+    "tenantid",
+    "tenantworkspace",
+    "tenantworkspaceid",
+    "tenantworkspacename",
+    "customer",
+    "customername",
+    "customerworkspace",
+];
 
 /// Lower-case and drop everything but letters and digits: `Serial No.` → `serialno`.
 pub fn squash(s: &str) -> String {
@@ -89,7 +103,7 @@ pub fn classify(header: &str) -> Option<Field> {
         }
     }
     let s = squash(h);
-    let table: [(&[&str], Field); 7] = [
+    let table: [(&[&str], Field); 8] = [
         (SERIAL_HEADERS, Field::Serial),
         (MAC_HEADERS, Field::Mac),
         (SUBSCRIPTION_HEADERS, Field::SubscriptionKey),
@@ -97,6 +111,7 @@ pub fn classify(header: &str) -> Option<Field> {
         (APPLICATION_HEADERS, Field::Application),
         (PART_HEADERS, Field::PartNumber),
         (TYPE_HEADERS, Field::DeviceType),
+        (TENANT_HEADERS, Field::Tenant),
     ];
     table
         .into_iter()
@@ -236,6 +251,14 @@ mod tests {
         assert_eq!(classify("Device Type"), Some(Field::DeviceType));
         assert_eq!(classify("tag:Site"), Some(Field::Tag("Site".into())));
         assert_eq!(classify("TAG: Floor 2"), Some(Field::Tag("Floor 2".into())));
+        for h in [
+            "Tenant",
+            "Tenant workspace",
+            "Customer",
+            "tenant_workspace_id",
+        ] {
+            assert_eq!(classify(h), Some(Field::Tenant), "{h}");
+        }
         assert_eq!(classify("Notes"), None);
     }
 

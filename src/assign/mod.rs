@@ -25,5 +25,6 @@ pub mod report;
 pub mod session;
 pub mod sheet_limits;
 pub mod template;
+pub mod tenant;
 pub mod validate;
 pub mod validate_input;

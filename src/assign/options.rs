@@ -14,6 +14,7 @@ use super::load::{InputRow, Sheet};
 use super::matching::{MatchState, RowMatch};
 use super::normalize::{Category, TAGS_PER_DEVICE_MAX};
 use super::plan::{AddDevice, AppTarget, Desired, DeviceState, DeviceTarget};
+use super::tenant::{TenantChoice, ignored_column, resolve_tenant};
 use super::validate::{Issue, IssueKind};
 use crate::store::assign::{RegionPair, StoredSubscription, TagUse};
 
@@ -89,6 +90,8 @@ pub struct Catalog {
     pub subscriptions: Vec<StoredSubscription>,
     pub applications: Vec<ApplicationRegion>,
     pub tags: Vec<TagUse>,
+    /// The MSP's tenants, for the sheet's Tenant column (empty outside an MSP workspace).
+    pub tenants: Vec<TenantChoice>,
 }
 
 impl Catalog {
@@ -115,6 +118,7 @@ impl Catalog {
             subscriptions,
             applications,
             tags,
+            tenants: Vec::new(),
         }
     }
 
@@ -324,6 +328,14 @@ pub fn resolve(
                 "GreenLake assigns a subscription only to a device with an application; choose an application and region too".into());
         }
         let tags = merged_tags(r, choices, current.as_ref(), &mut row);
+        let tenant = match resolve_tenant(r, &catalog.tenants) {
+            Ok(t) => t,
+            Err(_) if catalog.tenants.is_empty() => Desired::Keep,
+            Err(m) => {
+                row.error(IssueKind::UnknownTenant, Some(&Field::Tenant), m);
+                Desired::Keep
+            }
+        };
         if issues[before..].iter().any(Issue::is_error) {
             continue;
         }
@@ -350,8 +362,10 @@ pub fn resolve(
             application,
             subscription,
             tags,
+            tenant,
         });
     }
+    issues.extend(ignored_column(sheet, matches, &catalog.tenants));
     issues.extend(seat_issues(sheet, catalog, &seats));
     issues.extend(expiring_issues(sheet, catalog, &seats, now));
     issues.extend(lost_subscription_issues(sheet, catalog, &targets));

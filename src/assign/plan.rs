@@ -3,7 +3,8 @@
 //!
 //! Pure and deterministic. Order of phases: add (POST) → application → subscription (GLP
 //! wants the application first) → tags → application removal (after subscriptions are
-//! gone). Each PATCH groups devices that need the identical merge-patch body, at most 25
+//! gone) → tenant placement (an MSP moving its own devices; never in the same PATCH as an
+//! application or subscription change, §12). Each PATCH groups devices that need the identical merge-patch body, at most 25
 //! ids per call (§2.4). Devices being added get their tags in the POST and their
 //! application/subscription in PATCH steps marked `awaits_add`, whose ids the apply step
 //! fills in ([`Plan::resolve_added`]) once the adds are done — so new devices are never
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::normalize::Category;
+use crate::domain::WorkspaceId;
 use crate::store::assign::StoredDevice;
 
 /// Most device ids GLP accepts in one v2beta1 PATCH.
@@ -38,6 +40,21 @@ pub struct DeviceState {
     /// Sorted subscription ids.
     pub subscription_ids: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    /// The MSP tenant an MSP-owned device is placed in (dashless, lower case); `None` in
+    /// the MSP's pool or outside an MSP's view. Absent in runs recorded before tenants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// GreenLake's `management` (`MSP`, `TENANT`); only MSP-owned devices can be moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management: Option<String>,
+}
+
+/// A tenant id as the plan compares it: dashless, lower case (GreenLake spells it both
+/// ways, glp-api §11).
+pub fn tenant_key(raw: &str) -> String {
+    WorkspaceId::parse(raw)
+        .map(|w| w.as_str().to_string())
+        .unwrap_or_else(|| raw.trim().to_lowercase())
 }
 
 impl DeviceState {
@@ -52,6 +69,12 @@ impl DeviceState {
             region: d.region.clone(),
             subscription_ids,
             tags: d.tags.clone(),
+            tenant: d
+                .tenant_workspace_id
+                .as_deref()
+                .map(tenant_key)
+                .filter(|t| !t.is_empty()),
+            management: d.management.clone(),
         }
     }
 
@@ -105,6 +128,17 @@ pub struct DeviceTarget {
     pub subscription: Desired<Vec<String>>,
     /// Tags to set (`Some`) or remove (`None`); keys not named are left alone.
     pub tags: BTreeMap<String, Option<String>>,
+    /// The MSP tenant to place the device in ([`Desired::Clear`]: back to the MSP's pool).
+    pub tenant: Desired<TenantTarget>,
+}
+
+/// A tenant of the MSP, as the sheet named it and the store knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantTarget {
+    /// Dashless, lower case ([`tenant_key`]).
+    pub id: String,
+    /// Its workspace name (for the diff); empty when unknown.
+    pub name: String,
 }
 
 /// Phases in the order they run.
@@ -117,6 +151,8 @@ pub enum Phase {
     Tags,
     /// Removing an application (undo), after subscriptions are gone.
     Unassign,
+    /// Placing MSP-owned devices in a tenant (or back in the MSP's pool).
+    Tenant,
 }
 
 impl Phase {
@@ -128,6 +164,7 @@ impl Phase {
             Phase::Subscription => "subscription",
             Phase::Tags => "tags",
             Phase::Unassign => "unassign_application",
+            Phase::Tenant => "tenant",
         }
     }
 }
@@ -185,6 +222,13 @@ pub enum Change {
         key: String,
         from: Option<String>,
         to: Option<String>,
+    },
+    /// Tenant ids (dashless); `None` is the MSP's pool. `to_name` names the target.
+    Tenant {
+        from: Option<String>,
+        to: Option<String>,
+        #[serde(default)]
+        to_name: String,
     },
 }
 
@@ -367,6 +411,7 @@ impl Groups {
 /// Compute the plan for `targets`: per device only what is missing or different, grouped
 /// by identical body, ≤ 25 ids per PATCH, adds first.
 pub fn plan(targets: &[DeviceTarget]) -> Plan {
+    let mut notes = Vec::new();
     let mut adds = Vec::new();
     let mut groups = Groups::default();
     let mut devices = Vec::new();
@@ -456,6 +501,17 @@ pub fn plan(targets: &[DeviceTarget]) -> Plan {
             }
             changes.extend(tchanges);
         }
+        if let Some(c) = tenant_change(t, &before, &mut after, &mut notes) {
+            let to = c.1.as_ref().map(|w| w.dashed());
+            groups.push(
+                Phase::Tenant,
+                new,
+                json!({"tenantWorkspaceId": to}),
+                &t.serial,
+                &id,
+            );
+            changes.push(c.0);
+        }
         if changes.is_empty() {
             unchanged.push(t.serial.clone());
         } else {
@@ -475,8 +531,61 @@ pub fn plan(targets: &[DeviceTarget]) -> Plan {
         steps,
         devices,
         unchanged,
-        notes: Vec::new(),
+        notes,
     }
+}
+
+/// The tenant move `t` asks for, if its placement differs: the change and the target
+/// (`None`: the MSP's pool). A device that is not MSP-owned (a tenant manages it, or it is
+/// not in an MSP's view, or it is still to be added) is refused with a note instead:
+/// GreenLake cannot move it, so nothing is sent for it.
+fn tenant_change(
+    t: &DeviceTarget,
+    before: &DeviceState,
+    after: &mut DeviceState,
+    notes: &mut Vec<String>,
+) -> Option<(Change, Option<WorkspaceId>)> {
+    let (to, to_name) = match &t.tenant {
+        Desired::Keep => return None,
+        Desired::Set(x) => (Some(x.id.clone()), x.name.clone()),
+        Desired::Clear => (None, String::new()),
+    };
+    if before.tenant == to {
+        return None;
+    }
+    let msp_owned = t.current.is_some()
+        && before
+            .management
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("MSP"));
+    if !msp_owned {
+        let row = t.row.map(|r| format!(" (row {r})")).unwrap_or_default();
+        let why = match (&t.current, before.management.as_deref()) {
+            (None, _) => "it is not in GreenLake yet".to_string(),
+            (_, Some(m)) => format!("it is managed by {m}, not owned by the MSP"),
+            (_, None) => "it is not an MSP-owned device".to_string(),
+        };
+        notes.push(format!(
+            "{}{row}: not moved to {}: {why}; GreenLake moves only MSP-owned devices",
+            t.serial,
+            if to_name.is_empty() {
+                to.clone().unwrap_or_else(|| "the MSP pool".into())
+            } else {
+                to_name
+            }
+        ));
+        return None;
+    }
+    after.tenant = to.clone();
+    let target = to.as_deref().and_then(WorkspaceId::parse);
+    Some((
+        Change::Tenant {
+            from: before.tenant.clone(),
+            to,
+            to_name,
+        },
+        target,
+    ))
 }
 
 /// What an apply recorded for one device: enough to reverse it.
@@ -546,6 +655,16 @@ pub fn plan_undo(records: &[UndoRecord]) -> Plan {
                     Desired::Set(before.subscription_ids.clone())
                 },
                 tags,
+                // The caller keeps `before.tenant` equal to the current one when the run
+                // did not move the device, so only moves the run made are reversed.
+                tenant: match (&r.before, &before.tenant) {
+                    (None, _) => Desired::Keep,
+                    (Some(_), Some(id)) => Desired::Set(TenantTarget {
+                        id: id.clone(),
+                        name: String::new(),
+                    }),
+                    (Some(_), None) => Desired::Clear,
+                },
             }
         })
         .collect();

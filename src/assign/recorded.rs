@@ -100,6 +100,7 @@ fn operation(o: &RunOperationRow) -> OperationReport {
             "application" => Phase::Application,
             "subscription" => Phase::Subscription,
             "unassign_application" => Phase::Unassign,
+            "tenant" => Phase::Tenant,
             _ => Phase::Tags,
         },
         method: if o.method.eq_ignore_ascii_case("post") {

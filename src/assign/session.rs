@@ -22,6 +22,7 @@ use super::matching::{MatchState, RowMatch, match_rows};
 use super::options::{ApplicationRegion, Catalog, WizardChoices, region_display_name, resolve};
 use super::plan::{AppTarget, Plan, plan};
 use super::refresh::resync_via;
+use super::tenant::tenants_of;
 use super::validate::{Issue, IssueKind, rows_with_errors};
 use super::validate_input;
 use crate::glp::client::Client;
@@ -296,6 +297,7 @@ pub async fn load_catalog(
         store.assign_tags().await?,
         service,
     );
+    catalog.tenants = tenants_of(&store.workspaces().await?, store.workspace());
     // Without the service catalog the pairs come from devices, which carry no names: the
     // names the catalog gave last time are kept in the database for this.
     let names = store.application_names().await?;

@@ -64,6 +64,8 @@ pub enum IssueKind {
     AddNeedsPartNumber,
     AddNeedsDeviceType,
     SubscriptionNeedsApplication,
+    /// A Tenant cell naming no stored tenant of the MSP workspace.
+    UnknownTenant,
     /// A cell with NUL characters (a UTF-16 or binary file read as text).
     NulInCell,
     /// A cell longer than Excel's 32 767 characters.

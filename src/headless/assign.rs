@@ -49,6 +49,17 @@ pub struct AssignOptions {
     pub undo: Option<i64>,
 }
 
+/// The client of the workspace the run works on: with declared workspaces (an `[msp]`,
+/// say) the primary one's own credentials, so an MSP moves its devices with its own client.
+fn assign_client(cfg: &Config) -> Result<Client, Failure> {
+    let Some(w) = cfg.clients().next().filter(|_| cfg.declares_workspaces()) else {
+        return build_client(cfg);
+    };
+    let secret = w.resolve_secret()?;
+    Client::new(&crate::sync::roster::api_for(&cfg.api, w), secret)
+        .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
+}
+
 fn bad(msg: impl Into<String>) -> Failure {
     Failure::new(exit::CONFIG, msg)
 }
@@ -252,7 +263,7 @@ pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
     // The client is needed to re-read devices an abandoned run left in doubt, for the
     // service catalog and to apply; without credentials the review still works from the
     // stored inventory.
-    let client = build_client(cfg);
+    let client = assign_client(cfg);
     let prepared = session::prepare(
         &store,
         client.as_ref().ok(),
@@ -321,7 +332,7 @@ async fn undo(
     run_id: i64,
     opts: &AssignOptions,
 ) -> Result<i32, Failure> {
-    let client = build_client(cfg)?;
+    let client = assign_client(cfg)?;
     // The same preparation as the console's undo: fresh current values, then the plan.
     let prepared = prepare_undo(store, Some(&client), None, run_id)
         .await

@@ -36,6 +36,10 @@ pub struct StoredDevice {
     pub updated_at: Option<DateTime<Utc>>,
     pub subscriptions: Vec<StoredLink>,
     pub tags: BTreeMap<String, String>,
+    /// `MSP` (owned by the MSP), `TENANT`, or `None` outside an MSP's view.
+    pub management: Option<String>,
+    /// The tenant an MSP-owned device is placed in, as GreenLake spells it.
+    pub tenant_workspace_id: Option<String>,
 }
 
 /// A stored subscription, for key lookup and the wizard's choices.
@@ -87,7 +91,7 @@ impl Store {
                               FROM device_subscriptions ds \
                              WHERE ds.workspace_id = d.workspace_id AND ds.device_id = d.id), \
                              '[]'::jsonb) AS subs, \
-                    d.tags \
+                    d.tags, d.management, d.tenant_workspace_id \
                FROM devices d WHERE upper(d.serial_number) = ANY($1) AND d.workspace_id = $2 \
               ORDER BY d.serial_number, d.id",
         )
@@ -128,6 +132,8 @@ impl Store {
                     .flatten()
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
                     .collect(),
+                management: r.try_get("management")?,
+                tenant_workspace_id: r.try_get("tenant_workspace_id")?,
             });
         }
         Ok(out)

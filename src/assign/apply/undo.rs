@@ -57,6 +57,10 @@ pub async fn plan_undo_run(store: &Store, run_id: i64) -> Result<Plan, ApplyErro
         now.tags.retain(|k, _| changed.contains(k));
         let before = before.map(|mut b| {
             b.tags.retain(|k, _| changed.contains(k));
+            // A placement the run did not change stays where it is now.
+            if b.tenant == intended.tenant {
+                b.tenant = now.tenant.clone();
+            }
             b
         });
         records.push(UndoRecord {

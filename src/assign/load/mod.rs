@@ -23,7 +23,7 @@ use std::path::Path;
 
 pub use error::LoadError;
 pub use grid::cell_text;
-pub use row::{InputRow, TAG_REMOVE};
+pub use row::{InputRow, TAG_REMOVE, TENANT_POOL};
 pub use sheet::{LoadOptions, Sheet};
 
 use crate::assign::validate::MAX_FILE_BYTES;

@@ -9,6 +9,9 @@ use crate::assign::normalize::Category;
 /// the tag alone, because GLP allows empty tag values and an empty cell cannot say which).
 pub const TAG_REMOVE: &str = "<remove>";
 
+/// Written in the Tenant cell, moves the device back to the MSP's pool.
+pub const TENANT_POOL: &str = "<pool>";
+
 /// A data row after normalisation. Raw texts are kept where validation must quote them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InputRow {
@@ -30,6 +33,8 @@ pub struct InputRow {
     pub part_number: Option<String>,
     pub device_type_raw: Option<String>,
     pub category: Option<Category>,
+    /// The Tenant cell as written (trimmed): a tenant's name or id, or [`TENANT_POOL`].
+    pub tenant: Option<String>,
     /// `tag:<key>` cells: `Some(value)` sets, `None` removes ([`TAG_REMOVE`]); empty cells
     /// are absent.
     pub tags: BTreeMap<String, Option<String>>,

@@ -116,6 +116,7 @@ fn input_row(number: u32, cells: &[String], header: &HeaderMap) -> InputRow {
             Field::SubscriptionKey => row.subscription_key = opt(text).map(|s| s.to_uppercase()),
             Field::Region => row.region = opt(text).map(|s| normalize_region(&s)),
             Field::Application => row.application = opt(text),
+            Field::Tenant => row.tenant = opt(text),
             Field::PartNumber => row.part_number = opt(text).map(|s| s.to_uppercase()),
             Field::DeviceType => {
                 row.device_type_raw = opt(text);
