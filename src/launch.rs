@@ -52,6 +52,11 @@ pub async fn console(
         store.close().await;
         return result;
     };
+    if cfg.is_multi_workspace() {
+        let result = fleet_console(cfg, &store, client, read_only, first, assign).await;
+        store.close().await;
+        return result;
+    }
     let handle = engine::spawn(client.clone(), store.clone(), engine_config(cfg));
     // A read-only console never syncs by itself: it refuses `s`, so an automatic first sync
     // would write what the user asked not to. The demo's own first sync stays: it fills the
@@ -93,6 +98,77 @@ pub async fn console(
     let _ = commands.send(SyncCommand::Shutdown).await;
     let _ = handle.task.await;
     store.close().await;
+    result.map_err(|e| Failure::new(exit::CONFIG, format!("{e:#}")))
+}
+
+/// The console over several workspaces: one engine per workspace (a fleet), its events and
+/// statuses fed to the console per workspace, `s` syncing them all.
+async fn fleet_console(
+    cfg: &Config,
+    store: &Store,
+    client: crate::glp::client::Client,
+    read_only: bool,
+    first: FirstSync,
+    assign: Option<(PathBuf, Option<String>)>,
+) -> Result<(), Failure> {
+    let roster = crate::sync::roster::build(cfg, store, &[])
+        .await
+        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    for note in &roster.notes {
+        tracing::warn!("{note}");
+    }
+    let mut fleet = crate::sync::fleet::Fleet::spawn(
+        roster.members,
+        store,
+        engine_config(cfg),
+        cfg.sync.workspace_concurrency,
+    );
+    let feed = tui::run::FleetFeed::new(fleet.take_events(), &fleet.members);
+    let status = match fleet.member(store.workspace()) {
+        Some(m) => m.status.clone(),
+        None => tokio::sync::watch::channel(crate::sync::EngineStatus::default()).1,
+    };
+    let (commands, task) = fleet.behind_commands(store.workspace().clone());
+    let never_synced = store
+        .workspace_overview(cfg.ui.expiring_days)
+        .await?
+        .iter()
+        .all(|w| w.last_good_sync.is_none());
+    let first = match first {
+        FirstSync::None if !read_only && never_synced => FirstSync::Now(Trigger::Tui),
+        other => other,
+    };
+    let mut sync_asked = false;
+    if let FirstSync::Now(trigger) = first {
+        let now = SyncCommand::SyncNow {
+            scope: Scope::Both,
+            mode: Mode::Auto,
+            trigger,
+        };
+        sync_asked = commands.send(now).await.is_ok();
+    }
+    // The console's own engine channel stays silent: every event arrives through the feed,
+    // tagged with its workspace.
+    let (_no_events, events) = tokio::sync::mpsc::channel(1);
+    let result = tui::run::run_with(
+        TuiContext {
+            store: store.clone(),
+            ui: cfg.ui.clone(),
+            commands: commands.clone(),
+            events,
+            status,
+            read_only,
+            client: Some(client),
+            assign,
+            reports_dir: cfg.reports_dir(),
+            sync_asked,
+            sync_off: None,
+        },
+        Some(feed),
+    )
+    .await;
+    let _ = commands.send(SyncCommand::Shutdown).await;
+    let _ = task.await;
     result.map_err(|e| Failure::new(exit::CONFIG, format!("{e:#}")))
 }
 

@@ -122,6 +122,43 @@ impl Fleet {
         }
     }
 
+    /// Take the merged events out (a console reads them on its own), leaving a closed
+    /// stream behind.
+    pub fn take_events(&mut self) -> mpsc::Receiver<WorkspaceEvent> {
+        let (_closed, empty) = mpsc::channel(1);
+        std::mem::replace(&mut self.events, empty)
+    }
+
+    /// The fleet behind one engine's command channel, for a front end that speaks to one
+    /// engine: a sync or a cancel goes to every workspace, a targeted refresh to `primary`
+    /// (the workspace the wizard wrote to), and shutdown stops them all.
+    pub fn behind_commands(
+        self,
+        primary: WorkspaceId,
+    ) -> (mpsc::Sender<SyncCommand>, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel(16);
+        let task = tokio::spawn(async move {
+            while let Some(cmd) = rx.recv().await {
+                match cmd {
+                    SyncCommand::SyncNow {
+                        scope,
+                        mode,
+                        trigger,
+                    } => self.sync_all(scope, mode, trigger).await,
+                    SyncCommand::Cancel => self.cancel_all().await,
+                    refresh @ SyncCommand::Refresh { .. } => {
+                        if let Some(m) = self.member(&primary) {
+                            let _ = m.commands.send(refresh).await;
+                        }
+                    }
+                    SyncCommand::Shutdown => break,
+                }
+            }
+            self.shutdown().await;
+        });
+        (tx, task)
+    }
+
     /// Stop every engine and wait for them.
     pub async fn shutdown(self) {
         for m in &self.members {
