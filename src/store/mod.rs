@@ -5,6 +5,7 @@ pub mod assign;
 pub mod audit;
 pub mod cluster;
 mod columns;
+pub mod compliance;
 mod copy;
 mod counts;
 pub mod fence;
