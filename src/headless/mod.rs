@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod export;
+pub mod report;
 pub mod reports;
 pub mod status;
 pub mod stdout;
