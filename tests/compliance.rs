@@ -152,6 +152,13 @@ async fn full_sync(sim: &SimHandle, db: &TestDb) {
     }
 }
 
+/// A subscription's seats: id, quantity, available, linked devices, over-used.
+type Seats = (String, Option<i64>, Option<i64>, i64, bool);
+/// Totals of a type and tier: type, tier, subscriptions, quantity, linked devices.
+type Total = (Option<String>, Option<String>, i64, Option<i64>, i64);
+/// Running totals of a (type, tier): subscriptions, quantity, linked devices.
+type TotalSums = BTreeMap<(Option<String>, Option<String>), (i64, Option<i64>, i64)>;
+
 /// What every view should list, computed from the simulator's JSON.
 #[derive(Debug, Default)]
 struct Expected {
@@ -160,8 +167,8 @@ struct Expected {
     ended_with_devices: BTreeSet<(String, i64)>,
     evaluation: BTreeSet<String>,
     mismatches: BTreeSet<(String, String)>,
-    utilisation: BTreeSet<(String, Option<i64>, Option<i64>, i64, bool)>,
-    totals: BTreeSet<(Option<String>, Option<String>, i64, Option<i64>, i64)>,
+    utilisation: BTreeSet<Seats>,
+    totals: BTreeSet<Total>,
     renewals: BTreeSet<(String, i64, Option<i64>, i64)>,
 }
 
@@ -218,8 +225,7 @@ fn expected(sim: &SimHandle, now: DateTime<Utc>) -> Expected {
             }
         }
     }
-    let mut totals: BTreeMap<(Option<String>, Option<String>), (i64, Option<i64>, i64)> =
-        BTreeMap::new();
+    let mut totals: TotalSums = BTreeMap::new();
     let mut renewals: BTreeMap<String, (i64, Option<i64>, i64)> = BTreeMap::new();
     for x in &subs {
         let sid = id(x);
