@@ -129,8 +129,21 @@ fn plant_cases(sim: &SimHandle) {
 
 /// A full sync of `sim` into `db`.
 async fn full_sync(sim: &SimHandle, db: &TestDb) {
+    full_sync_into(sim, db, db.store.clone()).await;
+}
+
+/// A full sync of `sim` into `store`'s workspace of `db`.
+async fn full_sync_into(sim: &SimHandle, db: &TestDb, store: Store) {
     let api = common::engine::api_config(sim);
-    let mut h = common::engine::engine_for(sim, &api, db, SyncConfig::default());
+    let mut h = glp_console::sync::engine::spawn(
+        common::engine::client(sim, &api),
+        store,
+        glp_console::sync::engine::EngineConfig {
+            sync: SyncConfig::default(),
+            database_url: db.url.clone(),
+            gate: None,
+        },
+    );
     h.commands
         .send(SyncCommand::SyncNow {
             scope: Scope::Both,
@@ -504,4 +517,71 @@ async fn report_command_writes_json_and_markdown() {
     let text = String::from_utf8(a.stdout).unwrap();
     assert!(text.starts_with("# GreenLake compliance report"));
     assert_eq!(text, String::from_utf8(b.stdout).unwrap(), "md is stable");
+}
+
+/// Two workspaces listing the same devices and subscriptions (one seed): per workspace each
+/// view lists that workspace's rows; across workspaces each id once, from the row the
+/// consolidated views pick (here always workspace `aaaa`, the lower id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_workspaces_count_each_id_once_from_the_consolidated_row() {
+    let a = start_sim().await;
+    let b = start_sim().await;
+    let with_app: Vec<String> = a
+        .devices()
+        .iter()
+        .filter(|d| s(&d["application"], "id").is_some() && d["archived"] != json!(true))
+        .map(id)
+        .collect();
+    let (x, y) = (with_app[3].clone(), with_app[4].clone());
+    // x has no application only in `aaaa`, y only in `default`.
+    for (sim, dev) in [(&b, &x), (&a, &y)] {
+        sim.modify_device(dev, |d| {
+            d["archived"] = json!(false);
+            d["application"] = Value::Null;
+        });
+    }
+    let db = TestDb::new().await;
+    let other = db
+        .store
+        .for_workspace(glp_console::domain::WorkspaceId::parse("aaaa").unwrap());
+    full_sync(&a, &db).await;
+    full_sync_into(&b, &db, other.clone()).await;
+    let ids = |rows: Vec<glp_console::store::compliance::DeviceFinding>| -> Vec<String> {
+        rows.into_iter().map(|r| r.device_id).collect()
+    };
+    let check = DeviceCheck::NoApplication;
+    let in_default = ids(db
+        .store
+        .compliance_devices(check, Across::ThisWorkspace)
+        .await
+        .unwrap());
+    let in_other = ids(other
+        .compliance_devices(check, Across::ThisWorkspace)
+        .await
+        .unwrap());
+    let all = ids(db
+        .store
+        .compliance_devices(check, Across::AllWorkspaces)
+        .await
+        .unwrap());
+    assert!(in_default.contains(&y) && !in_default.contains(&x));
+    assert!(in_other.contains(&x) && !in_other.contains(&y));
+    assert_eq!(
+        all, in_other,
+        "all workspaces: the `aaaa` rows, each device once"
+    );
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len());
+    let subs = |v: Vec<glp_console::store::compliance::Utilisation>| v.len();
+    assert_eq!(
+        subs(db.store.utilisation(Across::AllWorkspaces).await.unwrap()),
+        b.subscriptions().len(),
+        "each subscription once"
+    );
+    let counts = db
+        .store
+        .compliance_counts(DAYS, Across::AllWorkspaces)
+        .await
+        .unwrap();
+    assert_eq!(counts.no_application, all.len() as i64);
 }
