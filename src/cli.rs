@@ -207,8 +207,8 @@ pub enum Command {
     /// devices it covers, the compliance checks, seat utilisation and the next 12 months of
     /// renewals, across all stored workspaces.
     Report {
-        /// json or md (default: from the -o file's extension, else md).
-        #[arg(long, value_parser = ["json", "md"])]
+        /// json, md or xlsx (default: from the -o file's extension, else md; xlsx needs -o).
+        #[arg(long, value_parser = ["json", "md", "xlsx"])]
         format: Option<String>,
         /// Output file (stdout otherwise); written as FILE.part and renamed when complete.
         #[arg(short, long, value_name = "FILE")]

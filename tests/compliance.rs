@@ -510,6 +510,56 @@ async fn report_command_writes_json_and_markdown() {
         .await
         .unwrap();
     assert_eq!(v["counts"], serde_json::to_value(&counts).unwrap());
+    // xlsx: one sheet per section, holding the rows the database does, and the chart.
+    let xlsx = dir.join("report.xlsx");
+    let out = run(vec![
+        "report".into(),
+        "-o".into(),
+        xlsx.display().to_string(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut book = calamine::open_workbook_auto(&xlsx).expect("a real xlsx");
+    let names = calamine::Reader::sheet_names(&book);
+    for sheet in [
+        "Summary",
+        "Expiring",
+        "No application",
+        "Utilisation",
+        "Renewals",
+    ] {
+        assert!(
+            names.iter().any(|n| n == sheet),
+            "sheet {sheet} in {names:?}"
+        );
+    }
+    let rows = |book: &mut calamine::Sheets<_>, name: &str| {
+        calamine::Reader::worksheet_range(book, name)
+            .unwrap()
+            .rows()
+            .map(|r| r.to_vec())
+            .collect::<Vec<Vec<calamine::Data>>>()
+    };
+    let summary = rows(&mut book, "Summary");
+    assert_eq!(summary.len(), 11, "header and ten checks");
+    assert_eq!(
+        summary[1][1],
+        calamine::Data::Float(counts.no_application as f64)
+    );
+    let util = db.store.utilisation(Across::AllWorkspaces).await.unwrap();
+    assert_eq!(rows(&mut book, "Utilisation").len(), util.len() + 1);
+    let renewals = db.store.renewals(Across::AllWorkspaces).await.unwrap();
+    assert_eq!(rows(&mut book, "Renewals").len(), renewals.len() + 1);
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert!(
+        bytes.windows(20).any(|w| w == b"xl/charts/chart1.xml"),
+        "the expirations chart"
+    );
     let md = |()| run(vec!["report".into(), "--format".into(), "md".into()]);
     let a = md(()).await.unwrap();
     let b = md(()).await.unwrap();
