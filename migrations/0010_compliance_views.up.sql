@@ -61,21 +61,27 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- Live device rows with the consolidated flag (the devices_consolidated rule, looked up per
--- row through the id index so a per-workspace query reads only that workspace's rows).
+-- Live device rows with the consolidated flag: no other live row of the id ranks before this
+-- one under devices_consolidated's order (placed workspace first, then the lowest workspace
+-- id). Written as NOT EXISTS so PostgreSQL runs it as one anti-join, and a per-workspace
+-- query that does not read the flag never computes it.
 CREATE VIEW compliance_device_rows AS
     SELECT d.workspace_id, d.id AS device_id, d.serial_number, d.mac_address, d.device_type,
            d.category, d.model, d.assigned_state, d.archived, d.application_id, d.region,
            d.management, d.tenant_workspace_id, d.in_use_workspace_id,
-           d.workspace_id = (SELECT x.workspace_id FROM devices x WHERE x.id = d.id
-                              ORDER BY (x.removed_at IS NULL) DESC,
-                                       (x.workspace_id = x.placed_workspace_id) DESC,
-                                       x.workspace_id
-                              LIMIT 1) AS consolidated
+           NOT EXISTS (SELECT 1 FROM devices x
+                        WHERE x.id = d.id AND x.workspace_id <> d.workspace_id
+                          AND x.removed_at IS NULL
+                          AND ((x.workspace_id = x.placed_workspace_id)
+                                 > (d.workspace_id = d.placed_workspace_id)
+                               OR ((x.workspace_id = x.placed_workspace_id)
+                                     = (d.workspace_id = d.placed_workspace_id)
+                                   AND x.workspace_id < d.workspace_id))) AS consolidated
       FROM devices d
      WHERE d.removed_at IS NULL;
 
--- Live subscription rows with the consolidated flag and their live linked devices.
+-- Live subscription rows with the consolidated flag (subscriptions_consolidated's order: the
+-- lowest workspace id among live rows) and their live linked devices.
 CREATE VIEW compliance_subscription_rows AS
     SELECT s.workspace_id, s.id, s.key, s.subscription_type, s.tier, s.subscription_status,
            s.quantity, s.available_quantity, s.start_time, s.end_time, s.is_eval, s.sku,
@@ -83,9 +89,9 @@ CREATE VIEW compliance_subscription_rows AS
               JOIN devices d ON d.workspace_id = ds.workspace_id AND d.id = ds.device_id
              WHERE ds.workspace_id = s.workspace_id AND ds.subscription_id = s.id
                AND d.removed_at IS NULL) AS devices,
-           s.workspace_id = (SELECT x.workspace_id FROM subscriptions x WHERE x.id = s.id
-                              ORDER BY (x.removed_at IS NULL) DESC, x.workspace_id
-                              LIMIT 1) AS consolidated
+           NOT EXISTS (SELECT 1 FROM subscriptions x
+                        WHERE x.id = s.id AND x.removed_at IS NULL
+                          AND x.workspace_id < s.workspace_id) AS consolidated
       FROM subscriptions s
      WHERE s.removed_at IS NULL;
 

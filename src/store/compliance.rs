@@ -205,6 +205,15 @@ pub struct ComplianceCounts {
 const SCOPE: &str = "CASE WHEN $1::text IS NULL THEN consolidated ELSE workspace_id = $1 END";
 
 impl Store {
+    /// A transaction with JIT compilation off. The per-row consolidated lookup makes the
+    /// planner's cost estimate large, so a server with default settings JIT-compiles these
+    /// reads: measured on 100 000 devices, 0.9 s of compiling for 0.1 s of work.
+    async fn no_jit(&self) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
     fn scope_arg(&self, across: Across) -> Option<&str> {
         match across {
             Across::ThisWorkspace => Some(self.ws()),
@@ -224,10 +233,13 @@ impl Store {
              ORDER BY serial_number, device_id, workspace_id",
             check.view()
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Devices on a subscription that has expired or ends within `days`, soonest first.
@@ -242,11 +254,14 @@ impl Store {
              FROM compliance_expiring_devices($2) WHERE {SCOPE} \
              ORDER BY end_time NULLS FIRST, subscription_key, serial_number, device_id"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
             .bind(i32::try_from(days).unwrap_or(i32::MAX))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// The subscriptions one check lists, by end time.
@@ -261,10 +276,13 @@ impl Store {
              ORDER BY end_time NULLS LAST, key, id, workspace_id",
             check.view()
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Devices linked to a subscription whose type cannot cover them.
@@ -275,10 +293,13 @@ impl Store {
              FROM compliance_type_mismatches WHERE {SCOPE} \
              ORDER BY serial_number, device_id, subscription_key, subscription_id"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Seats of every live subscription, by type, tier and key.
@@ -289,10 +310,13 @@ impl Store {
              FROM subscription_utilisation WHERE {SCOPE} \
              ORDER BY subscription_type NULLS LAST, tier NULLS LAST, key, id, workspace_id"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Seat totals per subscription type and tier (grouped here rather than read from
@@ -312,10 +336,13 @@ impl Store {
              GROUP BY subscription_type, tier \
              ORDER BY subscription_type NULLS LAST, tier NULLS LAST"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// What ends in each of the next twelve months (months with nothing are left out).
@@ -329,10 +356,13 @@ impl Store {
              AND end_time >= now() AND end_time < now() + interval '12 months' \
              GROUP BY 1 ORDER BY 1"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.no_jit().await?;
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// The number of rows of every check, in one round trip.
@@ -358,11 +388,13 @@ impl Store {
             count("compliance_type_mismatches"),
         );
         type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let mut tx = self.no_jit().await?;
         let r: Row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.scope_arg(across))
             .bind(i32::try_from(days).unwrap_or(i32::MAX))
-            .fetch_one(self.pool())
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(ComplianceCounts {
             no_application: r.0,
             assigned_no_subscription: r.1,
