@@ -284,7 +284,11 @@ async fn expiring(cfg: &Config, cli: &Cli, days: u32) -> Result<(), Failure> {
     };
     if cli.live {
         let client = sync_only::build_client(cfg)?;
-        let store = Store::open(&cfg.database.url, 2).await.ok();
+        // The API asked is the primary workspace's: its stored devices are the covered ones.
+        let store = Store::open(&cfg.database.url, 2)
+            .await
+            .ok()
+            .map(|s| s.for_workspace(cfg.primary_workspace()));
         let (text, note) = reports::expiring_live(&client, store.as_ref(), days, format).await?;
         glp_console::out!("{text}");
         if let Some(note) = note {

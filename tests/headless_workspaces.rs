@@ -696,3 +696,131 @@ async fn workspace_flags_are_refused_where_they_mean_nothing() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
 }
+
+/// An MSP and four tenants synced by the real `--sync-only` from the simulator's MSP mode
+/// (placed devices in both the MSP's view and their tenant's): `workspaces`, `export` and
+/// `--expiring-days` agree with each other and with direct SQL under the DISTINCT rule.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_an_msp_sync_every_report_counts_a_placed_device_once() {
+    use glp_console::sim::{self, MspSim, SimConfig};
+    glp_console::tls::init();
+    let sim = sim::start(SimConfig {
+        devices: 30,
+        subscriptions: 4,
+        msp: Some(MspSim {
+            tenants: 4,
+            devices_per_tenant: 30,
+            subscriptions_per_tenant: 5,
+            ..MspSim::default()
+        }),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let db = TestDb::new().await;
+    let dir = TestDir::new("glpc-hws-");
+    let config = format!(
+        "[api]\nbase_url = \"{base}\"\nmax_concurrency = 2\n\
+         [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n\
+         service_catalog_get = 100000\n\
+         [sync]\npatience = 0\nworkspace_concurrency = 2\n[ui]\nexpiring_days = 3650\n\
+         [msp]\nname = \"acme\"\nid = \"{id}\"\nclient_id = \"{client}\"\n\
+         client_secret = \"{secret}\"\n",
+        base = sim.base_url(),
+        id = sim.workspace_id(),
+        client = sim.client_id(),
+        secret = sim.client_secret(),
+    );
+    let out = run_with(&db, &dir, &config, &["--sync-only"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    sim.shutdown().await;
+    let placed = scalar(
+        &db,
+        "SELECT count(*) FROM devices WHERE workspace_id <> placed_workspace_id",
+    )
+    .await;
+    assert!(placed > 0, "the MSP view returns devices placed in tenants");
+
+    let out = run_with(&db, &dir, &config, &["workspaces", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = v["workspaces"].as_array().unwrap();
+    assert_eq!(lines.len(), 5, "the MSP and its four tenants");
+    let distinct = scalar(
+        &db,
+        "SELECT count(DISTINCT id) FROM devices WHERE removed_at IS NULL",
+    )
+    .await;
+    assert_eq!(v["total"]["devices"], distinct);
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| l["devices"].as_i64().unwrap())
+            .sum::<i64>(),
+        distinct
+    );
+    let subs = scalar(
+        &db,
+        "SELECT count(DISTINCT id) FROM subscriptions WHERE removed_at IS NULL",
+    )
+    .await;
+    assert_eq!(v["total"]["subscriptions"], subs);
+
+    // The export: one row per device, each workspace's rows as many as its line says.
+    let out = run_with(
+        &db,
+        &dir,
+        &config,
+        &["export", "devices", "--format", "csv"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (headers, rows) = csv_rows(&out.stdout);
+    let col = headers.iter().position(|h| h == "workspace").unwrap();
+    assert_eq!(rows.len() as i64, distinct);
+    let mut per_ws: BTreeMap<String, i64> = BTreeMap::new();
+    for r in &rows {
+        *per_ws.entry(r[col].to_string()).or_default() += 1;
+    }
+    for l in lines {
+        let name = l["name"].as_str().unwrap();
+        let n = l["devices"].as_i64().unwrap();
+        assert_eq!(per_ws.get(name).copied().unwrap_or(0), n, "{name}");
+        let out = run_with(
+            &db,
+            &dir,
+            &config,
+            &["export", "devices", "--format", "csv", "--workspace", name],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(csv_rows(&out.stdout).1.len() as i64, n, "{name} alone");
+    }
+
+    // Everything that expires, once each, and the workspaces' own figures sum to it.
+    let out = run_with(&db, &dir, &config, &["--expiring-days", "3650", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expiring = scalar(
+        &db,
+        "SELECT count(DISTINCT id) FROM subscriptions WHERE removed_at IS NULL \
+           AND subscription_status = 'STARTED' AND end_time >= now() \
+           AND end_time < now() + interval '3650 days'",
+    )
+    .await;
+    assert_eq!(
+        e["subscriptions"].as_array().unwrap().len() as i64,
+        expiring
+    );
+    assert_eq!(v["total"]["expiring"], expiring);
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| l["expiring"].as_i64().unwrap())
+            .sum::<i64>(),
+        expiring
+    );
+
+    let out = run_with(&db, &dir, &config, &["status"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

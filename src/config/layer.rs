@@ -70,6 +70,10 @@ impl Config {
         if let Some(v) = &s.patience {
             self.sync.patience = duration_in(o, "sync", "patience", v, 0, 86_400)?;
         }
+        if let Some(v) = s.history_retention_days {
+            self.sync.history_retention_days =
+                int_in(o, "sync", "history_retention_days", v, 1, 36_500)?;
+        }
         if let Some(v) = s.workspace_concurrency {
             self.sync.workspace_concurrency = int_in(o, "sync", "workspace_concurrency", v, 1, 64)?;
         }

@@ -84,6 +84,7 @@ pub(super) struct RawSync {
     pub(super) stale_after_minutes: Option<i64>,
     pub(super) patience: Option<RawDuration>,
     pub(super) workspace_concurrency: Option<i64>,
+    pub(super) history_retention_days: Option<i64>,
     pub(super) rate_limit_scope: Option<String>,
 }
 

@@ -90,6 +90,10 @@ impl Config {
             "rate_limit_scope = {}\n",
             q(self.sync.rate_limit_scope.as_str())
         ));
+        s.push_str(&format!(
+            "history_retention_days = {}\n",
+            self.sync.history_retention_days
+        ));
         s.push_str("\n[ui]\n");
         s.push_str(&format!("expiring_days = {}\n", self.ui.expiring_days));
         s.push_str(&format!("theme = {}\n", q(&self.ui.theme)));

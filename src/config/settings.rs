@@ -164,6 +164,8 @@ pub struct SyncConfig {
     pub workspace_concurrency: u32,
     /// Whose budget the rate limits are (glp-api.md §11: the documentation says both).
     pub rate_limit_scope: RateLimitScope,
+    /// Field-by-field change history older than this many days is pruned by the sync.
+    pub history_retention_days: u32,
 }
 
 impl Default for SyncConfig {
@@ -176,6 +178,7 @@ impl Default for SyncConfig {
             patience: Duration::from_secs(600),
             workspace_concurrency: 4,
             rate_limit_scope: RateLimitScope::Workspace,
+            history_retention_days: 180,
         }
     }
 }

@@ -208,3 +208,71 @@ fn render_text(
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(id: &str, name: &str) -> WorkspaceRecord {
+        WorkspaceRecord {
+            id: WorkspaceId::parse(id).unwrap(),
+            name: name.into(),
+            kind: crate::domain::WorkspaceKind::Tenant,
+            parent_id: None,
+            inventory_ownership: None,
+            first_seen_at: Utc::now(),
+            last_seen_at: Utc::now(),
+            removed_at: None,
+        }
+    }
+
+    fn names(r: &Option<Vec<WorkspaceRecord>>) -> Vec<&str> {
+        r.as_ref()
+            .unwrap()
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn names_match_exactly_then_case_blind_then_by_id_in_either_spelling() {
+        let stored = [
+            ws("b0000000000000000000000000000002", "tenant-b"),
+            ws("a0000000000000000000000000000001", "Tenant-A"),
+            ws("c0000000000000000000000000000003", "emea"),
+            ws("d0000000000000000000000000000004", "EMEA"),
+        ];
+        assert!(select(&stored, &[]).unwrap().is_none());
+        let r = select(&stored, &["tenant-a".into(), "tenant-b".into()]).unwrap();
+        assert_eq!(names(&r), ["Tenant-A", "tenant-b"]);
+        // Two names differing by case only: the exact spelling decides, a third is refused.
+        assert_eq!(names(&select(&stored, &["EMEA".into()]).unwrap()), ["EMEA"]);
+        assert!(select(&stored, &["Emea".into()]).is_err());
+        let by_id = select(
+            &stored,
+            &[
+                "B0000000-0000-0000-0000-000000000002".into(),
+                "tenant-b".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            names(&by_id),
+            ["tenant-b"],
+            "the same workspace twice is listed once"
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_all_named_with_the_known_ones() {
+        let stored = [ws("a0000000000000000000000000000001", "acme")];
+        let e = select(&stored, &["x".into(), "acme".into(), "y".into()]).unwrap_err();
+        assert_eq!(e.code, exit::CONFIG);
+        assert_eq!(
+            e.message,
+            "--workspace x, --workspace y: no such workspace; the stored ones are: acme"
+        );
+        let e = select(&[], &["x".into()]).unwrap_err();
+        assert!(e.message.contains("none is stored yet"), "{}", e.message);
+    }
+}

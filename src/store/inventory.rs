@@ -16,6 +16,7 @@
 
 use sqlx::{Postgres, Transaction};
 
+use super::changes::{self, Tracked};
 use super::columns::{
     Column, Values, device_columns, raw_hash, subscription_columns, upsert_sql, workspace_column,
 };
@@ -181,10 +182,11 @@ async fn upsert_rows<'a, T>(
 
 /// Skip items whose stored copy is identical (same content hash), write the rest: new rows
 /// by COPY (or upsert, see [`NewRows`]), changed rows by upsert.
-async fn write_changed<'a, T>(
+async fn write_changed<'a, T: Tracked>(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
     ws: &str,
+    run: Option<i64>,
     items: &[&'a Item<T>],
     new_rows: NewRows,
     id: impl Fn(&T) -> &str,
@@ -197,6 +199,7 @@ async fn write_changed<'a, T>(
     let mut counts = UpsertCounts::default();
     let mut changed = Vec::new();
     let mut existed = Vec::new();
+    let mut restored = Vec::new();
     let (mut fresh, mut fresh_hashes) = (Vec::new(), Vec::new());
     let (mut update, mut update_hashes) = (Vec::new(), Vec::new());
     for (item, hash) in items.iter().zip(&hashes) {
@@ -206,6 +209,9 @@ async fn write_changed<'a, T>(
             Some((_, removed)) => {
                 counts.updated += 1;
                 counts.restored += u64::from(*removed);
+                if *removed {
+                    restored.push(key.to_string());
+                }
                 existed.push(key.to_string());
                 update.push(*item);
                 update_hashes.push(*hash);
@@ -227,7 +233,10 @@ async fn write_changed<'a, T>(
             update_hashes.append(&mut fresh_hashes);
         }
     }
+    // What the rewritten rows held, read before the upsert overwrites it (see store::changes).
+    let before = changes::stored_values::<T>(tx, ws, &existed).await?;
     upsert_rows(tx, table, ws, &update, &update_hashes, &columns).await?;
+    changes::record(tx, ws, run, &update, &before, &restored).await?;
     counts.unchanged = total as u64 - counts.inserted - counts.updated;
     Ok(Returned {
         changed,
@@ -433,6 +442,7 @@ impl Store {
             &mut tx,
             "devices",
             self.ws(),
+            fence.map(RunFence::run_id),
             items,
             new_rows,
             |d: &Device| d.id.as_str(),
@@ -505,6 +515,7 @@ impl Store {
             &mut tx,
             "subscriptions",
             self.ws(),
+            fence.map(RunFence::run_id),
             items,
             new_rows,
             |d: &Subscription| d.id.as_str(),
@@ -548,10 +559,16 @@ impl Store {
         // statistics the planner takes it for tiny and picks a nested-loop anti-join with a
         // sequential scan inside — quadratic (minutes at 100k rows). ANALYZE first.
         sqlx::query("ANALYZE sync_seen").execute(&mut *tx).await?;
+        // The removal is history too (`presence`), written by the same statement.
         let sql = format!(
-            "UPDATE {table} t SET removed_at = now(), changed_at = now() \
+            "WITH gone AS (UPDATE {table} t SET removed_at = now(), changed_at = now() \
              WHERE t.workspace_id = $3 AND t.removed_at IS NULL AND NOT EXISTS \
-               (SELECT 1 FROM sync_seen s WHERE s.sync_id = $1 AND s.resource = $2 AND s.id = t.id)"
+               (SELECT 1 FROM sync_seen s WHERE s.sync_id = $1 AND s.resource = $2 AND s.id = t.id) \
+             RETURNING t.id) \
+             INSERT INTO inventory_changes \
+               (workspace_id, resource, item_id, sync_id, field, old_value, new_value) \
+             SELECT $3, $2, id, $1, '{presence}', 'present', 'removed' FROM gone",
+            presence = changes::PRESENCE
         );
         let marked = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(sync_id)

@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod audit;
+pub mod changes;
 pub mod cluster;
 mod columns;
 pub mod compliance;

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::events::*;
 use super::lock_watch::watch_lock;
 use super::meter::RateMeter;
+use super::mode::choose_mode;
 use super::record::record_end;
 use super::refresh::{self, RefreshJob};
 use super::stop::Stop;
@@ -213,34 +214,6 @@ fn odata_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Pick the mode for this run. Full when asked, on the first run of a resource, after
-/// `full_every_runs` incrementals, or when the last full sync is older than `full_every`.
-async fn choose_mode(
-    s: &Shared,
-    scope: Scope,
-    asked: Mode,
-) -> Result<(Mode, Option<DateTime<Utc>>), StoreError> {
-    if asked == Mode::Full {
-        return Ok((Mode::Full, None));
-    }
-    let mut since: Option<DateTime<Utc>> = None;
-    for &res in scope.resources() {
-        let b = s.store.baseline(res).await?;
-        let (Some(last_full), Some(last_good)) = (b.last_full_start, b.last_good_start) else {
-            return Ok((Mode::Full, None));
-        };
-        let too_many = b.incrementals_since_full >= i64::from(s.cfg.sync.full_every_runs);
-        let too_old = (Utc::now() - last_full).to_std().unwrap_or_default() > s.cfg.sync.full_every;
-        if asked == Mode::Auto && (too_many || too_old) {
-            return Ok((Mode::Full, None));
-        }
-        let skew = chrono::Duration::from_std(s.cfg.sync.incremental_skew).unwrap_or_default();
-        let start = last_good - skew;
-        since = Some(since.map_or(start, |x: DateTime<Utc>| x.min(start)));
-    }
-    Ok((Mode::Incremental, since))
-}
-
 /// Take the workspace lock, choose the mode and record the start: the lock, the mode, the
 /// incremental start and the run id — or the final event of a run that could not start.
 async fn begin(
@@ -284,7 +257,7 @@ async fn begin(
             return Err(fail(FailureKind::Database, e.to_string()));
         }
     };
-    let (mode, since) = match choose_mode(s, scope, asked).await {
+    let (mode, since) = match choose_mode(&s.store, &s.cfg.sync, scope, asked).await {
         Ok(m) => m,
         Err(e) => {
             lock.release().await;
@@ -450,7 +423,14 @@ async fn run(
             odata_time(Utc::now())
         )
     });
-    if let Some(Finish::AlreadyEnded(was)) = record_end(&s.store, &summary, note.as_deref()).await {
+    if let Some(Finish::AlreadyEnded(was)) = record_end(
+        &s.store,
+        &summary,
+        note.as_deref(),
+        Some(s.cfg.sync.history_retention_days),
+    )
+    .await
+    {
         // Another sync took the lock over and closed this run: whatever it did is not a
         // success of its own.
         tracing::error!(run_id, was = %was, "the sync run had been marked {was} by another sync");

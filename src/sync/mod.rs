@@ -9,6 +9,7 @@ pub mod events;
 pub mod fleet;
 mod lock_watch;
 mod meter;
+mod mode;
 mod probe;
 mod record;
 pub mod refresh;

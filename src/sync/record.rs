@@ -7,15 +7,30 @@ use crate::store::Store;
 use crate::store::history::Finish;
 
 /// Record the end of a run, retrying briefly: after a server restart the pool's first
-/// statement may still meet a dead connection.
+/// statement may still meet a dead connection. A recorded sync then prunes the workspace's
+/// change history older than `retention_days` (a failed prune is logged, not the run's
+/// failure: the history is kept one run longer); a targeted refresh passes `None`.
 pub(super) async fn record_end(
     store: &Store,
     summary: &SyncSummary,
     note: Option<&str>,
+    retention_days: Option<u32>,
 ) -> Option<Finish> {
     for attempt in 1..=3 {
         match store.finish_run(summary, note).await {
-            Ok(f) => return Some(f),
+            Ok(f) => {
+                if let Some(days) = retention_days {
+                    match store.prune_changes(days).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            pruned = n,
+                            "change history older than {days} days pruned"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "could not prune the change history"),
+                    }
+                }
+                return Some(f);
+            }
             Err(e) => {
                 tracing::warn!(run_id = summary.run_id, attempt, error = %e, "could not record the end of the sync run");
                 tokio::time::sleep(Duration::from_secs(1)).await;

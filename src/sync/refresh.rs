@@ -160,7 +160,7 @@ pub async fn refresh(job: &RefreshJob<'_>, emit: &(dyn Fn(SyncEvent) + Sync)) ->
         error: res.error.clone(),
     };
     if let Some(crate::store::history::Finish::AlreadyEnded(was)) =
-        record_end(job.store, &summary, None).await
+        record_end(job.store, &summary, None, None).await
     {
         summary.outcome = Outcome::Failed;
         summary.error = Some(format!(
