@@ -152,6 +152,12 @@ pub struct GlobalArgs {
     /// Machine-readable JSON output (headless commands).
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// With --sync-only or status: also write Prometheus text-format metrics (last success,
+    /// duration, outcome, items, requests, retries, 429s, breaker trips per workspace) to
+    /// PATH, atomically, for node_exporter's textfile collector.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {

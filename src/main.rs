@@ -38,6 +38,15 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    // Only syncs and `status` have figures to write: elsewhere the flag would do nothing.
+    let has_metrics = (cli.sync_only && cli.command.is_none())
+        || matches!(cli.command, Some(Command::Status { .. }));
+    if cli.global.metrics_file.is_some() && !has_metrics {
+        return Err(Failure::new(
+            exit::CONFIG,
+            "--metrics-file goes with --sync-only or status",
+        ));
+    }
     if let Some(Command::Simulate(args)) = &cli.command {
         let cfg = args
             .to_sim_config(cli.global.client_id.clone())
@@ -202,6 +211,18 @@ async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Fa
     )
     .await?;
     glp_console::out!("{}", report.text);
+    if let Some(path) = &cli.global.metrics_file {
+        let configured = headless::status::configured(cfg);
+        let stale_after = cfg.sync.stale_after;
+        let written =
+            headless::metrics::after_status(&store, path, workspaces, &configured, stale_after);
+        // A failing or stale workspace says more than the file: its exit code (7) stays.
+        match (written.await, &report.problem) {
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(_)) => eprintln!("glp-console: {}", e.message),
+            (Ok(()), _) => {}
+        }
+    }
     match report.problem {
         Some(message) => Err(Failure::new(report.code, message)),
         None => Ok(()),
@@ -251,6 +272,7 @@ fn sync_only(rt: &tokio::runtime::Runtime, cfg: &Config, cli: &Cli) -> Result<()
         json: cli.global.json,
         verbose: cli.global.verbose,
         trigger: Trigger::Cron,
+        metrics_file: cli.global.metrics_file.clone(),
     };
     // Several workspaces (or a named one) go through the fleet; a single-workspace
     // configuration keeps today's run and output exactly.

@@ -260,7 +260,9 @@ fn colon_jumps_to_every_tab() {
 fn help_lists_every_command_and_every_command_runs() {
     let a = app();
     let lines = a.help_lines();
-    for c in COMMANDS {
+    // The workspace commands are listed where the database holds several workspaces
+    // (tests/tui_workspaces.rs); this console has one.
+    for c in COMMANDS.iter().filter(|c| !c.workspaces) {
         assert!(
             lines.iter().any(|l| l.key == c.usage()),
             ":{} is missing from help",

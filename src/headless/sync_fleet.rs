@@ -8,6 +8,7 @@
 //! credentials, 3 API, 4 locked, …), as for a single workspace.
 
 use super::Failure;
+use super::metrics::RunEnd;
 use super::sync_only::{SyncOnly, failure_code, summary_json, summary_line};
 use crate::cli::exit;
 use crate::config::Config;
@@ -41,14 +42,44 @@ pub async fn run(cfg: &Config, opts: SyncOnly, only: &[String]) -> Result<i32, F
     let mut outcomes = unavailable;
     let (fleet, cancelled) = collect(fleet, &mut outcomes, total).await?;
     fleet.shutdown().await;
-    store.close().await;
     outcomes.sort_by(|a, b| a.ws.name.cmp(&b.ws.name));
     report(&outcomes, &opts);
-    Ok(if cancelled {
+    let code = if cancelled {
         exit::CANCELLED
     } else {
         fleet_code(&outcomes)
-    })
+    };
+    let code = write_metrics(&store, &opts, &outcomes, code).await;
+    store.close().await;
+    Ok(code)
+}
+
+/// `--metrics-file`: one series per workspace of the run (see `sync_only::write_metrics`).
+async fn write_metrics(
+    store: &Store,
+    opts: &SyncOnly,
+    outcomes: &[WorkspaceOutcome],
+    code: i32,
+) -> i32 {
+    let Some(path) = &opts.metrics_file else {
+        return code;
+    };
+    let ends: Vec<RunEnd> = outcomes
+        .iter()
+        .map(|o| RunEnd {
+            name: o.ws.name.clone(),
+            ws: o.ws.id.clone(),
+            summary: o.summary.clone(),
+            failure: o.failure.as_ref().map(|(k, _)| *k),
+        })
+        .collect();
+    match super::metrics::after_sync(store, path, &ends).await {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("glp-console: {e}");
+            super::metrics::exit_code_after_write_error(code)
+        }
+    }
 }
 
 /// Wait for every member's final event (a signal cancels them all, and they still end).

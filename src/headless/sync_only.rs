@@ -24,6 +24,8 @@ pub struct SyncOnly {
     pub json: bool,
     pub verbose: u8,
     pub trigger: Trigger,
+    /// `--metrics-file`: where to write the run's Prometheus metrics when it ends.
+    pub metrics_file: Option<std::path::PathBuf>,
 }
 
 /// Build the API client from the configuration (credentials resolved here).
@@ -65,6 +67,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     let mut line = ProgressLine::new(progress, opts.verbose > 0 && !opts.json);
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     let mut cancelled = false;
+    let mut end = None;
     let code = loop {
         let ev = tokio::select! {
             ev = handle.events.recv() => ev,
@@ -120,6 +123,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
             SyncEvent::Finished(summary) => {
                 clear_line(progress);
                 report(&summary, None, &opts);
+                end = Some((Some(summary), None));
                 break exit::OK;
             }
             SyncEvent::Failed {
@@ -130,6 +134,7 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
             } => {
                 clear_line(progress);
                 let code = failure_code(kind, summary.as_ref().map(|s| s.outcome));
+                end = Some((summary.clone(), Some(kind)));
                 match summary {
                     Some(s) => report(&s, Some(&error), &opts),
                     None if opts.json => crate::outln!(
@@ -145,8 +150,42 @@ pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     };
     let _ = handle.commands.send(SyncCommand::Shutdown).await;
     let _ = handle.task.await;
+    let code = write_metrics(cfg, &store, &opts, end, code).await;
     store.close().await;
     Ok(code)
+}
+
+/// `--metrics-file`: the one workspace's series (a run that ended without a final event is
+/// recorded as failed); a file that cannot be written is told on stderr and changes the
+/// exit code (see [`super::metrics::exit_code_after_write_error`]), the synced data stays.
+async fn write_metrics(
+    cfg: &Config,
+    store: &Store,
+    opts: &SyncOnly,
+    end: Option<(Option<SyncSummary>, Option<FailureKind>)>,
+    code: i32,
+) -> i32 {
+    let Some(path) = &opts.metrics_file else {
+        return code;
+    };
+    let (summary, failure) = end.unwrap_or((None, Some(FailureKind::Api)));
+    let ws = cfg.clients().next();
+    let run = super::metrics::RunEnd {
+        name: ws.map_or_else(
+            || crate::domain::WorkspaceId::DEFAULT.into(),
+            |w| w.name.clone(),
+        ),
+        ws: cfg.primary_workspace(),
+        summary,
+        failure,
+    };
+    match super::metrics::after_sync(store, path, &[run]).await {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("glp-console: {e}");
+            super::metrics::exit_code_after_write_error(code)
+        }
+    }
 }
 
 /// The exit code of a sync that ended with a failure of `kind` (and, if it started, this

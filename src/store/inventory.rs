@@ -189,12 +189,11 @@ async fn write_changed<'a, T: Tracked>(
     run: Option<i64>,
     items: &[&'a Item<T>],
     new_rows: NewRows,
-    id: impl Fn(&T) -> &str,
     columns: impl for<'b> Fn(&'b [&'b Item<T>], &[i64]) -> Vec<Column<'b>>,
 ) -> Result<Returned, StoreError> {
     let total = items.len();
     let hashes: Vec<i64> = items.iter().map(|i| raw_hash(&i.raw)).collect();
-    let ids: Vec<&str> = items.iter().map(|i| id(&i.data)).collect();
+    let ids: Vec<&str> = items.iter().map(|i| i.data.id()).collect();
     let stored = stored_state(tx, table, ws, &ids, &hashes).await?;
     let mut counts = UpsertCounts::default();
     let mut changed = Vec::new();
@@ -203,7 +202,7 @@ async fn write_changed<'a, T: Tracked>(
     let (mut fresh, mut fresh_hashes) = (Vec::new(), Vec::new());
     let (mut update, mut update_hashes) = (Vec::new(), Vec::new());
     for (item, hash) in items.iter().zip(&hashes) {
-        let key = id(&item.data);
+        let key = item.data.id();
         match stored.get(key) {
             Some((true, false)) => continue,
             Some((_, removed)) => {
@@ -228,7 +227,7 @@ async fn write_changed<'a, T: Tracked>(
         NewRows::Copy => copy_new(tx, table, ws, &fresh, &fresh_hashes, &columns).await?,
         NewRows::Upsert => {
             // A row the pre-read missed may be stored by now: its old links must go too.
-            existed.extend(fresh.iter().map(|i| id(&i.data).to_string()));
+            existed.extend(fresh.iter().map(|i| i.data.id().to_string()));
             update.append(&mut fresh);
             update_hashes.append(&mut fresh_hashes);
         }
@@ -445,7 +444,6 @@ impl Store {
             fence.map(RunFence::run_id),
             items,
             new_rows,
-            |d: &Device| d.id.as_str(),
             device_columns,
         )
         .await?;
@@ -518,7 +516,6 @@ impl Store {
             fence.map(RunFence::run_id),
             items,
             new_rows,
-            |d: &Subscription| d.id.as_str(),
             subscription_columns,
         )
         .await?;

@@ -15,6 +15,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::{Store, StoreError};
+use crate::domain::WorkspaceId;
 
 /// One line of the Devices tab.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,38 +110,133 @@ pub struct Detail {
 /// How many links a detail pane lists at most (a subscription may cover 50 000 devices).
 pub const DETAIL_LINK_CAP: i64 = 500;
 
+/// Which rows the console's queries read. One workspace: its tables as they are (the plans
+/// below were tuned for that). Several: "all" reads them consolidated (migration 0009: a device
+/// the MSP's view and a tenant's both return is one row, attributed to the tenant it is placed
+/// in), and one workspace the consolidated rows attributed to it — the rule
+/// `Store::workspace_overview` counts by, so the Workspaces tab's figures add up to "all"'s.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ViewScope {
+    #[default]
+    Single,
+    All,
+    One(WorkspaceId),
+}
+
+/// The devices of a one-workspace database, each with the workspace it is attributed to: the
+/// statements below are written with this, and [`ViewScope::sql`] swaps it for the scope's.
+const SINGLE_DEVICES: &str = "(SELECT d.*, d.workspace_id AS ws_of FROM devices d)";
+const SINGLE_SUBSCRIPTIONS: &str = "(SELECT s.*, s.workspace_id AS ws_of FROM subscriptions s)";
+
+/// `devices_consolidated` (0009) written out, each row with the workspace it is attributed to
+/// (placed in, if stored; else the one that listed it): a filter outside the view's DISTINCT
+/// ON never reaches inside it (one tenant would consolidate all tenants' devices), and ids
+/// are sorted in byte order (see the module doc), the same equality. [`CHOICE`] is the view's.
+const CONSOLIDATED: &str = "SELECT DISTINCT ON (d.id COLLATE \"C\") d.*, \
+       coalesce(p.id, d.workspace_id) AS ws_of FROM devices d \
+  LEFT JOIN workspaces p ON p.id = d.placed_workspace_id";
+const CHOICE: &str = "d.id COLLATE \"C\", (d.removed_at IS NULL) DESC, \
+       (d.workspace_id = d.placed_workspace_id) DESC, d.workspace_id COLLATE \"C\"";
+
+impl ViewScope {
+    /// The devices in scope with `ws_of` (the workspace each is attributed to), as a table
+    /// expression; the workspace, for [`ViewScope::One`], is parameter `$n`.
+    fn devices(&self, n: usize) -> String {
+        match self {
+            ViewScope::Single => SINGLE_DEVICES.into(),
+            ViewScope::All => format!("(SELECT * FROM ({CONSOLIDATED} ORDER BY {CHOICE}) c)"),
+            // Only the ids this workspace's rows or the rows placed in it name (a device
+            // attributed to it has such a row), so one tenant of 300 does not consolidate
+            // all 300's devices.
+            ViewScope::One(_) => format!(
+                "(SELECT * FROM ({CONSOLIDATED} \
+                  WHERE d.id IN (SELECT id FROM devices \
+                                  WHERE workspace_id = ${n} OR placed_workspace_id = ${n}) \
+                  ORDER BY {CHOICE}) c WHERE c.ws_of = ${n})"
+            ),
+        }
+    }
+
+    /// The subscriptions in scope with `ws_of`, like [`ViewScope::devices`].
+    fn subscriptions(&self, n: usize) -> String {
+        match self {
+            ViewScope::Single => SINGLE_SUBSCRIPTIONS.into(),
+            ViewScope::All => {
+                "(SELECT s.*, s.workspace_id AS ws_of FROM subscriptions_consolidated s)".into()
+            }
+            ViewScope::One(_) => format!(
+                "(SELECT s.*, s.workspace_id AS ws_of FROM subscriptions_consolidated s \
+                   WHERE s.workspace_id = ${n})"
+            ),
+        }
+    }
+
+    /// The runs and history rows in scope: a condition on `workspace_id`.
+    fn rows_of(&self, n: usize) -> String {
+        match self {
+            ViewScope::One(_) => format!("workspace_id = ${n}"),
+            _ => "true".into(),
+        }
+    }
+
+    /// The workspace to bind as the scope's parameter, if it has one.
+    fn param(&self) -> Option<&str> {
+        match self {
+            ViewScope::One(w) => Some(w.as_str()),
+            _ => None,
+        }
+    }
+
+    /// `sql` (written for one workspace: valid SQL as it is) over the devices and
+    /// subscriptions in scope, the workspace being parameter `$n`.
+    fn sql(&self, sql: &str, n: usize) -> sqlx::AssertSqlSafe<String> {
+        sqlx::AssertSqlSafe(match self {
+            ViewScope::Single => sql.to_string(),
+            _ => sql
+                .replace(SINGLE_DEVICES, &self.devices(n))
+                .replace(SINGLE_SUBSCRIPTIONS, &self.subscriptions(n)),
+        })
+    }
+}
+
+/// A device's links in its own workspace (every key of 0009 leads with the workspace).
 const DEVICES_SQL: &str = "
 WITH firstsub AS (
-    SELECT DISTINCT ON (ds.device_id) ds.device_id,
+    SELECT DISTINCT ON (ds.workspace_id, ds.device_id) ds.workspace_id, ds.device_id,
            coalesce(ds.key, s.key) AS key,
            coalesce(ds.end_time, s.end_time) AS end_time,
-           count(*) OVER (PARTITION BY ds.device_id) AS n
+           count(*) OVER (PARTITION BY ds.workspace_id, ds.device_id) AS n
       FROM device_subscriptions ds
-      LEFT JOIN subscriptions s ON s.id = ds.subscription_id
-     ORDER BY ds.device_id, coalesce(ds.end_time, s.end_time) NULLS LAST
+      LEFT JOIN subscriptions s ON s.workspace_id = ds.workspace_id AND s.id = ds.subscription_id
+     ORDER BY ds.workspace_id, ds.device_id, coalesce(ds.end_time, s.end_time) NULLS LAST
 )
 SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d.application_id,
        d.assigned_state, d.archived, d.removed_at, d.last_seen_at, d.device_name,
        f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
        (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
           FROM jsonb_each_text(d.tags)) AS tags,
-       an.name AS application_name
-  FROM devices d
-  LEFT JOIN firstsub f ON f.device_id = d.id
-  LEFT JOIN application_names an ON an.id = lower(d.application_id)
+       an.name AS application_name, d.ws_of
+  FROM (SELECT d.*, d.workspace_id AS ws_of FROM devices d) d
+  LEFT JOIN firstsub f ON f.workspace_id = d.workspace_id AND f.device_id = d.id
+  LEFT JOIN application_names an
+         ON an.workspace_id = d.workspace_id AND an.id = lower(d.application_id)
  ORDER BY d.serial_number COLLATE \"C\", d.id COLLATE \"C\"";
 
+/// Devices linked per subscription, counted in the subscription's own workspace (as
+/// `subscriptions_expiring` counts them).
 const SUBSCRIPTIONS_SQL: &str = "
 WITH counts AS (
-    SELECT ds.subscription_id, count(*) AS n
-      FROM device_subscriptions ds JOIN devices d ON d.id = ds.device_id
+    SELECT ds.workspace_id, ds.subscription_id, count(*) AS n
+      FROM device_subscriptions ds
+      JOIN devices d ON d.workspace_id = ds.workspace_id AND d.id = ds.device_id
      WHERE d.removed_at IS NULL
-     GROUP BY ds.subscription_id
+     GROUP BY ds.workspace_id, ds.subscription_id
 )
 SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quantity,
        s.available_quantity, s.start_time, s.end_time, s.sku, s.is_eval, s.removed_at,
-       coalesce(c.n, 0) AS devices
-  FROM subscriptions s LEFT JOIN counts c ON c.subscription_id = s.id
+       coalesce(c.n, 0) AS devices, s.ws_of
+  FROM (SELECT s.*, s.workspace_id AS ws_of FROM subscriptions s) s
+  LEFT JOIN counts c ON c.workspace_id = s.workspace_id AND c.subscription_id = s.id
  ORDER BY s.end_time NULLS LAST, s.key, s.id";
 
 /// Turns off PostgreSQL's JIT for the rest of the transaction. The planner's cost of the
@@ -159,26 +255,30 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
        f.key AS sub_key, f.end_time AS sub_end, coalesce(f.n, 0) AS sub_count,
        (SELECT string_agg(key || '=' || value, ',' ORDER BY key)
           FROM jsonb_each_text(d.tags)) AS tags,
-       (SELECT name FROM application_names WHERE id = lower(d.application_id)) AS application_name
-  FROM (SELECT id, serial_number, mac_address, device_type, model, region, application_id,
-               assigned_state, archived, removed_at, last_seen_at, device_name, tags
-          FROM devices ORDER BY serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
+       (SELECT name FROM application_names
+         WHERE workspace_id = d.workspace_id AND id = lower(d.application_id)) AS application_name,
+       d.ws_of
+  FROM (SELECT workspace_id, id, serial_number, mac_address, device_type, model, region,
+               application_id, assigned_state, archived, removed_at, last_seen_at, device_name,
+               tags, ws_of
+          FROM (SELECT d.*, d.workspace_id AS ws_of FROM devices d) d ORDER BY serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
   LEFT JOIN LATERAL (
         SELECT coalesce(ds.key, s.key) AS key, coalesce(ds.end_time, s.end_time) AS end_time,
                count(*) OVER () AS n
           FROM device_subscriptions ds
           LEFT JOIN LATERAL (SELECT key, end_time FROM subscriptions
-                              WHERE id = ds.subscription_id LIMIT 1) s ON true
-         WHERE ds.device_id = d.id
+                              WHERE workspace_id = ds.workspace_id AND id = ds.subscription_id
+                              LIMIT 1) s ON true
+         WHERE ds.workspace_id = d.workspace_id AND ds.device_id = d.id
          ORDER BY coalesce(ds.end_time, s.end_time) NULLS LAST
          LIMIT 1) f ON true
  ORDER BY d.serial_number COLLATE \"C\", d.id COLLATE \"C\"";
 
 const COVERED_SQL: &str = "
 SELECT s.id AS sid, d.id AS did, d.serial_number, d.device_type, d.model
-  FROM subscriptions s
-  JOIN device_subscriptions ds ON ds.subscription_id = s.id
-  JOIN devices d ON d.id = ds.device_id
+  FROM (SELECT s.*, s.workspace_id AS ws_of FROM subscriptions s) s
+  JOIN device_subscriptions ds ON ds.workspace_id = s.workspace_id AND ds.subscription_id = s.id
+  JOIN devices d ON d.workspace_id = ds.workspace_id AND d.id = ds.device_id
  WHERE s.removed_at IS NULL AND d.removed_at IS NULL
  ORDER BY s.id, d.serial_number";
 
@@ -214,6 +314,58 @@ fn covered_device(r: &PgRow) -> Result<CoveredDevice, sqlx::Error> {
     })
 }
 
+fn subscription_record(r: &PgRow) -> Result<SubscriptionRecord, sqlx::Error> {
+    Ok(SubscriptionRecord {
+        id: r.try_get("id")?,
+        key: r.try_get("key")?,
+        subscription_type: r.try_get("subscription_type")?,
+        tier: r.try_get("tier")?,
+        status: r.try_get("subscription_status")?,
+        quantity: r.try_get("quantity")?,
+        available_quantity: r.try_get("available_quantity")?,
+        start_time: r.try_get("start_time")?,
+        end_time: r.try_get("end_time")?,
+        sku: r.try_get("sku")?,
+        is_eval: r.try_get("is_eval")?,
+        removed_at: r.try_get("removed_at")?,
+        devices: r.try_get("devices")?,
+    })
+}
+
+fn run_record(r: &PgRow) -> Result<AssignmentRunRecord, sqlx::Error> {
+    Ok(AssignmentRunRecord {
+        id: r.try_get("id")?,
+        created_at: r.try_get("created_at")?,
+        finished_at: r.try_get("finished_at")?,
+        kind: r.try_get("kind")?,
+        status: r.try_get("status")?,
+        source_file: r.try_get("source_file")?,
+        operator: r.try_get("operator")?,
+        devices: r.try_get("devices")?,
+        succeeded: r.try_get("succeeded")?,
+        failed: r.try_get("failed")?,
+        operations: r.try_get("operations")?,
+    })
+}
+
+/// A record with the id of the workspace it is attributed to (see [`ViewScope`]).
+pub type InWorkspace<T> = (String, T);
+
+const RUNS_SQL: &str = "
+SELECT r.id, r.created_at, r.finished_at, r.kind, r.status, r.source_file, r.operator,
+       COALESCE((r.summary->'counts'->>'devices')::bigint,
+         (SELECT count(*) FROM assignment_devices d WHERE d.run_id = r.id)) AS devices,
+       COALESCE((r.summary->'counts'->>'devices_succeeded')::bigint,
+         (SELECT count(*) FROM assignment_devices d
+           WHERE d.run_id = r.id AND d.outcome IN ('succeeded', 'validated'))) AS succeeded,
+       COALESCE((r.summary->'counts'->>'devices_failed')::bigint,
+         (SELECT count(*) FROM assignment_devices d
+           WHERE d.run_id = r.id AND d.outcome = 'failed')) AS failed,
+       COALESCE((r.summary->'counts'->>'operations')::bigint,
+         (SELECT count(*) FROM assignment_operations o WHERE o.run_id = r.id)) AS operations,
+       r.workspace_id AS ws_of
+  FROM assignment_runs r WHERE {R} ORDER BY r.created_at DESC, r.id DESC LIMIT 1000";
+
 impl Store {
     /// Every device in the Devices tab's order, handed to `each` one at a time as the rows
     /// arrive: the caller builds its display rows while streaming, so the driver's result
@@ -223,12 +375,26 @@ impl Store {
         &self,
         mut each: impl FnMut(DeviceRecord),
     ) -> Result<(), StoreError> {
+        self.view_devices_each_in(&ViewScope::Single, |_, d| each(d))
+            .await
+    }
+
+    /// [`Store::view_devices_each`] over the devices in `scope`, each with its workspace.
+    pub async fn view_devices_each_in(
+        &self,
+        scope: &ViewScope,
+        mut each: impl FnMut(String, DeviceRecord),
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(NO_JIT).execute(&mut *tx).await?;
         {
-            let mut rows = sqlx::query(DEVICES_SQL).fetch(&mut *tx);
+            let mut q = sqlx::query(scope.sql(DEVICES_SQL, 1));
+            if let Some(w) = scope.param() {
+                q = q.bind(w);
+            }
+            let mut rows = q.fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
-                each(device_record(&r)?);
+                each(r.try_get("ws_of")?, device_record(&r)?);
             }
         }
         tx.commit().await?;
@@ -239,15 +405,40 @@ impl Store {
     /// within milliseconds of starting while the full list streams in behind it. The
     /// per-device joins run only for those rows (lateral), not for the whole inventory.
     pub async fn view_devices_head(&self, limit: i64) -> Result<Vec<DeviceRecord>, StoreError> {
+        let head = self.view_devices_head_in(&ViewScope::Single, limit).await?;
+        Ok(head.into_iter().map(|(_, d)| d).collect())
+    }
+
+    /// [`Store::view_devices_head`] of the devices in `scope`, each with its workspace.
+    pub async fn view_devices_head_in(
+        &self,
+        scope: &ViewScope,
+        limit: i64,
+    ) -> Result<Vec<InWorkspace<DeviceRecord>>, StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(NO_JIT).execute(&mut *tx).await?;
-        let rows = sqlx::query(DEVICES_HEAD_SQL)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
+        let sql = match scope {
+            // Every row of a device carries its serial, so the first `limit` consolidated
+            // devices are among the first `limit` (serial, id) pairs of all rows: only
+            // those ids are consolidated (a narrow sort of the keys, not of every device).
+            ViewScope::All => sqlx::AssertSqlSafe(DEVICES_HEAD_SQL.replace(
+                SINGLE_DEVICES,
+                &format!(
+                    "(SELECT * FROM ({CONSOLIDATED} WHERE d.id IN (SELECT i FROM \
+                       (SELECT DISTINCT serial_number COLLATE \"C\" AS s, id COLLATE \"C\" AS i \
+                          FROM devices ORDER BY 1, 2 LIMIT $1) t) ORDER BY {CHOICE}) c)"
+                ),
+            )),
+            _ => scope.sql(DEVICES_HEAD_SQL, 2),
+        };
+        let mut q = sqlx::query(sql).bind(limit);
+        if let Some(w) = scope.param() {
+            q = q.bind(w);
+        }
+        let rows = q.fetch_all(&mut *tx).await?;
         tx.commit().await?;
         rows.iter()
-            .map(device_record)
+            .map(|r| Ok((r.try_get("ws_of")?, device_record(r)?)))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
@@ -255,36 +446,53 @@ impl Store {
     /// Device count per type (`None`: no type), for tab titles and the breakdown line before
     /// the full list is loaded.
     pub async fn view_device_type_counts(&self) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT device_type, count(*) FROM devices GROUP BY device_type")
-                .fetch_all(self.pool())
-                .await?,
-        )
+        self.view_device_type_counts_in(&ViewScope::Single).await
+    }
+
+    /// [`Store::view_device_type_counts`] of the devices in `scope`.
+    pub async fn view_device_type_counts_in(
+        &self,
+        scope: &ViewScope,
+    ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
+        let sql = match scope {
+            // One per device id, hashed rather than consolidated (a sort of every row): the
+            // total is exact; a device whose rows disagree on its type is counted under one
+            // of them until the full list (whose rows are counted) replaces these figures.
+            ViewScope::All => sqlx::AssertSqlSafe(
+                "SELECT t, count(*) FROM (SELECT min(device_type) AS t FROM devices GROUP BY id) x \
+                  GROUP BY t"
+                    .to_string(),
+            ),
+            _ => scope.sql(
+                &format!("SELECT device_type, count(*) FROM {SINGLE_DEVICES} d GROUP BY device_type"),
+                1,
+            ),
+        };
+        let mut q = sqlx::query_as(sql);
+        if let Some(w) = scope.param() {
+            q = q.bind(w);
+        }
+        Ok(q.fetch_all(self.pool()).await?)
     }
 
     /// Every subscription with its count of covered devices.
     pub async fn view_subscriptions(&self) -> Result<Vec<SubscriptionRecord>, StoreError> {
-        let rows = sqlx::query(SUBSCRIPTIONS_SQL)
-            .fetch_all(self.pool())
-            .await?;
+        let subs = self.view_subscriptions_in(&ViewScope::Single).await?;
+        Ok(subs.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// [`Store::view_subscriptions`] of the subscriptions in `scope`, each with its workspace.
+    pub async fn view_subscriptions_in(
+        &self,
+        scope: &ViewScope,
+    ) -> Result<Vec<InWorkspace<SubscriptionRecord>>, StoreError> {
+        let mut q = sqlx::query(scope.sql(SUBSCRIPTIONS_SQL, 1));
+        if let Some(w) = scope.param() {
+            q = q.bind(w);
+        }
+        let rows = q.fetch_all(self.pool()).await?;
         rows.iter()
-            .map(|r| {
-                Ok(SubscriptionRecord {
-                    id: r.try_get("id")?,
-                    key: r.try_get("key")?,
-                    subscription_type: r.try_get("subscription_type")?,
-                    tier: r.try_get("tier")?,
-                    status: r.try_get("subscription_status")?,
-                    quantity: r.try_get("quantity")?,
-                    available_quantity: r.try_get("available_quantity")?,
-                    start_time: r.try_get("start_time")?,
-                    end_time: r.try_get("end_time")?,
-                    sku: r.try_get("sku")?,
-                    is_eval: r.try_get("is_eval")?,
-                    removed_at: r.try_get("removed_at")?,
-                    devices: r.try_get("devices")?,
-                })
-            })
+            .map(|r| Ok((r.try_get("ws_of")?, subscription_record(r)?)))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
@@ -295,9 +503,23 @@ impl Store {
     /// holding the whole result.
     pub async fn view_covered_devices_each(
         &self,
+        each: impl FnMut(CoveredDevice),
+    ) -> Result<(), StoreError> {
+        self.view_covered_devices_each_in(&ViewScope::Single, each)
+            .await
+    }
+
+    /// [`Store::view_covered_devices_each`] for the subscriptions in `scope`.
+    pub async fn view_covered_devices_each_in(
+        &self,
+        scope: &ViewScope,
         mut each: impl FnMut(CoveredDevice),
     ) -> Result<(), StoreError> {
-        let mut rows = sqlx::query(COVERED_SQL).fetch(self.pool());
+        let mut q = sqlx::query(scope.sql(COVERED_SQL, 1));
+        if let Some(w) = scope.param() {
+            q = q.bind(w);
+        }
+        let mut rows = q.fetch(self.pool());
         while let Some(r) = rows.try_next().await? {
             each(covered_device(&r)?);
         }
@@ -311,60 +533,52 @@ impl Store {
     /// `running` by processes that are gone are marked `abandoned` first, so the list never
     /// shows a dead run as in progress.
     pub async fn view_assignment_runs(&self) -> Result<Vec<AssignmentRunRecord>, StoreError> {
+        let runs = self.view_assignment_runs_in(&ViewScope::Single).await?;
+        Ok(runs.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// [`Store::view_assignment_runs`] of the workspaces in `scope`, each with its workspace.
+    pub async fn view_assignment_runs_in(
+        &self,
+        scope: &ViewScope,
+    ) -> Result<Vec<InWorkspace<AssignmentRunRecord>>, StoreError> {
         self.sweep_abandoned_assignment_runs().await?;
-        let rows = sqlx::query(
-            "SELECT r.id, r.created_at, r.finished_at, r.kind, r.status, r.source_file, r.operator,
-                    COALESCE((r.summary->'counts'->>'devices')::bigint,
-                      (SELECT count(*) FROM assignment_devices d WHERE d.run_id = r.id)) AS devices,
-                    COALESCE((r.summary->'counts'->>'devices_succeeded')::bigint,
-                      (SELECT count(*) FROM assignment_devices d
-                        WHERE d.run_id = r.id AND d.outcome IN ('succeeded', 'validated'))) AS succeeded,
-                    COALESCE((r.summary->'counts'->>'devices_failed')::bigint,
-                      (SELECT count(*) FROM assignment_devices d
-                        WHERE d.run_id = r.id AND d.outcome = 'failed')) AS failed,
-                    COALESCE((r.summary->'counts'->>'operations')::bigint,
-                      (SELECT count(*) FROM assignment_operations o WHERE o.run_id = r.id)) AS operations
-               FROM assignment_runs r ORDER BY r.created_at DESC, r.id DESC LIMIT 1000",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let sql = RUNS_SQL.replace("{R}", &scope.rows_of(1));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(w) = scope.param() {
+            q = q.bind(w);
+        }
+        let rows = q.fetch_all(self.pool()).await?;
         rows.iter()
-            .map(|r| {
-                Ok(AssignmentRunRecord {
-                    id: r.try_get("id")?,
-                    created_at: r.try_get("created_at")?,
-                    finished_at: r.try_get("finished_at")?,
-                    kind: r.try_get("kind")?,
-                    status: r.try_get("status")?,
-                    source_file: r.try_get("source_file")?,
-                    operator: r.try_get("operator")?,
-                    devices: r.try_get("devices")?,
-                    succeeded: r.try_get("succeeded")?,
-                    failed: r.try_get("failed")?,
-                    operations: r.try_get("operations")?,
-                })
-            })
+            .map(|r| Ok((r.try_get("ws_of")?, run_record(r)?)))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
 
-    /// A device's raw JSON and its linked subscriptions.
+    /// A device's raw JSON and its linked subscriptions. A device several workspaces list is
+    /// read as the consolidated view has it (the row the console shows), with the links of
+    /// that row's workspace.
     pub async fn view_device_detail(&self, id: &str) -> Result<Option<Detail>, StoreError> {
-        let raw: Option<serde_json::Value> =
-            sqlx::query_scalar("SELECT raw_data FROM devices WHERE id = $1")
+        let raw: Option<(serde_json::Value, String)> =
+            sqlx::query_as("SELECT raw_data, workspace_id FROM devices_consolidated WHERE id = $1")
                 .bind(id)
                 .fetch_optional(self.pool())
                 .await?;
-        let Some(raw) = raw else { return Ok(None) };
+        let Some((raw, ws)) = raw else {
+            return Ok(None);
+        };
         let rows = sqlx::query(
             "SELECT ds.subscription_id, coalesce(ds.key, s.key, ds.subscription_id) AS name,
                     concat_ws(' ', coalesce(s.subscription_type, ''), coalesce(ds.tier, s.tier, ''),
                               coalesce(s.subscription_status, 'not synced')) AS info,
                     coalesce(ds.end_time, s.end_time) AS end_time
-               FROM device_subscriptions ds LEFT JOIN subscriptions s ON s.id = ds.subscription_id
-              WHERE ds.device_id = $1 ORDER BY 4 NULLS LAST, 2",
+               FROM device_subscriptions ds
+               LEFT JOIN subscriptions s
+                      ON s.workspace_id = ds.workspace_id AND s.id = ds.subscription_id
+              WHERE ds.workspace_id = $2 AND ds.device_id = $1 ORDER BY 4 NULLS LAST, 2",
         )
         .bind(id)
+        .bind(&ws)
         .fetch_all(self.pool())
         .await?;
         let links = rows
@@ -386,18 +600,23 @@ impl Store {
         }))
     }
 
-    /// A subscription's raw JSON and the devices it covers (at most [`DETAIL_LINK_CAP`]).
+    /// A subscription's raw JSON and the devices it covers (at most [`DETAIL_LINK_CAP`]),
+    /// read like [`Store::view_device_detail`].
     pub async fn view_subscription_detail(&self, id: &str) -> Result<Option<Detail>, StoreError> {
-        let raw: Option<serde_json::Value> =
-            sqlx::query_scalar("SELECT raw_data FROM subscriptions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
-        let Some(raw) = raw else { return Ok(None) };
-        let links_total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM device_subscriptions WHERE subscription_id = $1",
+        let raw: Option<(serde_json::Value, String)> = sqlx::query_as(
+            "SELECT raw_data, workspace_id FROM subscriptions_consolidated WHERE id = $1",
         )
         .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((raw, ws)) = raw else {
+            return Ok(None);
+        };
+        let links_total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM device_subscriptions WHERE workspace_id = $2 AND subscription_id = $1",
+        )
+        .bind(id)
+        .bind(&ws)
         .fetch_one(self.pool())
         .await?;
         let rows = sqlx::query(
@@ -405,11 +624,14 @@ impl Store {
                     concat_ws(' ', coalesce(d.device_type, ''), coalesce(d.model, ''),
                               CASE WHEN d.removed_at IS NOT NULL THEN 'REMOVED'
                                    WHEN d.archived THEN 'archived' ELSE '' END) AS info
-               FROM device_subscriptions ds JOIN devices d ON d.id = ds.device_id
-              WHERE ds.subscription_id = $1 ORDER BY d.serial_number LIMIT $2",
+               FROM device_subscriptions ds
+               JOIN devices d ON d.workspace_id = ds.workspace_id AND d.id = ds.device_id
+              WHERE ds.workspace_id = $3 AND ds.subscription_id = $1
+              ORDER BY d.serial_number LIMIT $2",
         )
         .bind(id)
         .bind(DETAIL_LINK_CAP)
+        .bind(&ws)
         .fetch_all(self.pool())
         .await?;
         let links = rows
@@ -432,10 +654,42 @@ impl Store {
 
     /// When the last successful sync finished (before the engine reports its own status).
     pub async fn view_last_good_sync(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded'",
-        )
-        .fetch_one(self.pool())
-        .await?)
+        self.view_last_good_sync_in(&ViewScope::Single).await
+    }
+
+    /// [`Store::view_last_good_sync`] of the workspaces in `scope` (all: the latest of any).
+    pub async fn view_last_good_sync_in(
+        &self,
+        scope: &ViewScope,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = format!(
+            "SELECT max(finished_at) FROM sync_history WHERE outcome = 'succeeded' AND {}",
+            scope.rows_of(1)
+        );
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        if let Some(w) = scope.param() {
+            q = q.bind(w);
+        }
+        Ok(q.fetch_one(self.pool()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement names the one-workspace tables exactly as [`ViewScope::sql`] replaces
+    /// them: a statement that drifted would read every workspace in every scope.
+    #[test]
+    fn every_statement_is_scoped() {
+        for sql in [DEVICES_SQL, DEVICES_HEAD_SQL] {
+            assert!(sql.contains(SINGLE_DEVICES), "{sql}");
+        }
+        for sql in [SUBSCRIPTIONS_SQL, COVERED_SQL] {
+            assert!(sql.contains(SINGLE_SUBSCRIPTIONS), "{sql}");
+        }
+        let one = ViewScope::One(WorkspaceId::default_id());
+        assert!(!one.sql(DEVICES_SQL, 1).0.contains(SINGLE_DEVICES));
+        assert!(!one.sql(COVERED_SQL, 1).0.contains(SINGLE_SUBSCRIPTIONS));
     }
 }

@@ -73,7 +73,13 @@ impl Effects {
                         self.reload_again = true;
                     } else {
                         self.reloading = true;
-                        loaders::spawn_reload(self.store.clone(), app.now(), self.tx.clone());
+                        let scope = app.reload_scope();
+                        let job = loaders::ReloadJob {
+                            scope,
+                            window_days: app.window_days(),
+                            now: app.now(),
+                        };
+                        loaders::spawn_reload(self.store.clone(), job, self.tx.clone());
                     }
                 }
                 Effect::LoadDetail { table, id } => {

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 
 use super::app::{Loaded, TableId};
 use super::filter::FilterResult;
-use super::model::rows;
+use super::model::table as rows_row;
+use super::model::{rows, workspaces};
 use super::wizard::{WizardData, WizardMsg, complete_path, wizard_data};
 use crate::assign::apply::ApplyHandle;
 use crate::assign::load::LoadOptions;
@@ -19,6 +20,8 @@ use crate::assign::report::ApplyReport;
 use crate::assign::session;
 use crate::glp::client::Client;
 use crate::store::Store;
+use crate::store::views::{SubscriptionRecord, ViewScope};
+use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
 
 /// Messages from tasks the loop started.
@@ -112,17 +115,23 @@ pub fn export_report(report: &ApplyReport, path: &Path) -> Result<String, String
     Ok(format!("wrote {name} to {dir}"))
 }
 
+/// What a reload reads: the scope asked for (the loader reads one workspace's tables as
+/// they are when the database holds only one), the window the Workspaces tab counts
+/// expiring subscriptions in, and the "now" of the display rows.
+#[derive(Debug, Clone)]
+pub struct ReloadJob {
+    pub scope: ViewScope,
+    pub window_days: u32,
+    pub now: chrono::DateTime<Utc>,
+}
+
 /// Load every tab, smallest first, building display rows off the UI task.
-pub(super) fn spawn_reload(
-    store: Store,
-    now: chrono::DateTime<Utc>,
-    tx: mpsc::UnboundedSender<Msg>,
-) {
+pub(super) fn spawn_reload(store: Store, job: ReloadJob, tx: mpsc::UnboundedSender<Msg>) {
     tokio::spawn(async move {
         let send = |l| {
             let _ = tx.send(Msg::Loaded(l));
         };
-        if let Err(e) = load_all(&store, now, &send).await {
+        if let Err(e) = load_scope(&store, &job, &send).await {
             send(Loaded::Failed(e.to_string()));
         }
         let _ = tx.send(Msg::ReloadDone);
@@ -133,21 +142,87 @@ pub(super) fn spawn_reload(
 /// shows ~100 rows; the head also covers the first PgDn).
 pub const HEAD_ROWS: i64 = 200;
 
-/// The queries and row building behind a reload (also used by tests and benchmarks).
-///
-/// The first screenful of devices and the per-type counts come first, from two small
-/// queries, so the console shows data within milliseconds; the full device list then
-/// streams in and its display rows are built as the database rows arrive (the result set,
-/// the records and the rows are never all in memory at once).
+/// The queries and row building behind a reload of every workspace (also used by tests and
+/// benchmarks); see [`load_scope`].
 pub async fn load_all(
     store: &Store,
     now: chrono::DateTime<Utc>,
     send: &(dyn Fn(Loaded) + Sync),
 ) -> anyhow::Result<()> {
+    let job = ReloadJob {
+        scope: ViewScope::All,
+        window_days: 30,
+        now,
+    };
+    load_scope(store, &job, send).await
+}
+
+/// The scope the tables are read for: one workspace's tables as they are when the database
+/// holds no other; else the one asked for if it is stored, or all of them.
+fn effective_scope(asked: &ViewScope, list: &[WorkspaceOverview]) -> ViewScope {
+    if list.len() <= 1 {
+        return ViewScope::Single;
+    }
+    match asked {
+        ViewScope::One(id) if list.iter().any(|o| o.ws.id == *id) => asked.clone(),
+        _ => ViewScope::All,
+    }
+}
+
+/// A workspace before its figures are counted.
+fn without_figures(ws: crate::store::workspaces::WorkspaceRecord) -> WorkspaceOverview {
+    WorkspaceOverview {
+        ws,
+        devices: 0,
+        subscriptions: 0,
+        expiring: 0,
+        last_good_sync: None,
+        last_run_outcome: None,
+        last_run_error: None,
+        last_run_finished: None,
+    }
+}
+
+/// A workspace's name for the Workspace column (its id if it is not stored).
+fn ws_name<'a>(names: &'a std::collections::HashMap<String, String>, id: &'a str) -> &'a str {
+    names.get(id).map_or(id, String::as_str)
+}
+
+/// The queries and row building behind a reload.
+///
+/// The stored workspaces come first (they decide whether the tables have a Workspace
+/// column), then the first screenful of devices and the per-type counts, from two small
+/// queries, so the console shows data within milliseconds; the full device list then
+/// streams in and its display rows are built as the database rows arrive (the result set,
+/// the records and the rows are never all in memory at once).
+pub async fn load_scope(
+    store: &Store,
+    job: &ReloadJob,
+    send: &(dyn Fn(Loaded) + Sync),
+) -> anyhow::Result<()> {
+    let now = job.now;
+    // The workspaces themselves first (a small table): they decide the scope and the
+    // Workspace column. Their figures read every device, so they are counted beside the
+    // first screenful, not before it, and follow it.
+    let records = store.workspaces().await?;
+    let list: Vec<WorkspaceOverview> = records.into_iter().map(without_figures).collect();
+    let scope = effective_scope(&job.scope, &list);
+    let multi = scope != ViewScope::Single;
+    let names = workspaces::names(&list);
+    let name = |id: &str| -> Box<str> { ws_name(&names, id).into() };
+    send(Loaded::Workspaces {
+        scope: scope.clone(),
+        list: Arc::new(list),
+        figures: false,
+    });
+    let overview = {
+        let (store, days) = (store.clone(), job.window_days);
+        tokio::spawn(async move { store.workspace_overview(days).await })
+    };
     let (last, counts, head) = tokio::join!(
-        store.view_last_good_sync(),
-        store.view_device_type_counts(),
-        store.view_devices_head(HEAD_ROWS),
+        store.view_last_good_sync_in(&scope),
+        store.view_device_type_counts_in(&scope),
+        store.view_devices_head_in(&scope, HEAD_ROWS),
     );
     send(Loaded::LastGoodSync(last?));
     let counts = counts?;
@@ -155,29 +230,64 @@ pub async fn load_all(
         .iter()
         .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
         .sum::<usize>();
-    let mut data = rows::device_rows(&head?, now);
+    let head: Vec<rows_row::Row> = head?
+        .iter()
+        .map(|(ws, d)| rows::device_row_in(d, now, multi.then(|| ws_name(&names, ws))))
+        .collect();
+    let mut data = rows::device_table_in(head, multi);
     data.breakdown = rows::device_breakdown(&counts);
     send(Loaded::DevicesHead { data, total });
-    let subs = store.view_subscriptions().await?;
-    let (records, table) = tokio::task::spawn_blocking(move || {
-        let table = rows::subscription_rows(&subs, now);
-        (Arc::new(subs), table)
+    let list = overview.await??;
+    send(Loaded::Workspaces {
+        scope: scope.clone(),
+        list: Arc::new(list),
+        figures: true,
+    });
+    let subs = store.view_subscriptions_in(&scope).await?;
+    let sub_names: Vec<Box<str>> = subs.iter().map(|(ws, _)| name(ws)).collect();
+    let records: Vec<SubscriptionRecord> = subs.into_iter().map(|(_, s)| s).collect();
+    let (records, table, sub_names) = tokio::task::spawn_blocking(move || {
+        let table = if multi {
+            rows::subscription_rows_in(&records, Some(&sub_names), now)
+        } else {
+            rows::subscription_rows(&records, now)
+        };
+        (Arc::new(records), table, Arc::new(sub_names))
     })
     .await?;
-    send(Loaded::Subscriptions { records, table });
+    if multi {
+        send(Loaded::ScopedSubscriptions {
+            records,
+            names: sub_names,
+            table,
+        });
+    } else {
+        send(Loaded::Subscriptions { records, table });
+    }
     let mut devs = Vec::with_capacity(total);
     store
-        .view_devices_each(|d| devs.push(rows::device_row(&d, now)))
+        .view_devices_each_in(&scope, |ws, d| {
+            devs.push(rows::device_row_in(
+                &d,
+                now,
+                multi.then(|| ws_name(&names, &ws)),
+            ));
+        })
         .await?;
-    send(Loaded::Devices(rows::device_table(devs)));
+    send(Loaded::Devices(rows::device_table_in(devs, multi)));
     let mut covered = rows::Covered::default();
     store
-        .view_covered_devices_each(|d| covered.push(&d))
+        .view_covered_devices_each_in(&scope, |d| covered.push(&d))
         .await?;
     covered.shrink();
     send(Loaded::Covered(covered));
-    let runs = store.view_assignment_runs().await?;
-    send(Loaded::Assign(rows::assign_rows(&runs)));
+    let runs = store.view_assignment_runs_in(&scope).await?;
+    let run_names: Vec<Box<str>> = runs.iter().map(|(ws, _)| name(ws)).collect();
+    let runs: Vec<_> = runs.into_iter().map(|(_, r)| r).collect();
+    send(Loaded::Assign(rows::assign_rows_in(
+        &runs,
+        multi.then_some(run_names.as_slice()),
+    )));
     Ok(())
 }
 

@@ -22,13 +22,16 @@ use super::theme::no_color_env;
 use super::view;
 use super::wizard::WizardMsg;
 use crate::config::UiConfig;
+use crate::domain::WorkspaceId;
 use crate::glp::client::Client;
 use crate::store::Store;
 use crate::sync::events::{EngineStatus, SyncCommand, SyncEvent};
+use crate::sync::fleet::{FleetMember, WorkspaceEvent};
 
 /// Kept here for the callers that knew them as the loop's (tests, benchmarks).
 pub use super::loaders::{
-    HEAD_ROWS, WizardLoadJob, export_report, export_table, load_all, wizard_load,
+    HEAD_ROWS, ReloadJob, WizardLoadJob, export_report, export_table, load_all, load_scope,
+    wizard_load,
 };
 
 /// Everything the console needs from the rest of the program.
@@ -55,11 +58,44 @@ pub struct TuiContext {
     pub sync_off: Option<String>,
 }
 
+/// A fleet's feed for a console over several workspaces (one engine per workspace): every
+/// member's events, tagged, and each member's newest status.
+pub struct FleetFeed {
+    pub events: mpsc::Receiver<WorkspaceEvent>,
+    pub statuses: mpsc::Receiver<(WorkspaceId, EngineStatus)>,
+}
+
+impl FleetFeed {
+    /// The feed of a fleet's members: their events (the fleet's merged stream) and a task
+    /// per member forwarding its status whenever it changes.
+    pub fn new(events: mpsc::Receiver<WorkspaceEvent>, members: &[FleetMember]) -> FleetFeed {
+        let (tx, statuses) = mpsc::channel(256);
+        for m in members {
+            let (id, mut rx, tx) = (m.ws.id.clone(), m.status.clone(), tx.clone());
+            tokio::spawn(async move {
+                while rx.changed().await.is_ok() {
+                    let s = rx.borrow_and_update().clone();
+                    if tx.send((id.clone(), s)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        FleetFeed { events, statuses }
+    }
+}
+
 /// Shortest time between two frames (~30 fps).
 const FRAME: Duration = Duration::from_millis(33);
 
 /// Run the console until the user quits, the input closes, or SIGTERM/SIGHUP arrives.
 pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
+    run_with(ctx, None).await
+}
+
+/// [`run`], with a fleet's events and statuses beside the context's engine (a console over
+/// several workspaces: each workspace's progress, breaker and outcome reach its row).
+pub async fn run_with(ctx: TuiContext, fleet: Option<FleetFeed>) -> anyhow::Result<()> {
     let TuiContext {
         store,
         ui,
@@ -107,6 +143,10 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
     let mut last_draw = Instant::now() - FRAME;
     let mut events_open = true;
     let mut status_open = true;
+    let (mut fleet_events, mut fleet_statuses) = match fleet {
+        Some(f) => (Some(f.events), Some(f.statuses)),
+        None => (None, None),
+    };
     let mut result = Ok(());
 
     loop {
@@ -135,6 +175,8 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
                 Some(ev) => app.on_sync_event(ev),
                 None => events_open = false,
             },
+            Some(ev) = recv_or_wait(&mut fleet_events) => app.on_fleet_event(ev),
+            Some((id, s)) = recv_or_wait(&mut fleet_statuses) => app.on_workspace_status(id, s),
             changed = status.changed(), if status_open => match changed {
                 Ok(()) => { let s = status.borrow_and_update().clone(); app.on_status(s); }
                 Err(_) => status_open = false,
@@ -170,6 +212,21 @@ pub async fn run(ctx: TuiContext) -> anyhow::Result<()> {
     drop(effects);
     drop(guard);
     result
+}
+
+/// The next message of an optional channel; never, when there is none or it closed (the
+/// channel is dropped then, so a closed feed does not wake the loop again).
+async fn recv_or_wait<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    let Some(r) = rx.as_mut() else {
+        return std::future::pending().await;
+    };
+    match r.recv().await {
+        Some(v) => Some(v),
+        None => {
+            *rx = None;
+            std::future::pending().await
+        }
+    }
 }
 
 /// The backend writes the frame in one synchronized update, or nothing when nothing on

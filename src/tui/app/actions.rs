@@ -18,8 +18,17 @@ impl App {
             Action::TabSubscriptions => self.switch(Tab::Subscriptions),
             Action::TabExpiring => self.switch(Tab::Expiring),
             Action::TabAssign => self.switch(Tab::Assign),
-            Action::NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % 4]),
-            Action::PrevTab => self.switch(Tab::ALL[(self.tab.index() + 3) % 4]),
+            Action::TabWorkspaces => self.go_workspaces(),
+            Action::NextTab | Action::PrevTab => {
+                let tabs = self.tabs();
+                let at = tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let step = if a == Action::NextTab {
+                    1
+                } else {
+                    tabs.len() - 1
+                };
+                self.switch(tabs[(at + step) % tabs.len()]);
+            }
             Action::Up => self.table_mut().move_by(-1),
             Action::Down => self.table_mut().move_by(1),
             Action::Top => self.table_mut().top(),
@@ -28,6 +37,7 @@ impl App {
             Action::PageDown => self.table_mut().move_by(page),
             Action::HalfPageUp => self.table_mut().move_by(-(page / 2).max(1)),
             Action::HalfPageDown => self.table_mut().move_by((page / 2).max(1)),
+            Action::Detail if self.tab == Tab::Workspaces => self.enter_workspace(),
             Action::Detail => self.open_detail(),
             Action::Back => {
                 if self.table().filter_active() {
@@ -123,7 +133,7 @@ impl App {
         self.toast(ToastLevel::Warn, text);
     }
 
-    fn switch(&mut self, tab: Tab) {
+    pub(super) fn switch(&mut self, tab: Tab) {
         self.tab = tab;
     }
 

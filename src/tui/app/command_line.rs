@@ -39,9 +39,12 @@ impl App {
         }
     }
 
-    /// The commands this console offers (read-only: none that write).
-    fn commands(&self) -> impl Iterator<Item = &'static Command> + '_ {
-        COMMANDS.iter().filter(|c| !(c.writes && self.read_only))
+    /// The commands this console offers (read-only: none that write; one workspace: none
+    /// about workspaces).
+    pub(super) fn commands(&self) -> impl Iterator<Item = &'static Command> + '_ {
+        COMMANDS
+            .iter()
+            .filter(|c| !(c.writes && self.read_only) && (!c.workspaces || self.ws.multi()))
     }
 
     /// Completions for the word being typed on the command line.
@@ -70,6 +73,7 @@ impl App {
                 Cmd::Cols => column_names(),
                 Cmd::Window | Cmd::Expiring => vec!["30".into(), "60".into(), "90".into()],
                 Cmd::Sync => vec!["full".into(), "devices".into(), "subscriptions".into()],
+                Cmd::Workspace if words.len() == 1 => self.workspace_candidates(),
                 Cmd::Export => vec![
                     format!("{}.csv", self.tab.title().to_lowercase()),
                     format!("{}.xlsx", self.tab.title().to_lowercase()),
@@ -125,6 +129,7 @@ impl App {
                 self.input.clear();
             }
             Cmd::Export => self.command_export(args),
+            Cmd::Workspace => self.command_ws(args),
         }
     }
 
@@ -135,6 +140,7 @@ impl App {
             Tab::Subscriptions => Action::TabSubscriptions,
             Tab::Expiring => Action::TabExpiring,
             Tab::Assign => Action::TabAssign,
+            Tab::Workspaces => Action::TabWorkspaces,
         };
         self.act(action);
     }

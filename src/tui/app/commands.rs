@@ -16,6 +16,7 @@ pub enum Cmd {
     Export,
     Messages,
     History,
+    Workspace,
     Help,
     Quit,
 }
@@ -30,6 +31,8 @@ pub struct Command {
     pub help: &'static str,
     /// Changes GreenLake: not offered in read-only mode.
     pub writes: bool,
+    /// Only where the database holds several workspaces (offered and listed only there).
+    pub workspaces: bool,
 }
 
 const fn c(cmd: Cmd, name: &'static str, args: &'static str, help: &'static str) -> Command {
@@ -40,6 +43,7 @@ const fn c(cmd: Cmd, name: &'static str, args: &'static str, help: &'static str)
         args,
         help,
         writes: false,
+        workspaces: false,
     }
 }
 
@@ -50,6 +54,10 @@ impl Command {
     }
     const fn writes(mut self) -> Command {
         self.writes = true;
+        self
+    }
+    const fn workspaces(mut self) -> Command {
+        self.workspaces = true;
         self
     }
     /// `:sort COLUMN [asc|desc]` as help shows it.
@@ -77,6 +85,7 @@ pub const COMMANDS: &[Command] = &[
     c(Cmd::Export, "export", "[PATH.csv|PATH.xlsx]", "write the rows shown (~ is home; asks before overwriting)"),
     c(Cmd::Messages, "messages", "", "every message shown so far").or(&["msgs"]),
     c(Cmd::History, "history", "", "the sync runs, as `glp-console status` lists them"),
+    c(Cmd::Workspace, "ws", "[NAME|all]", "show one workspace (its name completes) or all of them; none: the Workspaces tab").or(&["workspace"]).workspaces(),
     c(Cmd::Help, "help", "", "this help"),
     c(Cmd::Quit, "quit", "", "quit").or(&["q", "q!"]),
 ];

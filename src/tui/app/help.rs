@@ -4,7 +4,6 @@
 
 use crossterm::event::KeyEvent;
 
-use super::commands::COMMANDS;
 use super::parts::HelpLine;
 use super::{App, InputMode};
 use crate::tui::keys::{Action, Context, ModalAction as M};
@@ -39,7 +38,13 @@ impl App {
             ));
         }
         let mut heading = String::new();
-        for (g, k, d) in keys.help_entries() {
+        // One workspace: no Workspaces tab, nor `:ws`, so help is what it always was.
+        let skip: &[Action] = if self.ws.multi() {
+            &[]
+        } else {
+            &[Action::TabWorkspaces]
+        };
+        for (g, k, d) in keys.help_entries_except(skip) {
             push_entry(&mut lines, &mut heading, g, &k, d);
         }
         let commands = format!(
@@ -47,7 +52,7 @@ impl App {
             keys.say(Action::Command),
             keys.say(M::CommandRun)
         );
-        for c in COMMANDS.iter().filter(|c| !(c.writes && self.read_only())) {
+        for c in self.commands() {
             let mut d = c.help.to_string();
             if !c.aliases.is_empty() {
                 let other: Vec<String> = c.aliases.iter().map(|a| format!(":{a}")).collect();

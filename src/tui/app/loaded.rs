@@ -8,7 +8,32 @@ impl App {
     /// Data from the loader.
     pub fn on_loaded(&mut self, l: Loaded) {
         self.dirty = true;
+        let table_load = matches!(
+            l,
+            Loaded::DevicesHead { .. }
+                | Loaded::Devices(_)
+                | Loaded::Subscriptions { .. }
+                | Loaded::ScopedSubscriptions { .. }
+                | Loaded::Covered(_)
+                | Loaded::Assign(_)
+                | Loaded::LastGoodSync(_)
+        );
+        if table_load && !self.load_is_current() {
+            // Read for the scope shown before `:ws` changed it: the reload asked for then
+            // brings the new scope's.
+            return;
+        }
         match l {
+            Loaded::Workspaces {
+                scope,
+                list,
+                figures,
+            } => self.workspaces_loaded(scope, list, figures),
+            Loaded::ScopedSubscriptions {
+                records,
+                names,
+                table,
+            } => self.scoped_subscriptions_loaded(records, names, table),
             Loaded::DevicesHead { data, total } => {
                 if self
                     .table_mut_opt(TableId::Devices)

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::assign::apply::UndoPlan;
 use crate::assign::recorded::RecordedRun;
 use crate::store::history::RunRecord;
-use crate::store::views::{Detail, SubscriptionRecord};
+use crate::store::views::{Detail, SubscriptionRecord, ViewScope};
+use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
 use crate::tui::filter::FilterJob;
 use crate::tui::model::rows;
@@ -70,6 +71,21 @@ pub enum Loaded {
     Devices(TableData),
     Subscriptions {
         records: Arc<Vec<SubscriptionRecord>>,
+        table: TableData,
+    },
+    /// The stored workspaces, first in every reload, and the scope the reload's tables are
+    /// read for ([`ViewScope::Single`] when there is one workspace); again with their
+    /// figures (`figures`) once counted, after the first screenful.
+    Workspaces {
+        scope: ViewScope,
+        list: Arc<Vec<WorkspaceOverview>>,
+        figures: bool,
+    },
+    /// [`Loaded::Subscriptions`] of a database holding several workspaces: `names[i]` is the
+    /// workspace of `records[i]` (the Expiring lists show and group by it).
+    ScopedSubscriptions {
+        records: Arc<Vec<SubscriptionRecord>>,
+        names: Arc<Vec<Box<str>>>,
         table: TableData,
     },
     Covered(rows::Covered),

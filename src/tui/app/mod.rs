@@ -23,6 +23,7 @@ mod runs;
 mod sync_view;
 mod tables;
 mod wizard_host;
+mod workspaces;
 
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -49,29 +50,38 @@ pub use messages::{Effect, Loaded};
 use parts::Tables;
 pub use parts::{
     DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
+    WorkspacesView,
 };
 
-/// The four tabs, in key order.
+/// The tabs, in key order: four, and Workspaces when the database holds several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Devices,
     Subscriptions,
     Expiring,
     Assign,
+    Workspaces,
 }
 
 impl Tab {
+    /// The tabs of a database with one workspace.
     pub const ALL: [Tab; 4] = [Tab::Devices, Tab::Subscriptions, Tab::Expiring, Tab::Assign];
+    /// The tabs of a database with several.
+    pub const MULTI: [Tab; 5] = [
+        Tab::Devices,
+        Tab::Subscriptions,
+        Tab::Expiring,
+        Tab::Assign,
+        Tab::Workspaces,
+    ];
     pub fn title(self) -> &'static str {
         match self {
             Tab::Devices => "Devices",
             Tab::Subscriptions => "Subscriptions",
             Tab::Expiring => "Expiring",
             Tab::Assign => "Assign",
+            Tab::Workspaces => "Workspaces",
         }
-    }
-    fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
 }
 
@@ -134,6 +144,8 @@ pub struct App {
     marks: Marks,
     /// The assignment run whose detail is open (its undo and export keys act on it).
     run_detail: Option<i64>,
+    /// The workspaces, the scope shown and each one's live sync state.
+    ws: WorkspacesView,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -194,18 +206,24 @@ impl App {
             reports_dir: PathBuf::from("."),
             marks: Marks::default(),
             run_detail: None,
+            ws: WorkspacesView::default(),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
         }
-        let start = app
+        app.set_assign_empty_text();
+        app
+    }
+
+    /// What the empty run list says (its tables are made again when workspaces appear).
+    fn set_assign_empty_text(&mut self) {
+        let start = self
             .keymap
             .press(Action::AssignNew, "start a new assignment");
-        app.tables.get_mut(TableId::Assign).empty_text = Some(format!(
+        self.tables.get_mut(TableId::Assign).empty_text = Some(format!(
             "no assignment runs yet — {start}: a spreadsheet of serials gets a \
              subscription, region and tags in GreenLake (dry run first); runs are listed here"
         ));
-        app
     }
 
     /// Take the effects queued since the last call.
@@ -243,6 +261,7 @@ impl App {
         if self.toasts.expire(now) {
             self.dirty = true;
         }
+        self.workspaces_tick();
         if second_changed {
             self.sync.sample_rate();
             // Ages, countdowns and the clock change every second.
@@ -334,6 +353,18 @@ impl App {
 
     pub fn tab(&self) -> Tab {
         self.tab
+    }
+    /// The tabs shown, in key order (Workspaces only when the database holds several).
+    pub fn tabs(&self) -> &'static [Tab] {
+        if self.ws.multi() {
+            &Tab::MULTI
+        } else {
+            &Tab::ALL
+        }
+    }
+    /// The workspaces, the scope shown and their live sync state.
+    pub fn workspaces(&self) -> &WorkspacesView {
+        &self.ws
     }
     pub fn keymap(&self) -> &Keymap {
         &self.keymap

@@ -24,6 +24,7 @@ impl App {
                 .as_ref()
                 .and_then(|w| w.current_table())
                 .map_or(TableId::Assign, TableId::Wizard),
+            Tab::Workspaces => TableId::Workspaces,
         }
     }
 
@@ -85,14 +86,10 @@ impl App {
     }
 
     pub(super) fn rebuild_expiring(&mut self) {
-        let now = self.now;
-        let subs = self.subscriptions.clone();
-        self.set_table(
-            TableId::Expiring,
-            rows::expiring_rows(&subs, now, self.window_days),
-        );
-        self.set_table(TableId::Expired, rows::expired_rows(&subs, now));
-        self.chart = rows::month_buckets(&subs, now);
+        let (expiring, expired) = self.expiring_data(self.window_days);
+        self.set_table(TableId::Expiring, expiring);
+        self.set_table(TableId::Expired, expired);
+        self.chart = rows::month_buckets(&self.subscriptions, self.now);
     }
 
     /// Ask the filter worker for the matches of `id`'s filter (none when it is empty, but
@@ -116,8 +113,11 @@ impl App {
     /// Change the Expiring window (30/60/90 days, or any 1..=3650 from `:window`).
     pub fn set_window(&mut self, days: u32) {
         self.window_days = days;
-        let now = self.now;
-        let subs = self.subscriptions.clone();
-        self.set_table(TableId::Expiring, rows::expiring_rows(&subs, now, days));
+        let (expiring, _) = self.expiring_data(days);
+        self.set_table(TableId::Expiring, expiring);
+        if self.ws.multi() {
+            // The Workspaces tab counts what expires in the window too.
+            self.effects.push(Effect::Reload);
+        }
     }
 }

@@ -26,6 +26,8 @@ pub enum Action {
     TabSubscriptions,
     TabExpiring,
     TabAssign,
+    /// The Workspaces tab (only when the database holds several).
+    TabWorkspaces,
     NextTab,
     PrevTab,
     Up,

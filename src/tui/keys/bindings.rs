@@ -206,9 +206,14 @@ impl<A: Copy + Ord + 'static> Bindings<A> {
 
     /// `(group, keys, description)` of every bound action, in table order.
     pub fn entries(&self) -> Vec<(&'static str, String, &'static str)> {
+        self.entries_except(&[])
+    }
+
+    /// [`Bindings::entries`] without the actions in `skip` (off in this console).
+    pub fn entries_except(&self, skip: &[A]) -> Vec<(&'static str, String, &'static str)> {
         self.table
             .iter()
-            .filter(|i| self.is_bound(i.action))
+            .filter(|i| self.is_bound(i.action) && !skip.contains(&i.action))
             .map(|i| (i.group, self.label(i.action), i.description))
             .collect()
     }

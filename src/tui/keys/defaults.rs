@@ -98,6 +98,7 @@ pub const ACTIONS: &[Info<A>] = &[
     n(A::TabSubscriptions, "tab_subscriptions", "Tabs", "Subscriptions tab").keys(&["2"]),
     n(A::TabExpiring, "tab_expiring", "Tabs", "Expiring tab").keys(&["3"]),
     n(A::TabAssign, "tab_assign", "Tabs", "Assign tab (past runs)").keys(&["4"]),
+    n(A::TabWorkspaces, "tab_workspaces", "Tabs", "Workspaces tab (several workspaces: Enter shows one)").keys(&["5"]),
     n(A::NextTab, "next_tab", "Tabs", "next tab").keys(&["tab"]),
     n(A::PrevTab, "prev_tab", "Tabs", "previous tab").keys(&["backtab"]),
     n(A::Up, "up", "Move", "up one row").keys(&["k", "up"]),

@@ -181,6 +181,15 @@ impl Keymap {
     pub fn help_entries(&self) -> Vec<(&'static str, String, &'static str)> {
         self.normal.entries()
     }
+
+    /// [`Keymap::help_entries`] without the actions in `skip` (those this console has off:
+    /// the Workspaces tab of a one-workspace database).
+    pub fn help_entries_except(
+        &self,
+        skip: &[Action],
+    ) -> Vec<(&'static str, String, &'static str)> {
+        self.normal.entries_except(skip)
+    }
 }
 
 #[cfg(test)]

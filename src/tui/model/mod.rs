@@ -1,8 +1,9 @@
 //! UI-side data: table models, their names, and the conversion of store records into
-//! display rows.
+//! display rows (the workspaces' too).
 
 pub mod drill;
 pub mod marks;
 pub mod rows;
 pub mod table;
 pub mod table_id;
+pub mod workspaces;

@@ -74,6 +74,40 @@ pub fn assign_columns() -> Vec<Column> {
     ]
 }
 
+/// Where the Workspace column goes when the database holds several workspaces: second, so
+/// it stays in sight when the columns scroll (the first stays put) and the columns the
+/// constants above name move one right ([`ws_shift`]).
+pub const WORKSPACE_COL: usize = 1;
+
+/// A table's columns with the Workspace column, when `multi`.
+pub fn with_workspace(mut cols: Vec<Column>, multi: bool) -> Vec<Column> {
+    if multi {
+        cols.insert(WORKSPACE_COL, Column::text("Workspace", 20));
+    }
+    cols
+}
+
+/// A column index of the one-workspace layout in the layout `multi` says.
+pub const fn ws_shift(col: usize, multi: bool) -> usize {
+    if multi && col >= WORKSPACE_COL {
+        col + 1
+    } else {
+        col
+    }
+}
+
+/// `cells` with the workspace's name at [`WORKSPACE_COL`] (unchanged for `None`).
+fn with_ws_cell<'a>(cells: &[&'a str], ws: Option<&'a str>) -> Vec<&'a str> {
+    let mut v = cells.to_vec();
+    if let Some(w) = ws {
+        v.insert(WORKSPACE_COL.min(v.len()), w);
+    }
+    v
+}
+
+/// The Assign tab's status column, counted on its info line.
+pub const ASSIGN_BREAKDOWN: usize = 3;
+
 /// `1,234,567`.
 pub fn fmt_int(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
@@ -137,6 +171,11 @@ fn opt(s: &Option<String>) -> String {
 
 /// One device's display row.
 pub fn device_row(d: &DeviceRecord, now: DateTime<Utc>) -> Row {
+    device_row_in(d, now, None)
+}
+
+/// One device's display row, with its workspace's name when the database holds several.
+pub fn device_row_in(d: &DeviceRecord, now: DateTime<Utc>, ws: Option<&str>) -> Row {
     let (state, mark) = if d.removed_at.is_some() {
         ("REMOVED", Mark::Dim)
     } else if d.archived {
@@ -181,7 +220,10 @@ pub fn device_row(d: &DeviceRecord, now: DateTime<Utc>) -> Row {
         &seen,
         o(&d.device_name),
     ];
-    Row::from_cells(d.id.as_str(), cells, mark)
+    match ws {
+        None => Row::from_cells(d.id.as_str(), cells, mark),
+        Some(_) => Row::from_cells(d.id.as_str(), with_ws_cell(&cells, ws), mark),
+    }
 }
 
 pub fn device_rows(recs: &[DeviceRecord], now: DateTime<Utc>) -> TableData {
@@ -191,7 +233,13 @@ pub fn device_rows(recs: &[DeviceRecord], now: DateTime<Utc>) -> TableData {
 
 /// The Devices table from its rows (computes the breakdown).
 pub fn device_table(rows: Vec<Row>) -> TableData {
-    let counts = breakdown(rows.iter().map(|r| r.cell(DEVICE_BREAKDOWN)));
+    device_table_in(rows, false)
+}
+
+/// [`device_table`] of rows with the Workspace column when `multi`.
+pub fn device_table_in(rows: Vec<Row>, multi: bool) -> TableData {
+    let col = ws_shift(DEVICE_BREAKDOWN, multi);
+    let counts = breakdown(rows.iter().map(|r| r.cell(col)));
     TableData {
         rows,
         breakdown: counts,
@@ -221,9 +269,20 @@ fn days_cell(end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 }
 
 pub fn subscription_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> TableData {
+    subscription_rows_in(recs, None, now)
+}
+
+/// [`subscription_rows`] with each subscription's workspace name (`ws[i]` for `recs[i]`).
+pub fn subscription_rows_in(
+    recs: &[SubscriptionRecord],
+    ws: Option<&[Box<str>]>,
+    now: DateTime<Utc>,
+) -> TableData {
+    let name = |i: usize| ws.map(|w| w.get(i).map_or("", |n| &**n));
     let rows: Vec<Row> = recs
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let expired = s.end_time.is_some_and(|e| e < now);
             let mark = if s.removed_at.is_some() || expired {
                 Mark::Dim
@@ -237,86 +296,157 @@ pub fn subscription_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> Tab
             } else {
                 opt(&s.status)
             };
-            Row::new(
-                s.id.as_str(),
-                vec![
-                    opt(&s.key),
-                    opt(&s.subscription_type),
-                    opt(&s.tier),
-                    status,
-                    qty(s),
-                    s.available_quantity.map(fmt_int).unwrap_or_default(),
-                    fmt_date(s.start_time),
-                    fmt_date(s.end_time),
-                    days_cell(s.end_time, now),
-                    fmt_int(s.devices),
-                    opt(&s.sku),
-                ],
-                mark,
-            )
+            let cells = [
+                opt(&s.key),
+                opt(&s.subscription_type),
+                opt(&s.tier),
+                status,
+                qty(s),
+                s.available_quantity.map(fmt_int).unwrap_or_default(),
+                fmt_date(s.start_time),
+                fmt_date(s.end_time),
+                days_cell(s.end_time, now),
+                fmt_int(s.devices),
+                opt(&s.sku),
+            ];
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            Row::from_cells(s.id.as_str(), with_ws_cell(&cells, name(i)), mark)
         })
         .collect();
-    let counts = breakdown(rows.iter().map(|r| r.cell(SUBSCRIPTION_BREAKDOWN)));
+    let col = ws_shift(SUBSCRIPTION_BREAKDOWN, ws.is_some());
+    let counts = breakdown(rows.iter().map(|r| r.cell(col)));
     TableData {
         rows,
         breakdown: counts,
     }
 }
 
-fn expiring_row(s: &SubscriptionRecord, now: DateTime<Utc>, expired: bool) -> Row {
+fn expiring_row(
+    s: &SubscriptionRecord,
+    now: DateTime<Utc>,
+    expired: bool,
+    ws: Option<&str>,
+) -> Row {
     let mark = if expired { Mark::Dim } else { Mark::Warn };
-    Row::new(
-        s.id.as_str(),
-        vec![
-            opt(&s.key),
-            days_cell(s.end_time, now),
-            fmt_date(s.end_time),
-            opt(&s.subscription_type),
-            opt(&s.tier),
-            fmt_int(s.devices),
-            if expired {
-                "EXPIRED".into()
-            } else {
-                opt(&s.status)
-            },
-        ],
-        mark,
-    )
+    let cells = [
+        opt(&s.key),
+        days_cell(s.end_time, now),
+        fmt_date(s.end_time),
+        opt(&s.subscription_type),
+        opt(&s.tier),
+        fmt_int(s.devices),
+        if expired {
+            "EXPIRED".into()
+        } else {
+            opt(&s.status)
+        },
+    ];
+    let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+    Row::from_cells(s.id.as_str(), with_ws_cell(&cells, ws), mark)
+}
+
+/// The Expiring tab's type column, counted on its info line.
+pub const EXPIRING_BREAKDOWN: usize = 3;
+
+/// How the Expiring tab's lists show workspaces: not at all (one workspace), in a column,
+/// or in a column with the rows grouped by workspace (all workspaces at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsLayout {
+    None,
+    Column,
+    Grouped,
+}
+
+impl WsLayout {
+    /// The column the info line counts: the workspace when grouped, else the type.
+    pub const fn breakdown(self) -> usize {
+        match self {
+            WsLayout::None => EXPIRING_BREAKDOWN,
+            WsLayout::Column => EXPIRING_BREAKDOWN + 1,
+            WsLayout::Grouped => WORKSPACE_COL,
+        }
+    }
+}
+
+/// Pick, order and build the rows of one Expiring list: grouped by workspace name first
+/// when the layout says so (`names[i]` is `recs[i]`'s).
+fn expiring_list(
+    recs: &[SubscriptionRecord],
+    names: Option<&[Box<str>]>,
+    layout: WsLayout,
+    keep: impl Fn(&SubscriptionRecord) -> bool,
+    order: impl Fn(&SubscriptionRecord, &SubscriptionRecord) -> std::cmp::Ordering,
+    row: impl Fn(&SubscriptionRecord, Option<&str>) -> Row,
+) -> TableData {
+    let name = |i: usize| match layout {
+        WsLayout::None => None,
+        _ => Some(names.and_then(|n| n.get(i)).map_or("", |n| &**n)),
+    };
+    let mut sel: Vec<usize> = (0..recs.len()).filter(|i| keep(&recs[*i])).collect();
+    sel.sort_by(|a, b| {
+        let by_ws = if layout == WsLayout::Grouped {
+            name(*a).cmp(&name(*b))
+        } else {
+            std::cmp::Ordering::Equal
+        };
+        by_ws.then_with(|| order(&recs[*a], &recs[*b]))
+    });
+    let rows: Vec<Row> = sel.iter().map(|i| row(&recs[*i], name(*i))).collect();
+    let counts = breakdown(rows.iter().map(|r| r.cell(layout.breakdown())));
+    TableData {
+        rows,
+        breakdown: counts,
+    }
 }
 
 /// STARTED subscriptions ending within `days`, soonest first.
 pub fn expiring_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>, days: u32) -> TableData {
+    expiring_rows_in(recs, None, WsLayout::None, now, days)
+}
+
+/// [`expiring_rows`] with the workspaces as `layout` says (`names[i]` is `recs[i]`'s).
+pub fn expiring_rows_in(
+    recs: &[SubscriptionRecord],
+    names: Option<&[Box<str>]>,
+    layout: WsLayout,
+    now: DateTime<Utc>,
+    days: u32,
+) -> TableData {
     let until = now + chrono::Duration::days(i64::from(days));
-    let mut sel: Vec<&SubscriptionRecord> = recs
-        .iter()
-        .filter(|s| {
+    expiring_list(
+        recs,
+        names,
+        layout,
+        |s| {
             s.removed_at.is_none()
                 && s.status.as_deref() == Some("STARTED")
                 && s.end_time.is_some_and(|e| e >= now && e < until)
-        })
-        .collect();
-    sel.sort_by(|a, b| a.end_time.cmp(&b.end_time).then_with(|| a.key.cmp(&b.key)));
-    let rows: Vec<Row> = sel.iter().map(|s| expiring_row(s, now, false)).collect();
-    let counts = breakdown(rows.iter().map(|r| r.cell(3)));
-    TableData {
-        rows,
-        breakdown: counts,
-    }
+        },
+        |a, b| a.end_time.cmp(&b.end_time).then_with(|| a.key.cmp(&b.key)),
+        |s, ws| expiring_row(s, now, false, ws),
+    )
 }
 
 /// Subscriptions already past their end, most recently expired first.
 pub fn expired_rows(recs: &[SubscriptionRecord], now: DateTime<Utc>) -> TableData {
-    let mut sel: Vec<&SubscriptionRecord> = recs
-        .iter()
-        .filter(|s| s.removed_at.is_none() && s.end_time.is_some_and(|e| e < now))
-        .collect();
-    sel.sort_by(|a, b| b.end_time.cmp(&a.end_time).then_with(|| a.key.cmp(&b.key)));
-    let rows: Vec<Row> = sel.iter().map(|s| expiring_row(s, now, true)).collect();
-    let counts = breakdown(rows.iter().map(|r| r.cell(3)));
-    TableData {
-        rows,
-        breakdown: counts,
-    }
+    expired_rows_in(recs, None, WsLayout::None, now)
+}
+
+/// [`expired_rows`] with the workspaces as `layout` says.
+pub fn expired_rows_in(
+    recs: &[SubscriptionRecord],
+    names: Option<&[Box<str>]>,
+    layout: WsLayout,
+    now: DateTime<Utc>,
+) -> TableData {
+    expiring_list(
+        recs,
+        names,
+        layout,
+        |s| s.removed_at.is_none() && s.end_time.is_some_and(|e| e < now),
+        |a, b| b.end_time.cmp(&a.end_time).then_with(|| a.key.cmp(&b.key)),
+        |s, ws| expiring_row(s, now, true, ws),
+    )
 }
 
 /// One bar of the Expiring chart.
@@ -468,34 +598,40 @@ pub fn group_covered(devs: Vec<CoveredDevice>) -> Covered {
 }
 
 pub fn assign_rows(recs: &[AssignmentRunRecord]) -> TableData {
+    assign_rows_in(recs, None)
+}
+
+/// [`assign_rows`] with each run's workspace name (`ws[i]` for `recs[i]`).
+pub fn assign_rows_in(recs: &[AssignmentRunRecord], ws: Option<&[Box<str>]>) -> TableData {
+    let name = |i: usize| ws.map(|w| w.get(i).map_or("", |n| &**n));
     let rows: Vec<Row> = recs
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let mark = match r.status.as_str() {
                 "failed" => Mark::Error,
                 "partial" => Mark::Warn,
                 _ => Mark::Normal,
             };
-            Row::new(
+            let cells = [
                 r.id.to_string(),
-                vec![
-                    r.id.to_string(),
-                    fmt_datetime(Some(r.created_at)),
-                    r.kind.clone(),
-                    r.status.clone(),
-                    opt(&r.source_file),
-                    fmt_int(r.devices),
-                    fmt_int(r.succeeded),
-                    fmt_int(r.failed),
-                    fmt_int(r.operations),
-                    opt(&r.operator),
-                    fmt_datetime(r.finished_at),
-                ],
-                mark,
-            )
+                fmt_datetime(Some(r.created_at)),
+                r.kind.clone(),
+                r.status.clone(),
+                opt(&r.source_file),
+                fmt_int(r.devices),
+                fmt_int(r.succeeded),
+                fmt_int(r.failed),
+                fmt_int(r.operations),
+                opt(&r.operator),
+                fmt_datetime(r.finished_at),
+            ];
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            Row::from_cells(r.id.to_string(), with_ws_cell(&cells, name(i)), mark)
         })
         .collect();
-    let counts = breakdown(rows.iter().map(|r| r.cell(3)));
+    let col = ws_shift(ASSIGN_BREAKDOWN, ws.is_some());
+    let counts = breakdown(rows.iter().map(|r| r.cell(col)));
     TableData {
         rows,
         breakdown: counts,

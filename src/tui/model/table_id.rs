@@ -40,12 +40,14 @@ pub enum TableId {
     Expired,
     /// The Assign tab's run history.
     Assign,
+    /// The Workspaces tab (a database holding several).
+    Workspaces,
     Wizard(WizardTable),
 }
 
 impl TableId {
     /// How many tables there are (the filter worker keeps one slot each).
-    pub const COUNT: usize = 5 + WizardTable::ALL.len();
+    pub const COUNT: usize = 6 + WizardTable::ALL.len();
 
     /// A dense index in `0..COUNT`.
     pub fn index(self) -> usize {
@@ -55,7 +57,8 @@ impl TableId {
             TableId::Expiring => 2,
             TableId::Expired => 3,
             TableId::Assign => 4,
-            TableId::Wizard(w) => 5 + w.index(),
+            TableId::Workspaces => 5,
+            TableId::Wizard(w) => 6 + w.index(),
         }
     }
 }
@@ -72,6 +75,7 @@ mod tests {
             TableId::Expiring,
             TableId::Expired,
             TableId::Assign,
+            TableId::Workspaces,
         ];
         all.extend(WizardTable::ALL.map(TableId::Wizard));
         assert_eq!(all.len(), TableId::COUNT);

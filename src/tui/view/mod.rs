@@ -133,12 +133,13 @@ fn draw_too_small(frame: &mut Frame, area: Rect, keys: &Keymap) {
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let mut spans = Vec::new();
-    for tab in Tab::ALL.iter() {
+    for tab in app.tabs() {
         let (table, action) = match tab {
             Tab::Devices => (TableId::Devices, Action::TabDevices),
             Tab::Subscriptions => (TableId::Subscriptions, Action::TabSubscriptions),
             Tab::Expiring => (TableId::Expiring, Action::TabExpiring),
             Tab::Assign => (TableId::Assign, Action::TabAssign),
+            Tab::Workspaces => (TableId::Workspaces, Action::TabWorkspaces),
         };
         let count = fmt_int(app.table_by_id(table).total() as i64);
         // The tab's own key, as bound (none shown when unbound: Tab still gets there).
@@ -159,11 +160,13 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let right = if app.read_only() {
-        "glp-console [read-only] "
-    } else {
-        "glp-console "
+    let ro = if app.read_only() { " [read-only]" } else { "" };
+    // Several workspaces: which one the tabs show (the status bar says it too, always).
+    let right = match status::scope_text(app) {
+        Some(scope) => format!("glp-console{ro} · {scope} "),
+        None => format!("glp-console{ro} "),
     };
+    let right = right.as_str();
     // The title only where the tabs leave room for it: it used to be written over them.
     let tabs_w = Line::from(spans.clone()).width() as u16;
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -222,6 +225,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         Tab::Subscriptions => "by status: ",
         Tab::Expiring => "",
         Tab::Assign => "by status: ",
+        Tab::Workspaces => "by kind: ",
     };
     let mut left = String::from(label);
     if app.tab() == Tab::Expiring {
@@ -232,6 +236,15 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
             fmt_int(app.table_by_id(TableId::Expiring).total() as i64),
             fmt_int(app.table_by_id(TableId::Expired).total() as i64),
         );
+        // All workspaces at once: the lists are grouped by workspace, counted here.
+        if app.workspaces().multi() && app.workspaces().current().is_none() {
+            let parts: Vec<String> = table
+                .breakdown
+                .iter()
+                .map(|(k, n)| format!("{k} {}", fmt_int(*n as i64)))
+                .collect();
+            left.push_str(&format!(" · by workspace: {}", parts.join(" · ")));
+        }
     } else {
         let parts: Vec<String> = table
             .breakdown

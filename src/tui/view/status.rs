@@ -51,8 +51,49 @@ fn fmt_eta(secs: f64) -> String {
     }
 }
 
+/// What the tabs show when the database holds several workspaces: `all workspaces`, or
+/// `ws NAME`; `None` for one workspace (its console says nothing about workspaces).
+pub fn scope_text(app: &App) -> Option<String> {
+    let w = app.workspaces();
+    if !w.multi() {
+        return None;
+    }
+    Some(match w.current() {
+        Some(o) => format!("ws {}", o.ws.name),
+        None => "all workspaces".to_string(),
+    })
+}
+
+/// The status line's sync part over several workspaces: the scope shown first, then how
+/// many are synced, syncing and failing (each workspace's progress is its row of the
+/// Workspaces tab), then the last good sync of the scope.
+fn workspaces_text(app: &App, scope: &str) -> String {
+    let sum = app.workspaces().summary();
+    let glyph = if sum.running > 0 {
+        "⟳"
+    } else if !sum.failing.is_empty() {
+        "✖"
+    } else {
+        "✓"
+    };
+    let last = app.last_good().map_or(String::new(), |t| {
+        format!(
+            " · last good {} ({} ago)",
+            t.format("%Y-%m-%d %H:%M"),
+            fmt_age((app.now() - t).num_seconds())
+        )
+    });
+    match app.sync_off() {
+        Some(why) => format!("⊘ sync off: {why} · {scope} · {}{last}", sum.text()),
+        None => format!("{glyph} {scope} · {}{last}", sum.text()),
+    }
+}
+
 /// The sync part of the status line.
 pub fn sync_text(app: &App, wide: bool) -> String {
+    if let Some(scope) = scope_text(app) {
+        return workspaces_text(app, &scope);
+    }
     let s = app.sync();
     if !s.running {
         let last = match app.last_good() {

@@ -1,4 +1,4 @@
-//! The parts `App` is made of (its tables, sync view, detail pane, input mode), each a type
+//! The parts `App` is made of (its tables, sync view, workspaces, detail pane, input mode), each a type
 //! that never names `App`. The handlers that change them are `impl App` blocks in the
 //! sibling files of `app/`, which `App` itself never names: so neither direction closes an
 //! import cycle (tests/architecture.rs).
@@ -8,6 +8,7 @@ mod help_line;
 mod input_mode;
 mod sync;
 mod tables;
+mod workspaces;
 
 pub use detail::{DetailStyle, DetailView};
 pub use help_line::HelpLine;
@@ -15,3 +16,4 @@ pub use input_mode::InputMode;
 pub use sync::{ResourceProgress, SyncView};
 pub use tables::Scratch;
 pub(in crate::tui::app) use tables::Tables;
+pub use workspaces::WorkspacesView;

@@ -9,6 +9,8 @@ use nucleo_matcher::Matcher;
 use crate::tui::model::rows;
 use crate::tui::model::table::TableModel;
 use crate::tui::model::table_id::TableId;
+use crate::tui::model::workspaces;
+
 /// The tabs' own tables (the wizard keeps its lists itself).
 pub(in crate::tui::app) struct Tables {
     devices: TableModel,
@@ -16,29 +18,57 @@ pub(in crate::tui::app) struct Tables {
     expiring: TableModel,
     expired: TableModel,
     assign: TableModel,
+    workspaces: TableModel,
 }
 
 impl Default for Tables {
     fn default() -> Self {
-        Tables {
-            devices: TableModel::new(
-                rows::device_columns(),
-                rows::DEVICE_COPY,
-                Some(rows::DEVICE_BREAKDOWN),
-            ),
-            subscriptions: TableModel::new(
-                rows::subscription_columns(),
-                rows::SUBSCRIPTION_COPY,
-                Some(rows::SUBSCRIPTION_BREAKDOWN),
-            ),
-            expiring: TableModel::new(rows::expiring_columns(), 0, Some(3)),
-            expired: TableModel::new(rows::expiring_columns(), 0, Some(3)),
-            assign: TableModel::new(rows::assign_columns(), 0, Some(3)),
-        }
+        Tables::new(false)
     }
 }
 
 impl Tables {
+    /// The tables of a database with one workspace, or (`multi`) with a Workspace column in
+    /// each inventory table.
+    pub(in crate::tui::app) fn new(multi: bool) -> Tables {
+        let layout = if multi {
+            rows::WsLayout::Column
+        } else {
+            rows::WsLayout::None
+        };
+        let ws = |cols| rows::with_workspace(cols, multi);
+        let at = |col| Some(rows::ws_shift(col, multi));
+        let expiring = |layout: rows::WsLayout| {
+            TableModel::new(ws(rows::expiring_columns()), 0, Some(layout.breakdown()))
+        };
+        Tables {
+            devices: TableModel::new(
+                ws(rows::device_columns()),
+                rows::DEVICE_COPY,
+                at(rows::DEVICE_BREAKDOWN),
+            ),
+            subscriptions: TableModel::new(
+                ws(rows::subscription_columns()),
+                rows::SUBSCRIPTION_COPY,
+                at(rows::SUBSCRIPTION_BREAKDOWN),
+            ),
+            expiring: expiring(layout),
+            expired: expiring(layout),
+            assign: TableModel::new(ws(rows::assign_columns()), 0, at(rows::ASSIGN_BREAKDOWN)),
+            workspaces: TableModel::new(
+                workspaces::workspace_columns(),
+                0,
+                Some(workspaces::WORKSPACE_BREAKDOWN),
+            ),
+        }
+    }
+
+    /// The Expiring lists' breakdown column for `layout` (grouped or not by workspace).
+    pub(in crate::tui::app) fn set_expiring_layout(&mut self, layout: rows::WsLayout) {
+        self.expiring.breakdown_col = Some(layout.breakdown());
+        self.expired.breakdown_col = Some(layout.breakdown());
+    }
+
     /// A wizard id names no table of these; it gets the run list, which is what the
     /// Assign tab shows when the wizard is closed.
     pub(in crate::tui::app) fn get(&self, id: TableId) -> &TableModel {
@@ -48,6 +78,7 @@ impl Tables {
             TableId::Expiring => &self.expiring,
             TableId::Expired => &self.expired,
             TableId::Assign | TableId::Wizard(_) => &self.assign,
+            TableId::Workspaces => &self.workspaces,
         }
     }
 
@@ -58,6 +89,7 @@ impl Tables {
             TableId::Expiring => &mut self.expiring,
             TableId::Expired => &mut self.expired,
             TableId::Assign | TableId::Wizard(_) => &mut self.assign,
+            TableId::Workspaces => &mut self.workspaces,
         }
     }
 }
