@@ -223,6 +223,10 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 90,
               value_parser = clap::value_parser!(u32).range(1..=3650))]
         days: u32,
+        /// The window of the changes section, in days.
+        #[arg(long, value_name = "N", default_value_t = 7,
+              value_parser = clap::value_parser!(u32).range(1..=3650))]
+        changes_days: u32,
     },
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
     Simulate(Box<SimulateArgs>),

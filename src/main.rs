@@ -107,11 +107,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             format,
             output,
             days,
+            changes_days,
         }) => rt.block_on(headless::report::command(
             &cfg,
             format.as_deref(),
             output.as_deref(),
-            *days,
+            (*days, *changes_days),
         )),
         Some(Command::Workspaces) => rt.block_on(workspaces(&cfg, &cli)),
         Some(Command::Assign(a)) => assign(&rt, &cfg, &cli, a, assign_console),

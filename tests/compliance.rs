@@ -401,7 +401,7 @@ async fn views_list_what_the_simulator_data_says() {
     check_views(&db.store, &e, Across::AllWorkspaces).await;
 
     // The report holds the same counts, as JSON that parses.
-    let r = report::collect(&db.store, DAYS).await.unwrap();
+    let r = report::collect(&db.store, DAYS, 7).await.unwrap();
     let text = report::render(&r, ReportFormat::Json).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let c = &v["counts"];
@@ -441,7 +441,7 @@ async fn views_list_what_the_simulator_data_says() {
 
     // Markdown: the same bytes from a second read, every section present.
     let md = report::render(&r, ReportFormat::Markdown).unwrap();
-    let again = report::collect(&db.store, DAYS).await.unwrap();
+    let again = report::collect(&db.store, DAYS, 7).await.unwrap();
     assert_eq!(md, report::render(&again, ReportFormat::Markdown).unwrap());
     for h in [
         "# GreenLake compliance report",
@@ -460,6 +460,20 @@ async fn views_list_what_the_simulator_data_says() {
         .unwrap()
         .to_string();
     assert!(md.contains(&serial), "the mismatch's serial is listed");
+
+    // The changes section counts what the next sync records: two devices' region.
+    for d in sim.devices().iter().take(2) {
+        sim.modify_device(&id(d), |d| d["region"] = json!("zz-test-1"));
+    }
+    full_sync(&sim, &db).await;
+    let r = report::collect(&db.store, DAYS, 7).await.unwrap();
+    let region = r
+        .changes
+        .iter()
+        .find(|c| c.resource == "devices" && c.field == "region")
+        .expect("the region changes are counted");
+    assert_eq!((region.changes, region.items), (2, 2));
+    assert!(report::markdown(&r).contains("## Changes in the last 7 days"));
 }
 
 /// `glp-console report -o FILE.json` and `--format md` on stdout, as a cron job runs them.

@@ -12,7 +12,7 @@ use super::Failure;
 use crate::cli::exit;
 use crate::store::Store;
 use crate::store::compliance::{
-    Across, ComplianceCounts, DeviceCheck, DeviceFinding, ExpiryFinding, RenewalMonth,
+    Across, ChangeCount, ComplianceCounts, DeviceCheck, DeviceFinding, ExpiryFinding, RenewalMonth,
     SubscriptionCheck, SubscriptionFinding, TypeMismatch, Utilisation, UtilisationTotal,
 };
 use crate::store::reports::{AffectedDevice, ExpiringSubscription};
@@ -72,10 +72,13 @@ pub struct Report {
     pub utilisation: Vec<Utilisation>,
     pub utilisation_totals: Vec<UtilisationTotal>,
     pub renewals: Vec<RenewalMonth>,
+    /// The window of [`Report::changes`], in days.
+    pub changes_days: u32,
+    pub changes: Vec<ChangeCount>,
 }
 
 /// Read the report from the database (every workspace, each id once).
-pub async fn collect(store: &Store, days: u32) -> Result<Report, Failure> {
+pub async fn collect(store: &Store, days: u32, changes_days: u32) -> Result<Report, Failure> {
     let all = Across::AllWorkspaces;
     let mut device_checks = Vec::new();
     for check in DeviceCheck::ALL {
@@ -106,6 +109,8 @@ pub async fn collect(store: &Store, days: u32) -> Result<Report, Failure> {
         utilisation: store.utilisation(all).await?,
         utilisation_totals: store.utilisation_totals(all).await?,
         renewals: store.renewals(all).await?,
+        changes_days,
+        changes: store.change_counts(changes_days, all).await?,
     })
 }
 
@@ -126,6 +131,7 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<String, Failure> 
 pub async fn run(
     store: &Store,
     days: u32,
+    changes_days: u32,
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<(), Failure> {
@@ -135,7 +141,7 @@ pub async fn run(
             "xlsx is a file format: give -o FILE.xlsx",
         ));
     }
-    let report = collect(store, days).await?;
+    let report = collect(store, days, changes_days).await?;
     let Some(path) = output else {
         crate::out!("{}", render(&report, format)?);
         return Ok(());
@@ -165,11 +171,11 @@ pub async fn command(
     cfg: &crate::config::Config,
     format: Option<&str>,
     output: Option<&Path>,
-    days: u32,
+    (days, changes_days): (u32, u32),
 ) -> Result<(), Failure> {
     let format = ReportFormat::choose(format, output);
     let store = Store::open(&cfg.database.url, 2).await?;
-    run(&store, days, format, output).await
+    run(&store, days, changes_days, format, output).await
 }
 
 /// Rows shown per table in Markdown (the JSON and xlsx hold them all); a mail stays readable.
@@ -226,6 +232,26 @@ pub fn sections(r: &Report) -> Vec<Section> {
     out.extend(expiry_sections(r));
     out.extend(compliance_sections(r));
     out.extend(utilisation_sections(r));
+    let changes = r
+        .changes
+        .iter()
+        .map(|c| {
+            vec![
+                c.resource.clone(),
+                c.field.clone(),
+                c.changes.to_string(),
+                c.items.to_string(),
+            ]
+        })
+        .collect();
+    out.push(section(
+        2,
+        format!("Changes in the last {} days", r.changes_days),
+        "Changes",
+        &["Resource", "Field", "Changes", "Items"],
+        &[2, 3],
+        changes,
+    ));
     out
 }
 

@@ -185,6 +185,16 @@ pub struct RenewalMonth {
     pub devices: Option<i64>,
 }
 
+/// Recorded changes of one field in a window (the change history of `inventory_changes`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ChangeCount {
+    pub resource: String,
+    pub field: String,
+    pub changes: i64,
+    /// Distinct devices or subscriptions changed.
+    pub items: i64,
+}
+
 /// How many rows each check lists.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ComplianceCounts {
@@ -363,6 +373,27 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(rows)
+    }
+
+    /// Changes recorded in the last `days` days, per resource and field. Across workspaces
+    /// every workspace's records count (a device two workspaces list, changed in both, counts
+    /// twice: each workspace's sync saw the change).
+    pub async fn change_counts(
+        &self,
+        days: u32,
+        across: Across,
+    ) -> Result<Vec<ChangeCount>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT resource, field, count(*) AS changes, \
+             count(DISTINCT (workspace_id, item_id)) AS items FROM inventory_changes \
+             WHERE ($1::text IS NULL OR workspace_id = $1) \
+             AND changed_at >= now() - make_interval(days => $2) \
+             GROUP BY resource, field ORDER BY resource, field",
+        )
+        .bind(self.scope_arg(across))
+        .bind(i32::try_from(days).unwrap_or(i32::MAX))
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// The number of rows of every check, in one round trip.
