@@ -209,6 +209,25 @@ pub enum Command {
     /// last good sync and last outcome, and the all-workspaces totals (a device two workspaces
     /// both list counts once).
     Workspaces,
+    /// Compliance report (for a cron job that mails it): what expires within N days and the
+    /// devices it covers, the compliance checks, seat utilisation and the next 12 months of
+    /// renewals, across all stored workspaces.
+    Report {
+        /// json, md or xlsx (default: from the -o file's extension, else md; xlsx needs -o).
+        #[arg(long, value_parser = ["json", "md", "xlsx"])]
+        format: Option<String>,
+        /// Output file (stdout otherwise); written as FILE.part and renamed when complete.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The expiry window in days.
+        #[arg(long, value_name = "N", default_value_t = 90,
+              value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// The window of the changes section, in days.
+        #[arg(long, value_name = "N", default_value_t = 7,
+              value_parser = clap::value_parser!(u32).range(1..=3650))]
+        changes_days: u32,
+    },
     /// Run a local GreenLake API simulator (for trying the console and rehearsing assignments).
     Simulate(Box<SimulateArgs>),
     /// Bulk assignment from a spreadsheet: the console wizard (bare FILE on a terminal),

@@ -103,6 +103,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
             workspaces,
         )),
         Some(Command::Status { workspaces }) => rt.block_on(status(&cfg, &cli, workspaces)),
+        Some(Command::Report {
+            format,
+            output,
+            days,
+            changes_days,
+        }) => rt.block_on(headless::report::command(
+            &cfg,
+            format.as_deref(),
+            output.as_deref(),
+            (*days, *changes_days),
+        )),
         Some(Command::Workspaces) => rt.block_on(workspaces(&cfg, &cli)),
         Some(Command::Assign(a)) => assign(&rt, &cfg, &cli, a, assign_console),
         // Handled before the configuration is loaded (the simulator needs none).

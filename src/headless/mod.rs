@@ -4,6 +4,7 @@
 pub mod assign;
 pub mod export;
 pub mod metrics;
+pub mod report;
 pub mod reports;
 pub mod status;
 pub mod stdout;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod changes;
 pub mod cluster;
 mod columns;
+pub mod compliance;
 mod copy;
 mod counts;
 pub mod fence;

@@ -1,0 +1,18 @@
+DROP VIEW IF EXISTS subscription_renewals;
+DROP VIEW IF EXISTS subscription_utilisation_totals;
+DROP VIEW IF EXISTS subscription_utilisation;
+DROP VIEW IF EXISTS compliance_type_mismatches;
+DROP VIEW IF EXISTS compliance_eval_subscriptions;
+DROP VIEW IF EXISTS compliance_ended_with_devices;
+DROP FUNCTION IF EXISTS compliance_expiring_devices(INTEGER);
+DROP VIEW IF EXISTS compliance_msp_pool;
+DROP VIEW IF EXISTS compliance_archived;
+DROP VIEW IF EXISTS compliance_assigned_no_subscription;
+DROP VIEW IF EXISTS compliance_no_application;
+DROP VIEW IF EXISTS compliance_subscription_rows;
+DROP VIEW IF EXISTS compliance_device_rows;
+DROP FUNCTION IF EXISTS glp_compatible_categories(TEXT);
+DROP FUNCTION IF EXISTS glp_subscription_types_for(TEXT);
+DROP FUNCTION IF EXISTS glp_device_category(TEXT, TEXT);
+DROP FUNCTION IF EXISTS glp_category_of(TEXT);
+DROP FUNCTION IF EXISTS glp_norm(TEXT);
