@@ -4,14 +4,15 @@ DROP FUNCTION IF EXISTS subscriptions_expiring(INTEGER);
 DROP FUNCTION IF EXISTS devices_on_expiring_subscriptions(INTEGER);
 DROP VIEW IF EXISTS devices_consolidated;
 DROP VIEW IF EXISTS subscriptions_consolidated;
-CREATE OR REPLACE FUNCTION pg_temp.keep() RETURNS TEXT LANGUAGE sql AS $$
+CREATE TEMP TABLE keep_workspace AS
     SELECT coalesce((SELECT 'default' WHERE EXISTS (SELECT 1 FROM devices WHERE workspace_id = 'default')),
-                    (SELECT workspace_id FROM devices GROUP BY 1 ORDER BY count(*) DESC LIMIT 1),
-                    'default') $$;
-DELETE FROM devices WHERE workspace_id <> pg_temp.keep();
-DELETE FROM subscriptions WHERE workspace_id <> pg_temp.keep();
-DELETE FROM device_subscriptions WHERE workspace_id <> pg_temp.keep();
-DELETE FROM application_names WHERE workspace_id <> pg_temp.keep();
+                    (SELECT workspace_id FROM devices GROUP BY 1 ORDER BY count(*) DESC, workspace_id LIMIT 1),
+                    'default') AS id;
+DELETE FROM devices WHERE workspace_id <> (SELECT id FROM keep_workspace);
+DELETE FROM subscriptions WHERE workspace_id <> (SELECT id FROM keep_workspace);
+DELETE FROM device_subscriptions WHERE workspace_id <> (SELECT id FROM keep_workspace);
+DELETE FROM application_names WHERE workspace_id <> (SELECT id FROM keep_workspace);
+DROP TABLE keep_workspace;
 DROP VIEW IF EXISTS device_tags;
 DROP VIEW IF EXISTS subscription_tags;
 ALTER TABLE devices DROP COLUMN placed_workspace_id;

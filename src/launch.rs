@@ -44,9 +44,7 @@ pub async fn console(
             ));
         }
     };
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2))
-        .await?
-        .for_workspace(cfg.primary_workspace());
+    let store = crate::sync::roster::open_store(cfg, cfg.database.pool_size.max(2)).await?;
     let Some(client) = client else {
         let result = without_engine(cfg, store.clone(), assign, sync_off).await;
         store.close().await;

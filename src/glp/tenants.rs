@@ -103,6 +103,7 @@ impl Client {
         let mut out = Vec::new();
         let mut skipped = 0usize;
         let mut offset = 0u64;
+        let mut complete = false;
         for _ in 0..MAX_TENANT_PAGES {
             let q = [
                 ("offset", offset.to_string()),
@@ -134,9 +135,22 @@ impl Client {
                 }
             }
             offset += n;
-            if n == 0 || total.is_none_or(|t| offset >= t) {
+            // Without a total, a full page means there may be more: only a short page ends it
+            // (stopping early would leave tenants out, and they would be marked removed).
+            let done = match total {
+                Some(t) => offset >= t,
+                None => n < TENANTS_PAGE as u64,
+            };
+            if n == 0 || done {
+                complete = true;
                 break;
             }
+        }
+        if !complete {
+            return Err(GlpError::Invalid(format!(
+                "the MSP's tenant list did not end within {MAX_TENANT_PAGES} pages; not used, \
+                 so no tenant is marked removed"
+            )));
         }
         if skipped > 0 {
             tracing::warn!(skipped, "MSP tenants without a usable id were skipped");

@@ -251,9 +251,7 @@ fn print_review(
 
 /// The whole command; returns the exit code.
 pub async fn run(cfg: &Config, opts: AssignOptions) -> Result<i32, Failure> {
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2))
-        .await?
-        .for_workspace(cfg.primary_workspace());
+    let store = crate::sync::roster::open_store(cfg, cfg.database.pool_size.max(2)).await?;
     if let Some(run_id) = opts.undo {
         return undo(cfg, &store, run_id, &opts).await;
     }

@@ -19,7 +19,7 @@ use crate::sync::{FailureKind, Mode};
 
 /// Sync the workspaces `only` names (all when empty) and return the exit code.
 pub async fn run(cfg: &Config, opts: SyncOnly, only: &[String]) -> Result<i32, Failure> {
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2)).await?;
+    let store = crate::sync::roster::open_store(cfg, cfg.database.pool_size.max(2)).await?;
     let Roster {
         members,
         unavailable,
@@ -173,6 +173,7 @@ fn report(outcomes: &[WorkspaceOutcome], opts: &SyncOnly) {
                     "kind": o.ws.kind.as_str(),
                     "outcome": match (&o.summary, &o.failure) {
                         (Some(s), _) => s.outcome.as_str(),
+                        (None, Some((FailureKind::Cancelled, _))) => "cancelled",
                         (None, _) => "failed",
                     },
                     "error": o.failure.as_ref().map(|(_, e)| e),

@@ -46,9 +46,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
 /// Run one sync and return the exit code.
 pub async fn run(cfg: &Config, opts: SyncOnly) -> Result<i32, Failure> {
     let client = build_client(cfg)?;
-    let store = Store::open(&cfg.database.url, cfg.database.pool_size.max(2))
-        .await?
-        .for_workspace(cfg.primary_workspace());
+    let store = crate::sync::roster::open_store(cfg, cfg.database.pool_size.max(2)).await?;
     let mut handle = engine::spawn(client, store.clone(), engine_config(cfg));
     let mode = if opts.full { Mode::Full } else { Mode::Auto };
     handle

@@ -125,6 +125,54 @@ impl Store {
         Ok(())
     }
 
+    /// Rows stored before workspaces existed (migration 0009) belong to `default`. When this
+    /// handle's workspace is the configured single workspace under its real id, those rows
+    /// are its own: move them over (every table, one transaction), so the upgrade neither
+    /// shows each device twice nor keeps a stale copy alive. Only when `default` is not a
+    /// configured workspace itself (`default_configured`) and this workspace holds no rows
+    /// yet. Returns whether rows moved.
+    pub async fn adopt_default_rows(&self, default_configured: bool) -> Result<bool, StoreError> {
+        if default_configured || self.ws() == WorkspaceId::DEFAULT {
+            return Ok(false);
+        }
+        let mut tx = self.pool().begin().await?;
+        let (legacy, own): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM sync_history WHERE workspace_id = 'default') \
+                    OR EXISTS (SELECT 1 FROM devices WHERE workspace_id = 'default'), \
+                    EXISTS (SELECT 1 FROM sync_history WHERE workspace_id = $1) \
+                    OR EXISTS (SELECT 1 FROM devices WHERE workspace_id = $1)",
+        )
+        .bind(self.ws())
+        .fetch_one(&mut *tx)
+        .await?;
+        if !legacy || own {
+            return Ok(false);
+        }
+        for table in [
+            "devices",
+            "subscriptions",
+            "device_subscriptions",
+            "sync_history",
+            "sync_seen",
+            "assignment_runs",
+            "application_names",
+            "inventory_changes",
+        ] {
+            let sql =
+                format!("UPDATE {table} SET workspace_id = $1 WHERE workspace_id = 'default'");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(self.ws())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM workspaces WHERE id = 'default'")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(workspace = %self.workspace(), "rows stored before workspaces moved to the configured workspace id");
+        Ok(true)
+    }
+
     /// After a complete tenant discovery: tenants of `msp` stored but not in `listed` are
     /// marked removed (never deleted: their inventory stays readable). Returns their names.
     pub async fn mark_tenants_removed(

@@ -83,6 +83,21 @@ fn own_client(cfg: &Config, w: &WorkspaceConfig) -> Result<Client, (FailureKind,
     Client::new(&api_for(&cfg.api, w), secret).map_err(|e| (FailureKind::Auth, e.to_string()))
 }
 
+/// Open the database for `cfg`: migrated, speaking for the primary workspace, with every
+/// configured workspace listed in `workspaces`, and the rows of a database from before
+/// workspaces moved to the primary workspace's real id (see `Store::adopt_default_rows`), so
+/// every front end — sync, console, status, reports — sees the same workspaces.
+pub async fn open_store(cfg: &Config, pool_size: u32) -> Result<Store, StoreError> {
+    let store = Store::open(&cfg.database.url, pool_size)
+        .await?
+        .for_workspace(cfg.primary_workspace());
+    let default_configured = cfg.clients().any(|w| w.id.as_str() == WorkspaceId::DEFAULT);
+    store.adopt_default_rows(default_configured).await?;
+    let seen: Vec<WorkspaceSeen> = cfg.clients().map(seen_of).collect();
+    store.register_workspaces(&seen).await?;
+    Ok(store)
+}
+
 /// Build the roster; `only` (names, or ids in either spelling) narrows it, an unknown
 /// entry is an error naming the known workspaces.
 pub async fn build(cfg: &Config, store: &Store, only: &[String]) -> Result<Roster, RosterError> {
@@ -103,7 +118,25 @@ pub async fn build(cfg: &Config, store: &Store, only: &[String]) -> Result<Roste
         }
     }
     if let Some(msp) = &cfg.msp {
-        let tenants = super::tenants::discover(cfg, msp, store, &roster.members).await;
+        let mut tenants = super::tenants::discover(cfg, msp, store, &roster.members).await;
+        // A tenant also configured as a workspace of its own is served once, as configured.
+        let configured: Vec<WorkspaceId> = seen.iter().map(|w| w.id.clone()).collect();
+        let twice: Vec<String> = tenants
+            .members
+            .iter()
+            .filter(|m| configured.contains(&m.ws.id))
+            .map(|m| m.ws.name.clone())
+            .collect();
+        if !twice.is_empty() {
+            roster.notes.push(format!(
+                "tenants also configured as [[workspaces]] are synced once, as configured: {}",
+                twice.join(", ")
+            ));
+        }
+        tenants.members.retain(|m| !configured.contains(&m.ws.id));
+        tenants
+            .unavailable
+            .retain(|o| !configured.contains(&o.ws.id));
         roster.notes.extend(tenants.notes);
         seen.extend(tenants.members.iter().map(|m| m.ws.clone()));
         seen.extend(tenants.unavailable.iter().map(|o| o.ws.clone()));

@@ -320,8 +320,11 @@ impl App {
         }
         let live = self.ws.live.entry(workspace).or_default();
         live.breaker = status.breaker.state;
+        // The engine's watch is the truth about whether a run is going: it arrives on its own
+        // channel, so an event and a status may cross, and only following the newest status
+        // both ways settles (a console once showed "1 syncing" for a finished workspace).
+        live.running = status.running.is_some();
         if let Some(p) = &status.running {
-            live.running = true;
             if p.resource.is_some() {
                 live.resource = p.resource;
                 (live.page, live.pages_total) = (p.page, p.pages_total);
