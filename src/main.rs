@@ -202,7 +202,7 @@ async fn export_inventory(
 }
 
 async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Failure> {
-    let store = glp_console::sync::roster::open_store(cfg, 2).await?;
+    let store = glp_console::sync::roster::open_store_read(cfg, 2).await?;
     let report = headless::status::run(
         &store,
         cfg.sync.stale_after,
@@ -232,7 +232,7 @@ async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Fa
 
 /// `glp-console workspaces`: the stored workspaces with their counts.
 async fn workspaces(cfg: &Config, cli: &Cli) -> Result<(), Failure> {
-    let store = glp_console::sync::roster::open_store(cfg, 2).await?;
+    let store = glp_console::sync::roster::open_store_read(cfg, 2).await?;
     let text = headless::workspaces::list(&store, cfg.ui.expiring_days, cli.global.json).await?;
     glp_console::out!("{text}");
     Ok(())

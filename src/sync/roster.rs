@@ -98,6 +98,14 @@ pub async fn open_store(cfg: &Config, pool_size: u32) -> Result<Store, StoreErro
     Ok(store)
 }
 
+/// [`open_store`] for commands that only read (`status`, `workspaces`): scoped to the
+/// primary workspace, nothing registered or moved, so a report lists what the database holds.
+pub async fn open_store_read(cfg: &Config, pool_size: u32) -> Result<Store, StoreError> {
+    Ok(Store::open(&cfg.database.url, pool_size)
+        .await?
+        .for_workspace(cfg.primary_workspace()))
+}
+
 /// Build the roster; `only` (names, or ids in either spelling) narrows it, an unknown
 /// entry is an error naming the known workspaces.
 pub async fn build(cfg: &Config, store: &Store, only: &[String]) -> Result<Roster, RosterError> {
