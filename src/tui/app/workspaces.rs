@@ -324,12 +324,12 @@ impl App {
         // channel, so an event and a status may cross, and only following the newest status
         // both ways settles (a console once showed "1 syncing" for a finished workspace).
         live.running = status.running.is_some();
-        if let Some(p) = &status.running {
-            if p.resource.is_some() {
-                live.resource = p.resource;
-                (live.page, live.pages_total) = (p.page, p.pages_total);
-                (live.items, live.items_total) = (p.items, p.items_total);
-            }
+        if let Some(p) = &status.running
+            && p.resource.is_some()
+        {
+            live.resource = p.resource;
+            (live.page, live.pages_total) = (p.page, p.pages_total);
+            (live.items, live.items_total) = (p.items, p.items_total);
         }
         self.ws.rows_stale = true;
         self.dirty = true;
