@@ -16,47 +16,17 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
 use common::{TestDb, TestDir};
 use glp_console::domain::WorkspaceId;
-use glp_console::sim::{self, MspSim, SimConfig, SimHandle};
+use glp_console::sim::{MspSim, SimHandle};
 use serde_json::Value;
 
-fn config_file(dir: &Path, sim: &SimHandle) -> PathBuf {
-    let path = dir.join("config.toml");
-    let body = format!(
-        "[api]\nbase_url = \"{base}\"\nmax_concurrency = 2\n\
-         [api.page_size]\ndevices = 100\nsubscriptions = 50\n\
-         [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\ndevices_patch = 100000\n\
-         devices_post = 100000\nasync_operations_get = 100000\nservice_catalog_get = 100000\n\
-         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n\
-         [sync]\npatience = 0\nworkspace_concurrency = 2\n\
-         [msp]\nname = \"acme\"\nid = \"{id}\"\nclient_id = \"{client}\"\nclient_secret_env = \"GLP_MSP_SECRET\"\n",
-        base = sim.base_url(),
-        id = sim.workspace_id(),
-        client = sim.client_id(),
-    );
-    std::fs::write(&path, body).unwrap();
-    path
-}
-
 async fn glpc(sim: &SimHandle, db: &TestDb, dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_glp-console"));
-    c.arg("--config")
-        .arg(config_file(dir, sim))
-        .arg("--log-dir")
-        .arg(dir.join("logs"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("GLP_MSP_SECRET", sim.client_secret())
-        .env_remove("RUST_LOG")
-        .env_remove("GLP_CLIENT_ID")
-        .env_remove("GLP_CLIENT_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = common::msp::command(sim, db, dir, &common::msp::config_file(dir, sim, 2));
+    c.args(args);
     tokio::task::spawn_blocking(move || c.output().unwrap())
         .await
         .unwrap()
@@ -86,19 +56,17 @@ fn serial(d: &Value) -> &str {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tenant_column_moves_pool_devices_into_the_named_tenants() {
     glp_console::tls::init();
-    let sim = sim::start(SimConfig {
-        devices: 30,
-        subscriptions: 5,
-        msp: Some(MspSim {
+    let sim = common::msp::start(
+        30,
+        5,
+        MspSim {
             tenants: 4,
             devices_per_tenant: 10,
             subscriptions_per_tenant: 2,
             ..MspSim::default()
-        }),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+        },
+    )
+    .await;
     let db = TestDb::new().await;
     let dir = TestDir::new("glpc-assign-tenant-");
     let o = glpc(&sim, &db, &dir, &["--sync-only", "--full"]).await;

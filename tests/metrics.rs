@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{TestDb, TestDir};
-use glp_console::sim::{self, Faults, MspSim, SimConfig, SimHandle, TenantFaults};
+use glp_console::sim::{self, Faults, MspSim, SimConfig, SimHandle};
 
 const CONFIG: &str = "[api]\nmax_concurrency = 2\n[api.page_size]\ndevices = 100\nsubscriptions = 50\n\
      [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\nservice_catalog_get = 100000\n\
@@ -463,28 +463,18 @@ fn msp_config(sim: &SimHandle) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fleet_writes_one_series_per_workspace() {
     glp_console::tls::init();
-    let mut faults = BTreeMap::new();
-    faults.insert(
-        2,
-        TenantFaults {
-            exchange_refused: Some(403),
-            ..TenantFaults::default()
-        },
-    );
-    let sim = sim::start(SimConfig {
-        devices: 30,
-        subscriptions: 5,
-        msp: Some(MspSim {
+    let sim = common::msp::start(
+        30,
+        5,
+        MspSim {
             tenants: 3,
             devices_per_tenant: 20,
             subscriptions_per_tenant: 4,
-            tenant_faults: faults,
+            tenant_faults: common::msp::faults(&[(2, common::msp::refused(403))]),
             ..MspSim::default()
-        }),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+        },
+    )
+    .await;
     let db = TestDb::new().await;
     let dir = TestDir::new("glpc-metrics-msp-");
     let prom = dir.join("fleet.prom");

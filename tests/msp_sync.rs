@@ -16,46 +16,15 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
 
 use common::{TestDb, TestDir};
 use glp_console::domain::WorkspaceId;
-use glp_console::sim::{self, MspSim, SimConfig, SimHandle, TenantFaults};
-
-fn config_file(dir: &Path, sim: &SimHandle) -> PathBuf {
-    let path = dir.join("config.toml");
-    let body = format!(
-        "[api]\nbase_url = \"{base}\"\nmax_concurrency = 2\n\
-         [api.page_size]\ndevices = 100\nsubscriptions = 50\n\
-         [api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\nservice_catalog_get = 100000\n\
-         [api.retry]\nmax_attempts = 2\nbase_delay_ms = 10\nmax_delay_secs = 1\nmax_total_secs = 3\n\
-         [api.breaker]\ncooldown_secs = 1\n\
-         [sync]\npatience = 0\nworkspace_concurrency = 4\n\
-         [msp]\nname = \"acme\"\nid = \"{id}\"\nclient_id = \"{client}\"\nclient_secret_env = \"GLP_MSP_SECRET\"\n",
-        base = sim.base_url(),
-        id = sim.workspace_id(),
-        client = sim.client_id(),
-    );
-    std::fs::write(&path, body).unwrap();
-    path
-}
+use glp_console::sim::{MspSim, SimHandle, TenantFaults};
 
 fn command(sim: &SimHandle, db: &TestDb, dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_glp-console"));
-    c.arg("--config")
-        .arg(config_file(dir, sim))
-        .arg("--log-dir")
-        .arg(dir.join("logs"))
-        .env("DATABASE_URL", &db.url)
-        .env("GLP_MSP_SECRET", sim.client_secret())
-        .env_remove("RUST_LOG")
-        .env_remove("GLP_CLIENT_ID")
-        .env_remove("GLP_CLIENT_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
+    common::msp::command(sim, db, dir, &common::msp::config_file(dir, sim, 4))
 }
 
 async fn run(mut cmd: Command) -> Output {
@@ -96,35 +65,19 @@ fn norm(id: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_msp_with_25_tenants_one_refused_one_down_syncs_the_other_23_and_exits_partial() {
     glp_console::tls::init();
-    let mut faults = BTreeMap::new();
-    faults.insert(
-        3,
-        TenantFaults {
-            exchange_refused: Some(403),
-            ..TenantFaults::default()
-        },
-    );
-    faults.insert(
-        7,
-        TenantFaults {
-            outage: true,
-            ..TenantFaults::default()
-        },
-    );
-    let sim = sim::start(SimConfig {
-        devices: 120,
-        subscriptions: 10,
-        msp: Some(MspSim {
+    let faults = common::msp::faults(&[(3, common::msp::refused(403)), (7, common::msp::outage())]);
+    let sim = common::msp::start(
+        120,
+        10,
+        MspSim {
             tenants: 25,
             devices_per_tenant: 40,
             subscriptions_per_tenant: 6,
             tenant_faults: faults,
             ..MspSim::default()
-        }),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+        },
+    )
+    .await;
     let db = TestDb::new().await;
     let dir = TestDir::new("glpc-msp-");
     let tenants = sim.tenants();

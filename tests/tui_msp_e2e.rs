@@ -46,7 +46,7 @@ fn demo_msp_in_tmux_consolidated_view_workspaces_tab_and_switcher() {
     let t = Tmux::start_sized(&format!("sh -c '{cmd}'"), dir, "msp", (160, 40));
 
     // Every workspace synced: the status bar says so, in the consolidated view.
-    let s = t.wait_for("the fleet's first sync of 26 workspaces", 180, |s| {
+    t.wait_for("the fleet's first sync of 26 workspaces", 180, |s| {
         s.contains("26/26 workspaces synced") && s.contains("all workspaces")
     });
     let all = demo_count("SELECT count(*) FROM devices_consolidated");
@@ -55,9 +55,13 @@ fn demo_msp_in_tmux_consolidated_view_workspaces_tab_and_switcher() {
         rows > all,
         "placed devices are stored by the MSP's view and the tenant's"
     );
-    assert!(
-        s.contains(&format!("Devices {}", thousands(all))),
-        "the tab counts each device once ({all}): {s}"
+    // The last workspace's rows reach the table a moment after the status bar says it synced
+    // (the reload follows the engine's event): wait for the count, which must come to the
+    // database's — each device once.
+    let s = t.wait_for(
+        &format!("the tab to count each device once ({all})"),
+        30,
+        |s| s.contains(&format!("Devices {}", thousands(all))),
     );
     assert!(s.contains("Workspace"), "a workspace column: {s}");
 

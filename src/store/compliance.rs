@@ -231,6 +231,28 @@ impl Store {
         }
     }
 
+    /// Runs one check's query: `$1` is the workspace (NULL across all), `$2` the window in
+    /// days when the query has one; without JIT (these plans are short and JIT's compile
+    /// cost dwarfs them).
+    async fn scoped<T>(
+        &self,
+        sql: String,
+        across: Across,
+        days: Option<u32>,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let mut tx = self.no_jit().await?;
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(self.scope_arg(across));
+        if let Some(days) = days {
+            query = query.bind(i32::try_from(days).unwrap_or(i32::MAX));
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     /// The devices one check lists, by serial.
     pub async fn compliance_devices(
         &self,
@@ -243,13 +265,7 @@ impl Store {
              ORDER BY serial_number, device_id, workspace_id",
             check.view()
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, None).await
     }
 
     /// Devices on a subscription that has expired or ends within `days`, soonest first.
@@ -264,14 +280,7 @@ impl Store {
              FROM compliance_expiring_devices($2) WHERE {SCOPE} \
              ORDER BY end_time NULLS FIRST, subscription_key, serial_number, device_id"
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .bind(i32::try_from(days).unwrap_or(i32::MAX))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, Some(days)).await
     }
 
     /// The subscriptions one check lists, by end time.
@@ -286,13 +295,7 @@ impl Store {
              ORDER BY end_time NULLS LAST, key, id, workspace_id",
             check.view()
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, None).await
     }
 
     /// Devices linked to a subscription whose type cannot cover them.
@@ -303,13 +306,7 @@ impl Store {
              FROM compliance_type_mismatches WHERE {SCOPE} \
              ORDER BY serial_number, device_id, subscription_key, subscription_id"
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, None).await
     }
 
     /// Seats of every live subscription, by type, tier and key.
@@ -320,13 +317,7 @@ impl Store {
              FROM subscription_utilisation WHERE {SCOPE} \
              ORDER BY subscription_type NULLS LAST, tier NULLS LAST, key, id, workspace_id"
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, None).await
     }
 
     /// Seat totals per subscription type and tier (grouped here rather than read from
@@ -346,13 +337,7 @@ impl Store {
              GROUP BY subscription_type, tier \
              ORDER BY subscription_type NULLS LAST, tier NULLS LAST"
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, None).await
     }
 
     /// What ends in each of the next twelve months (months with nothing are left out).
@@ -366,13 +351,7 @@ impl Store {
              AND end_time >= now() AND end_time < now() + interval '12 months' \
              GROUP BY 1 ORDER BY 1"
         );
-        let mut tx = self.no_jit().await?;
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(self.scope_arg(across))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.scoped(sql, across, None).await
     }
 
     /// Changes recorded in the last `days` days, per resource and field. Across workspaces

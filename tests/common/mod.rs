@@ -14,6 +14,7 @@
 pub mod assign;
 pub mod demo;
 pub mod engine;
+pub mod msp;
 pub mod openapi;
 pub mod recorder;
 pub mod sim;
