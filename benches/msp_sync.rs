@@ -25,10 +25,10 @@
               fns, not in the helpers they share), and a scenario reads top to bottom"
 )]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 #[path = "support/child.rs"]
 mod child;
+#[path = "../tests/common/mod.rs"]
+mod common;
 #[path = "support/console.rs"]
 mod console;
 
@@ -175,8 +175,15 @@ fn console_child(db_url: &str) {
             first_screen.contains("all workspaces"),
             "the first screenful says all workspaces:\n{first_screen}"
         );
-        assert_eq!(total_at_first, truth, "device count in the title vs devices_consolidated");
-        assert_eq!(app.table_by_id(TableId::Devices).len(), truth, "device rows loaded");
+        assert_eq!(
+            total_at_first, truth,
+            "device count in the title vs devices_consolidated"
+        );
+        assert_eq!(
+            app.table_by_id(TableId::Devices).len(),
+            truth,
+            "device rows loaded"
+        );
         println!(
             "console, all workspaces ({workspaces} workspaces, {truth} devices): loading screen \
              {first_paint:.1} ms, first screenful of devices {:.0} ms, all rows {:.0} ms, all tabs \
@@ -184,17 +191,34 @@ fn console_child(db_url: &str) {
             devices_first.unwrap_or(f64::NAN),
             devices_all.unwrap_or(f64::NAN),
         );
-        println!("  loader messages (ms after start): {}", arrivals.join(", "));
+        println!(
+            "  loader messages (ms after start): {}",
+            arrivals.join(", ")
+        );
         let fuzzy = ["ap-635", "6300m", "us-west", "tenant-1", "cn eu-c"];
-        let (mut lat, mut frames) = console::filter_run(&mut app, &mut term, MatcherKind::Nucleo, &fuzzy);
+        let (mut lat, mut frames) =
+            console::filter_run(&mut app, &mut term, MatcherKind::Nucleo, &fuzzy);
         let keys = fuzzy.iter().map(|q| q.len()).sum::<usize>();
         let label = format!("console filter over all {truth} devices {fuzzy:?}");
-        println!("{}", console::filter_line(&label, keys, &mut lat, &mut frames));
-        let syntax = ["type:switch", "workspace:tenant-1", "region:eu-w", "!type:ap cn", "^AP-5"];
-        let (mut lat, mut frames) = console::filter_run(&mut app, &mut term, MatcherKind::Nucleo, &syntax);
+        println!(
+            "{}",
+            console::filter_line(&label, keys, &mut lat, &mut frames)
+        );
+        let syntax = [
+            "type:switch",
+            "workspace:tenant-1",
+            "region:eu-w",
+            "!type:ap cn",
+            "^AP-5",
+        ];
+        let (mut lat, mut frames) =
+            console::filter_run(&mut app, &mut term, MatcherKind::Nucleo, &syntax);
         let keys = syntax.iter().map(|q| q.len()).sum::<usize>();
         let label = format!("console filter syntax over all {truth} devices {syntax:?}");
-        println!("{}", console::filter_line(&label, keys, &mut lat, &mut frames));
+        println!(
+            "{}",
+            console::filter_line(&label, keys, &mut lat, &mut frames)
+        );
         println!(
             "console RSS: {:.0} MB now, {:.0} MB peak (before loading: {rss_before:.0} MB; while \
              loading at most {rss_peak_load:.0} MB; includes the tokio runtime and sqlx pool)",

@@ -18,10 +18,10 @@
               #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
 )]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 #[path = "support/child.rs"]
 mod child;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

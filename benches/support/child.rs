@@ -25,7 +25,9 @@ pub struct Watched {
 /// it exits, and stop loudly, naming `what` with its output, when it fails.
 pub fn run(mut cmd: Command, what: &str) -> Watched {
     let t = Instant::now();
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start the {what}: {e}"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("start the {what}: {e}"));
     let pid = child.id();
     let mut peak: f64 = 0.0;
     while child.try_wait().ok().flatten().is_none() {
