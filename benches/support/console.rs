@@ -2,6 +2,10 @@
 //! database (`tui_bench` on one seeded workspace, `msp_sync` on the fleet a sync stored):
 //! the App over a TestBackend fed by the loader as the run loop would, and filter keystrokes
 //! timed to the filtered result on screen. Included with `#[path]`.
+#![allow(
+    dead_code,
+    reason = "each bench that includes it reads the parts it reports"
+)]
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
