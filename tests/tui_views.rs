@@ -119,7 +119,10 @@ fn command(app: &mut App, f: &Filter, line: &str) {
 
 fn visible_names(app: &App) -> Vec<&'static str> {
     let t = app.table();
-    t.visible_columns().iter().map(|c| t.columns[*c].name).collect()
+    t.visible_columns()
+        .iter()
+        .map(|c| t.columns[*c].name)
+        .collect()
 }
 
 fn last_toast(app: &App) -> (ToastLevel, String) {
@@ -138,9 +141,17 @@ async fn assert_mine(app: &App, db: &common::TestDb) {
     assert_eq!(app.active_table(), TableId::Devices);
     let t = app.table();
     assert_eq!(t.filter, "type:switch");
-    let switches = scalar_i64(db, "SELECT count(*) FROM devices WHERE device_type = 'SWITCH'").await;
+    let switches = scalar_i64(
+        db,
+        "SELECT count(*) FROM devices WHERE device_type = 'SWITCH'",
+    )
+    .await;
     assert!(switches > 50, "the seed has switches: {switches}");
-    assert_eq!(t.len() as i64, switches, "rows shown under the view's filter");
+    assert_eq!(
+        t.len() as i64,
+        switches,
+        "rows shown under the view's filter"
+    );
     assert_eq!(visible_names(app), ["Serial", "Type", "Model"]);
     let serial = t.column_by_name("serial").unwrap();
     assert_eq!(t.sort, Some((serial, true)));
@@ -151,7 +162,11 @@ async fn assert_mine(app: &App, db: &common::TestDb) {
     .fetch_one(db.store.pool())
     .await
     .unwrap();
-    assert_eq!(t.row_at(0).unwrap().cell(serial), first, "sorted by serial, descending");
+    assert_eq!(
+        t.row_at(0).unwrap().cell(serial),
+        first,
+        "sorted by serial, descending"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +222,12 @@ async fn a_saved_view_comes_back_and_survives_a_restart() {
         .iter()
         .position(|l| l.contains("Saved views"))
         .expect("a Saved views section");
-    assert!(help[at..].iter().any(|l| l.contains("mine") && l.contains("type:switch")), "{help:?}");
+    assert!(
+        help[at..]
+            .iter()
+            .any(|l| l.contains("mine") && l.contains("type:switch")),
+        "{help:?}"
+    );
     assert!(help.iter().any(|l| l.contains(":view [NAME]")), "{help:?}");
     assert!(help.iter().any(|l| l.contains(":delview NAME")), "{help:?}");
 
@@ -218,7 +238,10 @@ async fn a_saved_view_comes_back_and_survives_a_restart() {
     command(&mut again, &f, "view nope");
     let (level, text) = last_toast(&again);
     assert_eq!(level, ToastLevel::Warn);
-    assert!(text.contains("nope") && text.contains("mine, plain"), "{text}");
+    assert!(
+        text.contains("nope") && text.contains("mine, plain"),
+        "{text}"
+    );
 
     // `:delview` forgets one, in the file too.
     command(&mut again, &f, "delview plain");
@@ -238,21 +261,35 @@ async fn replacing_asks_bad_names_are_refused_missing_columns_are_skipped() {
     command(&mut app, &f, "save a/b");
     let (level, text) = last_toast(&app);
     assert_eq!(level, ToastLevel::Warn);
-    assert!(text.contains("a/b") && text.contains("not allowed"), "{text}");
+    assert!(
+        text.contains("a/b") && text.contains("not allowed"),
+        "{text}"
+    );
     assert!(!file.exists());
 
     command(&mut app, &f, "filter type:switch");
     command(&mut app, &f, "save mine");
     command(&mut app, &f, "filter ^VNT");
     command(&mut app, &f, "save mine");
-    assert!(app.question().unwrap().contains("mine exists"), "{:?}", app.question());
+    assert!(
+        app.question().unwrap().contains("mine exists"),
+        "{:?}",
+        app.question()
+    );
     app.handle_key(key(KeyCode::Char('n')));
     assert!(app.question().is_none());
-    assert!(std::fs::read_to_string(&file).unwrap().contains("type:switch"));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("type:switch")
+    );
     command(&mut app, &f, "save mine");
     app.handle_key(key(KeyCode::Char('y')));
     let body = std::fs::read_to_string(&file).unwrap();
-    assert!(body.contains("^VNT") && !body.contains("type:switch"), "{body}");
+    assert!(
+        body.contains("^VNT") && !body.contains("type:switch"),
+        "{body}"
+    );
 
     // A column the table no longer has (a hand edit, an older version) is skipped.
     let body = body.replace("\"Model\"", "\"Colour\"");
@@ -264,7 +301,11 @@ async fn replacing_asks_bad_names_are_refused_missing_columns_are_skipped() {
     assert!(text.contains("Colour"), "{text}");
     assert!(!visible_names(&app).contains(&"Model"));
     assert!(visible_names(&app).contains(&"Serial"));
-    let vnt = scalar_i64(&db, "SELECT count(*) FROM devices WHERE serial_number LIKE 'VNT%'").await;
+    let vnt = scalar_i64(
+        &db,
+        "SELECT count(*) FROM devices WHERE serial_number LIKE 'VNT%'",
+    )
+    .await;
     assert_eq!(app.table().len() as i64, vnt);
 }
 
@@ -286,8 +327,16 @@ async fn a_corrupt_views_file_warns_and_is_kept_as_bak() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), junk, "left alone");
 
     command(&mut app, &f, "save fresh");
-    assert_eq!(last_toast(&app).0, ToastLevel::Info, "{:?}", last_toast(&app));
-    assert_eq!(std::fs::read_to_string(state.join("views.toml.bak")).unwrap(), junk);
+    assert_eq!(
+        last_toast(&app).0,
+        ToastLevel::Info,
+        "{:?}",
+        last_toast(&app)
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("views.toml.bak")).unwrap(),
+        junk
+    );
     let mut again = console(&db, &state).await;
     assert!(again.toasts().is_empty(), "{:?}", again.toasts());
     command(&mut again, &f, "view");

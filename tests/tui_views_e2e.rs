@@ -80,7 +80,9 @@ fn a_saved_view_survives_a_restart_of_the_binary() {
     t.keys(&[":"]);
     t.literal("view mi");
     t.keys(&["Tab"]);
-    t.wait_for("Tab to complete the saved name", 10, |s| s.contains("view mine"));
+    t.wait_for("Tab to complete the saved name", 10, |s| {
+        s.contains("view mine")
+    });
     t.keys(&["Enter"]);
     let s = t.wait_for("the view to bring the filter back", 20, |s| {
         rows_shown(s) == Some(switches) && s.contains("[1 Devices")

@@ -42,7 +42,11 @@ impl Config {
     /// Linux), the data directory where the platform has none.
     pub fn state_dir(&self) -> PathBuf {
         directories::ProjectDirs::from("", "", "glp-console")
-            .map(|d| d.state_dir().unwrap_or_else(|| d.data_local_dir()).to_path_buf())
+            .map(|d| {
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .to_path_buf()
+            })
             .unwrap_or_else(|| std::env::temp_dir().join("glp-console-state"))
     }
 

@@ -255,9 +255,15 @@ mod tests {
         std::fs::write(&path, "[views.mine\ntab = 1").unwrap();
         let (mut f3, w) = ViewsFile::load(dir.path());
         let w = w.unwrap();
-        assert!(w.contains(&path.display().to_string()) && w.contains(".bak"), "{w}");
+        assert!(
+            w.contains(&path.display().to_string()) && w.contains(".bak"),
+            "{w}"
+        );
         assert!(f3.is_empty());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[views.mine\ntab = 1");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[views.mine\ntab = 1"
+        );
         f3.insert("other", view("")).unwrap();
         let bak = std::fs::read_to_string(dir.path().join("views.toml.bak")).unwrap();
         assert_eq!(bak, "[views.mine\ntab = 1");

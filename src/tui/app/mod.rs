@@ -111,7 +111,7 @@ pub struct App {
     /// The tab a drill-down started from (Esc goes back there).
     drill_from: Option<Tab>,
     /// Asked of the user, awaiting y/n: what yes does.
-    ask: Option<(String, saved::OnYes)>,
+    ask: Option<(String, messages::OnYes)>,
     detail: Option<DetailView>,
     columns_cursor: usize,
     toasts: super::toast::Toasts,

@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyEvent;
 
-use super::saved::OnYes;
+use super::messages::OnYes;
 use super::{App, InputMode, ToastLevel};
 use crate::tui::keys::WizardAction;
 use crate::tui::keys::{Context, ModalAction as M};

@@ -5,16 +5,9 @@
 
 use std::path::Path;
 
-use super::{App, Effect, InputMode, Tab, TableId, ToastLevel};
+use super::messages::OnYes;
+use super::{App, InputMode, Tab, TableId, ToastLevel};
 use crate::tui::saved_views::{SavedView, ViewsFile, check_name};
-
-/// What a yes to the question asked does.
-#[derive(Debug, Clone)]
-pub(super) enum OnYes {
-    Effect(Effect),
-    /// Replace the saved view of that name.
-    SaveView(String, Box<SavedView>),
-}
 
 /// The tabs a view can name, by the word the file keeps.
 const TABLES: [(&str, TableId); 6] = [
@@ -50,7 +43,10 @@ impl App {
         Some(SavedView {
             tab: (*tab).to_string(),
             filter: t.filter.clone(),
-            sort: t.sort.and_then(|(c, _)| t.columns.get(c)).map(|c| c.name.to_string()),
+            sort: t
+                .sort
+                .and_then(|(c, _)| t.columns.get(c))
+                .map(|c| c.name.to_string()),
             desc: t.sort.is_some_and(|(_, d)| d),
             columns: t
                 .visible_columns()
