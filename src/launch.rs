@@ -88,6 +88,7 @@ pub async fn console(
         client: Some(client),
         assign,
         reports_dir: cfg.reports_dir(),
+        state_dir: cfg.state_dir(),
         sync_asked,
         sync_off: None,
     })
@@ -159,6 +160,7 @@ async fn fleet_console(
             client: Some(client),
             assign,
             reports_dir: cfg.reports_dir(),
+            state_dir: cfg.state_dir(),
             sync_asked,
             sync_off: None,
         },
@@ -198,6 +200,7 @@ async fn without_engine(
         client: None,
         assign,
         reports_dir: cfg.reports_dir(),
+        state_dir: cfg.state_dir(),
         sync_asked: false,
         sync_off,
     })

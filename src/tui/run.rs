@@ -56,6 +56,8 @@ pub struct TuiContext {
     pub sync_asked: bool,
     /// Why this console cannot sync beyond read-only mode (no credentials).
     pub sync_off: Option<String>,
+    /// Where the saved views live (`Config::state_dir`).
+    pub state_dir: PathBuf,
 }
 
 /// A fleet's feed for a console over several workspaces (one engine per workspace): every
@@ -108,11 +110,13 @@ pub async fn run_with(ctx: TuiContext, fleet: Option<FleetFeed>) -> anyhow::Resu
         reports_dir,
         sync_asked,
         sync_off,
+        state_dir,
     } = ctx;
     let mouse = ui.mouse;
     let mut guard = TerminalGuard::enter(mouse)?;
     let mut app = App::new(&ui, read_only, no_color_env(), Utc::now());
     app.set_reports_dir(reports_dir);
+    app.load_views(&state_dir);
     if let Some(why) = sync_off {
         app.set_sync_off(why);
     }
