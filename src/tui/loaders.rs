@@ -20,6 +20,8 @@ use crate::assign::report::ApplyReport;
 use crate::assign::session;
 use crate::glp::client::Client;
 use crate::store::Store;
+use crate::store::compliance::Across;
+use crate::store::overview::Jump;
 use crate::store::views::{SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
@@ -288,7 +290,52 @@ pub async fn load_scope(
         &runs,
         multi.then_some(run_names.as_slice()),
     )));
+    let (scoped, across) = overview_scope(store, &scope);
+    let figures = scoped
+        .overview_figures(now, job.window_days, across)
+        .await?;
+    send(Loaded::Overview(Arc::new(figures)));
     Ok(())
+}
+
+/// The store and compliance scope the overview reads for a table scope: one workspace's
+/// rows, or the consolidated rows of all.
+pub fn overview_scope(store: &Store, scope: &ViewScope) -> (Store, Across) {
+    match scope {
+        ViewScope::Single => (store.clone(), Across::ThisWorkspace),
+        ViewScope::One(id) => (store.for_workspace(id.clone()), Across::ThisWorkspace),
+        ViewScope::All => (store.clone(), Across::AllWorkspaces),
+    }
+}
+
+/// The ids behind one of the overview's numbers (also used by tests to carry out
+/// `Effect::LoadJump`).
+pub async fn jump_ids(
+    store: &Store,
+    jump: &Jump,
+    scope: &ViewScope,
+    now: chrono::DateTime<Utc>,
+    window_days: u32,
+) -> Result<Vec<String>, String> {
+    let (scoped, across) = overview_scope(store, scope);
+    scoped
+        .overview_ids(jump, now, window_days, across)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+pub(super) fn spawn_jump(
+    store: Store,
+    jump: Jump,
+    scope: ViewScope,
+    now: chrono::DateTime<Utc>,
+    window_days: u32,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let ids = jump_ids(&store, &jump, &scope, now, window_days).await;
+        let _ = tx.send(Msg::Loaded(Loaded::Jump { jump, ids }));
+    });
 }
 
 pub(super) fn spawn_detail(

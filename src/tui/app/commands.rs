@@ -4,6 +4,7 @@
 /// What a `:` command does (the dispatch in `command_line.rs` matches on this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmd {
+    Overview,
     Devices,
     Subscriptions,
     Expiring,
@@ -73,6 +74,7 @@ impl Command {
 /// Every `:` command, in the order help lists them.
 #[rustfmt::skip]
 pub const COMMANDS: &[Command] = &[
+    c(Cmd::Overview, "overview", "", "go to the Overview tab (counts; Enter on one opens its rows)").or(&["pulse"]),
     c(Cmd::Devices, "devices", "", "go to the Devices tab").or(&["dev"]),
     c(Cmd::Subscriptions, "subs", "", "go to the Subscriptions tab").or(&["subscriptions"]),
     c(Cmd::Expiring, "expiring", "[DAYS]", "go to the Expiring tab (with a window of DAYS)").or(&["exp"]),

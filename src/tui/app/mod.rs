@@ -18,6 +18,7 @@ mod loaded;
 mod marking;
 mod messages;
 mod modes;
+mod overview;
 mod parts;
 mod runs;
 mod sync_view;
@@ -49,13 +50,15 @@ pub use super::toast::{Toast, ToastLevel};
 pub use messages::{Effect, Loaded};
 use parts::Tables;
 pub use parts::{
-    DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
-    WorkspacesView,
+    DetailStyle, DetailView, HelpLine, InputMode, OverviewCaps, OverviewItem, OverviewPanel,
+    OverviewView, ResourceProgress, Scratch, SyncView, WorkspacesView, overview_items,
 };
 
-/// The tabs, in key order: four, and Workspaces when the database holds several.
+/// The tabs, in key order: the overview (`0`, the pulse first), four, and Workspaces when
+/// the database holds several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
+    Overview,
     Devices,
     Subscriptions,
     Expiring,
@@ -65,9 +68,16 @@ pub enum Tab {
 
 impl Tab {
     /// The tabs of a database with one workspace.
-    pub const ALL: [Tab; 4] = [Tab::Devices, Tab::Subscriptions, Tab::Expiring, Tab::Assign];
+    pub const ALL: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Devices,
+        Tab::Subscriptions,
+        Tab::Expiring,
+        Tab::Assign,
+    ];
     /// The tabs of a database with several.
-    pub const MULTI: [Tab; 5] = [
+    pub const MULTI: [Tab; 6] = [
+        Tab::Overview,
         Tab::Devices,
         Tab::Subscriptions,
         Tab::Expiring,
@@ -76,6 +86,7 @@ impl Tab {
     ];
     pub fn title(self) -> &'static str {
         match self {
+            Tab::Overview => "Overview",
             Tab::Devices => "Devices",
             Tab::Subscriptions => "Subscriptions",
             Tab::Expiring => "Expiring",
@@ -146,6 +157,8 @@ pub struct App {
     run_detail: Option<i64>,
     /// The workspaces, the scope shown and each one's live sync state.
     ws: WorkspacesView,
+    /// The overview tab's figures and cursor.
+    overview: OverviewView,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -207,6 +220,7 @@ impl App {
             marks: Marks::default(),
             run_detail: None,
             ws: WorkspacesView::default(),
+            overview: OverviewView::default(),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -361,6 +375,10 @@ impl App {
         } else {
             &Tab::ALL
         }
+    }
+    /// The overview tab's figures and cursor (the view records its size there).
+    pub fn overview(&self) -> &OverviewView {
+        &self.overview
     }
     /// The workspaces, the scope shown and their live sync state.
     pub fn workspaces(&self) -> &WorkspacesView {

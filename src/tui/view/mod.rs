@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod marks;
 pub mod overlay;
+pub mod overview;
 pub mod status;
 pub mod table;
 pub mod wizard;
@@ -62,6 +63,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_tabs(frame, tabs, app);
     draw_info(frame, info, app);
     match app.tab() {
+        Tab::Overview => overview::draw(frame, body, app),
         Tab::Expiring => draw_expiring(frame, body, app),
         Tab::Assign if app.wizard().is_some() => wizard::draw(frame, body, app),
         Tab::Devices => {
@@ -135,17 +137,22 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
     for tab in app.tabs() {
         let (table, action) = match tab {
+            Tab::Overview => (TableId::Devices, Action::TabOverview),
             Tab::Devices => (TableId::Devices, Action::TabDevices),
             Tab::Subscriptions => (TableId::Subscriptions, Action::TabSubscriptions),
             Tab::Expiring => (TableId::Expiring, Action::TabExpiring),
             Tab::Assign => (TableId::Assign, Action::TabAssign),
             Tab::Workspaces => (TableId::Workspaces, Action::TabWorkspaces),
         };
-        let count = fmt_int(app.table_by_id(table).total() as i64);
+        // The overview counts many things: its title stands alone.
+        let count = match tab {
+            Tab::Overview => String::new(),
+            _ => format!(" {}", fmt_int(app.table_by_id(table).total() as i64)),
+        };
         // The tab's own key, as bound (none shown when unbound: Tab still gets there).
         let label = match app.keymap().first(action) {
-            Some(k) => format!(" {k} {} {count} ", tab.title()),
-            None => format!(" {} {count} ", tab.title()),
+            Some(k) => format!(" {k} {}{count} ", tab.title()),
+            None => format!(" {}{count} ", tab.title()),
         };
         let style = if *tab == app.tab() {
             t.tab_active
@@ -192,6 +199,10 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         draw_wizard_info(frame, area, app, w);
         return;
     }
+    if app.tab() == Tab::Overview {
+        overview::draw_info(frame, area, app);
+        return;
+    }
     let table = app.table();
     let mut chip = String::new();
     if app.mode() == InputMode::Filter || table.filter_active() {
@@ -221,6 +232,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
     let right = format!("{chip}{counts}{marked} ");
     let rw = right.chars().count() as u16;
     let label = match app.tab() {
+        Tab::Overview => "",
         Tab::Devices => "by type: ",
         Tab::Subscriptions => "by status: ",
         Tab::Expiring => "",
