@@ -69,7 +69,7 @@ pub enum JumpTable {
 }
 
 /// The rows behind one figure of the overview.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Jump {
     /// Live devices of a type (`None`: no type stored).
     DeviceType(Option<String>),
@@ -145,38 +145,6 @@ impl Jump {
                 "SELECT DISTINCT r.device_id FROM {LINKS} WHERE {} AND {EXPIRING}",
                 scoped("r.")
             ),
-            Jump::TypeMismatch => "on a subscription of the wrong type".into(),
-            Jump::SubscriptionCheck(c) => c.title().to_lowercase(),
-            Jump::OverUsed => "over-used".into(),
-            Jump::Seats {
-                subscription_type,
-                tier,
-            } => format!("{} {}", or_none(subscription_type), or_none(tier)),
-            Jump::Month(m) => format!("ending {m}"),
-        }
-    }
-
-    /// The ids behind the figure: a statement over `$1` scope, `$2` now, `$3` days, `$4`/`$5`
-    /// the jump's own values.
-    fn sql(&self) -> String {
-        let devices = |cond: &str| {
-            format!("SELECT device_id FROM compliance_device_rows WHERE {SCOPE} AND {cond}")
-        };
-        match self {
-            Jump::DeviceType(_) => devices("device_type IS NOT DISTINCT FROM $4"),
-            Jump::Region(_) => devices("region IS NOT DISTINCT FROM $4"),
-            Jump::Status(_) => devices(&format!("{STATUS} = $4")),
-            Jump::Check(c) => format!("SELECT device_id FROM {} WHERE {SCOPE}", c.view()),
-            Jump::Expired => {
-                format!("SELECT DISTINCT r.device_id FROM {LINKS} WHERE r.{SCOPE} AND {EXPIRED}")
-                    .replace("r.CASE WHEN", "CASE WHEN")
-                    .replace("THEN consolidated ELSE workspace_id", "THEN r.consolidated ELSE r.workspace_id")
-            }
-            Jump::Expiring => {
-                format!("SELECT DISTINCT r.device_id FROM {LINKS} WHERE r.{SCOPE} AND {EXPIRING}")
-                    .replace("r.CASE WHEN", "CASE WHEN")
-                    .replace("THEN consolidated ELSE workspace_id", "THEN r.consolidated ELSE r.workspace_id")
-            }
             Jump::TypeMismatch => format!(
                 "SELECT DISTINCT device_id FROM compliance_type_mismatches WHERE {SCOPE}"
             ),
@@ -332,7 +300,7 @@ impl Store {
                  GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
             )
         };
-        let mut counted = |rows: Vec<(Option<String>, i64)>| -> Vec<Count<Option<String>>> {
+        let counted = |rows: Vec<(Option<String>, i64)>| -> Vec<Count<Option<String>>> {
             rows.into_iter().map(|(key, n)| Count { key, n }).collect()
         };
         let by_type: Vec<(Option<String>, i64)> =

@@ -89,8 +89,10 @@ impl App {
 
     /// Ask for the rows behind a number.
     fn overview_jump(&mut self, item: OverviewItem) {
+        // The window the figure was counted in (the reload's), not one changed since.
+        let window_days = self.overview_window();
         if item.n == 0 {
-            let label = item.jump.label(self.window_days);
+            let label = item.jump.label(window_days);
             self.toast(ToastLevel::Info, format!("{label}: none"));
             return;
         }
@@ -99,7 +101,7 @@ impl App {
             jump: item.jump,
             scope: self.ws.scope.clone(),
             now: self.now,
-            window_days: self.window_days,
+            window_days,
         });
     }
 
@@ -125,7 +127,7 @@ impl App {
             JumpTable::Subscriptions => (TableId::Subscriptions, Tab::Subscriptions),
         };
         let drill = Drill {
-            label: jump.label(self.window_days),
+            label: jump.label(self.overview_window()),
             cell: None,
             values: ids.into_iter().map(String::into_boxed_str).collect::<HashSet<_>>(),
         };
@@ -134,6 +136,14 @@ impl App {
         target.set_drill(Some(drill));
         self.drill_from = Some(Tab::Overview);
         self.tab = tab;
+    }
+
+    /// The Expiring window the overview's figures were counted in.
+    fn overview_window(&self) -> u32 {
+        self.overview
+            .figures
+            .as_ref()
+            .map_or(self.window_days, |f| f.window_days)
     }
 
     /// The overview's number under the cursor.

@@ -8,14 +8,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Cell, LineGauge, Paragraph, Row, Table};
 
 use super::chart::compact;
 use super::table::put;
 use crate::store::overview::{Figures, SeatRow};
-use crate::tui::app::{App, OverviewCaps, OverviewItem, OverviewPanel, overview_items};
+use crate::tui::app::{App, OverviewItem, OverviewPanel, overview_items};
 use crate::tui::keys::Action;
 use crate::tui::model::rows::{fmt_age, fmt_int};
 use crate::tui::theme::Theme;
@@ -455,7 +454,7 @@ pub fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         }
         Some(i) => format!(
             "{CURSOR} {}: {} — {} opens the rows · {} moves · {} next panel",
-            i.jump.label(app.window_days()),
+            i.jump.label(app.overview().figures.as_ref().map_or(app.window_days(), |f| f.window_days)),
             fmt_int(i.n),
             keys.label(Action::Detail),
             keys.label(Action::Down),
@@ -463,7 +462,7 @@ pub fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         ),
         None => String::new(),
     };
-    put(frame.buffer_mut(), area.x, area.y, &text, area.width, Style::default().patch(t.base));
+    put(frame.buffer_mut(), area.x, area.y, &text, area.width, t.base);
 }
 
 /// The footer hints of the overview tab.
@@ -488,6 +487,7 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::app::OverviewCaps;
 
     #[test]
     fn bars_grow_in_eighths() {
