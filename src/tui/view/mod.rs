@@ -132,10 +132,17 @@ fn draw_too_small(frame: &mut Frame, area: Rect, keys: &Keymap) {
     frame.render_widget(Paragraph::new(lines).centered(), r);
 }
 
-fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+/// The tab labels, tighter at each `level` where they do not fit: 1 cuts the overview's
+/// title to "Ov" and the gaps between labels, 2 leaves the overview out unless it is shown
+/// (its key still works; at the narrowest screens the tables' tabs come first).
+fn tab_spans(app: &App, level: u8) -> Vec<Span<'static>> {
     let t = app.theme();
+    let short = level > 0;
     let mut spans = Vec::new();
     for tab in app.tabs() {
+        if level > 1 && *tab == Tab::Overview && app.tab() != Tab::Overview {
+            continue;
+        }
         let (table, action) = match tab {
             Tab::Overview => (TableId::Devices, Action::TabOverview),
             Tab::Devices => (TableId::Devices, Action::TabDevices),
@@ -149,10 +156,15 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
             Tab::Overview => String::new(),
             _ => format!(" {}", fmt_int(app.table_by_id(table).total() as i64)),
         };
+        let title = if short && *tab == Tab::Overview && *tab != app.tab() {
+            "Ov"
+        } else {
+            tab.title()
+        };
         // The tab's own key, as bound (none shown when unbound: Tab still gets there).
         let label = match app.keymap().first(action) {
-            Some(k) => format!(" {k} {}{count} ", tab.title()),
-            None => format!(" {}{count} ", tab.title()),
+            Some(k) => format!(" {k} {title}{count} "),
+            None => format!(" {title}{count} "),
         };
         let style = if *tab == app.tab() {
             t.tab_active
@@ -165,7 +177,21 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
             label
         };
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
+        if !short {
+            spans.push(Span::raw(" "));
+        }
+    }
+    spans
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    let mut spans = tab_spans(app, 0);
+    for level in 1..=2 {
+        if Line::from(spans.clone()).width() <= usize::from(area.width) {
+            break;
+        }
+        spans = tab_spans(app, level);
     }
     let ro = if app.read_only() { " [read-only]" } else { "" };
     // Several workspaces: which one the tabs show (the status bar says it too, always).
