@@ -55,7 +55,11 @@ fn id(v: &Value) -> String {
 fn links(d: &Value) -> Vec<String> {
     d["subscription"]
         .as_array()
-        .map(|a| a.iter().filter_map(|r| s(r, "id").map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| s(r, "id").map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -85,7 +89,9 @@ async fn start_sim() -> SimHandle {
     .expect("simulator starts");
     const ENDS: [i64; 10] = [-40, 12, 25, 50, 80, 120, 170, 230, 300, 420];
     for (i, x) in sim.subscriptions().iter().enumerate() {
-        let end = now() + chrono::Duration::days(ENDS[i % ENDS.len()]) + chrono::Duration::hours(i as i64);
+        let end = now()
+            + chrono::Duration::days(ENDS[i % ENDS.len()])
+            + chrono::Duration::hours(i as i64);
         let start = end - chrono::Duration::days(365);
         sim.modify_subscription(&id(x), |x| {
             x["startTime"] = json!(ts(start));
@@ -101,13 +107,20 @@ async fn start_sim() -> SimHandle {
         });
     }
     let subs = sim.subscriptions();
-    let of_type = |t: &str| subs.iter().find(|x| s(x, "subscriptionType") == Some(t)).cloned();
+    let of_type = |t: &str| {
+        subs.iter()
+            .find(|x| s(x, "subscriptionType") == Some(t))
+            .cloned()
+    };
     if let Some(ap) = of_type("CENTRAL_AP")
         && let Some(d) = devices.iter().find(|d| links(d).contains(&id(&ap)))
     {
         sim.modify_device(&id(d), |d| d["deviceType"] = json!("SWITCH"));
     }
-    if let Some(ended) = subs.iter().find(|x| s(x, "subscriptionStatus") == Some("ENDED")) {
+    if let Some(ended) = subs
+        .iter()
+        .find(|x| s(x, "subscriptionStatus") == Some("ENDED"))
+    {
         let r = json!([{"id": ended["id"], "key": ended["key"], "tier": ended["tier"],
             "resourceUri": format!("/subscriptions/v1beta1/subscriptions/{}", id(ended)),
             "startTime": ended["startTime"], "endTime": ended["endTime"]}]);
@@ -115,7 +128,10 @@ async fn start_sim() -> SimHandle {
             sim.modify_device(&id(d), |d| d["subscription"] = r.clone());
         }
     }
-    if let Some(started) = subs.iter().find(|x| s(x, "subscriptionStatus") == Some("STARTED")) {
+    if let Some(started) = subs
+        .iter()
+        .find(|x| s(x, "subscriptionStatus") == Some("STARTED"))
+    {
         sim.modify_subscription(&id(started), |x| x["availableQuantity"] = json!(-3));
     }
     sim
@@ -273,7 +289,8 @@ fn truth(sim: &SimHandle, jump: &Jump) -> Option<i64> {
             subscription_type,
             tier,
         } => subs_n(&|x| {
-            s(x, "subscriptionType") == subscription_type.as_deref() && s(x, "tier") == tier.as_deref()
+            s(x, "subscriptionType") == subscription_type.as_deref()
+                && s(x, "tier") == tier.as_deref()
         }),
         Jump::Month(m) => subs_n(&|x| {
             s(x, "subscriptionStatus") == Some("STARTED")
@@ -302,12 +319,11 @@ async fn overview_snapshots_and_every_number_opens_its_rows() {
     // Every number of the roomy layout (the last drawn), in cursor order.
     let items: Vec<OverviewItem> = app.overview().items();
     assert!(items.len() > 25, "{items:?}");
-    let mismatched: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT device_id) FROM compliance_type_mismatches",
-    )
-    .fetch_one(db.store.pool())
-    .await
-    .unwrap();
+    let mismatched: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT device_id) FROM compliance_type_mismatches")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
     let mut jumped = HashSet::new();
     for (k, item) in items.iter().enumerate() {
         let expected = truth(&sim, &item.jump).unwrap_or(mismatched);
@@ -343,7 +359,11 @@ async fn overview_snapshots_and_every_number_opens_its_rows() {
         jumped.insert(format!("{:?}", std::mem::discriminant(&item.jump)));
         press(&mut app, KeyCode::Esc);
         assert_eq!(app.tab(), Tab::Overview, "Esc goes back to the overview");
-        assert!(app.table_by_id(glp_console::tui::app::TableId::Devices).drill().is_none());
+        assert!(
+            app.table_by_id(glp_console::tui::app::TableId::Devices)
+                .drill()
+                .is_none()
+        );
     }
     // Every kind of number was opened at least once (the planted cases see to the checks).
     assert!(jumped.len() >= 8, "{jumped:?}");
@@ -366,7 +386,11 @@ async fn overview_is_reachable_by_command_and_tab_keys() {
     assert_eq!(app.tab(), Tab::Overview);
     // An empty database: every number is zero and Enter opens nothing.
     press(&mut app, KeyCode::Enter);
-    assert!(app.take_effects().iter().all(|e| !matches!(e, Effect::LoadJump { .. })));
+    assert!(
+        app.take_effects()
+            .iter()
+            .all(|e| !matches!(e, Effect::LoadJump { .. }))
+    );
     assert_eq!(app.tab(), Tab::Overview);
     let t = screen(&app, 80, 24);
     let text = format!("{:?}", t.backend());

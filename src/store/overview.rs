@@ -145,9 +145,9 @@ impl Jump {
                 "SELECT DISTINCT r.device_id FROM {LINKS} WHERE {} AND {EXPIRING}",
                 scoped("r.")
             ),
-            Jump::TypeMismatch => format!(
-                "SELECT DISTINCT device_id FROM compliance_type_mismatches WHERE {SCOPE}"
-            ),
+            Jump::TypeMismatch => {
+                format!("SELECT DISTINCT device_id FROM compliance_type_mismatches WHERE {SCOPE}")
+            }
             Jump::SubscriptionCheck(c) => format!("SELECT id FROM {} WHERE {SCOPE}", c.view()),
             Jump::OverUsed => {
                 format!("SELECT id FROM subscription_utilisation WHERE {SCOPE} AND over_use")
@@ -315,11 +315,10 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         let by_region = counted(by_region);
-        let status: Vec<(Option<String>, i64)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(group(STATUS)))
-                .bind(scope)
-                .fetch_all(&mut *tx)
-                .await?;
+        let status: Vec<(Option<String>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(group(STATUS)))
+            .bind(scope)
+            .fetch_all(&mut *tx)
+            .await?;
         let by_status = DeviceStatus::ALL
             .iter()
             .map(|s| Count {

@@ -74,7 +74,7 @@ impl Command {
 /// Every `:` command, in the order help lists them.
 #[rustfmt::skip]
 pub const COMMANDS: &[Command] = &[
-    c(Cmd::Overview, "overview", "", "go to the Overview tab (counts; Enter on one opens its rows)").or(&["pulse"]),
+    c(Cmd::Overview, "overview", "", "go to the Overview tab (counts, each opening the rows behind it)").or(&["pulse"]),
     c(Cmd::Devices, "devices", "", "go to the Devices tab").or(&["dev"]),
     c(Cmd::Subscriptions, "subs", "", "go to the Subscriptions tab").or(&["subscriptions"]),
     c(Cmd::Expiring, "expiring", "[DAYS]", "go to the Expiring tab (with a window of DAYS)").or(&["exp"]),

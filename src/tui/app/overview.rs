@@ -129,7 +129,10 @@ impl App {
         let drill = Drill {
             label: jump.label(self.overview_window()),
             cell: None,
-            values: ids.into_iter().map(String::into_boxed_str).collect::<HashSet<_>>(),
+            values: ids
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect::<HashSet<_>>(),
         };
         let target = self.tables.get_mut(table);
         target.clear_filter();

@@ -56,7 +56,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             "reading the overview from the database…"
         };
-        put(frame.buffer_mut(), area.x + 1, area.y + 1, text, area.width.saturating_sub(2), t.dim);
+        put(
+            frame.buffer_mut(),
+            area.x + 1,
+            area.y + 1,
+            text,
+            area.width.saturating_sub(2),
+            t.dim,
+        );
         return;
     };
     let caps = ov.caps();
@@ -77,9 +84,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Layout::horizontal([Constraint::Fill(2), Constraint::Fill(1)]).areas(bottom);
         let title = format!("Devices by type · {} live", fmt_int(f.devices));
         list(frame, types, &title, &pick(OverviewPanel::Types), t, true);
-        list(frame, regions, "By region", &pick(OverviewPanel::Regions), t, true);
+        list(
+            frame,
+            regions,
+            "By region",
+            &pick(OverviewPanel::Regions),
+            t,
+            true,
+        );
         status_panel(frame, status, f, &pick(OverviewPanel::Status), t);
-        list(frame, checks, "Compliance", &pick(OverviewPanel::Checks), t, false);
+        list(
+            frame,
+            checks,
+            "Compliance",
+            &pick(OverviewPanel::Checks),
+            t,
+            false,
+        );
         seats_panel(frame, seats, f, &pick(OverviewPanel::Seats), t, true);
         months_panel(frame, months, &pick(OverviewPanel::Months), t, true);
         health_panel(frame, health, f, app);
@@ -96,7 +117,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(outer, devices);
         list(frame, types, "", &pick(OverviewPanel::Types), t, true);
         status_line(frame, status, &pick(OverviewPanel::Status), t);
-        list(frame, checks, "Compliance", &pick(OverviewPanel::Checks), t, false);
+        list(
+            frame,
+            checks,
+            "Compliance",
+            &pick(OverviewPanel::Checks),
+            t,
+            false,
+        );
         seats_panel(frame, seats, f, &pick(OverviewPanel::Seats), t, false);
         months_panel(frame, months, &pick(OverviewPanel::Months), t, false);
     }
@@ -127,7 +155,11 @@ fn mark(selected: bool) -> &'static str {
 /// A list of numbers as a Table: marker and label, count, and (`bars`) a bar.
 fn list(frame: &mut Frame, area: Rect, title: &str, pick: &Pick<'_>, t: &Theme, bars: bool) {
     let max = pick.items.iter().map(|(_, i)| i.n).max().unwrap_or(0);
-    let bar_w = if bars { (area.width / 4).clamp(4, 24) } else { 0 };
+    let bar_w = if bars {
+        (area.width / 4).clamp(4, 24)
+    } else {
+        0
+    };
     let rows: Vec<Row> = pick
         .items
         .iter()
@@ -166,7 +198,14 @@ fn list(frame: &mut Frame, area: Rect, title: &str, pick: &Pick<'_>, t: &Theme, 
             frame.render_widget(block(title, t), area);
             block(title, t).inner(area)
         };
-        put(frame.buffer_mut(), inner.x + 1, inner.y, "none", inner.width, t.dim);
+        put(
+            frame.buffer_mut(),
+            inner.x + 1,
+            inner.y,
+            "none",
+            inner.width,
+            t.dim,
+        );
         return;
     }
     frame.render_widget(table, area);
@@ -182,7 +221,14 @@ fn status_line(frame: &mut Frame, area: Rect, pick: &Pick<'_>, t: &Theme) {
         if x + w > area.x + area.width {
             break;
         }
-        put(frame.buffer_mut(), x, area.y, &text, w, if sel { t.selected } else { t.base });
+        put(
+            frame.buffer_mut(),
+            x,
+            area.y,
+            &text,
+            w,
+            if sel { t.selected } else { t.base },
+        );
         x += w + 1;
     }
 }
@@ -223,14 +269,7 @@ fn short_type(t: &Option<String>) -> String {
 }
 
 /// Seats per subscription type and tier: the whole as a gauge, then each as a row.
-fn seats_panel(
-    frame: &mut Frame,
-    area: Rect,
-    f: &Figures,
-    pick: &Pick<'_>,
-    t: &Theme,
-    wide: bool,
-) {
+fn seats_panel(frame: &mut Frame, area: Rect, f: &Figures, pick: &Pick<'_>, t: &Theme, wide: bool) {
     let outer = block("Seat utilisation", t);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
@@ -412,7 +451,11 @@ fn health_panel(frame: &mut Frame, area: Rect, f: &Figures, app: &App) {
             "running" => "⟳",
             _ => "✖",
         };
-        let style = if r.outcome == "succeeded" { t.ok } else { t.error };
+        let style = if r.outcome == "succeeded" {
+            t.ok
+        } else {
+            t.error
+        };
         lines.push(Line::styled(
             format!(
                 "{glyph} {} {} {} ago · {} read",
@@ -438,10 +481,7 @@ fn health_panel(frame: &mut Frame, area: Rect, f: &Figures, app: &App) {
     if stale {
         lines.push(Line::styled("data is stale: GreenLake unreachable", t.warn));
     }
-    frame.render_widget(
-        Paragraph::new(lines).block(block("Sync health", t)),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block("Sync health", t)), area);
 }
 
 /// The info line: what the cursor is on and how to open it.
@@ -454,7 +494,12 @@ pub fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         }
         Some(i) => format!(
             "{CURSOR} {}: {} — {} opens the rows · {} moves · {} next panel",
-            i.jump.label(app.overview().figures.as_ref().map_or(app.window_days(), |f| f.window_days)),
+            i.jump.label(
+                app.overview()
+                    .figures
+                    .as_ref()
+                    .map_or(app.window_days(), |f| f.window_days)
+            ),
             fmt_int(i.n),
             keys.label(Action::Detail),
             keys.label(Action::Down),
@@ -462,7 +507,14 @@ pub fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         ),
         None => String::new(),
     };
-    put(frame.buffer_mut(), area.x, area.y, &text, area.width, t.base);
+    put(
+        frame.buffer_mut(),
+        area.x,
+        area.y,
+        &text,
+        area.width,
+        t.base,
+    );
 }
 
 /// The footer hints of the overview tab.
