@@ -8,16 +8,46 @@
 use chrono::{DateTime, Datelike, Months, TimeZone, Utc};
 use serde::Serialize;
 
-use super::compliance::{Across, DeviceCheck, SubscriptionCheck};
+use super::compliance::{DeviceCheck, SubscriptionCheck};
 use super::{Store, StoreError};
 
-/// `$1` is the workspace, or NULL for the consolidated rows of all workspaces (as in
-/// `compliance.rs`).
-const SCOPE: &str = "CASE WHEN $1::text IS NULL THEN consolidated ELSE workspace_id = $1 END";
+/// Which rows the overview counts: those the Devices and Subscriptions tabs show for the
+/// same scope, so a jump opens as many rows as the figure says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// The store's workspace's rows (a database holding one workspace).
+    Own,
+    /// Every workspace, each device and subscription once (its consolidated row).
+    All,
+    /// The consolidated rows attributed to the store's workspace (`:ws NAME`): a device an
+    /// MSP's view lists as placed in a stored tenant counts in the tenant, as the tabs show.
+    Attributed,
+}
 
-/// [`SCOPE`] over the columns of table alias `t` (written `"r."`).
-fn scoped(t: &str) -> String {
-    format!("CASE WHEN $1::text IS NULL THEN {t}consolidated ELSE {t}workspace_id = $1 END")
+impl Rows {
+    /// The condition on a device row of alias `t` (written `"r."`: the lookup below has a
+    /// `workspace_id` of its own); `$1` is the store's workspace.
+    fn devices(self, t: &str) -> String {
+        match self {
+            Rows::Own => format!("{t}workspace_id = $1"),
+            Rows::All => format!("{t}consolidated"),
+            Rows::Attributed => format!(
+                "{t}consolidated AND coalesce((SELECT w.id FROM devices x \
+                 JOIN workspaces w ON w.id = x.placed_workspace_id \
+                 WHERE x.workspace_id = {t}workspace_id AND x.id = {t}device_id), \
+                 {t}workspace_id) = $1"
+            ),
+        }
+    }
+
+    /// The condition on a subscription row.
+    fn subscriptions(self) -> String {
+        match self {
+            Rows::Own => "workspace_id = $1".into(),
+            Rows::All => "consolidated".into(),
+            Rows::Attributed => "consolidated AND workspace_id = $1".into(),
+        }
+    }
 }
 
 /// A live device's status as the overview groups them.
@@ -128,36 +158,37 @@ impl Jump {
 
     /// The ids behind the figure: a statement over `$1` scope, `$2` now, `$3` days, `$4`/`$5`
     /// the jump's own values.
-    fn sql(&self) -> String {
+    fn sql(&self, rows: Rows) -> String {
+        let (dev, sub) = (rows.devices("r."), rows.subscriptions());
         let devices = |cond: &str| {
-            format!("SELECT device_id FROM compliance_device_rows WHERE {SCOPE} AND {cond}")
+            format!("SELECT device_id FROM compliance_device_rows r WHERE {dev} AND {cond}")
         };
         match self {
             Jump::DeviceType(_) => devices("device_type IS NOT DISTINCT FROM $4"),
             Jump::Region(_) => devices("region IS NOT DISTINCT FROM $4"),
             Jump::Status(_) => devices(&format!("{STATUS} = $4")),
-            Jump::Check(c) => format!("SELECT device_id FROM {} WHERE {SCOPE}", c.view()),
+            Jump::Check(c) => format!("SELECT device_id FROM {} r WHERE {dev}", c.view()),
             Jump::Expired => format!(
                 "SELECT DISTINCT r.device_id FROM {LINKS} WHERE {} AND {EXPIRED}",
-                scoped("r.")
+                rows.devices("r.")
             ),
             Jump::Expiring => format!(
                 "SELECT DISTINCT r.device_id FROM {LINKS} WHERE {} AND {EXPIRING}",
-                scoped("r.")
+                rows.devices("r.")
             ),
             Jump::TypeMismatch => {
-                format!("SELECT DISTINCT device_id FROM compliance_type_mismatches WHERE {SCOPE}")
+                format!("SELECT DISTINCT device_id FROM compliance_type_mismatches r WHERE {dev}")
             }
-            Jump::SubscriptionCheck(c) => format!("SELECT id FROM {} WHERE {SCOPE}", c.view()),
+            Jump::SubscriptionCheck(c) => format!("SELECT id FROM {} WHERE {sub}", c.view()),
             Jump::OverUsed => {
-                format!("SELECT id FROM subscription_utilisation WHERE {SCOPE} AND over_use")
+                format!("SELECT id FROM subscription_utilisation WHERE {sub} AND over_use")
             }
             Jump::Seats { .. } => format!(
-                "SELECT id FROM subscription_utilisation WHERE {SCOPE} \
+                "SELECT id FROM subscription_utilisation WHERE {sub} \
                  AND subscription_type IS NOT DISTINCT FROM $4 AND tier IS NOT DISTINCT FROM $5"
             ),
             Jump::Month(_) => format!(
-                "SELECT id FROM subscription_utilisation WHERE {SCOPE} AND {MONTHS} \
+                "SELECT id FROM subscription_utilisation WHERE {sub} AND {MONTHS} \
                  AND {MONTH} = $4"
             ),
         }
@@ -252,27 +283,20 @@ pub fn months_from(now: DateTime<Utc>) -> Vec<String> {
 }
 
 impl Store {
-    fn overview_scope(&self, across: Across) -> Option<&str> {
-        match across {
-            Across::ThisWorkspace => Some(self.ws()),
-            Across::AllWorkspaces => None,
-        }
-    }
-
     /// The ids a jump opens (devices or subscriptions, by [`Jump::table`]).
     pub async fn overview_ids(
         &self,
         jump: &Jump,
         now: DateTime<Utc>,
         window_days: u32,
-        across: Across,
+        rows: Rows,
     ) -> Result<Vec<String>, StoreError> {
         let (a, b) = jump.args();
-        let sql = format!("SELECT id FROM ({}) j(id) ORDER BY 1", jump.sql());
+        let sql = format!("SELECT id FROM ({}) j(id) ORDER BY 1", jump.sql(rows));
         let mut tx = self.pool().begin().await?;
         sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
         let ids = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(self.overview_scope(across))
+            .bind(self.ws())
             .bind(now)
             .bind(i32::try_from(window_days).unwrap_or(i32::MAX))
             .bind(a)
@@ -288,15 +312,16 @@ impl Store {
         &self,
         now: DateTime<Utc>,
         window_days: u32,
-        across: Across,
+        rows: Rows,
     ) -> Result<Figures, StoreError> {
-        let scope = self.overview_scope(across);
+        let scope = self.ws();
+        let (dev, sub) = (rows.devices("r."), rows.subscriptions());
         let days = i32::try_from(window_days).unwrap_or(i32::MAX);
         let mut tx = self.pool().begin().await?;
         sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
         let group = |expr: &str| {
             format!(
-                "SELECT {expr}, count(*) FROM compliance_device_rows WHERE {SCOPE} \
+                "SELECT {expr}, count(*) FROM compliance_device_rows r WHERE {dev} \
                  GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
             )
         };
@@ -333,7 +358,7 @@ impl Store {
         let mut checks = Vec::new();
         for jump in check_jumps() {
             let (a, b) = jump.args();
-            let sql = format!("SELECT count(*) FROM ({}) j", jump.sql());
+            let sql = format!("SELECT count(*) FROM ({}) j", jump.sql(rows));
             let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(scope)
                 .bind(now)
@@ -349,7 +374,7 @@ impl Store {
              coalesce(sum(quantity), 0)::bigint AS quantity, \
              coalesce(sum(used), 0)::bigint AS used, \
              count(*) FILTER (WHERE over_use) AS over_used \
-             FROM subscription_utilisation WHERE {SCOPE} \
+             FROM subscription_utilisation WHERE {sub} \
              GROUP BY subscription_type, tier \
              ORDER BY subscription_type NULLS LAST, tier NULLS LAST"
         )))
@@ -358,7 +383,7 @@ impl Store {
         .await?;
         let ending: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MONTH}, count(*) FROM subscription_utilisation \
-             WHERE {SCOPE} AND {MONTHS} GROUP BY 1"
+             WHERE {sub} AND {MONTHS} GROUP BY 1"
         )))
         .bind(scope)
         .bind(now)
@@ -376,10 +401,11 @@ impl Store {
              coalesce(r.outcome, h.outcome) AS outcome, r.fetched, coalesce(r.error, h.error) AS error \
              FROM sync_history_resources r JOIN sync_history h ON h.id = r.sync_id \
              WHERE h.outcome <> 'running' AND h.mode <> 'refresh' \
-               AND ($1::text IS NULL OR h.workspace_id = $1) \
+               AND ($2 OR h.workspace_id = $1) \
              ORDER BY r.resource, h.started_at DESC, h.id DESC",
         )
         .bind(scope)
+        .bind(rows == Rows::All)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;

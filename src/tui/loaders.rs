@@ -20,8 +20,7 @@ use crate::assign::report::ApplyReport;
 use crate::assign::session;
 use crate::glp::client::Client;
 use crate::store::Store;
-use crate::store::compliance::Across;
-use crate::store::overview::Jump;
+use crate::store::overview::{Jump, Rows};
 use crate::store::views::{SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
@@ -290,21 +289,18 @@ pub async fn load_scope(
         &runs,
         multi.then_some(run_names.as_slice()),
     )));
-    let (scoped, across) = overview_scope(store, &scope);
-    let figures = scoped
-        .overview_figures(now, job.window_days, across)
-        .await?;
+    let (scoped, rows) = overview_scope(store, &scope);
+    let figures = scoped.overview_figures(now, job.window_days, rows).await?;
     send(Loaded::Overview(Arc::new(figures)));
     Ok(())
 }
 
-/// The store and compliance scope the overview reads for a table scope: one workspace's
-/// rows, or the consolidated rows of all.
-pub fn overview_scope(store: &Store, scope: &ViewScope) -> (Store, Across) {
+/// The store and rows the overview reads for a table scope: those the tabs show.
+pub fn overview_scope(store: &Store, scope: &ViewScope) -> (Store, Rows) {
     match scope {
-        ViewScope::Single => (store.clone(), Across::ThisWorkspace),
-        ViewScope::One(id) => (store.for_workspace(id.clone()), Across::ThisWorkspace),
-        ViewScope::All => (store.clone(), Across::AllWorkspaces),
+        ViewScope::Single => (store.clone(), Rows::Own),
+        ViewScope::One(id) => (store.for_workspace(id.clone()), Rows::Attributed),
+        ViewScope::All => (store.clone(), Rows::All),
     }
 }
 
@@ -317,9 +313,9 @@ pub async fn jump_ids(
     now: chrono::DateTime<Utc>,
     window_days: u32,
 ) -> Result<Vec<String>, String> {
-    let (scoped, across) = overview_scope(store, scope);
+    let (scoped, rows) = overview_scope(store, scope);
     scoped
-        .overview_ids(jump, now, window_days, across)
+        .overview_ids(jump, now, window_days, rows)
         .await
         .map_err(|e| e.to_string())
 }
