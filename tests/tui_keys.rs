@@ -125,7 +125,11 @@ fn tabs_by_number_tab_and_backtab() {
     assert_eq!(a.tab(), Tab::Subscriptions);
     a.handle_key(k(KeyCode::BackTab));
     a.handle_key(k(KeyCode::BackTab));
+    assert_eq!(a.tab(), Tab::Overview, "the overview comes first");
+    a.handle_key(k(KeyCode::BackTab));
     assert_eq!(a.tab(), Tab::Assign);
+    a.handle_key(ch('0'));
+    assert_eq!(a.tab(), Tab::Overview);
 }
 
 #[test]

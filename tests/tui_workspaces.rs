@@ -645,3 +645,76 @@ async fn first_screen_over_300_workspaces() {
         }
     }
 }
+
+/// Every number of the overview opens as many rows as it says (the drill-down's rows), for
+/// the scope shown; Esc comes back.
+async fn every_overview_jump_matches(app: &mut App, db: &TestDb, scope: &str) {
+    app.handle_key(KeyEvent::new(KeyCode::Char('0'), KeyModifiers::NONE));
+    assert_eq!(app.tab(), Tab::Overview);
+    let items = app.overview().items();
+    assert!(!items.is_empty(), "{scope}");
+    for (k, item) in items.iter().enumerate() {
+        if item.n == 0 {
+            continue;
+        }
+        app.handle_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
+        for _ in 0..k {
+            app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        }
+        app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        for e in app.take_effects() {
+            if let Effect::LoadJump {
+                jump,
+                scope,
+                now,
+                window_days,
+            } = e
+            {
+                let ids =
+                    glp_console::tui::run::jump_ids(&db.store, &jump, &scope, now, window_days)
+                        .await;
+                app.on_loaded(glp_console::tui::app::Loaded::Jump { jump, ids });
+            }
+        }
+        assert_ne!(app.tab(), Tab::Overview, "{scope}: {}", item.label);
+        assert_eq!(app.table().len() as i64, item.n, "{scope}: {}", item.label);
+        app.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        assert_eq!(app.tab(), Tab::Overview);
+    }
+}
+
+#[tokio::test]
+async fn overview_follows_the_workspace_shown() {
+    let db = TestDb::new().await;
+    let now = Utc::now().trunc_subsecs(0);
+    seed(&db, now).await;
+    let mut app = app(&db, now).await;
+    assert_eq!(app.reload_scope(), ViewScope::All);
+    let live = |app: &App| app.overview().figures.as_ref().map(|f| f.devices);
+    // All workspaces: each device once (the placed device is listed by the MSP and Beta).
+    let distinct = scalar(
+        &db,
+        "SELECT count(DISTINCT id) FROM devices WHERE removed_at IS NULL",
+    )
+    .await;
+    assert_eq!(live(&app), Some(distinct));
+    every_overview_jump_matches(&mut app, &db, "all").await;
+    // One workspace: the devices its Devices tab shows (the placed one under Beta only).
+    for (name, devices) in [("acme_msp", 1), ("beta_corp", 2), ("gamma", 2)] {
+        app.run_command(&format!("ws {name}"));
+        settle(&mut app, &db).await;
+        assert_eq!(live(&app), Some(devices), "{name}");
+        assert_eq!(
+            app.table_by_id(TableId::Devices).total() as i64,
+            devices,
+            "{name}"
+        );
+        every_overview_jump_matches(&mut app, &db, name).await;
+    }
+    // Gamma's last sync failed: its sync health says so.
+    let f = app.overview().figures.clone().unwrap();
+    assert!(
+        f.runs.is_empty() || f.runs.iter().all(|r| r.outcome == "failed"),
+        "{f:?}"
+    );
+}

@@ -15,6 +15,7 @@ pub mod inventory;
 mod isolate;
 pub mod lock;
 mod nodelay;
+pub mod overview;
 pub mod reports;
 pub mod rerun;
 mod sanitise;

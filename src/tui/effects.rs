@@ -116,6 +116,19 @@ impl Effects {
                 Effect::LoadHistory => {
                     run_loaders::spawn_history(self.store.clone(), self.tx.clone())
                 }
+                Effect::LoadJump {
+                    jump,
+                    scope,
+                    now,
+                    window_days,
+                } => loaders::spawn_jump(
+                    self.store.clone(),
+                    jump,
+                    scope,
+                    now,
+                    window_days,
+                    self.tx.clone(),
+                ),
             }
         }
     }

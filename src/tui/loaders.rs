@@ -20,6 +20,7 @@ use crate::assign::report::ApplyReport;
 use crate::assign::session;
 use crate::glp::client::Client;
 use crate::store::Store;
+use crate::store::overview::{Jump, Rows};
 use crate::store::views::{SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
@@ -288,7 +289,49 @@ pub async fn load_scope(
         &runs,
         multi.then_some(run_names.as_slice()),
     )));
+    let (scoped, rows) = overview_scope(store, &scope);
+    let figures = scoped.overview_figures(now, job.window_days, rows).await?;
+    send(Loaded::Overview(Arc::new(figures)));
     Ok(())
+}
+
+/// The store and rows the overview reads for a table scope: those the tabs show.
+pub fn overview_scope(store: &Store, scope: &ViewScope) -> (Store, Rows) {
+    match scope {
+        ViewScope::Single => (store.clone(), Rows::Own),
+        ViewScope::One(id) => (store.for_workspace(id.clone()), Rows::Attributed),
+        ViewScope::All => (store.clone(), Rows::All),
+    }
+}
+
+/// The ids behind one of the overview's numbers (also used by tests to carry out
+/// `Effect::LoadJump`).
+pub async fn jump_ids(
+    store: &Store,
+    jump: &Jump,
+    scope: &ViewScope,
+    now: chrono::DateTime<Utc>,
+    window_days: u32,
+) -> Result<Vec<String>, String> {
+    let (scoped, rows) = overview_scope(store, scope);
+    scoped
+        .overview_ids(jump, now, window_days, rows)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+pub(super) fn spawn_jump(
+    store: Store,
+    jump: Jump,
+    scope: ViewScope,
+    now: chrono::DateTime<Utc>,
+    window_days: u32,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let ids = jump_ids(&store, &jump, &scope, now, window_days).await;
+        let _ = tx.send(Msg::Loaded(Loaded::Jump { jump, ids }));
+    });
 }
 
 pub(super) fn spawn_detail(

@@ -30,8 +30,8 @@ use crate::sync::fleet::{FleetMember, WorkspaceEvent};
 
 /// Kept here for the callers that knew them as the loop's (tests, benchmarks).
 pub use super::loaders::{
-    HEAD_ROWS, ReloadJob, WizardLoadJob, export_report, export_table, load_all, load_scope,
-    wizard_load,
+    HEAD_ROWS, ReloadJob, WizardLoadJob, export_report, export_table, jump_ids, load_all,
+    load_scope, wizard_load,
 };
 
 /// Everything the console needs from the rest of the program.

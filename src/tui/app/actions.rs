@@ -8,12 +8,16 @@ impl App {
     /// Carry out an action (from a key, the command line or a test).
     pub fn act(&mut self, a: Action) {
         let page = self.page_height.get().max(1) as isize;
+        if self.overview_act(a) {
+            return;
+        }
         match a {
             Action::Quit => self.quit(),
             Action::Help => {
                 self.mode = InputMode::Help;
                 self.help_scroll = 0;
             }
+            Action::TabOverview => self.switch(Tab::Overview),
             Action::TabDevices => self.switch(Tab::Devices),
             Action::TabSubscriptions => self.switch(Tab::Subscriptions),
             Action::TabExpiring => self.switch(Tab::Expiring),

@@ -115,6 +115,7 @@ impl App {
             Cmd::Help => self.act(Action::Help),
             Cmd::Messages => self.open_messages(),
             Cmd::History => self.open_history(),
+            Cmd::Overview => self.go_tab(Tab::Overview),
             Cmd::Devices => self.go_tab(Tab::Devices),
             Cmd::Subscriptions => self.go_tab(Tab::Subscriptions),
             Cmd::Assign => self.go_tab(Tab::Assign),
@@ -145,6 +146,7 @@ impl App {
     /// A jump to a tab, as its key does (the wizard keeps its place in the Assign tab).
     pub(super) fn go_tab(&mut self, tab: Tab) {
         let action = match tab {
+            Tab::Overview => Action::TabOverview,
             Tab::Devices => Action::TabDevices,
             Tab::Subscriptions => Action::TabSubscriptions,
             Tab::Expiring => Action::TabExpiring,

@@ -4,6 +4,7 @@
 /// What a `:` command does (the dispatch in `command_line.rs` matches on this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmd {
+    Overview,
     Devices,
     Subscriptions,
     Expiring,
@@ -76,6 +77,7 @@ impl Command {
 /// Every `:` command, in the order help lists them.
 #[rustfmt::skip]
 pub const COMMANDS: &[Command] = &[
+    c(Cmd::Overview, "overview", "", "go to the Overview tab (counts, each opening the rows behind it)").or(&["pulse"]),
     c(Cmd::Devices, "devices", "", "go to the Devices tab").or(&["dev"]),
     c(Cmd::Subscriptions, "subs", "", "go to the Subscriptions tab").or(&["subscriptions"]),
     c(Cmd::Expiring, "expiring", "[DAYS]", "go to the Expiring tab (with a window of DAYS)").or(&["exp"]),

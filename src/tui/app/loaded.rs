@@ -18,6 +18,7 @@ impl App {
                 | Loaded::Covered(_)
                 | Loaded::Assign(_)
                 | Loaded::LastGoodSync(_)
+                | Loaded::Overview(_)
         );
         if table_load && !self.load_is_current() {
             // Read for the scope shown before `:ws` changed it: the reload asked for then
@@ -69,6 +70,8 @@ impl App {
             Loaded::UndoPlanned(r) => self.undo_planned(r),
             Loaded::RunDetail { run_id, result } => self.run_detail_loaded(run_id, result),
             Loaded::History(r) => self.history_loaded(r),
+            Loaded::Overview(f) => self.overview_loaded(f),
+            Loaded::Jump { jump, ids } => self.jump_loaded(jump, ids),
             Loaded::ExportExists { path, header, rows } => {
                 // Asked only over the tables: a question taking the keys of a line being
                 // typed or of a pane would answer itself with the next key.

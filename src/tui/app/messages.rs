@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::assign::apply::UndoPlan;
 use crate::assign::recorded::RecordedRun;
 use crate::store::history::RunRecord;
+use crate::store::overview::{Figures, Jump};
 use crate::store::views::{Detail, SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
@@ -58,6 +59,14 @@ pub enum Effect {
     },
     /// Read the sync runs for `:history`; the answer is [`Loaded::History`].
     LoadHistory,
+    /// Read the ids behind one of the overview's numbers, for `scope` at `now`; the answer is
+    /// [`Loaded::Jump`].
+    LoadJump {
+        jump: Jump,
+        scope: ViewScope,
+        now: DateTime<Utc>,
+        window_days: u32,
+    },
     Quit,
 }
 
@@ -116,6 +125,13 @@ pub enum Loaded {
     },
     /// The sync runs, newest first.
     History(Result<Vec<RunRecord>, String>),
+    /// The overview tab's figures, read with the tables of a reload.
+    Overview(Arc<Figures>),
+    /// The ids behind one of the overview's numbers.
+    Jump {
+        jump: Jump,
+        ids: Result<Vec<String>, String>,
+    },
 }
 
 /// What a yes to the question asked does.

@@ -18,6 +18,7 @@ mod loaded;
 mod marking;
 mod messages;
 mod modes;
+mod overview;
 mod parts;
 mod runs;
 mod saved;
@@ -51,13 +52,15 @@ pub use super::toast::{Toast, ToastLevel};
 pub use messages::{Effect, Loaded};
 use parts::Tables;
 pub use parts::{
-    DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
-    WorkspacesView,
+    DetailStyle, DetailView, HelpLine, InputMode, OverviewCaps, OverviewItem, OverviewPanel,
+    OverviewView, ResourceProgress, Scratch, SyncView, WorkspacesView, overview_items,
 };
 
-/// The tabs, in key order: four, and Workspaces when the database holds several.
+/// The tabs, in key order: the overview (`0`, the pulse first), four, and Workspaces when
+/// the database holds several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
+    Overview,
     Devices,
     Subscriptions,
     Expiring,
@@ -67,9 +70,16 @@ pub enum Tab {
 
 impl Tab {
     /// The tabs of a database with one workspace.
-    pub const ALL: [Tab; 4] = [Tab::Devices, Tab::Subscriptions, Tab::Expiring, Tab::Assign];
+    pub const ALL: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Devices,
+        Tab::Subscriptions,
+        Tab::Expiring,
+        Tab::Assign,
+    ];
     /// The tabs of a database with several.
-    pub const MULTI: [Tab; 5] = [
+    pub const MULTI: [Tab; 6] = [
+        Tab::Overview,
         Tab::Devices,
         Tab::Subscriptions,
         Tab::Expiring,
@@ -78,6 +88,7 @@ impl Tab {
     ];
     pub fn title(self) -> &'static str {
         match self {
+            Tab::Overview => "Overview",
             Tab::Devices => "Devices",
             Tab::Subscriptions => "Subscriptions",
             Tab::Expiring => "Expiring",
@@ -150,6 +161,8 @@ pub struct App {
     ws: WorkspacesView,
     /// The saved views (`:save`, `:view`) and their file.
     views: ViewsFile,
+    /// The overview tab's figures and cursor.
+    overview: OverviewView,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -212,6 +225,7 @@ impl App {
             run_detail: None,
             ws: WorkspacesView::default(),
             views: ViewsFile::default(),
+            overview: OverviewView::default(),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -366,6 +380,10 @@ impl App {
         } else {
             &Tab::ALL
         }
+    }
+    /// The overview tab's figures and cursor (the view records its size there).
+    pub fn overview(&self) -> &OverviewView {
+        &self.overview
     }
     /// The workspaces, the scope shown and their live sync state.
     pub fn workspaces(&self) -> &WorkspacesView {

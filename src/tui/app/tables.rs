@@ -15,7 +15,8 @@ impl App {
     /// The table the cursor is in.
     pub fn active_table(&self) -> TableId {
         match self.tab {
-            Tab::Devices => TableId::Devices,
+            // The overview has no table of its own: its keys are taken before a table's.
+            Tab::Overview | Tab::Devices => TableId::Devices,
             Tab::Subscriptions => TableId::Subscriptions,
             Tab::Expiring if self.focus_expired => TableId::Expired,
             Tab::Expiring => TableId::Expiring,

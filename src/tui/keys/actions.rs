@@ -22,6 +22,8 @@ pub enum Edit {
 pub enum Action {
     Quit,
     Help,
+    /// The overview: counts, each a jump into the rows behind it.
+    TabOverview,
     TabDevices,
     TabSubscriptions,
     TabExpiring,

@@ -94,6 +94,7 @@ pub const ACTIONS: &[Info<A>] = &[
     n(A::Quit, "quit", "General", "quit (at top level)").hint("quit").keys(&["q"]),
     n(A::Help, "help", "General", "show or hide this help").hint("help").keys(&["?"]),
     n(A::Command, "command", "General", "command line (the commands are listed below)").hint("cmd").keys(&[":"]),
+    n(A::TabOverview, "tab_overview", "Tabs", "Overview tab (counts: Enter opens the rows behind one)").keys(&["0"]),
     n(A::TabDevices, "tab_devices", "Tabs", "Devices tab").keys(&["1"]),
     n(A::TabSubscriptions, "tab_subscriptions", "Tabs", "Subscriptions tab").keys(&["2"]),
     n(A::TabExpiring, "tab_expiring", "Tabs", "Expiring tab").keys(&["3"]),

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod marks;
 pub mod overlay;
+pub mod overview;
 pub mod status;
 pub mod table;
 pub mod wizard;
@@ -62,6 +63,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_tabs(frame, tabs, app);
     draw_info(frame, info, app);
     match app.tab() {
+        Tab::Overview => overview::draw(frame, body, app),
         Tab::Expiring => draw_expiring(frame, body, app),
         Tab::Assign if app.wizard().is_some() => wizard::draw(frame, body, app),
         Tab::Devices => {
@@ -130,22 +132,39 @@ fn draw_too_small(frame: &mut Frame, area: Rect, keys: &Keymap) {
     frame.render_widget(Paragraph::new(lines).centered(), r);
 }
 
-fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+/// The tab labels, tighter at each `level` where they do not fit: 1 cuts the overview's
+/// title to "Ov" and the gaps between labels, 2 leaves the overview out unless it is shown
+/// (its key still works; at the narrowest screens the tables' tabs come first).
+fn tab_spans(app: &App, level: u8) -> Vec<Span<'static>> {
     let t = app.theme();
+    let short = level > 0;
     let mut spans = Vec::new();
     for tab in app.tabs() {
+        if level > 1 && *tab == Tab::Overview && app.tab() != Tab::Overview {
+            continue;
+        }
         let (table, action) = match tab {
+            Tab::Overview => (TableId::Devices, Action::TabOverview),
             Tab::Devices => (TableId::Devices, Action::TabDevices),
             Tab::Subscriptions => (TableId::Subscriptions, Action::TabSubscriptions),
             Tab::Expiring => (TableId::Expiring, Action::TabExpiring),
             Tab::Assign => (TableId::Assign, Action::TabAssign),
             Tab::Workspaces => (TableId::Workspaces, Action::TabWorkspaces),
         };
-        let count = fmt_int(app.table_by_id(table).total() as i64);
+        // The overview counts many things: its title stands alone.
+        let count = match tab {
+            Tab::Overview => String::new(),
+            _ => format!(" {}", fmt_int(app.table_by_id(table).total() as i64)),
+        };
+        let title = if short && *tab == Tab::Overview && *tab != app.tab() {
+            "Ov"
+        } else {
+            tab.title()
+        };
         // The tab's own key, as bound (none shown when unbound: Tab still gets there).
         let label = match app.keymap().first(action) {
-            Some(k) => format!(" {k} {} {count} ", tab.title()),
-            None => format!(" {} {count} ", tab.title()),
+            Some(k) => format!(" {k} {title}{count} "),
+            None => format!(" {title}{count} "),
         };
         let style = if *tab == app.tab() {
             t.tab_active
@@ -158,7 +177,21 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
             label
         };
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
+        if !short {
+            spans.push(Span::raw(" "));
+        }
+    }
+    spans
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    let mut spans = tab_spans(app, 0);
+    for level in 1..=2 {
+        if Line::from(spans.clone()).width() <= usize::from(area.width) {
+            break;
+        }
+        spans = tab_spans(app, level);
     }
     let ro = if app.read_only() { " [read-only]" } else { "" };
     // Several workspaces: which one the tabs show (the status bar says it too, always).
@@ -192,6 +225,10 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         draw_wizard_info(frame, area, app, w);
         return;
     }
+    if app.tab() == Tab::Overview {
+        overview::draw_info(frame, area, app);
+        return;
+    }
     let table = app.table();
     let mut chip = String::new();
     if app.mode() == InputMode::Filter || table.filter_active() {
@@ -221,6 +258,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
     let right = format!("{chip}{counts}{marked} ");
     let rw = right.chars().count() as u16;
     let label = match app.tab() {
+        Tab::Overview => "",
         Tab::Devices => "by type: ",
         Tab::Subscriptions => "by status: ",
         Tab::Expiring => "",

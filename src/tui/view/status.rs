@@ -326,6 +326,7 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
                     h
                 }
                 (_, Tab::Assign) => app.keymap().hints_for(Some("Assign")),
+                (_, Tab::Overview) => super::overview::hints(app),
                 _ => app.keymap().hints(),
             };
             for (k, label) in hints {

@@ -28,6 +28,7 @@ impl Wizard {
                 || matches!(
                     cx.keymap.action(&ev),
                     Some(Action::Help)
+                        | Some(Action::TabOverview)
                         | Some(Action::TabDevices)
                         | Some(Action::TabSubscriptions)
                         | Some(Action::TabExpiring)

@@ -6,6 +6,7 @@
 mod detail;
 mod help_line;
 mod input_mode;
+mod overview;
 mod sync;
 mod tables;
 mod workspaces;
@@ -13,6 +14,10 @@ mod workspaces;
 pub use detail::{DetailStyle, DetailView};
 pub use help_line::HelpLine;
 pub use input_mode::InputMode;
+pub use overview::{
+    Caps as OverviewCaps, Item as OverviewItem, OverviewView, Panel as OverviewPanel,
+    items as overview_items,
+};
 pub use sync::{ResourceProgress, SyncView};
 pub use tables::Scratch;
 pub(in crate::tui::app) use tables::Tables;
