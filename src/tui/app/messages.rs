@@ -7,11 +7,13 @@ use chrono::{DateTime, Utc};
 
 use crate::assign::apply::UndoPlan;
 use crate::assign::recorded::RecordedRun;
+use crate::store::changes::ChangeRecord;
 use crate::store::history::RunRecord;
 use crate::store::views::{Detail, SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
 use crate::tui::filter::FilterJob;
+use crate::tui::model::changes::{ChangeWindow, ChangesData};
 use crate::tui::model::rows;
 use crate::tui::model::table::TableData;
 use crate::tui::model::table_id::TableId;
@@ -57,6 +59,10 @@ pub enum Effect {
     },
     /// Read the sync runs for `:history`; the answer is [`Loaded::History`].
     LoadHistory,
+    /// Read the changes of a window for `:changes`; the answer is [`Loaded::Changes`].
+    LoadChanges {
+        window: ChangeWindow,
+    },
     Quit,
 }
 
@@ -95,6 +101,8 @@ pub enum Loaded {
         table: TableId,
         id: String,
         detail: Option<Detail>,
+        /// The record's change history, newest first.
+        history: Result<Vec<ChangeRecord>, String>,
     },
     Failed(String),
     Exported(Result<String, String>),
@@ -115,4 +123,9 @@ pub enum Loaded {
     },
     /// The sync runs, newest first.
     History(Result<Vec<RunRecord>, String>),
+    /// The Changes view's rows, read for the workspace scope asked (`scope`).
+    Changes {
+        scope: ViewScope,
+        data: Box<ChangesData>,
+    },
 }

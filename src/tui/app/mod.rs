@@ -9,6 +9,7 @@
 //! fields are private: views read them through the accessors below.
 
 mod actions;
+mod changes;
 mod command_line;
 pub mod commands;
 mod detail;
@@ -49,7 +50,7 @@ pub use super::toast::{Toast, ToastLevel};
 pub use messages::{Effect, Loaded};
 use parts::Tables;
 pub use parts::{
-    DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
+    ChangesView, DetailStyle, DetailView, HelpLine, InputMode, ResourceProgress, Scratch, SyncView,
     WorkspacesView,
 };
 
@@ -61,6 +62,8 @@ pub enum Tab {
     Expiring,
     Assign,
     Workspaces,
+    /// `:changes`: entered by the command, left with Esc; no tab key cycles to it.
+    Changes,
 }
 
 impl Tab {
@@ -81,6 +84,7 @@ impl Tab {
             Tab::Expiring => "Expiring",
             Tab::Assign => "Assign",
             Tab::Workspaces => "Workspaces",
+            Tab::Changes => "Changes",
         }
     }
 }
@@ -146,6 +150,8 @@ pub struct App {
     run_detail: Option<i64>,
     /// The workspaces, the scope shown and each one's live sync state.
     ws: WorkspacesView,
+    /// The Changes view (`:changes`).
+    changes: ChangesView,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -207,6 +213,7 @@ impl App {
             marks: Marks::default(),
             run_detail: None,
             ws: WorkspacesView::default(),
+            changes: ChangesView::default(),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -365,6 +372,10 @@ impl App {
     /// The workspaces, the scope shown and their live sync state.
     pub fn workspaces(&self) -> &WorkspacesView {
         &self.ws
+    }
+    /// The Changes view's state.
+    pub fn changes(&self) -> &ChangesView {
+        &self.changes
     }
     pub fn keymap(&self) -> &Keymap {
         &self.keymap

@@ -140,6 +140,8 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
             Tab::Expiring => (TableId::Expiring, Action::TabExpiring),
             Tab::Assign => (TableId::Assign, Action::TabAssign),
             Tab::Workspaces => (TableId::Workspaces, Action::TabWorkspaces),
+            // Never among the tabs listed: shown after them while open (below).
+            Tab::Changes => continue,
         };
         let count = fmt_int(app.table_by_id(table).total() as i64);
         // The tab's own key, as bound (none shown when unbound: Tab still gets there).
@@ -159,6 +161,10 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         };
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
+    }
+    if app.tab() == Tab::Changes {
+        let n = fmt_int(app.table_by_id(TableId::Changes).total() as i64);
+        spans.push(Span::styled(format!("[Changes {n}]"), t.tab_active));
     }
     let ro = if app.read_only() { " [read-only]" } else { "" };
     // Several workspaces: which one the tabs show (the status bar says it too, always).
@@ -226,6 +232,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         Tab::Expiring => "",
         Tab::Assign => "by status: ",
         Tab::Workspaces => "by kind: ",
+        Tab::Changes => "",
     };
     let mut left = String::from(label);
     if app.tab() == Tab::Expiring {
@@ -246,6 +253,9 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
             left.push_str(&format!(" · by workspace: {}", parts.join(" · ")));
         }
     } else {
+        if app.tab() == Tab::Changes {
+            left = format!("{} · by field: ", app.changes_info());
+        }
         let parts: Vec<String> = table
             .breakdown
             .iter()
