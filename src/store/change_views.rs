@@ -44,7 +44,7 @@ SELECT c.workspace_id, c.resource, c.item_id,
   LEFT JOIN subscriptions s
          ON c.resource = 'subscriptions' AND s.workspace_id = c.workspace_id AND s.id = c.item_id
  WHERE c.changed_at >= $1 AND {R}
- ORDER BY c.changed_at DESC, label COLLATE \"C\", c.field
+ ORDER BY c.changed_at DESC, coalesce(d.serial_number, s.key, c.item_id) COLLATE \"C\", c.field
  LIMIT $2";
 
 impl Store {
