@@ -86,7 +86,7 @@ pub const COMMANDS: &[Command] = &[
     c(Cmd::Export, "export", "[PATH.csv|PATH.xlsx]", "write the rows shown (~ is home; asks before overwriting)"),
     c(Cmd::Messages, "messages", "", "every message shown so far").or(&["msgs"]),
     c(Cmd::History, "history", "", "the sync runs, as `glp-console status` lists them"),
-    c(Cmd::Changes, "changes", "[24h|7d|since YYYY-MM-DD]", "what syncs changed in devices and subscriptions (default the last 24h); Esc goes back"),
+    c(Cmd::Changes, "changes", "[24h|7d|since YYYY-MM-DD]", "what syncs changed in devices and subscriptions (default: the last 24h); back goes where it was typed"),
     c(Cmd::Workspace, "ws", "[NAME|all]", "show one workspace (its name completes) or all of them; none: the Workspaces tab").or(&["workspace"]).workspaces(),
     c(Cmd::Help, "help", "", "this help"),
     c(Cmd::Quit, "quit", "", "quit").or(&["q", "q!"]),
