@@ -19,10 +19,10 @@ use crate::config::{Config, MspConfig, SecretSource, WorkspaceConfig, workspace_
 use crate::domain::{WorkspaceId, WorkspaceKind};
 use crate::headless::Failure;
 use crate::launch::AfterFirstSync;
-use crate::sync::{EngineStatus, Mode, Scope, SyncCommand, Trigger};
 use crate::sim::{self, Faults, Outage, SimConfig, SimHandle};
 use crate::store::cluster::TempCluster;
 use crate::store::parse_url;
+use crate::sync::{EngineStatus, Mode, Scope, SyncCommand, Trigger};
 
 /// The demo's simulator and database; dropping it stops the throwaway cluster if one was
 /// started.
@@ -302,7 +302,9 @@ async fn change_after_first_sync(
     };
     let changed = change_some_devices(&sim);
     drop(sim);
-    tracing::info!("demo: changed {changed} devices in the simulator; syncing again to record them");
+    tracing::info!(
+        "demo: changed {changed} devices in the simulator; syncing again to record them"
+    );
     let _ = commands
         .send(SyncCommand::SyncNow {
             scope: Scope::Both,
@@ -319,7 +321,10 @@ const CHANGE_EVERY: usize = 100;
 /// tags, and remove one more; how many were touched.
 pub fn change_some_devices(sim: &SimHandle) -> usize {
     let devices = sim.devices();
-    let mut regions: Vec<&str> = devices.iter().filter_map(|d| d["region"].as_str()).collect();
+    let mut regions: Vec<&str> = devices
+        .iter()
+        .filter_map(|d| d["region"].as_str())
+        .collect();
     regions.sort_unstable();
     regions.dedup();
     let some_link = devices
@@ -341,7 +346,11 @@ pub fn change_some_devices(sim: &SimHandle) -> usize {
             }
             1 => {
                 let linked = d["subscription"].as_array().is_some_and(|a| !a.is_empty());
-                let new = if linked { json!([]) } else { some_link.clone().unwrap_or(json!([])) };
+                let new = if linked {
+                    json!([])
+                } else {
+                    some_link.clone().unwrap_or(json!([]))
+                };
                 Box::new(move |d| d["subscription"] = new)
             }
             _ => Box::new(|d| {

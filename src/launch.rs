@@ -10,8 +10,8 @@ use crate::headless::sync_only::{build_client, engine_config};
 use crate::store::Store;
 use crate::sync::engine;
 use crate::sync::{EngineStatus, Mode, Scope, SyncCommand, Trigger};
-use tokio::sync::{mpsc, watch};
 use crate::tui::{self, TuiContext};
+use tokio::sync::{mpsc, watch};
 
 /// What to do right after the console opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

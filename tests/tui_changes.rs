@@ -113,12 +113,14 @@ async fn seeded() -> (TestDb, String, String) {
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE inventory_changes SET changed_at = $1 - interval '3 days' WHERE item_id = $2")
-        .bind(now())
-        .bind(&others[0])
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE inventory_changes SET changed_at = $1 - interval '3 days' WHERE item_id = $2",
+    )
+    .bind(now())
+    .bind(&others[0])
+    .execute(pool)
+    .await
+    .unwrap();
     // The runs too: the status bar's "synced … ago" counts from the console's now.
     sqlx::query(
         "UPDATE sync_history SET started_at = $1 - interval '61 minutes', \

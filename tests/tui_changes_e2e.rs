@@ -81,8 +81,9 @@ fn demo_changes_view_and_a_devices_history_in_tmux() {
         let synced_twice = demo_count(
             "SELECT count(*) FROM sync_history WHERE outcome = 'succeeded' AND mode = 'full'",
         ) >= 2;
-        let want =
-            demo_count("SELECT count(*) FROM inventory_changes WHERE changed_at >= now() - interval '24 hours'");
+        let want = demo_count(
+            "SELECT count(*) FROM inventory_changes WHERE changed_at >= now() - interval '24 hours'",
+        );
         if let Some(n) = number_after(&s, label)
             && synced_twice
             && n == want

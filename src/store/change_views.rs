@@ -56,10 +56,13 @@ impl Store {
         since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ChangeView>, StoreError> {
-        let sql = CHANGES_SQL
-            .replace("{WHO}", WHO_SQL)
-            .replace("{R}", &scope.rows_of(3).replace("workspace_id", "c.workspace_id"));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since).bind(limit);
+        let sql = CHANGES_SQL.replace("{WHO}", WHO_SQL).replace(
+            "{R}",
+            &scope.rows_of(3).replace("workspace_id", "c.workspace_id"),
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(since)
+            .bind(limit);
         if let Some(w) = scope.param() {
             q = q.bind(w);
         }

@@ -112,9 +112,7 @@ pub async fn load_changes(store: &Store, job: &ChangesJob) -> anyhow::Result<Loa
     let scope = effective_scope(&job.scope, &list);
     let names = (scope != ViewScope::Single).then(|| workspaces::names(&list));
     let since = job.window.since(job.now);
-    let found = store
-        .view_changes_in(&scope, since, CHANGES_LIMIT)
-        .await?;
+    let found = store.view_changes_in(&scope, since, CHANGES_LIMIT).await?;
     let window = job.window;
     let data = tokio::task::spawn_blocking(move || {
         let limit = usize::try_from(CHANGES_LIMIT).unwrap_or(usize::MAX);

@@ -72,7 +72,11 @@ impl App {
     }
 
     /// A window's changes arrived; dropped when read for another window or workspace scope.
-    pub(super) fn changes_loaded(&mut self, scope: &crate::store::views::ViewScope, d: ChangesData) {
+    pub(super) fn changes_loaded(
+        &mut self,
+        scope: &crate::store::views::ViewScope,
+        d: ChangesData,
+    ) {
         if self.changes.window != Some(d.window) || *scope != self.reload_scope() {
             return;
         }
@@ -133,7 +137,10 @@ pub(super) fn history_lines(
         out.push((DetailStyle::Text, "  no recorded changes".into()));
     }
     for c in &h {
-        let run = c.sync_id.map(|r| format!("  (sync {r})")).unwrap_or_default();
+        let run = c
+            .sync_id
+            .map(|r| format!("  (sync {r})"))
+            .unwrap_or_default();
         out.push((
             DetailStyle::Text,
             format!(

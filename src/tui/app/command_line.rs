@@ -72,9 +72,9 @@ impl App {
                 Cmd::Sort => vec!["asc".into(), "desc".into()],
                 Cmd::Cols => column_names(),
                 Cmd::Window | Cmd::Expiring => vec!["30".into(), "60".into(), "90".into()],
-                Cmd::Changes if words.len() == 1 => {
-                    ["24h", "48h", "7d", "30d", "since"].map(String::from).to_vec()
-                }
+                Cmd::Changes if words.len() == 1 => ["24h", "48h", "7d", "30d", "since"]
+                    .map(String::from)
+                    .to_vec(),
                 Cmd::Sync => vec!["full".into(), "devices".into(), "subscriptions".into()],
                 Cmd::Workspace if words.len() == 1 => self.workspace_candidates(),
                 Cmd::Export => vec![

@@ -42,7 +42,8 @@ impl ChangeWindow {
                 .map_err(|_| bad(format!(":changes since {day}: not a date"))),
             [w] => {
                 let w = w.to_ascii_lowercase();
-                let number = |s: &str, max: u32| s.parse::<u32>().ok().filter(|n| (1..=max).contains(n));
+                let number =
+                    |s: &str, max: u32| s.parse::<u32>().ok().filter(|n| (1..=max).contains(n));
                 if let Some(h) = w.strip_suffix('h').and_then(|s| number(s, 8760)) {
                     Ok(ChangeWindow::Hours(h))
                 } else if let Some(d) = w.strip_suffix('d').and_then(|s| number(s, 3650)) {
@@ -117,7 +118,10 @@ pub const CHANGE_BREAKDOWN: usize = 3;
 
 /// The copy and breakdown columns in the layout `multi` says.
 pub fn change_cols(multi: bool) -> (usize, usize) {
-    (ws_shift(CHANGE_COPY, multi), ws_shift(CHANGE_BREAKDOWN, multi))
+    (
+        ws_shift(CHANGE_COPY, multi),
+        ws_shift(CHANGE_BREAKDOWN, multi),
+    )
 }
 
 /// What an empty value shows as (a field that was unset, or is unset now).

@@ -6,10 +6,10 @@ use std::ops::{Deref, DerefMut};
 
 use nucleo_matcher::Matcher;
 
-use crate::tui::model::{changes, rows};
 use crate::tui::model::table::TableModel;
 use crate::tui::model::table_id::TableId;
 use crate::tui::model::workspaces;
+use crate::tui::model::{changes, rows};
 
 /// The tabs' own tables (the wizard keeps its lists itself).
 pub(in crate::tui::app) struct Tables {
