@@ -239,4 +239,39 @@ mod tests {
         );
         assert_eq!(ChangeWindow::Days(7).label(), "in the last 7d");
     }
+
+    /// Several workspaces: the Workspace column second, named; copy and breakdown follow it.
+    #[test]
+    fn several_workspaces_get_a_named_workspace_column() {
+        let at = "2026-12-07T11:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let change = |ws: &str, field: &str| ChangeView {
+            workspace_id: ws.into(),
+            resource: "devices".into(),
+            item_id: format!("id-{ws}"),
+            label: format!("SER-{ws}"),
+            sync_id: Some(7),
+            changed_at: at,
+            field: field.into(),
+            old_value: None,
+            new_value: Some("eu-central".into()),
+            who: None,
+        };
+        let names = HashMap::from([("w1".to_string(), "acme".to_string())]);
+        let list = [change("w1", "region"), change("w2", "tags")];
+        let d = change_rows(&list, Some(&names), ChangeWindow::default(), 10);
+        let cols = change_columns(true);
+        assert_eq!(cols[WORKSPACE_COL].name, "Workspace");
+        let (copy, by) = change_cols(true);
+        assert_eq!(cols[copy].name, "Serial/Key");
+        assert_eq!(cols[by].name, "Field");
+        let r = &d.table.rows;
+        assert_eq!(
+            (r[0].cell(WORKSPACE_COL), r[1].cell(WORKSPACE_COL)),
+            ("acme", "w2")
+        );
+        assert_eq!((r[0].cell(copy), r[0].cell(by)), ("SER-w1", "region"));
+        assert_eq!(d.targets[&r[1].id].item_id, "id-w2");
+        assert!(!d.capped);
+        assert!(change_rows(&list, None, ChangeWindow::default(), 2).capped);
+    }
 }
