@@ -8,20 +8,28 @@
 //! `--database-url`, then `DATABASE_URL`, when given, wins; as the demo wipes its database, it
 //! must name one whose name says "demo". The user's own configuration and inventory are never touched.
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
 
 use crate::cli::exit;
 use crate::config::{Config, MspConfig, SecretSource, WorkspaceConfig, workspace_token_url};
 use crate::domain::{WorkspaceId, WorkspaceKind};
 use crate::headless::Failure;
+use crate::launch::AfterFirstSync;
 use crate::sim::{self, Faults, Outage, SimConfig, SimHandle};
 use crate::store::cluster::TempCluster;
 use crate::store::parse_url;
+use crate::sync::{EngineStatus, Mode, Scope, SyncCommand, Trigger};
 
 /// The demo's simulator and database; dropping it stops the throwaway cluster if one was
 /// started.
 pub struct Demo {
-    pub sim: SimHandle,
+    /// Shared with the task that changes some devices after the first sync (it holds a
+    /// weak reference, so shutting down never waits on it).
+    pub sim: Arc<SimHandle>,
     pub config: Config,
     _cluster: Option<TempCluster>,
 }
@@ -242,7 +250,7 @@ fn with_config(
         });
     }
     Ok(Demo {
-        sim,
+        sim: Arc::new(sim),
         config,
         _cluster: cluster,
     })
@@ -250,8 +258,117 @@ fn with_config(
 
 impl Demo {
     pub async fn shutdown(self) {
-        self.sim.shutdown().await;
+        // Held elsewhere only for the moment the history task changes devices; if so, the
+        // server task ends with the runtime instead.
+        if let Ok(sim) = Arc::try_unwrap(self.sim) {
+            sim.shutdown().await;
+        }
     }
+
+    /// Give the demo a history at first look: once the first sync has succeeded, change
+    /// about 1 % of the simulator's devices (region, subscription, tags; one removed) and
+    /// sync again (full, so the removal is seen). The first screen comes as fast as before;
+    /// the second sync reads the same pages and records only what moved. The MSP demo's
+    /// tenants are left as they are.
+    pub fn history_after_first_sync(&self) -> Option<AfterFirstSync> {
+        if self.sim.is_msp() {
+            return None;
+        }
+        let sim = Arc::downgrade(&self.sim);
+        Some(Box::new(move |status, commands| {
+            tokio::spawn(change_after_first_sync(sim, status, commands));
+        }))
+    }
+}
+
+async fn change_after_first_sync(
+    sim: Weak<SimHandle>,
+    mut status: watch::Receiver<EngineStatus>,
+    commands: mpsc::Sender<SyncCommand>,
+) {
+    loop {
+        {
+            let s = status.borrow_and_update();
+            if s.last_success.is_some() && s.running.is_none() {
+                break;
+            }
+        }
+        if status.changed().await.is_err() {
+            return;
+        }
+    }
+    let Some(sim) = sim.upgrade() else {
+        return;
+    };
+    let changed = change_some_devices(&sim);
+    drop(sim);
+    tracing::info!(
+        "demo: changed {changed} devices in the simulator; syncing again to record them"
+    );
+    let _ = commands
+        .send(SyncCommand::SyncNow {
+            scope: Scope::Both,
+            mode: Mode::Full,
+            trigger: Trigger::Demo,
+        })
+        .await;
+}
+
+/// One device in this many is changed.
+const CHANGE_EVERY: usize = 100;
+
+/// Change every [`CHANGE_EVERY`]th device in turn in its region, its subscription or its
+/// tags, and remove one more; how many were touched.
+pub fn change_some_devices(sim: &SimHandle) -> usize {
+    let devices = sim.devices();
+    let mut regions: Vec<&str> = devices
+        .iter()
+        .filter_map(|d| d["region"].as_str())
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let some_link = devices
+        .iter()
+        .map(|d| &d["subscription"])
+        .find(|s| s.as_array().is_some_and(|a| !a.is_empty()))
+        .cloned();
+    let mut n = 0;
+    for (i, d) in devices.iter().enumerate().skip(CHANGE_EVERY / 2) {
+        if i % CHANGE_EVERY != CHANGE_EVERY / 2 {
+            continue;
+        }
+        let Some(id) = d["id"].as_str() else { continue };
+        let change: Box<dyn FnOnce(&mut Value)> = match (i / CHANGE_EVERY) % 3 {
+            0 if d["region"].is_string() => {
+                let at = regions.iter().position(|r| d["region"] == *r).unwrap_or(0);
+                let next = regions.get((at + 1) % regions.len().max(1)).copied();
+                Box::new(move |d| d["region"] = json!(next))
+            }
+            1 => {
+                let linked = d["subscription"].as_array().is_some_and(|a| !a.is_empty());
+                let new = if linked {
+                    json!([])
+                } else {
+                    some_link.clone().unwrap_or(json!([]))
+                };
+                Box::new(move |d| d["subscription"] = new)
+            }
+            _ => Box::new(|d| {
+                if !d["tags"].is_object() {
+                    d["tags"] = json!({});
+                }
+                d["tags"]["site"] = json!("lab-2");
+            }),
+        };
+        if sim.modify_device(id, change) {
+            n += 1;
+        }
+    }
+    let gone = devices
+        .get(CHANGE_EVERY / 4)
+        .and_then(|d| d["id"].as_str())
+        .is_some_and(|id| sim.remove_device(id));
+    n + usize::from(gone)
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use crate::headless::Failure;
 use crate::headless::sync_only::{build_client, engine_config};
 use crate::store::Store;
 use crate::sync::engine;
-use crate::sync::{Mode, Scope, SyncCommand, Trigger};
+use crate::sync::{EngineStatus, Mode, Scope, SyncCommand, Trigger};
 use crate::tui::{self, TuiContext};
+use tokio::sync::{mpsc, watch};
 
 /// What to do right after the console opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,11 @@ pub enum FirstSync {
     Now(Trigger),
 }
 
+/// Started beside the console with the engine's status and commands (the demo's second
+/// sync, after it changed a few devices).
+pub type AfterFirstSync =
+    Box<dyn FnOnce(watch::Receiver<EngineStatus>, mpsc::Sender<SyncCommand>) + Send>;
+
 /// Open the console (and sync first when asked, or when the database has never synced).
 /// `assign` opens the Assign tab's wizard on that file and sheet.
 pub async fn console(
@@ -27,6 +33,18 @@ pub async fn console(
     read_only: bool,
     first: FirstSync,
     assign: Option<(PathBuf, Option<String>)>,
+) -> Result<(), Failure> {
+    console_then(cfg, read_only, first, assign, None).await
+}
+
+/// [`console`], with `then` started beside it (one engine only: a console over several
+/// workspaces does not run it).
+pub async fn console_then(
+    cfg: &Config,
+    read_only: bool,
+    first: FirstSync,
+    assign: Option<(PathBuf, Option<String>)>,
+    then: Option<AfterFirstSync>,
 ) -> Result<(), Failure> {
     // Browsing needs no credentials: read-only opens the stored inventory without them,
     // with sync off and the reason in the status bar.
@@ -78,6 +96,9 @@ pub async fn console(
             .is_ok();
     }
     let commands = handle.commands.clone();
+    if let Some(then) = then.filter(|_| sync_asked) {
+        then(handle.status.clone(), commands.clone());
+    }
     let result = tui::run(TuiContext {
         store: store.clone(),
         ui: cfg.ui.clone(),

@@ -355,7 +355,9 @@ async fn console(
         return launch::console(cfg, read_only, FirstSync::None, open).await;
     };
     let demo = glp_console::demo::prepare(cfg, database_url, msp).await?;
-    let r = launch::console(&demo.config, read_only, FirstSync::Now(Trigger::Demo), open).await;
+    let then = demo.history_after_first_sync();
+    let first = FirstSync::Now(Trigger::Demo);
+    let r = launch::console_then(&demo.config, read_only, first, open, then).await;
     demo.shutdown().await;
     r
 }

@@ -23,9 +23,9 @@ use glp_console::glp::health::HealthSnapshot;
 use glp_console::glp::model::{Device, Item, RawPage, Subscription, parse_items};
 use glp_console::store::inventory::Resource;
 use glp_console::sync::events::{EngineStatus, Mode, Progress, Scope, SyncEvent, Trigger};
-use glp_console::tui::app::{App, Effect, Loaded, TableId};
+use glp_console::tui::app::{App, Effect, Loaded};
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
-use glp_console::tui::run::load_all;
+use glp_console::tui::run::{load_all, load_detail};
 use glp_console::tui::view;
 use glp_console::tui::wizard::{WizardEffect, WizardMsg};
 use ratatui::Terminal;
@@ -346,12 +346,7 @@ async fn settle(app: &mut App, db: &TestDb) {
                 app.on_filter(r);
             }
             Effect::LoadDetail { table, id } => {
-                let detail = if table == TableId::Devices {
-                    db.store.view_device_detail(&id).await.unwrap()
-                } else {
-                    db.store.view_subscription_detail(&id).await.unwrap()
-                };
-                app.on_loaded(Loaded::Detail { table, id, detail });
+                app.on_loaded(load_detail(&db.store, table, id).await.unwrap());
             }
             _ => {}
         }

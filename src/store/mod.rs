@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod audit;
+pub mod change_views;
 pub mod changes;
 pub mod cluster;
 mod columns;

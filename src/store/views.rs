@@ -172,7 +172,7 @@ impl ViewScope {
     }
 
     /// The runs and history rows in scope: a condition on `workspace_id`.
-    fn rows_of(&self, n: usize) -> String {
+    pub(super) fn rows_of(&self, n: usize) -> String {
         match self {
             ViewScope::One(_) => format!("workspace_id = ${n}"),
             _ => "true".into(),
@@ -180,7 +180,7 @@ impl ViewScope {
     }
 
     /// The workspace to bind as the scope's parameter, if it has one.
-    fn param(&self) -> Option<&str> {
+    pub(super) fn param(&self) -> Option<&str> {
         match self {
             ViewScope::One(w) => Some(w.as_str()),
             _ => None,

@@ -11,6 +11,7 @@ use super::app::{App, Effect, Loaded, ToastLevel};
 use super::clipboard::osc52;
 use super::filter::FilterWorker;
 use super::loaders::{self, Msg, WizardLoadJob};
+use super::model::changes::ChangeWindow;
 use super::run_loaders;
 use super::wizard::{WizardEffect, WizardMsg};
 use crate::assign::apply::{self, ApplyOptions, ApplyRequest};
@@ -69,6 +70,11 @@ impl Effects {
                     }
                 }
                 Effect::Reload => {
+                    // The Changes view, once open, follows every reload (a sync landed,
+                    // the workspace shown changed).
+                    if let Some(window) = app.changes_window() {
+                        self.load_changes(app, window);
+                    }
                     if self.reloading {
                         self.reload_again = true;
                     } else {
@@ -113,6 +119,7 @@ impl Effects {
                 Effect::ExportRun { run_id, path } => {
                     run_loaders::spawn_run_export(self.store.clone(), run_id, path, self.tx.clone())
                 }
+                Effect::LoadChanges { window } => self.load_changes(app, window),
                 Effect::LoadHistory => {
                     run_loaders::spawn_history(self.store.clone(), self.tx.clone())
                 }
@@ -131,6 +138,15 @@ impl Effects {
                 ),
             }
         }
+    }
+
+    fn load_changes(&self, app: &App, window: ChangeWindow) {
+        let job = run_loaders::ChangesJob {
+            window,
+            scope: app.reload_scope(),
+            now: app.now(),
+        };
+        run_loaders::spawn_changes(self.store.clone(), job, self.tx.clone());
     }
 
     /// The wizard's effects.

@@ -18,6 +18,7 @@ use crate::assign::load::LoadOptions;
 use crate::assign::options::Catalog;
 use crate::assign::report::ApplyReport;
 use crate::assign::session;
+use crate::domain::Resource;
 use crate::glp::client::Client;
 use crate::store::Store;
 use crate::store::overview::{Jump, Rows};
@@ -160,7 +161,7 @@ pub async fn load_all(
 
 /// The scope the tables are read for: one workspace's tables as they are when the database
 /// holds no other; else the one asked for if it is stored, or all of them.
-fn effective_scope(asked: &ViewScope, list: &[WorkspaceOverview]) -> ViewScope {
+pub(super) fn effective_scope(asked: &ViewScope, list: &[WorkspaceOverview]) -> ViewScope {
     if list.len() <= 1 {
         return ViewScope::Single;
     }
@@ -171,7 +172,7 @@ fn effective_scope(asked: &ViewScope, list: &[WorkspaceOverview]) -> ViewScope {
 }
 
 /// A workspace before its figures are counted.
-fn without_figures(ws: crate::store::workspaces::WorkspaceRecord) -> WorkspaceOverview {
+pub(super) fn without_figures(ws: crate::store::workspaces::WorkspaceRecord) -> WorkspaceOverview {
     WorkspaceOverview {
         ws,
         devices: 0,
@@ -334,6 +335,33 @@ pub(super) fn spawn_jump(
     });
 }
 
+/// A record's detail and its change history, read together (also used by tests): the
+/// pane shows both as soon as either would.
+pub async fn load_detail(
+    store: &Store,
+    table: TableId,
+    id: String,
+) -> Result<Loaded, crate::store::StoreError> {
+    let (resource, detail) = if table == TableId::Devices {
+        (Resource::Devices, store.view_device_detail(&id).await?)
+    } else {
+        (
+            Resource::Subscriptions,
+            store.view_subscription_detail(&id).await?,
+        )
+    };
+    let history = store
+        .view_item_history(resource, &id)
+        .await
+        .map_err(|e| e.to_string());
+    Ok(Loaded::Detail {
+        table,
+        id,
+        detail,
+        history,
+    })
+}
+
 pub(super) fn spawn_detail(
     store: Store,
     table: TableId,
@@ -341,13 +369,8 @@ pub(super) fn spawn_detail(
     tx: mpsc::UnboundedSender<Msg>,
 ) {
     tokio::spawn(async move {
-        let r = if table == TableId::Devices {
-            store.view_device_detail(&id).await
-        } else {
-            store.view_subscription_detail(&id).await
-        };
-        let msg = match r {
-            Ok(detail) => Loaded::Detail { table, id, detail },
+        let msg = match load_detail(&store, table, id.clone()).await {
+            Ok(msg) => msg,
             Err(e) => Loaded::Failed(format!("detail of {id}: {e}")),
         };
         let _ = tx.send(Msg::Loaded(msg));

@@ -31,8 +31,9 @@ use crate::sync::fleet::{FleetMember, WorkspaceEvent};
 /// Kept here for the callers that knew them as the loop's (tests, benchmarks).
 pub use super::loaders::{
     HEAD_ROWS, ReloadJob, WizardLoadJob, export_report, export_table, jump_ids, load_all,
-    load_scope, wizard_load,
+    load_detail, load_scope, wizard_load,
 };
+pub use super::run_loaders::{CHANGES_LIMIT, ChangesJob, load_changes};
 
 /// Everything the console needs from the rest of the program.
 pub struct TuiContext {

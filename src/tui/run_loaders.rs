@@ -7,13 +7,16 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 use super::app::Loaded;
-use super::loaders::{Msg, export_report};
+use super::loaders::{Msg, effective_scope, export_report, without_figures};
+use super::model::changes::{ChangeWindow, change_rows};
+use super::model::workspaces;
 use super::wizard::{WizardMsg, wizard_data};
 use crate::assign::apply::prepare_undo;
 use crate::assign::recorded::RecordedRun;
 use crate::assign::session;
 use crate::glp::client::Client;
 use crate::store::Store;
+use crate::store::views::ViewScope;
 use crate::sync::events::SyncCommand;
 
 /// How many sync runs `:history` lists, newest first.
@@ -81,6 +84,53 @@ pub(super) fn spawn_history(store: Store, tx: mpsc::UnboundedSender<Msg>) {
             .await
             .map_err(|e| e.to_string());
         send(&tx, Loaded::History(r));
+    });
+}
+
+/// How many changes `:changes` lists at most, newest first ("latest N" when reached).
+pub const CHANGES_LIMIT: i64 = 5000;
+
+/// What a read of the Changes view needs: the window, the workspace scope asked for and the
+/// "now" the window counts back from.
+#[derive(Debug, Clone)]
+pub struct ChangesJob {
+    pub window: ChangeWindow,
+    pub scope: ViewScope,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The Changes view's rows for `job` (also used by tests): in the scope a reload would
+/// read (one workspace's rows as they are when the database holds no other), with the
+/// Workspace column when it holds several.
+pub async fn load_changes(store: &Store, job: &ChangesJob) -> anyhow::Result<Loaded> {
+    let list: Vec<_> = store
+        .workspaces()
+        .await?
+        .into_iter()
+        .map(without_figures)
+        .collect();
+    let scope = effective_scope(&job.scope, &list);
+    let names = (scope != ViewScope::Single).then(|| workspaces::names(&list));
+    let since = job.window.since(job.now);
+    let found = store.view_changes_in(&scope, since, CHANGES_LIMIT).await?;
+    let window = job.window;
+    let data = tokio::task::spawn_blocking(move || {
+        let limit = usize::try_from(CHANGES_LIMIT).unwrap_or(usize::MAX);
+        change_rows(&found, names.as_ref(), window, limit)
+    })
+    .await?;
+    Ok(Loaded::Changes {
+        scope: job.scope.clone(),
+        data: Box::new(data),
+    })
+}
+
+pub(super) fn spawn_changes(store: Store, job: ChangesJob, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let l = load_changes(&store, &job)
+            .await
+            .unwrap_or_else(|e| Loaded::Failed(format!("the changes {}: {e}", job.window.label())));
+        send(&tx, l);
     });
 }
 

@@ -46,8 +46,8 @@ impl App {
             Action::Back => {
                 if self.table().filter_active() {
                     self.table_mut().clear_filter();
-                } else {
-                    self.undrill();
+                } else if !self.undrill() {
+                    self.leave_changes();
                 }
             }
             Action::ScrollLeft => self.table_mut().scroll_columns(-1),

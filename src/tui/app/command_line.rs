@@ -72,6 +72,9 @@ impl App {
                 Cmd::Sort => vec!["asc".into(), "desc".into()],
                 Cmd::Cols => column_names(),
                 Cmd::Window | Cmd::Expiring => vec!["30".into(), "60".into(), "90".into()],
+                Cmd::Changes if words.len() == 1 => ["24h", "48h", "7d", "30d", "since"]
+                    .map(String::from)
+                    .to_vec(),
                 Cmd::Sync => vec!["full".into(), "devices".into(), "subscriptions".into()],
                 Cmd::Workspace if words.len() == 1 => self.workspace_candidates(),
                 Cmd::View | Cmd::DelView | Cmd::Save if words.len() == 1 => {
@@ -116,6 +119,7 @@ impl App {
             Cmd::Messages => self.open_messages(),
             Cmd::History => self.open_history(),
             Cmd::Overview => self.go_tab(Tab::Overview),
+            Cmd::Changes => self.open_changes(args),
             Cmd::Devices => self.go_tab(Tab::Devices),
             Cmd::Subscriptions => self.go_tab(Tab::Subscriptions),
             Cmd::Assign => self.go_tab(Tab::Assign),
@@ -152,6 +156,10 @@ impl App {
             Tab::Expiring => Action::TabExpiring,
             Tab::Assign => Action::TabAssign,
             Tab::Workspaces => Action::TabWorkspaces,
+            Tab::Changes => {
+                self.open_changes(&[]);
+                return;
+            }
         };
         self.act(action);
     }

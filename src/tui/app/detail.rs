@@ -3,7 +3,10 @@
 
 use crossterm::event::KeyEvent;
 
-use super::{App, DetailStyle, DetailView, Effect, InputMode, TableId, ToastLevel};
+use super::changes::history_lines;
+use super::{App, DetailStyle, DetailView, Effect, InputMode, Tab, TableId, ToastLevel};
+use crate::domain::Resource;
+use crate::store::changes::ChangeRecord;
 use crate::store::views::Detail;
 use crate::tui::keys::{Context, ModalAction as M};
 use crate::tui::model::rows;
@@ -16,8 +19,28 @@ impl App {
         let Some(row) = table.selected_row() else {
             return;
         };
-        let id = row.id.to_string();
+        let mut id = row.id.to_string();
         let copy = row.cell(table.copy_col).to_string();
+        let mut title = format!("{} {}", self.tab.title().trim_end_matches('s'), copy);
+        // A change is about a device or subscription: Enter opens that record.
+        let mut load = t;
+        if t == TableId::Changes {
+            let Some(target) = self.change_target() else {
+                return;
+            };
+            (load, id, title) = match target.resource {
+                Resource::Devices => (
+                    TableId::Devices,
+                    target.item_id.clone(),
+                    format!("Device {}", target.label),
+                ),
+                Resource::Subscriptions => (
+                    TableId::Subscriptions,
+                    target.item_id.clone(),
+                    format!("Subscription {}", target.label),
+                ),
+            };
+        }
         let mut lines = Vec::new();
         for (c, col) in table.columns.iter().enumerate() {
             lines.push((
@@ -26,7 +49,7 @@ impl App {
             ));
         }
         self.detail = Some(DetailView {
-            title: format!("{} {}", self.tab.title().trim_end_matches('s'), copy),
+            title,
             lines,
             scroll: 0,
             copy,
@@ -36,7 +59,7 @@ impl App {
         if t == TableId::Assign {
             self.want_run_detail(&id);
         } else {
-            self.effects.push(Effect::LoadDetail { table: t, id });
+            self.effects.push(Effect::LoadDetail { table: load, id });
         }
     }
 
@@ -95,8 +118,18 @@ impl App {
         self.mode = InputMode::Detail;
     }
 
-    pub(super) fn fill_detail(&mut self, table: TableId, id: &str, detail: Option<Detail>) {
-        let current = self.table().selected_row().map(|r| r.id.to_string());
+    pub(super) fn fill_detail(
+        &mut self,
+        table: TableId,
+        id: &str,
+        detail: Option<Detail>,
+        history: Result<Vec<ChangeRecord>, String>,
+    ) {
+        let current = if self.tab == Tab::Changes {
+            self.change_target().map(|t| t.item_id.clone())
+        } else {
+            self.table().selected_row().map(|r| r.id.to_string())
+        };
         let Some(view) = self.detail.as_mut() else {
             return;
         };
@@ -111,6 +144,8 @@ impl App {
             ));
             return;
         };
+        // What changed first: it is what a record's detail is opened for after a sync.
+        history_lines(history, &mut view.lines);
         // Every field GLP sent, flattened.
         view.lines.push((DetailStyle::Heading, String::new()));
         view.lines.push((DetailStyle::Heading, "All fields".into()));

@@ -57,7 +57,12 @@ impl App {
                     self.last_good = t;
                 }
             }
-            Loaded::Detail { table, id, detail } => self.fill_detail(table, &id, detail),
+            Loaded::Detail {
+                table,
+                id,
+                detail,
+                history,
+            } => self.fill_detail(table, &id, detail, history),
             Loaded::Failed(e) => {
                 self.load_error = Some(e.clone());
                 self.toast(
@@ -72,6 +77,7 @@ impl App {
             Loaded::History(r) => self.history_loaded(r),
             Loaded::Overview(f) => self.overview_loaded(f),
             Loaded::Jump { jump, ids } => self.jump_loaded(jump, ids),
+            Loaded::Changes { scope, data } => self.changes_loaded(&scope, *data),
             Loaded::ExportExists { path, header, rows } => {
                 // Asked only over the tables: a question taking the keys of a line being
                 // typed or of a pane would answer itself with the next key.

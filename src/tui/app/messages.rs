@@ -7,12 +7,14 @@ use chrono::{DateTime, Utc};
 
 use crate::assign::apply::UndoPlan;
 use crate::assign::recorded::RecordedRun;
+use crate::store::changes::ChangeRecord;
 use crate::store::history::RunRecord;
 use crate::store::overview::{Figures, Jump};
 use crate::store::views::{Detail, SubscriptionRecord, ViewScope};
 use crate::store::workspaces::WorkspaceOverview;
 use crate::sync::events::SyncCommand;
 use crate::tui::filter::FilterJob;
+use crate::tui::model::changes::{ChangeWindow, ChangesData};
 use crate::tui::model::rows;
 use crate::tui::model::table::TableData;
 use crate::tui::model::table_id::TableId;
@@ -67,6 +69,10 @@ pub enum Effect {
         now: DateTime<Utc>,
         window_days: u32,
     },
+    /// Read the changes of a window for `:changes`; the answer is [`Loaded::Changes`].
+    LoadChanges {
+        window: ChangeWindow,
+    },
     Quit,
 }
 
@@ -105,6 +111,8 @@ pub enum Loaded {
         table: TableId,
         id: String,
         detail: Option<Detail>,
+        /// The record's change history, newest first.
+        history: Result<Vec<ChangeRecord>, String>,
     },
     Failed(String),
     Exported(Result<String, String>),
@@ -131,6 +139,11 @@ pub enum Loaded {
     Jump {
         jump: Jump,
         ids: Result<Vec<String>, String>,
+    },
+    /// The Changes view's rows, read for the workspace scope asked (`scope`).
+    Changes {
+        scope: ViewScope,
+        data: Box<ChangesData>,
     },
 }
 

@@ -9,6 +9,7 @@
 //! fields are private: views read them through the accessors below.
 
 mod actions;
+mod changes;
 mod command_line;
 pub mod commands;
 mod detail;
@@ -52,8 +53,9 @@ pub use super::toast::{Toast, ToastLevel};
 pub use messages::{Effect, Loaded};
 use parts::Tables;
 pub use parts::{
-    DetailStyle, DetailView, HelpLine, InputMode, OverviewCaps, OverviewItem, OverviewPanel,
-    OverviewView, ResourceProgress, Scratch, SyncView, WorkspacesView, overview_items,
+    ChangesView, DetailStyle, DetailView, HelpLine, InputMode, OverviewCaps, OverviewItem,
+    OverviewPanel, OverviewView, ResourceProgress, Scratch, SyncView, WorkspacesView,
+    overview_items,
 };
 
 /// The tabs, in key order: the overview (`0`, the pulse first), four, and Workspaces when
@@ -66,6 +68,8 @@ pub enum Tab {
     Expiring,
     Assign,
     Workspaces,
+    /// `:changes`: entered by the command, left with Esc; no tab key cycles to it.
+    Changes,
 }
 
 impl Tab {
@@ -94,6 +98,7 @@ impl Tab {
             Tab::Expiring => "Expiring",
             Tab::Assign => "Assign",
             Tab::Workspaces => "Workspaces",
+            Tab::Changes => "Changes",
         }
     }
 }
@@ -163,6 +168,8 @@ pub struct App {
     views: ViewsFile,
     /// The overview tab's figures and cursor.
     overview: OverviewView,
+    /// The Changes view (`:changes`).
+    changes: ChangesView,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -226,6 +233,7 @@ impl App {
             ws: WorkspacesView::default(),
             views: ViewsFile::default(),
             overview: OverviewView::default(),
+            changes: ChangesView::default(),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
@@ -388,6 +396,10 @@ impl App {
     /// The workspaces, the scope shown and their live sync state.
     pub fn workspaces(&self) -> &WorkspacesView {
         &self.ws
+    }
+    /// The Changes view's state.
+    pub fn changes(&self) -> &ChangesView {
+        &self.changes
     }
     pub fn keymap(&self) -> &Keymap {
         &self.keymap

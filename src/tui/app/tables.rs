@@ -26,6 +26,7 @@ impl App {
                 .and_then(|w| w.current_table())
                 .map_or(TableId::Assign, TableId::Wizard),
             Tab::Workspaces => TableId::Workspaces,
+            Tab::Changes => TableId::Changes,
         }
     }
 

@@ -42,12 +42,14 @@ pub enum TableId {
     Assign,
     /// The Workspaces tab (a database holding several).
     Workspaces,
+    /// The Changes view (`:changes`).
+    Changes,
     Wizard(WizardTable),
 }
 
 impl TableId {
     /// How many tables there are (the filter worker keeps one slot each).
-    pub const COUNT: usize = 6 + WizardTable::ALL.len();
+    pub const COUNT: usize = 7 + WizardTable::ALL.len();
 
     /// A dense index in `0..COUNT`.
     pub fn index(self) -> usize {
@@ -58,7 +60,8 @@ impl TableId {
             TableId::Expired => 3,
             TableId::Assign => 4,
             TableId::Workspaces => 5,
-            TableId::Wizard(w) => 6 + w.index(),
+            TableId::Changes => 6,
+            TableId::Wizard(w) => 7 + w.index(),
         }
     }
 }
@@ -76,6 +79,7 @@ mod tests {
             TableId::Expired,
             TableId::Assign,
             TableId::Workspaces,
+            TableId::Changes,
         ];
         all.extend(WizardTable::ALL.map(TableId::Wizard));
         assert_eq!(all.len(), TableId::COUNT);

@@ -150,6 +150,8 @@ fn tab_spans(app: &App, level: u8) -> Vec<Span<'static>> {
             Tab::Expiring => (TableId::Expiring, Action::TabExpiring),
             Tab::Assign => (TableId::Assign, Action::TabAssign),
             Tab::Workspaces => (TableId::Workspaces, Action::TabWorkspaces),
+            // Never among the tabs listed: shown after them while open (below).
+            Tab::Changes => continue,
         };
         // The overview counts many things: its title stands alone.
         let count = match tab {
@@ -192,6 +194,10 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
             break;
         }
         spans = tab_spans(app, level);
+    }
+    if app.tab() == Tab::Changes {
+        let n = fmt_int(app.table_by_id(TableId::Changes).total() as i64);
+        spans.push(Span::styled(format!("[Changes {n}]"), t.tab_active));
     }
     let ro = if app.read_only() { " [read-only]" } else { "" };
     // Several workspaces: which one the tabs show (the status bar says it too, always).
@@ -264,6 +270,7 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
         Tab::Expiring => "",
         Tab::Assign => "by status: ",
         Tab::Workspaces => "by kind: ",
+        Tab::Changes => "",
     };
     let mut left = String::from(label);
     if app.tab() == Tab::Expiring {
@@ -284,6 +291,9 @@ fn draw_info(frame: &mut Frame, area: Rect, app: &App) {
             left.push_str(&format!(" · by workspace: {}", parts.join(" · ")));
         }
     } else {
+        if app.tab() == Tab::Changes {
+            left = format!("{} · by field: ", app.changes_info());
+        }
         let parts: Vec<String> = table
             .breakdown
             .iter()

@@ -3,6 +3,7 @@
 //! sibling files of `app/`, which `App` itself never names: so neither direction closes an
 //! import cycle (tests/architecture.rs).
 
+mod changes;
 mod detail;
 mod help_line;
 mod input_mode;
@@ -11,6 +12,7 @@ mod sync;
 mod tables;
 mod workspaces;
 
+pub use changes::ChangesView;
 pub use detail::{DetailStyle, DetailView};
 pub use help_line::HelpLine;
 pub use input_mode::InputMode;

@@ -6,10 +6,10 @@ use std::ops::{Deref, DerefMut};
 
 use nucleo_matcher::Matcher;
 
-use crate::tui::model::rows;
 use crate::tui::model::table::TableModel;
 use crate::tui::model::table_id::TableId;
 use crate::tui::model::workspaces;
+use crate::tui::model::{changes, rows};
 
 /// The tabs' own tables (the wizard keeps its lists itself).
 pub(in crate::tui::app) struct Tables {
@@ -19,6 +19,7 @@ pub(in crate::tui::app) struct Tables {
     expired: TableModel,
     assign: TableModel,
     workspaces: TableModel,
+    changes: TableModel,
 }
 
 impl Default for Tables {
@@ -60,6 +61,10 @@ impl Tables {
                 0,
                 Some(workspaces::WORKSPACE_BREAKDOWN),
             ),
+            changes: {
+                let (copy, by) = changes::change_cols(multi);
+                TableModel::new(changes::change_columns(multi), copy, Some(by))
+            },
         }
     }
 
@@ -79,6 +84,7 @@ impl Tables {
             TableId::Expired => &self.expired,
             TableId::Assign | TableId::Wizard(_) => &self.assign,
             TableId::Workspaces => &self.workspaces,
+            TableId::Changes => &self.changes,
         }
     }
 
@@ -90,6 +96,7 @@ impl Tables {
             TableId::Expired => &mut self.expired,
             TableId::Assign | TableId::Wizard(_) => &mut self.assign,
             TableId::Workspaces => &mut self.workspaces,
+            TableId::Changes => &mut self.changes,
         }
     }
 }
