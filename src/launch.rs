@@ -90,6 +90,7 @@ pub async fn console(
         reports_dir: cfg.reports_dir(),
         sync_asked,
         sync_off: None,
+        workspaces: None,
     })
     .await;
     // Stop a running sync cleanly (recorded as cancelled) before leaving.
@@ -115,6 +116,15 @@ async fn fleet_console(
     for note in &roster.notes {
         tracing::warn!("{note}");
     }
+    // The wizard writes with the client and engine of the workspace it runs in.
+    let clients: Vec<crate::sync::fleet::Member> = roster
+        .members
+        .iter()
+        .map(|m| crate::sync::fleet::Member {
+            ws: m.ws.clone(),
+            client: m.client.clone(),
+        })
+        .collect();
     let mut fleet = crate::sync::fleet::Fleet::spawn(
         roster.members,
         store,
@@ -122,6 +132,12 @@ async fn fleet_console(
         cfg.sync.workspace_concurrency,
     );
     let feed = tui::run::FleetFeed::new(fleet.take_events(), &fleet.members);
+    let targets = tui::WorkspaceTargets::new(
+        store.workspace().clone(),
+        &clients,
+        &fleet.members,
+        &roster.unavailable,
+    );
     let status = match fleet.member(store.workspace()) {
         Some(m) => m.status.clone(),
         None => tokio::sync::watch::channel(crate::sync::EngineStatus::default()).1,
@@ -161,6 +177,7 @@ async fn fleet_console(
             reports_dir: cfg.reports_dir(),
             sync_asked,
             sync_off: None,
+            workspaces: Some(targets),
         },
         Some(feed),
     )
@@ -200,6 +217,7 @@ async fn without_engine(
         reports_dir: cfg.reports_dir(),
         sync_asked: false,
         sync_off,
+        workspaces: None,
     })
     .await
     .map_err(|e| Failure::new(exit::CONFIG, format!("{e:#}")))

@@ -24,6 +24,7 @@ pub mod output;
 pub mod run;
 mod run_loaders;
 mod suspend;
+pub mod targets;
 pub mod terminal;
 pub mod theme;
 pub mod toast;
@@ -31,3 +32,4 @@ pub mod view;
 pub mod wizard;
 
 pub use run::{TuiContext, run};
+pub use targets::WorkspaceTargets;

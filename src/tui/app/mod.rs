@@ -40,6 +40,7 @@ use super::model::rows::{self, MonthBucket};
 use super::theme::Theme;
 use super::wizard::Wizard;
 use crate::config::UiConfig;
+use crate::domain::WorkspaceId;
 use crate::glp::breaker::BreakerSnapshot;
 use crate::store::views::SubscriptionRecord;
 use crate::sync::events::EngineStatus;
@@ -146,6 +147,10 @@ pub struct App {
     run_detail: Option<i64>,
     /// The workspaces, the scope shown and each one's live sync state.
     ws: WorkspacesView,
+    /// The open wizard's workspace (`App::wizard_start_in`).
+    wizard_ws: Option<WorkspaceId>,
+    /// The workspace the console's own store speaks for, in a console over several.
+    primary_ws: Option<WorkspaceId>,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -207,6 +212,8 @@ impl App {
             marks: Marks::default(),
             run_detail: None,
             ws: WorkspacesView::default(),
+            wizard_ws: None,
+            primary_ws: None,
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);
