@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::cli::exit;
 use crate::config::Config;
 use crate::headless::Failure;
-use crate::headless::sync_only::{build_client, engine_config};
+use crate::headless::sync_only::engine_config;
 use crate::store::Store;
 use crate::sync::engine;
 use crate::sync::{Mode, Scope, SyncCommand, Trigger};
@@ -30,7 +30,7 @@ pub async fn console(
 ) -> Result<(), Failure> {
     // Browsing needs no credentials: read-only opens the stored inventory without them,
     // with sync off and the reason in the status bar.
-    let (client, sync_off) = match build_client(cfg) {
+    let (client, sync_off) = match crate::headless::assign::assign_client(cfg) {
         Ok(c) => (Some(c), None),
         Err(f) if read_only => (None, Some(no_credentials_reason(&f.message))),
         Err(f) => {
