@@ -18,6 +18,8 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use common::tmux::Tmux;
 use common::{TestDb, TestDir};
@@ -70,8 +72,34 @@ fn apply_and_wait(t: &Tmux, devices: u64) {
     assert_eq!(count_after(&s, "devices:", " failed"), Some(0), "{s}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
+/// A script starting the real console on `db` with `config` (its environment written out:
+/// no quoting of values inside tmux's command), then saying how it ended; the command that
+/// runs it.
+fn console_script(dir: &Path, sim: &SimHandle, db: &TestDb, config: &Path) -> String {
+    let script = dir.join("console.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "export HOME='{home}' DATABASE_URL='{db}' GLP_MSP_SECRET='{secret}'\n\
+             unset RUST_LOG GLP_CLIENT_ID GLP_CLIENT_SECRET\n\
+             '{bin}' --config '{config}' --log-dir '{logs}' 2> '{err}'\n\
+             echo EXIT=$?\nsleep 120\n",
+            home = dir.join("home").display(),
+            db = db.url,
+            secret = sim.client_secret(),
+            bin = env!("CARGO_BIN_EXE_glp-console"),
+            config = config.display(),
+            logs = dir.join("logs").display(),
+            err = dir.join("stderr.txt").display(),
+        ),
+    )
+    .unwrap();
+    format!("sh {}", script.display())
+}
+
+/// An MSP simulator with three tenants, synced by the real binary; its directory (with a
+/// `home`), database and configuration.
+async fn synced_msp() -> (Arc<SimHandle>, TestDb, TestDir, PathBuf) {
     glp_console::tls::init();
     let sim = common::msp::start(
         20,
@@ -84,8 +112,6 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
         },
     )
     .await;
-    // Shared with the terminal's thread below.
-    let sim = std::sync::Arc::new(sim);
     let db = TestDb::new().await;
     let dir = TestDir::new("glpc-wizard-ws-");
     std::fs::create_dir_all(dir.join("home")).unwrap();
@@ -102,6 +128,24 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    (Arc::new(sim), db, dir, config)
+}
+
+/// Wait for the console's first screen over all workspaces (or say why it ended).
+fn console_up(t: &Tmux, dir: &Path) {
+    let s = t.wait_for("the console over all workspaces", 60, |s| {
+        (s.contains("all workspaces") && s.contains("[1 Devices")) || s.contains("EXIT=")
+    });
+    assert!(
+        !s.contains("EXIT="),
+        "the console ended: {s}\n{}",
+        std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
+    let (sim, db, dir, config) = synced_msp().await;
 
     let msp = sim.workspace_id();
     let t2 = sim.tenants()[1].clone();
@@ -130,28 +174,9 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
     let before_msp = tags_of(&sim, &msp);
     let msp_patches = patches(&sim, &msp);
 
-    // The console's environment in a script: no quoting of values inside tmux's command.
-    let script = dir.join("console.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "export HOME='{home}' DATABASE_URL='{db}' GLP_MSP_SECRET='{secret}'\n\
-             unset RUST_LOG GLP_CLIENT_ID GLP_CLIENT_SECRET\n\
-             '{bin}' --config '{config}' --log-dir '{logs}' 2> '{err}'\n\
-             echo EXIT=$?\nsleep 120\n",
-            home = dir.join("home").display(),
-            db = db.url,
-            secret = sim.client_secret(),
-            bin = env!("CARGO_BIN_EXE_glp-console"),
-            config = config.display(),
-            logs = dir.join("logs").display(),
-            err = dir.join("stderr.txt").display(),
-        ),
-    )
-    .unwrap();
-    let cmd = format!("sh {}", script.display());
+    let cmd = console_script(&dir, &sim, &db, &config);
     let sheet_path = sheet.display().to_string();
-    let sim2 = std::sync::Arc::clone(&sim);
+    let sim2 = Arc::clone(&sim);
     let t2_id = t2.id.clone();
     let dir_path = dir.to_path_buf();
     let picked_ids: Vec<String> = picked.iter().map(|(id, _)| id.clone()).collect();
@@ -161,14 +186,7 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
     tokio::task::spawn_blocking(move || {
         let sim = sim2;
         let t = Tmux::start_sized(&cmd, &dir_path, "wizws", (160, 40));
-        let s = t.wait_for("the console over all workspaces", 60, |s| {
-            (s.contains("all workspaces") && s.contains("[1 Devices")) || s.contains("EXIT=")
-        });
-        assert!(
-            !s.contains("EXIT="),
-            "the console ended: {s}\n{}",
-            std::fs::read_to_string(dir_path.join("stderr.txt")).unwrap_or_default()
-        );
+        console_up(&t, &dir_path);
 
         // The tenant's view; the wizard opens in it and says so.
         t.literal(":ws tenant-02");
@@ -277,4 +295,55 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
     for (kind, ws) in &stored {
         assert_eq!(WorkspaceId::parse(ws).as_ref(), Some(&t2_ws), "{kind}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_the_console_does_not_serve_is_refused_by_name() {
+    let (sim, db, dir, config) = synced_msp().await;
+    // The MSP no longer lists tenant-03: the console serves it no client, its rows stay.
+    let unlisted = glp_console::sim::TenantFaults {
+        unlisted: true,
+        ..Default::default()
+    };
+    let t3 = sim.tenants()[2].clone();
+    assert_eq!(t3.name, "tenant-03");
+    assert!(sim.set_tenant_faults(&t3.id, unlisted));
+    let sheet = dir.join("refused.csv");
+    let serial = sim.devices_of(&t3.id).unwrap()[0]["serialNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(&sheet, format!("Serial Number\n{serial}\n")).unwrap();
+    let cmd = console_script(&dir, &sim, &db, &config);
+    let dir_path = dir.to_path_buf();
+    let sheet_path = sheet.display().to_string();
+    tokio::task::spawn_blocking(move || {
+        let t = Tmux::start_sized(&cmd, &dir_path, "wizno", (160, 40));
+        console_up(&t, &dir_path);
+        t.literal(":ws tenant-03");
+        t.keys(&["Enter"]);
+        t.wait_for("the view of tenant-03", 20, |s| s.contains("ws tenant-03"));
+        t.keys(&["4"]);
+        t.keys(&["n"]);
+        t.wait_for("the file step, in tenant-03", 10, |s| {
+            s.contains("which spreadsheet?") && s.contains("Assign · tenant-03")
+        });
+        t.literal(&sheet_path);
+        t.keys(&["Enter"]);
+        t.wait_for("the refusal naming the workspace", 20, |s| {
+            s.contains("workspace tenant-03 cannot be written to")
+        });
+        t.keys(&["Escape"]);
+        t.keys(&["q"]);
+        t.wait_for("the console to exit cleanly", 30, |s| s.contains("EXIT=0"));
+    })
+    .await
+    .unwrap();
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM assignment_runs")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(runs, 0, "nothing was run");
+    let stats = sim.stats_of(&t3.id).unwrap();
+    assert_eq!(stats.endpoint("devices_patch").requests, 0);
 }

@@ -69,13 +69,14 @@ impl Effects {
 
     /// What the wizard's effects run with: the store, client and engine of `ws` (the
     /// wizard's workspace), or the console's own in a single-workspace console.
-    fn target(&self, ws: Option<&WorkspaceId>) -> Result<Target, String> {
+    fn target(&self, ws: Option<&WorkspaceId>, name: Option<&str>) -> Result<Target, String> {
         target_of(
             self.targets.as_deref(),
             &self.store,
             &self.client,
             &self.commands,
             ws,
+            name,
         )
     }
 
@@ -140,7 +141,8 @@ impl Effects {
 
     /// The wizard's effects.
     fn wizard(&mut self, app: &mut App, e: WizardEffect) {
-        let target = self.target(app.wizard_workspace());
+        let name = app.wizard_workspace_name();
+        let target = self.target(app.wizard_workspace(), name.as_deref());
         let t = match (&e, target) {
             (_, Ok(t)) => t,
             (WizardEffect::Complete { .. } | WizardEffect::Cancel | WizardEffect::Export { .. }, _) => {
@@ -268,7 +270,19 @@ impl Effects {
                     return run_loaders::send_undo_planned(&tx, None, Err(e));
                 }
             };
-            match target_of(Some(&targets), &own.store, &own.client, &own.engine, Some(&ws)) {
+            // The name as stored (a tenant the console does not serve is still listed there).
+            let name = own.store.workspaces().await.ok().and_then(|all| {
+                all.into_iter().find(|w| w.id == ws).map(|w| w.name)
+            });
+            let t = target_of(
+                Some(&targets),
+                &own.store,
+                &own.client,
+                &own.engine,
+                Some(&ws),
+                name.as_deref(),
+            );
+            match t {
                 Ok(t) => {
                     run_loaders::undo_plan_in(t.store, t.client, t.engine, run_id, Some(ws), tx)
                         .await
@@ -290,9 +304,10 @@ fn target_of(
     client: &Option<Client>,
     commands: &mpsc::Sender<SyncCommand>,
     ws: Option<&WorkspaceId>,
+    name: Option<&str>,
 ) -> Result<Target, String> {
     match (targets, ws) {
-        (Some(t), Some(ws)) => t.get(store, ws),
+        (Some(t), Some(ws)) => t.get(store, ws, name),
         _ => Ok(Target {
             store: store.clone(),
             client: client.clone(),

@@ -78,16 +78,14 @@ impl WorkspaceTargets {
         self.primary.as_ref()
     }
 
-    fn name(&self, id: &WorkspaceId) -> String {
-        self.names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    }
-
     /// `base` scoped to `id`, with `id`'s client and engine; or why the wizard cannot write
-    /// there, naming the workspace.
-    pub(super) fn get(&self, base: &Store, id: &WorkspaceId) -> Result<Target, String> {
+    /// there, naming the workspace (`name`: as the console knows it, when it does).
+    pub(super) fn get(
+        &self,
+        base: &Store,
+        id: &WorkspaceId,
+        name: Option<&str>,
+    ) -> Result<Target, String> {
         if let Some(s) = self.served.get(id) {
             return Ok(Target {
                 store: base.for_workspace(id.clone()),
@@ -95,10 +93,13 @@ impl WorkspaceTargets {
                 engine: s.engine.clone(),
             });
         }
-        let name = self.name(id);
+        let name = name
+            .map(str::to_string)
+            .or_else(|| self.names.get(id).cloned())
+            .unwrap_or_else(|| id.to_string());
         let why = self.refused.get(id).cloned().unwrap_or_else(|| {
-            "this console does not serve it (a tenant the MSP no longer lists, or a workspace \
-             not configured); restart the console after `glp-console workspaces` lists it"
+            "this console serves it no client (the MSP no longer lists it, or it is not \
+             configured)"
                 .to_string()
         });
         Err(format!("workspace {name} cannot be written to: {why}"))
