@@ -37,10 +37,7 @@ fn tags_of(sim: &SimHandle, ws: &str) -> BTreeMap<String, Value> {
 }
 
 fn patches(sim: &SimHandle, ws: &str) -> u64 {
-    sim.stats_of(ws)
-        .unwrap()
-        .endpoint("devices_patch")
-        .requests
+    sim.stats_of(ws).unwrap().endpoint("devices_patch").requests
 }
 
 fn patches_ok(sim: &SimHandle, ws: &str) -> u64 {
@@ -241,11 +238,11 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
         let s = t.wait_for("every workspace's runs", 20, |s| {
             s.contains("all workspaces") && s.contains("tenant-sheet.csv")
         });
-        let line = s
-            .lines()
-            .find(|l| l.contains("tenant-sheet.csv"))
-            .unwrap();
-        assert!(line.contains("tenant-02"), "the run's workspace: {line}\n{s}");
+        let line = s.lines().find(|l| l.contains("tenant-sheet.csv")).unwrap();
+        assert!(
+            line.contains("tenant-02"),
+            "the run's workspace: {line}\n{s}"
+        );
         assert!(s.contains("Workspace"), "a Workspace column: {s}");
 
         // Tags on exactly the sheet's devices of tenant-02, sent with tenant-02's token.
@@ -257,7 +254,10 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
                 assert_eq!(Some(tags), before.get(id), "{id} untouched");
             }
         }
-        assert!(patches_ok(&sim, &t2_id) >= 1, "PATCHed with tenant-02's token");
+        assert!(
+            patches_ok(&sim, &t2_id) >= 1,
+            "PATCHed with tenant-02's token"
+        );
 
         // Undo from the consolidated run list: it runs in tenant-02, where the run was made.
         t.keys(&["u"]);
@@ -274,9 +274,17 @@ async fn the_wizard_writes_to_the_workspace_shown_with_its_token() {
     .unwrap();
 
     // The undo put tenant-02's tags back as they were.
-    assert_eq!(tags_of(&sim, &t2.id), before_t2, "the undo restored the tags");
+    assert_eq!(
+        tags_of(&sim, &t2.id),
+        before_t2,
+        "the undo restored the tags"
+    );
     // Nothing went through the MSP's token; its view holds no tag of the run.
-    assert_eq!(patches(&sim, &msp), msp_patches, "no PATCH with the MSP's token");
+    assert_eq!(
+        patches(&sim, &msp),
+        msp_patches,
+        "no PATCH with the MSP's token"
+    );
     let after_msp = tags_of(&sim, &msp);
     for (id, tags) in &after_msp {
         assert!(tags.get("wsjob").is_none(), "{id}: {tags}");

@@ -15,8 +15,8 @@ use super::run_loaders;
 use super::targets::{Target, WorkspaceTargets};
 use super::wizard::{WizardEffect, WizardMsg};
 use crate::assign::apply::{self, ApplyOptions, ApplyRequest};
-use crate::glp::client::Client;
 use crate::domain::WorkspaceId;
+use crate::glp::client::Client;
 use crate::store::Store;
 use crate::sync::events::SyncCommand;
 
@@ -145,9 +145,10 @@ impl Effects {
         let target = self.target(app.wizard_workspace(), name.as_deref());
         let t = match (&e, target) {
             (_, Ok(t)) => t,
-            (WizardEffect::Complete { .. } | WizardEffect::Cancel | WizardEffect::Export { .. }, _) => {
-                self.own()
-            }
+            (
+                WizardEffect::Complete { .. } | WizardEffect::Cancel | WizardEffect::Export { .. },
+                _,
+            ) => self.own(),
             (_, Err(why)) => return refuse(app, &e, why),
         };
         match e {
@@ -255,7 +256,13 @@ impl Effects {
     fn plan_undo(&self, run_id: i64) {
         let Some(targets) = self.targets.clone() else {
             let t = self.own();
-            return run_loaders::spawn_undo_plan(t.store, t.client, t.engine, run_id, self.tx.clone());
+            return run_loaders::spawn_undo_plan(
+                t.store,
+                t.client,
+                t.engine,
+                run_id,
+                self.tx.clone(),
+            );
         };
         let (own, tx) = (self.own(), self.tx.clone());
         tokio::spawn(async move {
@@ -271,9 +278,12 @@ impl Effects {
                 }
             };
             // The name as stored (a tenant the console does not serve is still listed there).
-            let name = own.store.workspaces().await.ok().and_then(|all| {
-                all.into_iter().find(|w| w.id == ws).map(|w| w.name)
-            });
+            let name = own
+                .store
+                .workspaces()
+                .await
+                .ok()
+                .and_then(|all| all.into_iter().find(|w| w.id == ws).map(|w| w.name));
             let t = target_of(
                 Some(&targets),
                 &own.store,
