@@ -19,12 +19,19 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use common::tmux::Tmux;
 use common::{TestDb, TestDir};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use glp_console::config::UiConfig;
 use glp_console::domain::WorkspaceId;
 use glp_console::sim::{MspSim, SimHandle};
+use glp_console::tui::app::{App, Effect};
+use glp_console::tui::run::{ReloadJob, load_scope};
+use glp_console::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use serde_json::Value;
 
 /// Every device of a workspace's view, by id, with its tags.
@@ -354,4 +361,76 @@ async fn a_workspace_the_console_does_not_serve_is_refused_by_name() {
     assert_eq!(runs, 0, "nothing was run");
     let stats = sim.stats_of(&t3.id).unwrap();
     assert_eq!(stats.endpoint("devices_patch").requests, 0);
+}
+
+/// Carry out the reloads the app queued, as the run loop does (other effects are dropped:
+/// the wizard's own are not what this test looks at).
+async fn settle(app: &mut App, db: &TestDb) {
+    if !app
+        .take_effects()
+        .iter()
+        .any(|e| matches!(e, Effect::Reload))
+    {
+        return;
+    }
+    let job = ReloadJob {
+        scope: app.reload_scope(),
+        window_days: app.window_days(),
+        now: app.now(),
+    };
+    let msgs = Mutex::new(Vec::new());
+    load_scope(&db.store, &job, &|l| msgs.lock().unwrap().push(l))
+        .await
+        .unwrap();
+    for l in msgs.into_inner().unwrap() {
+        app.on_loaded(l);
+    }
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(120, 20)).unwrap();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+/// The wizard's workspace is fixed when it opens: the primary when all workspaces are shown,
+/// the one shown after `:ws NAME`, and a `:ws` while it is open does not move it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizards_workspace_is_fixed_when_it_opens() {
+    let (sim, db, _dir, _config) = synced_msp().await;
+    let msp = WorkspaceId::parse(&sim.workspace_id()).unwrap();
+    let t1 = WorkspaceId::parse(&sim.tenants()[0].id).unwrap();
+    let now = chrono::Utc::now();
+    let mut app = App::new(&UiConfig::default(), false, false, now);
+    app.set_primary_workspace(msp.clone());
+    settle(&mut app, &db).await;
+    let n = || KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE);
+
+    // All workspaces: the primary (the MSP, named `acme` in the configuration).
+    app.handle_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));
+    app.handle_key(n());
+    assert_eq!(app.wizard_workspace(), Some(&msp));
+    assert!(screen(&app).contains("Assign · acme"), "{}", screen(&app));
+    app.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(app.wizard().is_none());
+    assert_eq!(app.wizard_workspace(), None);
+
+    // `:ws tenant-01`: the tenant; `:ws tenant-02` meanwhile leaves the open wizard there.
+    app.run_command("ws tenant-01");
+    settle(&mut app, &db).await;
+    app.handle_key(n());
+    assert_eq!(app.wizard_workspace(), Some(&t1));
+    assert!(
+        screen(&app).contains("Assign · tenant-01"),
+        "{}",
+        screen(&app)
+    );
+    app.run_command("ws tenant-02");
+    settle(&mut app, &db).await;
+    assert_eq!(app.wizard_workspace(), Some(&t1));
+    assert!(
+        screen(&app).contains("Assign · tenant-01"),
+        "{}",
+        screen(&app)
+    );
 }
