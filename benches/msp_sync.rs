@@ -9,6 +9,11 @@
 //! * scope "client" (`GLP_BENCH_MSP_CLIENT_SCOPE=1`, ~5 minutes): one budget for all, so the
 //!   floor is pages ÷ rate: `(pages − 1) × 60 s / limit` per endpoint, the larger of the two.
 //!
+//! Then the console over the fleet the last sync stored, showing "all workspaces" (the
+//! consolidated view), in a process of its own so its RSS holds no simulator: start → first
+//! screenful of devices drawn, and a filter keystroke → filtered result on screen over every
+//! device (as benches/tui_bench.rs measures one workspace).
+//!
 //! Sizes: GLP_BENCH_MSP_TENANTS, GLP_BENCH_MSP_DEVICES, GLP_BENCH_MSP_SUBS.
 //! `cargo bench --bench msp_sync`
 #![allow(
@@ -20,27 +25,29 @@
               fns, not in the helpers they share), and a scenario reads top to bottom"
 )]
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/console.rs"]
+mod console;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use glp_console::sim::{self, LimitScope, MspSim, SimConfig, SimHandle};
+use glp_console::store::Store;
+use glp_console::tui::app::TableId;
+use glp_console::tui::filter::MatcherKind;
+
+/// Set in the child this bench starts to measure the console: the database to open.
+const CONSOLE_DB: &str = "GLP_BENCH_MSP_CONSOLE_DB";
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Peak RSS of a running child (VmHWM; see benches/sync_full.rs for why not getrusage).
-fn vm_hwm_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 struct Run {
@@ -69,9 +76,8 @@ fn sync(sim: &SimHandle, db_url: &str, concurrency: usize, scope: &str) -> Run {
         ),
     )
     .unwrap();
-    let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_glp-console"))
-        .arg("--config")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_glp-console"));
+    cmd.arg("--config")
         .arg(&config)
         .arg("--log-dir")
         .arg(dir.join("logs"))
@@ -83,29 +89,12 @@ fn sync(sim: &SimHandle, db_url: &str, concurrency: usize, scope: &str) -> Run {
         .env_remove("GLP_CLIENT_SECRET")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run glp-console");
-    let pid = child.id();
-    let mut peak: f64 = 0.0;
-    while child.try_wait().ok().flatten().is_none() {
-        if let Some(mb) = vm_hwm_mb(pid) {
-            peak = peak.max(mb);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("glp-console output");
-    let wall = t.elapsed();
-    assert!(
-        out.status.success(),
-        "sync failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .stderr(Stdio::piped());
+    let run = child::run(cmd, "sync");
     Run {
-        wall,
-        report: serde_json::from_slice(&out.stdout).expect("JSON report"),
-        peak_rss_mb: peak,
+        wall: run.wall,
+        report: serde_json::from_slice(&run.out.stdout).expect("JSON report"),
+        peak_rss_mb: run.peak_rss_mb,
     }
 }
 
@@ -140,6 +129,105 @@ fn pages(r: &serde_json::Value, resource: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// This bench again, as the console measurement on `db_url`; its output and peak RSS.
+fn console_process(db_url: &str) -> child::Watched {
+    let mut cmd = Command::new(std::env::current_exe().expect("the bench's own path"));
+    cmd.args(std::env::args().skip(1))
+        .env(CONSOLE_DB, db_url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    child::run(cmd, "console measurement")
+}
+
+/// The console measurement itself (in the child): the App on the stored fleet, checked
+/// against the database — "all workspaces" on screen, every consolidated device counted.
+fn console_child(db_url: &str) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // The console's own pool size (`[database] pool_size` default).
+        let store = Store::connect(db_url, 5).await.unwrap();
+        let truth: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM devices_consolidated WHERE removed_at IS NULL",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        let truth = usize::try_from(truth).unwrap();
+        let workspaces = store.workspaces().await.unwrap().len();
+        let rss_before = console::rss_mb("VmRSS:");
+        let console::Opened {
+            mut app,
+            mut term,
+            first_paint,
+            arrivals,
+            devices_first,
+            total_at_first,
+            first_screen,
+            devices_all,
+            all_tabs,
+            rss_peak_load,
+        } = console::open(&store).await;
+        assert!(
+            first_screen.contains("all workspaces"),
+            "the first screenful says all workspaces:\n{first_screen}"
+        );
+        assert_eq!(
+            total_at_first, truth,
+            "device count in the title vs devices_consolidated"
+        );
+        assert_eq!(
+            app.table_by_id(TableId::Devices).len(),
+            truth,
+            "device rows loaded"
+        );
+        println!(
+            "console, all workspaces ({workspaces} workspaces, {truth} devices): loading screen \
+             {first_paint:.1} ms, first screenful of devices {:.0} ms, all rows {:.0} ms, all tabs \
+             {all_tabs:.0} ms",
+            devices_first.unwrap_or(f64::NAN),
+            devices_all.unwrap_or(f64::NAN),
+        );
+        println!(
+            "  loader messages (ms after start): {}",
+            arrivals.join(", ")
+        );
+        let fuzzy = ["ap-635", "6300m", "us-west", "tenant-1", "cn eu-c"];
+        let (mut lat, mut frames) =
+            console::filter_run(&mut app, &mut term, MatcherKind::Nucleo, &fuzzy);
+        let keys = fuzzy.iter().map(|q| q.len()).sum::<usize>();
+        let label = format!("console filter over all {truth} devices {fuzzy:?}");
+        println!(
+            "{}",
+            console::filter_line(&label, keys, &mut lat, &mut frames)
+        );
+        let syntax = [
+            "type:switch",
+            "workspace:tenant-1",
+            "region:eu-w",
+            "!type:ap cn",
+            "^AP-5",
+        ];
+        let (mut lat, mut frames) =
+            console::filter_run(&mut app, &mut term, MatcherKind::Nucleo, &syntax);
+        let keys = syntax.iter().map(|q| q.len()).sum::<usize>();
+        let label = format!("console filter syntax over all {truth} devices {syntax:?}");
+        println!(
+            "{}",
+            console::filter_line(&label, keys, &mut lat, &mut frames)
+        );
+        println!(
+            "console RSS: {:.0} MB now, {:.0} MB peak (before loading: {rss_before:.0} MB; while \
+             loading at most {rss_peak_load:.0} MB; includes the tokio runtime and sqlx pool)",
+            console::rss_mb("VmRSS:"),
+            console::rss_mb("VmHWM:")
+        );
+    });
+}
+
 async fn start(tenants: usize, devices: usize, subs: usize, scope: LimitScope) -> SimHandle {
     sim::start(SimConfig {
         devices,
@@ -159,6 +247,10 @@ async fn start(tenants: usize, devices: usize, subs: usize, scope: LimitScope) -
 }
 
 fn main() {
+    if let Ok(url) = std::env::var(CONSOLE_DB) {
+        console_child(&url);
+        return;
+    }
     // `cargo bench` passes --bench; `cargo test --benches` runs this quickly with tiny sizes.
     let quick = !std::env::args().any(|a| a == "--bench");
     let tenants = if quick {
@@ -189,6 +281,7 @@ fn main() {
              per-workspace limits, started in {:.1} s",
             t.elapsed().as_secs_f64()
         );
+        let mut filled = None;
         for concurrency in if quick { vec![4] } else { vec![1, 4, 16] } {
             let db = common::TestDb::new().await;
             let (s2, u2) = (sim.clone(), db.url.clone());
@@ -211,7 +304,20 @@ fn main() {
                 total(&run.report, "throttled"),
                 run.peak_rss_mb
             );
+            filled = Some(db);
         }
+        let db = filled.expect("a fleet sync ran");
+        let url = db.url.clone();
+        let seen = tokio::task::spawn_blocking(move || console_process(&url))
+            .await
+            .unwrap();
+        print!("{}", String::from_utf8_lossy(&seen.out.stdout));
+        println!(
+            "console process: {:.2} s, peak RSS {:.1} MB (VmHWM, the simulator not in it)",
+            seen.wall.as_secs_f64(),
+            seen.peak_rss_mb
+        );
+        drop(db);
         if std::env::var("GLP_BENCH_MSP_CLIENT_SCOPE").is_ok_and(|v| v == "1") || quick {
             drop(sim);
             let sim = std::sync::Arc::new(start(tenants, devices, subs, LimitScope::Client).await);

@@ -18,11 +18,13 @@
               #[test] fns, not in the helpers they share), and a scenario reads top to bottom"
 )]
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use glp_console::sim::{self, Limits, SimConfig, SimHandle};
 
@@ -31,16 +33,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Peak RSS of a running child from `/proc/<pid>/status` (VmHWM). Not getrusage: a child
-/// spawned with CLONE_VM inherits this (large, simulator-holding) process's high-water mark at
-/// exec, which would be reported as its own.
-fn vm_hwm_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 struct Run {
@@ -62,9 +54,8 @@ fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
         "[api.rate_limits]\ndevices_get = 100000\nsubscriptions_get = 100000\n"
     };
     std::fs::write(&config, format!("[api]\nmax_concurrency = 2\n{limits}")).unwrap();
-    let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_glp-console"))
-        .arg("--config")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_glp-console"));
+    cmd.arg("--config")
         .arg(&config)
         .arg("--log-dir")
         .arg(dir.join("logs"))
@@ -78,29 +69,12 @@ fn sync(sim: &SimHandle, db_url: &str, args: &[&str], limited: bool) -> Run {
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run glp-console");
-    let pid = child.id();
-    let mut peak: f64 = 0.0;
-    while child.try_wait().ok().flatten().is_none() {
-        if let Some(mb) = vm_hwm_mb(pid) {
-            peak = peak.max(mb);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("glp-console output");
-    let wall = t.elapsed();
-    assert!(
-        out.status.success(),
-        "sync failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .stderr(Stdio::piped());
+    let run = child::run(cmd, "sync");
     Run {
-        wall,
-        summary: serde_json::from_slice(&out.stdout).expect("JSON summary"),
-        peak_rss_mb: peak,
+        wall: run.wall,
+        summary: serde_json::from_slice(&run.out.stdout).expect("JSON summary"),
+        peak_rss_mb: run.peak_rss_mb,
     }
 }
 

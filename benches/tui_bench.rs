@@ -18,41 +18,21 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/console.rs"]
+mod console;
 
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
+use console::{draw, filter_line, filter_run, key, pct, rss_mb};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use glp_console::config::UiConfig;
 use glp_console::glp::model::{Device, RawPage, Subscription, parse_items};
-use glp_console::tui::app::{App, Effect, Loaded, TableId};
-use glp_console::tui::filter::{FilterWorker, MatcherKind};
-use glp_console::tui::run::load_all;
-use glp_console::tui::view;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use glp_console::tui::app::TableId;
+use glp_console::tui::filter::MatcherKind;
 use serde_json::json;
 
 const DEVICES: usize = 100_000;
 const SUBS: usize = 2_000;
-
-fn rss_mb(field: &str) -> f64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() {
-        return 0.0;
-    }
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 async fn seed(db: &common::TestDb) {
     let types = ["AP", "SWITCH", "GATEWAY", "COMPUTE", "IAP", "STORAGE"];
@@ -101,79 +81,6 @@ async fn seed(db: &common::TestDb) {
     }
 }
 
-fn loaded_name(l: &Loaded) -> &'static str {
-    match l {
-        Loaded::DevicesHead { .. } => "devices-head",
-        Loaded::Devices(_) => "devices",
-        Loaded::Subscriptions { .. } => "subscriptions",
-        Loaded::Covered(_) => "covered",
-        Loaded::Assign(_) => "assign",
-        Loaded::LastGoodSync(_) => "last-sync",
-        _ => "other",
-    }
-}
-
-fn draw(t: &mut Terminal<TestBackend>, app: &mut App) -> f64 {
-    let s = Instant::now();
-    t.draw(|f| view::draw(f, app)).unwrap();
-    s.elapsed().as_secs_f64() * 1000.0
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-}
-
-/// Type each query a key at a time; after every key wait for its result, drawing frames
-/// meanwhile (as the run loop would at ≤30 fps). Returns (latencies, frame times).
-fn filter_run(
-    app: &mut App,
-    t: &mut Terminal<TestBackend>,
-    kind: MatcherKind,
-    queries: &[&str],
-) -> (Vec<f64>, Vec<f64>) {
-    let (tx, rx) = mpsc::channel();
-    let worker = FilterWorker::spawn(kind, move |r| {
-        let _ = tx.send(r);
-    });
-    let mut lat = Vec::new();
-    let mut frames = Vec::new();
-    for q in queries {
-        app.handle_key(key('/'));
-        for c in q.chars() {
-            let start = Instant::now();
-            app.handle_key(key(c));
-            let mut submitted = false;
-            for e in app.take_effects() {
-                if let Effect::Filter(j) = e {
-                    worker.submit(j);
-                    submitted = true;
-                }
-            }
-            frames.push(draw(t, app)); // the keystroke echo frame
-            if !submitted {
-                // A text that cannot run (an unknown column) is answered on the spot.
-                continue;
-            }
-            loop {
-                match rx.recv_timeout(Duration::from_millis(33)) {
-                    Ok(r) => {
-                        let mine = r.generation == app.table().awaited;
-                        app.on_filter(r);
-                        if mine {
-                            frames.push(draw(t, app));
-                            lat.push(start.elapsed().as_secs_f64() * 1000.0);
-                            break;
-                        }
-                    }
-                    Err(_) => frames.push(draw(t, app)),
-                }
-            }
-        }
-        app.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    }
-    (lat, frames)
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -191,43 +98,19 @@ fn main() {
         // "First frame with devices" is when the first frame showing device rows has been
         // drawn (the first screenful of the 100 000, with the full count in the tab title);
         // "all devices" is when the frame after the full list was applied has been drawn.
-        let start = Instant::now();
-        let now = Utc::now();
-        let mut app = App::new(&UiConfig::default(), false, false, now);
-        let mut t = Terminal::new(TestBackend::new(160, 48)).unwrap();
-        draw(&mut t, &mut app);
-        let first_paint = start.elapsed().as_secs_f64() * 1000.0;
-        let (ltx, mut lrx) = tokio::sync::mpsc::unbounded_channel();
-        let store = db.store.clone();
-        let loader = tokio::spawn(async move {
-            load_all(&store, now, &|l| {
-                let _ = ltx.send(l);
-            })
-            .await
-        });
-        let (mut devices_first, mut devices_all) = (None, None);
-        let mut rss_peak_load: f64 = 0.0;
-        let mut arrivals = Vec::new();
-        while let Some(l) = lrx.recv().await {
-            arrivals.push(format!("{} {:.0}", loaded_name(&l), start.elapsed().as_secs_f64() * 1000.0));
-            let head = matches!(l, Loaded::DevicesHead { .. });
-            let full = matches!(l, Loaded::Devices(_));
-            app.on_loaded(l);
-            draw(&mut t, &mut app);
-            let at = start.elapsed().as_secs_f64() * 1000.0;
-            if (head || full) && devices_first.is_none() {
-                assert!(app.table_by_id(TableId::Devices).total() == DEVICES, "device count in the title");
-                devices_first = Some(at);
-            }
-            if full {
-                devices_all = Some(at);
-            }
-            rss_peak_load = rss_peak_load.max(rss_mb("VmRSS:"));
-        }
-        loader.await.unwrap().unwrap();
-        let first_data_frame = start.elapsed().as_secs_f64() * 1000.0;
-        app.take_effects();
-        draw(&mut t, &mut app);
+        let console::Opened {
+            mut app,
+            term: mut t,
+            first_paint,
+            arrivals,
+            devices_first,
+            total_at_first,
+            devices_all,
+            all_tabs: first_data_frame,
+            rss_peak_load,
+            ..
+        } = console::open(&db.store).await;
+        assert!(devices_first.is_none() || total_at_first == DEVICES, "device count in the title");
         println!("first frame (loading screen): {first_paint:.1} ms");
         println!("loader messages (ms after start): {}", arrivals.join(", "));
         println!(
@@ -279,30 +162,14 @@ fn main() {
         let queries = ["ap-635", "sn1a2b", "us-west", "key00000123", "6300m eu"];
         for kind in [MatcherKind::Nucleo, MatcherKind::Skim] {
             let (mut lat, mut frames) = filter_run(&mut app, &mut t, kind, &queries);
-            println!(
-                "filter {:?}: keystroke→result on screen p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} keys); frame while filtering p95 {:.2} ms, max {:.2} ms",
-                kind,
-                pct(&mut lat.clone(), 0.5),
-                pct(&mut lat.clone(), 0.95),
-                pct(&mut lat, 1.0),
-                queries.iter().map(|q| q.len()).sum::<usize>(),
-                pct(&mut frames.clone(), 0.95),
-                pct(&mut frames, 1.0),
-            );
+            let keys = queries.iter().map(|q| q.len()).sum::<usize>();
+            println!("{}", filter_line(&format!("filter {kind:?}"), keys, &mut lat, &mut frames));
         }
         // The per-cell and column syntax, typed a key at a time like the fuzzy queries.
         let syntax = ["^SN1A", "type:switch", "region:us-w", "!type:ap sn1", "tag:site=site-7"];
         let (mut lat, mut frames) = filter_run(&mut app, &mut t, MatcherKind::Nucleo, &syntax);
-        println!(
-            "filter syntax {:?}: keystroke→result on screen p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} keys); frame while filtering p95 {:.2} ms, max {:.2} ms",
-            syntax,
-            pct(&mut lat.clone(), 0.5),
-            pct(&mut lat.clone(), 0.95),
-            pct(&mut lat, 1.0),
-            syntax.iter().map(|q| q.len()).sum::<usize>(),
-            pct(&mut frames.clone(), 0.95),
-            pct(&mut frames, 1.0),
-        );
+        let keys = syntax.iter().map(|q| q.len()).sum::<usize>();
+        println!("{}", filter_line(&format!("filter syntax {syntax:?}"), keys, &mut lat, &mut frames));
         println!(
             "RSS: {:.0} MB now, {:.0} MB peak (before loading: {rss_before:.0} MB; while loading at most {rss_peak_load:.0} MB; includes the tokio runtime and sqlx pool)",
             rss_mb("VmRSS:"),

@@ -209,6 +209,7 @@ async fn status(cfg: &Config, cli: &Cli, workspaces: &[String]) -> Result<(), Fa
         cli.global.json,
         workspaces,
         &headless::status::configured(cfg),
+        headless::status::Served::of(cfg).as_ref(),
     )
     .await?;
     glp_console::out!("{}", report.text);

@@ -387,7 +387,8 @@ async fn status_names_every_failing_or_stale_workspace() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     // A workspace the configuration declares but the database does not hold has never
-    // synced: listed, and stale.
+    // synced: listed, and stale. The stored ones this configuration does not declare are
+    // listed as not synced and never alert (cron with this file could not mend them).
     let declared = format!(
         "{CONFIG}[[workspaces]]\nname = \"tenant-a\"\nid = \"{}\"\nclient_id = \"a\"\n\
          client_secret = \"s\"\n[[workspaces]]\nname = \"emea\"\n\
@@ -398,9 +399,12 @@ async fn status_names_every_failing_or_stale_workspace() {
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("3 of 4 workspace(s) failing or stale"),
+        stderr.contains("1 of 2 workspace(s) failing or stale"),
         "{stderr}"
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("tenant-b")).unwrap();
+    assert!(line.contains("not synced"), "{stdout}");
     assert!(
         stderr.contains("emea: stale: never synced successfully"),
         "{stderr}"

@@ -236,3 +236,80 @@ async fn an_msp_with_25_tenants_one_refused_one_down_syncs_the_other_23_and_exit
         );
     }
 }
+
+/// A tenant the configuration stops syncing (`[msp] exclude`) keeps its rows and grows old,
+/// but cron can do nothing about it: `status` lists it as "not synced" and exits 0, while the
+/// same database under the configuration that still syncs it exits 7 naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_never_alerts_on_a_tenant_this_configuration_does_not_sync() {
+    let sim = common::msp::start(
+        10,
+        3,
+        MspSim {
+            tenants: 4,
+            devices_per_tenant: 5,
+            subscriptions_per_tenant: 2,
+            ..MspSim::default()
+        },
+    )
+    .await;
+    let db = TestDb::new().await;
+    let dir = TestDir::new("glpc-msp-deselected-");
+    let with = |config: &Path, args: &[&str]| {
+        let mut c = common::msp::command(&sim, &db, &dir, config);
+        c.args(args);
+        run(c)
+    };
+    let config = common::msp::config_file(&dir, &sim, 4);
+    let out = with(&config, &["--sync-only", "--full"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Two days pass for tenant-02 only (its runs are aged in the database).
+    let t2 = sim.tenants()[1].clone();
+    sqlx::query(
+        "UPDATE sync_history SET started_at = started_at - interval '2 days', \
+         finished_at = finished_at - interval '2 days' WHERE workspace_id = $1",
+    )
+    .bind(norm(&t2.id))
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+
+    // Still configured: stale, exit 7, named.
+    let st = with(&config, &["status"]).await;
+    assert_eq!(st.status.code(), Some(7), "{}", text(&st));
+    assert!(
+        String::from_utf8_lossy(&st.stderr).contains(&format!("{}: ", t2.name)),
+        "{}",
+        text(&st)
+    );
+
+    // Excluded: listed as not synced, nothing alerts.
+    let mut body = std::fs::read_to_string(&config).unwrap();
+    body.push_str(&format!("exclude = [\"{}\"]\n", t2.name));
+    std::fs::write(&config, body).unwrap();
+    let st = with(&config, &["status"]).await;
+    assert_eq!(st.status.code(), Some(0), "{}", text(&st));
+    let stdout = String::from_utf8_lossy(&st.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&t2.name))
+        .unwrap_or_else(|| panic!("{}'s line: {stdout}", t2.name));
+    assert!(line.contains("not synced"), "{line}");
+    assert!(
+        stdout.contains("4 of 4 workspace(s) ok, 0 failing or stale"),
+        "the MSP and the three tenants it syncs are judged: {stdout}"
+    );
+    let st = with(&config, &["status", "--json"]).await;
+    assert_eq!(st.status.code(), Some(0), "{}", text(&st));
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    let w = v["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == t2.name.as_str())
+        .unwrap();
+    assert_eq!(w["synced_by_this_configuration"], false, "{w}");
+    assert_eq!(w["state"], "not synced", "{w}");
+    assert_eq!(v["failing_or_stale"], serde_json::json!([]), "{v}");
+}

@@ -37,6 +37,19 @@ impl Config {
             .unwrap_or_else(|| std::env::temp_dir().join("glp-console-reports"))
     }
 
+    /// Where the console keeps what it learns between sessions (saved views): the platform
+    /// state directory (`$XDG_STATE_HOME/glp-console`, `~/.local/state/glp-console` on
+    /// Linux), the data directory where the platform has none.
+    pub fn state_dir(&self) -> PathBuf {
+        directories::ProjectDirs::from("", "", "glp-console")
+            .map(|d| {
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .to_path_buf()
+            })
+            .unwrap_or_else(|| std::env::temp_dir().join("glp-console-state"))
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.log.dir.clone().unwrap_or_else(Self::default_log_dir)
     }

@@ -67,6 +67,31 @@ impl MspConfig {
         !hit(&self.exclude) && (self.include.is_empty() || hit(&self.include))
     }
 
+    /// The tenants among `listed` that are synced: selected ([`MspConfig::selects`], never the
+    /// MSP itself), by name then id, the first `max_tenants`. Also how many were selected
+    /// before the cap. Discovery chooses with it, and `status` too (over the stored tenants),
+    /// so a tenant this configuration does not sync is never judged stale.
+    pub fn choose<T>(
+        &self,
+        listed: Vec<T>,
+        key: impl Fn(&T) -> (&WorkspaceId, &str),
+    ) -> (Vec<T>, usize) {
+        let mut chosen: Vec<T> = listed
+            .into_iter()
+            .filter(|t| {
+                let (id, name) = key(t);
+                id != &self.workspace.id && self.selects(id, name)
+            })
+            .collect();
+        chosen.sort_by(|a, b| {
+            let ((ia, na), (ib, nb)) = (key(a), key(b));
+            na.cmp(nb).then(ia.cmp(ib))
+        });
+        let selected = chosen.len();
+        chosen.truncate(self.max_tenants as usize);
+        (chosen, selected)
+    }
+
     /// The token URL for a tenant's token exchange: the MSP's token URL with the MSP's id
     /// replaced by the tenant's (so a custom token URL, a simulator's say, keeps its shape),
     /// or the per-workspace default when the MSP's URL does not carry its id.

@@ -2,12 +2,18 @@
 //! of the single-workspace status ([`super::reports::health`]); exit 7 when any workspace is
 //! failing or stale, each one named on stderr so the cron mail says which. A database with
 //! one workspace prints exactly what it always did. A workspace the configuration declares
-//! but the database does not hold yet has never synced: it is listed, and stale.
+//! but the database does not hold yet has never synced: it is listed, and stale. A workspace
+//! the database holds but this configuration does not sync (a tenant `[msp] exclude` or the
+//! cap leaves out, a `[[workspaces]]` entry taken out of the file) is listed as "not synced" and
+//! never alerts: cron could do nothing about it.
+
+use std::collections::BTreeSet;
 
 use super::Failure;
 use super::reports::{self, Health, human_age, run_brief};
 use crate::cli::exit;
-use crate::config::Config;
+use crate::config::{Config, MspConfig};
+use crate::domain::{WorkspaceId, WorkspaceKind};
 use crate::store::Store;
 use crate::store::workspaces::WorkspaceRecord;
 
@@ -28,6 +34,7 @@ pub async fn run(
     json: bool,
     names: &[String],
     configured: &[WorkspaceRecord],
+    served: Option<&Served>,
 ) -> Result<StatusReport, Failure> {
     let mut stored = store.workspaces().await?;
     let missing: Vec<WorkspaceRecord> = configured
@@ -43,16 +50,15 @@ pub async fn run(
         let one = chosen.as_ref().unwrap_or(&stored).first().cloned();
         return single(store, one, stale_after, json, !names.is_empty()).await;
     }
+    let synced = served.map(|s| s.ids(&stored));
     let list = chosen.unwrap_or(stored);
     let mut judged = Vec::with_capacity(list.len());
     for ws in list {
         let h = reports::health(&store.for_workspace(ws.id.clone()), stale_after).await?;
-        judged.push((ws, h));
+        let served = synced.as_ref().is_none_or(|s| s.contains(&ws.id));
+        judged.push(Judged { ws, h, served });
     }
-    let alerting: Vec<&(WorkspaceRecord, Health)> = judged
-        .iter()
-        .filter(|(ws, h)| ws.removed_at.is_none() && !h.ok())
-        .collect();
+    let alerting: Vec<&Judged> = judged.iter().filter(|j| j.alerts()).collect();
     let code = if alerting.is_empty() {
         exit::OK
     } else {
@@ -61,12 +67,9 @@ pub async fn run(
     let problem = (!alerting.is_empty()).then(|| {
         let lines: Vec<String> = alerting
             .iter()
-            .map(|(ws, h)| format!("{}: {}", ws.name, verdict(h)))
+            .map(|j| format!("{}: {}", j.ws.name, verdict(&j.h)))
             .collect();
-        let judged_n = judged
-            .iter()
-            .filter(|(w, _)| w.removed_at.is_none())
-            .count();
+        let judged_n = judged.iter().filter(|j| j.counts()).count();
         format!(
             "{} of {judged_n} workspace(s) failing or stale:\n  {}",
             alerting.len(),
@@ -83,6 +86,59 @@ pub async fn run(
         code,
         problem,
     })
+}
+
+/// A stored workspace, its health, and whether this configuration syncs it.
+struct Judged {
+    ws: WorkspaceRecord,
+    h: Health,
+    served: bool,
+}
+
+impl Judged {
+    /// Judged at all: not removed, and synced by this configuration.
+    fn counts(&self) -> bool {
+        self.ws.removed_at.is_none() && self.served
+    }
+
+    fn alerts(&self) -> bool {
+        self.counts() && !self.h.ok()
+    }
+}
+
+/// What a multi-workspace configuration syncs: the workspaces it declares and the tenants its
+/// `[msp]` chooses — by the rules discovery chooses with, over the tenants stored as listed.
+pub struct Served {
+    declared: BTreeSet<WorkspaceId>,
+    msp: Option<MspConfig>,
+}
+
+impl Served {
+    /// `None` for the single-workspace configuration: its status judges what the database
+    /// holds.
+    pub fn of(cfg: &Config) -> Option<Served> {
+        cfg.is_multi_workspace().then(|| Served {
+            declared: configured(cfg).into_iter().map(|w| w.id).collect(),
+            msp: cfg.msp.clone(),
+        })
+    }
+
+    fn ids(&self, stored: &[WorkspaceRecord]) -> BTreeSet<WorkspaceId> {
+        let mut ids = self.declared.clone();
+        if let Some(msp) = &self.msp {
+            let tenants: Vec<&WorkspaceRecord> = stored
+                .iter()
+                .filter(|w| {
+                    w.kind == WorkspaceKind::Tenant
+                        && w.parent_id.as_ref() == Some(&msp.workspace.id)
+                        && w.removed_at.is_none()
+                })
+                .collect();
+            let (chosen, _) = msp.choose(tenants, |w| (&w.id, w.name.as_str()));
+            ids.extend(chosen.into_iter().map(|w| w.id.clone()));
+        }
+        ids
+    }
 }
 
 /// The workspaces a multi-workspace configuration declares (each `[[workspaces]]` and the
@@ -174,9 +230,11 @@ fn verdict(h: &Health) -> String {
     parts.join("; ")
 }
 
-fn state(ws: &WorkspaceRecord, h: &Health) -> &'static str {
+fn state(j: &Judged) -> &'static str {
+    let (ws, h) = (&j.ws, &j.h);
     match (ws.removed_at.is_some(), h.failing, h.stale) {
         (true, _, _) => "removed",
+        _ if !j.served => "not synced",
         (false, true, true) => "FAILING+STALE",
         (false, true, false) => "FAILING",
         (false, false, true) => "STALE",
@@ -184,14 +242,10 @@ fn state(ws: &WorkspaceRecord, h: &Health) -> &'static str {
     }
 }
 
-fn render_text(
-    judged: &[(WorkspaceRecord, Health)],
-    stale_after: std::time::Duration,
-    alerting: usize,
-) -> String {
+fn render_text(judged: &[Judged], stale_after: std::time::Duration, alerting: usize) -> String {
     let name_w = judged
         .iter()
-        .map(|(w, _)| w.name.chars().count())
+        .map(|j| j.ws.name.chars().count())
         .max()
         .unwrap_or(0)
         .max(9);
@@ -199,7 +253,8 @@ fn render_text(
         "{:<name_w$}  {:<10} {:<13}  {:<20}  {:>9}  {:<6} {:<10}  {}\n",
         "WORKSPACE", "KIND", "STATE", "LAST GOOD SYNC (UTC)", "AGE", "RUN", "OUTCOME", "ERROR"
     );
-    for (ws, h) in judged {
+    for j in judged {
+        let (ws, h) = (&j.ws, &j.h);
         let good = h
             .last_good
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -223,7 +278,7 @@ fn render_text(
             "{:<name_w$}  {:<10} {:<13}  {:<20}  {:>9}  {:<6} {:<10}  {}\n",
             ws.name,
             ws.kind.as_str(),
-            state(ws, h),
+            state(j),
             good,
             age,
             run,
@@ -231,10 +286,7 @@ fn render_text(
             error
         ));
     }
-    let judged_n = judged
-        .iter()
-        .filter(|(w, _)| w.removed_at.is_none())
-        .count();
+    let judged_n = judged.iter().filter(|j| j.counts()).count();
     out.push_str(&format!(
         "{} of {judged_n} workspace(s) ok, {alerting} failing or stale (stale after {})\n",
         judged_n - alerting,
@@ -243,21 +295,19 @@ fn render_text(
     out
 }
 
-fn render_json(
-    judged: &[(WorkspaceRecord, Health)],
-    stale_after: std::time::Duration,
-    code: i32,
-) -> String {
+fn render_json(judged: &[Judged], stale_after: std::time::Duration, code: i32) -> String {
     let lines: Vec<serde_json::Value> = judged
         .iter()
-        .map(|(ws, h)| {
+        .map(|j| {
+            let (ws, h) = (&j.ws, &j.h);
             serde_json::json!({
                 "name": ws.name,
                 "id": ws.id.as_str(),
                 "kind": ws.kind.as_str(),
                 "removed_at": ws.removed_at,
-                "state": state(ws, h),
-                "ok": ws.removed_at.is_some() || h.ok(),
+                "state": state(j),
+                "synced_by_this_configuration": j.served,
+                "ok": !j.alerts(),
                 "failing": h.failing,
                 "stale": h.stale,
                 "last_success": h.last_good,
@@ -268,8 +318,8 @@ fn render_json(
         .collect();
     let failing: Vec<&str> = judged
         .iter()
-        .filter(|(w, h)| w.removed_at.is_none() && !h.ok())
-        .map(|(w, _)| w.name.as_str())
+        .filter(|j| j.alerts())
+        .map(|j| j.ws.name.as_str())
         .collect();
     let v = serde_json::json!({
         "ok": code == exit::OK,

@@ -91,19 +91,13 @@ pub async fn discover(cfg: &Config, msp: &MspConfig, store: &Store, members: &[M
                 .push(format!("could not mark removed tenants: {e}")),
         }
     }
-    let mut chosen: Vec<Candidate> = listed
-        .into_iter()
-        .filter(|c| &c.id != msp_id && msp.selects(&c.id, &c.name))
-        .collect();
-    chosen.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    let cap = msp.max_tenants as usize;
-    if chosen.len() > cap {
+    let (chosen, selected) = msp.choose(listed, |c| (&c.id, &c.name));
+    if selected > chosen.len() {
         out.notes.push(format!(
-            "MSP {:?} lists {} selected tenants; syncing the first {cap} by name ([msp] max_tenants)",
+            "MSP {:?} lists {selected} selected tenants; syncing the first {} by name ([msp] max_tenants)",
             msp.workspace.name,
             chosen.len()
         ));
-        chosen.truncate(cap);
     }
     let shared: Option<Arc<Pacer>> =
         (cfg.sync.rate_limit_scope == RateLimitScope::Client).then(|| msp_client.pacer());

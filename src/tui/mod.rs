@@ -23,6 +23,7 @@ pub mod model;
 pub mod output;
 pub mod run;
 mod run_loaders;
+pub mod saved_views;
 mod suspend;
 pub mod targets;
 pub mod terminal;

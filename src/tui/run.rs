@@ -59,6 +59,8 @@ pub struct TuiContext {
     /// A console over several workspaces: each one's client and engine, so the wizard
     /// writes to the workspace it was opened in (`None`: one workspace, `client` above).
     pub workspaces: Option<super::targets::WorkspaceTargets>,
+    /// Where the saved views live (`Config::state_dir`).
+    pub state_dir: PathBuf,
 }
 
 /// A fleet's feed for a console over several workspaces (one engine per workspace): every
@@ -112,11 +114,13 @@ pub async fn run_with(ctx: TuiContext, fleet: Option<FleetFeed>) -> anyhow::Resu
         sync_asked,
         sync_off,
         workspaces,
+        state_dir,
     } = ctx;
     let mouse = ui.mouse;
     let mut guard = TerminalGuard::enter(mouse)?;
     let mut app = App::new(&ui, read_only, no_color_env(), Utc::now());
     app.set_reports_dir(reports_dir);
+    app.load_views(&state_dir);
     if let Some(why) = sync_off {
         app.set_sync_off(why);
     }

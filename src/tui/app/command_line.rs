@@ -74,6 +74,9 @@ impl App {
                 Cmd::Window | Cmd::Expiring => vec!["30".into(), "60".into(), "90".into()],
                 Cmd::Sync => vec!["full".into(), "devices".into(), "subscriptions".into()],
                 Cmd::Workspace if words.len() == 1 => self.workspace_candidates(),
+                Cmd::View | Cmd::DelView | Cmd::Save if words.len() == 1 => {
+                    self.views.names().map(String::from).collect()
+                }
                 Cmd::Export => vec![
                     format!("{}.csv", self.tab.title().to_lowercase()),
                     format!("{}.xlsx", self.tab.title().to_lowercase()),
@@ -85,7 +88,10 @@ impl App {
         let p = partial.to_lowercase();
         options
             .into_iter()
-            .filter(|o| o.starts_with(&p) && o != &p)
+            .filter(|o| {
+                let o = o.to_lowercase();
+                o.starts_with(&p) && o != p
+            })
             .collect()
     }
 
@@ -130,11 +136,14 @@ impl App {
             }
             Cmd::Export => self.command_export(args),
             Cmd::Workspace => self.command_ws(args),
+            Cmd::Save => self.command_save(args),
+            Cmd::View => self.command_view(args),
+            Cmd::DelView => self.command_delview(args),
         }
     }
 
     /// A jump to a tab, as its key does (the wizard keeps its place in the Assign tab).
-    fn go_tab(&mut self, tab: Tab) {
+    pub(super) fn go_tab(&mut self, tab: Tab) {
         let action = match tab {
             Tab::Devices => Action::TabDevices,
             Tab::Subscriptions => Action::TabSubscriptions,

@@ -17,6 +17,9 @@ pub enum Cmd {
     Messages,
     History,
     Workspace,
+    Save,
+    View,
+    DelView,
     Help,
     Quit,
 }
@@ -86,6 +89,9 @@ pub const COMMANDS: &[Command] = &[
     c(Cmd::Messages, "messages", "", "every message shown so far").or(&["msgs"]),
     c(Cmd::History, "history", "", "the sync runs, as `glp-console status` lists them"),
     c(Cmd::Workspace, "ws", "[NAME|all]", "show one workspace (its name completes) or all of them; none: the Workspaces tab").or(&["workspace"]).workspaces(),
+    c(Cmd::Save, "save", "NAME", "keep this tab's filter, sort and columns as a view (asks before replacing one)"),
+    c(Cmd::View, "view", "[NAME]", "apply a saved view (its name completes); none: list them"),
+    c(Cmd::DelView, "delview", "NAME", "forget a saved view"),
     c(Cmd::Help, "help", "", "this help"),
     c(Cmd::Quit, "quit", "", "quit").or(&["q", "q!"]),
 ];

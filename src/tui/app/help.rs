@@ -60,6 +60,7 @@ impl App {
             }
             push_entry(&mut lines, &mut heading, &commands, &c.usage(), &d);
         }
+        self.help_saved_views(&mut lines, &mut heading);
         // Read-only never opens the wizard: its keys would be noise.
         if !self.read_only() {
             let wizard = format!(
@@ -83,6 +84,24 @@ impl App {
             );
         }
         lines
+    }
+
+    /// The saved views by name, with where they are kept (a `:view` away).
+    fn help_saved_views(&self, lines: &mut Vec<HelpLine>, heading: &mut String) {
+        let cmd = self.keymap().say(Action::Command);
+        let at = self
+            .views
+            .path()
+            .map(|p| format!(", kept in {}", p.display()))
+            .unwrap_or_default();
+        let g = format!("Saved views ({cmd}view NAME applies one{at})");
+        if self.views.is_empty() {
+            let none = "none yet: save this tab's filter, sort and columns under a name";
+            push_entry(lines, heading, &g, &format!("{cmd}save NAME"), none);
+        }
+        for (name, v) in self.views.iter() {
+            push_entry(lines, heading, &g, name, &v.summary());
+        }
     }
 
     /// The help's find line while it is typed.

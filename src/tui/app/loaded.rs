@@ -1,5 +1,6 @@
 //! Data from the loader tasks.
 
+use super::messages::OnYes;
 use super::{App, Effect, InputMode, Loaded, TableId, ToastLevel};
 use crate::tui::keys::Action;
 use crate::tui::wizard::WizardMsg;
@@ -82,7 +83,7 @@ impl App {
                         rows,
                         overwrite: true,
                     };
-                    self.ask = Some((question, again));
+                    self.ask = Some((question, OnYes::Effect(again)));
                     self.mode = InputMode::Ask;
                 } else {
                     let again = self.keymap.say(Action::Command);

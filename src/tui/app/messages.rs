@@ -15,6 +15,7 @@ use crate::tui::filter::FilterJob;
 use crate::tui::model::rows;
 use crate::tui::model::table::TableData;
 use crate::tui::model::table_id::TableId;
+use crate::tui::saved_views::SavedView;
 use crate::tui::wizard::{WizardEffect, WizardMsg};
 
 /// Work the run loop carries out for the app.
@@ -121,4 +122,12 @@ pub enum Loaded {
     },
     /// The sync runs, newest first.
     History(Result<Vec<RunRecord>, String>),
+}
+
+/// What a yes to the question asked does.
+#[derive(Debug, Clone)]
+pub(super) enum OnYes {
+    Effect(Effect),
+    /// Replace the saved view of that name.
+    SaveView(String, Box<SavedView>),
 }

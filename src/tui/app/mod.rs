@@ -20,6 +20,7 @@ mod messages;
 mod modes;
 mod parts;
 mod runs;
+mod saved;
 mod sync_view;
 mod tables;
 mod wizard_host;
@@ -37,6 +38,7 @@ use super::keys::{Action, Keymap, WizardAction};
 use super::line_edit::LineEdit;
 use super::model::marks::Marks;
 use super::model::rows::{self, MonthBucket};
+use super::saved_views::ViewsFile;
 use super::theme::Theme;
 use super::wizard::Wizard;
 use crate::config::UiConfig;
@@ -110,7 +112,7 @@ pub struct App {
     /// The tab a drill-down started from (Esc goes back there).
     drill_from: Option<Tab>,
     /// Asked of the user, awaiting y/n: what yes does.
-    ask: Option<(String, Effect)>,
+    ask: Option<(String, messages::OnYes)>,
     detail: Option<DetailView>,
     columns_cursor: usize,
     toasts: super::toast::Toasts,
@@ -151,6 +153,8 @@ pub struct App {
     wizard_ws: Option<WorkspaceId>,
     /// The workspace the console's own store speaks for, in a console over several.
     primary_ws: Option<WorkspaceId>,
+    /// The saved views (`:save`, `:view`) and their file.
+    views: ViewsFile,
 }
 
 fn key(c: char) -> KeyEvent {
@@ -214,6 +218,7 @@ impl App {
             ws: WorkspacesView::default(),
             wizard_ws: None,
             primary_ws: None,
+            views: ViewsFile::default(),
         };
         for w in warnings {
             app.toast(ToastLevel::Warn, w);

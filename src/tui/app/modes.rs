@@ -4,6 +4,7 @@
 
 use crossterm::event::KeyEvent;
 
+use super::messages::OnYes;
 use super::{App, InputMode, ToastLevel};
 use crate::tui::keys::WizardAction;
 use crate::tui::keys::{Context, ModalAction as M};
@@ -98,18 +99,27 @@ impl App {
         let answer = self.keymap.wizard.action(WizardStep::Confirm, &ev);
         match answer {
             Some(WizardAction::Yes) => {
-                if let Some((_, e)) = self.ask.take() {
-                    self.effects.push(e);
-                }
                 self.mode = InputMode::Normal;
+                match self.ask.take() {
+                    Some((_, OnYes::Effect(e))) => self.effects.push(e),
+                    Some((_, OnYes::SaveView(name, view))) => self.store_view(&name, *view),
+                    None => {}
+                }
             }
             Some(WizardAction::No) => {
-                if let Some((q, _)) = self.ask.take() {
-                    let what = q.split(" exists").next().unwrap_or("").to_string();
-                    self.toast(
+                match self.ask.take() {
+                    Some((q, OnYes::Effect(_))) => {
+                        let what = q.split(" exists").next().unwrap_or("").to_string();
+                        self.toast(
+                            ToastLevel::Info,
+                            format!("not exported: {what} kept as it was"),
+                        );
+                    }
+                    Some((_, OnYes::SaveView(name, _))) => self.toast(
                         ToastLevel::Info,
-                        format!("not exported: {what} kept as it was"),
-                    );
+                        format!("not saved: view {name} kept as it was"),
+                    ),
+                    None => {}
                 }
                 self.mode = InputMode::Normal;
             }

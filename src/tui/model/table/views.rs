@@ -24,6 +24,17 @@ impl TableModel {
         self.hscroll.set(self.hscroll.get().min(max));
     }
 
+    /// Back to the load order (a saved view without a sort); the selection keeps its row.
+    pub fn clear_sort(&mut self) {
+        let anchor = self.selected_row().map(|r| r.id.clone());
+        self.sort = None;
+        self.order = (0..self.rows.len() as u32).collect();
+        self.rebuild_view();
+        if let Some(id) = anchor {
+            self.select_id(&id);
+        }
+    }
+
     /// Show only the rows `drill` names (None: all rows again).
     pub fn set_drill(&mut self, drill: Option<Drill>) {
         let anchor = self.selected_row().map(|r| r.id.clone());
