@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::cli::exit;
 use crate::config::Config;
 use crate::headless::Failure;
-use crate::headless::sync_only::{build_client, engine_config};
+use crate::headless::sync_only::engine_config;
 use crate::store::Store;
 use crate::sync::engine;
 use crate::sync::{EngineStatus, Mode, Scope, SyncCommand, Trigger};
@@ -48,7 +48,7 @@ pub async fn console_then(
 ) -> Result<(), Failure> {
     // Browsing needs no credentials: read-only opens the stored inventory without them,
     // with sync off and the reason in the status bar.
-    let (client, sync_off) = match build_client(cfg) {
+    let (client, sync_off) = match crate::headless::assign::assign_client(cfg) {
         Ok(c) => (Some(c), None),
         Err(f) if read_only => (None, Some(no_credentials_reason(&f.message))),
         Err(f) => {
@@ -112,6 +112,7 @@ pub async fn console_then(
         state_dir: cfg.state_dir(),
         sync_asked,
         sync_off: None,
+        workspaces: None,
     })
     .await;
     // Stop a running sync cleanly (recorded as cancelled) before leaving.
@@ -137,6 +138,15 @@ async fn fleet_console(
     for note in &roster.notes {
         tracing::warn!("{note}");
     }
+    // The wizard writes with the client and engine of the workspace it runs in.
+    let clients: Vec<crate::sync::fleet::Member> = roster
+        .members
+        .iter()
+        .map(|m| crate::sync::fleet::Member {
+            ws: m.ws.clone(),
+            client: m.client.clone(),
+        })
+        .collect();
     let mut fleet = crate::sync::fleet::Fleet::spawn(
         roster.members,
         store,
@@ -144,6 +154,12 @@ async fn fleet_console(
         cfg.sync.workspace_concurrency,
     );
     let feed = tui::run::FleetFeed::new(fleet.take_events(), &fleet.members);
+    let targets = tui::WorkspaceTargets::new(
+        store.workspace().clone(),
+        &clients,
+        &fleet.members,
+        &roster.unavailable,
+    );
     let status = match fleet.member(store.workspace()) {
         Some(m) => m.status.clone(),
         None => tokio::sync::watch::channel(crate::sync::EngineStatus::default()).1,
@@ -184,6 +200,7 @@ async fn fleet_console(
             state_dir: cfg.state_dir(),
             sync_asked,
             sync_off: None,
+            workspaces: Some(targets),
         },
         Some(feed),
     )
@@ -224,6 +241,7 @@ async fn without_engine(
         state_dir: cfg.state_dir(),
         sync_asked: false,
         sync_off,
+        workspaces: None,
     })
     .await
     .map_err(|e| Failure::new(exit::CONFIG, format!("{e:#}")))

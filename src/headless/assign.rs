@@ -51,7 +51,8 @@ pub struct AssignOptions {
 
 /// The client of the workspace the run works on: with declared workspaces (an `[msp]`,
 /// say) the primary one's own credentials, so an MSP moves its devices with its own client.
-fn assign_client(cfg: &Config) -> Result<Client, Failure> {
+/// The console opens with it too (an `[msp]` without `[api]` credentials).
+pub(crate) fn assign_client(cfg: &Config) -> Result<Client, Failure> {
     let Some(w) = cfg.clients().next().filter(|_| cfg.declares_workspaces()) else {
         return build_client(cfg);
     };

@@ -461,6 +461,20 @@ impl Store {
         }))
     }
 
+    /// The workspace a run was made in (an undo writes there); `None` when there is no
+    /// such run.
+    pub async fn audit_run_workspace(
+        &self,
+        run_id: i64,
+    ) -> Result<Option<crate::domain::WorkspaceId>, StoreError> {
+        let ws: Option<String> =
+            sqlx::query_scalar("SELECT workspace_id FROM assignment_runs WHERE id = $1")
+                .bind(run_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(ws.and_then(|w| crate::domain::WorkspaceId::parse(&w)))
+    }
+
     /// The devices of a run, by serial.
     pub async fn audit_devices(&self, run_id: i64) -> Result<Vec<RunDeviceRow>, StoreError> {
         let rows = sqlx::query(

@@ -131,7 +131,8 @@ impl Fleet {
 
     /// The fleet behind one engine's command channel, for a front end that speaks to one
     /// engine: a sync or a cancel goes to every workspace, a targeted refresh to `primary`
-    /// (the workspace the wizard wrote to), and shutdown stops them all.
+    /// (the console's own workspace; the wizard sends its refreshes straight to the engine of
+    /// the workspace it wrote to, `tui::targets`), and shutdown stops them all.
     pub fn behind_commands(
         self,
         primary: WorkspaceId,

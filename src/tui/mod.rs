@@ -25,6 +25,7 @@ pub mod run;
 mod run_loaders;
 pub mod saved_views;
 mod suspend;
+pub mod targets;
 pub mod terminal;
 pub mod theme;
 pub mod toast;
@@ -32,3 +33,4 @@ pub mod view;
 pub mod wizard;
 
 pub use run::{TuiContext, run};
+pub use targets::WorkspaceTargets;

@@ -57,6 +57,9 @@ pub struct TuiContext {
     pub sync_asked: bool,
     /// Why this console cannot sync beyond read-only mode (no credentials).
     pub sync_off: Option<String>,
+    /// A console over several workspaces: each one's client and engine, so the wizard
+    /// writes to the workspace it was opened in (`None`: one workspace, `client` above).
+    pub workspaces: Option<super::targets::WorkspaceTargets>,
     /// Where the saved views live (`Config::state_dir`).
     pub state_dir: PathBuf,
 }
@@ -111,6 +114,7 @@ pub async fn run_with(ctx: TuiContext, fleet: Option<FleetFeed>) -> anyhow::Resu
         reports_dir,
         sync_asked,
         sync_off,
+        workspaces,
         state_dir,
     } = ctx;
     let mouse = ui.mouse;
@@ -125,6 +129,9 @@ pub async fn run_with(ctx: TuiContext, fleet: Option<FleetFeed>) -> anyhow::Resu
         app.sync_requested();
     }
     app.set_home(std::env::var_os("HOME").map(PathBuf::from));
+    if let Some(p) = workspaces.as_ref().and_then(|w| w.primary()) {
+        app.set_primary_workspace(p.clone());
+    }
     if let Some((path, sheet)) = assign {
         app.wizard_open(&path.display().to_string(), sheet);
     }
@@ -139,7 +146,8 @@ pub async fn run_with(ctx: TuiContext, fleet: Option<FleetFeed>) -> anyhow::Resu
     if let Some(c) = client.as_ref().filter(|_| !read_only) {
         loaders::spawn_application_names(store.clone(), c.clone(), tx.clone());
     }
-    let mut effects = Effects::new(store, client, commands.clone(), tx, worker);
+    let mut effects =
+        Effects::new(store, client, commands.clone(), tx, worker).with_targets(workspaces);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);

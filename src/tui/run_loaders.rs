@@ -11,9 +11,10 @@ use super::loaders::{Msg, effective_scope, export_report, without_figures};
 use super::model::changes::{ChangeWindow, change_rows};
 use super::model::workspaces;
 use super::wizard::{WizardMsg, wizard_data};
-use crate::assign::apply::prepare_undo;
+use crate::assign::apply::{UndoPlan, prepare_undo};
 use crate::assign::recorded::RecordedRun;
 use crate::assign::session;
+use crate::domain::WorkspaceId;
 use crate::glp::client::Client;
 use crate::store::Store;
 use crate::store::views::ViewScope;
@@ -35,13 +36,42 @@ pub(super) fn spawn_undo_plan(
     run_id: i64,
     tx: mpsc::UnboundedSender<Msg>,
 ) {
-    tokio::spawn(async move {
-        let r = prepare_undo(&store, client.as_ref(), Some(&engine), run_id)
-            .await
-            .map(Box::new)
-            .map_err(|e| e.to_string());
-        send(&tx, Loaded::UndoPlanned(r));
-    });
+    tokio::spawn(undo_plan_in(store, client, engine, run_id, None, tx));
+}
+
+/// [`spawn_undo_plan`]'s work, with the workspace the run was made in (`workspace`, in a
+/// console over several) passed back with the plan: the wizard applies the undo there.
+pub(super) async fn undo_plan_in(
+    store: Store,
+    client: Option<Client>,
+    engine: mpsc::Sender<SyncCommand>,
+    run_id: i64,
+    workspace: Option<WorkspaceId>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    let r = prepare_undo(&store, client.as_ref(), Some(&engine), run_id)
+        .await
+        .map(Box::new)
+        .map_err(|e| e.to_string());
+    send_undo_planned(&tx, workspace, r);
+}
+
+/// An undo plan (or why there is none) to the loop, with the run's workspace when known.
+pub(super) fn send_undo_planned(
+    tx: &mpsc::UnboundedSender<Msg>,
+    workspace: Option<WorkspaceId>,
+    r: Result<Box<UndoPlan>, String>,
+) {
+    match workspace {
+        None => send(tx, Loaded::UndoPlanned(r)),
+        Some(workspace) => send(
+            tx,
+            Loaded::UndoPlannedIn {
+                workspace,
+                result: r,
+            },
+        ),
+    }
 }
 
 pub(super) fn spawn_run_detail(store: Store, run_id: i64, tx: mpsc::UnboundedSender<Msg>) {

@@ -72,7 +72,10 @@ impl App {
             }
             Loaded::Exported(Ok(msg)) => self.toast(ToastLevel::Info, msg),
             Loaded::Exported(Err(e)) => self.toast(ToastLevel::Error, e),
-            Loaded::UndoPlanned(r) => self.undo_planned(r),
+            Loaded::UndoPlanned(r) => self.undo_planned(None, r),
+            Loaded::UndoPlannedIn { workspace, result } => {
+                self.undo_planned(Some(workspace), result)
+            }
             Loaded::RunDetail { run_id, result } => self.run_detail_loaded(run_id, result),
             Loaded::History(r) => self.history_loaded(r),
             Loaded::Overview(f) => self.overview_loaded(f),

@@ -126,6 +126,12 @@ pub enum Loaded {
     Wizard(WizardMsg),
     /// The undo plan of a run, or why there is none.
     UndoPlanned(Result<Box<UndoPlan>, String>),
+    /// [`Loaded::UndoPlanned`] in a console over several workspaces: the workspace the run
+    /// was made in, where the undo's wizard runs.
+    UndoPlannedIn {
+        workspace: crate::domain::WorkspaceId,
+        result: Result<Box<UndoPlan>, String>,
+    },
     /// A run with its calls and devices (`None`: no such run).
     RunDetail {
         run_id: i64,

@@ -44,6 +44,7 @@ use super::saved_views::ViewsFile;
 use super::theme::Theme;
 use super::wizard::Wizard;
 use crate::config::UiConfig;
+use crate::domain::WorkspaceId;
 use crate::glp::breaker::BreakerSnapshot;
 use crate::store::views::SubscriptionRecord;
 use crate::sync::events::EngineStatus;
@@ -164,6 +165,10 @@ pub struct App {
     run_detail: Option<i64>,
     /// The workspaces, the scope shown and each one's live sync state.
     ws: WorkspacesView,
+    /// The open wizard's workspace (`App::wizard_start_in`).
+    wizard_ws: Option<WorkspaceId>,
+    /// The workspace the console's own store speaks for, in a console over several.
+    primary_ws: Option<WorkspaceId>,
     /// The saved views (`:save`, `:view`) and their file.
     views: ViewsFile,
     /// The overview tab's figures and cursor.
@@ -231,6 +236,8 @@ impl App {
             marks: Marks::default(),
             run_detail: None,
             ws: WorkspacesView::default(),
+            wizard_ws: None,
+            primary_ws: None,
             views: ViewsFile::default(),
             overview: OverviewView::default(),
             changes: ChangesView::default(),

@@ -8,6 +8,7 @@ use crossterm::event::KeyEvent;
 use super::{App, DetailStyle, DetailView, Effect, InputMode, Tab, TableId, ToastLevel};
 use crate::assign::apply::UndoPlan;
 use crate::assign::recorded::RecordedRun;
+use crate::domain::WorkspaceId;
 use crate::headless::reports::runs_table;
 use crate::store::history::RunRecord;
 use crate::tui::keys::{Action, Context, ModalAction as M};
@@ -47,8 +48,13 @@ impl App {
         );
     }
 
-    /// The undo plan arrived: open it in the wizard (nothing to send: say so instead).
-    pub(super) fn undo_planned(&mut self, r: Result<Box<UndoPlan>, String>) {
+    /// The undo plan arrived: open it in the wizard (nothing to send: say so instead), in
+    /// `workspace` when the run's workspace was read (a console over several).
+    pub(super) fn undo_planned(
+        &mut self,
+        workspace: Option<WorkspaceId>,
+        r: Result<Box<UndoPlan>, String>,
+    ) {
         let undo = match r {
             Err(e) => {
                 self.toast(ToastLevel::Error, format!("cannot undo: {e}"));
@@ -76,7 +82,7 @@ impl App {
         if self.mode == InputMode::Detail {
             self.mode = InputMode::Normal;
         }
-        self.wizard_start(|cx| Wizard::for_undo(*undo, cx));
+        self.wizard_start_in(workspace, |cx| Wizard::for_undo(*undo, cx));
     }
 
     /// Enter on the run list: the row's fields at once, the calls and devices once read.

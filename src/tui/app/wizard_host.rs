@@ -3,6 +3,9 @@
 
 use crossterm::event::KeyEvent;
 
+use crate::domain::WorkspaceId;
+use crate::store::views::ViewScope;
+
 use super::{App, Effect, InputMode, Tab, TableId, ToastLevel};
 use crate::tui::keys::WizardAction;
 use crate::tui::wizard::{Cx, Out, Wizard};
@@ -39,12 +42,31 @@ impl App {
                 Out::Detail(d) => self.open_row_detail(d),
                 Out::Close => {
                     self.wizard = None;
+                    self.wizard_ws = None;
                     if self.mode == InputMode::Filter {
                         self.mode = InputMode::Normal;
                     }
                 }
             }
         }
+    }
+
+    /// The workspace the open wizard reads and writes (`None`: the console's own, in a
+    /// console over one workspace).
+    pub fn wizard_workspace(&self) -> Option<&WorkspaceId> {
+        self.wizard.as_ref().and(self.wizard_ws.as_ref())
+    }
+
+    /// The wizard's heading names its workspace in a console over several.
+    pub fn wizard_workspace_name(&self) -> Option<String> {
+        let ws = self.wizard_workspace().filter(|_| self.ws.multi())?;
+        Some(self.ws.name_of(ws))
+    }
+
+    /// The workspace the wizard runs in when all workspaces are shown (a console over
+    /// several; the one its own store speaks for).
+    pub fn set_primary_workspace(&mut self, ws: WorkspaceId) {
+        self.primary_ws = Some(ws);
     }
 
     /// Is the wizard what the Assign tab shows right now?
@@ -66,6 +88,17 @@ impl App {
     /// progress, and half-made choices or an unexported report are not thrown away
     /// unasked. The open wizard is shown instead, with how to close it.
     pub(super) fn wizard_start(&mut self, make: impl FnOnce(&mut Cx<'_>) -> Wizard) {
+        self.wizard_start_in(None, make);
+    }
+
+    /// [`App::wizard_start`] in `ws`; `None`: the workspace shown (`:ws NAME`), or the
+    /// primary when all are shown. Fixed until the wizard closes, so a `:ws` meanwhile does
+    /// not move a half-made run to another workspace.
+    pub(super) fn wizard_start_in(
+        &mut self,
+        ws: Option<WorkspaceId>,
+        make: impl FnOnce(&mut Cx<'_>) -> Wizard,
+    ) {
         if let Some(w) = &self.wizard {
             let text = if w.busy() {
                 "an assignment is running — its progress is on screen".to_string()
@@ -80,6 +113,10 @@ impl App {
             return;
         }
         self.tab = Tab::Assign;
+        self.wizard_ws = ws.or_else(|| match &self.ws.scope {
+            ViewScope::One(id) => Some(id.clone()),
+            _ => self.primary_ws.clone(),
+        });
         let mut cx = Cx::new(
             &self.keymap,
             self.now,

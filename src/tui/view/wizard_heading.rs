@@ -16,6 +16,9 @@ pub(super) type Lines = Vec<(Style, String)>;
 /// The lines above the step's list or input: what the step is about and where it stands.
 pub(super) fn heading(app: &App, w: &Wizard, width: u16) -> Lines {
     let mut out: Lines = Vec::new();
+    if let Some(name) = app.wizard_workspace_name() {
+        out.push((app.theme().header, format!("Assign · {name}")));
+    }
     match w.step() {
         WizardStep::File
         | WizardStep::Loading
