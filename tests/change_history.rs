@@ -21,29 +21,11 @@ use glp_console::config::SyncConfig;
 use glp_console::sim::{self, SimConfig, SimHandle};
 use glp_console::store::changes::ChangeRecord;
 use glp_console::sync::engine::EngineHandle;
-use glp_console::sync::{Mode, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger};
+use glp_console::sync::{Mode, SyncSummary};
 use serde_json::json;
 
 async fn sync(h: &mut EngineHandle, mode: Mode) -> SyncSummary {
-    h.commands
-        .send(SyncCommand::SyncNow {
-            scope: Scope::Both,
-            mode,
-            trigger: Trigger::Cli,
-        })
-        .await
-        .unwrap();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(60), h.events.recv())
-            .await
-            .expect("the sync ends within a minute")
-            .expect("engine alive");
-        match ev {
-            SyncEvent::Finished(s) => return s,
-            e @ SyncEvent::Failed { .. } => panic!("{e:?}"),
-            _ => {}
-        }
-    }
+    common::engine::sync_now(h, mode).await
 }
 
 async fn history(db: &TestDb) -> Vec<ChangeRecord> {

@@ -24,7 +24,7 @@ use glp_console::config::{SyncConfig, UiConfig};
 use glp_console::domain::{Resource, WorkspaceId};
 use glp_console::sim::{self, SimConfig};
 use glp_console::sync::engine::EngineHandle;
-use glp_console::sync::{Mode, Scope, SyncCommand, SyncEvent, Trigger};
+use glp_console::sync::Mode;
 use glp_console::tui::app::{App, Effect, Tab, TableId};
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
 use glp_console::tui::run::{ChangesJob, load_all, load_changes, load_detail};
@@ -40,25 +40,7 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn sync(h: &mut EngineHandle, mode: Mode) {
-    h.commands
-        .send(SyncCommand::SyncNow {
-            scope: Scope::Both,
-            mode,
-            trigger: Trigger::Cli,
-        })
-        .await
-        .unwrap();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(60), h.events.recv())
-            .await
-            .expect("the sync ends within a minute")
-            .expect("engine alive");
-        match ev {
-            SyncEvent::Finished(_) => return,
-            e @ SyncEvent::Failed { .. } => panic!("{e:?}"),
-            _ => {}
-        }
-    }
+    common::engine::sync_now(h, mode).await;
 }
 
 /// A database synced twice around changes in the simulator: four devices change (region,

@@ -63,3 +63,31 @@ pub fn spawn_engine(
         },
     )
 }
+
+/// Ask `h` for a sync of both resources and wait for its end: its summary, or a panic with
+/// the failure (a minute at most).
+pub async fn sync_now(
+    h: &mut EngineHandle,
+    mode: glp_console::sync::Mode,
+) -> glp_console::sync::SyncSummary {
+    use glp_console::sync::{Scope, SyncCommand, SyncEvent, Trigger};
+    h.commands
+        .send(SyncCommand::SyncNow {
+            scope: Scope::Both,
+            mode,
+            trigger: Trigger::Cli,
+        })
+        .await
+        .expect("the engine takes commands");
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(60), h.events.recv())
+            .await
+            .expect("the sync ends within a minute")
+            .expect("engine alive");
+        match ev {
+            SyncEvent::Finished(s) => return s,
+            e @ SyncEvent::Failed { .. } => panic!("{e:?}"),
+            _ => {}
+        }
+    }
+}
