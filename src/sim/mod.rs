@@ -11,6 +11,8 @@
 //! state-dependent write failures (archived device, no application, used-up subscription, tag
 //! key clash) are reported per device in a `FAILED` async operation, not as 400.
 
+mod audit;
+mod audit_filter;
 mod catalog;
 mod cli;
 mod config;
@@ -34,6 +36,7 @@ mod stats;
 mod store;
 mod world;
 
+pub use audit::AuditQuery;
 pub use cli::run_cli;
 pub use config::SimConfig;
 pub use faults::{Faults, Outage};

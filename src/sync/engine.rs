@@ -391,6 +391,15 @@ async fn run(
         }
         resources.push(summary);
     }
+    let phase = super::audit_log::Phase {
+        client: &s.client,
+        store: &s.store,
+        fence: &fence,
+        cancel: &cancel,
+        retention_days: s.cfg.sync.history_retention_days,
+    };
+    let ended = stops.iter().any(Stop::ends_run);
+    let (audit_log, warnings) = super::audit_log::phase(&phase, &resources, ended).await;
     // Calls outside a sync (the console's look-ups, assignments) fail as before.
     s.client.set_patience(None);
     watching.cancel();
@@ -416,6 +425,8 @@ async fn run(
         throttled: after.throttled - before.throttled,
         breaker_trips: after.breaker_trips - before.breaker_trips,
         error: error.clone(),
+        audit_log,
+        warnings,
     };
     let note = fence.lost_reason().map(|why| {
         format!(
