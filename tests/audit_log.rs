@@ -29,12 +29,7 @@ use serde_json::{Value, json};
 
 const LOGS: &str = "/audit-log/v2beta1/logs";
 
-async fn get(
-    sim: &SimHandle,
-    c: &reqwest::Client,
-    tok: &str,
-    q: &[(&str, &str)],
-) -> (u16, Value) {
+async fn get(sim: &SimHandle, c: &reqwest::Client, tok: &str, q: &[(&str, &str)]) -> (u16, Value) {
     let r = c
         .get(format!("{}{LOGS}", sim.base_url()))
         .bearer_auth(tok)
@@ -123,7 +118,10 @@ async fn the_simulator_serves_its_audit_log_as_the_spec_says() {
     let mut newest_first = truth.clone();
     newest_first.reverse();
     assert_eq!(ids(&all), newest_first);
-    assert_eq!((all["count"].clone(), all["total"].clone()), (json!(5), json!(5)));
+    assert_eq!(
+        (all["count"].clone(), all["total"].clone()),
+        (json!(5), json!(5))
+    );
     assert_eq!(all["remainingRecords"], false);
 
     // Offset paging, oldest first, two at a time, gives every entry once in order.
@@ -150,17 +148,31 @@ async fn the_simulator_serves_its_audit_log_as_the_spec_says() {
     let (st, one) = get(&sim, &c, &tok, &[("filter", &f)]).await;
     assert_eq!(st, 200, "{one}");
     assert_eq!(ids(&one), vec![truth[3].clone()]);
-    assert_eq!(one["items"][0]["additionalInfo"]["serverSerial"], serial3.as_str());
-    assert!(one["items"][0]["description"].as_str().unwrap().contains(id3.as_str()));
+    assert_eq!(
+        one["items"][0]["additionalInfo"]["serverSerial"],
+        serial3.as_str()
+    );
+    assert!(
+        one["items"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(id3.as_str())
+    );
     let (_, cats) = get(
         &sim,
         &c,
         &tok,
-        &[("filter", "category in ('User Management', 'Device Management')")],
+        &[(
+            "filter",
+            "category in ('User Management', 'Device Management')",
+        )],
     )
     .await;
     assert_eq!(cats["total"], 5);
-    let third = sim.audit_entries()[2]["createdAt"].as_str().unwrap().to_string();
+    let third = sim.audit_entries()[2]["createdAt"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let f = format!("createdAt ge '{third}'");
     let (_, late) = get(&sim, &c, &tok, &[("filter", &f), ("sort", "createdAt asc")]).await;
     assert_eq!(ids(&late), truth[2..].to_vec());
@@ -174,8 +186,14 @@ async fn the_simulator_serves_its_audit_log_as_the_spec_says() {
     for (f, says) in [
         ("username eq 'a' or username eq 'b'", "'or'"),
         ("username ne 'a'", "Invalid operator 'ne'"),
-        ("createdAt gt '2026-01-01T00:00:00Z'", "Invalid operator 'gt'"),
-        ("serialNumber eq 'X'", "Unsupported filter parameter 'serialNumber'"),
+        (
+            "createdAt gt '2026-01-01T00:00:00Z'",
+            "Invalid operator 'gt'",
+        ),
+        (
+            "serialNumber eq 'X'",
+            "Unsupported filter parameter 'serialNumber'",
+        ),
         ("createdAt ge 'yesterday'", "Invalid date format"),
         ("username eq 'a' and", "Expected a condition"),
     ] {
@@ -293,12 +311,15 @@ async fn two_syncs_store_every_entry_once_and_the_second_asks_from_the_watermark
     let f1 = q1[0].filter.clone().unwrap();
     let t1 = filter_time(&f1);
     let week = chrono::Duration::days(7);
-    assert!(t1 <= before - week + chrono::Duration::seconds(5) && t1 >= before - week - chrono::Duration::seconds(60), "{f1}");
-    let watermark: DateTime<Utc> =
-        sqlx::query_scalar("SELECT max(occurred_at) FROM audit_log")
-            .fetch_one(db.store.pool())
-            .await
-            .unwrap();
+    assert!(
+        t1 <= before - week + chrono::Duration::seconds(5)
+            && t1 >= before - week - chrono::Duration::seconds(60),
+        "{f1}"
+    );
+    let watermark: DateTime<Utc> = sqlx::query_scalar("SELECT max(occurred_at) FROM audit_log")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
 
     touched_by(&sim, "later@example.com", 3, 4);
     let second = sync(&mut h, Mode::Incremental).await;
@@ -313,7 +334,11 @@ async fn two_syncs_store_every_entry_once_and_the_second_asks_from_the_watermark
         "createdAt ge '{}'",
         (watermark - chrono::Duration::minutes(10)).to_rfc3339_opts(SecondsFormat::Millis, true)
     );
-    assert_eq!(q2[1].filter.as_deref(), Some(want.as_str()), "from the watermark less 10 minutes");
+    assert_eq!(
+        q2[1].filter.as_deref(),
+        Some(want.as_str()),
+        "from the watermark less 10 minutes"
+    );
 
     // Retention prunes the audit log with the history.
     sqlx::query("UPDATE audit_log SET occurred_at = now() - interval '200 days' WHERE username = 'early@example.com'")
@@ -322,7 +347,10 @@ async fn two_syncs_store_every_entry_once_and_the_second_asks_from_the_watermark
         .unwrap();
     sync(&mut h, Mode::Incremental).await;
     let (rows, _) = stored(&db).await;
-    assert!(rows.iter().all(|(_, u)| u == "later@example.com"), "{rows:?}");
+    assert!(
+        rows.iter().all(|(_, u)| u == "later@example.com"),
+        "{rows:?}"
+    );
     h.commands.send(SyncCommand::Shutdown).await.unwrap();
     sim.shutdown().await;
 }
@@ -399,7 +427,10 @@ async fn a_change_made_as_a_user_shows_that_user_and_only_next_to_its_devices() 
     for (id, _) in &x {
         want.insert(id.clone(), BTreeSet::from([Some("x@example.com".into())]));
     }
-    want.insert(y[0].0.clone(), BTreeSet::from([Some("y@example.com".into())]));
+    want.insert(
+        y[0].0.clone(),
+        BTreeSet::from([Some("y@example.com".into())]),
+    );
     want.insert(e_id.clone(), BTreeSet::from([Some("x@example.com".into())]));
     want.insert(sub.clone(), BTreeSet::from([None]));
     want.insert(untouched.clone(), BTreeSet::from([None]));
@@ -408,14 +439,23 @@ async fn a_change_made_as_a_user_shows_that_user_and_only_next_to_its_devices() 
         let w = c.who.as_ref().unwrap();
         assert_eq!(w.source, AttributionSource::Audit);
         assert!(w.at <= c.change.changed_at);
-        assert!(w.action.starts_with("Device Management: Device "), "{}", w.action);
+        assert!(
+            w.action.starts_with("Device Management: Device "),
+            "{}",
+            w.action
+        );
         // The entry it names is the simulator's, for this device.
         let e = sim
             .audit_entries()
             .into_iter()
             .find(|e| e["id"] == w.reference.as_str())
             .unwrap();
-        assert!(e["description"].as_str().unwrap().contains(&c.change.item_id));
+        assert!(
+            e["description"]
+                .as_str()
+                .unwrap()
+                .contains(&c.change.item_id)
+        );
     }
     // The label is the device's serial.
     let x0 = got.iter().find(|c| c.change.item_id == x[0].0).unwrap();
@@ -477,7 +517,11 @@ async fn our_own_assignment_run_is_named_next_to_the_devices_it_changed() {
     let got = db
         .store
         .for_workspace(glp_console::domain::WorkspaceId::default_id())
-        .changes_attributed(Utc::now() - chrono::Duration::hours(1), 100, Across::AllWorkspaces)
+        .changes_attributed(
+            Utc::now() - chrono::Duration::hours(1),
+            100,
+            Across::AllWorkspaces,
+        )
         .await
         .unwrap();
     assert!(!got.is_empty());
@@ -485,14 +529,17 @@ async fn our_own_assignment_run_is_named_next_to_the_devices_it_changed() {
         assert_eq!(c.change.item_id, id);
         let w = c.who.as_ref().unwrap();
         assert_eq!(w.source, AttributionSource::AssignmentRun);
-        assert_eq!((w.user.as_str(), w.reference.clone()), ("alice", run.to_string()));
+        assert_eq!(
+            (w.user.as_str(), w.reference.clone()),
+            ("alice", run.to_string())
+        );
         assert_eq!(w.label(), format!("assignment run #{run}, alice"));
     }
     h.commands.send(SyncCommand::Shutdown).await.unwrap();
     sim.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_403_on_the_audit_log_leaves_the_inventory_synced_and_exit_0_with_a_warning() {
     glp_console::tls::init();
     let sim = sim::start(SimConfig {
@@ -529,18 +576,35 @@ async fn a_403_on_the_audit_log_leaves_the_inventory_synced_and_exit_0_with_a_wa
     assert!(stderr.contains("403"), "{stderr}");
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["outcome"], "succeeded");
-    assert_eq!(summary["warnings"].as_array().unwrap().len(), 1, "{summary}");
-    assert!(summary["audit_log"]["error"].as_str().unwrap().contains("403"));
+    assert_eq!(
+        summary["warnings"].as_array().unwrap().len(),
+        1,
+        "{summary}"
+    );
+    assert!(
+        summary["audit_log"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("403")
+    );
     let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM devices WHERE removed_at IS NULL")
         .fetch_one(db.store.pool())
         .await
         .unwrap();
-    assert_eq!(devices, sim.devices().len() as i64, "the inventory is synced");
+    assert_eq!(
+        devices,
+        sim.devices().len() as i64,
+        "the inventory is synced"
+    );
     let outcome: String = sqlx::query_scalar("SELECT outcome FROM sync_history")
         .fetch_one(db.store.pool())
         .await
         .unwrap();
     assert_eq!(outcome, "succeeded");
-    assert_eq!(sim.stats().endpoint("audit_logs_get").client_4xx, 1, "asked once, not retried");
+    assert_eq!(
+        sim.stats().endpoint("audit_logs_get").client_4xx,
+        1,
+        "asked once, not retried"
+    );
     sim.shutdown().await;
 }

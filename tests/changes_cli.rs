@@ -79,10 +79,15 @@ async fn scenario() -> (SimHandle, TestDb, tempfile::TempDir, Vec<String>) {
     (sim, db, dir, touched)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_json_lists_exactly_the_windows_rows_with_who_made_them() {
     let (sim, db, dir, touched) = scenario().await;
-    let out = bin(&sim, &db, dir.path(), &["changes", "--since", "24h", "--json"]);
+    let out = bin(
+        &sim,
+        &db,
+        dir.path(),
+        &["changes", "--since", "24h", "--json"],
+    );
     assert!(out.status.success(), "{out:?}");
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let got: BTreeSet<Fact> = rows
@@ -117,11 +122,14 @@ async fn changes_json_lists_exactly_the_windows_rows_with_who_made_them() {
     let out = bin(&sim, &db, dir.path(), &["changes", "--since", "7d"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ops@example.com (audit log)"), "{text}");
-    assert!(text.contains("old-one"), "7 days reach the old change: {text}");
+    assert!(
+        text.contains("old-one"),
+        "7 days reach the old change: {text}"
+    );
     sim.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_csv_parses_into_the_same_rows_and_bad_since_is_explained() {
     let (sim, db, dir, _) = scenario().await;
     let file = dir.path().join("changes.csv");
@@ -159,7 +167,10 @@ async fn changes_csv_parses_into_the_same_rows_and_bad_since_is_explained() {
     let out = bin(&sim, &db, dir.path(), &["changes", "--since", "yesterday"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("\"yesterday\"") && err.contains("24h") && err.contains("2026-01-31"), "{err}");
+    assert!(
+        err.contains("\"yesterday\"") && err.contains("24h") && err.contains("2026-01-31"),
+        "{err}"
+    );
     let out = bin(&sim, &db, dir.path(), &["changes", "--workspace", "nope"]);
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));

@@ -79,9 +79,11 @@ pub async fn read(
     let stored = store.workspaces().await?;
     let chosen = super::workspaces::select(&stored, names)?;
     let mut rows = match &chosen {
-        None => store
-            .changes_attributed(since, i64::MAX, Across::AllWorkspaces)
-            .await?,
+        None => {
+            store
+                .changes_attributed(since, i64::MAX, Across::AllWorkspaces)
+                .await?
+        }
         Some(list) => {
             let mut all = Vec::new();
             for w in list {
@@ -144,9 +146,19 @@ pub fn render(rows: &[(AttributedChange, String)], format: Format) -> Result<Str
             let mut w = csv::Writer::from_writer(Vec::new());
             let fail = |e: csv::Error| Failure::new(exit::CONFIG, e.to_string());
             w.write_record([
-                "changed_at", "workspace", "workspace_id", "resource", "item_id",
-                "serial_or_key", "field", "old_value", "new_value", "who", "who_source",
-                "who_action", "who_at",
+                "changed_at",
+                "workspace",
+                "workspace_id",
+                "resource",
+                "item_id",
+                "serial_or_key",
+                "field",
+                "old_value",
+                "new_value",
+                "who",
+                "who_source",
+                "who_action",
+                "who_at",
             ])
             .map_err(fail)?;
             for (c, ws) in rows {
@@ -163,7 +175,8 @@ pub fn render(rows: &[(AttributedChange, String)], format: Format) -> Result<Str
                     ch.old_value.clone().unwrap_or_default(),
                     ch.new_value.clone().unwrap_or_default(),
                     who.map(|w| w.user.clone()).unwrap_or_default(),
-                    who.map(|w| w.source.as_str().to_string()).unwrap_or_default(),
+                    who.map(|w| w.source.as_str().to_string())
+                        .unwrap_or_default(),
                     who.map(|w| w.action.clone()).unwrap_or_default(),
                     who.map(|w| time(w.at)).unwrap_or_default(),
                 ])
@@ -189,7 +202,11 @@ fn table(rows: &[(AttributedChange, String)]) -> String {
             [
                 time(ch.changed_at),
                 ws.clone(),
-                format!("{} {}", ch.resource, c.label.as_deref().unwrap_or(&ch.item_id)),
+                format!(
+                    "{} {}",
+                    ch.resource,
+                    c.label.as_deref().unwrap_or(&ch.item_id)
+                ),
                 ch.field.clone(),
                 format!("{} → {}", value(&ch.old_value), value(&ch.new_value)),
                 c.who.as_ref().map_or_else(|| "—".into(), |w| w.label()),
@@ -247,7 +264,10 @@ pub fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
     let part = std::path::PathBuf::from(part);
     let fail = |e: std::io::Error| {
         let _ = std::fs::remove_file(&part);
-        Failure::new(exit::CONFIG, format!("cannot write {}: {e}", path.display()))
+        Failure::new(
+            exit::CONFIG,
+            format!("cannot write {}: {e}", path.display()),
+        )
     };
     let mut f = std::fs::File::create(&part).map_err(fail)?;
     f.write_all(text.as_bytes()).map_err(fail)?;
@@ -264,9 +284,18 @@ mod tests {
     #[test]
     fn since_forms() {
         let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
-        assert_eq!(parse_since("24h", now).unwrap(), now - chrono::Duration::hours(24));
-        assert_eq!(parse_since("7d", now).unwrap(), now - chrono::Duration::days(7));
-        assert_eq!(parse_since("30m", now).unwrap(), now - chrono::Duration::minutes(30));
+        assert_eq!(
+            parse_since("24h", now).unwrap(),
+            now - chrono::Duration::hours(24)
+        );
+        assert_eq!(
+            parse_since("7d", now).unwrap(),
+            now - chrono::Duration::days(7)
+        );
+        assert_eq!(
+            parse_since("30m", now).unwrap(),
+            now - chrono::Duration::minutes(30)
+        );
         assert_eq!(
             parse_since("2026-03-01", now).unwrap(),
             Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()

@@ -349,7 +349,9 @@ pub fn summary_line(s: &SyncSummary) -> String {
         })
         .collect();
     let audit = match &s.audit_log {
-        Some(a) if a.error.is_none() => format!("; audit log {} read ({} new)", a.fetched, a.stored),
+        Some(a) if a.error.is_none() => {
+            format!("; audit log {} read ({} new)", a.fetched, a.stored)
+        }
         Some(_) => "; audit log NOT READ (see the warning)".to_string(),
         None => String::new(),
     };

@@ -272,9 +272,9 @@ fn created(e: &Value) -> Option<DateTime<Utc>> {
 /// Does an entry satisfy every condition? Without a `serviceOffer/id` condition only the
 /// platform's own entries match (as the spec says).
 pub(crate) fn matches(e: &Value, conds: &[Cond]) -> bool {
-    let names_offer = conds.iter().any(|c| {
-        matches!(c, Cond::Eq(k, _) | Cond::In(k, _) if k == "serviceOffer/id")
-    });
+    let names_offer = conds
+        .iter()
+        .any(|c| matches!(c, Cond::Eq(k, _) | Cond::In(k, _) if k == "serviceOffer/id"));
     if !names_offer && field(e, "serviceOffer/id") != PLATFORM_OFFER {
         return false;
     }
@@ -321,10 +321,17 @@ mod tests {
         assert!(issue(parse("username eq 'a' or username eq 'b'").unwrap_err()).contains("'or'"));
         assert!(issue(parse("username ne 'a'").unwrap_err()).contains("Invalid operator 'ne'"));
         assert!(issue(parse("createdAt gt '2025-01-01T00:00:00Z'").unwrap_err()).contains("'gt'"));
-        assert!(issue(parse("createdAt eq '2025-01-01T00:00:00Z'").unwrap_err()).contains("lt, ge"));
-        assert!(issue(parse("serial eq 'x'").unwrap_err()).contains("Unsupported filter parameter"));
+        assert!(
+            issue(parse("createdAt eq '2025-01-01T00:00:00Z'").unwrap_err()).contains("lt, ge")
+        );
+        assert!(
+            issue(parse("serial eq 'x'").unwrap_err()).contains("Unsupported filter parameter")
+        );
         assert!(issue(parse("createdAt ge 'yesterday'").unwrap_err()).contains("Invalid date"));
-        assert!(parse("username eq 'it''s'").unwrap() == vec![Cond::Eq("username".into(), "it's".into())]);
+        assert!(
+            parse("username eq 'it''s'").unwrap()
+                == vec![Cond::Eq("username".into(), "it's".into())]
+        );
     }
 
     #[test]
@@ -334,10 +341,16 @@ mod tests {
             "serviceOffer": {"id": PLATFORM_OFFER, "region": "global"},
             "workspace": {"type": "STANDALONE"}});
         let m = |f: &str| matches(&e, &parse(f).unwrap());
-        assert!(m("username eq 'ops@example.com' and createdAt ge '2026-01-02T03:04:05Z'"));
+        assert!(m(
+            "username eq 'ops@example.com' and createdAt ge '2026-01-02T03:04:05Z'"
+        ));
         assert!(!m("createdAt lt '2026-01-02T03:04:05Z'"));
         assert!(m("category in ('User Management', 'Device Management')"));
-        assert!(m("contains(description, 'updated') and workspace/type eq 'STANDALONE'"));
-        assert!(!m("serviceOffer/id eq 'd46569ae-0516-4dd2-81ce-b6d645842acc'"));
+        assert!(m(
+            "contains(description, 'updated') and workspace/type eq 'STANDALONE'"
+        ));
+        assert!(!m(
+            "serviceOffer/id eq 'd46569ae-0516-4dd2-81ce-b6d645842acc'"
+        ));
     }
 }

@@ -12,7 +12,8 @@ use crate::glp::audit_log::AuditEntry;
 
 /// PostgreSQL text cannot hold NUL: the character is replaced, as for inventory items.
 fn clean(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|s| s.replace('\0', &REPLACEMENT.to_string()))
+    s.as_ref()
+        .map(|s| s.replace('\0', &REPLACEMENT.to_string()))
 }
 
 fn clean_json(v: &Value) -> Value {

@@ -68,7 +68,10 @@ async fn read(p: &Phase<'_>) -> AuditLogSummary {
     let mut s = AuditLogSummary::default();
     let since = match p.store.audit_watermark().await {
         Ok(Some(t)) => t - chrono::Duration::from_std(OVERLAP).unwrap_or_default(),
-        Ok(None) => Utc::now() - chrono::Duration::days(i64::from(FIRST_READ_DAYS.min(p.retention_days.max(1)))),
+        Ok(None) => {
+            Utc::now()
+                - chrono::Duration::days(i64::from(FIRST_READ_DAYS.min(p.retention_days.max(1))))
+        }
         Err(e) => {
             s.error = Some(e.to_string());
             return s;

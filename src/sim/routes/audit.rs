@@ -45,7 +45,9 @@ fn number(name: &str, v: &str) -> Result<usize, ApiError> {
     v.trim().parse::<usize>().map_err(|_| {
         ApiError::bad_param(
             name,
-            format!("Invalid {name} value '{v}' provided. It must be a whole number, 0 or greater."),
+            format!(
+                "Invalid {name} value '{v}' provided. It must be a whole number, 0 or greater."
+            ),
         )
     })
 }
@@ -66,7 +68,9 @@ fn params(q: &[(String, String)]) -> Result<Params, ApiError> {
                 if n > 2000 {
                     return Err(ApiError::bad_param(
                         "limit",
-                        format!("Invalid limit value '{n}' provided. Maximum allowed limit is 2000."),
+                        format!(
+                            "Invalid limit value '{n}' provided. Maximum allowed limit is 2000."
+                        ),
                     ));
                 }
                 if n == 0 {
@@ -130,7 +134,11 @@ fn selected(e: &Value, select: Option<&[String]>) -> Value {
         return e.clone();
     };
     let mut m = Map::new();
-    for k in ["id", "type"].iter().map(|s| s.to_string()).chain(attrs.iter().cloned()) {
+    for k in ["id", "type"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(attrs.iter().cloned())
+    {
         if let Some(v) = e.get(&k) {
             m.insert(k, v.clone());
         }
