@@ -94,7 +94,7 @@ pub async fn read(
                         .await?,
                 );
             }
-            all.sort_by(|a, b| b.change.changed_at.cmp(&a.change.changed_at));
+            all.sort_by_key(|c| std::cmp::Reverse(c.change.changed_at));
             all
         }
     };
