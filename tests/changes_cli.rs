@@ -6,8 +6,9 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::too_many_lines,
     reason = "a failing test should stop loudly (clippy.toml allows that only inside #[test] \
-              fns, not in the helpers they share)"
+              fns, not in the helpers they share), and the shared helpers hold long checks"
 )]
 
 mod common;
