@@ -5,59 +5,15 @@
 //! (`client_id`); changes through the handle's test controls (`modify_device`, `add_devices`,
 //! `remove_device`, `modify_subscription`) to the configurable [`AuditLog::user`], as if a
 //! person had made them in the GreenLake UI. Each workspace of an MSP world has its own log
-//! (the entry is recorded where the change was made). An entry names the device by serial in
+//! (the entry is recorded where the change was made; the log itself is `sim::audit_store`). An entry names the device by serial in
 //! `additionalInfo.serverSerial` (the only place the spec's schema has for it) and by serial
 //! and id in its description.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::audit_store::{Actor, DEVICE_CATEGORY, PLATFORM_OFFER, SUBSCRIPTION_CATEGORY};
 use super::data::ts;
 use super::state::{Shared, lock};
-
-/// The platform's service offer: entries of no other service exist in the simulator.
-pub const PLATFORM_OFFER: &str = "00000000-0000-0000-0000-000000000000";
-
-/// Category of device entries.
-pub const DEVICE_CATEGORY: &str = "Device Management";
-
-/// Category of subscription entries.
-pub const SUBSCRIPTION_CATEGORY: &str = "Subscription Management";
-
-/// One request to the audit-log list, as received (for tests: which filter a client sent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditQuery {
-    pub filter: Option<String>,
-    pub sort: Option<String>,
-    pub offset: Option<String>,
-    pub limit: Option<String>,
-}
-
-/// A workspace's audit log and who its control-API changes are attributed to.
-#[derive(Debug)]
-pub(crate) struct AuditLog {
-    /// In creation order (so `createdAt` ascending).
-    pub entries: Vec<Value>,
-    pub user: String,
-    pub queries: Vec<AuditQuery>,
-}
-
-impl AuditLog {
-    pub fn new(user: &str) -> AuditLog {
-        AuditLog {
-            entries: Vec::new(),
-            user: user.to_string(),
-            queries: Vec::new(),
-        }
-    }
-}
-
-/// Who made a change: a person through the UI (the test controls) or the API client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Actor {
-    Person,
-    ApiClient,
-}
 
 /// The top-level fields of a device that differ between `before` and `after` (not
 /// `updatedAt`), in key order.

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::audit::PLATFORM_OFFER;
+use super::audit_store::PLATFORM_OFFER;
 use super::errors::ApiError;
 
 /// The keys and what each allows.

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::audit::{Actor, AuditQuery};
+use super::audit_store::{Actor, AuditQuery};
 use super::config::SimConfig;
 use super::data;
 use super::faults::Faults;

@@ -13,6 +13,7 @@
 
 mod audit;
 mod audit_filter;
+mod audit_store;
 mod catalog;
 mod cli;
 mod config;
@@ -36,7 +37,7 @@ mod stats;
 mod store;
 mod world;
 
-pub use audit::AuditQuery;
+pub use audit_store::AuditQuery;
 pub use cli::run_cli;
 pub use config::SimConfig;
 pub use faults::{Faults, Outage};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::audit::{Actor, AuditLog};
+use super::audit_store::{Actor, AuditLog};
 use super::config::SimConfig;
 use super::data::Data;
 use super::faults::FaultState;

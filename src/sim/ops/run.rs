@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::apply::{apply_patch, merge_tags};
 use super::model::{Op, Patch, Work};
-use crate::sim::audit::Actor;
+use crate::sim::audit_store::Actor;
 use crate::sim::data::{NewDevice, ts};
 use crate::sim::state::{Shared, lock, read, write};
 

@@ -11,8 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::sim::audit::AuditQuery;
 use crate::sim::audit_filter::{self, Cond};
+use crate::sim::audit_store::AuditQuery;
 use crate::sim::errors::{ApiError, ok_json};
 use crate::sim::state::{Shared, lock};
 
