@@ -460,6 +460,27 @@ async fn a_change_made_as_a_user_shows_that_user_and_only_next_to_its_devices() 
     // The label is the device's serial.
     let x0 = got.iter().find(|c| c.change.item_id == x[0].0).unwrap();
     assert_eq!(x0.label.as_deref(), Some(x[0].1.as_str()));
+
+    // The console's Changes view names the same users next to the same items.
+    let shown = db
+        .store
+        .view_changes_in(
+            &glp_console::store::views::ViewScope::Single,
+            since,
+            10_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown.len() as i64, truth, "the view lists every change once");
+    let mut seen: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
+    for c in &shown {
+        seen.entry(c.item_id.clone()).or_default().insert(
+            c.who
+                .as_deref()
+                .map(|w| w.trim_end_matches(" (audit log)").to_string()),
+        );
+    }
+    assert_eq!(seen, want, "the Who column");
     h.commands.send(SyncCommand::Shutdown).await.unwrap();
     sim.shutdown().await;
 }

@@ -95,14 +95,74 @@ struct Row {
     w_ref: Option<String>,
 }
 
-const SQL: &str = "
-WITH ch AS (
-    SELECT c.*,
-           COALESCE((SELECT max(h.started_at) FROM sync_history h
-                      WHERE h.workspace_id = c.workspace_id AND h.id < c.sync_id
+/// The window a change aliased `{C}` can have happened in starts here (see the module doc);
+/// `{SKEW}` is [`SKEW_MINUTES`] (bound, or spelled in).
+const WINDOW_FROM: &str = "COALESCE((SELECT max(h.started_at) FROM sync_history h
+                      WHERE h.workspace_id = {C}.workspace_id AND h.id < {C}.sync_id
                         AND h.outcome IN ('succeeded', 'partial')),
-                    c.changed_at - interval '1 day')
-             - make_interval(mins => $4) AS window_from
+                    {C}.changed_at - interval '1 day')
+             - make_interval(mins => {SKEW})";
+
+/// The nearest audit entry or assignment run for the change aliased `{C}` whose window
+/// starts at `{FROM}` and whose device's serial is `{SERIAL}`: one row (source, username,
+/// action, at, ref) at most. The one rule both the attributed list and the console's Changes
+/// view read.
+const NEAREST: &str = "
+      SELECT * FROM (
+          SELECT 'audit' AS source, a.username, concat_ws(': ', a.category, a.description) AS action,
+                 a.occurred_at AS at, a.id AS ref, 1 AS pref
+            FROM audit_log a
+           WHERE {C}.resource = 'devices' AND a.workspace_id = {C}.workspace_id
+             AND a.target IN (upper({SERIAL}), upper({C}.item_id))
+             AND a.occurred_at > {FROM} AND a.occurred_at <= {C}.changed_at
+          UNION ALL
+          SELECT 'assignment_run', r.operator, r.kind, t.at, r.id::text, 0
+            FROM assignment_devices ad
+            JOIN assignment_runs r ON r.id = ad.run_id
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(max(o.finished_at), r.finished_at, r.created_at) AS at
+                  FROM assignment_operations o
+                 WHERE o.run_id = r.id
+                   AND (ad.device_id = ANY (o.device_ids) OR ad.serial = ANY (o.serials))
+            ) t
+           WHERE {C}.resource = 'devices' AND r.workspace_id = {C}.workspace_id
+             AND r.kind IN ('apply', 'undo') AND ad.outcome = 'succeeded'
+             AND (ad.device_id = {C}.item_id OR upper(ad.serial) = upper({SERIAL}))
+             AND t.at > {FROM} AND t.at <= {C}.changed_at
+      ) cand
+      ORDER BY at DESC, pref
+      LIMIT 1";
+
+fn nearest(change: &str, from: &str, serial: &str) -> String {
+    NEAREST
+        .replace("{FROM}", from)
+        .replace("{SERIAL}", serial)
+        .replace("{C}", change)
+}
+
+/// Who made the change aliased `change` (a row of `inventory_changes`), as one text column:
+/// [`Attribution::label`]'s words, NULL when nothing matches. For the console's Changes view.
+pub fn who_label_sql(change: &str) -> String {
+    let from = WINDOW_FROM
+        .replace("{C}", change)
+        .replace("{SKEW}", &SKEW_MINUTES.to_string());
+    let serial = format!(
+        "(SELECT d.serial_number FROM devices d \
+           WHERE d.workspace_id = {change}.workspace_id AND d.id = {change}.item_id)"
+    );
+    format!(
+        "(SELECT CASE w.source WHEN 'audit' THEN coalesce(w.username, 'unknown') || ' (audit log)' \
+                 ELSE 'assignment run #' || w.ref || ', ' || coalesce(w.username, 'unknown') END \
+            FROM ({}) w)",
+        nearest(change, &from, &serial)
+    )
+}
+
+fn attributed_sql() -> String {
+    format!(
+        "
+WITH ch AS (
+    SELECT c.*, {} AS window_from
       FROM inventory_changes c
      WHERE ($1::text IS NULL OR c.workspace_id = $1) AND c.changed_at >= $2
      ORDER BY c.changed_at DESC, c.workspace_id, c.item_id, c.field
@@ -119,33 +179,12 @@ SELECT ch.workspace_id, ch.resource, ch.item_id, ch.sync_id, ch.changed_at, ch.f
   LEFT JOIN subscriptions s
          ON ch.resource = 'subscriptions' AND s.workspace_id = ch.workspace_id
         AND s.id = ch.item_id
-  LEFT JOIN LATERAL (
-      SELECT * FROM (
-          SELECT 'audit' AS source, a.username, concat_ws(': ', a.category, a.description) AS action,
-                 a.occurred_at AS at, a.id AS ref, 1 AS pref
-            FROM audit_log a
-           WHERE ch.resource = 'devices' AND a.workspace_id = ch.workspace_id
-             AND a.target IN (upper(d.serial_number), upper(ch.item_id))
-             AND a.occurred_at > ch.window_from AND a.occurred_at <= ch.changed_at
-          UNION ALL
-          SELECT 'assignment_run', r.operator, r.kind, t.at, r.id::text, 0
-            FROM assignment_devices ad
-            JOIN assignment_runs r ON r.id = ad.run_id
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(max(o.finished_at), r.finished_at, r.created_at) AS at
-                  FROM assignment_operations o
-                 WHERE o.run_id = r.id
-                   AND (ad.device_id = ANY (o.device_ids) OR ad.serial = ANY (o.serials))
-            ) t
-           WHERE ch.resource = 'devices' AND r.workspace_id = ch.workspace_id
-             AND r.kind IN ('apply', 'undo') AND ad.outcome = 'succeeded'
-             AND (ad.device_id = ch.item_id OR upper(ad.serial) = upper(d.serial_number))
-             AND t.at > ch.window_from AND t.at <= ch.changed_at
-      ) cand
-      ORDER BY at DESC, pref
-      LIMIT 1
-  ) w ON true
- ORDER BY ch.changed_at DESC, ch.workspace_id, ch.item_id, ch.field";
+  LEFT JOIN LATERAL ({}) w ON true
+ ORDER BY ch.changed_at DESC, ch.workspace_id, ch.item_id, ch.field",
+        WINDOW_FROM.replace("{C}", "c").replace("{SKEW}", "$4"),
+        nearest("ch", "ch.window_from", "d.serial_number"),
+    )
+}
 
 impl Store {
     /// Changes since `since`, newest first (at most `limit`), each with who made it where
@@ -160,7 +199,7 @@ impl Store {
             Across::ThisWorkspace => Some(self.ws()),
             Across::AllWorkspaces => None,
         };
-        let rows: Vec<Row> = sqlx::query_as(SQL)
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(attributed_sql()))
             .bind(ws)
             .bind(since)
             .bind(limit)
