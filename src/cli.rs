@@ -205,6 +205,23 @@ pub enum Command {
         #[arg(long = "workspace", value_name = "NAME")]
         workspaces: Vec<String>,
     },
+    /// The recorded changes of a window, newest first, with who made each one where
+    /// GreenLake's audit log or one of our assignment runs says (reads the database only).
+    Changes {
+        /// How far back: 30m, 24h, 7d, 2w, a date (2026-01-31, midnight UTC) or an RFC 3339
+        /// time.
+        #[arg(long, value_name = "WHEN", default_value = "24h")]
+        since: String,
+        /// Only the workspace of this name (repeatable).
+        #[arg(long = "workspace", value_name = "NAME")]
+        workspaces: Vec<String>,
+        /// CSV instead of the table (--json for JSON).
+        #[arg(long)]
+        csv: bool,
+        /// Output file (stdout otherwise); written as FILE.part and renamed when complete.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// List the stored workspaces: devices, subscriptions, expiring within [ui] expiring_days,
     /// last good sync and last outcome, and the all-workspaces totals (a device two workspaces
     /// both list counts once).

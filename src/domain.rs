@@ -193,6 +193,25 @@ pub struct SyncSummary {
     pub throttled: u64,
     pub breaker_trips: u64,
     pub error: Option<String>,
+    /// The audit-log phase (after the inventory), when the run had one.
+    pub audit_log: Option<AuditLogSummary>,
+    /// What went wrong without failing the run (an audit log that could not be read): told
+    /// in the summary, never in the outcome or the exit code.
+    pub warnings: Vec<String>,
+}
+
+/// How a run's audit-log phase went: entries read from `since` on, how many were new.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditLogSummary {
+    pub since: Option<DateTime<Utc>>,
+    pub pages: u64,
+    pub fetched: u64,
+    /// New entries stored (the re-read overlap is not counted again).
+    pub stored: u64,
+    /// Items that could not be used (no id or time).
+    pub skipped: u64,
+    /// Why the phase stopped early, when it did.
+    pub error: Option<String>,
 }
 
 /// Days left until `end`, as every screen and report shows them: calendar days between

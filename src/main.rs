@@ -114,6 +114,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             output.as_deref(),
             (*days, *changes_days),
         )),
+        Some(Command::Changes {
+            since,
+            workspaces,
+            csv,
+            output,
+        }) => rt.block_on(headless::changes::command(
+            &cfg,
+            since,
+            workspaces,
+            headless::changes::Format::from_flags(cli.global.json, *csv)?,
+            output.as_deref(),
+        )),
         Some(Command::Workspaces) => rt.block_on(workspaces(&cfg, &cli)),
         Some(Command::Assign(a)) => assign(&rt, &cfg, &cli, a, assign_console),
         // Handled before the configuration is loaded (the simulator needs none).

@@ -527,6 +527,8 @@ fn summary(mode: Mode, outcome: glp_console::sync::events::Outcome) -> SyncSumma
         throttled: 0,
         breaker_trips: 0,
         error: None,
+        audit_log: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -373,6 +373,8 @@ fn sync_keys_single_flight_and_cancel() {
         throttled: 0,
         breaker_trips: 0,
         error: None,
+        audit_log: None,
+        warnings: Vec::new(),
     }));
     assert!(
         matches!(&a.take_effects()[..], [Effect::Reload]),

@@ -164,7 +164,8 @@ pub struct SyncConfig {
     pub workspace_concurrency: u32,
     /// Whose budget the rate limits are (glp-api.md §11: the documentation says both).
     pub rate_limit_scope: RateLimitScope,
-    /// Field-by-field change history older than this many days is pruned by the sync.
+    /// Field-by-field change history and audit-log entries older than this many days are
+    /// pruned by the sync.
     pub history_retention_days: u32,
 }
 

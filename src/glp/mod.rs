@@ -1,6 +1,7 @@
 //! The GreenLake API: auth, pacing, retries, circuit breaker, pagination and the item types.
 //! Must not touch the database (design.md §2).
 
+pub mod audit_log;
 pub mod auth;
 pub mod breaker;
 pub mod catalog;

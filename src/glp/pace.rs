@@ -38,10 +38,12 @@ pub enum Endpoint {
     /// `GET /subscriptions/v1/async-operations/{id}`: 30/min (glp-api.md §12), never above
     /// the device async-operations limit.
     SubscriptionAsyncOperationsGet,
+    /// `GET /audit-log/v2beta1/logs`: 100/min per user (not in the config file).
+    AuditLogsGet,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 10] = [
+    const ALL: [Endpoint; 11] = [
         Endpoint::DevicesGet,
         Endpoint::DeviceGetById,
         Endpoint::SubscriptionsGet,
@@ -52,6 +54,7 @@ impl Endpoint {
         Endpoint::ServiceCatalogGet,
         Endpoint::SubscriptionsPatch,
         Endpoint::SubscriptionAsyncOperationsGet,
+        Endpoint::AuditLogsGet,
     ];
 
     fn index(self) -> usize {
@@ -71,6 +74,7 @@ impl Endpoint {
             Endpoint::ServiceCatalogGet => "GET service-catalog",
             Endpoint::SubscriptionsPatch => "PATCH subscriptions",
             Endpoint::SubscriptionAsyncOperationsGet => "GET subscription async-operations",
+            Endpoint::AuditLogsGet => "GET audit-log",
         }
     }
 
@@ -88,6 +92,7 @@ impl Endpoint {
             Endpoint::SubscriptionAsyncOperationsGet => r
                 .async_operations_get
                 .min(SUBSCRIPTION_ASYNC_OPERATIONS_PER_MIN),
+            Endpoint::AuditLogsGet => AUDIT_LOGS_PER_MIN,
         }
     }
 }
@@ -110,6 +115,10 @@ pub const SUBSCRIPTIONS_PATCH_PER_MIN: u32 = 5;
 /// Published limit of `GET /subscriptions/v1/async-operations/{id}`: a third of the device
 /// service's 90 (not in the config file).
 pub const SUBSCRIPTION_ASYNC_OPERATIONS_PER_MIN: u32 = 30;
+
+/// Published limit of `GET /audit-log/v2beta1/logs`: 100 a minute per user (300 overall),
+/// not in the config file.
+pub const AUDIT_LOGS_PER_MIN: u32 = 100;
 
 #[derive(Debug)]
 struct Bucket {

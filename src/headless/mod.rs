@@ -2,6 +2,7 @@
 //! on stdout, problems on stderr, and the exit codes of [`crate::cli::exit`].
 
 pub mod assign;
+pub mod changes;
 pub mod export;
 pub mod metrics;
 pub mod report;

@@ -163,6 +163,11 @@ fn report(outcomes: &[WorkspaceOutcome], opts: &SyncOnly) {
         .filter(|o| !o.succeeded())
         .map(|o| o.ws.name.as_str())
         .collect();
+    for o in outcomes {
+        for w in o.summary.iter().flat_map(|s| &s.warnings) {
+            eprintln!("glp-console: warning: {}: {w}", o.ws.name);
+        }
+    }
     if opts.json {
         let items: Vec<serde_json::Value> = outcomes
             .iter()

@@ -297,6 +297,10 @@ fn clear_line(progress: bool) {
 }
 
 fn report(s: &SyncSummary, error: Option<&str>, opts: &SyncOnly) {
+    // A warning never changes the exit code, but cron mail should still say it.
+    for w in &s.warnings {
+        eprintln!("glp-console: warning: {w}");
+    }
     if opts.json {
         crate::outln!("{}", summary_json(s));
         return;
@@ -344,8 +348,15 @@ pub fn summary_line(s: &SyncSummary) -> String {
             ))
         })
         .collect();
+    let audit = match &s.audit_log {
+        Some(a) if a.error.is_none() => {
+            format!("; audit log {} read ({} new)", a.fetched, a.stored)
+        }
+        Some(_) => "; audit log NOT READ (see the warning)".to_string(),
+        None => String::new(),
+    };
     format!(
-        "sync #{} {} ({} {}): {} in {:.1}s; {} requests, {} retries, {} throttled",
+        "sync #{} {} ({} {}): {}{audit} in {:.1}s; {} requests, {} retries, {} throttled",
         s.run_id,
         s.outcome.as_str(),
         s.mode.as_str(),
@@ -378,5 +389,10 @@ pub fn summary_json(s: &SyncSummary) -> serde_json::Value {
             "skipped": r.skipped, "sanitised": r.sanitised, "complete": r.complete,
             "outcome": r.outcome.as_str(), "error": r.error,
         })).collect::<Vec<_>>(),
+        "audit_log": s.audit_log.as_ref().map(|a| serde_json::json!({
+            "since": a.since, "pages": a.pages, "fetched": a.fetched, "stored": a.stored,
+            "skipped": a.skipped, "error": a.error,
+        })),
+        "warnings": s.warnings,
     })
 }

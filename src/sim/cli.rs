@@ -55,6 +55,7 @@ impl SimulateArgs {
                 "subscriptions_patch" => &mut l.subscriptions_patch,
                 "subscription_async_get" => &mut l.subscription_async_get,
                 "service_catalog" => &mut l.service_catalog,
+                "audit_logs_get" => &mut l.audit_logs_get,
                 other => return Err(format!("--limit: unknown endpoint '{other}'")),
             };
             *slot = Some(n);

@@ -48,6 +48,9 @@ pub struct SimConfig {
     /// `subscriptions` its own) and this adds the tenant workspaces. `None`: one ordinary
     /// workspace, as before.
     pub msp: Option<MspSim>,
+    /// Who the audit log says made the changes of the test controls (`modify_device`, …);
+    /// changes through the API are the API client's (`client_id`).
+    pub audit_user: String,
 }
 
 impl Default for SimConfig {
@@ -70,6 +73,7 @@ impl Default for SimConfig {
             workspace_id: "3292c36d30ef4f26823b76b5d213b670".into(),
             hostile_items: 0,
             msp: None,
+            audit_user: "ops@example.com".into(),
         }
     }
 }

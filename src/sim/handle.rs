@@ -7,6 +7,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::audit_store::{Actor, AuditQuery};
 use super::config::SimConfig;
 use super::data;
 use super::faults::Faults;
@@ -182,14 +183,21 @@ impl SimHandle {
     /// Change a subscription in place; `updatedAt` is bumped afterwards.
     pub fn modify_subscription(&self, id: &str, f: impl FnOnce(&mut Value)) -> bool {
         let now = data::ts(self.shared.now_ts());
-        write(&self.shared.data)
-            .subscriptions
-            .modify(id, |v| {
-                f(v);
-                v["id"] = Value::String(id.to_string());
-                v["updatedAt"] = Value::String(now);
-            })
-            .is_some()
+        let changed = write(&self.shared.data).subscriptions.modify(id, |v| {
+            let before = v.clone();
+            f(v);
+            v["id"] = Value::String(id.to_string());
+            v["updatedAt"] = Value::String(now);
+            (before, v.clone())
+        });
+        match changed {
+            Some((before, after)) => {
+                self.shared
+                    .audit_subscription(Actor::Person, &before, &after);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Add `n` new random devices at the end of the served order; returns their ids.
@@ -203,8 +211,27 @@ impl SimHandle {
         let gone = write(&self.shared.data).devices.remove(id);
         if gone {
             self.shared.mirror_device(old.as_ref(), None);
+            self.shared.audit_device(Actor::Person, old.as_ref(), None);
         }
         gone
+    }
+
+    /// Who the audit log says made the test controls' changes from now on (every
+    /// workspace); API changes stay the API client's.
+    pub fn set_audit_user(&self, user: &str) {
+        for sh in self.world.all() {
+            lock(&sh.audit).user = user.to_string();
+        }
+    }
+
+    /// The audit log of the MSP's (or the only) workspace, oldest first.
+    pub fn audit_entries(&self) -> Vec<Value> {
+        lock(&self.shared.audit).entries.clone()
+    }
+
+    /// The audit-log list requests received so far (MSP's or only workspace), in order.
+    pub fn audit_queries(&self) -> Vec<AuditQuery> {
+        lock(&self.shared.audit).queries.clone()
     }
 
     /// An async operation as `GET /devices/v1/async-operations/{id}` (or the subscriptions
@@ -248,6 +275,7 @@ pub(crate) fn modify_device_of(sh: &Shared, id: &str, f: impl FnOnce(&mut Value)
     match changed {
         Some((before, after)) => {
             sh.mirror_device(Some(&before), Some(&after));
+            sh.audit_device(Actor::Person, Some(&before), Some(&after));
             true
         }
         None => false,

@@ -42,6 +42,9 @@ pub struct Limits {
     pub subscription_async_get: Option<u32>,
     /// Service catalog endpoints (GLP states no limit).
     pub service_catalog: Option<u32>,
+    /// GET /audit-log/v2beta1/logs: 100 a minute per user (the simulator serves one user;
+    /// the 300 a minute overall never binds before it).
+    pub audit_logs_get: Option<u32>,
 }
 
 impl Default for Limits {
@@ -60,6 +63,7 @@ impl Default for Limits {
             subscriptions_patch: Some(5),
             subscription_async_get: Some(30),
             service_catalog: None,
+            audit_logs_get: Some(100),
         }
     }
 }
@@ -93,6 +97,7 @@ impl Limits {
             subscriptions_patch: n,
             subscription_async_get: n,
             service_catalog: None,
+            audit_logs_get: n,
         }
     }
 
@@ -112,6 +117,7 @@ impl Limits {
             Endpoint::SubscriptionsPatch => self.subscriptions_patch,
             Endpoint::SubscriptionAsyncGet => self.subscription_async_get,
             Endpoint::ServiceCatalog => self.service_catalog,
+            Endpoint::AuditLogsGet => self.audit_logs_get,
             Endpoint::Token | Endpoint::Workspaces | Endpoint::Control | Endpoint::Other => None,
         }
     }

@@ -11,6 +11,9 @@
 //! state-dependent write failures (archived device, no application, used-up subscription, tag
 //! key clash) are reported per device in a `FAILED` async operation, not as 400.
 
+mod audit;
+mod audit_filter;
+mod audit_store;
 mod catalog;
 mod cli;
 mod config;
@@ -34,6 +37,7 @@ mod stats;
 mod store;
 mod world;
 
+pub use audit_store::AuditQuery;
 pub use cli::run_cli;
 pub use config::SimConfig;
 pub use faults::{Faults, Outage};

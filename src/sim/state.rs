@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::audit_store::{Actor, AuditLog};
 use super::config::SimConfig;
 use super::data::Data;
 use super::faults::FaultState;
@@ -83,6 +84,8 @@ pub(crate) struct Shared {
     pub dir: OnceLock<Arc<Directory>>,
     /// This workspace's faults as a tenant (unused for the MSP and a standalone workspace).
     pub tenant_faults: Mutex<TenantFaults>,
+    /// This workspace's audit log (`sim::audit`).
+    pub audit: Mutex<AuditLog>,
     last_ts: Mutex<i64>,
 }
 
@@ -100,6 +103,7 @@ impl Shared {
     ) -> Shared {
         Shared {
             faults: Mutex::new(FaultState::new(cfg.faults.clone(), cfg.seed)),
+            audit: Mutex::new(AuditLog::new(&cfg.audit_user)),
             limiter,
             cfg,
             data: RwLock::new(data),
@@ -203,6 +207,7 @@ impl Shared {
             ids.push(d["id"].as_str().unwrap_or_default().to_string());
             write(&self.data).devices.push(d.clone());
             self.mirror_device(None, Some(&d));
+            self.audit_device(Actor::Person, None, Some(&d));
         }
         ids
     }

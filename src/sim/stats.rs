@@ -23,6 +23,8 @@ pub enum Endpoint {
     SubscriptionsPatch,
     SubscriptionAsyncGet,
     ServiceCatalog,
+    /// `GET /audit-log/v2beta1/logs` (+/{id}).
+    AuditLogsGet,
     /// `/workspaces/v1/…` (MSP tenants, workspace details).
     Workspaces,
     Control,
@@ -47,6 +49,7 @@ impl Endpoint {
             Endpoint::SubscriptionsPatch => "subscriptions_patch",
             Endpoint::SubscriptionAsyncGet => "subscription_async_get",
             Endpoint::ServiceCatalog => "service_catalog",
+            Endpoint::AuditLogsGet => "audit_logs_get",
             Endpoint::Workspaces => "workspaces",
             Endpoint::Control => "control",
             Endpoint::Other => "other",
@@ -93,6 +96,7 @@ impl Endpoint {
             (&Method::GET, ["subscriptions", "v1" | "v1beta1", "async-operations", _]) => {
                 Endpoint::SubscriptionAsyncGet
             }
+            (&Method::GET, ["audit-log", "v2beta1", "logs", ..]) => Endpoint::AuditLogsGet,
             _ => Endpoint::Other,
         }
     }

@@ -27,12 +27,10 @@ pub struct ChangeView {
     pub who: Option<String>,
 }
 
-/// Who made a change: the one expression the audit attribution fills in (over the change
-/// aliased `c`); until then nobody is named.
-const WHO_SQL: &str = "NULL::text";
+
 
 /// The changes in scope since `$1`, newest first, at most `$2`; `{R}` is the scope's
-/// condition on `c.workspace_id`, `{WHO}` [`WHO_SQL`]. Serials and keys come from the
+/// condition on `c.workspace_id`, `{WHO}` who made it ([`super::attribution::who_label_sql`]). Serials and keys come from the
 /// change's own workspace, so two tenants' devices of one id never swap names.
 const CHANGES_SQL: &str = "
 SELECT c.workspace_id, c.resource, c.item_id,
@@ -56,7 +54,7 @@ impl Store {
         since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ChangeView>, StoreError> {
-        let sql = CHANGES_SQL.replace("{WHO}", WHO_SQL).replace(
+        let sql = CHANGES_SQL.replace("{WHO}", &super::attribution::who_label_sql("c")).replace(
             "{R}",
             &scope.rows_of(3).replace("workspace_id", "c.workspace_id"),
         );

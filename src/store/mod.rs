@@ -2,7 +2,9 @@
 //! them set-based, and answers the queries the views need.
 
 pub mod assign;
+pub mod attribution;
 pub mod audit;
+pub mod audit_log;
 pub mod change_views;
 pub mod changes;
 pub mod cluster;

@@ -391,6 +391,7 @@ async fn run(
         }
         resources.push(summary);
     }
+    let (audit_log, warnings) = audit_phase(&s, &fence, &cancel, &resources, &stops).await;
     // Calls outside a sync (the console's look-ups, assignments) fail as before.
     s.client.set_patience(None);
     watching.cancel();
@@ -416,6 +417,8 @@ async fn run(
         throttled: after.throttled - before.throttled,
         breaker_trips: after.breaker_trips - before.breaker_trips,
         error: error.clone(),
+        audit_log,
+        warnings,
     };
     let note = fence.lost_reason().map(|why| {
         format!(
@@ -460,6 +463,24 @@ async fn run(
         "sync finished"
     );
     report_end(&s, outcome, kind, error, summary).await;
+}
+
+/// The audit-log phase after the inventory (`sync::audit_log`).
+async fn audit_phase(
+    s: &Shared,
+    fence: &RunFence,
+    cancel: &CancellationToken,
+    resources: &[ResourceSummary],
+    stops: &[Stop],
+) -> (Option<crate::domain::AuditLogSummary>, Vec<String>) {
+    let phase = super::audit_log::Phase {
+        client: &s.client,
+        store: &s.store,
+        fence,
+        cancel,
+        retention_days: s.cfg.sync.history_retention_days,
+    };
+    super::audit_log::phase(&phase, resources, stops.iter().any(Stop::ends_run)).await
 }
 
 /// Update the status and send the run's final event.

@@ -4,6 +4,7 @@
 //! [`SyncEvent`] plus a `watch` of the latest [`EngineStatus`] for values where only the newest
 //! matters (design.md §1). The engine never imports ratatui or crossterm.
 
+mod audit_log;
 pub mod engine;
 pub mod events;
 pub mod fleet;

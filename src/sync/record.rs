@@ -8,7 +8,7 @@ use crate::store::history::Finish;
 
 /// Record the end of a run, retrying briefly: after a server restart the pool's first
 /// statement may still meet a dead connection. A recorded sync then prunes the workspace's
-/// change history older than `retention_days` (a failed prune is logged, not the run's
+/// change history and audit log older than `retention_days` (a failed prune is logged, not the run's
 /// failure: the history is kept one run longer); a targeted refresh passes `None`.
 pub(super) async fn record_end(
     store: &Store,
@@ -27,6 +27,14 @@ pub(super) async fn record_end(
                             "change history older than {days} days pruned"
                         ),
                         Err(e) => tracing::warn!(error = %e, "could not prune the change history"),
+                    }
+                    match store.prune_audit_log(days).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            pruned = n,
+                            "audit-log entries older than {days} days pruned"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "could not prune the audit log"),
                     }
                 }
                 return Some(f);

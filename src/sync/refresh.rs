@@ -158,6 +158,8 @@ pub async fn refresh(job: &RefreshJob<'_>, emit: &(dyn Fn(SyncEvent) + Sync)) ->
         throttled: after.throttled - before.throttled,
         breaker_trips: after.breaker_trips - before.breaker_trips,
         error: res.error.clone(),
+        audit_log: None,
+        warnings: Vec::new(),
     };
     if let Some(crate::store::history::Finish::AlreadyEnded(was)) =
         record_end(job.store, &summary, None, None).await

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::apply::{apply_patch, merge_tags};
 use super::model::{Op, Patch, Work};
+use crate::sim::audit_store::Actor;
 use crate::sim::data::{NewDevice, ts};
 use crate::sim::state::{Shared, lock, read, write};
 
@@ -174,6 +175,7 @@ impl Shared {
         drop(data);
         for (before, after) in &changed {
             self.mirror_device(Some(before), Some(after));
+            self.audit_device(Actor::ApiClient, Some(before), Some(after));
         }
         let error = (!failed.is_empty())
             .then(|| format!("{} of {} devices failed", failed.len(), ids.len()));
@@ -216,6 +218,7 @@ impl Shared {
         drop(data);
         for v in &added {
             self.mirror_device(None, Some(v));
+            self.audit_device(Actor::ApiClient, None, Some(v));
         }
         if failed.is_empty() {
             ("SUCCEEDED", json!("SUCCEEDED"), None)
@@ -234,6 +237,7 @@ impl Shared {
     ) -> (&'static str, Value, Option<String>) {
         let mut ok = Vec::new();
         let mut failed = Vec::new();
+        let mut tagged: Vec<(Value, Value)> = Vec::new();
         let mut data = write(&self.data);
         for id in ids {
             let Some(entry) = data.subscriptions.get(id) else {
@@ -254,14 +258,22 @@ impl Shared {
                 Ok(merged) => {
                     if !dry_run {
                         let now = ts(self.now_ts());
-                        data.subscriptions.modify(id, |v| {
+                        let before = entry.value.clone();
+                        if let Some(after) = data.subscriptions.modify(id, |v| {
                             v["tags"] = merged;
                             v["updatedAt"] = json!(now);
-                        });
+                            v.clone()
+                        }) {
+                            tagged.push((before, after));
+                        }
                     }
                     ok.push(json!({"id": id, "key": key}));
                 }
             }
+        }
+        drop(data);
+        for (before, after) in &tagged {
+            self.audit_subscription(Actor::ApiClient, before, after);
         }
         let error = (!failed.is_empty())
             .then(|| format!("{} of {} subscriptions failed", failed.len(), ids.len()));

@@ -2,7 +2,9 @@
 //!
 //! In MSP mode these act on the MSP workspace; `/_sim/ws/{id}/…` reaches the same endpoints
 //! of another workspace, and `/_sim/tenants[/{id}]` reads and sets each tenant's faults
-//! (refused token exchange, outage, left out of the tenant list).
+//! (refused token exchange, outage, left out of the tenant list). `/_sim/audit-log` shows the
+//! audit log and the requests for it; `PUT /_sim/audit-user` names who the control changes
+//! are attributed to.
 
 use std::sync::Arc;
 
@@ -28,6 +30,8 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/expire-tokens", post(expire))
         .route("/devices", post(add_devices))
         .route("/health", get(health))
+        .route("/audit-log", get(audit_log))
+        .route("/audit-user", axum::routing::put(put_audit_user))
         .route("/tenants", get(tenants))
         .route("/tenants/{id}", get(get_tenant).put(put_tenant))
 }
@@ -125,4 +129,21 @@ async fn health(State(sh): State<Arc<Shared>>) -> Response {
     let d = read(&sh.data);
     Json(json!({"devices": d.devices.len(), "subscriptions": d.subscriptions.len()}))
         .into_response()
+}
+
+/// This workspace's audit entries and the audit-log requests it received.
+async fn audit_log(State(sh): State<Arc<Shared>>) -> Response {
+    let a = lock(&sh.audit);
+    Json(json!({"user": a.user, "entries": a.entries, "queries": a.queries})).into_response()
+}
+
+#[derive(Deserialize)]
+struct AuditUser {
+    user: String,
+}
+
+/// Who this workspace's control changes (`POST /_sim/devices`) are attributed to.
+async fn put_audit_user(State(sh): State<Arc<Shared>>, Json(u): Json<AuditUser>) -> Response {
+    lock(&sh.audit).user = u.user.clone();
+    Json(json!({"user": u.user})).into_response()
 }

@@ -1,6 +1,7 @@
 //! The axum router and the request pipeline every API call goes through:
 //! counters → outage → bearer check → rate limit → random faults → handler → body faults.
 
+mod audit;
 mod auth;
 mod catalog;
 mod control;
@@ -80,6 +81,8 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
             "/service-catalog/v1/service-manager-provisions",
             get(catalog::provisions),
         )
+        .route("/audit-log/v2beta1/logs", get(audit::list))
+        .route("/audit-log/v2beta1/logs/{id}", get(audit::get_one))
         .route("/workspaces/v1/msp-tenants", get(workspaces::msp_tenants))
         .route("/workspaces/v1/workspaces/{id}", get(workspaces::workspace))
         .nest("/_sim", control::router())
