@@ -464,14 +464,14 @@ async fn a_change_made_as_a_user_shows_that_user_and_only_next_to_its_devices() 
     // The console's Changes view names the same users next to the same items.
     let shown = db
         .store
-        .view_changes_in(
-            &glp_console::store::views::ViewScope::Single,
-            since,
-            10_000,
-        )
+        .view_changes_in(&glp_console::store::views::ViewScope::Single, since, 10_000)
         .await
         .unwrap();
-    assert_eq!(shown.len() as i64, truth, "the view lists every change once");
+    assert_eq!(
+        shown.len() as i64,
+        truth,
+        "the view lists every change once"
+    );
     let mut seen: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
     for c in &shown {
         seen.entry(c.item_id.clone()).or_default().insert(

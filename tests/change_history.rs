@@ -14,14 +14,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use common::TestDb;
 use glp_console::config::SyncConfig;
 use glp_console::sim::{self, SimConfig, SimHandle};
 use glp_console::store::changes::ChangeRecord;
 use glp_console::sync::engine::EngineHandle;
-use glp_console::sync::{Mode, SyncSummary};
+use glp_console::sync::{Mode, SyncCommand, SyncSummary};
 use serde_json::json;
 
 async fn sync(h: &mut EngineHandle, mode: Mode) -> SyncSummary {

@@ -24,7 +24,7 @@ use glp_console::config::{SyncConfig, UiConfig};
 use glp_console::domain::{Resource, WorkspaceId};
 use glp_console::sim::{self, SimConfig};
 use glp_console::sync::engine::EngineHandle;
-use glp_console::sync::Mode;
+use glp_console::sync::{Mode, SyncCommand};
 use glp_console::tui::app::{App, Effect, Tab, TableId};
 use glp_console::tui::filter::{FilterWorker, MatcherKind};
 use glp_console::tui::run::{ChangesJob, load_all, load_changes, load_detail};

@@ -27,8 +27,6 @@ pub struct ChangeView {
     pub who: Option<String>,
 }
 
-
-
 /// The changes in scope since `$1`, newest first, at most `$2`; `{R}` is the scope's
 /// condition on `c.workspace_id`, `{WHO}` who made it ([`super::attribution::who_label_sql`]). Serials and keys come from the
 /// change's own workspace, so two tenants' devices of one id never swap names.
@@ -54,10 +52,12 @@ impl Store {
         since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ChangeView>, StoreError> {
-        let sql = CHANGES_SQL.replace("{WHO}", &super::attribution::who_label_sql("c")).replace(
-            "{R}",
-            &scope.rows_of(3).replace("workspace_id", "c.workspace_id"),
-        );
+        let sql = CHANGES_SQL
+            .replace("{WHO}", &super::attribution::who_label_sql("c"))
+            .replace(
+                "{R}",
+                &scope.rows_of(3).replace("workspace_id", "c.workspace_id"),
+            );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(since)
             .bind(limit);

@@ -188,16 +188,23 @@ fn tab_spans(app: &App, level: u8) -> Vec<Span<'static>> {
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
+    // The Changes view, while open, follows the tabs and must stay on screen: the tabs
+    // tighten to leave it its room.
+    let changes = (app.tab() == Tab::Changes).then(|| {
+        let n = fmt_int(app.table_by_id(TableId::Changes).total() as i64);
+        format!("[Changes {n}]")
+    });
+    let room =
+        usize::from(area.width).saturating_sub(changes.as_ref().map_or(0, |c| c.chars().count()));
     let mut spans = tab_spans(app, 0);
     for level in 1..=2 {
-        if Line::from(spans.clone()).width() <= usize::from(area.width) {
+        if Line::from(spans.clone()).width() <= room {
             break;
         }
         spans = tab_spans(app, level);
     }
-    if app.tab() == Tab::Changes {
-        let n = fmt_int(app.table_by_id(TableId::Changes).total() as i64);
-        spans.push(Span::styled(format!("[Changes {n}]"), t.tab_active));
+    if let Some(c) = changes {
+        spans.push(Span::styled(c, t.tab_active));
     }
     let ro = if app.read_only() { " [read-only]" } else { "" };
     // Several workspaces: which one the tabs show (the status bar says it too, always).
