@@ -1,6 +1,7 @@
 //! Running a child process to the end while watching its peak RSS, for the benches that
 //! measure the release binary (or themselves) as a separate process. Included with `#[path]`.
 
+use std::io::Read;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -22,13 +23,36 @@ pub struct Watched {
 }
 
 /// Spawn `cmd` (its stdout and stderr piped by the caller), poll its VmHWM every 20 ms until
-/// it exits, and stop loudly, naming `what` with its output, when it fails.
+/// it exits, and stop loudly, naming `what` with its output, when it fails. The pipes are
+/// drained by threads meanwhile: a child writing more than a pipe holds (the JSON report of
+/// 300 workspaces) would otherwise block on its write and never exit.
 pub fn run(mut cmd: Command, what: &str) -> Watched {
     let t = Instant::now();
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("start the {what}: {e}"));
     let pid = child.id();
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let mut peak: f64 = 0.0;
     while child.try_wait().ok().flatten().is_none() {
         if let Some(mb) = vm_hwm_mb(pid) {
@@ -36,10 +60,13 @@ pub fn run(mut cmd: Command, what: &str) -> Watched {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("{what} output: {e}"));
+    let status = child.wait().unwrap_or_else(|e| panic!("{what} exit: {e}"));
     let wall = t.elapsed();
+    let out = Output {
+        status,
+        stdout: stdout.join().expect("the stdout reader"),
+        stderr: stderr.join().expect("the stderr reader"),
+    };
     assert!(
         out.status.success(),
         "{what} failed: {}{}",

@@ -22,6 +22,7 @@ pub mod overview;
 pub mod reports;
 pub mod rerun;
 mod sanitise;
+mod statistics;
 pub mod views;
 pub mod workspaces;
 

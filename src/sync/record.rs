@@ -9,7 +9,9 @@ use crate::store::history::Finish;
 /// Record the end of a run, retrying briefly: after a server restart the pool's first
 /// statement may still meet a dead connection. A recorded sync then prunes the workspace's
 /// change history and audit log older than `retention_days` (a failed prune is logged, not the run's
-/// failure: the history is kept one run longer); a targeted refresh passes `None`.
+/// failure: the history is kept one run longer); a targeted refresh passes `None`. Every
+/// recorded run then refreshes the planner's statistics of tables it changed a lot
+/// (`Store::analyze_if_stale`).
 pub(super) async fn record_end(
     store: &Store,
     summary: &SyncSummary,
@@ -36,6 +38,11 @@ pub(super) async fn record_end(
                         ),
                         Err(e) => tracing::warn!(error = %e, "could not prune the audit log"),
                     }
+                }
+                match store.analyze_if_stale().await {
+                    Ok(t) if t.is_empty() => {}
+                    Ok(t) => tracing::info!(tables = ?t, "planner statistics refreshed"),
+                    Err(e) => tracing::warn!(error = %e, "could not refresh planner statistics"),
                 }
                 return Some(f);
             }
