@@ -556,6 +556,10 @@ impl Store {
         // statistics the planner takes it for tiny and picks a nested-loop anti-join with a
         // sequential scan inside — quadratic (minutes at 100k rows). ANALYZE first.
         sqlx::query("ANALYZE sync_seen").execute(&mut *tx).await?;
+        // The inventory table too, when it grew past what the planner knows (a first full
+        // sync into a server with autovacuum off): taken for one row, it was the outer side of
+        // that nested loop — 30 s for 20 000 devices.
+        super::statistics::analyze_stale(&mut tx, &[table]).await?;
         // The removal is history too (`presence`), written by the same statement.
         let sql = format!(
             "WITH gone AS (UPDATE {table} t SET removed_at = now(), changed_at = now() \

@@ -20,21 +20,34 @@ impl Store {
     /// 1 000 plus the size the planner knows (`reltuples`: -1 before the first analysis);
     /// the tables analysed.
     pub async fn analyze_if_stale(&self) -> Result<Vec<&'static str>, StoreError> {
-        let stale: Vec<String> = sqlx::query_scalar(
-            "SELECT s.relname::text FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
-              WHERE s.schemaname = current_schema() AND s.relname = ANY($1) \
-                AND s.n_mod_since_analyze > 1000 + greatest(c.reltuples, 0)",
-        )
-        .bind(TABLES.map(String::from).to_vec())
-        .fetch_all(self.pool())
-        .await?;
-        let mut done = Vec::new();
-        for t in TABLES.into_iter().filter(|t| stale.iter().any(|s| s == t)) {
-            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {t}")))
-                .execute(self.pool())
-                .await?;
-            done.push(t);
-        }
-        Ok(done)
+        let mut conn = self.pool().acquire().await?;
+        analyze_stale(&mut conn, &TABLES).await
     }
+}
+
+/// [`Store::analyze_if_stale`] for some of the tables, on a connection (a transaction's,
+/// before a statement that joins them).
+pub(super) async fn analyze_stale(
+    conn: &mut sqlx::PgConnection,
+    tables: &[&'static str],
+) -> Result<Vec<&'static str>, StoreError> {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT s.relname::text FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
+          WHERE s.schemaname = current_schema() AND s.relname = ANY($1) \
+            AND s.n_mod_since_analyze > 1000 + greatest(c.reltuples, 0)",
+    )
+    .bind(tables.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut done = Vec::new();
+    for t in TABLES
+        .into_iter()
+        .filter(|t| tables.contains(t) && stale.iter().any(|s| s == t))
+    {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {t}")))
+            .execute(&mut *conn)
+            .await?;
+        done.push(t);
+    }
+    Ok(done)
 }
