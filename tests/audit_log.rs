@@ -15,7 +15,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use common::TestDb;
@@ -24,7 +23,7 @@ use glp_console::sim::{self, Faults, Limits, SimConfig, SimHandle};
 use glp_console::store::attribution::{AttributedChange, AttributionSource};
 use glp_console::store::compliance::Across;
 use glp_console::sync::engine::EngineHandle;
-use glp_console::sync::{Mode, Outcome, Scope, SyncCommand, SyncEvent, SyncSummary, Trigger};
+use glp_console::sync::{Mode, Outcome, SyncCommand, SyncSummary};
 use serde_json::{Value, json};
 
 const LOGS: &str = "/audit-log/v2beta1/logs";
@@ -226,25 +225,7 @@ fn touched_by(sim: &SimHandle, user: &str, skip: usize, n: usize) -> Vec<(String
 }
 
 async fn sync(h: &mut EngineHandle, mode: Mode) -> SyncSummary {
-    h.commands
-        .send(SyncCommand::SyncNow {
-            scope: Scope::Both,
-            mode,
-            trigger: Trigger::Cli,
-        })
-        .await
-        .unwrap();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(60), h.events.recv())
-            .await
-            .expect("the sync ends within a minute")
-            .expect("engine alive");
-        match ev {
-            SyncEvent::Finished(s) => return s,
-            e @ SyncEvent::Failed { .. } => panic!("{e:?}"),
-            _ => {}
-        }
-    }
+    common::engine::sync_now(h, mode).await
 }
 
 fn engine(sim: &SimHandle, db: &TestDb) -> EngineHandle {
