@@ -894,3 +894,85 @@ async fn assign_wizard_sheet_chooser() {
     );
     extremes(&mut app);
 }
+
+/// The text of one screen row.
+fn row_text(t: &Terminal<TestBackend>, y: u16) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+/// The first screenful is drawn before the devices are counted, and until the count
+/// arrives no figure stands where the count belongs (not the head's own length); then the
+/// title, the row count and the breakdown line say what the database holds.
+#[tokio::test]
+async fn first_screenful_before_its_count() {
+    let db = TestDb::new().await;
+    seed(&db).await;
+    let msgs = Mutex::new(Vec::new());
+    load_all(&db.store, now(), &|l| msgs.lock().unwrap().push(l))
+        .await
+        .unwrap();
+    let msgs = msgs.into_inner().unwrap();
+    let head_at = msgs
+        .iter()
+        .position(|l| matches!(l, Loaded::DevicesHead { .. }))
+        .expect("a head is sent");
+    let counts_at = msgs
+        .iter()
+        .position(|l| matches!(l, Loaded::DeviceCounts { .. }))
+        .expect("the count is sent");
+    assert!(
+        head_at < counts_at,
+        "the screenful does not wait for the count"
+    );
+    let mut app = App::new(&UiConfig::default(), false, false, now());
+    let mut msgs = msgs.into_iter();
+    for l in msgs.by_ref().take(head_at + 1) {
+        app.on_loaded(l);
+    }
+    let t = screen(&mut app, 160, 48);
+    let whole = format!("{:?}", t.backend());
+    let tabs = row_text(&t, 0);
+    assert!(tabs.contains("Devices …"), "no count yet: {tabs}");
+    assert!(whole.contains("counting rows · loading"), "{whole}");
+    let first: String = sqlx::query_scalar(
+        "SELECT serial_number FROM devices ORDER BY serial_number COLLATE \"C\" LIMIT 1",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert!(
+        whole.contains(&first),
+        "the first device on screen: {whole}"
+    );
+    for l in msgs.by_ref().take(counts_at - head_at) {
+        app.on_loaded(l);
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM devices")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    let per_type: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT coalesce(device_type, ''), count(*) FROM devices GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    let t = screen(&mut app, 160, 48);
+    let whole = format!("{:?}", t.backend());
+    let tabs = row_text(&t, 0);
+    assert!(tabs.contains(&format!("Devices {stored}")), "{tabs}");
+    assert!(
+        whole.contains(&format!("{stored} rows · loading")),
+        "{whole}"
+    );
+    let (top, n) = &per_type[0];
+    assert!(
+        whole.contains(&format!("{top} {n}")),
+        "breakdown {per_type:?}: {whole}"
+    );
+}

@@ -43,6 +43,7 @@ pub fn pct(v: &mut [f64], p: f64) -> f64 {
 fn loaded_name(l: &Loaded) -> &'static str {
     match l {
         Loaded::DevicesHead { .. } => "devices-head",
+        Loaded::DeviceCounts { .. } => "device-counts",
         Loaded::Devices(_) => "devices",
         Loaded::Subscriptions { .. } => "subscriptions",
         Loaded::ScopedSubscriptions { .. } => "subscriptions",
@@ -81,10 +82,11 @@ pub struct Opened {
     pub first_paint: f64,
     /// Each loader message, as "name ms".
     pub arrivals: Vec<String>,
-    /// The first frame showing device rows drawn (the first screenful), and the device count
-    /// its tab title showed then.
+    /// The first frame showing device rows drawn (the first screenful).
     pub devices_first: Option<f64>,
-    pub total_at_first: usize,
+    /// The frame showing the device count in the tab title drawn, and that count.
+    pub counted: Option<f64>,
+    pub total_counted: usize,
     /// That first frame with devices, as text.
     pub first_screen: String,
     /// The frame after the full device list was applied drawn.
@@ -113,8 +115,8 @@ pub async fn open(store: &Store) -> Opened {
         })
         .await
     });
-    let (mut devices_first, mut devices_all) = (None, None);
-    let (mut total_at_first, mut first_screen) = (0, String::new());
+    let (mut devices_first, mut devices_all, mut counted) = (None, None, None);
+    let (mut total_counted, mut first_screen) = (0, String::new());
     let mut rss_peak_load: f64 = 0.0;
     let mut arrivals = Vec::new();
     while let Some(l) = lrx.recv().await {
@@ -129,9 +131,13 @@ pub async fn open(store: &Store) -> Opened {
         draw(&mut term, &mut app);
         let at = start.elapsed().as_secs_f64() * 1000.0;
         if (head || full) && devices_first.is_none() {
-            total_at_first = app.table_by_id(TableId::Devices).total();
             first_screen = screen(&term);
             devices_first = Some(at);
+        }
+        let devices = app.table_by_id(TableId::Devices);
+        if devices.loaded && !devices.counting() && counted.is_none() {
+            total_counted = devices.total();
+            counted = Some(at);
         }
         if full {
             devices_all = Some(at);
@@ -148,7 +154,8 @@ pub async fn open(store: &Store) -> Opened {
         first_paint,
         arrivals,
         devices_first,
-        total_at_first,
+        counted,
+        total_counted,
         first_screen,
         devices_all,
         all_tabs,

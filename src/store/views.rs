@@ -245,6 +245,10 @@ SELECT s.id, s.key, s.subscription_type, s.tier, s.subscription_status, s.quanti
 /// reads of 100 000 rows gain nothing from it.
 const NO_JIT: &str = "SET LOCAL jit = off";
 
+/// Memory for one hash or sort of a count over every device, for the rest of the
+/// transaction (one console query at a time uses it).
+const HASH_MEMORY: &str = "SET LOCAL work_mem = '64MB'";
+
 /// The first `$1` devices in the Devices tab's order. Every join is a lateral lookup by
 /// primary key (`LIMIT 1` keeps PostgreSQL from flattening it back into a join), so the plan stays "top-N of one scan, then 200 index probes" even with
 /// stale statistics (a hash join against all subscriptions per device cost ~60 ms).
@@ -420,12 +424,14 @@ impl Store {
         let sql = match scope {
             // Every row of a device carries its serial, so the first `limit` consolidated
             // devices are among the first `limit` (serial, id) pairs of all rows: only
-            // those ids are consolidated (a narrow sort of the keys, not of every device).
+            // those ids are consolidated, read in the list's order from its index (0013).
+            // The ids go out in the default collation: compared as "C" they could not use
+            // the id index, and every device was read to find 200.
             ViewScope::All => sqlx::AssertSqlSafe(DEVICES_HEAD_SQL.replace(
                 SINGLE_DEVICES,
                 &format!(
-                    "(SELECT * FROM ({CONSOLIDATED} WHERE d.id IN (SELECT i FROM \
-                       (SELECT DISTINCT serial_number COLLATE \"C\" AS s, id COLLATE \"C\" AS i \
+                    "(SELECT * FROM ({CONSOLIDATED} WHERE d.id IN (SELECT i COLLATE \"default\" \
+                       FROM (SELECT DISTINCT serial_number COLLATE \"C\" AS s, id COLLATE \"C\" AS i \
                           FROM devices ORDER BY 1, 2 LIMIT $1) t) ORDER BY {CHOICE}) c)"
                 ),
             )),
@@ -468,11 +474,17 @@ impl Store {
                 1,
             ),
         };
+        let mut tx = self.pool().begin().await?;
+        // The hash of every device id (~160 000 for 301 workspaces) spilled to disk in
+        // batches at the default 4 MB: ~310 ms instead of ~220.
+        sqlx::query(HASH_MEMORY).execute(&mut *tx).await?;
         let mut q = sqlx::query_as(sql);
         if let Some(w) = scope.param() {
             q = q.bind(w);
         }
-        Ok(q.fetch_all(self.pool()).await?)
+        let counts = q.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(counts)
     }
 
     /// Every subscription with its count of covered devices.

@@ -217,29 +217,37 @@ pub async fn load_scope(
         list: Arc::new(list),
         figures: false,
     });
-    let overview = {
-        let (store, days) = (store.clone(), job.window_days);
-        tokio::spawn(async move { store.workspace_overview(days).await })
+    // The count reads every device (the consolidated one of 301 workspaces ~250 ms), the
+    // head only its first rows: the screenful is sent as soon as it is read, the count
+    // beside it when done. The workspaces' figures read every device too, so they start
+    // after both rather than take a core from them.
+    let counts = {
+        let (store, scope) = (store.clone(), scope.clone());
+        tokio::spawn(async move { store.view_device_type_counts_in(&scope).await })
     };
-    let (last, counts, head) = tokio::join!(
+    let (last, head) = tokio::join!(
         store.view_last_good_sync_in(&scope),
-        store.view_device_type_counts_in(&scope),
         store.view_devices_head_in(&scope, HEAD_ROWS),
     );
     send(Loaded::LastGoodSync(last?));
-    let counts = counts?;
-    let total = counts
-        .iter()
-        .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
-        .sum::<usize>();
     let head: Vec<rows_row::Row> = head?
         .iter()
         .map(|(ws, d)| rows::device_row_in(d, now, multi.then(|| ws_name(&names, ws))))
         .collect();
     let mut data = rows::device_table_in(head, multi);
-    data.breakdown = rows::device_breakdown(&counts);
-    send(Loaded::DevicesHead { data, total });
-    let list = overview.await??;
+    // The head's own types are not the inventory's: the line waits for the count.
+    data.breakdown = Vec::new();
+    send(Loaded::DevicesHead { data });
+    let counts = counts.await??;
+    let total: usize = counts
+        .iter()
+        .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+        .sum();
+    send(Loaded::DeviceCounts {
+        breakdown: rows::device_breakdown(&counts),
+        total,
+    });
+    let list = store.workspace_overview(job.window_days).await?;
     send(Loaded::Workspaces {
         scope: scope.clone(),
         list: Arc::new(list),

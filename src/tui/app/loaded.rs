@@ -12,6 +12,7 @@ impl App {
         let table_load = matches!(
             l,
             Loaded::DevicesHead { .. }
+                | Loaded::DeviceCounts { .. }
                 | Loaded::Devices(_)
                 | Loaded::Subscriptions { .. }
                 | Loaded::ScopedSubscriptions { .. }
@@ -36,12 +37,17 @@ impl App {
                 names,
                 table,
             } => self.scoped_subscriptions_loaded(records, names, table),
-            Loaded::DevicesHead { data, total } => {
+            Loaded::DevicesHead { data } => {
                 if self
                     .table_mut_opt(TableId::Devices)
-                    .is_some_and(|t| t.set_head(data, total))
+                    .is_some_and(|t| t.set_head(data))
                 {
                     self.request_filter(TableId::Devices);
+                }
+            }
+            Loaded::DeviceCounts { breakdown, total } => {
+                if let Some(t) = self.table_mut_opt(TableId::Devices) {
+                    t.set_head_counts(breakdown, total);
                 }
             }
             Loaded::Devices(d) => self.set_table(TableId::Devices, d),

@@ -79,9 +79,16 @@ pub enum Effect {
 /// Data arriving from the loader task.
 #[derive(Debug, Clone)]
 pub enum Loaded {
-    /// The first screenful of devices and the full count, shown while the rest loads.
+    /// The first screenful of devices, shown while the rest loads; the count of all of them
+    /// follows in [`Loaded::DeviceCounts`] (counting reads every device, the screenful only
+    /// the first rows: it does not wait for the count).
     DevicesHead {
         data: TableData,
+    },
+    /// The number of devices in scope and their count per type, for the tab title and the
+    /// breakdown line while only the head is loaded.
+    DeviceCounts {
+        breakdown: Vec<(String, usize)>,
         total: usize,
     },
     Devices(TableData),

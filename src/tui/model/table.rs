@@ -240,9 +240,17 @@ pub struct TableModel {
     /// lists are empty for their own reasons). A `String`: some name a key, built from the
     /// live bindings.
     pub empty_text: Option<String>,
-    /// Set while only the first screenful is loaded: the full row count (from the database),
-    /// shown in titles and counts until the full rows replace the head.
-    partial_total: Option<usize>,
+    /// Set while only the first screenful is loaded: the full row count (from the database)
+    /// once counted, shown in titles and counts until the full rows replace the head.
+    partial_total: Option<Counted>,
+}
+
+/// The full row count of a table showing only its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// Still being counted: no figure is shown rather than the head's own length.
+    Pending,
+    Rows(usize),
 }
 
 impl TableModel {
@@ -284,13 +292,22 @@ impl TableModel {
     pub fn is_empty(&self) -> bool {
         self.view.is_empty()
     }
-    /// Rows in the table (the full count while only the head is loaded).
+    /// Rows in the table (the full count while only the head is loaded; the head's own
+    /// length while that is still being counted, see [`TableModel::counting`]).
     pub fn total(&self) -> usize {
-        self.partial_total.unwrap_or(self.rows.len())
+        match self.partial_total {
+            Some(Counted::Rows(n)) => n,
+            _ => self.rows.len(),
+        }
     }
     /// Only the first screenful is loaded; the rest is on its way.
     pub fn is_partial(&self) -> bool {
         self.partial_total.is_some()
+    }
+    /// Only the head is loaded and the full count has not arrived: [`TableModel::total`] is
+    /// not the table's size, so nothing should show it as one.
+    pub fn counting(&self) -> bool {
+        self.partial_total == Some(Counted::Pending)
     }
     pub fn selected_index(&self) -> usize {
         self.selected
@@ -326,16 +343,28 @@ impl TableModel {
         self.replace(data)
     }
 
-    /// Show the first rows of a table of `total` rows while the rest loads (the head is in
-    /// the table's default order, so the full load keeps the screen still). Ignored once
-    /// the full rows are there: a reload keeps showing them until its full result arrives.
-    /// Returns true when a filter must be re-run for the new rows.
-    pub fn set_head(&mut self, data: TableData, total: usize) -> bool {
+    /// Show the first rows of a table while the rest loads (the head is in the table's
+    /// default order, so the full load keeps the screen still); its size follows
+    /// ([`TableModel::set_head_counts`]). Ignored once the full rows are there: a reload
+    /// keeps showing them until its full result arrives. Returns true when a filter must be
+    /// re-run for the new rows.
+    pub fn set_head(&mut self, data: TableData) -> bool {
         if self.loaded && self.partial_total.is_none() {
             return false;
         }
-        self.partial_total = Some(total.max(data.rows.len()));
+        self.partial_total = Some(Counted::Pending);
         self.replace(data)
+    }
+
+    /// The full size and per-value breakdown of a table showing its head. Ignored when the
+    /// full rows are there (they are counted themselves) or no head is.
+    pub fn set_head_counts(&mut self, breakdown: Vec<(String, usize)>, total: usize) {
+        if self.partial_total.is_none() {
+            return;
+        }
+        self.partial_total = Some(Counted::Rows(total.max(self.rows.len())));
+        self.all_breakdown = breakdown;
+        self.rebuild_view();
     }
 
     fn replace(&mut self, data: TableData) -> bool {

@@ -156,6 +156,8 @@ fn tab_spans(app: &App, level: u8) -> Vec<Span<'static>> {
         // The overview counts many things: its title stands alone.
         let count = match tab {
             Tab::Overview => String::new(),
+            // Still counted: the head's length is not the table's size.
+            _ if app.table_by_id(table).counting() => " …".to_string(),
             _ => format!(" {}", fmt_int(app.table_by_id(table).total() as i64)),
         };
         let title = if short && *tab == Tab::Overview && *tab != app.tab() {
@@ -329,7 +331,11 @@ fn row_counts(table: &super::model::table::TableModel) -> String {
     } else {
         format!("row {}", fmt_int(table.selected_index() as i64 + 1))
     };
-    if table.is_partial() && !table.filter_active() {
+    if table.counting() && !table.filter_active() {
+        format!("{row} · counting rows · loading")
+            .trim_start_matches(" · ")
+            .to_string()
+    } else if table.is_partial() && !table.filter_active() {
         format!("{row} · {} rows · loading", fmt_int(table.total() as i64))
             .trim_start_matches(" · ")
             .to_string()

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS devices_list_order_idx;
