@@ -548,4 +548,57 @@ mod tests {
         assert_eq!(hl("ap", &[1], &mut m), [0, 1]);
         assert!(Highlighter::new("colour:red", &columns).is_empty());
     }
+
+    /// Rows with accents, CJK and a combining mark anywhere match a fuzzy term exactly when
+    /// its letters occur in order (case and accents folded), whatever else the line holds.
+    #[test]
+    fn fuzzy_terms_over_non_ascii_rows() {
+        let cells = [
+            ("Zürich", "AP"),
+            ("東京オフィス", "SWITCH"),
+            ("Cafe\u{301} HQ", "AP"),
+            ("plain", "AP"),
+            ("zurich", "東京"),
+        ];
+        let rows: Arc<Vec<Row>> = Arc::new(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, (a, b))| {
+                    Row::new(i.to_string(), vec![(*a).into(), (*b).into()], Mark::Normal)
+                })
+                .collect(),
+        );
+        let got = filter(&rows, &["zurich", "東京", "cafeh", "ap", "xyz", "Zu"]);
+        assert_eq!(
+            got,
+            [
+                vec![true, false, false, false, true],
+                vec![false, true, false, false, true],
+                vec![false, false, true, false, false],
+                vec![true, false, true, true, false],
+                vec![false; 5],
+                // Smart case: an upper-case letter is matched as typed.
+                vec![true, false, false, false, false],
+            ]
+        );
+    }
+
+    /// A combining mark is a character of its own on screen and in the highlight: the
+    /// letters after it are marked where they are drawn.
+    #[test]
+    fn highlight_after_a_combining_mark() {
+        let columns = [Column::text("Name", 20), Column::text("Type", 12)];
+        let row = Row::new(
+            "x",
+            vec!["Cafe\u{301} HQ".into(), "AP".into()],
+            Mark::Normal,
+        );
+        let mut m = Matcher::new(Config::DEFAULT);
+        // "Cafe\u{301} HQ  AP": H is character 6, Q 7.
+        assert_eq!(
+            Highlighter::new("hq", &columns).indices(&row, &[0, 1], &mut m),
+            [6, 7]
+        );
+    }
 }
