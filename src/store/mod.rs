@@ -23,6 +23,7 @@ pub mod reports;
 pub mod rerun;
 mod sanitise;
 mod statistics;
+mod view_scope;
 pub mod views;
 pub mod workspaces;
 
