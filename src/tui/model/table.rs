@@ -13,7 +13,7 @@ use super::drill::Drill;
 mod row;
 mod views;
 
-pub use row::{Row, SEP};
+pub use row::{Mark, Row, SEP};
 
 /// A column of a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,18 +47,6 @@ impl Column {
         self.visible = false;
         self
     }
-}
-
-/// How a row should stand out. Each mark also shows as text in a cell, so the meaning never
-/// rests on the style alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mark {
-    #[default]
-    Normal,
-    /// Archived, removed, expired: de-emphasised.
-    Dim,
-    Warn,
-    Error,
 }
 
 /// What a loader hands to a table: rows in their default order plus counts for the one-line

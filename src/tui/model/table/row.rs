@@ -2,7 +2,17 @@
 
 use unicode_width::UnicodeWidthStr;
 
-use super::Mark;
+/// How a row should stand out. Each mark also shows as text in a cell, so the meaning never
+/// rests on the style alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mark {
+    #[default]
+    Normal,
+    /// Archived, removed, expired: de-emphasised.
+    Dim,
+    Warn,
+    Error,
+}
 
 /// One row: the id it is anchored by and its display cells. The cells live in one string,
 /// joined with the filter's separator (one allocation per row, not one per cell; and the
