@@ -162,7 +162,10 @@ const NO_JIT: &str = "SET LOCAL jit = off";
 /// transaction (one console query at a time uses it).
 const HASH_MEMORY: &str = "SET LOCAL work_mem = '64MB'";
 
-/// The first `$1` devices in the Devices tab's order. Every join is a lateral lookup by
+/// The first `$1` devices in the Devices tab's order. The serial's first 256 characters lead
+/// the order, as in the index that serves it (0013; a whole serial can be too long for a
+/// btree entry): byte-wise, that prefix then the serial orders exactly as the serial alone,
+/// so the head and the full list agree row for row. Every join is a lateral lookup by
 /// primary key (`LIMIT 1` keeps PostgreSQL from flattening it back into a join), so the plan stays "top-N of one scan, then 200 index probes" even with
 /// stale statistics (a hash join against all subscriptions per device cost ~60 ms).
 #[doc(hidden)]
@@ -178,7 +181,7 @@ SELECT d.id, d.serial_number, d.mac_address, d.device_type, d.model, d.region, d
   FROM (SELECT workspace_id, id, serial_number, mac_address, device_type, model, region,
                application_id, assigned_state, archived, removed_at, last_seen_at, device_name,
                tags, ws_of
-          FROM (SELECT d.*, d.workspace_id AS ws_of FROM devices d) d ORDER BY serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
+          FROM (SELECT d.*, d.workspace_id AS ws_of FROM devices d) d ORDER BY left(serial_number, 256) COLLATE \"C\", serial_number COLLATE \"C\", id COLLATE \"C\" LIMIT $1) d
   LEFT JOIN LATERAL (
         SELECT coalesce(ds.key, s.key) AS key, coalesce(ds.end_time, s.end_time) AS end_time,
                count(*) OVER () AS n
@@ -344,8 +347,9 @@ impl Store {
                 SINGLE_DEVICES,
                 &format!(
                     "(SELECT * FROM ({CONSOLIDATED} WHERE d.id IN (SELECT i COLLATE \"default\" \
-                       FROM (SELECT DISTINCT serial_number COLLATE \"C\" AS s, id COLLATE \"C\" AS i \
-                          FROM devices ORDER BY 1, 2 LIMIT $1) t) ORDER BY {CHOICE}) c)"
+                       FROM (SELECT DISTINCT left(serial_number, 256) COLLATE \"C\" AS p, \
+                               serial_number COLLATE \"C\" AS s, id COLLATE \"C\" AS i \
+                          FROM devices ORDER BY 1, 2, 3 LIMIT $1) t) ORDER BY {CHOICE}) c)"
                 ),
             )),
             _ => scope.sql(DEVICES_HEAD_SQL, 2),
