@@ -234,10 +234,14 @@ pub async fn load_scope(
         .iter()
         .map(|(ws, d)| rows::device_row_in(d, now, multi.then(|| ws_name(&names, ws))))
         .collect();
-    let mut data = rows::device_table_in(head, multi);
-    // The head's own types are not the inventory's: the line waits for the count.
-    data.breakdown = Vec::new();
-    send(Loaded::DevicesHead { data });
+    // No breakdown of its own: the head's types are not the inventory's, so the line waits
+    // for the count.
+    send(Loaded::DevicesHead {
+        data: rows_row::TableData {
+            rows: head,
+            breakdown: Vec::new(),
+        },
+    });
     let counts = counts.await??;
     let total: usize = counts
         .iter()
